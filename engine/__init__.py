@@ -1,0 +1,1 @@
+"""CNN Explorer's numerical core: numpy only, no Qt."""
