@@ -1,1 +1,135 @@
-"""Entry point placeholder, replaced by the foundation work."""
+"""cnn-explorer: open the desktop app, or run a headless subcommand (summary, run).
+
+Only argument parsing and dispatch live here: the subcommands are in engine/cli.py, the window
+in gui/app.py. Qt is imported only when the window is wanted, so the subcommands run without a
+display.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from engine import cli
+
+EPILOG = """\
+examples:
+  cnn-explorer                                   the window, on a bundled sample
+  cnn-explorer --source photo.jpg --pipeline edges
+  cnn-explorer --pipeline default --layer 2 --screenshot shot.png
+  cnn-explorer summary lecture --input-shape 3,32,32
+  cnn-explorer run default photo.jpg --out maps/
+"""
+
+
+def _version() -> str:
+    try:
+        return metadata.version("cnn-explorer")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never pip-installed
+        import tomllib
+
+        pyproject = Path(__file__).resolve().parent / "pyproject.toml"
+        return tomllib.loads(pyproject.read_text())["project"]["version"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line: "cnn-explorer: error: ..."."""
+
+    def error(self, message: str):
+        self.exit(2, f"{cli.PROG}: error: {message} (see {self.prog} --help)\n")
+
+
+def _count(text: str) -> int:
+    """A whole number >= 0, for indices."""
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number 0 or more, got '{text}'")
+    return int(text)
+
+
+def _shape(text: str) -> tuple[int, int, int]:
+    try:
+        return cli.parse_shape(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=cli.PROG,
+        description="See inside a convolutional neural network: kernels, output sizes, "
+        "parameters and activation maps, live. Without a subcommand, opens the window.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    gui = parser.add_argument_group("window options")
+    gui.add_argument("--source", metavar="PATH", help="image or video file to show")
+    gui.add_argument("--camera", metavar="N", type=_count, help="show camera N (0: the first)")
+    gui.add_argument(
+        "--pipeline",
+        metavar="NAME_OR_PATH",
+        help="bundled pipeline (default, edges, lecture) or a pipeline file",
+    )
+    gui.add_argument("--model", metavar="PATH", help="open an ONNX model instead of a pipeline")
+    gui.add_argument("--layer", metavar="N", type=_count, help="select layer N (0: the first)")
+    gui.add_argument("--tour", metavar="N", type=_count, help="open stop N of the guided tour")
+    gui.add_argument(
+        "--screenshot",
+        metavar="OUT.png",
+        help="save the window as an image after the first processed frame, then quit",
+    )
+    gui.add_argument(
+        "--fresh", action="store_true", help="ignore the saved session and layout this time"
+    )
+
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="headless commands")
+    p = sub.add_parser(
+        "summary",
+        help="print a pipeline's layers, output sizes, parameters and costs",
+        description="Print the ledger: per layer the output size with its formula, the "
+        "parameters, the fully connected equivalent, multiply-accumulates and memory.",
+    )
+    p.add_argument("pipeline", metavar="PIPELINE", help="bundled name, pipeline file or .onnx")
+    p.add_argument(
+        "--input-shape",
+        metavar="C,H,W",
+        type=_shape,
+        help="input size (default: the pipeline's own, else C,480,640)",
+    )
+    p.add_argument("--json", action="store_true", help="print the ledger as JSON")
+
+    p = sub.add_parser(
+        "run",
+        help="run a pipeline on an image and save every layer's maps",
+        description="Writes <idx>_<name>.npy and .png per layer, input.png and ledger.json.",
+    )
+    p.add_argument("pipeline", metavar="PIPELINE", help="bundled name, pipeline file or .onnx")
+    p.add_argument("image", metavar="IMAGE", help="PNG, JPEG, BMP, TIFF or WebP file")
+    p.add_argument("--out", metavar="DIR", required=True, help="folder for the results")
+    p.add_argument(
+        "--side",
+        metavar="N",
+        type=_count,
+        help="scale the image so its longest side is N pixels first",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "summary":
+        return cli.guarded(cli.summary, args.pipeline, args.input_shape, as_json=args.json)
+    if args.command == "run":
+        return cli.guarded(cli.run, args.pipeline, args.image, args.out, side=args.side)
+    if args.source is not None and args.camera is not None:
+        print(f"{cli.PROG}: error: choose either --source or --camera, not both", file=sys.stderr)
+        return 2
+    from gui.app import run  # Qt only now: the subcommands above need no display
+
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

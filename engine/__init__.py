@@ -1,1 +1,80 @@
-"""CNN Explorer's numerical core: numpy only, no Qt."""
+"""CNN Explorer's numerical core: numpy only, no Qt; usable from a notebook.
+
+>>> import numpy as np
+>>> import engine
+>>> p = engine.resolve_pipeline("lecture")
+>>> p.summary((3, 32, 32)).rows[0].out_shape
+(10, 32, 32)
+>>> engine.conv_output_size(7, 3, stride=2)
+3
+"""
+
+from engine import functional
+from engine.functional import (
+    avg_pool2d,
+    batch_norm,
+    conv2d,
+    flatten,
+    global_avg_pool2d,
+    hardtanh,
+    leaky_relu,
+    linear,
+    local_response_norm,
+    max_pool2d,
+    pad,
+    relu,
+    sigmoid,
+    softmax,
+    tanh,
+)
+from engine.kernels import PRESETS, expand_kernel, glorot_init, he_init
+from engine.layers import *  # noqa: F403  (the layer classes, listed in engine.layers.__all__)
+from engine.layers import __all__ as _layer_names
+from engine.pipeline import InputSpec, Ledger, LedgerRow, Node, Pipeline
+from engine.shapes import *  # noqa: F403  (output sizes and counts, engine.shapes.__all__)
+from engine.shapes import __all__ as _shape_names
+from engine.spec import BUNDLED, SpecError, load_pipeline, resolve_pipeline, save_pipeline
+
+
+def load_onnx(path):
+    """Load an ONNX model as a :class:`Pipeline` run by this engine (see engine.onnx_import)."""
+    from engine.onnx_import import load_onnx as _load
+
+    return _load(path)
+
+
+__all__ = [
+    "BUNDLED",
+    "PRESETS",
+    "InputSpec",
+    "Ledger",
+    "LedgerRow",
+    "Node",
+    "Pipeline",
+    "SpecError",
+    "avg_pool2d",
+    "batch_norm",
+    "conv2d",
+    "expand_kernel",
+    "flatten",
+    "functional",
+    "global_avg_pool2d",
+    "glorot_init",
+    "hardtanh",
+    "he_init",
+    "leaky_relu",
+    "linear",
+    "load_onnx",
+    "load_pipeline",
+    "local_response_norm",
+    "max_pool2d",
+    "pad",
+    "relu",
+    "resolve_pipeline",
+    "save_pipeline",
+    "sigmoid",
+    "softmax",
+    "tanh",
+    *_layer_names,
+    *_shape_names,
+]

@@ -1,0 +1,188 @@
+"""The headless subcommands of ``cnn-explorer``: ``summary`` and ``run``.
+
+No Qt here: these work over SSH, in CI and in notebooks. ``main.py`` parses the arguments and
+calls :func:`summary` or :func:`run` through :func:`guarded`, which turns every bad input into
+exit code 2 and one line on stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import re
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+
+from engine.media import read_image, resize_longest, resize_to, to_input, write_image
+from engine.mosaic import tile_maps, to_uint8
+
+PROG = "cnn-explorer"
+DEFAULT_HW = (480, 640)
+"""Input height and width used when a pipeline does not declare one: a webcam frame."""
+
+MIN_TILE = 16
+"""Maps smaller than this (in pixels) are enlarged in the PNG so that they can be seen."""
+
+
+def parse_shape(text: str) -> tuple[int, int, int]:
+    """Parse "C,H,W" (also "CxHxW" or "(C, H, W)") into three positive ints.
+
+    Examples
+    --------
+    >>> parse_shape("3,480,640")
+    (3, 480, 640)
+    """
+    parts = [p for p in re.split(r"[,x\s]+", text.strip().strip("()[]").lower()) if p]
+    if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise ValueError(
+            f"the input shape must be three positive whole numbers C,H,W such as 3,480,640; "
+            f"got '{text}'"
+        )
+    c, h, w = (int(p) for p in parts)
+    return c, h, w
+
+
+def load_network(name_or_path: str):
+    """Return the Pipeline for a bundled name, a pipeline file or an ONNX model (``.onnx``)."""
+    from engine.spec import resolve_pipeline  # imported here: `--help` should not need it
+
+    return resolve_pipeline(name_or_path)
+
+
+def default_input_shape(pipeline) -> tuple[int, int, int]:
+    """The pipeline's declared (C, H, W), with 480 x 640 where it declares no size."""
+    spec = pipeline.input_spec
+    h, w = getattr(spec, "height", None), getattr(spec, "width", None)
+    if not (h and w):
+        h, w = DEFAULT_HW
+    return int(getattr(spec, "channels", 3)), int(h), int(w)
+
+
+def summary(
+    pipeline: str,
+    input_shape: tuple[int, int, int] | None = None,
+    as_json: bool = False,
+    stdout: TextIO | None = None,
+) -> int:
+    """Print the ledger of ``pipeline`` (a bundled name or a file) for ``input_shape``."""
+    stdout = stdout or sys.stdout
+    network = load_network(pipeline)
+    ledger = network.summary(input_shape or default_input_shape(network))
+    if as_json:
+        print(json.dumps(ledger.to_dict(), indent=2), file=stdout)
+    else:
+        print(ledger.to_text(), file=stdout)
+    return 0
+
+
+def file_stem(index: int, name: str) -> str:
+    """``3, "relu1"`` -> ``"03_relu1"``; characters unsafe in file names become ``_``."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_.") or "node"
+    return f"{index:02d}_{safe}"
+
+
+def maps_image(activation: np.ndarray) -> np.ndarray:
+    """Tile every map of one layer's output into a uint8 image, normalized by the layer's
+    own minimum and maximum; vectors (after Flatten or Linear) become a grid of 1x1 maps."""
+    a = np.asarray(activation, dtype=np.float32)
+    if a.ndim == 2:
+        a = a[None]  # one map
+    elif a.ndim != 3:
+        a = a.reshape(-1, 1, 1)  # (F, 1, 1): one tile per value
+    k = max(1, math.ceil(MIN_TILE / min(a.shape[1:])))
+    if k > 1:  # nearest-neighbour enlargement, so that tiny maps stay visible
+        a = a.repeat(k, axis=1).repeat(k, axis=2)
+    finite = a[np.isfinite(a)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    return to_uint8(tile_maps(a, gap=1 if k == 1 else 2), lo, hi)
+
+
+def run(
+    pipeline: str,
+    image: str,
+    out: str,
+    side: int | None = None,
+    stdout: TextIO | None = None,
+) -> int:
+    """Run ``pipeline`` on ``image`` and write every layer's output into the folder ``out``.
+
+    Writes ``<idx>_<name>.npy`` (the activation, float32), ``<idx>_<name>.png`` (its maps
+    tiled), ``input.png`` (the image as it entered) and ``ledger.json``.
+
+    Parameters
+    ----------
+    side : int, optional
+        Scale the image so that its longest side has this many pixels. Without it, a pipeline
+        that declares an input size gets the image center-cropped and resized to that size,
+        and any other pipeline gets the image at its own size.
+    """
+    stdout = stdout or sys.stdout
+    network = load_network(pipeline)
+    picture = read_image(image)
+    spec = network.input_spec
+    h, w = getattr(spec, "height", None), getattr(spec, "width", None)
+    if side is not None:
+        picture = resize_longest(picture, side)
+    elif h and w:
+        picture = resize_to(picture, int(h), int(w))
+    x = to_input(picture, spec)
+    ledger = network.summary(x.shape)  # raises ShapeError before any work if a layer cannot fit
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    activations = network.forward(x, timings=timings)
+    total_ms = (time.perf_counter() - start) * 1000
+
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_image(folder / "input.png", picture)
+    for index, (name, activation) in enumerate(activations.items()):
+        stem = file_stem(index, name)
+        np.save(folder / f"{stem}.npy", activation)
+        write_image(folder / f"{stem}.png", maps_image(activation))
+        shape = " x ".join(str(n) for n in activation.shape)
+        print(f"{stem:<24} {shape:<20} {timings.get(name, 0.0):8.1f} ms", file=stdout)
+    (folder / "ledger.json").write_text(json.dumps(ledger.to_dict(), indent=2) + "\n")
+    n = len(activations)
+    print(
+        f"wrote {n} layer{'' if n == 1 else 's'} for a {x.shape[1]} x {x.shape[2]} input "
+        f"to {folder} ({total_ms:.0f} ms)",
+        file=stdout,
+    )
+    return 0
+
+
+def one_line(exc: BaseException) -> str:
+    """The exception's message on one line (some messages list several problems)."""
+    text = " ".join(str(exc).split())
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f" '{exc.filename}'" if exc.filename else ""
+        text = f"{exc.strerror}{where}"
+    return text or type(exc).__name__
+
+
+def guarded(func: Callable[..., int], *args, stderr: TextIO | None = None, **kwargs) -> int:
+    """Call a subcommand; bad input (any ValueError or OSError) -> one line on stderr, exit 2.
+
+    ValueError covers SpecError, ShapeError and MediaError; OSError covers an output folder that
+    cannot be written. Anything else is a bug and keeps its traceback.
+    """
+    try:
+        code = func(*args, **kwargs)
+        sys.stdout.flush()  # a closed pipe shows up here, not at exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (`cnn-explorer summary default | head`): stop quietly. Point
+        # stdout at devnull so that Python's final flush does not complain a second time.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except (ValueError, OSError) as exc:
+        print(f"{PROG}: error: {one_line(exc)}", file=stderr or sys.stderr)
+        return 2

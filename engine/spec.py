@@ -1,0 +1,422 @@
+"""Pipeline files: versioned JSON <-> Pipeline, strict validation, one clear message per error.
+
+A file looks like this (``name``, ``inputs``, ``height`` and ``width`` are optional; the input
+may be given a ``name`` other than "input")::
+
+    {"format": "cnn-explorer-pipeline", "version": 1, "name": "edges", "description": "...",
+     "input": {"channels": 1, "color": "gray", "height": 480, "width": 640},
+     "layers": [
+       {"type": "Conv2d", "in_channels": 1, "out_channels": 2, "kernel_size": 3, "padding": 1,
+        "weights": {"presets": ["sobel_x", "sobel_y"], "expand": "luma"}},
+       {"type": "ReLU"}, {"type": "MaxPool2d", "kernel_size": 2}]}
+
+Arrays (``weights``, ``bias_values``, ``running_mean``, ``running_var``) are
+``{"values": nested lists}`` or ``{"npz": "file.npz", "key": "conv1.weight"}`` (a file beside
+the JSON); conv weights may also be ``{"preset": name, "expand": mode}``,
+``{"presets": [one per filter], "expand": mode}`` or ``{"init": "he", "seed": 0}``.
+Layers without ``inputs`` take the previous layer's output. When ``height`` and ``width`` are
+given, every stride must tile its input exactly at that size.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assets import asset_path
+from engine import layers as L
+from engine.layers import Layer, LayerError
+from engine.pipeline import InputSpec, Node, Pipeline, auto_names
+from engine.shapes import ShapeError
+
+__all__ = [
+    "BUNDLED",
+    "FORMAT",
+    "VERSION",
+    "SpecError",
+    "load_pipeline",
+    "pipeline_from_dict",
+    "pipeline_to_dict",
+    "resolve_pipeline",
+    "save_pipeline",
+]
+
+FORMAT = "cnn-explorer-pipeline"
+VERSION = 1
+BUNDLED: tuple[str, ...] = ("default", "edges", "lecture")
+INLINE_LIMIT = 1024  # arrays with more values go to the .npz beside the file
+
+# Hyperparameters that describe how weights are drawn live inside "weights", not beside it.
+_WEIGHT_FIELDS = ("init", "seed")
+# parameters() name -> file key
+_ARRAY_KEYS = {"weight": "weights", "bias": "bias_values", "running_mean": "running_mean",
+               "running_var": "running_var"}
+_TOP_KEYS = ("format", "version", "name", "description", "input", "layers")
+# The types a file can hold (engine.layers.LAYER_TYPES may gain importer-only types later).
+FILE_TYPES: dict[str, type[Layer]] = {
+    cls.type_name: cls
+    for cls in (L.Conv2d, L.ReLU, L.LeakyReLU, L.Sigmoid, L.Tanh, L.Hardtanh, L.MaxPool2d,
+                L.AvgPool2d, L.GlobalAvgPool2d, L.BatchNorm2d, L.Flatten, L.Linear, L.Softmax,
+                L.Add, L.Concat)
+}
+
+
+class SpecError(ValueError):
+    """A pipeline file that cannot be loaded: names the file, the layer and the field."""
+
+    def __init__(self, source: str, message: str, index: int | None = None,
+                 type_name: str | None = None, field: str | None = None):
+        where = source
+        if index is not None:
+            where += f": layer {index}" + (f" ({type_name})" if type_name else "")
+        if field is not None:
+            where += f", field {field!r}"
+        super().__init__(f"{where}: {message}")
+        self.source, self.index, self.type_name, self.field = source, index, type_name, field
+
+
+def _keys(source: str, d: Any, what: str, allowed, required, index=None, type_name=None):
+    if not isinstance(d, dict):
+        raise SpecError(source, f"{what} must be an object, not {type(d).__name__}", index,
+                        type_name)
+    for key in d:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), list(allowed), 1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise SpecError(source, f"unknown key in {what}{hint}; allowed: "
+                            f"{', '.join(allowed)}", index, type_name, str(key))
+    for key in required:
+        if key not in d:
+            raise SpecError(source, f"{what} lacks the required key", index, type_name, key)
+
+
+# Reading -------------------------------------------------------------------------------------
+
+
+def _read_array(source, value, key, base_dir, index, type_name) -> np.ndarray:
+    _keys(source, value, key, ("values", "npz", "key"), (), index, type_name)
+    if "values" in value:
+        if set(value) != {"values"}:
+            raise SpecError(source, "give either values or npz + key", index, type_name, key)
+        try:
+            array = np.array(value["values"], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise SpecError(source, "values must be nested lists of numbers of equal length",
+                            index, type_name, key) from None
+        if not np.isfinite(array).all():
+            raise SpecError(source, "values must be finite numbers", index, type_name, key)
+        return array.astype(np.float32)
+    if set(value) != {"npz", "key"}:
+        raise SpecError(source, "an array needs values, or npz and key", index, type_name, key)
+    if base_dir is None:
+        raise SpecError(source, "an npz reference needs a file location", index, type_name, key)
+    path = Path(base_dir) / str(value["npz"])
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if value["key"] not in archive.files:
+                raise SpecError(source, f"{path.name} has no array {value['key']!r}", index,
+                                type_name, key)
+            return np.array(archive[value["key"]], dtype=np.float32)
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        if isinstance(error, SpecError):
+            raise
+        raise SpecError(source, f"cannot read {path.name}: {error}", index, type_name,
+                        key) from None
+
+
+def _layer_from_dict(source, d, index, base_dir) -> tuple[Layer, Any, Any]:
+    if not isinstance(d, dict):
+        raise SpecError(source, f"a layer must be an object, not {type(d).__name__}", index)
+    type_name = d.get("type")
+    if not isinstance(type_name, str) or type_name not in FILE_TYPES:
+        known = ", ".join(FILE_TYPES)
+        what = "has no type" if type_name is None else f"unknown type {type_name!r}"
+        raise SpecError(source, f"{what}; known types: {known}", index, None, "type")
+    cls = FILE_TYPES[type_name]
+    fields = [f for f in cls.fields() if f.name not in _WEIGHT_FIELDS]
+    arrays = [_ARRAY_KEYS[p] for p in _param_names(cls)]
+    allowed = ("type", "name", "inputs", *(f.name for f in fields), *arrays)
+    required = [f.name for f in fields if f.required]
+    _keys(source, d, "the layer", allowed, required, index, type_name)
+    kwargs = {}
+    for field in fields:
+        if field.name in d:
+            try:
+                kwargs[field.name] = field.check(d[field.name], type_name)
+            except LayerError as error:
+                raise SpecError(source, error.reason, index, type_name, field.name) from None
+    weights = d.get("weights")
+    drawn = cls in (L.Conv2d, L.Linear)  # the types whose weights may be drawn, not listed
+    if drawn and isinstance(weights, dict) and ({"init", "preset", "presets"} & set(weights)):
+        if cls is L.Conv2d and not {"init", "seed"} >= set(weights):
+            kwargs["weight_source"] = weights
+        elif {"init", "seed"} >= set(weights):
+            for name in _WEIGHT_FIELDS:
+                if name in weights:
+                    field = next(f for f in cls.fields() if f.name == name)
+                    try:
+                        kwargs[name] = field.check(weights[name], type_name)
+                    except LayerError as error:
+                        raise SpecError(source, error.reason, index, type_name,
+                                        f"weights.{name}") from None
+        else:
+            raise SpecError(source, "presets work for Conv2d only; use init + seed or values",
+                            index, type_name, "weights")
+    elif weights is not None:
+        kwargs["weight"] = _read_array(source, weights, "weights", base_dir, index, type_name)
+    for param, key in _ARRAY_KEYS.items():
+        if key != "weights" and key in d:
+            kw = param if cls.type_name == "BatchNorm2d" else key
+            kwargs[kw] = _read_array(source, d[key], key, base_dir, index, type_name)
+    try:
+        layer = cls(**kwargs)
+    except (LayerError, ValueError) as error:
+        field = getattr(error, "field", None)
+        message = str(error).removeprefix(f"{type_name}: ")
+        raise SpecError(source, message, index, type_name, field) from None
+    return layer, d.get("name"), d.get("inputs")
+
+
+def _param_names(cls) -> tuple[str, ...]:
+    """Which arrays a layer type can hold (the keys of its parameters())."""
+    return {"Conv2d": ("weight", "bias"), "Linear": ("weight", "bias"),
+            "BatchNorm2d": ("weight", "bias", "running_mean", "running_var")}.get(
+                cls.type_name, ())
+
+
+def _read_input(source: str, d: Any) -> tuple[InputSpec, str]:
+    _keys(source, d, "input", ("channels", "color", "height", "width", "name"),
+          ("channels", "color"))
+    name = d.get("name", "input")
+    if not isinstance(name, str) or not name:
+        raise SpecError(source, "the input's name must be non-empty text", field="input")
+    try:
+        return InputSpec(d["channels"], d["color"], d.get("height"), d.get("width")), name
+    except ValueError as error:
+        raise SpecError(source, str(error), field="input") from None
+
+
+def pipeline_from_dict(d: Any, source: str = "<dict>", base_dir=None) -> Pipeline:
+    """Build a Pipeline from a parsed file; :class:`SpecError` for anything wrong."""
+    _keys(source, d, "the file", _TOP_KEYS, ("format", "version", "input", "layers"))
+    if d["format"] != FORMAT:
+        raise SpecError(source, f"not a pipeline file: format is {d['format']!r}, expected"
+                        f" {FORMAT!r}", field="format")
+    if d["version"] != VERSION:
+        newer = isinstance(d["version"], int) and d["version"] > VERSION
+        reason = " (written by a newer CNN Explorer)" if newer else ""
+        raise SpecError(source, f"version {d['version']!r} is not supported{reason}; this"
+                        f" program reads version {VERSION}", field="version")
+    for key in ("name", "description"):
+        if not isinstance(d.get(key, ""), str):
+            raise SpecError(source, "must be text", field=key)
+    spec, input_name = _read_input(source, d["input"])
+    if not isinstance(d["layers"], list):
+        raise SpecError(source, "must be a list of layers", field="layers")
+    built = [_layer_from_dict(source, item, i, base_dir) for i, item in enumerate(d["layers"])]
+    names = auto_names([layer for layer, _, _ in built])
+    nodes, seen, previous = [], {input_name}, input_name
+    for i, (layer, name, inputs) in enumerate(built):
+        name = names[i] if name is None else name
+        if not isinstance(name, str) or not name or name in seen:
+            problem = "is used twice" if name in seen else "must be non-empty text"
+            raise SpecError(source, f"name {name!r} {problem}", i, layer.type_name, "name")
+        seen.add(name)
+        if inputs is None:
+            inputs = [previous]
+        if not isinstance(inputs, list) or not all(isinstance(s, str) for s in inputs):
+            raise SpecError(source, "inputs must be a list of layer names", i, layer.type_name,
+                            "inputs")
+        nodes.append(Node(name, layer, tuple(inputs)))
+        previous = name
+    for i, node in enumerate(nodes):
+        wanted, count = node.layer.n_inputs, len(node.inputs)
+        if (wanted is None and count < 2) or (wanted is not None and count != wanted):
+            need = "at least 2 inputs" if wanted is None else f"{wanted} input"
+            raise SpecError(source, f"takes {need}, not {count}", i, node.layer.type_name,
+                            "inputs")
+        for s in node.inputs:
+            if s not in seen:
+                raise SpecError(source, f"input {s!r} is not a layer name nor {input_name!r}", i,
+                                node.layer.type_name, "inputs")
+    try:
+        pipeline = Pipeline(nodes, spec, d.get("name", ""), d.get("description", ""), input_name)
+    except ValueError as error:
+        raise SpecError(source, str(error), field="layers") from None
+    if spec.shape is not None:
+        try:
+            pipeline.shapes(spec.shape, strict=True)
+        except ShapeError as error:
+            node = pipeline.nodes[error.node_index] if hasattr(error, "node_index") else None
+            index = None if node is None else [n.name for n in nodes].index(node.name)
+            message = str(error).split("): ", 1)[-1] if node is not None else str(error)
+            size = "x".join(map(str, spec.shape))
+            raise SpecError(source, f"does not fit the declared input {size}: {message}", index,
+                            None if node is None else node.layer.type_name, error.field) from None
+    return pipeline
+
+
+def load_pipeline(path) -> Pipeline:
+    """Read a pipeline file (and the .npz beside it, if it refers to one)."""
+    path = Path(path)
+    source = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(str(path), "no such file") from None
+    except UnicodeDecodeError:
+        raise SpecError(source, "not a text file (expected JSON)") from None
+    except OSError as error:
+        raise SpecError(str(path), f"cannot read: {error.strerror or error}") from None
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as error:
+        ends = error.pos >= len(text.rstrip())
+        hint = " (the file ends early: truncated?)" if ends else ""
+        raise SpecError(source, f"not valid JSON: {error.msg} at line {error.lineno},"
+                        f" column {error.colno}{hint}") from None
+    except ValueError as error:
+        raise SpecError(source, f"not valid JSON: {error}") from None
+    return pipeline_from_dict(data, source, path.parent)
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+# Writing -------------------------------------------------------------------------------------
+
+
+def _short(value: np.float32) -> float:
+    """The shortest decimal that reads back as the same float32 (0.1, not 0.10000000149...)."""
+    text = np.format_float_positional(value, unique=True, trim="-")
+    short = float(text)
+    return short if np.float32(short) == value else float(value)
+
+
+def _values(array: np.ndarray) -> list:
+    flat = [_short(v) for v in np.asarray(array, dtype=np.float32).ravel()]
+    return np.array(flat, dtype=object).reshape(array.shape).tolist()
+
+
+def _plain(value):
+    """JSON-able copy of a weight source (arrays inside become nested lists)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _values(value)
+    return value
+
+
+def _to_dict(pipeline: Pipeline, npz_name: str | None, store: dict) -> dict:
+    chain = pipeline.is_chain
+    auto = auto_names(pipeline.layers)
+    spec = pipeline.input_spec
+    layers = []
+    for index, (node, generated) in enumerate(zip(pipeline.nodes, auto, strict=True)):
+        layer = node.layer
+        if FILE_TYPES.get(layer.type_name) is not type(layer):
+            raise SpecError(pipeline.name or "<pipeline>", "a pipeline file cannot hold this"
+                            f" layer type; it holds {', '.join(FILE_TYPES)}", index,
+                            layer.type_name)
+        item: dict[str, Any] = {"type": layer.type_name}
+        if node.name != generated:
+            item["name"] = node.name
+        if not chain:
+            item["inputs"] = list(node.inputs)
+        config = layer.config()
+        item.update({k: v for k, v in config.items() if k not in _WEIGHT_FIELDS})
+        source = getattr(layer, "weight_source", None)
+        for param, array in layer.parameters().items():
+            key = _ARRAY_KEYS[param]
+            if param == "bias" and not array.any():
+                continue  # zeros are what a layer without bias_values gets
+            if param == "weight" and source is not None:
+                item[key] = _plain(source)
+            elif npz_name is None or (array.size <= INLINE_LIMIT and np.isfinite(array).all()):
+                if not np.isfinite(array).all():
+                    raise SpecError(pipeline.name or "<pipeline>", f"{node.name}.{param} holds"
+                                    " NaN or infinity, which JSON cannot; save to a file")
+                item[key] = {"values": _values(array)}
+            else:
+                store[f"{node.name}.{param}"] = array
+                item[key] = {"npz": npz_name, "key": f"{node.name}.{param}"}
+        layers.append(item)
+    size = {k: v for k, v in (("height", spec.height), ("width", spec.width)) if v is not None}
+    if pipeline.input_name != "input":
+        size["name"] = pipeline.input_name
+    return {"format": FORMAT, "version": VERSION, "name": pipeline.name,
+            "description": pipeline.description,
+            "input": {"channels": spec.channels, "color": spec.color, **size}, "layers": layers}
+
+
+def pipeline_to_dict(pipeline: Pipeline) -> dict:
+    """The file's content as a dict, every array inline."""
+    return _to_dict(pipeline, None, {})
+
+
+def save_pipeline(pipeline: Pipeline, path) -> None:
+    """Write ``pipeline`` to ``path``; arrays over INLINE_LIMIT values go to ``<stem>.npz``."""
+    path = Path(path)
+    store: dict[str, np.ndarray] = {}
+    data = _to_dict(pipeline, path.with_suffix(".npz").name, store)
+    if store:
+        np.savez(path.with_suffix(".npz"), **store)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(dump_json(data) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def dump_json(value, indent: int = 0) -> str:
+    """JSON with two-space indents, short objects and lists of numbers kept on one line."""
+    flat = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    nested = isinstance(value, dict | list) and any(
+        isinstance(v, dict) or (isinstance(v, list) and v and isinstance(v[0], dict | list))
+        for v in (value.values() if isinstance(value, dict) else value))
+    if not isinstance(value, dict | list) or (len(flat) + indent <= 96 and not (
+            isinstance(value, dict) and nested)):
+        return flat
+    pad = "  " * (indent // 2 + 1)
+    if isinstance(value, dict):
+        items = [f"{pad}{json.dumps(k)}: {dump_json(v, indent + 2)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad[:-2] + "}" if items else "{}"
+    if all(not isinstance(v, dict | list) for v in value):
+        # A long list of numbers: several to a line rather than one per line.
+        lines, line = [], ""
+        for v in value:
+            text = json.dumps(v, allow_nan=False)
+            if line and len(pad) + len(line) + len(text) + 2 > 96:
+                lines.append(line.rstrip())
+                line = ""
+            line += text + ", "
+        lines.append(line.rstrip(", "))
+        return "[\n" + ",\n".join(pad + li.rstrip(",") for li in lines) + "\n" + pad[:-2] + "]"
+    items = [f"{pad}{dump_json(v, indent + 2)}" for v in value]
+    return "[\n" + ",\n".join(items) + "\n" + pad[:-2] + "]" if items else "[]"
+
+
+def resolve_pipeline(name_or_path) -> Pipeline:
+    """A bundled pipeline by name ("default", "edges", "lecture"), or a file path.
+
+    An ``.onnx`` path is read with :func:`engine.onnx_import.load_onnx`.
+    """
+    text = str(name_or_path)
+    if text in BUNDLED:
+        return load_pipeline(asset_path("pipelines", f"{text}.json"))
+    path = Path(text)
+    if path.suffix.lower() == ".onnx":
+        from engine.onnx_import import load_onnx
+
+        return load_onnx(path)
+    if path.is_file():
+        return load_pipeline(path)
+    raise SpecError(text, f"no such file and not a bundled pipeline; bundled: "
+                    f"{', '.join(BUNDLED)}")

@@ -1,0 +1,217 @@
+"""The lecture's worked examples as ready-made inputs, a crop helper and a translation test.
+
+The examples use small whole numbers so that every product and sum the players show can be
+checked by hand. The translation comparison backs the lecture's claim that pooling makes a
+representation roughly invariant to small shifts of the input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine import functional as F
+from engine.shapes import conv_output_size, conv_params, fc_equivalent_params, pair
+from engine.teaching import MAX_SIDE, TraceError
+
+__all__ = [
+    "LECTURE_POOL_INPUT",
+    "LECTURE_POOL_OUTPUT",
+    "SOBEL_X",
+    "TranslationComparison",
+    "compare_translation",
+    "crop_around",
+    "lecture_7x7",
+    "lecture_volume_example",
+    "lecture_volume_summary",
+    "shift_image",
+]
+
+SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], np.float32)
+
+#: The lecture's max-pooling slide: 2x2 windows, stride 2.
+LECTURE_POOL_INPUT = np.array(
+    [[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], np.float32
+)
+LECTURE_POOL_OUTPUT = np.array([[6, 8], [3, 4]], np.float32)
+
+
+def lecture_7x7() -> tuple[np.ndarray, np.ndarray]:
+    """The lecture's 7x7 input and a 3x3 filter (Sobel X), in small whole numbers.
+
+    Returns
+    -------
+    x : array (1, 7, 7)
+        A soft diagonal edge with values 0 to 3, so the products stay small.
+    weight : array (1, 3, 3)
+        The lecture's kernel X.
+
+    Examples
+    --------
+    >>> x, w = lecture_7x7()
+    >>> x.shape, w.shape
+    ((1, 7, 7), (1, 3, 3))
+    """
+    x = np.array(
+        [
+            [0, 0, 1, 2, 3, 3, 3],
+            [0, 0, 1, 2, 3, 3, 3],
+            [0, 1, 2, 3, 3, 3, 2],
+            [0, 1, 2, 3, 3, 2, 1],
+            [1, 2, 3, 3, 2, 1, 0],
+            [1, 2, 3, 3, 2, 1, 0],
+            [2, 3, 3, 2, 1, 0, 0],
+        ],
+        np.float32,
+    )
+    return x[None], SOBEL_X[None].copy()
+
+
+def lecture_volume_example(size: int = 8, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """A small stand-in for the lecture's 32x32x3 input with one of its ten 5x5x3 filters.
+
+    The players show at most 16x16 cells, so the input is ``size`` x ``size`` x 3 (whole
+    numbers 0 to 4) and the filter 5x5x3 (whole numbers -1 to 1); with padding 2 and stride 1
+    the output keeps the input's size, as on the lecture's slide.
+
+    Returns
+    -------
+    x : array (3, size, size); weight : array (3, 5, 5)
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 5, size=(3, size, size)).astype(np.float32)
+    weight = rng.integers(-1, 2, size=(3, 5, 5)).astype(np.float32)
+    return x, weight
+
+
+def lecture_volume_summary(in_shape=(3, 32, 32), n_filters=10, kernel_size=5, stride=1,
+                           padding=2) -> dict:
+    """The lecture's numbers for a conv layer: output volume, parameters, dense equivalent.
+
+    Examples
+    --------
+    >>> s = lecture_volume_summary()
+    >>> s["out_shape"], s["out_volume"], s["params"], s["fc_params"]
+    ((10, 32, 32), 10240, 760, 94402560)
+    """
+    c, h, w = in_shape
+    oh = conv_output_size(h, kernel_size, stride, padding)
+    ow = conv_output_size(w, kernel_size, stride, padding)
+    params = conv_params(c, n_filters, kernel_size)
+    return {
+        "out_shape": (n_filters, oh, ow),
+        "out_volume": n_filters * oh * ow,
+        "params": params,
+        "params_formula": f"{n_filters} x ({kernel_size} x {kernel_size} x {c} + 1) = {params}",
+        "fc_params": fc_equivalent_params((c, h, w), n_filters),
+        "fc_formula": f"({h} x {w} x {c} + 1) x ({h} x {w} x {c}) x {n_filters}",
+    }
+
+
+def crop_around(x, cy: int, cx: int, size=MAX_SIDE) -> tuple[np.ndarray, tuple[int, int]]:
+    """Cut a window of at most ``MAX_SIDE`` pixels a side around a point of a (C, H, W) image.
+
+    The window is moved inside the image when the point is near a border, and shrinks only
+    when the image itself is smaller.
+
+    Returns
+    -------
+    crop : array (C, h, w)
+    origin : (y0, x0), the crop's top-left corner in the image
+
+    Examples
+    --------
+    >>> crop, origin = crop_around(np.zeros((3, 100, 80)), 0, 79, 8)
+    >>> crop.shape, origin
+    ((3, 8, 8), (0, 72))
+    """
+    x = np.asarray(x, np.float32)
+    if x.ndim != 3:
+        raise TraceError(f"the image must have shape (C, H, W), not {x.shape}")
+    sh, sw = pair(size, "crop size")
+    if min(sh, sw) < 1 or max(sh, sw) > MAX_SIDE:
+        raise TraceError(f"the crop size must be 1 to {MAX_SIDE} pixels, not {sh}x{sw}")
+    _, h, w = x.shape
+    sh, sw = min(sh, h), min(sw, w)
+    y0 = int(np.clip(cy - sh // 2, 0, h - sh))
+    x0 = int(np.clip(cx - sw // 2, 0, w - sw))
+    return x[:, y0:y0 + sh, x0:x0 + sw].copy(), (y0, x0)
+
+
+def shift_image(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """Move the content of a (C, H, W) image by (dy, dx) pixels; the border is repeated.
+
+    Examples
+    --------
+    >>> shift_image(np.arange(4.0).reshape(1, 1, 4), 0, 1).tolist()
+    [[[0.0, 0.0, 1.0, 2.0]]]
+    """
+    x = np.asarray(x, np.float32)
+    _, h, w = x.shape
+    # Index maps clipped to the image repeat the edge row/column into the vacated border.
+    rows = np.clip(np.arange(h) - dy, 0, h - 1)
+    cols = np.clip(np.arange(w) - dx, 0, w - 1)
+    return x[:, rows[:, None], cols[None, :]]
+
+
+@dataclass(frozen=True)
+class TranslationComparison:
+    """How much conv maps and pooled maps change when the input moves by a few pixels."""
+
+    dy: int
+    dx: int
+    conv_change: float       # mean |after - before| / mean |before| of the conv maps
+    pool_change: float       # the same for the pooled maps
+    conv_diff: np.ndarray    # (H', W') mean over maps of |after - before|
+    pool_diff: np.ndarray    # (H'', W'')
+
+
+def _relative_change(before: np.ndarray, after: np.ndarray) -> float:
+    scale = float(np.mean(np.abs(before)))
+    diff = float(np.mean(np.abs(after - before)))
+    if scale == 0.0:
+        return 0.0 if diff == 0.0 else float("inf")
+    return diff / scale
+
+
+def compare_translation(x, weight, dy=0, dx=1, pool=2, padding="same",
+                        relu=True) -> TranslationComparison:
+    """Shift the input, recompute conv and max-pooled maps, and measure how much each moved.
+
+    Parameters
+    ----------
+    x : array (C, H, W)
+    weight : array (C_out, C, kh, kw) or (C, kh, kw)
+    dy, dx : int
+        The shift in pixels (the lecture's "small translation": 1 to 3).
+    pool : int
+        Max-pooling window and stride.
+    padding : int or "same"
+    relu : bool
+        Apply ReLU before pooling, as a conv block does.
+
+    Returns
+    -------
+    TranslationComparison
+        ``conv_change`` and ``pool_change`` are relative (0 = unchanged, 1 = as large as the
+        maps themselves), so layers of different scale compare.
+    """
+    x = np.asarray(x, np.float32)
+    weight = np.asarray(weight, np.float32)
+    if weight.ndim == 3:
+        weight = weight[None]
+    maps = []
+    for image in (x, shift_image(x, dy, dx)):
+        conv = F.conv2d(image, weight, padding=padding)
+        if relu:
+            conv = F.relu(conv)
+        maps.append((conv, F.max_pool2d(conv, pool)))
+    (conv_a, pool_a), (conv_b, pool_b) = maps
+    return TranslationComparison(
+        dy, dx,
+        _relative_change(conv_a, conv_b),
+        _relative_change(pool_a, pool_b),
+        np.abs(conv_b - conv_a).mean(axis=0),
+        np.abs(pool_b - pool_a).mean(axis=0),
+    )

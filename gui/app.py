@@ -1,0 +1,155 @@
+"""Start the desktop app: QApplication, Session, live loop, main window; --screenshot runs."""
+
+from __future__ import annotations
+
+import sys
+import time
+from argparse import Namespace
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
+
+from gui.capture import classify_path
+from gui.live import LiveResults
+from gui.main_window import MainWindow
+from gui.session import Session, SourceSpec
+
+SCREENSHOT_TIMEOUT_S = 30.0
+SETTLE_MS = 400  # after the first result: time for every dock to paint it
+
+
+class ArgumentError(ValueError):
+    """A command-line argument that cannot be used (missing file, bad pipeline, ...)."""
+
+
+def _application() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("CNN Explorer")
+    app.setOrganizationName("cnn-explorer")
+    pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+    return app
+
+
+def apply_args(session: Session, args: Namespace) -> list[str]:
+    """Apply --source, --camera, --pipeline and --layer to ``session``; return the problems."""
+    from engine.spec import resolve_pipeline
+
+    problems: list[str] = []
+    for name in ("tour", "model"):
+        if getattr(args, name, None) is not None:
+            problems.append(f"--{name} is not available in this version of CNN Explorer")
+    pipeline = getattr(args, "pipeline", None)
+    if pipeline:
+        try:
+            is_file = Path(pipeline).suffix.lower() == ".json"
+            session.set_pipeline(
+                resolve_pipeline(pipeline), undoable=False, path=pipeline if is_file else None
+            )
+        except (OSError, ValueError) as exc:
+            problems.append(f"--pipeline {pipeline}: {exc}")
+    source = getattr(args, "source", None)
+    camera = getattr(args, "camera", None)
+    if source:
+        kind = classify_path(source)
+        if not Path(source).is_file():
+            problems.append(f"--source {source}: the file does not exist")
+        elif kind not in ("image", "video"):
+            problems.append(f"--source {source}: not an image or video file CNN Explorer knows")
+        else:
+            session.set_source(SourceSpec(kind=kind, path=str(source)))
+    elif camera is not None:
+        session.set_source(SourceSpec(kind="camera", camera_index=int(camera)))
+    layer = getattr(args, "layer", None)
+    if layer is not None:
+        n = len(session.pipeline.nodes)
+        if 0 <= int(layer) < n:
+            session.set_selected_layer(int(layer))
+        else:
+            problems.append(f"--layer {layer}: the pipeline has layers 0 to {n - 1}")
+    return problems
+
+
+def _check_source(session: Session) -> str | None:
+    """Open the source once, so a --screenshot run fails at once with a clear message."""
+    from engine.media import MediaError
+    from gui.capture import open_source
+
+    try:
+        open_source(session.source).close()
+    except (MediaError, OSError) as exc:
+        return f"cannot open {session.source.describe()}: {exc}"
+    return None
+
+
+def wait_for_result(live: LiveResults, timeout_s: float = SCREENSHOT_TIMEOUT_S) -> bool:
+    """Run the event loop until the first processed result arrives; False on timeout."""
+    loop = QEventLoop()
+    live.resultUpdated.connect(loop.quit)
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    deadline = time.perf_counter() + timeout_s
+    while live.latest is None and time.perf_counter() < deadline:
+        loop.exec()
+    live.resultUpdated.disconnect(loop.quit)
+    return live.latest is not None
+
+
+def take_screenshot(window: MainWindow, path: str | Path) -> str | None:
+    """Wait for the first result, let the docks paint, save the window; an error text or None."""
+    if not wait_for_result(window.live):
+        error = window.live.error or "no frame was processed"
+        return f"gave up after {SCREENSHOT_TIMEOUT_S:.0f} s waiting for a result ({error})"
+    loop = QEventLoop()
+    QTimer.singleShot(SETTLE_MS, loop.quit)
+    loop.exec()
+    QApplication.processEvents()
+    if not window.grab().save(str(path), "PNG"):
+        return f"could not write {path}"
+    return None
+
+
+def run(args: Namespace) -> int:
+    """Open the window as ``args`` asks; returns the process exit code.
+
+    With ``args.screenshot`` the run is deterministic (fresh session, default layout, nothing
+    saved) and exits after saving the picture: 0 on success, 2 on bad arguments or failure.
+    """
+    app = _application()
+    screenshot = getattr(args, "screenshot", None)
+    session = Session()
+    early: list[tuple[str, str]] = []  # messages sent before the window exists to show them
+
+    def keep(level: str, text: str) -> None:
+        early.append((level, text))
+
+    session.message.connect(keep)
+    if not screenshot and not getattr(args, "fresh", False):
+        session.load()
+    problems = apply_args(session, args)
+    if screenshot and not problems:
+        source_problem = _check_source(session)
+        if source_problem:
+            problems.append(source_problem)
+    if screenshot and problems:
+        for problem in problems:
+            print(f"cnn-explorer: {problem}", file=sys.stderr)
+        return 2
+    live = LiveResults(session)
+    window = MainWindow(session, live, persist=not screenshot)
+    session.message.disconnect(keep)
+    for level, text in early:
+        window.show_message(level, text)
+    if problems:  # one message, so that none hides another in the status bar
+        session.message.emit("error", "; ".join(problems) + ". Started with the defaults.")
+    window.show()
+    if screenshot:
+        error = take_screenshot(window, screenshot)
+        window.close()
+        if error:
+            print(f"cnn-explorer: screenshot failed: {error}", file=sys.stderr)
+            return 2
+        print(f"Saved {screenshot}")
+        return 0
+    code = app.exec()
+    return int(code)

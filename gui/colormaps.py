@@ -1,0 +1,228 @@
+"""Colormaps and display scaling for activation maps.
+
+Lookup tables are built once with :mod:`pyqtgraph.colormap` and cached. The scaling helpers
+turn a stack of maps into the array that is shown plus the levels that go with it, so that the
+maps dock, the stepper and the tests all agree on what "per map", "per layer" and "global" mean.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import pyqtgraph as pg
+
+#: Colormap names offered to the user, in menu order.
+COLORMAPS: tuple[str, ...] = ("gray", "viridis", "magma", "inferno", "coolwarm")
+
+#: Colormaps whose middle colour means zero: they get levels symmetric around zero.
+DIVERGING: frozenset[str] = frozenset({"coolwarm"})
+
+#: Normalization modes, as stored in the Session's DisplayOptions.
+NORMALIZATIONS: tuple[str, ...] = ("map", "layer", "global")
+
+COLORMAP_TIPS = {
+    "gray": "Black for the lowest value, white for the highest.",
+    "viridis": "Dark blue for low values through green to yellow for high ones.",
+    "magma": "Black through purple and orange to pale yellow.",
+    "inferno": "Black through red and orange to bright yellow.",
+    "coolwarm": "Blue for negative, white for zero, red for positive: for signed values.",
+}
+
+NORMALIZATION_LABELS = {
+    "map": "per map",
+    "layer": "per layer",
+    "global": "global",
+}
+
+NORMALIZATION_TIPS = {
+    "map": "Scale each map to its own range: shows the pattern inside every map, "
+    "but hides which maps are strong.",
+    "layer": "One scale for all maps of this layer: strong and weak maps can be compared.",
+    "global": "One scale for every layer of the network: shows how values grow or shrink "
+    "from layer to layer.",
+}
+
+
+class ColormapError(ValueError):
+    """An unknown colormap or normalization name."""
+
+
+# Moreland's "cool to warm" diverging map, the usual choice for signed data.
+_COOLWARM = [(59, 76, 192), (141, 176, 254), (221, 221, 221), (244, 154, 123), (180, 4, 38)]
+
+
+def _colormap(name: str) -> pg.ColorMap:
+    if name == "gray":
+        return pg.ColorMap([0.0, 1.0], [(0, 0, 0), (255, 255, 255)])
+    if name == "coolwarm":
+        return pg.ColorMap(np.linspace(0.0, 1.0, len(_COOLWARM)), _COOLWARM)
+    if name in COLORMAPS:
+        return pg.colormap.get(name)
+    raise ColormapError(f"unknown colormap {name!r}; choose one of {', '.join(COLORMAPS)}")
+
+
+def _frozen(lut: np.ndarray) -> np.ndarray:
+    lut = np.ascontiguousarray(lut, dtype=np.uint8)
+    lut.flags.writeable = False  # shared between all views
+    return lut
+
+
+@cache
+def lookup_table(name: str) -> np.ndarray:
+    """Return the 256-entry RGBA lookup table of a colormap.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`COLORMAPS`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(256, 4)`` uint8, read-only.
+
+    Examples
+    --------
+    >>> lookup_table("gray")[[0, -1], :3].tolist()
+    [[0, 0, 0], [255, 255, 255]]
+    """
+    return _frozen(_colormap(name).getLookupTable(0.0, 1.0, 256, alpha=True))
+
+
+@cache
+def indexed_lookup_table(name: str) -> np.ndarray:
+    """The table for images made by :func:`to_indices`: index 0 transparent, 1..255 the map.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(256, 4)`` uint8, read-only.
+    """
+    lut = np.zeros((256, 4), dtype=np.uint8)
+    lut[1:] = _colormap(name).getLookupTable(0.0, 1.0, 255, alpha=True)
+    return _frozen(lut)
+
+
+def to_indices(values: np.ndarray, levels: tuple[float, float],
+               out: np.ndarray | None = None) -> np.ndarray:
+    """Turn values into lookup-table indices 1..255 (as float32; index 0 is left for gaps).
+
+    ``levels[0]`` maps to 1 and ``levels[1]`` to 255, values outside are clipped. The result is
+    0.5 above the index, so that a truncating cast to uint8 rounds. An 8-bit image with a
+    256-entry table is drawn by Qt as an indexed image: far cheaper per frame than a float
+    image that pyqtgraph has to scan for NaNs and colour itself.
+
+    Examples
+    --------
+    >>> to_indices(np.array([0.0, 0.5, 1.0], dtype=np.float32), (0.0, 1.0)).astype(np.uint8)
+    array([  1, 128, 255], dtype=uint8)
+    """
+    lo, hi = float(levels[0]), float(levels[1])
+    scale = 254.0 / (hi - lo) if hi > lo else 0.0
+    out = np.multiply(values, np.float32(scale), out=out, dtype=np.float32)
+    out += np.float32(1.5 - lo * scale)
+    np.clip(out, 1.0, 255.49, out=out)
+    return out
+
+
+def is_signed(array: np.ndarray) -> bool:
+    """True when an activation holds clearly negative values (a diverging colormap suits it)."""
+    if array.size == 0:
+        return False
+    lo = float(np.min(array))
+    hi = float(np.max(array))
+    # A tiny negative tail (rounding) should not switch the colormap.
+    return lo < 0.0 and -lo > 0.01 * max(abs(hi), abs(lo))
+
+
+def suggest_colormap(signed: bool, current: str) -> str:
+    """Pick a colormap for a layer: diverging for signed values, else keep a sequential one.
+
+    Parameters
+    ----------
+    signed : bool
+        Whether the layer's values go below zero.
+    current : str
+        The colormap in use now; kept when it already suits the data.
+    """
+    if signed:
+        return "coolwarm"
+    return current if current not in DIVERGING else "viridis"
+
+
+def value_range(arrays) -> tuple[float, float]:
+    """Smallest and largest finite value over several arrays; ``(0.0, 0.0)`` when empty."""
+    lo, hi = np.inf, -np.inf
+    for a in arrays:
+        if a.size:
+            lo = min(lo, float(np.min(a)))
+            hi = max(hi, float(np.max(a)))
+    if not np.isfinite(lo) or not np.isfinite(hi):
+        return 0.0, 0.0
+    return lo, hi
+
+
+def levels_for(lo: float, hi: float, diverging: bool) -> tuple[float, float]:
+    """Display levels for a value range: symmetric around zero for a diverging colormap.
+
+    A flat range gets a small width so the image still renders (one colour) instead of
+    dividing by zero.
+    """
+    if diverging:
+        a = max(abs(lo), abs(hi))
+        return (-a, a) if a > 0 else (-1.0, 1.0)
+    if hi > lo:
+        return lo, hi
+    return lo - 0.5, lo + 0.5
+
+
+def scale_maps(
+    maps: np.ndarray,
+    mode: str,
+    diverging: bool,
+    global_range: tuple[float, float] | None = None,
+) -> tuple[np.ndarray, tuple[float, float]]:
+    """Prepare a stack of maps for display under a normalization mode.
+
+    Parameters
+    ----------
+    maps : numpy.ndarray
+        ``(C, H, W)`` activation.
+    mode : str
+        ``"map"``: every map scaled to its own range (to [0, 1], or to [-1, 1] by its largest
+        magnitude for a diverging colormap); ``"layer"``: the values themselves with the
+        layer's range as levels; ``"global"``: the values themselves with ``global_range``.
+    diverging : bool
+        Whether the colormap is diverging (levels symmetric around zero).
+    global_range : tuple of float, optional
+        ``(min, max)`` over every layer of the result; required for ``"global"``.
+
+    Returns
+    -------
+    shown : numpy.ndarray
+        ``(C, H, W)`` float32, C-contiguous: what to tile and display.
+    levels : tuple of float
+        The levels that map ``shown`` onto the lookup table.
+    """
+    maps = np.ascontiguousarray(maps, dtype=np.float32)
+    if mode == "layer":
+        return maps, levels_for(*value_range([maps]), diverging)
+    if mode == "global":
+        if global_range is None:
+            raise ColormapError("global normalization needs the range of every layer")
+        return maps, levels_for(*global_range, diverging)
+    if mode != "map":
+        raise ColormapError(
+            f"unknown normalization {mode!r}; choose one of {', '.join(NORMALIZATIONS)}"
+        )
+    if maps.size == 0:
+        return maps, (0.0, 1.0)
+    if diverging:
+        scale = np.abs(maps).max(axis=(1, 2), keepdims=True)  # (C, 1, 1)
+        shown = maps / np.where(scale > 0, scale, 1.0)
+        return shown.astype(np.float32, copy=False), (-1.0, 1.0)
+    lo = maps.min(axis=(1, 2), keepdims=True)  # (C, 1, 1)
+    span = maps.max(axis=(1, 2), keepdims=True) - lo
+    shown = (maps - lo) / np.where(span > 0, span, 1.0)
+    return shown.astype(np.float32, copy=False), (0.0, 1.0)

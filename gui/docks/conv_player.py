@@ -1,0 +1,300 @@
+"""Convolution player: one filter slides over a small input, one output cell per step.
+
+At every step the cells under the kernel light up on the (padded) input, the element-wise
+products appear in their own grid, the per-channel sums and the bias add up to the output value,
+and that value is written into its output cell. The numbers come from
+:func:`engine.teaching.trace_conv`, which the tests hold equal to ``engine.functional.conv2d``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.kernels import PRESET_DESCRIPTIONS, PRESETS, expand_kernel
+from engine.teaching import ConvTrace, TraceError, trace_conv
+from engine.teaching_examples import lecture_7x7, lecture_volume_example
+from engine.teaching_text import (
+    channel_name,
+    conv_sum_text,
+    fit_text,
+    format_value,
+    formula_text,
+    parse_kernel,
+)
+from gui.widgets.cell_grid import CellGrid, titled
+from gui.widgets.player_controls import CropControls, PlayerControls, set_warning
+
+__all__ = ["ConvPlayerDock"]
+
+SOURCES = (
+    ("lecture_7x7", "Lecture: 7x7 input", "The lecture's 7x7 input (small whole numbers) with "
+     "a 3x3 filter"),
+    ("volume", "Lecture: 8x8x3 volume", "A small stand-in for the lecture's 32x32x3 input with "
+     "one of its 5x5x3 filters, padding 2"),
+    ("crop", "Crop of the frame", "A square cut out of the current frame, every channel"),
+)
+LECTURE_FILTER = "lecture filter"
+CUSTOM = "custom"
+
+
+class ConvPlayerDock(QWidget):
+    """The convolution player dock (registered as "conv_player")."""
+
+    def __init__(self, session, live, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._session, self._live = session, live
+        self._x = np.zeros((1, 7, 7), np.float32)
+        self._lecture_weight = np.zeros((1, 3, 3), np.float32)
+        self._custom = np.zeros((3, 3), np.float32)
+        self.trace: ConvTrace | None = None
+        self._build()
+        self.load_source("lecture_7x7")
+
+    # -- construction -------------------------------------------------------------------------
+    def _spin(self, low, high, value, tip) -> QSpinBox:
+        spin = QSpinBox()
+        spin.setRange(low, high)
+        spin.setValue(value)
+        spin.setToolTip(tip)
+        spin.valueChanged.connect(self._on_settings_changed)
+        return spin
+
+    def _build(self) -> None:
+        self.source = QComboBox()
+        for key, label, tip in SOURCES:
+            self.source.addItem(label, key)
+            self.source.setItemData(self.source.count() - 1, tip, 3)  # Qt.ToolTipRole
+        self.source.setToolTip("What the filter slides over")
+        self.source.activated.connect(self._on_source_activated)
+        self.crop = CropControls(self._live)
+        self.crop.cropTaken.connect(self._on_crop_taken)
+        self.crop.failed.connect(self._show_error)
+        self.kernel = QComboBox()
+        self.kernel.setToolTip("The filter: a named kernel (spread over the channels the way "
+                               "the app's conv layers do), the example's own filter, or your "
+                               "own values")
+        for name in PRESETS:
+            self.kernel.addItem(name.replace("_", " "), name)
+            self.kernel.setItemData(self.kernel.count() - 1, PRESET_DESCRIPTIONS.get(name, ""), 3)
+        self.kernel.addItem(LECTURE_FILTER, LECTURE_FILTER)
+        self.kernel.addItem(CUSTOM, CUSTOM)
+        self.kernel.activated.connect(self._on_kernel_activated)
+        self.values = QLineEdit()
+        self.values.setToolTip("The kernel's values: numbers separated by spaces, rows by ';' "
+                               "(e.g. -1 0 1; -2 0 2; -1 0 1). Press Enter to use them.")
+        self.values.editingFinished.connect(self._on_values_edited)
+        self.values.setMinimumWidth(140)
+        self.stride = self._spin(1, 5, 1, "Stride S: how many cells the window moves per step")
+        self.padding = self._spin(0, 4, 0, "Padding P: width of the zero border around the input")
+        self.dilation = self._spin(1, 4, 1, "Dilation D: spacing between the kernel's taps")
+        self.bias = QDoubleSpinBox()
+        self.bias.setRange(-99, 99)
+        self.bias.setDecimals(2)
+        self.bias.setToolTip("Bias b: added once to the sum of all products")
+        self.bias.valueChanged.connect(self._on_settings_changed)
+        self.channel = QSpinBox()
+        self.channel.setToolTip("Which input channel's values, weights and products are shown")
+        self.channel.valueChanged.connect(self._on_channel_changed)
+
+        top = QHBoxLayout()
+        top.addWidget(self.source)
+        top.addWidget(self.crop)
+        top.addStretch(1)
+        second = QHBoxLayout()
+        for text, widget in (("kernel", self.kernel), (None, self.values), ("S", self.stride),
+                             ("P", self.padding), ("D", self.dilation), ("bias", self.bias),
+                             ("channel", self.channel)):
+            if text:
+                label = QLabel(text)
+                label.setToolTip(widget.toolTip())
+                second.addWidget(label)
+            second.addWidget(widget, 2 if widget is self.values else 0)
+
+        self.input_grid = CellGrid()
+        self.input_grid.setToolTip("The input with its zero border (hatched)")
+        self.kernel_grid = CellGrid(min_cell=18)
+        self.kernel_grid.setToolTip("The filter's weights for the channel shown")
+        self.products_grid = CellGrid(min_cell=18)
+        self.products_grid.setToolTip("Input value times weight, cell by cell, at this step")
+        self.output_grid = CellGrid()
+        self.output_grid.setToolTip("The output map, filled in one cell per step")
+        self.input_title, self.kernel_title = QLabel(), QLabel()
+        self.products_title, self.output_title = QLabel(), QLabel()
+        grids = QGridLayout()
+        grids.addWidget(titled(self.input_title, self.input_grid), 0, 0, 2, 1)
+        grids.addWidget(titled(self.kernel_title, self.kernel_grid), 0, 1)
+        grids.addWidget(titled(self.products_title, self.products_grid), 1, 1)
+        grids.addWidget(titled(self.output_title, self.output_grid), 0, 2, 2, 1)
+        grids.setColumnStretch(0, 5)
+        grids.setColumnStretch(1, 3)
+        grids.setColumnStretch(2, 4)
+
+        self.sum_label = QLabel()
+        self.sum_label.setWordWrap(True)
+        self.sum_label.setToolTip("How this step's output value is computed")
+        self.value_label = QLabel()
+        self.value_label.setToolTip("The value written into the outlined output cell")
+        self.formula_label = QLabel()
+        self.formula_label.setWordWrap(True)
+        self.formula_label.setToolTip("Output size = (N - F + 2P)/S + 1, with the numbers")
+        self.fit_label = QLabel()
+        self.fit_label.setWordWrap(True)
+        self.fit_label.setToolTip("Whether the windows tile the padded input exactly")
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        set_warning(self.error_label, True)
+        self.error_label.setToolTip("Why the last change could not be shown")
+        self.controls = PlayerControls()
+        self.controls.stepChanged.connect(self.show_step)
+        self.controls.install_shortcuts(self)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(second)
+        layout.addLayout(grids, 1)
+        layout.addWidget(self.sum_label)
+        layout.addWidget(self.value_label)
+        layout.addWidget(self.formula_label)
+        layout.addWidget(self.fit_label)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.controls)
+
+    # -- sources and settings -----------------------------------------------------------------
+    def load_source(self, key: str) -> None:
+        """Load one of SOURCES ("lecture_7x7", "volume") or take a crop ("crop")."""
+        if key == "crop":
+            self.crop.take()  # cropTaken sets everything up; failed shows why not
+            return
+        if key == "lecture_7x7":
+            x, w = lecture_7x7()
+            kernel, padding = "sobel_x", 0
+        else:
+            x, w = lecture_volume_example()
+            kernel, padding = LECTURE_FILTER, 2
+        self._lecture_weight = w
+        self._set_input(x, key, kernel=kernel, stride=1, padding=padding, dilation=1)
+
+    def _on_source_activated(self, index: int) -> None:
+        self.load_source(self.source.itemData(index))
+
+    def _on_crop_taken(self, crop) -> None:
+        kernel = "sobel_x" if self.kernel.currentData() == LECTURE_FILTER else None
+        self._set_input(np.asarray(crop, np.float32), "crop", kernel=kernel)
+
+    def _set_input(self, x, key, kernel=None, **settings) -> None:
+        self._x = x
+        widgets = [self.source, self.kernel, self.stride, self.padding, self.dilation, self.channel]
+        for widget in widgets:
+            widget.blockSignals(True)
+        self.source.setCurrentIndex(self.source.findData(key))
+        if kernel is not None:
+            self.kernel.setCurrentIndex(self.kernel.findData(kernel))
+        for name, value in settings.items():
+            getattr(self, name).setValue(value)
+        self.channel.setRange(0, x.shape[0] - 1)
+        for widget in widgets:
+            widget.blockSignals(False)
+        self.rebuild()
+
+    def _on_values_edited(self) -> None:
+        try:
+            self._custom = parse_kernel(self.values.text())
+        except ValueError as exc:
+            self._show_error(str(exc))
+            return
+        self.kernel.setCurrentIndex(self.kernel.findData(CUSTOM))
+        self.rebuild()
+
+    def _on_kernel_activated(self, *_args) -> None:
+        if self.kernel.currentData() == CUSTOM:
+            # Start the custom kernel from the values on show, so they can be edited.
+            try:
+                self._custom = parse_kernel(self.values.text())
+            except ValueError:
+                self.values.clear()
+        self.rebuild()
+
+    def _on_settings_changed(self, *_args) -> None:
+        self.rebuild()
+
+    def _on_channel_changed(self, *_args) -> None:
+        self.show_step(self.controls.step)
+
+    def weight(self) -> np.ndarray:
+        """The filter (C, kh, kw) for the current input and kernel choice."""
+        choice, c = self.kernel.currentData(), self._x.shape[0]
+        if choice == LECTURE_FILTER:
+            if self._lecture_weight.shape[0] == c:
+                return self._lecture_weight
+            choice = "sobel_x"
+        kernel2d = self._custom if choice == CUSTOM else PRESETS[choice]
+        if choice != CUSTOM:
+            self.values.setText("; ".join(" ".join(format_value(v) for v in row)
+                                          for row in kernel2d))
+        return expand_kernel(kernel2d, c) if c > 1 else np.asarray(kernel2d, np.float32)[None]
+
+    def rebuild(self) -> None:
+        """Trace the convolution again with the current input, filter and settings."""
+        try:
+            trace = trace_conv(self._x, self.weight(), self.bias.value(), self.stride.value(),
+                               self.padding.value(), self.dilation.value())
+        except (TraceError, ValueError) as exc:
+            self._show_error(f"Cannot run this convolution: {exc}")
+            return
+        self.error_label.clear()
+        self.trace = trace
+        self.formula_label.setText(formula_text(trace))
+        self.fit_label.setText(fit_text(trace, "stride"))
+        set_warning(self.fit_label, not trace.fits)
+        self.controls.set_count(len(trace))
+        self.show_step(self.controls.step)
+
+    def _show_error(self, text: str) -> None:
+        self.error_label.setText(text)
+
+    # -- one step -----------------------------------------------------------------------------
+    def show_step(self, k: int) -> None:
+        """Show the arithmetic of output position ``k`` on every grid and label."""
+        trace = self.trace
+        if trace is None:
+            return
+        s = trace.step(min(k, len(trace) - 1))
+        ch = min(self.channel.value(), trace.input.shape[0] - 1)
+        name = channel_name(ch, trace.input.shape[0])
+        ph, pw = trace.padding
+        self.input_grid.set_values(trace.padded[ch])
+        self.input_grid.set_padding(trace.pad_mask)
+        self.input_grid.set_index_offset(-ph, -pw)
+        under = np.zeros(trace.pad_mask.shape, bool)
+        under[s.rows[:, None], s.cols[None, :]] = True
+        self.input_grid.set_highlight(under)
+        dropped = np.zeros(trace.pad_mask.shape, bool)
+        dropped[list(trace.fit_rows.dropped), :] = True
+        dropped[:, list(trace.fit_cols.dropped)] = True
+        self.input_grid.set_tint(dropped)
+        self.kernel_grid.set_values(trace.weight[ch])
+        self.products_grid.set_values(s.products[ch])
+        done = np.arange(len(trace)).reshape(trace.out_shape) <= s.index
+        self.output_grid.set_values(trace.output, known=done)
+        self.output_grid.set_marks([(s.row, s.col)])
+        c, h, w = trace.input.shape
+        self.input_title.setText(f"Input {h}x{w}" + (f"x{c}, channel {name}" if c > 1 else "")
+                                 + (f", padding {ph}" if ph or pw else ""))
+        kh, kw = trace.weight.shape[1:]
+        self.kernel_title.setText(f"Kernel {kh}x{kw}" + (f", channel {name}" if c > 1 else ""))
+        self.products_title.setText("Products (input x weight)")
+        self.output_title.setText(f"Output {trace.out_shape[0]}x{trace.out_shape[1]}")
+        self.sum_label.setText(conv_sum_text(trace, s, ch))
+        self.value_label.setText(
+            f"<b>output[{s.row}, {s.col}] = {format_value(s.value)}</b>")

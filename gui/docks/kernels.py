@@ -1,0 +1,360 @@
+"""The Kernels dock: see and edit the filters of a conv layer.
+
+Shows every filter of the selected conv layer (or of the nearest conv layer above the
+selection) as small images, a numeric editor for one kernel, presets, seeded random weights,
+the bias and the true-convolution switch. Every edit builds a new Conv2d with ``replace`` and
+hands a new pipeline to the Session; the dock redraws only when the Session says so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.kernels import PRESET_DESCRIPTIONS, PRESETS, expand_kernel, initialize
+from gui.widgets.kernel_grid import DivergingColorbar, KernelGridView, channel_label
+from gui.widgets.kernel_table import WEIGHT_LIMIT, KernelTable
+from gui.widgets.layer_form import LAYER_EXPLANATIONS
+
+FLIP_TIP = (
+    "Off: cross-correlation, what PyTorch's Conv2d and the lecture's formula "
+    "g(x, y) = sum w(s, t) f(x + s, y + t) compute; the kernel slides as you see it.\n"
+    "On: true convolution, as in the mathematical definition: the kernel is rotated by 180 "
+    "degrees before it slides. Symmetric kernels (blur) give the same maps; Sobel flips sign.\n"
+    "This is a setting of this conv layer and is saved with the pipeline."
+)
+
+EXPAND_TIPS = {
+    "luma": "Weight the kernel by 0.299 R + 0.587 G + 0.114 B: the map equals the kernel on "
+            "the gray image.",
+    "each": "Put the same kernel on every input channel (their responses are summed).",
+}
+
+
+def conv_index_for(pipeline, index: int) -> int | None:
+    """Index of the conv layer whose kernels to show for selection ``index``.
+
+    The selected layer if it is a Conv2d, else the nearest Conv2d above it, else None.
+    """
+    for i in range(min(index, len(pipeline.nodes) - 1), -1, -1):
+        if pipeline.nodes[i].layer.type_name == "Conv2d":
+            return i
+    return None
+
+
+def fit_preset(kernel: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Place a 2-D preset into a kernel of ``shape``, centred with a zero border.
+
+    A 3x3 Sobel inside a 5x5 kernel gives the same response at the same centre pixel.
+    Raises ValueError when the preset is larger or cannot be centred.
+    """
+    kh, kw = kernel.shape
+    th, tw = shape
+    dh, dw = th - kh, tw - kw
+    if dh < 0 or dw < 0 or dh % 2 or dw % 2:
+        raise ValueError(f"this preset is {kh}x{kw}; it does not fit the layer's "
+                         f"{th}x{tw} kernels (it must be smaller by an even number or equal)")
+    out = np.zeros(shape, np.float32)
+    out[dh // 2:dh // 2 + kh, dw // 2:dw // 2 + kw] = kernel
+    return out
+
+
+class KernelsDock(QWidget):
+    """Filters of the selected (or nearest earlier) conv layer, with editors."""
+
+    def __init__(self, session, live, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._session = session
+        self._live = live
+        self._conv: int | None = None  # pipeline index of the conv layer shown
+        self._filter = 0
+        self._channel = 0
+        self._build()
+        session.pipeline_changed.connect(self._on_session_pipeline_changed)
+        session.selected_layer_changed.connect(self._on_session_selected_layer_changed)
+        session.selected_map_changed.connect(self._on_session_selected_map_changed)
+        self._refresh()
+
+    # ----- construction -----------------------------------------------------------------
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        self.caption.setToolTip("Which layer's kernels are shown.")
+        layout.addWidget(self.caption)
+        self.explanation = QLabel()
+        self.explanation.setWordWrap(True)
+        self.explanation.setToolTip("What the selected layer does.")
+        layout.addWidget(self.explanation)
+
+        self.panel = QWidget()
+        panel = QVBoxLayout(self.panel)
+        panel.setContentsMargins(0, 0, 0, 0)
+        self.colorbar = DivergingColorbar()
+        panel.addWidget(self.colorbar)
+        self.grid_view = view = KernelGridView()
+        self.grid = view.grid
+        self.grid.cellClicked.connect(self._on_grid_clicked)
+        panel.addWidget(view, stretch=3)
+
+        self.editor_box = QGroupBox()
+        editor = QVBoxLayout(self.editor_box)
+        self.table = KernelTable()
+        self.table.valueEdited.connect(self._on_table_edited)
+        editor.addWidget(self.table, stretch=1)
+        form = QFormLayout()
+        self.bias = QDoubleSpinBox()
+        self.bias.setRange(-WEIGHT_LIMIT, WEIGHT_LIMIT)
+        self.bias.setDecimals(4)
+        self.bias.setSingleStep(0.1)
+        self.bias.setKeyboardTracking(False)
+        self.bias.setToolTip("The number added to every value of this filter's map.")
+        self.bias.valueChanged.connect(self._on_bias_changed)
+        form.addRow("Bias", self.bias)
+        self.flip = QCheckBox("True convolution (rotate kernels 180°)")
+        self.flip.setToolTip(FLIP_TIP)
+        self.flip.toggled.connect(self._on_flip_toggled)
+        form.addRow(self.flip)
+        editor.addLayout(form)
+        panel.addWidget(self.editor_box, stretch=2)
+        panel.addWidget(self._build_tools())
+        layout.addWidget(self.panel, stretch=1)
+
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setToolTip("The result of the last kernel action.")
+        layout.addWidget(self.status)
+
+    def _build_tools(self) -> QGroupBox:
+        box = QGroupBox("Set weights")
+        form = QFormLayout(box)
+        self.scope = QComboBox()
+        self.scope.addItems(["selected filter", "all filters"])
+        self.scope.setToolTip("Whether a preset or random weights replace only the selected "
+                              "filter or every filter of the layer.")
+        form.addRow("Apply to", self.scope)
+
+        self.preset = QComboBox()
+        for name in PRESETS:
+            self.preset.addItem(name)
+            self.preset.setItemData(self.preset.count() - 1, PRESET_DESCRIPTIONS.get(name, ""),
+                                    Qt.ItemDataRole.ToolTipRole)
+        self.preset.setCurrentText("sobel_x")
+        self.preset.setToolTip("A classic image-processing kernel to load into the filter.")
+        self.expand = QComboBox()
+        self.expand.setToolTip("How a 2-D preset is spread over the input channels.")
+        self.apply_preset = QPushButton("Apply")
+        self.apply_preset.setToolTip("Load the preset into the filter(s) chosen above.")
+        self.apply_preset.clicked.connect(self._on_apply_preset)
+        row = QHBoxLayout()
+        row.addWidget(self.preset, stretch=2)
+        row.addWidget(self.expand, stretch=2)
+        row.addWidget(self.apply_preset)
+        form.addRow("Preset", row)
+
+        self.init = QComboBox()
+        self.init.addItem("He", "he")
+        self.init.setItemData(0, "Normal, std sqrt(2 / fan_in): suits layers followed by ReLU.",
+                              Qt.ItemDataRole.ToolTipRole)
+        self.init.addItem("Glorot", "glorot")
+        self.init.setItemData(1, "Uniform in +-sqrt(6 / (fan_in + fan_out)).",
+                              Qt.ItemDataRole.ToolTipRole)
+        self.init.setToolTip("The random initializer.")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setToolTip("The same seed always gives the same weights.")
+        self.randomize = QPushButton("Randomize")
+        self.randomize.setToolTip("Fill the filter(s) chosen above with seeded random weights.")
+        self.randomize.clicked.connect(self._on_randomize)
+        row = QHBoxLayout()
+        row.addWidget(self.init, stretch=2)
+        row.addWidget(QLabel("seed"))
+        row.addWidget(self.seed, stretch=2)
+        row.addWidget(self.randomize)
+        form.addRow("Random", row)
+        return box
+
+    # ----- model -> view ----------------------------------------------------------------
+    def _layer(self):
+        return self._session.pipeline.nodes[self._conv].layer
+
+    def _refresh(self) -> None:
+        pipeline = self._session.pipeline
+        selected = min(self._session.selected_layer, len(pipeline.nodes) - 1)
+        conv = conv_index_for(pipeline, selected) if len(pipeline.nodes) else None
+        if conv != self._conv:
+            self._filter, self._channel = 0, 0
+        self._conv = conv
+        node = pipeline.nodes[selected] if len(pipeline.nodes) else None
+        type_name = node.layer.type_name if node is not None else ""
+        self.explanation.setVisible(type_name != "Conv2d")
+        if node is None:
+            self.explanation.setText("The pipeline is empty: add a conv layer to see kernels.")
+        elif type_name != "Conv2d":
+            self.explanation.setText(
+                f"<b>{node.name}</b>: "
+                + LAYER_EXPLANATIONS.get(type_name, f"{type_name} has no kernels to show."))
+        self.panel.setVisible(conv is not None)
+        if conv is None:
+            self.caption.setText("No conv layer at or above the selection, so there are no "
+                                 "kernels to show.")
+            return
+        layer = self._layer()
+        weight = layer.weight  # (C_out, C_in/groups, kh, kw)
+        c_out, c_in, kh, kw = weight.shape
+        where = "" if conv == selected else " (the nearest conv layer above the selection)"
+        flipped = (" It runs as true convolution: each kernel is applied rotated by 180°."
+                   if layer.flip else "")
+        self.caption.setText(f"<b>{pipeline.nodes[conv].name}</b>{where}: {c_out} filters of "
+                             f"{c_in} x {kh} x {kw}, one row per filter, one column per input "
+                             f"channel.{flipped}")
+        self._filter = min(self._filter, c_out - 1)
+        self._channel = min(self._channel, c_in - 1)
+        self.grid_view.set_weight(weight)
+        self._select_cell()
+        self.colorbar.set_scale(self.grid.scale)
+        self._fill_expand(c_in)
+        self._show_filter()
+
+    def _select_cell(self) -> None:
+        self.grid.set_selected(self._filter, self._channel)
+        self.grid_view.show_cell(self._filter, self._channel)
+
+    def _fill_expand(self, c_in: int) -> None:
+        modes = [("luma", "luma"), ("each channel", "each")]
+        modes += [(f"only {channel_label(c, c_in)}", f"channel:{c}") for c in range(c_in)]
+        if [self.expand.itemData(i) for i in range(self.expand.count())] == [m for _, m in modes]:
+            return
+        self.expand.blockSignals(True)
+        self.expand.clear()
+        for text, mode in modes:
+            self.expand.addItem(text, mode)
+            tip = EXPAND_TIPS.get(mode, "Put the kernel on this channel only, zeros elsewhere.")
+            self.expand.setItemData(self.expand.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.expand.blockSignals(False)
+
+    def _show_filter(self) -> None:
+        layer = self._layer()
+        c_in = layer.weight.shape[1]
+        label = channel_label(self._channel, c_in)
+        self.editor_box.setTitle(f"Filter {self._filter}, input {label} (double-click to edit)")
+        self.table.set_kernel(layer.weight[self._filter, self._channel], self.grid.scale)
+        bias = getattr(layer, "bias", None)
+        self.bias.blockSignals(True)
+        self.bias.setEnabled(bias is not None)
+        self.bias.setValue(float(bias[self._filter]) if bias is not None else 0.0)
+        self.bias.blockSignals(False)
+        self.flip.blockSignals(True)
+        self.flip.setChecked(bool(getattr(layer, "flip", False)))
+        self.flip.blockSignals(False)
+
+    def _on_session_pipeline_changed(self, _pipeline) -> None:
+        self._refresh()
+
+    def _on_session_selected_layer_changed(self, _index: int) -> None:
+        self._refresh()
+
+    def _on_session_selected_map_changed(self, index: int) -> None:
+        # The filter and the map it makes share an index when the conv layer itself is selected.
+        if (self._conv is not None and self._conv == self._session.selected_layer
+                and 0 <= index < self._layer().weight.shape[0] and index != self._filter):
+            self._filter = index
+            self._select_cell()
+            self._show_filter()
+
+    # ----- view -> model ----------------------------------------------------------------
+    def _commit(self, text: str, **changes) -> None:
+        """Replace the shown conv layer with ``changes`` and hand the pipeline to the Session."""
+        try:
+            layer = self._layer().replace(**changes)
+            if layer == self._layer():
+                self._say("Nothing changed: the layer already has these weights.")
+                return
+            pipeline = self._session.pipeline.replace_layer(self._conv, layer)
+        except ValueError as exc:
+            self._say(str(exc), error=True)
+            return
+        self._session.set_pipeline(pipeline)
+        self._say(text)
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.status.setStyleSheet("color: #c62828;" if error else "")
+        self.status.setText(text)
+        self._session.message.emit("error" if error else "info", text)
+
+    def _on_grid_clicked(self, filter_index: int, channel: int) -> None:
+        self._filter = filter_index
+        if channel >= 0:
+            self._channel = channel
+        self._select_cell()
+        self._show_filter()
+        if self._conv == self._session.selected_layer:
+            self._session.set_selected_map(filter_index)
+
+    def _on_table_edited(self, row: int, col: int, value: float) -> None:
+        weight = np.array(self._layer().weight, dtype=np.float32)
+        weight[self._filter, self._channel, row, col] = value
+        self._commit(f"Filter {self._filter}: weight ({row}, {col}) set to {value:.4g}.",
+                     weight=weight)
+
+    def _on_bias_changed(self, value: float) -> None:
+        bias = np.array(self._layer().bias, dtype=np.float32)
+        bias[self._filter] = value
+        self._commit(f"Filter {self._filter}: bias set to {value:.4g}.", bias_values=bias)
+
+    def _on_flip_toggled(self, checked: bool) -> None:
+        what = "true convolution (kernel rotated 180°)" if checked else "cross-correlation"
+        self._commit(f"{self._session.pipeline.nodes[self._conv].name} now runs {what}.",
+                     flip=checked)
+
+    def _targets(self) -> list[int]:
+        if self.scope.currentIndex() == 0:
+            return [self._filter]
+        return list(range(self._layer().weight.shape[0]))
+
+    def _on_apply_preset(self) -> None:
+        name = self.preset.currentText()
+        mode = self.expand.currentData()
+        weight = np.array(self._layer().weight, dtype=np.float32)  # (C_out, C_in, kh, kw)
+        try:
+            kernel = fit_preset(PRESETS[name], weight.shape[2:])
+            one = expand_kernel(kernel, weight.shape[1], mode)  # (C_in, kh, kw)
+        except ValueError as exc:
+            self._say(f"Preset {name}: {exc}", error=True)
+            return
+        targets = self._targets()
+        which = f"filter {targets[0]}" if len(targets) == 1 else "all filters"
+        text = f"Preset {name} ({self.expand.currentText()}) loaded into {which}."
+        if len(targets) > 1 and kernel.shape == PRESETS[name].shape:
+            # A named source, so the ledger and the saved file say "preset sobel_x on luma".
+            self._commit(text, weight_source={"preset": name, "expand": mode})
+            return
+        weight[targets] = one
+        self._commit(text, weight=weight)
+
+    def _on_randomize(self) -> None:
+        init, seed = self.init.currentData(), self.seed.value()
+        targets = self._targets()
+        which = f"filter {targets[0]}" if len(targets) == 1 else "all filters"
+        text = f"{self.init.currentText()} random weights (seed {seed}) in {which}."
+        if len(targets) > 1:
+            # The layer's own initializer and seed: later redraws (new in_channels) keep them.
+            self._commit(text, init=init, seed=seed)
+            return
+        weight = np.array(self._layer().weight, dtype=np.float32)
+        fresh = initialize(init, weight.shape, seed)  # (C_out, C_in, kh, kw)
+        weight[targets] = fresh[targets]
+        self._commit(text, weight=weight)

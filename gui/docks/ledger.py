@@ -1,0 +1,295 @@
+"""Ledger dock: the engine's summary of every layer (sizes, parameters, cost, measured time)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QStyle,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+# (title, header tooltip); the order is the column order.
+COLUMNS = (
+    ("Layer", "The layer's name in the pipeline"),
+    ("Type", "What kind of layer it is"),
+    ("Output", "Shape of the layer's output: channels × height × width"),
+    ("Output size", "How the output height and width follow from the input: "
+                    "(n − F + 2P)/S + 1 with the numbers filled in"),
+    ("Params", "Number of learned weights and biases"),
+    ("Param formula", "How the parameter count is computed"),
+    ("FC equivalent", "Parameters a fully connected layer would need for the same input and "
+                      "output sizes: what weight sharing saves"),
+    ("MACs", "Multiply-accumulate operations for one image"),
+    ("Memory", "Memory taken by the layer's output (float32)"),
+    ("ms", "Time the layer took on the last live frame, in milliseconds"),
+)
+COL = {title: i for i, (title, _) in enumerate(COLUMNS)}
+MS_COLUMN = COL["ms"]
+_NUMERIC = {COL[t] for t in ("Params", "FC equivalent", "MACs", "Memory", "ms")}
+_ELIDED_WIDTH = 210  # the parameter formula is cut to this; the tooltip has the full text
+_MIN_FORMULA_WIDTH = 150  # the size formula never gets narrower than this
+FLOORED_TIP = ("The output size was rounded down: the kernel does not fit a whole number of "
+               "times, so some border pixels are dropped.")
+
+
+def format_count(n: int | None) -> str:
+    """``1234567`` -> ``"1,234,567"``; None -> an em dash (not applicable)."""
+    return "—" if n is None else f"{int(n):,}"
+
+
+def format_bytes(n: int) -> str:
+    """Memory in B, KiB or MiB with thousands separators, e.g. ``"4,800.0 KiB"``."""
+    if n < 1024:
+        return f"{n:,} B"
+    if n < 1024 * 1024:
+        return f"{n / 1024:,.1f} KiB"
+    return f"{n / 1024 / 1024:,.1f} MiB"
+
+
+def format_shape(shape) -> str:
+    return "×".join(str(int(s)) for s in shape)
+
+
+class LedgerModel(QAbstractTableModel):
+    """Table model over a Ledger: one row per layer plus a totals row."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.ledger = None
+        self.timings: dict[str, float] = {}
+        self.total_ms: float | None = None
+
+    def set_ledger(self, ledger) -> None:
+        self.beginResetModel()
+        self.ledger = ledger
+        self.endResetModel()
+
+    def set_timings(self, timings: dict[str, float], total_ms: float | None) -> None:
+        """New measured times: only the ms column is repainted."""
+        self.timings, self.total_ms = dict(timings), total_ms
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, MS_COLUMN),
+                                  self.index(self.rowCount() - 1, MS_COLUMN),
+                                  [Qt.ItemDataRole.DisplayRole])
+
+    # -- Qt model API --------------------------------------------------------------------------
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008 (Qt's own signature)
+        if parent.isValid() or self.ledger is None:
+            return 0
+        return len(self.ledger.rows) + 1
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section][0]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return COLUMNS[section][1]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or self.ledger is None:
+            return None
+        row, col = index.row(), index.column()
+        totals = row == len(self.ledger.rows)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._totals_text(col) if totals else self._text(self.ledger.rows[row], col)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in _NUMERIC:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.FontRole and totals:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if totals:
+            return None
+        r = self.ledger.rows[row]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(r, col)
+        if role == Qt.ItemDataRole.DecorationRole and col == COL["Output size"] and r.floored:
+            from PySide6.QtWidgets import QApplication
+
+            return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        return None
+
+    def _text(self, r, col: int) -> str:
+        if col == COL["Layer"]:
+            return r.name
+        if col == COL["Type"]:
+            return r.type_name
+        if col == COL["Output"]:
+            return format_shape(r.out_shape)
+        if col == COL["Output size"]:
+            if r.size_formula:
+                return r.size_formula
+            return "unchanged" if r.in_shapes and r.in_shapes[0] == r.out_shape else ""
+        if col == COL["Params"]:
+            return format_count(r.params)
+        if col == COL["Param formula"]:
+            return r.params_formula or ("none" if not r.params else "")
+        if col == COL["FC equivalent"]:
+            return format_count(r.fc_equivalent)
+        if col == COL["MACs"]:
+            return format_count(r.macs)
+        if col == COL["Memory"]:
+            return format_bytes(r.memory_bytes)
+        ms = self.timings.get(r.name)
+        return "" if ms is None else f"{ms:,.2f}"
+
+    def _totals_text(self, col: int) -> str:
+        led = self.ledger
+        if col == COL["Layer"]:
+            return "Total"
+        if col == COL["Output"]:
+            return f"input {format_shape(led.input_shape)}"
+        if col == COL["Params"]:
+            return format_count(led.total_params)
+        if col == COL["MACs"]:
+            return format_count(led.total_macs)
+        if col == COL["Memory"]:
+            return format_bytes(led.total_memory_bytes)
+        if col == MS_COLUMN and self.total_ms is not None:
+            return f"{self.total_ms:,.2f}"
+        return ""
+
+    def _tooltip(self, r, col: int) -> str:
+        if col == COL["Output size"]:
+            text = r.size_formula or self._text(r, col) or "No size formula for this layer"
+            if r.floored:
+                text += "\n" + FLOORED_TIP + (f"\n{r.note}" if r.note else "")
+            return text
+        if col == COL["Memory"]:
+            return f"{r.memory_bytes:,} bytes"
+        if col == COL["Layer"] and r.note:
+            return r.note
+        return self._text(r, col) or None
+
+
+class LedgerDock(QWidget):
+    """The summary table for the live input size; selecting a row selects the layer."""
+
+    def __init__(self, session, live, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.live = live
+        self._input_shape: tuple[int, ...] | None = None
+        self._pipeline = None
+        self._syncing = False
+        self.info = QLabel()
+        self.info.setWordWrap(True)
+        self.info.setToolTip("The input size the table is computed for")
+        self.model = LedgerModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setToolTip("One row per layer; click a row to select that layer")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setWordWrap(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(
+            self.table.fontMetrics().height() + 6)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setMinimumSectionSize(40)
+        self._formula_width = _ELIDED_WIDTH
+        self.table.selectionModel().currentRowChanged.connect(self._on_table_row_changed)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.info)
+        layout.addWidget(self.table, 1)
+        session.pipeline_changed.connect(self._on_session_pipeline_changed)
+        session.selected_layer_changed.connect(self._select_row)
+        live.resultUpdated.connect(self._on_live_result)
+        latest = live.latest
+        if latest is not None and latest.error is None:
+            self._input_shape = tuple(latest.input.shape)
+        self._rebuild()
+        if latest is not None:
+            self._on_live_result(latest)
+
+    def declared_input_shape(self) -> tuple[int, int, int]:
+        """The pipeline's own input size: its hints, or a 480×640 frame when it gives none."""
+        spec = self.session.pipeline.input_spec
+        return spec.channels, spec.height or 480, spec.width or 640
+
+    def _rebuild(self) -> None:
+        self._pipeline = self.session.pipeline
+        shape = self._input_shape or self.declared_input_shape()
+        where = "the live frame" if self._input_shape else "the declared input (no frame yet)"
+        try:
+            ledger = self._pipeline.summary(shape)
+        except ValueError as exc:
+            self.model.set_ledger(None)
+            self.info.setText(f"<span style='color:#c62828'>The pipeline does not fit an input "
+                              f"of {format_shape(shape)}: {exc}</span>")
+            return
+        self.model.set_ledger(ledger)
+        floored = sum(r.floored for r in ledger.rows)
+        warn = (f" ⚠ {floored} layer{'s' * (floored != 1)} drop border pixels (see the warning "
+                "icons)." if floored else "")
+        self.info.setText(f"Input {format_shape(shape)} from {where}.{warn}")
+        self._fit_columns()
+        self._select_row(self.session.selected_layer)
+
+    def _fit_columns(self) -> None:
+        """Size every column to its content, then cap the two formula columns."""
+        self.table.resizeColumnsToContents()
+        header = self.table.horizontalHeader()
+        col = COL["Param formula"]
+        header.resizeSection(col, min(header.sectionSize(col), _ELIDED_WIDTH))
+        header.resizeSection(MS_COLUMN, max(header.sectionSize(MS_COLUMN),
+                                            self.fontMetrics().horizontalAdvance("0,000.00 ")))
+        self._formula_width = header.sectionSize(COL["Output size"])
+        self._fit_size_column()
+
+    def _fit_size_column(self) -> None:
+        # The size formula is the longest text: it gets whatever width the other columns
+        # leave, between a readable minimum (elided, full text in the tooltip) and its own.
+        header = self.table.horizontalHeader()
+        col = COL["Output size"]
+        others = sum(header.sectionSize(c) for c in range(len(COLUMNS)) if c != col)
+        spare = self.table.viewport().width() - others
+        header.resizeSection(col, max(min(self._formula_width, spare), _MIN_FORMULA_WIDTH))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_size_column()
+
+    def _on_session_pipeline_changed(self, _pipeline) -> None:
+        self._rebuild()
+
+    def _on_live_result(self, result) -> None:
+        if result.error is None and tuple(result.input.shape) != self._input_shape:
+            self._input_shape = tuple(result.input.shape)
+            self._rebuild()
+        self.model.set_timings(result.timings_ms, result.total_ms)
+
+    def _select_row(self, index: int) -> None:
+        if self.model.ledger is None or not 0 <= index < len(self.model.ledger.rows):
+            return
+        # A flag, not blockSignals: the view itself must still hear the selection change.
+        self._syncing = True
+        try:
+            self.table.selectionModel().setCurrentIndex(
+                self.model.index(index, 0),
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows)
+        finally:
+            self._syncing = False
+
+    def _on_table_row_changed(self, current, _previous) -> None:
+        if self._syncing or self.model.ledger is None:
+            return
+        if 0 <= current.row() < len(self.model.ledger.rows):
+            self.session.set_selected_layer(current.row())

@@ -1,0 +1,324 @@
+"""Activation maps dock: every map of the selected layer, tiled, with colour scale and readout."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.colormaps import (
+    COLORMAP_TIPS,
+    COLORMAPS,
+    DIVERGING,
+    NORMALIZATION_LABELS,
+    NORMALIZATION_TIPS,
+    NORMALIZATIONS,
+    is_signed,
+    levels_for,
+    lookup_table,
+    scale_maps,
+    suggest_colormap,
+    value_range,
+)
+from gui.docks.map_detail import MapDetail, is_or_follows_relu
+from gui.widgets.colorbar import ColorBar
+from gui.widgets.histogram import BarChart
+from gui.widgets.mosaic_view import MosaicView
+
+PER_MAP_NOTE = "each map scaled to its own range (hover to read real values)"
+HOVER_HINT = "Hover over a map to read its values; click a map to enlarge it."
+HOVER_HINT_BARS = "Hover over a bar to read its value."
+
+
+def as_maps(activation: np.ndarray) -> np.ndarray | None:
+    """The activation as ``(C, H, W)`` maps, or None when it is a vector (drawn as bars).
+
+    A ``(C, 1, 1)`` output (global average pooling) is a vector too: 1-pixel maps show nothing.
+    """
+    if activation.ndim == 2:
+        return activation[None]  # (1, H, W)
+    if activation.ndim == 3 and activation.shape[1] * activation.shape[2] > 1:
+        return activation
+    return None
+
+
+class MapsDock(QWidget):
+    """The selected layer's maps, with colormap, normalization, colour bar and map detail."""
+
+    def __init__(self, session, live, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.live = live
+        self._result = None
+        self._key = None  # (node name, activation shape): a change rebuilds the grid
+        self._global = (None, (0.0, 0.0))  # (result seq, range over every layer)
+        self._hover = (-1, -1, -1)
+        self._activation: np.ndarray | None = None
+        self._build()
+        session.pipeline_changed.connect(self._on_session_pipeline_changed)
+        session.selected_layer_changed.connect(self._on_session_layer_changed)
+        session.selected_map_changed.connect(self._on_session_map_changed)
+        session.display_changed.connect(self._on_session_display_changed)
+        live.resultUpdated.connect(self._on_live_result)
+        live.errorChanged.connect(self._on_live_error)
+        self._fill_layer_combo()
+        self._on_session_display_changed(session.display)
+        if live.latest is not None:
+            self._on_live_result(live.latest)
+
+    # -- widgets -----------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.layer_combo = QComboBox()
+        self.layer_combo.setToolTip("The layer whose output maps are shown")
+        # Imported models have long layer names: a fixed width keeps the dock narrow.
+        self.layer_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.layer_combo.setMinimumContentsLength(16)
+        self.layer_combo.currentIndexChanged.connect(self.session.set_selected_layer)
+        self.cmap_combo = QComboBox()
+        self.cmap_combo.setToolTip("Colormap: how values are turned into colours")
+        for i, name in enumerate(COLORMAPS):
+            self.cmap_combo.addItem(name, name)
+            self.cmap_combo.setItemData(i, COLORMAP_TIPS[name], Qt.ItemDataRole.ToolTipRole)
+        self.cmap_combo.currentIndexChanged.connect(
+            lambda i: self.session.set_display(colormap=self.cmap_combo.itemData(i)))
+        self.auto_cmap = QCheckBox("auto")
+        self.auto_cmap.setChecked(True)
+        self.auto_cmap.toggled.connect(self._on_auto_toggled)
+        self.auto_cmap.setToolTip(
+            "Switch to the blue-white-red colormap when a layer has negative values, "
+            "and back when it has none")
+        self.norm_combo = QComboBox()
+        self.norm_combo.setToolTip("Normalization: which values share one colour scale")
+        for i, mode in enumerate(NORMALIZATIONS):
+            self.norm_combo.addItem(NORMALIZATION_LABELS[mode], mode)
+            self.norm_combo.setItemData(i, NORMALIZATION_TIPS[mode], Qt.ItemDataRole.ToolTipRole)
+        self.norm_combo.currentIndexChanged.connect(
+            lambda i: self.session.set_display(normalization=self.norm_combo.itemData(i)))
+
+        bar = QHBoxLayout()
+        for text, widget, stretch in (
+            ("Layer", self.layer_combo, 0), ("Colormap", self.cmap_combo, 0),
+            (None, self.auto_cmap, 0), ("Scale", self.norm_combo, 0),
+        ):
+            if text:
+                label = QLabel(text)
+                label.setToolTip(widget.toolTip())
+                bar.addWidget(label)
+            bar.addWidget(widget, stretch)
+        bar.addStretch(1)
+
+        self.info = QLabel("Waiting for the first frame…")
+        self.info.setToolTip("The layer shown and the shape of its output")
+        self.info.setWordWrap(True)
+
+        self.mosaic = MosaicView()
+        self.mosaic.setToolTip("Every map of the layer. Hover to read values, click to enlarge, "
+                               "scroll to zoom.")
+        self.mosaic.mapHovered.connect(self._on_mosaic_hovered)
+        self.mosaic.mapClicked.connect(self.session.set_selected_map)
+        self.bars = BarChart()
+        self.bars.setToolTip("This layer outputs a vector: one bar per feature")
+        self.bars.barHovered.connect(self._on_bars_hovered)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.mosaic)
+        self.stack.addWidget(self.bars)
+
+        self.detail = MapDetail()
+        self.detail.closeRequested.connect(lambda: self.session.set_selected_map(-1))
+        self.detail.pixelHovered.connect(self._on_detail_hovered)
+        self.detail.hide()
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.stack)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+
+        self.colorbar = ColorBar()
+        self.readout = QLabel(HOVER_HINT)
+        self.readout.setToolTip("Layer, map, position and real value under the mouse")
+        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(bar)
+        layout.addWidget(self.info)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.colorbar)
+        layout.addWidget(self.readout)
+
+    def _fill_layer_combo(self) -> None:
+        self.layer_combo.blockSignals(True)
+        self.layer_combo.clear()
+        for i, node in enumerate(self.session.pipeline.nodes):
+            self.layer_combo.addItem(f"{i} · {node.name} ({node.layer.type_name})")
+        self.layer_combo.setCurrentIndex(self.session.selected_layer)
+        self.layer_combo.blockSignals(False)
+
+    # -- session -----------------------------------------------------------------------------
+    def _on_session_pipeline_changed(self, _pipeline) -> None:
+        self._fill_layer_combo()
+        self._key = None
+        self._render()
+
+    def _on_session_layer_changed(self, index: int) -> None:
+        self.layer_combo.blockSignals(True)
+        self.layer_combo.setCurrentIndex(index)
+        self.layer_combo.blockSignals(False)
+        self._render()
+
+    def _on_session_map_changed(self, index: int) -> None:
+        self.detail.setVisible(index >= 0)
+        self.mosaic.set_highlight(index)
+        self._render()
+
+    def _on_session_display_changed(self, display) -> None:
+        for combo, value in ((self.cmap_combo, display.colormap),
+                             (self.norm_combo, display.normalization)):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(max(combo.findData(value), 0))
+            combo.blockSignals(False)
+        self._render()
+
+    def _on_live_result(self, result) -> None:
+        self._result = result
+        if self.isVisible():  # a closed or tabbed-away dock costs nothing per frame
+            self._render()
+
+    def _on_auto_toggled(self, _checked: bool) -> None:
+        self._key = None  # look at the layer's sign again
+        self._render()
+
+    def _on_live_error(self, error: str) -> None:
+        if error:
+            self.info.setText(f"The pipeline cannot run on this frame: {error}")
+        else:
+            self._key = None  # running again: the next frame restores the description
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._render()
+
+    # -- drawing -------------------------------------------------------------------------------
+    @property
+    def colormap(self) -> str:
+        name = self.session.display.colormap
+        return name if name in COLORMAPS else "viridis"
+
+    def _global_range(self, result) -> tuple[float, float]:
+        # One pass over every activation per result, not per redraw.
+        if self._global[0] != result.seq:
+            self._global = (result.seq, value_range(result.activations.values()))
+        return self._global[1]
+
+    def _render(self) -> None:
+        result = self._result
+        if result is None:
+            return
+        if result.error:
+            self.info.setText(f"The pipeline cannot run on this frame: {result.error}")
+            return
+        nodes = self.session.pipeline.nodes
+        if not nodes:
+            self.info.setText("The pipeline has no layers yet.")
+            return
+        index = min(self.session.selected_layer, len(nodes) - 1)
+        node = nodes[index]
+        activation = result.activations.get(node.name)
+        if activation is None:
+            return  # a result from before the last edit; the next one will have this layer
+        self._activation = activation
+        maps = as_maps(activation)
+        key = (node.name, activation.shape)
+        if key != self._key:
+            self._restructure(node, index, activation, maps)
+        if maps is None:
+            self.bars.set_values(activation)
+        else:
+            self._draw_maps(node, index, maps, result)
+        self._show_readout()
+
+    def _restructure(self, node, index, activation, maps) -> None:
+        self._key = (node.name, activation.shape)
+        self._hover = (-1, -1, -1)
+        shape = "×".join(str(s) for s in activation.shape)
+        if maps is None:
+            self.stack.setCurrentWidget(self.bars)
+            self.colorbar.hide()
+            self.info.setText(f"{node.name} ({node.layer.type_name}) outputs a vector of "
+                              f"{activation.size} values ({shape}), shown as bars.")
+            return
+        self.stack.setCurrentWidget(self.mosaic)
+        self.colorbar.show()
+        c, h, w = maps.shape
+        self.mosaic.set_grid(c, h, w)
+        self.info.setText(f"{node.name} ({node.layer.type_name}): {c} map{'s' * (c != 1)} "
+                          f"of {h}×{w} pixels (output {shape})")
+        if self.auto_cmap.isChecked():
+            wanted = suggest_colormap(is_signed(maps), self.colormap)
+            if wanted != self.session.display.colormap:
+                self.session.set_display(colormap=wanted)  # re-enters _render; harmless
+
+    def _draw_maps(self, node, index, maps, result) -> None:
+        mode = self.session.display.normalization
+        diverging = self.colormap in DIVERGING
+        lut = lookup_table(self.colormap)
+        global_range = self._global_range(result) if mode == "global" else None
+        shown, levels = scale_maps(maps, mode, diverging, global_range)
+        self.mosaic.set_maps(shown, levels, self.colormap)
+        self.colorbar.set_lut(lut)
+        self.colorbar.set_range(*levels)
+        self.colorbar.set_note(PER_MAP_NOTE if mode == "map" else "")
+        selected = self.session.selected_map
+        if 0 <= selected < maps.shape[0] and self.detail.isVisible():
+            m = maps[selected]
+            if mode == "map":
+                detail_levels = levels_for(float(m.min()), float(m.max()), diverging)
+            else:
+                detail_levels = levels
+            self.detail.show_map(node.name, selected, maps.shape[0], m, detail_levels, lut,
+                                 is_or_follows_relu(self.session.pipeline, index))
+
+    # -- hover -----------------------------------------------------------------------------------
+    def _on_mosaic_hovered(self, index: int, x: int, y: int) -> None:
+        self._hover = (index, x, y)
+        self._show_readout()
+
+    def _on_detail_hovered(self, x: int, y: int) -> None:
+        self._hover = (self.session.selected_map if x >= 0 else -1, x, y)
+        self._show_readout()
+
+    def _on_bars_hovered(self, index: int) -> None:
+        self._hover = (index, -1, -1)
+        self._show_readout()
+
+    def _show_readout(self) -> None:
+        """Refresh the readout; values under a still mouse change with every frame."""
+        index, x, y = self._hover
+        a = self._activation
+        if a is None or self._key is None:
+            return
+        maps = as_maps(a)
+        if index < 0:
+            self.readout.setText(HOVER_HINT if maps is not None else HOVER_HINT_BARS)
+            return
+        name = self._key[0]
+        if maps is None:
+            if index < a.size:
+                value = float(a.ravel()[index])
+                self.readout.setText(f"{name} · feature {index} · value {value:.5g}")
+            return
+        if index < maps.shape[0] and 0 <= y < maps.shape[1] and 0 <= x < maps.shape[2]:
+            value = float(maps[index, y, x])
+            self.readout.setText(
+                f"{name} · map {index} · x {x}, y {y} · value {value:.5g}")

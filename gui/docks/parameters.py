@@ -1,0 +1,263 @@
+"""Why convolutions: a conv layer's weights against a fully connected layer doing the same job.
+
+Two ideas make a conv layer small. Local connectivity: an output unit looks at a k x k x C
+window, not at the whole input. Weight sharing: every position of a map uses the same filter,
+so the layer stores n x (k x k x C + 1) numbers however large the image is. The dock puts the
+selected conv layer (or the nearest one) beside fully connected layers on the same input, and
+offers the lecture's two examples one click away, with their formulas written out.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.shapes import conv_output_size, conv_params, dense_params, fc_equivalent_params, pair
+from gui.widgets.bar_compare import BarCompare, power_of_ten, thousands
+
+__all__ = ["LECTURE_EXAMPLES", "Comparison", "ParametersDock", "comparison_for_layer",
+           "lecture_comparison"]
+
+CONV_COLOR, DENSE_COLOR, LECTURE_COLOR = "#2e7d32", "#ef6c00", "#c62828"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The numbers the dock shows for one conv layer on one input volume."""
+
+    title: str
+    in_shape: tuple[int, int, int]   # (C, H, W)
+    out_shape: tuple[int, int, int]  # (n, H', W')
+    kernel: tuple[int, int]
+    conv: int                        # n x (kh x kw x C/g + 1)
+    conv_formula: str
+    dense: int                       # (C*H*W + 1) x (n*H'*W'): straight to the output volume
+    lecture: int                     # the lecture's count (C*H*W + 1) x (C*H*W) x n
+    lecture_formula: str
+    fan_in: int                      # inputs one output unit sees: kh x kw x C/g
+    connections: int                 # output units x fan_in
+
+    @property
+    def sharing(self) -> float:
+        """How many connections each stored weight serves, on average."""
+        return self.connections / self.conv
+
+
+def _lecture_formula(in_shape, n) -> str:
+    c, h, w = in_shape
+    return (f"({h} x {w} x {c} + 1) x ({h} x {w} x {c}) x {n} = "
+            f"{thousands(fc_equivalent_params(in_shape, n))}")
+
+
+def _compare(title, in_shape, n, kernel, out_hw, groups=1, bias=True) -> Comparison:
+    c, h, w = in_shape
+    kh, kw = pair(kernel)
+    conv = conv_params(c, n, (kh, kw), groups, bias)
+    inner = f"{kh} x {kw} x {c // groups}" + (" + 1" if bias else "")
+    fan_in = kh * kw * (c // groups)
+    out_shape = (n, *out_hw)
+    return Comparison(
+        title, (c, h, w), out_shape, (kh, kw), conv, f"{n} x ({inner}) = {thousands(conv)}",
+        dense_params(c * h * w, math.prod(out_shape)),
+        fc_equivalent_params((c, h, w), n), _lecture_formula((c, h, w), n),
+        fan_in, math.prod(out_shape) * fan_in)
+
+
+def lecture_comparison(in_shape, n_filters, kernel_size, stride=1, padding=0,
+                       title="") -> Comparison:
+    """A conv layer given by its hyperparameters, e.g. the lecture's 32x32x3 with ten 5x5."""
+    c, h, w = in_shape
+    out_hw = (conv_output_size(h, kernel_size, stride, padding),
+              conv_output_size(w, kernel_size, stride, padding))
+    return _compare(title, (c, h, w), n_filters, kernel_size, out_hw)
+
+
+def comparison_for_layer(pipeline, index, input_shape) -> Comparison | None:
+    """The conv layer at ``index`` or the nearest one (earlier first); None if there is none."""
+    nodes = pipeline.nodes
+    order = [*range(index, -1, -1), *range(index + 1, len(nodes))]
+    conv_i = next((i for i in order if nodes[i].layer.type_name == "Conv2d"), None)
+    if conv_i is None:
+        return None
+    node = nodes[conv_i]
+    shapes = {pipeline.input_name: tuple(input_shape), **pipeline.shapes(input_shape)}
+    in_shape, out_shape = shapes[node.inputs[0]], shapes[node.name]
+    layer = node.layer
+    title = f"{node.name}: {layer!r}"
+    return _compare(title, in_shape, layer.out_channels, layer.kernel_size, out_shape[1:],
+                    layer.groups, layer.bias is not None)
+
+
+LECTURE_EXAMPLES = {
+    "mlp200": ("A 200 x 200 RGB image into a fully connected layer of the same size",
+               ((3, 200, 200), 3, 5, 1, 2)),  # the conv side: three 5x5 filters keep the volume
+    "conv32": ("32 x 32 x 3 input, ten 5 x 5 filters (stride 1, padding 2)",
+               ((3, 32, 32), 10, 5, 1, 2)),
+}
+
+
+def _label(text: str = "", tip: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setToolTip(tip)
+    return label
+
+
+class ParametersDock(QWidget):
+    """The "Why convolutions" dock (registered as "parameters")."""
+
+    def __init__(self, session, live, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._session, self._live = session, live
+        self.mode = "layer"  # "layer" or a key of LECTURE_EXAMPLES
+        self.comparison: Comparison | None = None
+        self._input_shape = None
+        self._build()
+        session.pipeline_changed.connect(self._on_session_changed)
+        session.selected_layer_changed.connect(self._on_session_changed)
+        live.resultUpdated.connect(self._on_live_result)
+        self.refresh()
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        examples = QGridLayout()
+        examples.addWidget(QLabel("<b>The lecture's examples</b>"), 0, 0, 1, 2)
+        self.example_rows: dict[str, QLabel] = {}
+        self.example_buttons: dict[str, QPushButton] = {}
+        for row, key in enumerate(LECTURE_EXAMPLES, start=1):
+            title, _args = LECTURE_EXAMPLES[key]
+            button = QPushButton("Show")
+            button.setToolTip(f"Put this example in the comparison below: {title}")
+            button.clicked.connect(lambda _=False, k=key: self.show_example(k))
+            examples.addWidget(button, row, 0)
+            text = _label(self._example_text(key), "The numbers as the lecture gives them")
+            examples.addWidget(text, row, 1)
+            self.example_rows[key], self.example_buttons[key] = text, button
+        self.layer_button = QPushButton("Current layer")
+        self.layer_button.setToolTip("Compare the pipeline's selected conv layer (or the nearest "
+                                     "one) with fully connected layers on the same input")
+        self.layer_button.clicked.connect(lambda: self.show_example("layer"))
+        examples.addWidget(self.layer_button, len(LECTURE_EXAMPLES) + 1, 0)
+        examples.setColumnStretch(1, 1)
+        layout.addLayout(examples)
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        layout.addWidget(line)
+        self.title = _label()
+        self.counts = _label(tip="Weights (and biases) each layer has to store")
+        self.bars = BarCompare()
+        self.local = _label(tip="Local connectivity: how much of the input one output unit sees")
+        self.sharing = _label(tip="Weight sharing: one filter is reused at every position")
+        for widget in (self.title, self.counts, self.bars, self.local, self.sharing):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+
+    @staticmethod
+    def _example_text(key: str) -> str:
+        title, (in_shape, n, k, s, p) = LECTURE_EXAMPLES[key]
+        if key == "mlp200":
+            volume = math.prod(in_shape)
+            count = dense_params(volume, volume)
+            return (f"{title}: (200 x 200 x 3 + 1) x (200 x 200 x 3) = {thousands(count)} "
+                    f"≈ <b>{power_of_ten(count, 9, html=True)}</b> weights.")
+        cmp = lecture_comparison(in_shape, n, k, s, p)
+        return (f"{title}: conv {cmp.conv_formula.replace(thousands(cmp.conv), '')}"
+                f"<b>{thousands(cmp.conv)}</b> weights; fully connected "
+                f"(32 x 32 x 3 + 1) x (32 x 32 x 3) x 10 = <b>{thousands(cmp.lecture)}</b> "
+                f"≈ 10<sup>8</sup>.")
+
+    # -- handlers -----------------------------------------------------------------------------
+    def _on_session_changed(self, *_args) -> None:
+        if self.mode == "layer":
+            self.refresh()
+
+    def _on_live_result(self, result) -> None:
+        shape = tuple(result.input.shape)
+        if shape != self._input_shape:
+            self._input_shape = shape
+            if self.mode == "layer":
+                self.refresh()
+
+    def show_example(self, key: str) -> None:
+        """Show one lecture example ("mlp200", "conv32") or the current layer ("layer")."""
+        self.mode = key
+        self.refresh()
+
+    # -- drawing ------------------------------------------------------------------------------
+    def _current_input_shape(self):
+        latest = self._live.latest
+        if latest is not None:
+            return tuple(latest.input.shape)
+        spec = self._session.pipeline.input_spec
+        return spec.shape or (spec.channels, 480, 640)
+
+    def refresh(self) -> None:
+        """Recompute the comparison for the current mode and redraw it."""
+        if self.mode == "layer":
+            try:
+                cmp = comparison_for_layer(self._session.pipeline, self._session.selected_layer,
+                                           self._current_input_shape())
+            except ValueError as exc:  # a pipeline that does not fit the frame
+                self.comparison = None
+                self.title.setText(f"The pipeline does not fit the frame: {exc}")
+                return
+            if cmp is None:
+                self.comparison = None
+                self.title.setText("This pipeline has no convolution layer; pick a lecture "
+                                   "example above.")
+                for widget in (self.counts, self.local, self.sharing):
+                    widget.setText("")
+                self.bars.set_bars([])
+                return
+        else:
+            title, args = LECTURE_EXAMPLES[self.mode]
+            if self.mode == "mlp200":
+                title += ", against a conv layer of three 5 x 5 filters that keeps the volume"
+            cmp = lecture_comparison(*args, title=title)
+        self.comparison = cmp
+        self._show(cmp)
+
+    def _show(self, cmp: Comparison) -> None:
+        (c, h, w), (n, oh, ow), (kh, kw) = cmp.in_shape, cmp.out_shape, cmp.kernel
+        self.title.setText(f"<b>{cmp.title}</b><br>input {c} x {h} x {w} → output "
+                           f"{n} x {oh} x {ow}")
+        volume = c * h * w
+        # The 200x200 example is the lecture's plain MLP layer: its per-filter count would
+        # only blur that point, so it is left out there.
+        with_lecture = self.mode != "mlp200"
+        lecture = (f"The lecture's count, one same-size fully connected layer per filter: "
+                   f"{cmp.lecture_formula} ({power_of_ten(cmp.lecture, html=True)}).<br>"
+                   if with_lecture else "")
+        # The lecture writes its MLP count as 14.4 x 10^9; keep that form for the example.
+        dense_big = power_of_ten(cmp.dense, 9 if self.mode == "mlp200" else None, html=True)
+        self.counts.setText(
+            f"Conv layer: {cmp.conv_formula} weights.<br>"
+            f"Fully connected, same input and output volume: ({volume:,} + 1) x "
+            f"{n * oh * ow:,} = {thousands(cmp.dense)} ({dense_big}).<br>"
+            f"{lecture}"
+            f"The dense layer needs <b>{cmp.dense / cmp.conv:,.0f} times</b> as many weights.")
+        bars = [("conv", cmp.conv, CONV_COLOR), ("fully connected", cmp.dense, DENSE_COLOR)]
+        if with_lecture:
+            bars.append(("lecture's count", cmp.lecture, LECTURE_COLOR))
+        self.bars.set_bars(bars)
+        self.local.setText(
+            f"<b>Local connectivity.</b> One output unit sees a {kh} x {kw} x "
+            f"{cmp.fan_in // (kh * kw)} window: {cmp.fan_in:,} input values. A unit of the "
+            f"fully connected layer sees all {volume:,} of them.")
+        self.sharing.setText(
+            f"<b>Weight sharing.</b> The layer makes {n * oh * ow:,} output units x "
+            f"{cmp.fan_in:,} = {thousands(cmp.connections)} connections, but stores only "
+            f"{thousands(cmp.conv)} numbers: each filter slides over all {oh * ow:,} positions, "
+            f"so each weight is used about {cmp.sharing:,.0f} times.")

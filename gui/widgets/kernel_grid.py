@@ -1,0 +1,387 @@
+"""All filters of a conv layer as small images, plus a diverging colorbar.
+
+One row per filter, one column per input channel, and (for 3 input channels) a colour
+column that shows each filter as an RGB picture, the way cs231n shows first-layer filters.
+The whole grid is built as one RGB array with numpy and painted as a single QImage, so a
+layer with hundreds of kernels still repaints in a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QScrollArea, QSizePolicy, QToolTip, QWidget
+
+from gui.colormaps import lookup_table
+
+# The activation maps use the same diverging map, so a colour means the same sign everywhere.
+DIVERGING_LUT = np.ascontiguousarray(lookup_table("coolwarm")[:, :3])  # (256, 3) uint8
+
+_BACKGROUND = (60, 60, 60)
+_GAP = 4  # dark line between kernels, in screen pixels
+
+
+def diverging_rgb(values: np.ndarray, scale: float) -> np.ndarray:
+    """Map signed values to RGB with white at zero and +-scale at the ends.
+
+    Parameters
+    ----------
+    values : np.ndarray
+        Any shape.
+    scale : float
+        The magnitude shown as full blue / full red; values beyond it are clipped.
+
+    Returns
+    -------
+    np.ndarray
+        uint8 array of shape ``values.shape + (3,)``.
+
+    Examples
+    --------
+    >>> diverging_rgb(np.array([-1.0, 1.0]), 1.0).tolist()
+    [[59, 76, 192], [180, 4, 38]]
+    """
+    scale = float(scale) if scale > 0 else 1.0
+    idx = np.clip(np.round((values / scale + 1.0) * 127.5), 0, 255).astype(np.intp)
+    return DIVERGING_LUT[idx]
+
+
+def channel_label(channel: int, in_channels: int) -> str:
+    """Short header for an input channel: R, G, B for colour input, else its index."""
+    if in_channels == 3:
+        return "RGB"[channel]
+    return f"in {channel}"
+
+
+def filter_as_rgb(kernel: np.ndarray) -> np.ndarray:
+    """One 3-channel filter as a picture, scaled to [0, 1] on its own (cs231n style).
+
+    Parameters
+    ----------
+    kernel : np.ndarray
+        (3, kh, kw) weights.
+
+    Returns
+    -------
+    np.ndarray
+        (kh, kw, 3) uint8.
+    """
+    img = np.transpose(kernel, (1, 2, 0)).astype(np.float64)  # (kh, kw, 3)
+    lo, hi = img.min(), img.max()
+    img = (img - lo) / (hi - lo) if hi > lo else np.full_like(img, 0.5)
+    return np.round(img * 255).astype(np.uint8)
+
+
+class KernelGrid(QWidget):
+    """Paints every kernel of one conv weight; click a cell to pick filter and channel.
+
+    Signals
+    -------
+    cellClicked(int, int)
+        (filter, input channel); the channel is -1 for a click on the colour column.
+    """
+
+    cellClicked = Signal(int, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._weight = np.zeros((0, 0, 1, 1), np.float32)
+        self._scale = 1.0
+        self._selected = (0, 0)
+        self._image: QImage | None = None
+        self._buffer: np.ndarray | None = None  # keeps the QImage's memory alive
+        self._pix = 8
+        self._available: QSize | None = None
+        self.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Minimum)
+        self.setMouseTracking(False)
+        self.setToolTip("Click a kernel to edit it below.")
+
+    # ----- data -------------------------------------------------------------------------
+    @property
+    def scale(self) -> float:
+        """The shared colour scale: the largest absolute weight of the layer."""
+        return self._scale
+
+    @property
+    def has_color_column(self) -> bool:
+        """True when each filter has 3 input channels and gets an RGB picture."""
+        return self._weight.shape[1] == 3
+
+    def set_weight(self, weight: np.ndarray) -> None:
+        """Show a new weight array of shape (C_out, C_in, kh, kw)."""
+        self._weight = np.asarray(weight, dtype=np.float32)
+        self._scale = float(np.abs(self._weight).max()) if self._weight.size else 1.0
+        if self._scale == 0.0:
+            self._scale = 1.0
+        self._relayout()
+
+    def fit(self, available: QSize) -> None:
+        """Grow the kernel pixels while the whole grid still fits in ``available``."""
+        self._available = QSize(available)
+        self._relayout()
+
+    def _choose_pixel(self) -> int:
+        _, _, kh, kw = self._weight.shape
+        # Small kernels get big pixels, large kernels small ones, so cells stay about 30-50 px.
+        base = int(np.clip(42 // max(kh, kw), 3, 14))
+        if self._available is None or self._weight.shape[0] == 0:
+            return base
+        left, top = self._margins()
+        width = (self._available.width() - left - 6) / self._n_columns() - _GAP
+        height = (self._available.height() - top - 6) / self._weight.shape[0] - _GAP
+        fitting = int(min(width / kw, height / kh))
+        # Few filters: show them large (up to 28 px a weight); many: keep the base and scroll.
+        return max(base, min(fitting, 28))
+
+    def _relayout(self) -> None:
+        self._pix = self._choose_pixel()
+        self._build_image()
+        self.updateGeometry()
+        # Inside a non-resizing scroll area the widget must take its own size.
+        self.resize(self.sizeHint())
+        self.update()
+
+    def set_selected(self, filter_index: int, channel: int) -> None:
+        """Highlight one filter (row) and one input channel (column)."""
+        self._selected = (filter_index, channel)
+        self.update()
+
+    # ----- geometry ---------------------------------------------------------------------
+    def _cell(self) -> tuple[int, int]:
+        _, _, kh, kw = self._weight.shape
+        return kh * self._pix + _GAP, kw * self._pix + _GAP
+
+    def _margins(self) -> tuple[int, int]:
+        # Labels live in the view's fixed rulers, so they stay visible while scrolling.
+        return 3, 3
+
+    def column_labels(self) -> list[str]:
+        """Header text of every column: the input channels, then "color" if there is one."""
+        c_in = self._weight.shape[1]
+        return [channel_label(c, c_in) for c in range(c_in)] + (
+            ["color"] if self.has_color_column else [])
+
+    def row_count(self) -> int:
+        """Number of filters (rows)."""
+        return self._weight.shape[0]
+
+    def cell_size(self) -> tuple[int, int]:
+        """(height, width) of one cell including the gap, in pixels."""
+        return self._cell()
+
+    def _n_columns(self) -> int:
+        return self._weight.shape[1] + (1 if self.has_color_column else 0)
+
+    def sizeHint(self) -> QSize:
+        ch, cw = self._cell()
+        left, top = self._margins()
+        return QSize(left + self._n_columns() * cw + 4, top + self._weight.shape[0] * ch + 4)
+
+    def minimumSizeHint(self) -> QSize:
+        return self.sizeHint()
+
+    def cell_rect(self, filter_index: int, channel: int) -> QRect:
+        """Where a kernel is drawn, in widget coordinates (channel -1: the colour column)."""
+        ch, cw = self._cell()
+        left, top = self._margins()
+        col = self._weight.shape[1] if channel < 0 else channel
+        return QRect(left + col * cw, top + filter_index * ch, cw, ch)
+
+    def cell_at(self, pos: QPoint) -> tuple[int, int] | None:
+        """(filter, channel) under a widget position; channel -1 on the colour column."""
+        ch, cw = self._cell()
+        left, top = self._margins()
+        col, row = (pos.x() - left) // cw, (pos.y() - top) // ch
+        if pos.x() < left or pos.y() < top:
+            return None
+        if not (0 <= row < self._weight.shape[0] and 0 <= col < self._n_columns()):
+            return None
+        return int(row), (-1 if col == self._weight.shape[1] else int(col))
+
+    # ----- rendering --------------------------------------------------------------------
+    def _build_image(self) -> None:
+        c_out, c_in, kh, kw = self._weight.shape
+        if c_out == 0 or c_in == 0:
+            self._image = None
+            return
+        cells = diverging_rgb(self._weight, self._scale)  # (C_out, C_in, kh, kw, 3)
+        if self.has_color_column:
+            rgb = np.stack([filter_as_rgb(f) for f in self._weight])  # (C_out, kh, kw, 3)
+            cells = np.concatenate([cells, rgb[:, None]], axis=1)  # (C_out, C_in+1, kh, kw, 3)
+        p = self._pix
+        cells = cells.repeat(p, axis=2).repeat(p, axis=3)  # (R, C, kh*p, kw*p, 3)
+        pad = ((0, 0), (0, 0), (0, _GAP), (0, _GAP), (0, 0))
+        cells = np.pad(cells, pad)
+        cells[:, :, kh * p:, :, :] = _BACKGROUND
+        cells[:, :, :, kw * p:, :] = _BACKGROUND
+        rows, cols, hh, ww, _ = cells.shape
+        img = cells.transpose(0, 2, 1, 3, 4).reshape(rows * hh, cols * ww, 3)  # (H, W, 3)
+        self._buffer = np.ascontiguousarray(img)
+        h, w, _ = self._buffer.shape
+        self._image = QImage(self._buffer.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(*_BACKGROUND))
+        if self._image is None:
+            painter.end()
+            return
+        c_out, c_in, _, _ = self._weight.shape
+        ch, cw = self._cell()
+        left, top = self._margins()
+        painter.drawImage(QPoint(left, top), self._image)
+        f, c = self._selected
+        if 0 <= f < c_out:
+            painter.setPen(QPen(QColor(255, 200, 0), 1))
+            painter.drawRect(left - 1, top + f * ch - 1, self._n_columns() * cw, ch)
+            if 0 <= c < c_in:
+                painter.setPen(QPen(QColor(255, 200, 0), 3))
+                painter.drawRect(left + c * cw - 1, top + f * ch - 1, cw, ch)
+        painter.end()
+
+    # ----- interaction ------------------------------------------------------------------
+    def mousePressEvent(self, event) -> None:
+        hit = self.cell_at(event.position().toPoint())
+        if hit is not None:
+            self.cellClicked.emit(*hit)
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            hit = self.cell_at(event.pos())
+            if hit is None:
+                QToolTip.showText(event.globalPos(), self.toolTip(), self)
+                return True
+            f, c = hit
+            if c < 0:
+                text = f"filter {f} as a color picture (scaled to its own range); click to select"
+            else:
+                k = self._weight[f, c]
+                text = (f"filter {f}, input {channel_label(c, self._weight.shape[1])}: "
+                        f"min {k.min():.3g}, max {k.max():.3g}; click to edit")
+            QToolTip.showText(event.globalPos(), text, self)
+            return True
+        return super().event(event)
+
+
+class _Ruler(QWidget):
+    """Row numbers (left) or column names (top) of a KernelGridView, fixed while scrolling."""
+
+    def __init__(self, view: KernelGridView, horizontal: bool) -> None:
+        super().__init__(view)
+        self._view = view
+        self._horizontal = horizontal
+        self.setToolTip("Columns: input channels (and the filter as a color picture)."
+                        if horizontal else "Rows: filters, numbered like the maps they make.")
+
+    def paintEvent(self, event) -> None:
+        grid = self._view.grid
+        ch, cw = grid.cell_size()
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(*_BACKGROUND))
+        painter.setPen(QColor(230, 230, 230))
+        fm = self.fontMetrics()
+        left, top = grid._margins()
+        viewport = self._view.viewport()
+        if self._horizontal:
+            x0 = viewport.x() - self.x() + grid.x() + left
+            for col, text in enumerate(grid.column_labels()):
+                text = fm.elidedText(text, Qt.TextElideMode.ElideRight, cw)
+                painter.drawText(QRect(x0 + col * cw, 0, cw - _GAP, self.height()),
+                                 Qt.AlignmentFlag.AlignCenter, text)
+        else:
+            y0 = viewport.y() - self.y() + grid.y() + top
+            for row in range(grid.row_count()):
+                painter.drawText(QRect(0, y0 + row * ch, self.width() - 4, ch - _GAP),
+                                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                                 str(row))
+        painter.end()
+
+
+class KernelGridView(QScrollArea):
+    """A scroll area around a :class:`KernelGrid` that enlarges the grid to its own size,
+    with row numbers and column names that stay in view while scrolling."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.grid = KernelGrid()
+        self.setWidget(self.grid)
+        self.setWidgetResizable(False)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.setToolTip(self.grid.toolTip())
+        # Dark around the grid too, so small grids do not float on a light background.
+        palette = self.viewport().palette()
+        palette.setColor(QPalette.ColorRole.Window, QColor(*_BACKGROUND))
+        self.viewport().setPalette(palette)
+        self.viewport().setAutoFillBackground(True)
+        self._top = _Ruler(self, horizontal=True)
+        self._left = _Ruler(self, horizontal=False)
+        for bar in (self.horizontalScrollBar(), self.verticalScrollBar()):
+            bar.valueChanged.connect(self._update_rulers)
+        self._place_rulers()
+
+    def set_weight(self, weight: np.ndarray) -> None:
+        """Show a new (C_out, C_in, kh, kw) weight and relabel the rulers."""
+        self.grid.set_weight(weight)
+        self._place_rulers()
+
+    def _place_rulers(self) -> None:
+        fm = self.fontMetrics()
+        left = fm.horizontalAdvance(str(max(self.grid.row_count() - 1, 0))) + 10
+        top = fm.height() + 6
+        self.setViewportMargins(left, top, 0, 0)
+        frame = self.frameWidth()
+        viewport = self.viewport().geometry()
+        # The top ruler also covers the corner above the row numbers.
+        self._top.setGeometry(frame, frame, viewport.right() + 1 - frame, top)
+        self._left.setGeometry(frame, viewport.y(), left, viewport.height())
+        self._update_rulers()
+
+    def _update_rulers(self) -> None:
+        self._top.update()
+        self._left.update()
+
+    def show_cell(self, filter_index: int, channel: int) -> None:
+        """Scroll so that a kernel is in view."""
+        rect = self.grid.cell_rect(filter_index, channel)
+        self.ensureVisible(rect.center().x(), rect.center().y(),
+                           rect.width() // 2 + 4, rect.height() // 2 + 4)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.grid.fit(self.viewport().size())
+        self._place_rulers()
+
+
+class DivergingColorbar(QWidget):
+    """A horizontal bar from -scale (blue) through 0 (white) to +scale (red)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._scale = 1.0
+        ramp = DIVERGING_LUT[None, :, :].repeat(8, axis=0)  # (8, 256, 3)
+        self._ramp = np.ascontiguousarray(ramp)
+        self._image = QImage(self._ramp.data, 256, 8, 3 * 256, QImage.Format.Format_RGB888)
+        self.setFixedHeight(self.fontMetrics().height() + 14)
+        self.setToolTip("Color scale shared by all kernels of the layer: blue negative, "
+                        "white zero, red positive.")
+
+    def set_scale(self, scale: float) -> None:
+        """Show +-scale at the ends."""
+        self._scale = float(scale)
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        fm = self.fontMetrics()
+        lo, hi = f"{-self._scale:.3g}", f"{self._scale:.3g}"
+        left = fm.horizontalAdvance(lo) + 6
+        right = fm.horizontalAdvance(hi) + 6
+        bar = QRect(left, 3, max(self.width() - left - right, 10), 8)
+        painter.drawImage(bar, self._image)
+        painter.setPen(self.palette().windowText().color())
+        painter.drawText(QRect(0, 0, left - 4, 14), Qt.AlignmentFlag.AlignRight, lo)
+        painter.drawText(QRect(bar.right() + 4, 0, right, 14), Qt.AlignmentFlag.AlignLeft, hi)
+        painter.drawText(QRect(bar.left(), 12, bar.width(), fm.height()),
+                         Qt.AlignmentFlag.AlignHCenter, "0")
+        painter.end()

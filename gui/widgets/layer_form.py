@@ -1,0 +1,275 @@
+"""A parameter form for one layer, generated from the layer type's field descriptions.
+
+Each :class:`engine.layers.Field` becomes an editor: whole numbers a spin box with the field's
+range, numbers a decimal spin box, true/false a check box, choices a combo box. Under every
+editor sits a red label for the reason an edit was refused. The form never applies anything
+itself: it emits ``fieldEdited`` and the owner decides.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+#: Fields that follow the previous layer; shown, but not edited by hand.
+DERIVED = {"in_channels": "Follows the number of channels that reach this layer.",
+           "num_features": "Follows the number of channels that reach this layer.",
+           "in_features": "Follows the size of the vector that reaches this layer."}
+
+#: Fields a layer stores but that the Kernels dock edits (weights are not in this form).
+HIDDEN = {"weight", "bias_values", "running_mean", "running_var"}
+
+#: What each layer type does, in a sentence or two (the form and the Kernels dock show it).
+LAYER_EXPLANATIONS = {
+    "Conv2d": "A convolution slides each filter over the input and sums weight times value "
+              "at every position: one output map per filter.",
+    "ReLU": "ReLU keeps positive values and sets negative ones to zero: max(0, x).",
+    "LeakyReLU": "Leaky ReLU keeps positive values and multiplies negative ones by a small "
+                 "slope, so they are not lost entirely.",
+    "Sigmoid": "Sigmoid squashes every value into (0, 1): 1 / (1 + e^-x).",
+    "Tanh": "Tanh squashes every value into (-1, 1), keeping its sign.",
+    "Hardtanh": "Hardtanh clips every value to a fixed range.",
+    "MaxPool2d": "Max pooling keeps the largest value of each window: the maps get smaller "
+                 "and small shifts of the image matter less. It has no weights.",
+    "AvgPool2d": "Average pooling replaces each window by its mean: a blur that shrinks the "
+                 "maps. It has no weights.",
+    "GlobalAvgPool2d": "Global average pooling turns each map into one number, its mean.",
+    "BatchNorm2d": "Batch norm shifts and scales each channel with stored statistics: "
+                   "(x - mean) / sqrt(var + eps) * weight + bias.",
+    "Flatten": "Flatten lays the stacked maps out as one long vector.",
+    "Linear": "A fully connected layer: every output is a weighted sum of all inputs.",
+    "Softmax": "Softmax turns scores into probabilities that sum to one.",
+    "Add": "Add sums its inputs element by element (a skip connection).",
+    "Concat": "Concat stacks the maps of its inputs along the channel axis.",
+}
+
+_INT_LIMIT = 2**31 - 1
+_FLOAT_LIMIT = 1e9
+ERROR_STYLE = "color: #c62828;"
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+class _Editor(QWidget):
+    """One field's editor; ``value()`` / ``set_value()`` speak the layer's values."""
+
+    changed = Signal()
+
+    def __init__(self, field, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.field = field
+        self.widgets: list[QWidget] = []
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        count = 2 if field.pair else 1
+        for i in range(count):
+            widget = self._make()
+            if count == 2:
+                widget.setPrefix("h " if i == 0 else "w ")
+            layout.addWidget(widget)
+            self.widgets.append(widget)
+        tip = field.help or _label(field.name)
+        if field.optional and field.kind in ("int", "float"):
+            tip += " ('auto' leaves it to the layer.)"
+        for widget in self.widgets:
+            widget.setToolTip(tip)
+        self.setToolTip(tip)
+
+    def _make(self) -> QWidget:
+        field = self.field
+        if field.kind == "bool":
+            widget = QCheckBox()
+            widget.toggled.connect(self.changed)
+            return widget
+        if field.kind == "choice":
+            widget = QComboBox()
+            widget.addItems([str(c) for c in field.choices])
+            widget.currentIndexChanged.connect(self.changed)
+            return widget
+        if field.kind == "int":
+            widget = QSpinBox()
+            low = int(field.min) if field.min is not None else -_INT_LIMIT
+            high = int(field.max) if field.max is not None else _INT_LIMIT
+        else:
+            widget = QDoubleSpinBox()
+            # Tiny defaults (batch norm's eps = 1e-5) need more digits than slopes and limits.
+            tiny = isinstance(field.default, float) and 0 < abs(field.default) < 1e-3
+            widget.setDecimals(6 if tiny else 4)
+            widget.setSingleStep(1e-5 if tiny else 0.01)
+            low = float(field.min) if field.min is not None else -_FLOAT_LIMIT
+            high = float(field.max) if field.max is not None else _FLOAT_LIMIT
+        if field.kind == "int" and not field.optional and field.min is not None and low >= 1:
+            # Let "0" be typed so that the refusal and its reason can be shown, not hidden.
+            low = 0
+        if field.optional:
+            # One step below the minimum stands for None ("auto").
+            low = low - (1 if field.kind == "int" else widget.singleStep())
+            widget.setSpecialValueText("auto")
+        widget.setRange(low, high)
+        # Typing "12" must not first apply "1": emit only when the value is complete.
+        widget.setKeyboardTracking(False)
+        widget.valueChanged.connect(self.changed)
+        return widget
+
+    def _one(self, widget: QWidget) -> Any:
+        if isinstance(widget, QCheckBox):
+            return widget.isChecked()
+        if isinstance(widget, QComboBox):
+            return self.field.choices[widget.currentIndex()]
+        if self.field.optional and widget.value() == widget.minimum():
+            return None
+        return int(widget.value()) if self.field.kind == "int" else float(widget.value())
+
+    def value(self) -> Any:
+        """The edited value: a pair as a tuple (or one number when both halves agree)."""
+        values = [self._one(w) for w in self.widgets]
+        if len(values) == 1:
+            return values[0]
+        return values[0] if values[0] == values[1] else tuple(values)
+
+    def _set_one(self, widget: QWidget, value: Any) -> None:
+        if isinstance(widget, QCheckBox):
+            widget.setChecked(bool(value))
+        elif isinstance(widget, QComboBox):
+            choices = [str(c) for c in self.field.choices]
+            if str(value) in choices:
+                widget.setCurrentIndex(choices.index(str(value)))
+        elif value is None:
+            widget.setValue(widget.minimum())
+        else:
+            widget.setValue(value)
+
+    def set_value(self, value: Any) -> None:
+        """Show a layer's value without emitting ``changed``."""
+        parts = list(value) if isinstance(value, tuple | list) else [value] * len(self.widgets)
+        for widget, part in zip(self.widgets, parts, strict=False):
+            widget.blockSignals(True)
+            self._set_one(widget, part)
+            widget.blockSignals(False)
+
+    def set_read_only(self, tip: str) -> None:
+        """Show the value but refuse edits, saying why."""
+        for widget in self.widgets:
+            widget.setEnabled(False)
+            widget.setToolTip(tip)
+        self.setToolTip(tip)
+
+
+class LayerForm(QWidget):
+    """Editors for every hyperparameter of one layer, with inline error labels.
+
+    Signals
+    -------
+    fieldEdited(str, object)
+        (field name, new value) whenever the user changes an editor.
+    """
+
+    fieldEdited = Signal(str, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._type: type | None = None
+        self.editors: dict[str, _Editor] = {}
+        self.errors: dict[str, QLabel] = {}
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        self.title.setToolTip("The layer these settings belong to.")
+        outer.addWidget(self.title)
+        self.explanation = QLabel()
+        self.explanation.setWordWrap(True)
+        self.explanation.setToolTip("What this kind of layer does.")
+        outer.addWidget(self.explanation)
+        self._form_host = QWidget()
+        self._form = QFormLayout(self._form_host)
+        self._form.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self._form_host)
+        self.general_error = QLabel()
+        self.general_error.setWordWrap(True)
+        self.general_error.setStyleSheet(ERROR_STYLE)
+        self.general_error.setToolTip("Why the last change was not applied.")
+        self.general_error.hide()
+        outer.addWidget(self.general_error)
+        outer.addStretch(1)
+
+    def set_layer(self, layer, title: str) -> None:
+        """Show ``layer``'s values; editors are rebuilt only when the layer type changes."""
+        self.title.setText(title)
+        self.explanation.setText(LAYER_EXPLANATIONS.get(layer.type_name, ""))
+        if type(layer) is not self._type:
+            self._rebuild(layer)
+        config = layer.config()  # the hyperparameters as plain values (Conv2d.bias is an array)
+        for name, editor in self.editors.items():
+            editor.set_value(config.get(name))
+        self.clear_errors()
+
+    def _rebuild(self, layer) -> None:
+        while self._form.rowCount():
+            self._form.removeRow(0)
+        self.editors.clear()
+        self.errors.clear()
+        self._type = type(layer)
+        fields = [f for f in type(layer).fields() if f.name not in HIDDEN]
+        if not fields:
+            note = QLabel("This layer has no settings.")
+            note.setToolTip("Activations such as ReLU work the same on every input.")
+            self._form.addRow(note)
+        for field in fields:
+            editor = _Editor(field)
+            if field.name in DERIVED:
+                editor.set_read_only(DERIVED[field.name])
+            editor.changed.connect(lambda name=field.name: self._on_editor_changed(name))
+            error = QLabel()
+            error.setWordWrap(True)
+            error.setStyleSheet(ERROR_STYLE)
+            error.hide()
+            column = QWidget()
+            box = QVBoxLayout(column)
+            box.setContentsMargins(0, 0, 0, 0)
+            box.setSpacing(1)
+            box.addWidget(editor)
+            box.addWidget(error)
+            label = QLabel(_label(field.name))
+            label.setToolTip(editor.toolTip())
+            self._form.addRow(label, column)
+            self.editors[field.name] = editor
+            self.errors[field.name] = error
+
+    def _on_editor_changed(self, name: str) -> None:
+        self.fieldEdited.emit(name, self.editors[name].value())
+
+    def show_error(self, field: str | None, text: str) -> None:
+        """Show ``text`` in red under ``field`` (or under the form when it names no editor)."""
+        self.clear_errors()
+        label = self.errors.get(field or "", self.general_error)
+        label.setText(text)
+        label.setToolTip(text)
+        label.show()
+
+    def clear_errors(self) -> None:
+        """Hide every error label."""
+        for label in [*self.errors.values(), self.general_error]:
+            label.clear()
+            label.hide()
+
+    def error_text(self) -> str:
+        """The error shown now, or "" (for tests and the status bar)."""
+        for label in [*self.errors.values(), self.general_error]:
+            if not label.isHidden() and label.text():
+                return label.text()
+        return ""

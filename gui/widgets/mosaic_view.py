@@ -1,0 +1,227 @@
+"""A view of a whole stack of maps tiled into one image, with each map's index on it.
+
+All maps go into ONE ``ImageItem`` (one item per map is several times slower at 32+ maps).
+The grid and the index labels are placed by :meth:`MosaicView.set_grid`, which a dock calls
+only when the layer or its shape changes; every frame only calls :meth:`MosaicView.set_maps`,
+which turns the values into colour-table indices, tiles them into buffers kept between frames
+and hands an 8-bit image to ``setImage`` (Qt draws it as an indexed image: no per-pixel colour
+work in Python, and no NaN scan, because gaps are index 0, a transparent entry of the table).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QGraphicsRectItem
+
+from engine.mosaic import grid_shape, map_at, mosaic_shape, tile_maps, tile_origin
+from gui.colormaps import indexed_lookup_table, to_indices
+
+# Index labels are hidden when a tile is drawn smaller than this (they would cover it).
+_MIN_TILE_PX_FOR_LABEL = 28
+
+
+class MosaicView(pg.GraphicsLayoutWidget):
+    """Maps of one layer tiled in a grid; reports the map, x and y under the mouse.
+
+    Signals
+    -------
+    mapHovered(int, int, int)
+        ``(map, x, y)`` under the mouse; map is -1 when the mouse is over no map.
+    mapClicked(int)
+        The map that was clicked with the left button.
+    """
+
+    mapHovered = Signal(int, int, int)
+    mapClicked = Signal(int)
+
+    def __init__(self, parent=None, *, labels: bool = True, gap: int = 1):
+        super().__init__(parent)
+        self.setBackground("#202124")
+        self.ci.layout.setContentsMargins(0, 0, 0, 0)
+        self._view = self.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self._image = pg.ImageItem(axisOrder="row-major")
+        self._view.addItem(self._image)
+        # Outline of the selected map (placed by set_highlight; hidden when none is selected).
+        self._outline = QGraphicsRectItem()
+        self._outline.setPen(pg.mkPen("#ffb300", width=2, cosmetic=True))
+        self._outline.setZValue(10)
+        self._outline.hide()
+        self._view.addItem(self._outline)
+        self._highlight = -1
+        self._labels_wanted = labels
+        self._labels: list[pg.TextItem] = []
+        self._gap = gap
+        self._n_maps = 0
+        self._map_shape = (0, 0)
+        self._grid = (0, 0)
+        self._rgb = False
+        self.tiled: np.ndarray | None = None
+        self.levels = (0.0, 1.0)
+        self._last = None
+        self._pending_autorange = True
+        self.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
+        self.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
+        self._view.sigRangeChanged.connect(self._update_label_visibility)
+
+    # -- structure ---------------------------------------------------------------------------
+    @property
+    def grid(self) -> tuple[int, int]:
+        """``(rows, columns)`` of the current layout."""
+        return self._grid
+
+    @property
+    def n_maps(self) -> int:
+        """Number of maps in the current layout."""
+        return self._n_maps
+
+    def set_grid(self, n_maps: int, map_h: int, map_w: int) -> None:
+        """Lay out ``n_maps`` maps of ``map_h`` x ``map_w`` and place their index labels.
+
+        Call this only when the number or the size of the maps changes.
+        """
+        self._rgb = False
+        self._n_maps = n_maps
+        self._map_shape = (map_h, map_w)
+        self._grid = (0, 0)
+        self._buffer = self._scratch = self._index = None
+        if n_maps:
+            w, h = max(self.width(), 1), max(self.height(), 1)
+            self._grid = grid_shape(n_maps, aspect=map_w / map_h, target=w / h)
+            shape = mosaic_shape((n_maps, map_h, map_w), self._grid[1], self._gap)
+            # Reused every frame: (C, H, W) indices, the tiled float mosaic, its 8-bit copy.
+            self._scratch = np.empty((n_maps, map_h, map_w), dtype=np.float32)
+            self._buffer = np.empty(shape, dtype=np.float32)
+            self._index = np.empty(shape, dtype=np.uint8)
+        for item in self._labels:
+            self._view.removeItem(item)
+        self._labels = []
+        if self._labels_wanted and n_maps > 1:
+            font = QFont()
+            font.setPointSize(8)
+            for i in range(n_maps):
+                y, x = tile_origin(i, self._stack_shape, self._grid[1], self._gap)
+                label = pg.TextItem(str(i), color="#ffffff", fill=(0, 0, 0, 150), anchor=(0, 0))
+                label.setFont(font)
+                label.setPos(x, y)
+                self._view.addItem(label)
+                self._labels.append(label)
+        self.tiled = None
+        self._image.clear()
+        self._pending_autorange = True
+        self.set_highlight(self._highlight)
+
+    def set_highlight(self, index: int) -> None:
+        """Outline map ``index`` (the selected one); -1 or a missing map hides the outline."""
+        self._highlight = index
+        if not 0 <= index < self._n_maps or self._rgb:
+            self._outline.hide()
+            return
+        y, x = tile_origin(index, self._stack_shape, self._grid[1], self._gap)
+        h, w = self._map_shape
+        self._outline.setRect(x, y, w, h)
+        self._outline.show()
+
+    @property
+    def _stack_shape(self) -> tuple[int, int, int]:
+        return (self._n_maps, *self._map_shape)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if not hasattr(self, "_last"):
+            return  # pyqtgraph resizes once inside its own __init__, before ours has run
+        # A new widget shape may want another number of columns: re-lay out (not per frame).
+        if self._n_maps and not self._rgb and self._last is not None:
+            h, w = self._map_shape
+            target = max(self.width(), 1) / max(self.height(), 1)
+            if grid_shape(self._n_maps, aspect=w / h, target=target) != self._grid:
+                last = self._last
+                self.set_grid(self._n_maps, h, w)
+                self.set_maps(*last)
+        self._update_label_visibility()
+
+    # -- pixels ------------------------------------------------------------------------------
+    def set_maps(self, shown: np.ndarray, levels: tuple[float, float], colormap: str) -> None:
+        """Tile ``shown`` ``(C, H, W)`` into the grid and display it (pixels only).
+
+        ``levels`` are the values drawn with the first and the last colour of ``colormap``.
+        After the call :attr:`tiled` holds the uint8 colour-table indices (0 in the gaps).
+        """
+        if shown.shape[0] != self._n_maps or shown.shape[1:] != self._map_shape:
+            self.set_grid(shown.shape[0], shown.shape[1], shown.shape[2])
+        self._last = (shown, levels, colormap)
+        self.levels = (float(levels[0]), float(levels[1]))
+        to_indices(shown, levels, out=self._scratch)  # (C, H, W) float32 in 1..255
+        # (rows*H + gaps, cols*W + gaps); gaps and empty cells are 0, the transparent index
+        tile_maps(self._scratch, columns=self._grid[1], gap=self._gap, fill=0.0,
+                  out=self._buffer)
+        np.copyto(self._index, self._buffer, casting="unsafe")  # truncation rounds (+0.5)
+        self.tiled = self._index
+        self._image.setImage(self._index, levels=(0, 255),
+                             lut=indexed_lookup_table(colormap), autoLevels=False)
+        self._finish_first_frame()
+
+    def set_rgb(self, frame: np.ndarray) -> None:
+        """Show an ``(H, W, 3)`` RGB or ``(H, W)`` gray uint8 image instead of maps."""
+        h, w = frame.shape[:2]
+        if not self._rgb or self._map_shape != (h, w):
+            self.set_grid(0, h, w)
+            self._rgb = True
+            self._n_maps = 1
+            self._grid = (1, 1)
+        self.tiled = None
+        self._image.setImage(np.ascontiguousarray(frame), levels=(0, 255), lut=None,
+                             autoLevels=False)
+        self._finish_first_frame()
+
+    def _finish_first_frame(self) -> None:
+        if self._pending_autorange:
+            self._pending_autorange = False
+            self._view.autoRange(padding=0.01)
+            self._update_label_visibility()
+
+    def _update_label_visibility(self, *_args) -> None:
+        if not self._labels:
+            return
+        (x0, x1), _ = self._view.viewRange()
+        width_px = max(self._view.width(), 1)
+        tile_px = self._map_shape[1] * width_px / max(x1 - x0, 1e-9)
+        visible = tile_px >= _MIN_TILE_PX_FOR_LABEL
+        for label in self._labels:
+            label.setVisible(visible)
+
+    # -- mouse ---------------------------------------------------------------------------------
+    def map_at_view(self, x: float, y: float) -> tuple[int, int, int] | None:
+        """The ``(map, x, y)`` at view coordinates, or None over a gap or outside."""
+        if self._n_maps == 0 or x < 0 or y < 0:
+            return None
+        hit = map_at(y, x, self._stack_shape, self._grid[1], self._gap)
+        if hit is None:
+            return None
+        index, my, mx = hit
+        return index, mx, my
+
+    def view_point(self, index: int, x: int, y: int) -> QPointF:
+        """Scene position of pixel ``(x, y)`` of map ``index`` (for tests and tooltips)."""
+        oy, ox = tile_origin(index, self._stack_shape, self._grid[1], self._gap)
+        return self._view.mapViewToScene(QPointF(ox + x + 0.5, oy + y + 0.5))
+
+    def _on_scene_mouse_moved(self, scene_pos: QPointF) -> None:
+        p = self._view.mapSceneToView(scene_pos)
+        hit = None
+        if self._view.sceneBoundingRect().contains(scene_pos):
+            hit = self.map_at_view(p.x(), p.y())
+        if hit is None:
+            self.mapHovered.emit(-1, -1, -1)
+        else:
+            self.mapHovered.emit(*hit)
+
+    def _on_scene_mouse_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or self._rgb:
+            return
+        p = self._view.mapSceneToView(event.scenePos())
+        hit = self.map_at_view(p.x(), p.y())
+        if hit is not None:
+            self.mapClicked.emit(hit[0])

@@ -1,0 +1,270 @@
+"""Controls shared by the convolution and pooling players: the transport bar and the crop box."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QKeySequence, QPalette, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QStyle,
+    QToolButton,
+    QWidget,
+)
+
+from engine.teaching import MAX_SIDE
+from engine.teaching_examples import crop_around
+
+__all__ = ["SPEEDS", "CropControls", "PlayerControls", "set_warning"]
+
+_WARNING = QColor(176, 0, 0)
+
+
+def set_warning(label: QLabel, on: bool) -> None:
+    """Draw a label's text in dark red (a warning) or in the normal text colour."""
+    palette = label.palette()
+    normal = QApplication.palette(label).color(QPalette.ColorRole.WindowText)
+    color = _WARNING if on else normal
+    palette.setColor(QPalette.ColorRole.WindowText, color)
+    label.setPalette(palette)
+
+#: Steps per second offered in the speed box.
+SPEEDS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+
+
+class PlayerControls(QWidget):
+    """A transport bar over ``count`` steps: the current step is 0 to count - 1.
+
+    Signals
+    -------
+    stepChanged(int)
+        The current step changed (by a button, the slider, the timer or :meth:`set_step`).
+    """
+
+    stepChanged = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._count = 1
+        self._step = 0
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._on_timer_timeout)
+
+        style = self.style()
+        icon = QStyle.StandardPixmap
+        self.first_button = self._button(style.standardIcon(icon.SP_MediaSkipBackward),
+                                         "Go to the first step (Home)", self.first)
+        self.back_button = self._button(style.standardIcon(icon.SP_MediaSeekBackward),
+                                        "One step back (Left arrow)", self.back)
+        self.play_button = self._button(style.standardIcon(icon.SP_MediaPlay),
+                                        "Play the steps one after another, or pause (Space)",
+                                        self.toggle)
+        self.forward_button = self._button(style.standardIcon(icon.SP_MediaSeekForward),
+                                           "One step forward (Right arrow)", self.forward)
+        self.last_button = self._button(style.standardIcon(icon.SP_MediaSkipForward),
+                                        "Go to the last step (End)", self.last)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setToolTip("Drag to jump to any step")
+        self.slider.valueChanged.connect(self._on_slider_value_changed)
+        self.label = QLabel()
+        self.label.setToolTip("The current step and how many there are (one per output cell)")
+        self.label.setMinimumWidth(90)
+        self.speed = QComboBox()
+        for value in SPEEDS:
+            self.speed.addItem(f"{value:g} steps/s", value)
+        self.speed.setCurrentIndex(SPEEDS.index(2.0))
+        self.speed.setToolTip("How fast Play moves through the steps")
+        self.speed.currentIndexChanged.connect(self._on_speed_changed)
+
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        for button in (self.first_button, self.back_button, self.play_button,
+                       self.forward_button, self.last_button):
+            row.addWidget(button)
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.label)
+        row.addWidget(self.speed)
+        self._on_speed_changed()
+        self._sync()
+
+    def install_shortcuts(self, widget: QWidget) -> None:
+        """Home, End, Left, Right and Space drive the player while ``widget`` has the focus."""
+        for key, slot in (("Home", self.first), ("End", self.last), ("Left", self.back),
+                          ("Right", self.forward), ("Space", self.toggle)):
+            shortcut = QShortcut(QKeySequence(key), widget)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+
+    def _button(self, icon, tip: str, slot) -> QToolButton:
+        button = QToolButton()
+        button.setIcon(icon)
+        button.setToolTip(tip)
+        button.setAutoRaise(True)
+        button.clicked.connect(slot)
+        return button
+
+    # -- state --------------------------------------------------------------------------------
+    @property
+    def count(self) -> int:
+        return self._count
+
+    @property
+    def step(self) -> int:
+        return self._step
+
+    @property
+    def is_playing(self) -> bool:
+        return self._timer.isActive()
+
+    def set_count(self, count: int) -> None:
+        """Set the number of steps; the current step is kept when it still exists."""
+        self._count = max(int(count), 1)
+        if self._step >= self._count:
+            self._step = self._count - 1
+        self._sync()
+
+    def set_step(self, step: int) -> None:
+        """Go to a step (clamped to the range); emits stepChanged when it changes."""
+        step = min(max(int(step), 0), self._count - 1)
+        if step == self._step:
+            return
+        self._step = step
+        self._sync()
+        self.stepChanged.emit(step)
+
+    # -- actions ------------------------------------------------------------------------------
+    def first(self) -> None:
+        self.set_step(0)
+
+    def last(self) -> None:
+        self.set_step(self._count - 1)
+
+    def forward(self) -> None:
+        self.set_step(self._step + 1)
+
+    def back(self) -> None:
+        self.set_step(self._step - 1)
+
+    def play(self) -> None:
+        if self._step >= self._count - 1:
+            self.set_step(0)  # Play at the end starts over
+        self._timer.start()
+        self._sync()
+
+    def pause(self) -> None:
+        self._timer.stop()
+        self._sync()
+
+    def toggle(self) -> None:
+        if self.is_playing:
+            self.pause()
+        else:
+            self.play()
+
+    def _on_timer_timeout(self) -> None:
+        if self._step >= self._count - 1:
+            self.pause()
+        else:
+            self.forward()
+
+    def _on_speed_changed(self, *_args) -> None:
+        self._timer.setInterval(int(1000 / self.speed.currentData()))
+
+    def _on_slider_value_changed(self, value: int) -> None:
+        self.set_step(value)
+
+    def _sync(self) -> None:
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, self._count - 1)
+        self.slider.setValue(self._step)
+        self.slider.blockSignals(False)
+        self.label.setText(f"step {self._step + 1} of {self._count}")
+        icon = QStyle.StandardPixmap.SP_MediaPause if self.is_playing else \
+            QStyle.StandardPixmap.SP_MediaPlay
+        self.play_button.setIcon(self.style().standardIcon(icon))
+        at_start, at_end = self._step == 0, self._step >= self._count - 1
+        self.first_button.setEnabled(not at_start)
+        self.back_button.setEnabled(not at_start)
+        self.forward_button.setEnabled(not at_end)
+        self.last_button.setEnabled(not at_end)
+
+
+class CropControls(QWidget):
+    """Crop size and centre over the current frame's input, and a button that takes the crop.
+
+    ``live`` is the app's LiveResults hub (anything with a ``latest`` Result whose ``input`` is
+    (C, H, W) float32 will do).
+
+    Signals
+    -------
+    cropTaken(object)
+        The crop, an array (C, h, w).
+    failed(str)
+        Why no crop could be taken (no frame yet).
+    """
+
+    cropTaken = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, live, parent: QWidget | None = None, size: int = 8) -> None:
+        super().__init__(parent)
+        self._live = live
+        self.size = QSpinBox()
+        self.size.setRange(2, MAX_SIDE)
+        self.size.setValue(size)
+        self.size.setToolTip(f"Side of the square crop in pixels (at most {MAX_SIDE}, so every "
+                             "number stays readable)")
+        self.center_y = QSpinBox()
+        self.center_x = QSpinBox()
+        for spin, what in ((self.center_y, "row"), (self.center_x, "column")):
+            spin.setRange(0, 9999)
+            spin.setToolTip(f"The {what} of the frame the crop is centred on")
+        self.button = QPushButton("Crop frame")
+        self.button.setToolTip("Cut the square around the chosen point out of the current frame "
+                               "(what enters the pipeline) and play it")
+        self.button.clicked.connect(self.take)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        for label, widget in (("size", self.size), ("row", self.center_y),
+                              ("col", self.center_x)):
+            text = QLabel(label)
+            text.setToolTip(widget.toolTip())
+            row.addWidget(text)
+            row.addWidget(widget)
+        row.addWidget(self.button)
+        signal = getattr(live, "resultUpdated", None)
+        if signal is not None:
+            signal.connect(self._on_live_result_updated)
+        self._on_live_result_updated(getattr(live, "latest", None))
+
+    def _on_live_result_updated(self, result) -> None:
+        image = getattr(result, "input", None)
+        if image is None or np.ndim(image) != 3:
+            return
+        _, h, w = np.shape(image)
+        if self.center_y.maximum() != h - 1 or self.center_x.maximum() != w - 1:
+            first = self.center_y.maximum() == 9999
+            self.center_y.setRange(0, h - 1)
+            self.center_x.setRange(0, w - 1)
+            if first:  # start in the middle of the frame
+                self.center_y.setValue(h // 2)
+                self.center_x.setValue(w // 2)
+
+    def take(self) -> np.ndarray | None:
+        """Crop the current frame; emits cropTaken, or failed when there is no frame."""
+        result = getattr(self._live, "latest", None)
+        image = getattr(result, "input", None)
+        if image is None or np.ndim(image) != 3:
+            self.failed.emit("There is no frame yet: open an image, a video or the camera first.")
+            return None
+        self._on_live_result_updated(result)
+        crop, _ = crop_around(image, self.center_y.value(), self.center_x.value(),
+                              self.size.value())
+        self.cropTaken.emit(crop)
+        return crop

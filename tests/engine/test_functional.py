@@ -1,0 +1,689 @@
+"""engine.functional against plain-loop references written here, independent of the engine.
+
+The references loop over output positions in float64 and know nothing of im2col, bands,
+threads or cached buffers. PyTorch comparisons live in benchmarks/engine.py (torch is a
+benchmark extra only).
+"""
+
+import math
+import threading
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine import functional as F
+
+SETTINGS = settings(max_examples=60, deadline=None)
+
+
+# ---------------------------------------------------------------- references
+
+
+def ref_conv2d(x, w, b, stride, pads, dilation, groups, positions=None):
+    """x (N, C, H, W); pads (top, bottom, left, right); loops over every output value.
+
+    With ``positions`` (a list of (image, row, column)) only those outputs are computed; the
+    others stay NaN.
+    """
+    n, c, h, wd = x.shape
+    c_out, c_in_g, kh, kw = w.shape
+    top, bottom, left, right = pads
+    xp = np.zeros((n, c, h + top + bottom, wd + left + right))
+    xp[:, :, top : top + h, left : left + wd] = x
+    (sh, sw), (dh, dw) = stride, dilation
+    ho = (xp.shape[2] - dh * (kh - 1) - 1) // sh + 1
+    wo = (xp.shape[3] - dw * (kw - 1) - 1) // sw + 1
+    y = np.full((n, c_out, ho, wo), np.nan)
+    if positions is None:
+        positions = [(i, oy, ox) for i in range(n) for oy in range(ho) for ox in range(wo)]
+    per_group = c_out // groups
+    for i, oy, ox in positions:
+        for f in range(c_out):
+            g = f // per_group
+            total = 0.0 if b is None else float(b[f])
+            for ci in range(c_in_g):
+                for s in range(kh):
+                    for t in range(kw):
+                        total += (
+                            w[f, ci, s, t]
+                            * xp[i, g * c_in_g + ci, oy * sh + s * dh, ox * sw + t * dw]
+                        )
+            y[i, f, oy, ox] = total
+    return y
+
+
+def ref_pool_windows(n, k, s, p, d, ceil_mode):
+    """Start (in input coordinates, may be negative) of every pooling window along one axis."""
+    span = n + 2 * p - (d * (k - 1) + 1)  # room left for the window to slide
+    count = span // s + 1  # windows that fit whole
+    # ceil_mode adds one more, partial window, unless it would start in the right padding
+    if ceil_mode and span % s and count * s < n + p:
+        count += 1
+    return [j * s - p for j in range(count)]
+
+
+def ref_max_pool(x, k, s, p, d, ceil_mode):
+    rows = ref_pool_windows(x.shape[2], k[0], s[0], p[0], d[0], ceil_mode)
+    cols = ref_pool_windows(x.shape[3], k[1], s[1], p[1], d[1], ceil_mode)
+    y = np.full((*x.shape[:2], len(rows), len(cols)), -np.inf)
+    for a, r in enumerate(rows):
+        for bb, c in enumerate(cols):
+            for s_ in range(k[0]):
+                for t in range(k[1]):
+                    yy, xx = r + s_ * d[0], c + t * d[1]
+                    if 0 <= yy < x.shape[2] and 0 <= xx < x.shape[3]:
+                        y[:, :, a, bb] = np.maximum(y[:, :, a, bb], x[:, :, yy, xx])
+    return y
+
+
+def ref_avg_pool(x, k, s, p, ceil_mode, count_include_pad):
+    h, w = x.shape[2:]
+    rows = ref_pool_windows(h, k[0], s[0], p[0], 1, ceil_mode)
+    cols = ref_pool_windows(w, k[1], s[1], p[1], 1, ceil_mode)
+    y = np.zeros((*x.shape[:2], len(rows), len(cols)))
+    for a, r in enumerate(rows):
+        for bb, c in enumerate(cols):
+            total, real, padded = 0.0, 0, 0
+            for yy in range(r, r + k[0]):
+                for xx in range(c, c + k[1]):
+                    if 0 <= yy < h and 0 <= xx < w:
+                        total = total + x[:, :, yy, xx]
+                        real += 1
+                    if -p[0] <= yy < h + p[0] and -p[1] <= xx < w + p[1]:
+                        padded += 1  # cells of the zero padding count, cells beyond it do not
+            divisor = padded if count_include_pad else real
+            y[:, :, a, bb] = total / divisor if real else 0.0
+    return y
+
+
+def batch(x, batched):
+    return x if batched else x[0]
+
+
+def assert_close(actual, expected, tol=1e-4):
+    assert actual.dtype == np.float32
+    assert actual.shape == expected.shape
+    scale = max(1.0, float(np.max(np.abs(expected))))
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=tol * scale)
+
+
+def arrays(rng, shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+pairs = st.one_of(st.integers(1, 3), st.tuples(st.integers(1, 3), st.integers(1, 3)))
+
+
+# ---------------------------------------------------------------- conv2d
+
+
+@st.composite
+def conv_cases(draw):
+    groups = draw(st.sampled_from([1, 1, 2, 3]))
+    c = groups * draw(st.integers(1, 2))
+    c_out = groups * draw(st.integers(1, 2))
+    kind = draw(st.sampled_from(["general", "depthwise", "single", "1x1"]))
+    if kind == "depthwise":
+        groups, c_out = c, c
+    if kind == "single":
+        groups, c, c_out = 1, 1, 1
+    kh, kw = (1, 1) if kind == "1x1" else (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    stride = draw(pairs)
+    dilation = draw(st.sampled_from([1, 1, 2, (1, 2)]))
+    padding = draw(st.sampled_from([0, 0, 1, 2, (0, 1), "valid", "same"]))
+    if kind == "1x1" and draw(st.booleans()):
+        padding = 0
+    if padding == "same":
+        stride = 1
+    d = (dilation, dilation) if isinstance(dilation, int) else dilation
+    s = (stride, stride) if isinstance(stride, int) else stride
+    if padding == "same":
+        th, tw = d[0] * (kh - 1), d[1] * (kw - 1)
+        pads = (th // 2, th - th // 2, tw // 2, tw - tw // 2)
+    elif padding == "valid":
+        pads = (0, 0, 0, 0)
+    else:
+        ph, pw = (padding, padding) if isinstance(padding, int) else padding
+        pads = (ph, ph, pw, pw)
+    min_h = max(1, d[0] * (kh - 1) + 1 - pads[0] - pads[1])
+    min_w = max(1, d[1] * (kw - 1) + 1 - pads[2] - pads[3])
+    h = draw(st.integers(min_h, min_h + 7))
+    w = draw(st.integers(min_w, min_w + 7))
+    n = draw(st.integers(1, 2))
+    return dict(
+        n=n,
+        c=c,
+        h=h,
+        w=w,
+        c_out=c_out,
+        groups=groups,
+        k=(kh, kw),
+        stride=stride,
+        s=s,
+        padding=padding,
+        pads=pads,
+        dilation=dilation,
+        d=d,
+        bias=draw(st.booleans()),
+        batched=draw(st.booleans()),
+        seed=draw(st.integers(0, 99)),
+    )
+
+
+@SETTINGS
+@given(conv_cases())
+def test_conv2d_matches_loop_reference(case):
+    rng = np.random.default_rng(case["seed"])
+    n = case["n"] if case["batched"] else 1
+    x = arrays(rng, (n, case["c"], case["h"], case["w"]))
+    w = arrays(rng, (case["c_out"], case["c"] // case["groups"], *case["k"]))
+    b = arrays(rng, (case["c_out"],)) if case["bias"] else None
+    expected = ref_conv2d(x, w, b, case["s"], case["pads"], case["d"], case["groups"])
+    out = F.conv2d(
+        batch(x, case["batched"]),
+        w,
+        b,
+        case["stride"],
+        case["padding"],
+        case["dilation"],
+        case["groups"],
+    )
+    assert_close(out, batch(expected, case["batched"]))
+
+
+def _same_pads(k, d):
+    th, tw = d[0] * (k[0] - 1), d[1] * (k[1] - 1)
+    return (th // 2, th - th // 2, tw // 2, tw - tw // 2)
+
+
+@pytest.mark.parametrize(
+    ("c", "c_out", "groups"),
+    [(3, 4, 1), (4, 6, 2), (3, 3, 3), (1, 1, 1)],
+    ids=["general", "grouped", "depthwise", "single"],
+)
+def test_conv2d_grid_of_kernels_strides_paddings_dilations(c, c_out, groups):
+    rng = np.random.default_rng(c * 10 + c_out)
+    x = arrays(rng, (2, c, 9, 10))
+    b = arrays(rng, (c_out,))
+    for k in [(3, 3), (2, 4), (1, 3), (1, 1)]:
+        w = arrays(rng, (c_out, c // groups, *k))
+        for stride in [1, (2, 1), 3]:
+            for padding in [0, (1, 2), "same"]:
+                for dilation in [1, (2, 1), (1, 2)]:
+                    if padding == "same" and stride != 1:
+                        continue
+                    s = (stride, stride) if isinstance(stride, int) else stride
+                    d = (dilation, dilation) if isinstance(dilation, int) else dilation
+                    if padding == "same":
+                        pads = _same_pads(k, d)
+                    else:
+                        ph, pw = (padding, padding) if isinstance(padding, int) else padding
+                        pads = (ph, ph, pw, pw)
+                    expected = ref_conv2d(x, w, b, s, pads, d, groups)
+                    got = F.conv2d(x, w, b, stride, padding, dilation, groups)
+                    assert_close(got, expected)
+                    assert_close(
+                        F.conv2d(x[1], w, b, stride, padding, dilation, groups), expected[1]
+                    )
+
+
+def test_conv2d_separable_and_sparse_single_filters():
+    rng = np.random.default_rng(1)
+    x = arrays(rng, (1, 9, 11))
+    gauss = np.outer([1, 2, 1], [1, 2, 1]).astype(np.float32)[None, None] / 16
+    sparse = np.zeros((1, 1, 3, 3), np.float32)
+    sparse[0, 0, 2, 0] = 2.0
+    zeros = np.zeros((1, 1, 3, 3), np.float32)
+    for w in (gauss, sparse, zeros):
+        for stride, padding, dilation in ((1, 1, 1), (2, 0, 1), (1, 2, 2)):
+            expected = ref_conv2d(
+                x[None], w, None, (stride,) * 2, (padding,) * 4, (dilation,) * 2, 1
+            )
+            assert_close(F.conv2d(x, w, None, stride, padding, dilation), expected[0])
+
+
+def test_conv2d_lecture_sizes():
+    x = np.arange(49, dtype=np.float32).reshape(1, 7, 7)
+    w = np.ones((1, 1, 3, 3), np.float32)
+    assert F.conv2d(x, w).shape == (1, 5, 5)
+    assert F.conv2d(x, w, stride=2).shape == (1, 3, 3)
+    assert F.conv2d(x, w, padding=1).shape == (1, 7, 7)
+    assert F.conv2d(x, w, padding="same").shape == (1, 7, 7)
+    # stride 3 does not fit: (7 - 3)/3 + 1 = 2.33, floored to 2 like PyTorch
+    assert F.conv2d(x, w, stride=3).shape == (1, 2, 2)
+    # 32x32x3 with ten 5x5 filters, pad 2 -> 32x32x10
+    assert F.conv2d(np.zeros((3, 32, 32)), np.zeros((10, 3, 5, 5)), padding=2).shape == (10, 32, 32)
+
+
+def test_conv2d_sobel_x_on_a_ramp():
+    sobel_x = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], np.float32)[None, None]
+    ramp = np.tile(np.arange(7, dtype=np.float32), (7, 1))[None]  # brightness grows to the right
+    np.testing.assert_allclose(F.conv2d(ramp, sobel_x), np.full((1, 5, 5), 8.0), atol=1e-5)
+    # the same ramp turned on its side has no horizontal change
+    np.testing.assert_allclose(F.conv2d(ramp.transpose(0, 2, 1), sobel_x), 0.0, atol=1e-5)
+    padded = F.conv2d(ramp, sobel_x, padding=1)[0]
+    assert padded[3, 0] == pytest.approx(4.0)  # zero padding: 1 - 0 on the left edge, times 4
+    assert padded[3, 6] == pytest.approx(-4 * 5.0)  # right edge: 0 - 5, times 4
+    big = np.tile(np.arange(640, dtype=np.float32), (480, 1))[None]  # a 480x640 gray ramp
+    np.testing.assert_allclose(F.conv2d(big, sobel_x), 8.0, rtol=1e-5)
+
+
+def test_conv2d_large_threaded_matches_reference_at_sampled_points():
+    rng = np.random.default_rng(2)
+    cases = [
+        ((2, 6, 70, 90), (8, 6, 3, 3), 1, 1, 1, 1),  # im2col, several bands, two images
+        ((6, 60, 64), (12, 3, 3, 3), 2, 1, 1, 2),  # grouped and strided
+        ((8, 80, 96), (8, 1, 5, 5), 1, 2, 2, 8),  # depthwise, dilated
+        ((1, 200, 260), (1, 1, 3, 3), 1, 1, 1, 1),  # single filter
+        ((16, 100, 120), (8, 16, 1, 1), 1, 0, 1, 1),  # 1x1
+    ]
+    for xs, ws, stride, padding, dilation, groups in cases:
+        x, w, b = arrays(rng, xs), arrays(rng, ws), arrays(rng, ws[:1])
+        out = F.conv2d(x, w, b, stride, padding, dilation, groups)
+        x4 = x if x.ndim == 4 else x[None]
+        out4 = out if out.ndim == 4 else out[None]
+        n, _, ho, wo = out4.shape
+        positions = [(0, 0, 0), (n - 1, ho - 1, wo - 1)] + [
+            (rng.integers(n), rng.integers(ho), rng.integers(wo)) for _ in range(30)
+        ]
+        expected = ref_conv2d(
+            x4, w, b, (stride,) * 2, (padding,) * 4, (dilation,) * 2, groups, positions
+        )
+        for i, oy, ox in positions:
+            assert_close(out4[i, :, oy, ox], expected[i, :, oy, ox])
+        F.set_num_threads(1)
+        try:
+            single = F.conv2d(x, w, b, stride, padding, dilation, groups)
+        finally:
+            F.set_num_threads(2)
+        np.testing.assert_allclose(out, single, rtol=0, atol=1e-5 * np.abs(single).max())
+
+
+def test_conv2d_reused_buffers_do_not_leak_between_calls():
+    rng = np.random.default_rng(3)
+    w = arrays(rng, (4, 3, 3, 3))
+    x1, x2 = arrays(rng, (3, 9, 9)), arrays(rng, (3, 9, 9)) + 5
+    y1 = F.conv2d(x1, w, padding=1)
+    y2 = F.conv2d(x2, w, padding=1)
+    pooled = F.max_pool2d(-np.abs(x1) - 1, 3, 1, 1)  # padded with -inf in a buffer of its own
+    averaged = F.avg_pool2d(x1, 3, 1, 1)  # padded with zeros
+    assert_close(y1, ref_conv2d(x1[None], w, None, (1, 1), (1,) * 4, (1, 1), 1)[0])
+    assert_close(y2, ref_conv2d(x2[None], w, None, (1, 1), (1,) * 4, (1, 1), 1)[0])
+    assert_close(
+        pooled, ref_max_pool((-np.abs(x1) - 1)[None], (3, 3), (1, 1), (1, 1), (1, 1), False)[0]
+    )
+    assert_close(averaged, ref_avg_pool(x1[None], (3, 3), (1, 1), (1, 1), False, True)[0])
+    assert not np.shares_memory(y1, y2)
+
+
+def test_conv2d_from_two_threads_at_once():
+    rng = np.random.default_rng(4)
+    w = arrays(rng, (8, 3, 3, 3))
+    inputs = [arrays(rng, (3, 64, 80)) for _ in range(2)]
+    expected = [F.conv2d(x, w, padding=1) for x in inputs]
+    failures = []
+
+    def worker(k):
+        for _ in range(15):
+            if not np.array_equal(F.conv2d(inputs[k], w, padding=1), expected[k]):
+                failures.append(k)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+
+
+def test_conv2d_accepts_other_dtypes_and_leaves_input_alone():
+    x = np.arange(2 * 5 * 5).reshape(2, 5, 5)  # int64
+    before = x.copy()
+    y = F.conv2d(x, np.ones((1, 2, 3, 3)), [0.5])
+    assert y.dtype == np.float32
+    assert_close(
+        y,
+        ref_conv2d(
+            x[None].astype(float), np.ones((1, 2, 3, 3)), [0.5], (1, 1), (0,) * 4, (1, 1), 1
+        )[0],
+    )
+    np.testing.assert_array_equal(x, before)
+
+
+# ---------------------------------------------------------------- pooling
+
+
+@st.composite
+def pool_cases(draw):
+    k = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    stride = draw(st.one_of(st.none(), pairs))
+    p = (draw(st.integers(0, k[0] // 2)), draw(st.integers(0, k[1] // 2)))
+    d = draw(st.sampled_from([(1, 1), (2, 2), (1, 2)]))
+    ceil_mode = draw(st.booleans())
+    h = draw(st.integers(max(1, d[0] * (k[0] - 1) + 1 - 2 * p[0]), 11))
+    w = draw(st.integers(max(1, d[1] * (k[1] - 1) + 1 - 2 * p[1]), 11))
+    return dict(
+        k=k,
+        stride=stride,
+        s=k if stride is None else (stride, stride) if isinstance(stride, int) else stride,
+        p=p,
+        d=d,
+        ceil_mode=ceil_mode,
+        shape=(draw(st.integers(1, 2)), draw(st.integers(1, 3)), h, w),
+        batched=draw(st.booleans()),
+        include=draw(st.booleans()),
+        seed=draw(st.integers(0, 99)),
+    )
+
+
+@SETTINGS
+@given(pool_cases())
+def test_max_pool2d_matches_loop_reference(case):
+    x = arrays(np.random.default_rng(case["seed"]), case["shape"])
+    if not case["batched"]:
+        x = x[:1]
+    expected = ref_max_pool(x, case["k"], case["s"], case["p"], case["d"], case["ceil_mode"])
+    out = F.max_pool2d(
+        batch(x, case["batched"]),
+        case["k"],
+        case["stride"],
+        case["p"],
+        case["d"],
+        case["ceil_mode"],
+    )
+    assert_close(out, batch(expected, case["batched"]))
+
+
+@SETTINGS
+@given(pool_cases())
+def test_avg_pool2d_matches_loop_reference(case):
+    x = arrays(np.random.default_rng(case["seed"]), case["shape"])
+    if not case["batched"]:
+        x = x[:1]
+    h, w = case["shape"][2:]
+    if case["k"][0] > h + 2 * case["p"][0] or case["k"][1] > w + 2 * case["p"][1]:
+        return  # the drawn size was for a dilated kernel; avg_pool2d has no dilation
+    expected = ref_avg_pool(x, case["k"], case["s"], case["p"], case["ceil_mode"], case["include"])
+    out = F.avg_pool2d(
+        batch(x, case["batched"]),
+        case["k"],
+        case["stride"],
+        case["p"],
+        case["ceil_mode"],
+        case["include"],
+    )
+    assert_close(out, batch(expected, case["batched"]))
+
+
+def test_max_pool2d_lecture_example():
+    x = np.array([[[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]], np.float32)
+    out = F.max_pool2d(x, 2, 2)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, [[[6, 8], [3, 4]]])
+
+
+def test_pools_large_threaded():
+    rng = np.random.default_rng(5)
+    x = arrays(rng, (16, 120, 160))
+    np.testing.assert_array_equal(F.max_pool2d(x, 2), x.reshape(16, 60, 2, 80, 2).max(axis=(2, 4)))
+    assert_close(F.avg_pool2d(x, 2), x.reshape(16, 60, 2, 80, 2).astype(float).mean(axis=(2, 4)))
+    got = F.max_pool2d(x, 3, 2, 1, ceil_mode=True)
+    assert_close(got, ref_max_pool(x[None], (3, 3), (2, 2), (1, 1), (1, 1), True)[0])
+
+
+def test_avg_pool2d_ceil_mode_divisors_like_pytorch():
+    x = np.ones((1, 5, 5), np.float32)
+    # windows of 2 at stride 2 over 5: the last one covers one real cell and nothing else
+    np.testing.assert_allclose(F.avg_pool2d(x, 2, ceil_mode=True)[0, -1], [1, 1, 1])
+    # with padding counted, a border window of 3 with pad 1 covers 4 real cells of 9
+    assert F.avg_pool2d(x, 3, 2, 1)[0, 0, 0] == pytest.approx(4 / 9)
+    assert F.avg_pool2d(x, 3, 2, 1, count_include_pad=False)[0, 0, 0] == pytest.approx(1.0)
+
+
+def test_global_avg_pool2d():
+    x = arrays(np.random.default_rng(6), (2, 3, 4, 5))
+    expected = np.array(
+        [[[[x[i, c].astype(float).sum() / 20]] for c in range(3)] for i in range(2)]
+    )
+    assert_close(F.global_avg_pool2d(x), expected)
+    assert_close(F.global_avg_pool2d(x[0]), expected[0])
+
+
+# ---------------------------------------------------------------- element-wise and the rest
+
+
+@SETTINGS
+@given(
+    st.lists(st.floats(-200, 200, width=32), min_size=1, max_size=20),
+    st.floats(-1, 1),
+    st.floats(-3, 0),
+    st.floats(0, 3),
+)
+def test_elementwise_ops_match_math(values, slope, lo, hi):
+    x = np.array(values, np.float32)
+    assert_close(F.relu(x), np.array([max(v, 0.0) for v in values]))
+    assert_close(
+        F.leaky_relu(x, slope), np.array([v if v > 0 else v * np.float32(slope) for v in values])
+    )
+    assert_close(
+        F.sigmoid(x),
+        np.array([1 / (1 + math.exp(-v)) if v > -700 else 0.0 for v in x.astype(float)]),
+        tol=1e-6,
+    )
+    assert_close(F.tanh(x), np.array([math.tanh(v) for v in x.astype(float)]), tol=1e-6)
+    assert_close(F.hardtanh(x, lo, hi), np.array([min(max(v, lo), hi) for v in x.astype(float)]))
+
+
+def test_sigmoid_extremes_do_not_overflow():
+    out = F.sigmoid(np.array([-1e4, -90, 0, 90, 1e4], np.float32))  # warnings are errors
+    np.testing.assert_allclose(out, [0, 0, 0.5, 1, 1], atol=1e-30)
+    assert out.dtype == np.float32
+
+
+@SETTINGS
+@given(st.integers(1, 4), st.integers(0, 99), st.data())
+def test_softmax_matches_loop(ndim, seed, data):
+    shape = tuple(np.random.default_rng(seed).integers(1, 5, ndim))
+    x = arrays(np.random.default_rng(seed), shape) * 30
+    dim = data.draw(st.integers(-ndim, ndim - 1))
+    expected = np.zeros(shape)
+    moved = np.moveaxis(x.astype(float), dim, -1)
+    out_moved = np.moveaxis(expected, dim, -1)  # a view: writing it fills `expected`
+    for idx in np.ndindex(moved.shape[:-1]):
+        top = max(moved[idx])
+        exps = [math.exp(v - top) for v in moved[idx]]
+        out_moved[idx] = [e / sum(exps) for e in exps]
+    assert_close(F.softmax(x, dim), expected, tol=1e-6)
+
+
+def test_batch_norm_per_channel_both_layouts():
+    rng = np.random.default_rng(7)
+    mean, var = arrays(rng, 3), np.abs(arrays(rng, 3)) + 0.1
+    gamma, beta = arrays(rng, 3), arrays(rng, 3)
+    x = arrays(rng, (2, 3, 4, 5))
+    expected = np.zeros(x.shape)
+    for c in range(3):
+        expected[:, c] = (x[:, c] - mean[c]) / math.sqrt(var[c] + 1e-3) * gamma[c] + beta[c]
+    assert_close(F.batch_norm(x, mean, var, gamma, beta, eps=1e-3), expected)
+    assert_close(F.batch_norm(x[0], mean, var, gamma, beta, eps=1e-3), expected[0])
+    assert_close(F.batch_norm(x[:, :, 0, 0], mean, var, gamma, beta, 1e-3), expected[:, :, 0, 0])
+    assert_close(
+        F.batch_norm(x[0, :, 0, 0], mean, var, eps=1e-3),
+        np.array([(x[0, c, 0, 0] - mean[c]) / math.sqrt(var[c] + 1e-3) for c in range(3)]),
+    )
+
+
+def test_linear_loops():
+    rng = np.random.default_rng(8)
+    x, w, b = arrays(rng, (2, 3, 5)), arrays(rng, (4, 5)), arrays(rng, 4)
+    expected = np.zeros((2, 3, 4))
+    for idx in np.ndindex(2, 3):
+        for o in range(4):
+            expected[(*idx, o)] = sum(x[(*idx, i)] * w[o, i] for i in range(5)) + b[o]
+    assert_close(F.linear(x, w, b), expected)
+    assert_close(F.linear(x[0, 0], w), expected[0, 0] - b)
+
+
+def test_flatten_like_torch():
+    x = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    assert F.flatten(x).shape == (24,)
+    assert F.flatten(x, 1).shape == (2, 12)
+    assert F.flatten(x, 0, 1).shape == (6, 4)
+    assert F.flatten(x, -2, -1).shape == (2, 12)
+    assert F.flatten(x, 1, 1).shape == (2, 3, 4)
+    assert F.flatten(np.float32(3)).shape == (1,)
+    np.testing.assert_array_equal(F.flatten(x, 1)[1], np.arange(12, 24))
+
+
+def test_pad_loops_and_crops():
+    x = arrays(np.random.default_rng(9), (2, 3, 4))
+    for amounts in [(1, 2, 0, 3), (0, 0, 1, 1), (-1, 2, 1, -2), (2, 1)]:
+        left, right, top, bottom = (*amounts, 0, 0)[:4]
+        h, w = 3 + top + bottom, 4 + left + right
+        expected = np.full((2, h, w), 7.0)
+        for yy in range(h):
+            for xx in range(w):
+                sy, sx = yy - top, xx - left
+                if 0 <= sy < 3 and 0 <= sx < 4:
+                    expected[:, yy, xx] = x[:, sy, sx]
+        assert_close(F.pad(x, amounts, 7.0), expected)
+    assert F.pad(x, 1).shape == (2, 5, 6)
+
+
+def test_local_response_norm_loops():
+    rng = np.random.default_rng(10)
+    x = arrays(rng, (2, 6, 3, 4)) * 4
+    for size, alpha, beta, k in [(1, 1.0, 1.0, 1.0), (3, 1e-2, 0.75, 2.0), (4, 0.5, 0.5, 1.0)]:
+        expected = np.zeros(x.shape)
+        for c in range(6):
+            lo, hi = max(0, c - size // 2), min(6, c + (size - 1) // 2 + 1)
+            sq = (x[:, lo:hi].astype(float) ** 2).sum(axis=1)
+            expected[:, c] = x[:, c] / (k + alpha / size * sq) ** beta
+        assert_close(F.local_response_norm(x, size, alpha, beta, k), expected)
+        assert_close(F.local_response_norm(x[0], size, alpha, beta, k), expected[0])
+
+
+# ---------------------------------------------------------------- bad arguments
+
+x3 = np.zeros((3, 8, 8), np.float32)
+w3 = np.zeros((2, 3, 3, 3), np.float32)
+
+BAD = [
+    (
+        lambda: F.conv2d(np.zeros((3, 3, 3)), np.zeros((1, 3, 5, 5))),
+        "conv2d: kernel 5x5 is larger than the padded input 3x3",
+    ),
+    (lambda: F.conv2d(np.zeros((4, 8, 8)), w3), "conv2d: input has 4 channels, weight expects 3"),
+    (
+        lambda: F.conv2d(np.zeros((4, 8, 8)), np.zeros((3, 1, 3, 3)), groups=3),
+        "conv2d: groups 3 does not divide the 4 input channels",
+    ),
+    (
+        lambda: F.conv2d(np.zeros((4, 8, 8)), np.zeros((3, 2, 3, 3)), groups=2),
+        "conv2d: groups 2 does not divide the 3 output channels",
+    ),
+    (
+        lambda: F.conv2d(np.zeros((4, 8, 8)), np.zeros((4, 1, 3, 3)), groups=2),
+        r"conv2d: input has 4 channels, weight expects 2 \(1 per group x 2 groups\)",
+    ),
+    (
+        lambda: F.conv2d(np.zeros((8, 8)), w3),
+        r"conv2d: input must be 3-D \(C, H, W\) or 4-D \(N, C, H, W\), got 2-D",
+    ),
+    (lambda: F.conv2d(x3, np.zeros((3, 3, 3))), "conv2d: weight must be 4-D"),
+    (lambda: F.conv2d(x3, w3, stride=0), "conv2d: stride must be positive, got 0"),
+    (lambda: F.conv2d(x3, w3, stride=(1, -2)), "conv2d: stride must be positive, got 1x-2"),
+    (lambda: F.conv2d(x3, w3, stride=1.5), r"conv2d: stride must be an int or a pair \(h, w\)"),
+    (lambda: F.conv2d(x3, w3, dilation=0), "conv2d: dilation must be positive, got 0"),
+    (lambda: F.conv2d(x3, w3, padding=-1), "conv2d: padding must be zero or more, got -1"),
+    (
+        lambda: F.conv2d(x3, w3, padding="full"),
+        "conv2d: padding 'full' is not 'valid', 'same' or a number",
+    ),
+    (
+        lambda: F.conv2d(x3, w3, stride=2, padding="same"),
+        "conv2d: padding 'same' needs stride 1, got 2",
+    ),
+    (
+        lambda: F.conv2d(x3, w3, np.zeros(3)),
+        r"conv2d: bias has shape \(3,\), expected 2 values \(one per filter\)",
+    ),
+    (lambda: F.conv2d(x3, w3, groups=0), "conv2d: groups must be a positive int, got 0"),
+    (
+        lambda: F.conv2d(np.zeros((3, 5, 5)), w3, dilation=3),
+        "conv2d: kernel 3x3 with dilation 3 spans 7x7, so it is larger than the padded input 5x5",
+    ),
+    (lambda: F.conv2d("image", w3), "conv2d: input must be an array of real numbers, got str"),
+    (lambda: F.conv2d(x3 + 1j, w3), "conv2d: input must be an array of real numbers"),
+    (lambda: F.conv2d(np.zeros((3, 0, 8)), w3), r"conv2d: input shape \(3, 0, 8\) has an empty"),
+    (
+        lambda: F.max_pool2d(x3, 3, padding=2),
+        "max_pool2d: padding 2 is more than half the kernel 3",
+    ),
+    (
+        lambda: F.max_pool2d(np.zeros((1, 2, 2)), 3),
+        "max_pool2d: kernel 3x3 is larger than the padded input 2x2",
+    ),
+    (
+        lambda: F.max_pool2d(np.zeros((1, 4, 4)), 3, dilation=2),
+        "max_pool2d: kernel 3x3 with dilation 2 spans 5x5, so it is larger than the padded input",
+    ),
+    (lambda: F.max_pool2d(x3, 0), "max_pool2d: kernel_size must be positive, got 0"),
+    (lambda: F.max_pool2d(x3, 2, stride=0), "max_pool2d: stride must be positive, got 0"),
+    (lambda: F.max_pool2d(x3, 2, ceil_mode="yes"), "max_pool2d: ceil_mode must be True or False"),
+    (lambda: F.max_pool2d(np.zeros(5), 2), "max_pool2d: input must be 3-D"),
+    (
+        lambda: F.avg_pool2d(x3, 2, padding=(0, 2)),
+        "avg_pool2d: padding 2 is more than half the kernel 2",
+    ),
+    (lambda: F.avg_pool2d(x3, 9), "avg_pool2d: kernel 9x9 is larger than the padded input 8x8"),
+    (
+        lambda: F.avg_pool2d(x3, 2, count_include_pad=None),
+        "avg_pool2d: count_include_pad must be True or False",
+    ),
+    (lambda: F.global_avg_pool2d(np.zeros((3, 3))), "global_avg_pool2d: input must be 3-D"),
+    (
+        lambda: F.softmax(np.zeros((2, 3)), dim=2),
+        r"softmax: dim 2 is out of range for a 2-D input \(allowed: -2 to 1\)",
+    ),
+    (lambda: F.softmax(np.float32(1)), "softmax: input must have at least 1 dimension"),
+    (lambda: F.hardtanh(x3, 2, 1), "hardtanh: min_val 2 is greater than max_val 1"),
+    (lambda: F.leaky_relu(x3, "0.1"), "leaky_relu: negative_slope must be a real number"),
+    (lambda: F.relu([1, "a"]), "relu: input must be an array of real numbers"),
+    (
+        lambda: F.batch_norm(x3, np.zeros(4), np.ones(3)),
+        r"batch_norm: running_mean has shape \(4,\), expected 3 values \(one per channel\)",
+    ),
+    (
+        lambda: F.batch_norm(x3, np.zeros(3), -np.ones(3)),
+        "batch_norm: running_var \\+ eps must be positive",
+    ),
+    (
+        lambda: F.batch_norm(np.zeros((1, 1, 1, 1, 1)), np.zeros(1), np.ones(1)),
+        "batch_norm: input must be 1-D to 4-D, got 5-D",
+    ),
+    (
+        lambda: F.linear(np.zeros(5), np.zeros((2, 4))),
+        "linear: input has 5 features, weight expects 4",
+    ),
+    (lambda: F.linear(np.zeros(5), np.zeros(5)), "linear: weight must be 2-D"),
+    (
+        lambda: F.linear(np.zeros(4), np.zeros((2, 4)), np.zeros(3)),
+        r"linear: bias has shape \(3,\), expected 2 values",
+    ),
+    (lambda: F.flatten(x3, 2, 1), "flatten: start_dim 2 comes after end_dim 1"),
+    (lambda: F.flatten(x3, 3), "flatten: start_dim 3 is out of range for a 3-D input"),
+    (lambda: F.pad(x3, (1, 2, 3)), "pad: padding must be an int or"),
+    (lambda: F.pad(x3, (-4, -4, 0, 0)), "pad: padding .* leaves nothing of the 8x8 input"),
+    (lambda: F.pad(np.zeros(3), 1), "pad: input must have at least 2 dimensions"),
+    (lambda: F.local_response_norm(x3, 0), "local_response_norm: size must be a positive int"),
+    (lambda: F.set_num_threads(0), "set_num_threads: the thread count must be a positive int"),
+]
+
+
+@pytest.mark.parametrize(("call", "message"), BAD, ids=[m[:40] for _, m in BAD])
+def test_bad_arguments_raise_value_error_with_the_numbers(call, message):
+    with pytest.raises(ValueError, match="^" + message):
+        call()

@@ -1,0 +1,416 @@
+"""The players' traces, the lecture's examples, receptive fields and the translation test.
+
+References are plain loops written here, plus the engine's own conv2d / pooling / forward.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from engine import functional as F
+from engine.layers import Add, AvgPool2d, Concat, Conv2d, MaxPool2d, ReLU
+from engine.pipeline import InputSpec, Node, Pipeline
+from engine.receptive import receptive_field
+from engine.teaching import TraceError, trace_conv, trace_pool
+from engine.teaching_examples import (
+    LECTURE_POOL_INPUT,
+    compare_translation,
+    crop_around,
+    lecture_7x7,
+    lecture_volume_example,
+    lecture_volume_summary,
+    shift_image,
+)
+from engine.teaching_text import conv_sum_text, fit_text, format_value, parse_kernel, pool_text
+
+# -- plain-loop references --------------------------------------------------------------------
+
+
+def loop_conv(x, w, b, s, p, d):
+    """One filter w (C, kh, kw) over x (C, H, W), written out as loops."""
+    c, h, wd = x.shape
+    _, kh, kw = w.shape
+    xp = np.zeros((c, h + 2 * p, wd + 2 * p))
+    xp[:, p:p + h, p:p + wd] = x
+    oh = (h + 2 * p - d * (kh - 1) - 1) // s + 1
+    ow = (wd + 2 * p - d * (kw - 1) - 1) // s + 1
+    out = np.zeros((oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            total = b
+            for ch in range(c):
+                for u in range(kh):
+                    for v in range(kw):
+                        total += xp[ch, i * s + u * d, j * s + v * d] * w[ch, u, v]
+            out[i, j] = total
+    return out
+
+
+def loop_maxpool(x, k):
+    h, w = x.shape[0] // k, x.shape[1] // k
+    return np.array([[x[i * k:(i + 1) * k, j * k:(j + 1) * k].max() for j in range(w)]
+                     for i in range(h)])
+
+
+# -- convolution trace ------------------------------------------------------------------------
+
+conv_cases = st.tuples(
+    st.integers(1, 3), st.integers(3, 9), st.integers(3, 9),  # C, H, W
+    st.integers(1, 4), st.integers(1, 3),                      # kh, kw
+    st.integers(1, 3), st.integers(0, 2), st.integers(1, 2),   # stride, padding, dilation
+    st.integers(0, 2**31 - 1),
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(conv_cases)
+def test_conv_trace_matches_engine_and_loops_at_every_step(case):
+    c, h, w, kh, kw, s, p, d, seed = case
+    assume(d * (kh - 1) + 1 <= h + 2 * p and d * (kw - 1) + 1 <= w + 2 * p)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((c, h, w)).astype(np.float32)
+    weight = rng.standard_normal((c, kh, kw)).astype(np.float32)
+    bias = float(rng.standard_normal())
+    trace = trace_conv(x, weight, bias, s, p, d)
+    engine = F.conv2d(x, weight[None], np.array([bias], np.float32), stride=s, padding=p,
+                      dilation=d)[0]
+    loops = loop_conv(x, weight, bias, s, p, d)
+    assert trace.out_shape == engine.shape == loops.shape
+    assert len(trace) == engine.size
+    for k in range(len(trace)):
+        step = trace.step(k)
+        assert (step.row, step.col) == divmod(k, engine.shape[1])
+        np.testing.assert_allclose(step.value, engine[step.row, step.col], rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(step.value, loops[step.row, step.col], rtol=1e-4, atol=1e-4)
+        # The highlighted cells are the dilated taps of this window in padded coordinates.
+        assert step.rows.tolist() == [step.row * s + u * d for u in range(kh)]
+        assert step.cols.tolist() == [step.col * s + v * d for v in range(kw)]
+        np.testing.assert_allclose(step.products, step.window * weight, rtol=1e-6)
+        np.testing.assert_allclose(step.channel_sums.sum() + bias, step.value, rtol=1e-5,
+                                   atol=1e-5)
+    np.testing.assert_allclose(trace.output, engine, rtol=1e-4, atol=1e-4)
+    # Padding cells are exactly the zero border.
+    assert trace.pad_mask.sum() == trace.pad_mask.size - h * w
+    assert np.all(trace.padded[:, trace.pad_mask] == 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 10), st.integers(2, 10), st.integers(1, 4), st.integers(1, 3),
+       st.integers(0, 2), st.sampled_from(["max", "avg"]), st.integers(0, 2**31 - 1))
+def test_pool_trace_matches_engine_at_every_step(h, w, k, s, p, mode, seed):
+    assume(p <= k // 2 and k <= min(h, w) + 2 * p)
+    rng = np.random.default_rng(seed)
+    # Few distinct values, so that ties happen and the first-winner rule is exercised.
+    x = rng.integers(0, 4, size=(h, w)).astype(np.float32)
+    trace = trace_pool(x, mode, k, s, p)
+    op = F.max_pool2d if mode == "max" else F.avg_pool2d
+    engine = op(x[None], k, s, p)[0]
+    assert trace.out_shape == engine.shape
+    for i in range(len(trace)):
+        step = trace.step(i)
+        np.testing.assert_allclose(step.value, engine[step.row, step.col], rtol=1e-6)
+        if mode == "max":
+            # The winner is the first maximum in reading order, like PyTorch's index.
+            cells = [(r, c) for r in step.rows for c in step.cols]
+            values = [trace.padded[r, c] for r, c in cells]
+            assert step.winner == cells[int(np.argmax(values))]
+            assert trace.padded[step.winner] == step.value
+        else:
+            assert step.winner is None
+
+
+def test_pool_winner_ties_pick_the_first():
+    trace = trace_pool(np.array([[3, 3], [3, 3]], np.float32), "max", 2)
+    assert trace.step(0).winner == (0, 0)
+
+
+# -- the lecture's examples -------------------------------------------------------------------
+
+
+def test_lecture_7x7_sizes_and_first_step():
+    x, w = lecture_7x7()
+    assert x.shape == (1, 7, 7) and np.all(x == np.round(x))
+    assert trace_conv(x, w).out_shape == (5, 5)
+    assert trace_conv(x, w, stride=2).out_shape == (3, 3)
+    padded = trace_conv(x, w, padding=1)
+    assert padded.out_shape == (7, 7) and padded.fits
+    first = trace_conv(x, w).step(0)
+    # Sobel X on the top-left window: right column minus left column, middle row twice.
+    window = x[0, :3, :3]
+    by_hand = (window[:, 2] - window[:, 0]) @ np.array([1, 2, 1])
+    assert first.value == by_hand == 5
+
+
+def test_lecture_stride_3_does_not_fit():
+    x, w = lecture_7x7()
+    trace = trace_conv(x, w, stride=3)
+    assert not trace.fits
+    assert trace.out_shape == (2, 2)
+    assert trace.fit_rows.dropped == (6,) and trace.fit_cols.dropped == (6,)
+    assert "floor(2.33) = 2" in trace.fit_rows.formula
+    message = fit_text(trace)
+    assert "does not fit" in message and "row 6" in message and "column 6" in message
+
+
+def test_lecture_pool_example():
+    trace = trace_pool(LECTURE_POOL_INPUT, "max", 2, 2)
+    assert trace.output.tolist() == [[6, 8], [3, 4]]
+    assert [trace.step(k).winner for k in range(4)] == [(1, 1), (1, 3), (2, 0), (3, 3)]
+    assert pool_text(trace, trace.step(0)) == "max(1, 1, 5, 6) = 6"
+    avg = trace_pool(LECTURE_POOL_INPUT, "avg", 2, 2)
+    assert avg.output.tolist() == [[3.25, 5.25], [2.0, 2.0]]
+    assert pool_text(avg, avg.step(0)) == "(1 + 1 + 5 + 6) / 4 = 3.25"
+
+
+def test_lecture_volume_numbers():
+    s = lecture_volume_summary()
+    assert s["out_shape"] == (10, 32, 32) and s["out_volume"] == 10240
+    assert s["params"] == 760 and s["params_formula"] == "10 x (5 x 5 x 3 + 1) = 760"
+    assert s["fc_params"] == (32 * 32 * 3 + 1) * (32 * 32 * 3) * 10
+    assert 0.5e8 < s["fc_params"] < 2e8  # the slide's "about 10^8"
+    big = lecture_volume_summary((3, 200, 200), 1)
+    assert round(big["fc_params"] / 1e9, 1) == 14.4
+
+
+def test_lecture_volume_example_keeps_size_with_padding_2():
+    x, w = lecture_volume_example()
+    assert x.shape == (3, 8, 8) and w.shape == (3, 5, 5)
+    trace = trace_conv(x, w, padding=2)
+    assert trace.out_shape == (8, 8)
+    step = trace.step(0)
+    assert step.channel_sums.shape == (3,)
+    text = conv_sum_text(trace, step, 1)
+    assert "Channel G" in text and f"= {format_value(step.value)}" in text
+
+
+def test_conv_sum_text_writes_out_small_sums():
+    x, w = lecture_7x7()
+    trace = trace_conv(x, w)
+    text = conv_sum_text(trace, trace.step(0), 0)
+    assert text.startswith("Sum of products: (-1×0) + 0×0 + 1×1")
+    assert text.endswith("Total 5 + bias 0 = 5")
+
+
+# -- bad input --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        ((np.zeros((1, 17, 4)), np.ones((1, 3, 3))), "at most 16x16"),
+        ((np.zeros((1, 4, 4)), np.ones((1, 5, 5))), "larger than the padded input"),
+        ((np.zeros((2, 4, 4)), np.ones((3, 3, 3))), "2 channel(s)"),
+        ((np.zeros((4, 4)), np.ones((3, 3))), "(C, H, W)"),
+    ],
+)
+def test_trace_conv_rejects_bad_input_with_numbers(args, words):
+    with pytest.raises(TraceError) as info:
+        trace_conv(*args)
+    assert words in str(info.value)
+
+
+def test_trace_pool_rejects_bad_input():
+    with pytest.raises(TraceError, match="more than half"):
+        trace_pool(np.zeros((4, 4)), "max", 2, 2, 2)
+    with pytest.raises(TraceError, match="'max' or 'avg'"):
+        trace_pool(np.zeros((4, 4)), "min", 2)
+    with pytest.raises(TraceError, match="step 4 is outside"):
+        trace_pool(np.zeros((4, 4)), "max", 2).step(4)
+
+
+def test_parse_kernel():
+    assert parse_kernel("-1 0 1; -2, 0, 2").tolist() == [[-1, 0, 1], [-2, 0, 2]]
+    for bad, words in (("1 2; 3", "same number"), ("a b", "numbers"), ("", "rows of numbers")):
+        with pytest.raises(ValueError, match=words):
+            parse_kernel(bad)
+
+
+# -- crop and translation ---------------------------------------------------------------------
+
+
+def test_crop_around_stays_inside_the_image():
+    image = np.arange(3 * 20 * 30, dtype=np.float32).reshape(3, 20, 30)
+    crop, (y0, x0) = crop_around(image, 10, 15, 8)
+    assert (y0, x0) == (6, 11) and np.array_equal(crop, image[:, 6:14, 11:19])
+    crop, origin = crop_around(image, 0, 29, 16)
+    assert origin == (0, 14) and crop.shape == (3, 16, 16)
+    crop, origin = crop_around(image[:, :5, :5], 2, 2, 16)
+    assert origin == (0, 0) and crop.shape == (3, 5, 5)
+    with pytest.raises(TraceError, match="1 to 16"):
+        crop_around(image, 0, 0, 17)
+
+
+def test_shift_image_against_loops():
+    rng = np.random.default_rng(0)
+    x = rng.random((2, 5, 6)).astype(np.float32)
+    for dy, dx in ((0, 1), (2, 0), (1, 3), (-1, -2)):
+        ref = np.empty_like(x)
+        for i in range(5):
+            for j in range(6):
+                ref[:, i, j] = x[:, min(max(i - dy, 0), 4), min(max(j - dx, 0), 5)]
+        assert np.array_equal(shift_image(x, dy, dx), ref)
+
+
+@pytest.mark.parametrize("shift", [1, 2, 3])
+def test_translation_comparison_against_loops(shift):
+    rng = np.random.default_rng(shift)
+    x = rng.random((2, 8, 8)).astype(np.float32)
+    w = rng.standard_normal((3, 2, 3, 3)).astype(np.float32)
+    result = compare_translation(x, w, 0, shift, pool=2, padding="same")
+
+    def maps(image):
+        conv = np.stack([np.maximum(loop_conv(image, w[o], 0.0, 1, 1, 1), 0) for o in range(3)])
+        return conv, np.stack([loop_maxpool(m, 2) for m in conv])
+
+    (ca, pa), (cb, pb) = maps(x), maps(shift_image(x, 0, shift))
+    np.testing.assert_allclose(result.conv_diff, np.abs(cb - ca).mean(0), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(result.pool_diff, np.abs(pb - pa).mean(0), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(result.conv_change, np.abs(cb - ca).mean() / np.abs(ca).mean(),
+                               rtol=1e-4)
+    np.testing.assert_allclose(result.pool_change, np.abs(pb - pa).mean() / np.abs(pa).mean(),
+                               rtol=1e-4)
+
+
+def test_pooling_absorbs_a_shift_inside_its_window():
+    # A thin vertical line at column 4, kept as it is by the identity kernel. Moved to column 5
+    # it leaves the conv map entirely (change 2: one column gone, one new), but it stays in the
+    # same 2x2 pooling window (columns 4-5), so the pooled map does not change at all.
+    x = np.zeros((1, 8, 8), np.float32)
+    x[0, :, 4] = 1.0
+    identity = np.zeros((1, 1, 3, 3), np.float32)
+    identity[0, 0, 1, 1] = 1.0
+    still = compare_translation(x, identity, 0, 0)
+    assert still.conv_change == 0 and still.pool_change == 0
+    moved = compare_translation(x, identity, 0, 1)
+    assert moved.conv_change == pytest.approx(2.0) and moved.pool_change == 0
+    assert moved.conv_diff[:, 4].tolist() == [1.0] * 8 and moved.pool_diff.max() == 0
+    # Two pixels carry it into the next window: now the pooled map changes too.
+    assert compare_translation(x, identity, 0, 2).pool_change == pytest.approx(2.0)
+
+
+# -- receptive fields against brute force -----------------------------------------------------
+
+
+def influence(pipeline, x, node, channel, y, xx):
+    """Pixels (y, x) whose change (in every channel) changes the unit: a brute-force field."""
+    base = pipeline.forward(x)[node][channel, y, xx]
+    hits = set()
+    for i in range(x.shape[1]):
+        for j in range(x.shape[2]):
+            bumped = x.copy()
+            bumped[:, i, j] += 1.0
+            if abs(pipeline.forward(bumped)[node][channel, y, xx] - base) > 1e-6:
+                hits.add((i, j))
+    return hits
+
+
+def box_of(hits):
+    ys, xs = zip(*hits, strict=True)
+    return min(ys), max(ys), min(xs), max(xs)
+
+
+def positive(layer):
+    """The same conv layer with weights in [0.5, 1.5]: no cancellations, so fields are tight."""
+    rng = np.random.default_rng(7)
+    return layer.replace() if not hasattr(layer, "weight") else Conv2d(
+        layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride, layer.padding,
+        layer.dilation, layer.groups, weight=rng.uniform(0.5, 1.5, layer.weight.shape))
+
+
+GRAY = InputSpec(channels=1, color="gray")
+
+CHAINS = [
+    [Conv2d(1, 2, 3), Conv2d(2, 1, 3)],
+    [Conv2d(1, 3, 3, padding=1), AvgPool2d(2), Conv2d(3, 2, 3, stride=2, padding=1)],
+    [Conv2d(1, 2, 3, dilation=2, padding=2), Conv2d(2, 2, 2, stride=2), Conv2d(2, 1, 3)],
+    [Conv2d(1, 2, 5, stride=3, padding=2), Conv2d(2, 2, 2, padding=1)],
+]
+
+
+@pytest.mark.parametrize("layers", CHAINS)
+def test_receptive_field_is_exact_for_positive_conv_chains(layers):
+    pipeline = Pipeline.chain([positive(layer) for layer in layers], input_spec=GRAY)
+    x = np.random.default_rng(1).uniform(0.5, 1.0, (1, 12, 12)).astype(np.float32)
+    last = pipeline.nodes[-1].name
+    _, oh, ow = pipeline.shapes(x.shape)[last]
+    for y, xx in {(0, 0), (oh - 1, ow - 1), (oh // 2, ow // 2)}:
+        field = receptive_field(pipeline, x.shape, last, 0, y, xx)
+        hits = influence(pipeline, x, last, 0, y, xx)
+        r = field.input_region
+        assert box_of(hits) == (r.y0, r.y1, r.x0, r.x1)
+
+
+def test_receptive_field_on_intermediate_layers_matches_the_rest_of_the_chain():
+    layers = [positive(layer) for layer in CHAINS[1]]
+    full = Pipeline.chain(layers, input_spec=GRAY)
+    shape = full.shapes((1, 12, 12))
+    field = receptive_field(full, (1, 12, 12), "conv2", 1, 2, 1)
+    # The field on avgpool1's map is the input field of the chain that starts after it.
+    rest = Pipeline.chain(layers[2:], names=["conv2"], input_spec=InputSpec(channels=3))
+    x = np.random.default_rng(2).uniform(0.5, 1.0, shape["avgpool1"]).astype(np.float32)
+    hits = influence(rest, x, "conv2", 1, 2, 1)
+    r = field.regions["avgpool1"]
+    assert box_of(hits) == (r.y0, r.y1, r.x0, r.x1)
+
+
+def test_receptive_field_sound_with_relu_and_max_pool():
+    rng = np.random.default_rng(3)
+    pipeline = Pipeline.chain([Conv2d(1, 3, 3, padding=1, seed=4), ReLU(), MaxPool2d(2),
+                               Conv2d(3, 2, 3, seed=5), ReLU()], input_spec=GRAY)
+    x = rng.standard_normal((1, 12, 12)).astype(np.float32)
+    for y, xx in ((0, 0), (2, 3)):
+        field = receptive_field(pipeline, x.shape, "relu2", 1, y, xx)
+        r = field.input_region
+        for i, j in influence(pipeline, x, "relu2", 1, y, xx):
+            assert r.y0 <= i <= r.y1 and r.x0 <= j <= r.x1
+        # conv2 sees 3 pooled cells = 6 conv1 cells, and conv1 adds 1 on each side.
+        assert field.size == (8, 8)
+
+
+def graph_add():
+    a = Conv2d(1, 2, 3, padding=1, weight=np.full((2, 1, 3, 3), 0.7))
+    b = Conv2d(1, 2, 3, padding=4, dilation=4, weight=np.full((2, 1, 3, 3), 0.9))
+    head = Conv2d(2, 1, 1, weight=np.ones((1, 2, 1, 1)))
+    nodes = [Node("a", a, ("input",)), Node("b", b, ("input",)), Node("sum", Add(), ("a", "b")),
+             Node("head", head, ("sum",))]
+    return Pipeline(nodes, input_spec=GRAY)
+
+
+def graph_concat():
+    narrow = Conv2d(1, 1, 1, weight=np.ones((1, 1, 1, 1)))
+    wide = Conv2d(1, 2, 5, padding=2, weight=np.full((2, 1, 5, 5), 0.8))
+    nodes = [Node("narrow", narrow, ("input",)), Node("wide", wide, ("input",)),
+             Node("cat", Concat(), ("narrow", "wide"))]
+    return Pipeline(nodes, input_spec=GRAY)
+
+
+@pytest.mark.parametrize(("build", "node", "channel", "y", "xx"), [
+    (graph_add, "head", 0, 5, 5),
+    (graph_add, "head", 0, 0, 9),
+    (graph_concat, "cat", 0, 4, 4),   # the 1x1 branch: one pixel
+    (graph_concat, "cat", 2, 4, 4),   # the 5x5 branch
+    (graph_concat, "cat", 1, 0, 0),
+])
+def test_receptive_field_of_graphs_matches_brute_force(build, node, channel, y, xx):
+    pipeline = build()
+    x = np.random.default_rng(4).uniform(0.5, 1.0, (1, 10, 10)).astype(np.float32)
+    field = receptive_field(pipeline, x.shape, node, channel, y, xx)
+    r = field.input_region
+    assert box_of(influence(pipeline, x, node, channel, y, xx)) == (r.y0, r.y1, r.x0, r.x1)
+
+
+def test_receptive_field_of_a_unit_that_sees_only_padding():
+    pipeline = Pipeline.chain([Conv2d(1, 1, 1, padding=2)], input_spec=GRAY)
+    x = np.ones((1, 4, 4), np.float32)
+    field = receptive_field(pipeline, x.shape, "conv1", 0, 0, 0)
+    assert field.input_region is None and "only zero padding" in field.describe()
+    assert influence(pipeline, x, "conv1", 0, 0, 0) == set()
+
+
+def test_receptive_field_rejects_units_outside_the_map():
+    pipeline = Pipeline.chain([Conv2d(1, 1, 3)], input_spec=GRAY)
+    with pytest.raises(ValueError, match="8 rows"):
+        receptive_field(pipeline, (1, 10, 10), "conv1", 0, 8, 0)
+    with pytest.raises(ValueError, match="no layer called"):
+        receptive_field(pipeline, (1, 10, 10), "conv9", 0, 0, 0)

@@ -1,0 +1,256 @@
+"""The convolution and pooling players: build, step, scrub, fit messages, lecture numbers."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QObject, Signal
+
+from engine import functional as F
+from engine.teaching_examples import lecture_7x7, lecture_volume_example
+from engine.teaching_text import format_value
+from gui.docks.conv_player import ConvPlayerDock
+from gui.docks.pool_player import PoolPlayerDock
+from gui.widgets.cell_grid import CellGrid
+from gui.widgets.player_controls import PlayerControls
+
+
+class FakeLive(QObject):
+    """Stands in for LiveResults: a fixed frame input, no threads."""
+
+    resultUpdated = Signal(object)
+
+    def __init__(self, image=None):
+        super().__init__()
+        self.latest = None if image is None else SimpleNamespace(input=image)
+
+
+FRAME = np.random.default_rng(0).random((3, 40, 50)).astype(np.float32)
+
+
+@pytest.fixture
+def conv(qtbot, session):
+    dock = ConvPlayerDock(session, FakeLive(FRAME))
+    qtbot.addWidget(dock)
+    dock.resize(900, 600)
+    return dock
+
+
+@pytest.fixture
+def pool(qtbot, session):
+    dock = PoolPlayerDock(session, FakeLive(FRAME))
+    qtbot.addWidget(dock)
+    dock.resize(900, 600)
+    return dock
+
+
+def shown_value(dock) -> str:
+    """The value the dock prints for the current step ("output[r, c] = v")."""
+    return dock.value_label.text().split("= ")[-1].removesuffix("</b>")
+
+
+def check_conv_step(dock, engine_out):
+    trace, k = dock.trace, dock.controls.step
+    row, col = divmod(k, trace.out_shape[1])
+    expected = format_value(engine_out[row, col])
+    assert dock.output_grid.marks == [(row, col)]
+    assert dock.output_grid.text_at(row, col) == expected
+    assert shown_value(dock) == expected
+    # The highlighted input cells are the taps under the kernel.
+    s, d = trace.stride, trace.dilation
+    kh, kw = trace.weight.shape[1:]
+    rows, cols = np.nonzero(dock.input_grid.highlight)
+    assert set(zip(rows.tolist(), cols.tolist(), strict=True)) == {
+        (row * s[0] + u * d[0], col * s[1] + v * d[1]) for u in range(kh) for v in range(kw)}
+
+
+def test_conv_player_starts_on_the_lecture_example(conv):
+    x, w = lecture_7x7()
+    assert conv.trace.out_shape == (5, 5)
+    assert conv.input_grid.values.shape == (7, 7)
+    assert conv.kernel_grid.values.tolist() == w[0].tolist()
+    assert "(7 - 3 + 2*0)/1 + 1 = 5" in conv.formula_label.text()
+    assert "fits" in conv.fit_label.text()
+    engine = F.conv2d(x, w[None])[0]
+    assert engine[0, 0] == 5
+    check_conv_step(conv, engine)
+    assert conv.sum_label.text().endswith("Total 5 + bias 0 = 5")
+
+
+def test_conv_stepping_moves_highlight_and_fills_output(conv):
+    x, w = lecture_7x7()
+    engine = F.conv2d(x, w[None])[0]
+    before = conv.input_grid.highlight.copy()
+    conv.controls.forward()
+    assert conv.controls.step == 1
+    assert not np.array_equal(before, conv.input_grid.highlight)
+    check_conv_step(conv, engine)
+    assert conv.output_grid.text_at(0, 2) == ""  # not computed yet
+    conv.controls.last()  # scrub to the end: the whole output is filled in
+    assert conv.controls.step == 24
+    check_conv_step(conv, engine)
+    assert [conv.output_grid.text_at(r, c) for r in range(5) for c in range(5)] == [
+        format_value(v) for v in engine.ravel()]
+    conv.controls.slider.setValue(12)
+    assert conv.controls.step == 12
+    check_conv_step(conv, engine)
+    conv.controls.back()
+    check_conv_step(conv, engine)
+
+
+def test_conv_stride_that_does_not_fit(conv):
+    conv.stride.setValue(3)
+    assert conv.trace.out_shape == (2, 2)
+    text = conv.fit_label.text()
+    assert "does not fit" in text and "row 6" in text and "column 6" in text
+    assert conv.input_grid.tint[6].all() and conv.input_grid.tint[:, 6].all()
+    assert not conv.input_grid.tint[:6, :6].any()
+    assert "floor(2.33) = 2" in conv.formula_label.text()
+    conv.stride.setValue(2)
+    assert "fits" in conv.fit_label.text() and not conv.input_grid.tint.any()
+
+
+def test_conv_padding_and_dilation_match_the_engine(conv):
+    x, w = lecture_7x7()
+    conv.padding.setValue(2)
+    conv.dilation.setValue(2)
+    conv.bias.setValue(0.5)
+    engine = F.conv2d(x, w[None], np.array([0.5], np.float32), padding=2, dilation=2)[0]
+    assert conv.trace.out_shape == engine.shape == (7, 7)
+    assert conv.input_grid.values.shape == (11, 11)
+    assert conv.input_grid.text_at(0, 0) == "0"  # the zero border
+    for k in (0, 10, 48):
+        conv.controls.set_step(k)
+        check_conv_step(conv, engine)
+
+
+def test_conv_volume_example_shows_channel_sums(conv):
+    conv.load_source("volume")
+    x, w = lecture_volume_example()
+    engine = F.conv2d(x, w[None], padding=2)[0]
+    assert conv.trace.out_shape == (8, 8)
+    conv.controls.set_step(27)
+    check_conv_step(conv, engine)
+    assert "Channel sums (R, G, B)" in conv.sum_label.text()
+    conv.channel.setValue(2)
+    assert conv.kernel_grid.values.tolist() == w[2].tolist()
+    assert "channel B" in conv.input_title.text()
+
+
+def test_conv_crop_of_the_frame(conv):
+    conv.crop.size.setValue(12)
+    conv.crop.center_y.setValue(20)
+    conv.crop.center_x.setValue(25)
+    conv.load_source("crop")
+    crop = FRAME[:, 14:26, 19:31]
+    assert conv.trace.input.shape == (3, 12, 12)
+    np.testing.assert_array_equal(conv.trace.input, crop)
+    engine = F.conv2d(crop, conv.weight()[None])[0]
+    conv.controls.set_step(50)
+    check_conv_step(conv, engine)
+
+
+def test_conv_crop_without_a_frame_says_why(qtbot, session):
+    dock = ConvPlayerDock(session, FakeLive())
+    qtbot.addWidget(dock)
+    dock.load_source("crop")
+    assert "no frame yet" in dock.error_label.text()
+    assert dock.trace.out_shape == (5, 5)  # the lecture example stays
+
+
+def test_conv_custom_kernel_and_bad_values(conv):
+    conv.values.setText("1 1; 1 1")
+    conv.values.editingFinished.emit()
+    assert conv.kernel.currentData() == "custom"
+    assert conv.trace.out_shape == (6, 6)
+    conv.values.setText("1 2; 3")
+    conv.values.editingFinished.emit()
+    assert "same number of values" in conv.error_label.text()
+
+
+def test_conv_kernel_larger_than_input_is_a_message(conv):
+    conv.values.setText("; ".join(["1 1 1 1 1 1 1"] * 7))
+    conv.values.editingFinished.emit()
+    conv.dilation.setValue(2)
+    assert "larger than the padded input" in conv.error_label.text()
+
+
+def test_pool_lecture_example(pool):
+    pool.stride.setValue(1)  # move away, then back with the button
+    pool.lecture_button.click()
+    assert pool.trace.output.tolist() == [[6, 8], [3, 4]]
+    engine = F.max_pool2d(pool.trace.input[None], 2)[0]
+    winners = [(1, 1), (1, 3), (2, 0), (3, 3)]
+    for k in range(4):
+        pool.controls.set_step(k)
+        row, col = divmod(k, 2)
+        assert shown_value(pool) == format_value(engine[row, col])
+        assert pool.input_grid.marks == [winners[k]]
+        assert pool.output_grid.marks == [(row, col)]
+    assert [pool.output_grid.text_at(r, c) for r in range(2) for c in range(2)] == [
+        "6", "8", "3", "4"]
+    pool.controls.first()
+    assert "max(1, 1, 5, 6) = 6" in pool.window_label.text()
+
+
+def test_pool_average_and_fit(pool):
+    pool.load_source("lecture_7x7")
+    pool.mode.setCurrentIndex(pool.mode.findData("avg"))
+    pool.rebuild()
+    x = lecture_7x7()[0][0]
+    engine = F.avg_pool2d(x[None], 2)[0]
+    assert pool.trace.out_shape == (3, 3)
+    assert "does not fit" in pool.fit_label.text()  # 7 = 3 windows of 2, one row left over
+    pool.controls.last()
+    assert shown_value(pool) == format_value(engine[2, 2])
+    assert pool.input_grid.marks == []  # no winner in average pooling
+    assert pool.input_grid.tint[6].all()
+
+
+def test_pool_crop_channel(pool):
+    pool.load_source("crop")
+    assert pool.trace.input.shape == (8, 8)
+    pool.channel.setValue(1)
+    engine = F.max_pool2d(FRAME[1:2, 16:24, 21:29], 2)[0]
+    np.testing.assert_allclose(pool.trace.output, engine)
+
+
+def test_player_controls_play_runs_to_the_end(qtbot):
+    controls = PlayerControls()
+    qtbot.addWidget(controls)
+    controls.set_count(3)
+    controls.speed.setCurrentIndex(controls.speed.count() - 1)  # fastest
+    controls.play()
+    assert controls.is_playing
+    qtbot.waitUntil(lambda: controls.step == 2 and not controls.is_playing, timeout=3000)
+    assert not controls.forward_button.isEnabled()
+    controls.play()  # play at the end starts over
+    assert controls.step == 0 and controls.is_playing
+    controls.pause()
+    assert not controls.is_playing
+
+
+def test_cell_grid_tooltips_and_masks(qtbot):
+    grid = CellGrid()
+    qtbot.addWidget(grid)
+    grid.set_values(np.array([[1.5, -2.0], [0.125, 7.0]]))
+    grid.set_padding(np.array([[True, False], [False, False]]))
+    grid.set_index_offset(-1, -1)
+    assert grid.text_at(0, 0) == "0" and grid.text_at(1, 0) == "0.12"
+    assert "padding" in grid.tooltip_at(0, 0)
+    assert "row -1, column 0: -2" in grid.tooltip_at(0, 1)
+    with pytest.raises(ValueError, match="differs"):
+        grid.set_highlight(np.zeros((3, 3), bool))
+
+
+def test_crop_from_the_running_app(qtbot, session, live):
+    """With the real live loop: the crop takes what entered the pipeline."""
+    qtbot.waitUntil(lambda: live.latest is not None, timeout=10000)
+    dock = ConvPlayerDock(session, live)
+    qtbot.addWidget(dock)
+    dock.load_source("crop")
+    image = live.latest.input
+    assert dock.trace.input.shape == (image.shape[0], 8, 8)
+    assert dock.error_label.text() == ""

@@ -1,0 +1,1 @@
+"""Training scripts for the bundled networks (optional extra: ``pip install -e ".[train]"``)."""
