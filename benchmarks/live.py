@@ -111,7 +111,8 @@ def main() -> int:
     stall_ms = max(stalls[int(WARMUP_S * 1000 / TIMER_MS):], default=0.0) * 1000.0
     node = session.pipeline.nodes[layer]
     print(f"video 480x640 at 60 fps, pipeline default, maps of layer {layer} ({node.name}), "
-          f"{opts.seconds:.0f} s after {WARMUP_S} s warm-up")
+          f"{opts.seconds:.0f} s after {WARMUP_S} s warm-up; {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.2f} at the end")
     print("| measure | value | target |")
     print("| --- | --- | --- |")
     print(f"| displayed fps | {fps:.1f} | >= 30 |")

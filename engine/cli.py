@@ -20,8 +20,9 @@ from typing import TextIO
 
 import numpy as np
 
-from engine.media import read_image, resize_longest, resize_to, to_input, write_image
+from engine.media import read_image, resize_longest, resize_to, write_image
 from engine.mosaic import tile_maps, to_uint8
+from engine.preprocess import frame_to_input
 
 PROG = "cnn-explorer"
 DEFAULT_HW = (480, 640)
@@ -128,11 +129,12 @@ def run(
     picture = read_image(image)
     spec = network.input_spec
     h, w = getattr(spec, "height", None), getattr(spec, "width", None)
+    recipe = getattr(spec, "preprocess", None)  # a trained network's own size and scaling
     if side is not None:
         picture = resize_longest(picture, side)
-    elif h and w:
+    elif h and w and recipe is None:
         picture = resize_to(picture, int(h), int(w))
-    x = to_input(picture, spec)
+    x = frame_to_input(picture, network)
     ledger = network.summary(x.shape)  # raises ShapeError before any work if a layer cannot fit
     timings: dict[str, float] = {}
     start = time.perf_counter()

@@ -19,7 +19,9 @@ AVX-512 machine against PyTorch's CPU kernels (see docs/benchmarks.md):
 - pooling is a running ``np.maximum`` / ``np.add`` over strided views.
 
 Workspaces are cached per shape in thread-local storage, so the GUI's worker thread and a test
-calling from the main thread never share one.
+calling from the main thread never share one. The first large op puts numpy's OpenBLAS on one
+thread for the whole process (see ``_single_thread_blas``): the engine's own threads share the
+work instead.
 """
 
 from __future__ import annotations
@@ -78,10 +80,14 @@ def get_num_threads() -> int:
 def set_num_threads(n: int) -> None:
     """Set how many threads the ops use (1 = everything on the calling thread).
 
+    Each thread runs numpy's BLAS on one thread of its own.
+
     Examples
     --------
+    >>> before = get_num_threads()
     >>> set_num_threads(1); get_num_threads()
     1
+    >>> set_num_threads(before)
     """
     global _num_threads, _pool
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
@@ -97,48 +103,45 @@ def _executor() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(
-                _num_threads - 1,
-                thread_name_prefix="engine-ops",
-                initializer=_blas_threads,
-                initargs=(1,),
-            )
+            _pool = ThreadPoolExecutor(_num_threads - 1, thread_name_prefix="engine-ops")
         return _pool
 
 
-def _find_blas_setter() -> Callable[[int], int] | None:
-    """OpenBLAS's per-thread thread-count setter from numpy's own BLAS, if it has one.
+def _single_thread_blas() -> bool:
+    """Put numpy's OpenBLAS on one thread, once; True when it could be done.
 
-    Our threads each run BLAS on one thread: letting OpenBLAS start its own threads for the small
-    band matmuls made them 10-70x slower here (its threads wait on cores that are busy).
+    The engine splits its work over its own threads, each calling BLAS on a band. Letting
+    OpenBLAS also start threads for those small matmuls made them 10-70x slower here (its
+    threads wait for cores that are busy). OpenBLAS's thread count is global to the process, so
+    it is set once and left so: restoring it per call would race with other threads.
     """
     root = Path(np.__file__).parent
+    names = ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
+             "openblas_set_num_threads")  # fmt: skip
     for path in [*root.parent.glob("numpy.libs/*openblas*"), *root.glob(".dylibs/*openblas*")]:
         try:
-            setter = ctypes.CDLL(str(path)).openblas_set_num_threads_local
-        except (OSError, AttributeError):
+            lib = ctypes.CDLL(str(path))
+        except OSError:
             continue
-        setter.argtypes, setter.restype = [ctypes.c_int], ctypes.c_int
-        return setter
-    return None
+        for name in names:
+            setter = getattr(lib, name, None)
+            if setter is not None:
+                setter.argtypes, setter.restype = [ctypes.c_int], None
+                setter(1)
+                return True
+    return False
 
 
-_blas_setter = _find_blas_setter()
-
-
-def _blas_threads(n: int) -> int | None:
-    """Set this thread's BLAS thread count; return the previous one (None if not possible)."""
-    return None if _blas_setter is None else _blas_setter(n)
+_blas_done = False
 
 
 def _run(items: Sequence, fn: Callable, work: float) -> None:
     """Call ``fn`` on every item, sharing the items among the threads when it pays."""
-    previous = _blas_threads(1)
-    try:
-        _share(items, fn, work)
-    finally:
-        if previous is not None:
-            _blas_threads(previous)
+    global _blas_done
+    if not _blas_done:
+        _blas_done = True
+        _single_thread_blas()
+    _share(items, fn, work)
 
 
 def _share(items: Sequence, fn: Callable, work: float) -> None:
@@ -867,10 +870,21 @@ def linear(x, weight, bias=None) -> np.ndarray:
         raise ValueError("linear: input must have at least 1 dimension, got a scalar")
     if arr.shape[-1] != w.shape[1]:
         raise ValueError(f"linear: input has {arr.shape[-1]} features, weight expects {w.shape[1]}")
-    y = arr @ w.T
-    if bias is not None:
-        y = y + _vector("linear", "bias", bias, w.shape[0], "output feature")
-    return y
+    b = None if bias is None else _vector("linear", "bias", bias, w.shape[0], "output feature")
+    rows = arr.reshape(-1, w.shape[1])  # (M, in)
+    y = np.empty((rows.shape[0], w.shape[0]), _F32)  # (M, out)
+    # large layers (AlexNet's and VGG's classifiers) split their output features over the threads
+    step = max(1, -(-w.shape[0] // _num_threads))
+    parts = [(o, min(o + step, w.shape[0])) for o in range(0, w.shape[0], step)]
+
+    def work(part):
+        o0, o1 = part
+        np.matmul(rows, w[o0:o1].T, out=y[:, o0:o1])
+        if b is not None:
+            y[:, o0:o1] += b[o0:o1]
+
+    _run(parts, work, y.size * w.shape[1])
+    return y.reshape(*arr.shape[:-1], w.shape[0])
 
 
 def flatten(x, start_dim=0, end_dim=-1) -> np.ndarray:

@@ -61,8 +61,8 @@ class Ledger:
         header = ["#", "Layer (type)"]
         if not self.is_chain:
             header.append("Inputs")
-        header += ["Output shape", "Values", "Output size", "Params", "Param formula", "FC equivalent",
-                   "MACs", "Memory"]
+        header += ["Output shape", "Values", "Output size", "Params", "Param formula",
+                   "FC equivalent", "MACs", "Memory"]
         table = [header]
         for row in self.rows:
             cells = [f"{row.index}{'!' if row.floored else ''}", f"{row.name} ({row.type_name})"]

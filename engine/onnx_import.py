@@ -10,7 +10,9 @@ dimensions without the batch axis. The importer drops the batch axis from every 
 number (ONNX ``Concat(axis=1)`` becomes ``Concat(dim=0)``) and refuses a node that would mix the
 samples of a batch (a Reshape or Flatten across the batch axis, a Softmax over it). So
 ``forward`` takes one image ``(C, H, W)`` or a batch ``(N, C, H, W)`` of any size, whatever batch
-size the file declares, and its outputs keep the input's batchedness.
+size the file declares, and its outputs keep the input's batchedness. A Keras-style file that
+takes ``(N, H, W, C)`` images and transposes them at once also takes ``(C, H, W)`` images here;
+its first Transpose becomes an Identity.
 
 Examples
 --------
@@ -78,7 +80,7 @@ def load_onnx(path, input_size: tuple[int, int] | None = None) -> Pipeline:
     try:
         model = onnx.load(str(path))
     except Exception as error:  # protobuf raises several types for damaged bytes
-        raise OnnxImportError(f"{path}: not an ONNX model, or a damaged one"
+        raise OnnxImportError(f"{path}: cannot be read as an ONNX model"
                               f" ({_first_line(error)})") from None
     return load_onnx_model(model, source=str(path), input_size=input_size, name=path.stem)
 
@@ -91,6 +93,11 @@ def load_onnx_model(model: onnx.ModelProto, source: str = "<model>",
     """
     if not isinstance(model, onnx.ModelProto):
         raise OnnxImportError(f"{source}: expected an onnx.ModelProto, got {type(model).__name__}")
+    if input_size is not None and not (
+            isinstance(input_size, tuple | list) and len(input_size) == 2
+            and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in input_size)):
+        raise OnnxImportError(f"{source}: input_size must be (height, width), two positive whole"
+                              f" numbers, not {input_size!r}")
     try:
         onnx.checker.check_model(model)
     except Exception as error:  # ValidationError, or a protobuf error for a damaged proto
@@ -163,6 +170,12 @@ class _Importer:
             raise _Unsupported(f"input {info.name!r} has {len(dims)} dimensions, the engine"
                                " needs 4 (N, C, H, W)")
         batch, channels, height, width = dims
+        self.nhwc = self._channels_last(info.name, dims)
+        if self.nhwc:
+            height, width, channels = dims[1:]
+            self.notes.append("the file takes (N, H, W, C) images and transposes them to"
+                              " (N, C, H, W); here images enter as (C, H, W) and that"
+                              " Transpose passes them through")
         if channels not in (1, 3):
             raise _Unsupported(f"input {info.name!r} has {channels} channels; the engine's"
                                " inputs are images with 3 (RGB) or 1 (gray)")
@@ -174,6 +187,14 @@ class _Importer:
         self.shapes[info.name] = (channels, int(height), int(width))
         return InputSpec(channels=channels, color="rgb" if channels == 3 else "gray",
                          height=int(height), width=int(width))
+
+    def _channels_last(self, name: str, dims: list) -> bool:
+        """Keras exports: an (N, H, W, C) input whose only use is a Transpose to NCHW."""
+        users = [n for n in self.graph.node if name in n.input]
+        if dims[1] in (1, 3) or dims[3] not in (1, 3) or not users:
+            return False
+        return all(n.op_type == "Transpose" and list(helper.get_attribute_value(a) for a in
+                   n.attribute if a.name == "perm") == [[0, 3, 1, 2]] for n in users)
 
     def _node(self, proto: onnx.NodeProto) -> None:
         if proto.domain not in ("", "ai.onnx"):
@@ -213,8 +234,7 @@ class _Importer:
         fold = _FOLDERS.get(proto.op_type)
         if fold is None:
             raise _Unsupported(f"operator {proto.op_type} on constants is not supported; the"
-                               " engine folds Constant, Shape, Gather, Unsqueeze, Squeeze,"
-                               " Concat, Cast, Reshape and arithmetic while loading")
+                               f" engine folds {', '.join(sorted(_FOLDERS))} while loading")
         try:
             self.consts[proto.output[0]] = np.asarray(fold(ctx, values))
         except (ValueError, IndexError, TypeError) as error:
@@ -353,6 +373,7 @@ def _conv(ctx: _Ctx):
     layer = L.Conv2d(weight.shape[1] * groups, weight.shape[0], _short(kernel), _short(strides),
                      _short(padding), _short(dilations), groups, bias=bias is not None,
                      weight=weight, bias_values=bias)
+    layer.kernel_source = f"from the ONNX file ({ctx.input(1)})"  # shown in the ledger's notes
     return [*nodes, (ctx.out, layer, [source])]
 
 
@@ -404,6 +425,14 @@ def _global_avg_pool(ctx: _Ctx):
     if len(ctx.shape(0)) != 3:
         raise _Unsupported("GlobalAveragePool needs an (N, C, H, W) map")
     return [(ctx.out, L.GlobalAvgPool2d(), [ctx.act(0)])]
+
+
+def _global_max_pool(ctx: _Ctx):
+    shape = ctx.shape(0)
+    if len(shape) != 3:
+        raise _Unsupported("GlobalMaxPool needs an (N, C, H, W) map")
+    # one window as large as the map: exactly a global maximum, and it reads like PyTorch
+    return [(ctx.out, L.MaxPool2d(_short(shape[1:])), [ctx.act(0)])]
 
 
 # ---------------------------------------------------------------- per-value and normalization
@@ -566,6 +595,18 @@ def _sum(ctx: _Ctx):
     return [(ctx.out, L.Add(), sources)]
 
 
+def _transpose(ctx: _Ctx):
+    if ctx.imp.nhwc and ctx.input(0) == ctx.imp.input_name:
+        ctx.attr("perm")
+        return [(ctx.out, O.Identity(), [ctx.act(0)])]  # the image already enters as (C, H, W)
+    rank = len(ctx.shape(0))
+    perm = ctx.attr("perm", list(range(rank, -1, -1)))
+    if perm[0] != 0:
+        raise _Unsupported(f"Transpose with perm {list(perm)} would move the batch axis; the"
+                           " engine needs perm to start with 0")
+    return [(ctx.out, O.Transpose([p - 1 for p in perm[1:]]), [ctx.act(0)])]
+
+
 def _concat(ctx: _Ctx):
     sources = [ctx.act(i) for i in range(len(ctx.proto.input))]
     rank = len(ctx.shape(0))
@@ -643,11 +684,12 @@ def _pad(ctx: _Ctx):
 _CONVERTERS: dict[str, Callable[[_Ctx], list]] = {
     "Add": _binary, "AveragePool": _avg_pool, "BatchNormalization": _batch_norm, "Clip": _clip,
     "Concat": _concat, "Conv": _conv, "Div": _binary, "Dropout": _dropout, "Flatten": _flatten,
-    "Gemm": _gemm, "GlobalAveragePool": _global_avg_pool, "Identity": _simple(O.Identity),
-    "LeakyRelu": _leaky_relu, "LRN": _lrn, "MatMul": _matmul, "MaxPool": _max_pool,
-    "Mul": _binary, "Pad": _pad, "ReduceMean": _reduce_mean, "Relu": _simple(L.ReLU),
-    "Reshape": _reshape, "Sum": _sum,
-    "Sigmoid": _simple(L.Sigmoid), "Softmax": _softmax, "Sub": _binary, "Tanh": _simple(L.Tanh),
+    "Gemm": _gemm, "GlobalAveragePool": _global_avg_pool, "GlobalMaxPool": _global_max_pool,
+    "Identity": _simple(O.Identity), "LeakyRelu": _leaky_relu, "LRN": _lrn, "MatMul": _matmul,
+    "MaxPool": _max_pool, "Mul": _binary, "Pad": _pad, "ReduceMean": _reduce_mean,
+    "Relu": _simple(L.ReLU), "Reshape": _reshape, "Sigmoid": _simple(L.Sigmoid),
+    "Softmax": _softmax, "Sub": _binary, "Sum": _sum, "Tanh": _simple(L.Tanh),
+    "Transpose": _transpose,
 }
 SUPPORTED_OPERATORS: tuple[str, ...] = tuple(sorted(_CONVERTERS))
 
@@ -716,6 +758,7 @@ _FOLDERS: dict[str, Callable] = {
     "Squeeze": _squeeze,
     "Concat": lambda ctx, v: np.concatenate([np.atleast_1d(a) for a in v], axis=ctx.attr("axis")),
     "Reshape": _fold_reshape,
+    "Transpose": lambda ctx, v: np.transpose(v[0], ctx.attr("perm")),
     "Add": lambda ctx, v: v[0] + v[1],
     "Sub": lambda ctx, v: v[0] - v[1],
     "Mul": lambda ctx, v: v[0] * v[1],

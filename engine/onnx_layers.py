@@ -1,4 +1,4 @@
-"""Layers only imported ONNX models need: Reshape, MatMul, Pad, LRN, means, arithmetic, Identity.
+"""Layers only imported ONNX models need: reshapes, MatMul, Pad, LRN, means, arithmetic.
 
 They subclass :class:`engine.layers.Layer`, so the pipeline, the ledger and the GUI treat them like
 any other layer: shapes given to and returned by ``out_shape`` are unbatched. Unlike the hand-built
@@ -33,6 +33,7 @@ __all__ = [
     "ReduceMean",
     "Reshape",
     "Sub",
+    "Transpose",
     "register_onnx_layers",
 ]
 
@@ -149,6 +150,46 @@ class Reshape(Layer):
         return f"Reshape({self.shape})"
 
 
+class Transpose(Layer):
+    """Reorder the (unbatched) axes: ``perm[i]`` is the input axis that becomes axis ``i``.
+
+    Keras exports use it before a Flatten, to flatten in (H, W, C) order.
+
+    Examples
+    --------
+    >>> Transpose((1, 2, 0)).out_shape((8, 4, 5))
+    (4, 5, 8)
+    """
+
+    type_name = "Transpose"
+    name_prefix = "transpose"
+
+    def __init__(self, perm):
+        self.perm = tuple(int(p) for p in perm)
+        if sorted(self.perm) != list(range(len(self.perm))):
+            raise LayerError(f"Transpose: perm {self.perm} is not an order of the axes 0 to"
+                             f" {len(self.perm) - 1}", "perm")
+
+    def forward(self, x):
+        lead = x.ndim - len(self.perm)  # 1 when batched
+        return np.ascontiguousarray(x.transpose(*range(lead), *(p + lead for p in self.perm)))
+
+    def _out_shape(self, in_shape, strict):
+        if len(in_shape) != len(self.perm):
+            raise ShapeError(f"Transpose: input has {len(in_shape)} dimensions, perm"
+                             f" {self.perm} has {len(self.perm)}")
+        return tuple(in_shape[p] for p in self.perm)
+
+    def config(self):
+        return {"perm": list(self.perm)}
+
+    def _kwargs(self):
+        return {"perm": self.perm}
+
+    def __repr__(self):
+        return f"Transpose({self.perm})"
+
+
 class MatMul(Layer):
     """Multiply the last dimension by a constant matrix: ``x @ weight``, weight ``(K, M)``.
 
@@ -202,7 +243,6 @@ class _Binary(Layer):
     ``constant_first``: the constant is the left operand (``c - x``, ``c / x``).
     """
 
-    symbol = "?"
     _ufunc = staticmethod(np.add)
 
     def __init__(self, constant=None, constant_first: bool = False):
@@ -255,11 +295,13 @@ class AddConstant(_Binary):
 
     type_name = "AddConstant"
     name_prefix = "addc"
-    symbol = "+"
     _ufunc = staticmethod(np.add)
 
     def __init__(self, constant):
         super().__init__(constant, False)
+
+    def config(self):
+        return {}
 
     def _kwargs(self):
         return {"constant": self.constant}
@@ -270,7 +312,6 @@ class Mul(_Binary):
 
     type_name = "Mul"
     name_prefix = "mul"
-    symbol = "*"
     _ufunc = staticmethod(np.multiply)
 
 
@@ -279,7 +320,6 @@ class Sub(_Binary):
 
     type_name = "Sub"
     name_prefix = "sub"
-    symbol = "-"
     _ufunc = staticmethod(np.subtract)
 
 
@@ -288,7 +328,6 @@ class Div(_Binary):
 
     type_name = "Div"
     name_prefix = "div"
-    symbol = "/"
     _ufunc = staticmethod(np.divide)
 
 
@@ -457,7 +496,7 @@ class ReduceMean(Layer):
 ONNX_LAYER_TYPES: dict[str, type[Layer]] = {
     cls.type_name: cls
     for cls in (Identity, Dropout, Clip, Reshape, MatMul, AddConstant, Mul, Sub, Div, Pad,
-                LocalResponseNorm, ReduceMean)
+                LocalResponseNorm, ReduceMean, Transpose)
 }
 
 

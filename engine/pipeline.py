@@ -15,6 +15,8 @@ Examples
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +25,7 @@ import numpy as np
 
 from engine.layers import Conv2d, Layer
 from engine.ledger import Ledger, LedgerRow
+from engine.preprocess import Preprocess
 from engine.shapes import ShapeError, activation_bytes, fc_equivalent_params
 
 __all__ = ["InputSpec", "Ledger", "LedgerRow", "Node", "Pipeline", "auto_names"]
@@ -42,12 +45,17 @@ class Node:
 
 @dataclass(frozen=True)
 class InputSpec:
-    """What enters the pipeline: 3 channels for "rgb", 1 for "gray"; height/width are hints."""
+    """What enters the pipeline: 3 channels for "rgb", 1 for "gray"; height/width are hints.
+
+    ``preprocess``: how a frame becomes the input of a trained network (size, channel order,
+    scale, mean, std); None means the app's own convention, RGB or gray in [0, 1].
+    """
 
     channels: int = 3
     color: str = "rgb"
     height: int | None = None
     width: int | None = None
+    preprocess: Preprocess | None = None
 
     def __post_init__(self):
         expected = {"rgb": 3, "gray": 1}
@@ -60,6 +68,10 @@ class InputSpec:
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                       or value < 1):
                 raise ValueError(f"input {label} must be a positive whole number, not {value!r}")
+        if self.preprocess is not None:
+            if not isinstance(self.preprocess, Preprocess):
+                raise ValueError(f"preprocess must be a Preprocess, not {self.preprocess!r}")
+            self.preprocess.check_channels(self.channels)
 
     @property
     def shape(self) -> tuple[int, int, int] | None:
@@ -191,6 +203,12 @@ class Pipeline:
                 and self.input_name == other.input_name)
 
     __hash__ = None  # type: ignore[assignment]
+
+    def with_preprocess(self, preprocess: Preprocess | None) -> Pipeline:
+        """The same network with ``preprocess`` attached to its input (None removes it)."""
+        new = copy.copy(self)  # keeps a subclass and its extra attributes (ONNX models)
+        new.input_spec = dataclasses.replace(self.input_spec, preprocess=preprocess)
+        return new
 
     def _fail(self, index: int, error: ShapeError) -> ShapeError:
         node = self.nodes[index]

@@ -33,10 +33,12 @@ from assets import asset_path
 from engine import layers as L
 from engine.layers import Layer, LayerError
 from engine.pipeline import InputSpec, Node, Pipeline, auto_names
+from engine.preprocess import Preprocess, PreprocessError, load_beside
 from engine.shapes import ShapeError
 
 __all__ = [
     "BUNDLED",
+    "BUNDLED_MODELS",
     "FORMAT",
     "VERSION",
     "SpecError",
@@ -50,6 +52,7 @@ __all__ = [
 FORMAT = "cnn-explorer-pipeline"
 VERSION = 1
 BUNDLED: tuple[str, ...] = ("default", "edges", "lecture")
+BUNDLED_MODELS: tuple[str, ...] = ("shapes",)  # trained networks in assets/models/
 INLINE_LIMIT = 1024  # arrays with more values go to the .npz beside the file
 
 # Hyperparameters that describe how weights are drawn live inside "weights", not beside it.
@@ -191,13 +194,17 @@ def _param_names(cls) -> tuple[str, ...]:
 
 
 def _read_input(source: str, d: Any) -> tuple[InputSpec, str]:
-    _keys(source, d, "input", ("channels", "color", "height", "width", "name"),
+    _keys(source, d, "input", ("channels", "color", "height", "width", "name", "preprocess"),
           ("channels", "color"))
     name = d.get("name", "input")
     if not isinstance(name, str) or not name:
         raise SpecError(source, "the input's name must be non-empty text", field="input")
     try:
-        return InputSpec(d["channels"], d["color"], d.get("height"), d.get("width")), name
+        recipe = None if d.get("preprocess") is None else Preprocess.from_dict(d["preprocess"])
+        return InputSpec(d["channels"], d["color"], d.get("height"), d.get("width"),
+                         recipe), name
+    except PreprocessError as error:
+        raise SpecError(source, str(error), field="input.preprocess") from None
     except ValueError as error:
         raise SpecError(source, str(error), field="input") from None
 
@@ -353,6 +360,8 @@ def _to_dict(pipeline: Pipeline, npz_name: str | None, store: dict) -> dict:
     size = {k: v for k, v in (("height", spec.height), ("width", spec.width)) if v is not None}
     if pipeline.input_name != "input":
         size["name"] = pipeline.input_name
+    if spec.preprocess is not None:
+        size["preprocess"] = spec.preprocess.to_dict()
     return {"format": FORMAT, "version": VERSION, "name": pipeline.name,
             "description": pipeline.description,
             "input": {"channels": spec.channels, "color": spec.color, **size}, "layers": layers}
@@ -404,18 +413,26 @@ def dump_json(value, indent: int = 0) -> str:
 
 
 def resolve_pipeline(name_or_path) -> Pipeline:
-    """A bundled pipeline by name ("default", "edges", "lecture"), or a file path.
+    """A bundled pipeline ("default", "edges", "lecture") or model ("shapes"), or a file path.
 
-    An ``.onnx`` path is read with :func:`engine.onnx_import.load_onnx`.
+    An ``.onnx`` path is read with :func:`engine.onnx_import.load_onnx`, with the
+    preprocessing saved beside it (``<model>.preprocess.json``) when there is one.
     """
     text = str(name_or_path)
     if text in BUNDLED:
         return load_pipeline(asset_path("pipelines", f"{text}.json"))
+    if text in BUNDLED_MODELS:
+        return load_pipeline(asset_path("models", f"{text}.json"))
     path = Path(text)
     if path.suffix.lower() == ".onnx":
         from engine.onnx_import import load_onnx
 
-        return load_onnx(path)
+        pipeline = load_onnx(path)
+        try:
+            recipe = load_beside(path)
+        except PreprocessError as error:
+            raise SpecError(str(path), str(error), field="preprocess") from None
+        return pipeline if recipe is None else pipeline.with_preprocess(recipe)
     if path.is_file():
         return load_pipeline(path)
     raise SpecError(text, f"no such file and not a bundled pipeline; bundled: "

@@ -1,17 +1,13 @@
-"""The lecture's worked examples as ready-made inputs, a crop helper and a translation test.
+"""The lecture's worked examples as ready-made inputs, and a crop helper.
 
 The examples use small whole numbers so that every product and sum the players show can be
-checked by hand. The translation comparison backs the lecture's claim that pooling makes a
-representation roughly invariant to small shifts of the input.
+checked by hand. The translation test (shifting the input) is in :mod:`engine.translation`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from engine import functional as F
 from engine.shapes import conv_output_size, conv_params, fc_equivalent_params, pair
 from engine.teaching import MAX_SIDE, TraceError
 
@@ -19,13 +15,10 @@ __all__ = [
     "LECTURE_POOL_INPUT",
     "LECTURE_POOL_OUTPUT",
     "SOBEL_X",
-    "TranslationComparison",
-    "compare_translation",
     "crop_around",
     "lecture_7x7",
     "lecture_volume_example",
     "lecture_volume_summary",
-    "shift_image",
 ]
 
 SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], np.float32)
@@ -137,81 +130,3 @@ def crop_around(x, cy: int, cx: int, size=MAX_SIDE) -> tuple[np.ndarray, tuple[i
     y0 = int(np.clip(cy - sh // 2, 0, h - sh))
     x0 = int(np.clip(cx - sw // 2, 0, w - sw))
     return x[:, y0:y0 + sh, x0:x0 + sw].copy(), (y0, x0)
-
-
-def shift_image(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
-    """Move the content of a (C, H, W) image by (dy, dx) pixels; the border is repeated.
-
-    Examples
-    --------
-    >>> shift_image(np.arange(4.0).reshape(1, 1, 4), 0, 1).tolist()
-    [[[0.0, 0.0, 1.0, 2.0]]]
-    """
-    x = np.asarray(x, np.float32)
-    _, h, w = x.shape
-    # Index maps clipped to the image repeat the edge row/column into the vacated border.
-    rows = np.clip(np.arange(h) - dy, 0, h - 1)
-    cols = np.clip(np.arange(w) - dx, 0, w - 1)
-    return x[:, rows[:, None], cols[None, :]]
-
-
-@dataclass(frozen=True)
-class TranslationComparison:
-    """How much conv maps and pooled maps change when the input moves by a few pixels."""
-
-    dy: int
-    dx: int
-    conv_change: float       # mean |after - before| / mean |before| of the conv maps
-    pool_change: float       # the same for the pooled maps
-    conv_diff: np.ndarray    # (H', W') mean over maps of |after - before|
-    pool_diff: np.ndarray    # (H'', W'')
-
-
-def _relative_change(before: np.ndarray, after: np.ndarray) -> float:
-    scale = float(np.mean(np.abs(before)))
-    diff = float(np.mean(np.abs(after - before)))
-    if scale == 0.0:
-        return 0.0 if diff == 0.0 else float("inf")
-    return diff / scale
-
-
-def compare_translation(x, weight, dy=0, dx=1, pool=2, padding="same",
-                        relu=True) -> TranslationComparison:
-    """Shift the input, recompute conv and max-pooled maps, and measure how much each moved.
-
-    Parameters
-    ----------
-    x : array (C, H, W)
-    weight : array (C_out, C, kh, kw) or (C, kh, kw)
-    dy, dx : int
-        The shift in pixels (the lecture's "small translation": 1 to 3).
-    pool : int
-        Max-pooling window and stride.
-    padding : int or "same"
-    relu : bool
-        Apply ReLU before pooling, as a conv block does.
-
-    Returns
-    -------
-    TranslationComparison
-        ``conv_change`` and ``pool_change`` are relative (0 = unchanged, 1 = as large as the
-        maps themselves), so layers of different scale compare.
-    """
-    x = np.asarray(x, np.float32)
-    weight = np.asarray(weight, np.float32)
-    if weight.ndim == 3:
-        weight = weight[None]
-    maps = []
-    for image in (x, shift_image(x, dy, dx)):
-        conv = F.conv2d(image, weight, padding=padding)
-        if relu:
-            conv = F.relu(conv)
-        maps.append((conv, F.max_pool2d(conv, pool)))
-    (conv_a, pool_a), (conv_b, pool_b) = maps
-    return TranslationComparison(
-        dy, dx,
-        _relative_change(conv_a, conv_b),
-        _relative_change(pool_a, pool_b),
-        np.abs(conv_b - conv_a).mean(axis=0),
-        np.abs(pool_b - pool_a).mean(axis=0),
-    )

@@ -84,22 +84,30 @@ def _check_source(session: Session) -> str | None:
 
 
 def wait_for_result(live: LiveResults, timeout_s: float = SCREENSHOT_TIMEOUT_S) -> bool:
-    """Run the event loop until the first processed result arrives; False on timeout."""
+    """Run the event loop until the first result arrives (True), or the pipeline reports that
+    it cannot run on the frame, or ``timeout_s`` passes (False)."""
     loop = QEventLoop()
     live.resultUpdated.connect(loop.quit)
-    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    live.errorChanged.connect(loop.quit)
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(loop.quit)
+    timer.start(int(timeout_s * 1000))
     deadline = time.perf_counter() + timeout_s
-    while live.latest is None and time.perf_counter() < deadline:
+    while live.latest is None and not live.error and time.perf_counter() < deadline:
         loop.exec()
+    timer.stop()
     live.resultUpdated.disconnect(loop.quit)
+    live.errorChanged.disconnect(loop.quit)
     return live.latest is not None
 
 
 def take_screenshot(window: MainWindow, path: str | Path) -> str | None:
     """Wait for the first result, let the docks paint, save the window; an error text or None."""
     if not wait_for_result(window.live):
-        error = window.live.error or "no frame was processed"
-        return f"gave up after {SCREENSHOT_TIMEOUT_S:.0f} s waiting for a result ({error})"
+        if window.live.error:
+            return window.live.error
+        return f"no frame was processed within {SCREENSHOT_TIMEOUT_S:.0f} s"
     loop = QEventLoop()
     QTimer.singleShot(SETTLE_MS, loop.quit)
     loop.exec()
@@ -151,5 +159,9 @@ def run(args: Namespace) -> int:
             return 2
         print(f"Saved {screenshot}")
         return 0
-    code = app.exec()
-    return int(code)
+    return int(main_loop(app))
+
+
+def main_loop(app: QApplication) -> int:
+    """Run the application until its last window closes (tests replace this with a local loop)."""
+    return app.exec()

@@ -173,9 +173,11 @@ class CaptureWorker(threading.Thread):
         source = self._source
         return source is not None and source.still
 
-    def set_source(self, spec: SourceSpec) -> None:
+    def set_source(self, spec: SourceSpec, force: bool = False) -> None:
+        """Open ``spec`` (in the thread); ``force`` re-opens it even when it is open already."""
         with self._wake:
-            if self._source is not None and self._source.spec == spec and self._pending is None:
+            current = self._source is not None and self._source.spec == spec
+            if current and self._pending is None and not force:
                 return
             self._pending = spec
             self._wake.notify_all()
@@ -260,7 +262,7 @@ class CaptureWorker(threading.Thread):
             if first is None:
                 source.close()
                 raise MediaError(f"{spec.describe()} gave no frames")
-        except (MediaError, OSError) as exc:
+        except Exception as exc:  # OpenCV may raise its own errors too: all become a message
             # Keep the old source and its last frame; the GUI reverts the session's source.
             self.failed.put(spec)
             text = str(exc).rstrip(".")
@@ -277,7 +279,7 @@ class CaptureWorker(threading.Thread):
     def _read_next(self, resolution: int | None) -> None:
         try:
             raw = self._source.read()
-        except MediaError as exc:
+        except Exception as exc:  # a file deleted or a device unplugged while reading
             raw, reason = None, str(exc)
         else:
             reason = "it stopped sending frames"
@@ -291,6 +293,8 @@ class CaptureWorker(threading.Thread):
 
     def _deliver(self, raw: np.ndarray, resolution: int | None) -> None:
         self._raw = raw
+        if resolution is not None and resolution >= max(raw.shape[:2]):
+            resolution = None  # the working size is a limit: enlarging would only cost time
         image = np.ascontiguousarray(resize_longest(raw, resolution))
         now = time.perf_counter()
         self._index += 1

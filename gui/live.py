@@ -125,6 +125,10 @@ class LiveResults(QObject):
             if thread.is_alive():
                 thread.join(JOIN_TIMEOUT_S)
 
+    def reopen(self) -> None:
+        """Open the session's source again (a camera plugged back in, a file rewritten)."""
+        self.capture.set_source(self.session.source, force=True)
+
     def step(self) -> None:
         """Pause (if playing) and advance exactly one frame."""
         self.session.set_paused(True)

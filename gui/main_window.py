@@ -23,7 +23,7 @@ from gui.docks import DOCKS, DockSpec
 from gui.live import LiveResults, Stats
 from gui.session import Session, SourceSpec, config_dir
 
-LAYOUT_VERSION = 1  # bump when the dock set changes so an old saved layout is not applied
+LAYOUT_VERSION = 2  # bump when the dock set changes so an old saved layout is not applied
 DEFAULT_SIZE = (1280, 800)
 _CHROME_HEIGHT = 100  # menu bar, toolbar and status bar
 _SPLITTER = 6  # pixels between two stacked docks
@@ -41,18 +41,17 @@ _STACKING = {
     "top": Qt.Orientation.Vertical,
     "bottom": Qt.Orientation.Horizontal,
 }
-# Default sizes at 1280 x 800: (key, pixels, along which direction).
+# Default sizes at 1280 x 800: (key, pixels, along which direction). The maps get the rest.
 _DEFAULT_SIZES = (
-    ("source", 290, Qt.Orientation.Horizontal),
+    ("source", 300, Qt.Orientation.Vertical),
     ("pipeline", 390, Qt.Orientation.Horizontal),
-    ("stepper", 150, Qt.Orientation.Vertical),
-    ("ledger", 190, Qt.Orientation.Vertical),
+    ("stepper", 340, Qt.Orientation.Vertical),
 )
 
 
 MENUS = (("file", "&File"), ("edit", "&Edit"), ("view", "&View"), ("playback", "&Playback"),
          ("help", "&Help"))
-_STD = QKeySequence.StandardKey
+_STD = QKeySequence.StandardKey  # platform keys for undo / redo
 # (menu, (name, text, "owner.method", shortcut, tooltip, checkable)), or a marker for a separator
 # ("-") or a generated group ("samples", "bundled", "docks", "resolution").
 MENU_ACTIONS = (
@@ -159,6 +158,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.message_label, 1)
         self.statusBar().addPermanentWidget(self.stats_label)
         self.last_message: tuple[str, str] | None = None
+        self.show_message("info", "Open an image, video or camera from the File menu, or drop "
+                          "a file on the window. F1 lists the keyboard shortcuts.")
         self.actions_by_name: dict[str, QAction] = {}
         self.menus = self._build_menus()
         self._sync_from_session()
@@ -203,19 +204,27 @@ class MainWindow(QMainWindow):
             if entry == "-":
                 target.addSeparator()
             elif entry == "docks":
-                target.addActions([d.toggleViewAction() for d in self.docks.values()])
+                for group in dict.fromkeys(spec.group for spec in self.dock_specs):
+                    target.addSection(group)
+                    target.addActions([self.docks[spec.key].toggleViewAction()
+                                       for spec in self.dock_specs if spec.group == group])
+                target.addSeparator()
             elif entry == "resolution":
                 target.addMenu("Working &resolution").addActions(self.resolution_group.actions())
             elif entry == "samples":
                 sub = target.addMenu("&Samples")
+                sub.setToolTipsVisible(True)
                 for name in list_samples():
                     spec = SourceSpec(kind="sample", sample=name)
-                    sub.addAction(name.replace("_", " ").capitalize(),
-                                  lambda s=spec: self.session.set_source(s))
+                    action = sub.addAction(name.replace("_", " ").capitalize(),
+                                           lambda s=spec: self.open_source(s))
+                    action.setToolTip(f"Show the bundled sample image '{name}'")
             elif entry == "bundled":
                 sub = target.addMenu("&Bundled pipelines")
+                sub.setToolTipsVisible(True)
                 for name in BUNDLED:
-                    sub.addAction(name.capitalize(), lambda n=name: self.open_pipeline(n))
+                    action = sub.addAction(name.capitalize(), lambda n=name: self.open_pipeline(n))
+                    action.setToolTip(f"Load the bundled pipeline '{name}'")
             else:
                 name, text, slot, shortcut, tip, checkable = entry
                 owner, _, method = slot.partition(".")
@@ -280,7 +289,7 @@ class MainWindow(QMainWindow):
         item, ok = QInputDialog.getItem(self, "Open camera", "Camera:", items, 0, False)
         if ok:
             index = cameras[items.index(item)]
-            self.session.set_source(SourceSpec(kind="camera", camera_index=index))
+            self.open_source(SourceSpec(kind="camera", camera_index=index))
 
     def ask_save_pipeline(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
@@ -318,13 +327,18 @@ class MainWindow(QMainWindow):
         Docks sharing an area are stacked while their minimum heights fit the default window;
         one that would not fit becomes a tab of the area's first dock instead.
         """
-        for dock in self.docks.values():
+        for spec in self.dock_specs:  # panels added later by other code stay where they are
+            dock = self.docks[spec.key]
             dock.setFloating(False)
             self.removeDockWidget(dock)
         placed: dict[str, list[QDockWidget]] = {}
         for spec in self.dock_specs:
             dock = self.docks[spec.key]
             column = placed.setdefault(spec.area, [])
+            if spec.tab_with in self.docks:
+                self.tabifyDockWidget(self.docks[spec.tab_with], dock)
+                dock.setVisible(spec.shown)
+                continue
             if not column:
                 self.addDockWidget(_AREAS[spec.area], dock)
                 column.append(dock)
@@ -333,7 +347,7 @@ class MainWindow(QMainWindow):
             else:
                 self.splitDockWidget(column[-1], dock, _STACKING[spec.area])
                 column.append(dock)
-            dock.show()
+            dock.setVisible(spec.shown)
         for column in placed.values():
             column[0].raise_()  # the first dock of a tab group is the one in front
         for key, size, orientation in _DEFAULT_SIZES:
@@ -371,8 +385,15 @@ class MainWindow(QMainWindow):
             return False
         if kind == "pipeline":
             return self.open_pipeline(path)
-        self.session.set_source(SourceSpec(kind=kind, path=str(path)))
+        self.open_source(SourceSpec(kind=kind, path=str(path)))
         return True
+
+    def open_source(self, spec: SourceSpec) -> None:
+        """Show ``spec``; choosing the current source again opens it anew (a camera back)."""
+        if spec == self.session.source:
+            self.live.reopen()
+        else:
+            self.session.set_source(spec)
 
     def open_pipeline(self, path_or_name: str | Path) -> bool:
         from engine.spec import resolve_pipeline

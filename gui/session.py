@@ -22,6 +22,7 @@ HISTORY_LIMIT = 100  # undo steps kept; older edits fall off the bottom
 SOURCE_KINDS = ("sample", "image", "video", "camera")
 NORMALIZATIONS = ("map", "layer", "global")
 CONFIG_ENV = "CNN_EXPLORER_CONFIG_DIR"
+KEEP_PATH = object()  # set_pipeline's default: an edit keeps the pipeline's file path
 
 
 def list_samples() -> list[str]:
@@ -37,9 +38,14 @@ def sample_path(name: str) -> Path:
     return asset_path("samples", f"{name}.png")
 
 
+DEFAULT_SAMPLE = "shapes"
+
+
 def default_sample_name() -> str:
-    """Return the sample shown on a first start: the first bundled one, by name."""
+    """Return the sample shown on a first start: ``shapes`` (edges and colors), else the first."""
     names = list_samples()
+    if DEFAULT_SAMPLE in names:
+        return DEFAULT_SAMPLE
     return names[0] if names else ""
 
 
@@ -141,9 +147,13 @@ class Session:
         self._redo: list[tuple[Any, str | None]] = []
 
     # -- pipeline and history -------------------------------------------------------------
-    def set_pipeline(self, pipeline, *, undoable: bool = True, path: str | None = None) -> None:
-        """Replace the pipeline; ``undoable=False`` also clears the history (a new file)."""
-        path = str(path) if path is not None else self.pipeline_path
+    def set_pipeline(self, pipeline, *, undoable: bool = True, path=KEEP_PATH) -> None:
+        """Replace the pipeline.
+
+        ``undoable=False`` also clears the history (a new start). ``path`` is the file the
+        pipeline came from (None: not from a file); an edit leaves it out to keep the current.
+        """
+        path = self.pipeline_path if path is KEEP_PATH else (str(path) if path else None)
         if _same(pipeline, self.pipeline) and path == self.pipeline_path:
             return
         if undoable:

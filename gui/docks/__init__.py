@@ -23,6 +23,9 @@ class DockSpec:
     factory: str  # "package.module:ClassName"
     tooltip: str
     shortcut: str = ""  # toggles the panel from the View menu
+    group: str = "Explore"  # the View menu's section
+    shown: bool = True  # open in the default layout; otherwise opened from the View menu or tour
+    tab_with: str = ""  # key of the dock whose tab group it joins in the default layout
 
     def load(self) -> type:
         """Import and return the dock's widget class."""
@@ -60,6 +63,37 @@ DOCKS: tuple[DockSpec, ...] = (
         "ledger", "Ledger", "bottom", "gui.docks.ledger:LedgerDock",
         "Output size, parameters, multiply-adds, memory and time of every layer",
         "Ctrl+6",
+    ),
+    DockSpec(
+        "conv_player", "Convolution player", "top", "gui.docks.conv_player:ConvPlayerDock",
+        "One filter sliding over a small input, one output cell per step", "Ctrl+Alt+1",
+        group="Lecture", shown=False, tab_with="stepper",
+    ),
+    DockSpec(
+        "pool_player", "Pooling player", "top", "gui.docks.pool_player:PoolPlayerDock",
+        "Max and average pooling, one window per step", "Ctrl+Alt+2",
+        group="Lecture", shown=False, tab_with="stepper",
+    ),
+    DockSpec(
+        "receptive_field", "Receptive field", "top",
+        "gui.docks.receptive_field:ReceptiveFieldDock",
+        "Click a unit of a layer's map to see which input pixels can change it", "Ctrl+Alt+3",
+        group="Lecture", shown=False, tab_with="stepper",
+    ),
+    DockSpec(
+        "parameters", "Why convolutions", "top", "gui.docks.parameters:ParametersDock",
+        "Weights of a conv layer against a fully connected layer on the same input",
+        "Ctrl+Alt+4", group="Lecture", shown=False, tab_with="stepper",
+    ),
+    DockSpec(
+        "channel_mixing", "1x1 convolutions", "top", "gui.docks.channel_mixing:ChannelMixingDock",
+        "A 1x1 convolution mixes the channels of each pixel: inputs, weights, bias and outputs",
+        "Ctrl+Alt+5", group="Lecture", shown=False, tab_with="stepper",
+    ),
+    DockSpec(
+        "translation", "Small shifts", "top", "gui.docks.translation:TranslationDock",
+        "Shift the input by 1 to 3 pixels: how much conv maps and pooled maps change",
+        "Ctrl+Alt+6", group="Lecture", shown=False, tab_with="stepper",
     ),
 )
 

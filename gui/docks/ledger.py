@@ -6,6 +6,7 @@ from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QHeaderView,
     QLabel,
     QStyle,
@@ -115,8 +116,6 @@ class LedgerModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(r, col)
         if role == Qt.ItemDataRole.DecorationRole and col == COL["Output size"] and r.floored:
-            from PySide6.QtWidgets import QApplication
-
             return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         return None
 

@@ -4,13 +4,13 @@ Two ideas make a conv layer small. Local connectivity: an output unit looks at a
 window, not at the whole input. Weight sharing: every position of a map uses the same filter,
 so the layer stores n x (k x k x C + 1) numbers however large the image is. The dock puts the
 selected conv layer (or the nearest one) beside fully connected layers on the same input, and
-offers the lecture's two examples one click away, with their formulas written out.
+offers the lecture's two examples one click away, with their formulas written out. The counts
+come from :mod:`engine.comparisons`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -22,81 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.shapes import conv_output_size, conv_params, dense_params, fc_equivalent_params, pair
+from engine.comparisons import Comparison, comparison_for_layer, lecture_comparison
+from engine.shapes import dense_params
 from gui.widgets.bar_compare import BarCompare, power_of_ten, thousands
 
-__all__ = ["LECTURE_EXAMPLES", "Comparison", "ParametersDock", "comparison_for_layer",
-           "lecture_comparison"]
+__all__ = ["LECTURE_EXAMPLES", "ParametersDock"]
 
 CONV_COLOR, DENSE_COLOR, LECTURE_COLOR = "#2e7d32", "#ef6c00", "#c62828"
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """The numbers the dock shows for one conv layer on one input volume."""
-
-    title: str
-    in_shape: tuple[int, int, int]   # (C, H, W)
-    out_shape: tuple[int, int, int]  # (n, H', W')
-    kernel: tuple[int, int]
-    conv: int                        # n x (kh x kw x C/g + 1)
-    conv_formula: str
-    dense: int                       # (C*H*W + 1) x (n*H'*W'): straight to the output volume
-    lecture: int                     # the lecture's count (C*H*W + 1) x (C*H*W) x n
-    lecture_formula: str
-    fan_in: int                      # inputs one output unit sees: kh x kw x C/g
-    connections: int                 # output units x fan_in
-
-    @property
-    def sharing(self) -> float:
-        """How many connections each stored weight serves, on average."""
-        return self.connections / self.conv
-
-
-def _lecture_formula(in_shape, n) -> str:
-    c, h, w = in_shape
-    return (f"({h} x {w} x {c} + 1) x ({h} x {w} x {c}) x {n} = "
-            f"{thousands(fc_equivalent_params(in_shape, n))}")
-
-
-def _compare(title, in_shape, n, kernel, out_hw, groups=1, bias=True) -> Comparison:
-    c, h, w = in_shape
-    kh, kw = pair(kernel)
-    conv = conv_params(c, n, (kh, kw), groups, bias)
-    inner = f"{kh} x {kw} x {c // groups}" + (" + 1" if bias else "")
-    fan_in = kh * kw * (c // groups)
-    out_shape = (n, *out_hw)
-    return Comparison(
-        title, (c, h, w), out_shape, (kh, kw), conv, f"{n} x ({inner}) = {thousands(conv)}",
-        dense_params(c * h * w, math.prod(out_shape)),
-        fc_equivalent_params((c, h, w), n), _lecture_formula((c, h, w), n),
-        fan_in, math.prod(out_shape) * fan_in)
-
-
-def lecture_comparison(in_shape, n_filters, kernel_size, stride=1, padding=0,
-                       title="") -> Comparison:
-    """A conv layer given by its hyperparameters, e.g. the lecture's 32x32x3 with ten 5x5."""
-    c, h, w = in_shape
-    out_hw = (conv_output_size(h, kernel_size, stride, padding),
-              conv_output_size(w, kernel_size, stride, padding))
-    return _compare(title, (c, h, w), n_filters, kernel_size, out_hw)
-
-
-def comparison_for_layer(pipeline, index, input_shape) -> Comparison | None:
-    """The conv layer at ``index`` or the nearest one (earlier first); None if there is none."""
-    nodes = pipeline.nodes
-    order = [*range(index, -1, -1), *range(index + 1, len(nodes))]
-    conv_i = next((i for i in order if nodes[i].layer.type_name == "Conv2d"), None)
-    if conv_i is None:
-        return None
-    node = nodes[conv_i]
-    shapes = {pipeline.input_name: tuple(input_shape), **pipeline.shapes(input_shape)}
-    in_shape, out_shape = shapes[node.inputs[0]], shapes[node.name]
-    layer = node.layer
-    title = f"{node.name}: {layer!r}"
-    return _compare(title, in_shape, layer.out_channels, layer.kernel_size, out_shape[1:],
-                    layer.groups, layer.bias is not None)
-
 
 LECTURE_EXAMPLES = {
     "mlp200": ("A 200 x 200 RGB image into a fully connected layer of the same size",
@@ -184,11 +116,9 @@ class ParametersDock(QWidget):
             self.refresh()
 
     def _on_live_result(self, result) -> None:
-        shape = tuple(result.input.shape)
-        if shape != self._input_shape:
-            self._input_shape = shape
-            if self.mode == "layer":
-                self.refresh()
+        # Counts depend on the frame size only: redraw when it differs from the one shown.
+        if self.mode == "layer" and tuple(result.input.shape) != self._input_shape:
+            self.refresh()
 
     def show_example(self, key: str) -> None:
         """Show one lecture example ("mlp200", "conv32") or the current layer ("layer")."""
@@ -206,9 +136,10 @@ class ParametersDock(QWidget):
     def refresh(self) -> None:
         """Recompute the comparison for the current mode and redraw it."""
         if self.mode == "layer":
+            self._input_shape = self._current_input_shape()
             try:
                 cmp = comparison_for_layer(self._session.pipeline, self._session.selected_layer,
-                                           self._current_input_shape())
+                                           self._input_shape)
             except ValueError as exc:  # a pipeline that does not fit the frame
                 self.comparison = None
                 self.title.setText(f"The pipeline does not fit the frame: {exc}")

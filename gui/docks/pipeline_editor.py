@@ -2,13 +2,13 @@
 
 Every edit builds a candidate pipeline, lets the channel counts of the following layers follow
 (a conv after a changed layer gets the new in_channels and redrawn weights), and computes every
-output shape for the live input size. Only a candidate that passes goes to the Session; a
-refused one leaves the Session untouched and says why, with the numbers, in red.
+output shape for the live input size (the Qt-free part is gui.pipeline_edits). Only a candidate
+that passes goes to the Session; a refused one leaves the Session untouched and says why, with the
+numbers, in red.
 """
 
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -26,131 +26,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.kernels import initialize
-from engine.layers import (
-    AvgPool2d,
-    BatchNorm2d,
-    Conv2d,
-    GlobalAvgPool2d,
-    LeakyReLU,
-    MaxPool2d,
-    ReLU,
-    Sigmoid,
-    Tanh,
+from gui.pipeline_edits import (
+    ADDABLE,
+    EditRefused,
+    declared_input_shape,
+    edited_layer,
+    fit_and_check,
+    shape_text,
+    shapes_until_failure,
+    short_params,
 )
-from engine.shapes import pair
 from gui.widgets.layer_form import ERROR_STYLE, LayerForm
-
-#: Layers the Add menu offers: (label, tooltip, factory taking the channel count there).
-ADDABLE = (
-    ("Conv 3x3", "A 3x3 convolution with padding 1, as many filters as input channels.",
-     lambda c: Conv2d(c, c, 3, padding=1)),
-    ("Conv 1x1", "A 1x1 convolution: mixes the channels at each pixel, keeps the size.",
-     lambda c: Conv2d(c, c, 1)),
-    ("ReLU", "max(0, x): keeps positive values.", lambda c: ReLU()),
-    ("Leaky ReLU", "Like ReLU, but negative values keep a small slope.", lambda c: LeakyReLU()),
-    ("Sigmoid", "Squashes values into (0, 1).", lambda c: Sigmoid()),
-    ("Tanh", "Squashes values into (-1, 1).", lambda c: Tanh()),
-    ("Max pool 2x2", "Keeps the largest value of each 2x2 window: halves height and width.",
-     lambda c: MaxPool2d(2)),
-    ("Avg pool 2x2", "Averages each 2x2 window: halves height and width.",
-     lambda c: AvgPool2d(2)),
-    ("Global avg pool", "Turns every map into its mean: C x 1 x 1.", lambda c: GlobalAvgPool2d()),
-    ("Batch norm", "Normalizes each channel with stored mean and variance.",
-     lambda c: BatchNorm2d(c)),
-)
-
-DEFAULT_SIDE = 480  # longest side assumed for the input before any frame arrived
-
-
-class EditRefused(ValueError):
-    """A candidate pipeline that cannot run: ``index`` is the failing layer, ``field`` its field."""
-
-    def __init__(self, message: str, index: int | None = None, field: str | None = None):
-        super().__init__(message)
-        self.index = index
-        self.field = field
-
-
-def short_params(layer) -> str:
-    """A few words with a layer's main hyperparameters, e.g. ``3→16, 3x3, s1 p1``."""
-    def size(value) -> str:
-        h, w = pair(value)
-        return f"{h}x{w}"
-    kind = layer.type_name
-    if kind == "Conv2d":
-        text = f"{layer.in_channels}→{layer.out_channels}, {size(layer.kernel_size)}"
-        text += f", s{pair(layer.stride)[0]} p{pair(layer.padding)[0]}"
-        return text + (", flipped" if layer.flip else "")
-    if kind in ("MaxPool2d", "AvgPool2d"):
-        stride = layer.stride if layer.stride is not None else layer.kernel_size
-        return f"{size(layer.kernel_size)}, s{pair(stride)[0]}"
-    if kind == "LeakyReLU":
-        return f"slope {layer.negative_slope:g}"
-    if kind == "BatchNorm2d":
-        return f"{layer.num_features} ch"
-    return ""
-
-
-def shape_text(shape) -> str:
-    """``(16, 240, 320)`` -> ``16 × 240 × 320``."""
-    return " × ".join(str(s) for s in shape)
-
-
-def fit_and_check(pipeline, input_shape, strict: bool):
-    """Let channel counts follow and compute every output shape.
-
-    Returns ``(pipeline, shapes, notes)``: the pipeline with adjusted in_channels, the output
-    shape of every node by name, and sentences telling which layers were adjusted.
-    Raises :class:`EditRefused` naming the first layer that cannot run.
-    """
-    notes = []
-    shapes = {pipeline.input_name: tuple(input_shape)}
-    for index, node in enumerate(pipeline.nodes):
-        layer = node.layer
-        in_shapes = [shapes[name] for name in node.inputs]
-        channels = in_shapes[0][0] if in_shapes and len(in_shapes[0]) == 3 else None
-        # Only a chain is adjusted: in a graph a layer's channels may come from several places.
-        if pipeline.is_chain and channels is not None:
-            try:
-                if layer.type_name == "Conv2d" and layer.in_channels != channels:
-                    layer = layer.replace(in_channels=channels)
-                    notes.append(f"{node.name} now takes {channels} input channels; its weights "
-                                 f"were redrawn ({layer.kernel_source}).")
-                elif layer.type_name == "BatchNorm2d" and layer.num_features != channels:
-                    layer = layer.replace(num_features=channels)
-                    notes.append(f"{node.name} now normalizes {channels} channels "
-                                 "(statistics reset).")
-            except ValueError as exc:
-                raise EditRefused(f"{node.name}: {exc}", index, getattr(exc, "field", None)) \
-                    from None
-            if layer is not node.layer:
-                pipeline = pipeline.replace_layer(index, layer)
-        try:
-            shapes[node.name] = layer.out_shape(*in_shapes, strict=strict)
-        except ValueError as exc:
-            raise EditRefused(f"{node.name}: {exc}", index, getattr(exc, "field", None)) from None
-    return pipeline, shapes, notes
-
-
-def declared_input_shape(session, live, last_frame_hw=None) -> tuple[tuple[int, int, int], str]:
-    """The input shape to compute with, and where it comes from (for the caption).
-
-    The channel count is always the pipeline's own: a frame still in flight may come from the
-    pipeline before a switch (say RGB while the new one reads gray). ``last_frame_hw`` is the
-    size of the last live frame seen: right after an edit ``live.latest`` is None until the
-    new pipeline has run, and the shapes must not jump to the declared size meanwhile.
-    """
-    spec = session.pipeline.input_spec
-    latest = getattr(live, "latest", None) if live is not None else None
-    if latest is not None and getattr(latest, "input", None) is not None:
-        return (spec.channels, *latest.input.shape[-2:]), "the live frame"
-    if last_frame_hw is not None:
-        return (spec.channels, *last_frame_hw), "the live frame"
-    if spec.height and spec.width:
-        return (spec.channels, spec.height, spec.width), "the pipeline's declared input"
-    side = session.display.resolution or DEFAULT_SIDE
-    return (spec.channels, side * 3 // 4, side), "an assumed 4:3 frame until one arrives"
 
 
 class PipelineDock(QWidget):
@@ -269,7 +155,7 @@ class PipelineDock(QWidget):
             self._last_frame_hw = self._input_shape[1:]
         self.caption.setText(f"Output shapes for a {shape_text(self._input_shape)} input "
                              f"({origin}).")
-        shapes = self._shapes_for_display(pipeline)
+        shapes = shapes_until_failure(pipeline, self._input_shape)
         self.layer_list.blockSignals(True)
         self.layer_list.model().blockSignals(True)
         self.layer_list.clear()
@@ -290,16 +176,6 @@ class PipelineDock(QWidget):
         self.layer_list.blockSignals(False)
         self._show_form()
         self._update_actions()
-
-    def _shapes_for_display(self, pipeline) -> dict:
-        """Every node's output shape; layers after one that cannot run are left out."""
-        shapes = {pipeline.input_name: self._input_shape}
-        for node in pipeline.nodes:
-            try:
-                shapes[node.name] = node.layer.out_shape(*[shapes[n] for n in node.inputs])
-            except (KeyError, ValueError):
-                break
-        return shapes
 
     @staticmethod
     def _floor_note(layer, in_shape) -> str:
@@ -369,7 +245,7 @@ class PipelineDock(QWidget):
 
     def _channels_after(self, index: int) -> int:
         pipeline = self._session.pipeline
-        shapes = self._shapes_for_display(pipeline)
+        shapes = shapes_until_failure(pipeline, self._input_shape)
         name = pipeline.nodes[index].name if 0 <= index < len(pipeline.nodes) else ""
         shape = shapes.get(name, self._input_shape)
         return shape[0]
@@ -425,7 +301,7 @@ class PipelineDock(QWidget):
         index = self._session.selected_layer
         node = pipeline.nodes[index]
         try:
-            layer = self._edited(node.layer, name, value)
+            layer = edited_layer(node.layer, name, value)
             candidate = pipeline.replace_layer(index, layer)
         except ValueError as exc:
             text = f"Not applied: {exc}"
@@ -439,25 +315,6 @@ class PipelineDock(QWidget):
                                           or layer.kernel_source != old.kernel_source):
             done += f" Its weights are now {layer.kernel_source}."
         self.apply(candidate, done, field=name)
-
-    @staticmethod
-    def _edited(layer, name: str, value):
-        """``layer`` with one field changed.
-
-        Hand-edited filters survive a change of the filter count: the kept filters stay, new
-        ones are drawn with the layer's initializer and seed (the engine would redraw all).
-        """
-        if (name == "out_channels" and layer.type_name == "Conv2d"
-                and layer.weight_source is None and isinstance(value, int) and value >= 1
-                and value % layer.groups == 0):
-            old = layer.weight.shape[0]
-            fresh = initialize(layer.init, (value, *layer.weight.shape[1:]), layer.seed)
-            weight = np.concatenate([layer.weight[:value], fresh[old:]])  # (value, C_in/g, kh, kw)
-            bias = None
-            if layer.bias is not None:
-                bias = np.concatenate([layer.bias[:value], np.zeros(max(value - old, 0))])
-            return layer.replace(out_channels=value, weight=weight, bias_values=bias)
-        return layer.replace(**{name: value})
 
     def _on_strict_toggled(self, checked: bool) -> None:
         self._show_form()  # drop a refused value still shown in the form

@@ -4,168 +4,31 @@ The box comes from :func:`engine.receptive.receptive_field`, which walks back th
 kernels, strides, paddings and dilations before the unit. The dock draws it on the input frame
 and on every earlier layer that changes the geometry (convolutions and pooling), and prints its
 size: clipped to the image, and as the textbook formula gives it without the border.
-
-:class:`PixelView` (a picture with clickable pixels and boxes drawn over it) lives here too; the
-1x1-convolution and translation docks reuse it.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
     QScrollArea,
-    QSizePolicy,
     QSpinBox,
-    QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.receptive import ReceptiveField, receptive_field
-from gui.colormaps import indexed_lookup_table, levels_for, to_indices
+from gui.widgets.pixel_view import PixelView
 
-__all__ = ["PixelView", "ReceptiveFieldDock", "colorize", "describe_field"]
+__all__ = ["ReceptiveFieldDock", "describe_field"]
 
 BOX_COLOR = QColor(255, 60, 60)
-MARK_COLOR = QColor(255, 200, 0)
 STRIP_TYPES = {"Conv2d", "MaxPool2d", "AvgPool2d"}  # the layers that change the box
-
-
-def colorize(values: np.ndarray, colormap: str = "viridis", levels=None) -> np.ndarray:
-    """An (H, W) float map as an (H, W, 3) uint8 image through a colormap."""
-    values = np.nan_to_num(np.asarray(values, np.float32), nan=0.0, posinf=0.0, neginf=0.0)
-    if levels is None:
-        levels = levels_for(float(values.min()), float(values.max()), colormap == "coolwarm")
-    idx = to_indices(values, levels).astype(np.uint8)
-    return np.ascontiguousarray(indexed_lookup_table(colormap)[idx][..., :3])
-
-
-class PixelView(QWidget):
-    """A small image scaled to fit, nearest-neighbour, with boxes and a marker on top.
-
-    Signals
-    -------
-    pixelClicked(int, int)
-        Row and column (image pixels) under a left click.
-    """
-
-    pixelClicked = Signal(int, int)
-
-    def __init__(self, parent: QWidget | None = None, min_side: int = 100) -> None:
-        super().__init__(parent)
-        self._rgb = np.zeros((1, 1, 3), np.uint8)
-        self._values: np.ndarray | None = None
-        self._image = QImage()
-        self._boxes: list[tuple[int, int, int, int, QColor]] = []
-        self._marker: tuple[int, int] | None = None
-        self._min_side = min_side
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMouseTracking(True)
-
-    def set_rgb(self, rgb: np.ndarray, values: np.ndarray | None = None) -> None:
-        """Show an (H, W, 3) uint8 image; ``values`` (H, W) are shown in tooltips."""
-        self._rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
-        self._values = values
-        h, w = self._rgb.shape[:2]
-        # QImage borrows the buffer: self._rgb keeps it alive as long as the image.
-        self._image = QImage(self._rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888)
-        self.update()
-
-    def set_map(self, values: np.ndarray, colormap: str = "viridis", levels=None) -> None:
-        """Show an (H, W) float map through a colormap."""
-        self.set_rgb(colorize(values, colormap, levels), np.asarray(values))
-
-    def set_boxes(self, boxes) -> None:
-        """Draw ``[(y0, y1, x0, x1, color), ...]`` (inclusive pixel bounds) over the image."""
-        self._boxes = [(int(a), int(b), int(c), int(d), QColor(col)) for a, b, c, d, col in boxes]
-        self.update()
-
-    def set_marker(self, yx: tuple[int, int] | None) -> None:
-        """Outline one pixel (the chosen unit), or nothing."""
-        self._marker = yx
-        self.update()
-
-    @property
-    def image_shape(self) -> tuple[int, int]:
-        return self._rgb.shape[0], self._rgb.shape[1]
-
-    @property
-    def boxes(self) -> list[tuple[int, int, int, int]]:
-        return [b[:4] for b in self._boxes]
-
-    def image_rect(self) -> QRectF:
-        """Where the image is drawn in the widget (aspect kept, centred)."""
-        h, w = self.image_shape
-        scale = min(self.width() / w, self.height() / h)
-        return QRectF((self.width() - w * scale) / 2, (self.height() - h * scale) / 2,
-                      w * scale, h * scale)
-
-    def pixel_at(self, pos: QPointF) -> tuple[int, int] | None:
-        rect = self.image_rect()
-        h, w = self.image_shape
-        row = int((pos.y() - rect.top()) / rect.height() * h)
-        col = int((pos.x() - rect.left()) / rect.width() * w)
-        return (row, col) if 0 <= row < h and 0 <= col < w else None
-
-    def position_of(self, row: int, col: int) -> QPointF:
-        """The widget point at the centre of a pixel (for tests and tours)."""
-        rect = self.image_rect()
-        h, w = self.image_shape
-        return QPointF(rect.left() + (col + 0.5) * rect.width() / w,
-                       rect.top() + (row + 0.5) * rect.height() / h)
-
-    def sizeHint(self) -> QSize:
-        return QSize(2 * self._min_side, int(1.5 * self._min_side))
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(self._min_side, self._min_side * 3 // 4)
-
-    def _to_widget(self, y0, y1, x0, x1) -> QRectF:
-        rect = self.image_rect()
-        h, w = self.image_shape
-        sy, sx = rect.height() / h, rect.width() / w
-        return QRectF(rect.left() + x0 * sx, rect.top() + y0 * sy, (x1 - x0 + 1) * sx,
-                      (y1 - y0 + 1) * sy)
-
-    def paintEvent(self, event) -> None:
-        painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor(32, 33, 36))
-        if self._image.isNull():
-            return
-        painter.drawImage(self.image_rect(), self._image)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        for y0, y1, x0, x1, color in self._boxes:
-            painter.setPen(QPen(color, 2))
-            painter.drawRect(self._to_widget(y0, y1, x0, x1))
-        if self._marker is not None:
-            painter.setPen(QPen(MARK_COLOR, 2))
-            y, x = self._marker
-            painter.drawRect(self._to_widget(y, y, x, x).adjusted(-2, -2, 2, 2))
-
-    def mousePressEvent(self, event) -> None:
-        hit = self.pixel_at(event.position())
-        if hit is not None and event.button() == Qt.MouseButton.LeftButton:
-            self.pixelClicked.emit(*hit)
-        super().mousePressEvent(event)
-
-    def event(self, event) -> bool:
-        if event.type() == QEvent.Type.ToolTip:
-            hit = self.pixel_at(QPointF(event.pos()))
-            text = self.toolTip()
-            if hit is not None:
-                r, c = hit
-                where = f"row {r}, column {c}"
-                if self._values is not None:
-                    where += f": {float(self._values[r, c]):.4g}"
-                text = f"{where}\n{text}" if text else where
-            QToolTip.showText(event.globalPos(), text, self)
-            return True
-        return super().event(event)
+STRIP_SIDE = 160  # thumbnail width in the strip of earlier layers
 
 
 def describe_field(rf: ReceptiveField) -> str:
@@ -298,6 +161,11 @@ class ReceptiveFieldDock(QWidget):
         self._refresh()
 
     def _on_live_result(self, _result) -> None:
+        if self.isVisible():  # a hidden dock does no per-frame work; showEvent catches up
+            self._refresh()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
         self._refresh()
 
     # -- widget handlers ----------------------------------------------------------------------
@@ -355,7 +223,10 @@ class ReceptiveFieldDock(QWidget):
         self.map_title.setText(f"{node.name}, map {channel} ({h} x {w})")
         self.input_title.setText(f"Input ({result.input.shape[1]} x {result.input.shape[2]})")
         for name, view in self._strip_views.items():
-            view.set_map(np.abs(result.activations[name]).mean(axis=0))
+            act = result.activations[name]
+            # Thumbnails: every s-th pixel is plenty and keeps a 480-line frame cheap per frame.
+            s = max(1, act.shape[2] // STRIP_SIDE)
+            view.set_map(np.abs(act[:, ::s, ::s]).mean(axis=0), extent=act.shape[1:])
             view.set_boxes(self._boxes(name))
         self.info.setText(describe_field(self.field))
 
@@ -368,6 +239,7 @@ class ReceptiveFieldDock(QWidget):
         while self.strip_layout.count():
             item = self.strip_layout.takeAt(0)
             if item.widget() is not None:
+                item.widget().hide()  # at once: deleteLater waits for the event loop
                 item.widget().deleteLater()
         self._strip_views = {}
         for node in result.pipeline.nodes:

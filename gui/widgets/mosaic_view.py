@@ -20,7 +20,7 @@ from engine.mosaic import grid_shape, map_at, mosaic_shape, tile_maps, tile_orig
 from gui.colormaps import indexed_lookup_table, to_indices
 
 # Index labels are hidden when a tile is drawn smaller than this (they would cover it).
-_MIN_TILE_PX_FOR_LABEL = 28
+_MIN_TILE_PX_FOR_LABEL = 44
 
 
 class MosaicView(pg.GraphicsLayoutWidget):

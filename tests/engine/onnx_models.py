@@ -127,7 +127,7 @@ def inception() -> onnx.ModelProto:
     p = g.node("MaxPool", ["input"], kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1])
     b4 = g.node("Relu", [g.conv(p, 3, 2, 1)])
     y = g.node("Concat", [b1, b2, b3, b4], axis=1)
-    y = g.node("Concat", [y, b1], axis=-3)
+    y = g.node("Concat", [y, g.node("Sum", [b1, b1, b1])], axis=-3)
     return g.model([y])
 
 
@@ -200,7 +200,8 @@ def pooling() -> onnx.ModelProto:
     o = g.node("MaxPool", ["input"], kernel_shape=[3, 3], pads=[2, 2, 2, 2])
     q = g.node("AveragePool", ["input"], kernel_shape=[3, 3], strides=[2, 2], pads=[2, 1, 2, 1],
                count_include_pad=1)
-    return g.model([a, b, b2, b3, c, d, e, f, h, h2, h3, i, j, k, m, n, o, q])
+    r = g.node("GlobalMaxPool", [q])
+    return g.model([a, b, b2, b3, c, d, e, f, h, h2, h3, i, j, k, m, n, o, r])
 
 
 def lrn() -> onnx.ModelProto:
@@ -287,6 +288,37 @@ def reduce_mean() -> onnx.ModelProto:
     return g.model([pooled, rows, channels, y])
 
 
+def constant_folding() -> onnx.ModelProto:
+    """Weights and shapes computed from constants, folded while loading; Pad with axes."""
+    g = GraphBuilder(("N", 3, 5, 5), seed=16, opset=18)
+    pads = g.node("Constant", [], value_ints=[1, 2, 0, 1])
+    y = g.node("Pad", ["input", pads, g.const(np.float32(-1.0)), g.const(np.array([2, 3]))])
+    w = g.node("Transpose", [g.randn(8, 3, 3, 3)], perm=[1, 0, 2, 3])  # (3, 8, 3, 3)
+    w = g.node("Mul", [g.node("Transpose", [w], perm=[1, 0, 2, 3]),
+                       g.node("Constant", [], value_float=0.5)])
+    y = g.node("Conv", [y, w], kernel_shape=[3, 3])  # (N, 8, 4, 6)
+    size = g.node("Cast", [g.node("Constant", [], value_floats=[4.0, 5.0])], to=TensorProto.INT64)
+    size = g.node("Mul", [g.node("Sub", [size, g.const(np.int64(1))]),
+                          g.node("Div", [g.const(np.int64(7)), g.const(np.int64(3))])])
+    size = g.node("Squeeze", [g.node("Unsqueeze", [size, g.const(np.array([0]))]),
+                              g.const(np.array([0]))])  # [6, 8]
+    target = g.node("Concat", [g.const(np.array([0, 4], np.int64)), size], axis=0)
+    y = g.node("Reshape", [y, target])  # (N, 4, 6, 8)
+    y = g.node("Add", [y, g.node("Identity", [g.randn(1, 4, 1, 1)])])
+    return g.model([y])
+
+
+def keras_style() -> onnx.ModelProto:
+    """As tf2onnx writes Keras models: (N, H, W, C) input, Transposes, MatMul + Add dense layer."""
+    g = GraphBuilder(("unk__0", 10, 12, 3), seed=17)
+    y = g.node("Transpose", ["input"], perm=[0, 3, 1, 2])
+    y = g.node("Relu", [g.conv(y, 3, 4, 3, strides=[2, 2], auto_pad="SAME_UPPER")])  # (N, 4, 5, 6)
+    y = g.node("Transpose", [y], perm=[0, 2, 3, 1])  # back to (N, H, W, C) before flattening
+    y = g.node("Reshape", [y, g.const(np.array([-1, 120], np.int64))])
+    y = g.node("Add", [g.node("MatMul", [y, g.randn(120, 6, scale=0.1)]), g.randn(6)])
+    return g.model([g.node("Softmax", [y])])
+
+
 MODELS = {
     "plain_chain": plain_chain,
     "residual": residual,
@@ -301,7 +333,19 @@ MODELS = {
     "pad_opset2": pad_opset2,
     "legacy_flatten": legacy_flatten,
     "reduce_mean": reduce_mean,
+    "constant_folding": constant_folding,
+    "keras_style": keras_style,
 }
+
+
+def old_opset() -> onnx.ModelProto:
+    """Opset 6, which onnxruntime no longer runs: Add with broadcast and axis, Sum, Dropout."""
+    g = GraphBuilder((1, 3, 4, 5), seed=15, opset=6)
+    y = g.node("Add", ["input", g.const(np.array([1.0, 2.0, 3.0], np.float32))], broadcast=1,
+               axis=1)
+    y = g.node("Mul", [y, g.const(np.array([0.5], np.float32))], broadcast=1)
+    y = g.node("Sum", [y, y, "input"])
+    return g.model([g.node("Dropout", [y], is_test=1)])
 
 
 def unsupported(op: str = "Resize") -> onnx.ModelProto:

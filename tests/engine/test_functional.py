@@ -5,6 +5,7 @@ threads or cached buffers. PyTorch comparisons live in benchmarks/engine.py (tor
 benchmark extra only).
 """
 
+import contextlib
 import math
 import threading
 
@@ -113,6 +114,32 @@ def arrays(rng, shape):
     return rng.standard_normal(shape).astype(np.float32)
 
 
+@contextlib.contextmanager
+def tiny_bands():
+    """Make every op split its output into one-row bands shared by the threads.
+
+    Small test inputs otherwise fit in one band and never reach the band edges or the thread
+    pool; this white-box switch runs them through both.
+    """
+    saved = F._BAND_BYTES, F._SMALL_BAND, F._THREAD_MIN_WORK
+    F._BAND_BYTES, F._SMALL_BAND, F._THREAD_MIN_WORK = 1, 1, 0
+    try:
+        yield
+    finally:
+        F._BAND_BYTES, F._SMALL_BAND, F._THREAD_MIN_WORK = saved
+
+
+def both_ways(call):
+    """The op's result with the normal bands, after checking the one-row bands agree."""
+    normal = call()
+    with tiny_bands():
+        banded = call()
+    np.testing.assert_allclose(
+        banded, normal, rtol=1e-5, atol=1e-5 * max(1.0, np.abs(normal).max())
+    )
+    return normal
+
+
 pairs = st.one_of(st.integers(1, 3), st.tuples(st.integers(1, 3), st.integers(1, 3)))
 
 
@@ -181,14 +208,16 @@ def test_conv2d_matches_loop_reference(case):
     w = arrays(rng, (case["c_out"], case["c"] // case["groups"], *case["k"]))
     b = arrays(rng, (case["c_out"],)) if case["bias"] else None
     expected = ref_conv2d(x, w, b, case["s"], case["pads"], case["d"], case["groups"])
-    out = F.conv2d(
-        batch(x, case["batched"]),
-        w,
-        b,
-        case["stride"],
-        case["padding"],
-        case["dilation"],
-        case["groups"],
+    out = both_ways(
+        lambda: F.conv2d(
+            batch(x, case["batched"]),
+            w,
+            b,
+            case["stride"],
+            case["padding"],
+            case["dilation"],
+            case["groups"],
+        )
     )
     assert_close(out, batch(expected, case["batched"]))
 
@@ -222,7 +251,8 @@ def test_conv2d_grid_of_kernels_strides_paddings_dilations(c, c_out, groups):
                         ph, pw = (padding, padding) if isinstance(padding, int) else padding
                         pads = (ph, ph, pw, pw)
                     expected = ref_conv2d(x, w, b, s, pads, d, groups)
-                    got = F.conv2d(x, w, b, stride, padding, dilation, groups)
+                    args = (x, w, b, stride, padding, dilation, groups)
+                    got = both_ways(lambda args=args: F.conv2d(*args))
                     assert_close(got, expected)
                     assert_close(
                         F.conv2d(x[1], w, b, stride, padding, dilation, groups), expected[1]
@@ -293,11 +323,12 @@ def test_conv2d_large_threaded_matches_reference_at_sampled_points():
         )
         for i, oy, ox in positions:
             assert_close(out4[i, :, oy, ox], expected[i, :, oy, ox])
+        before = F.get_num_threads()
         F.set_num_threads(1)
         try:
             single = F.conv2d(x, w, b, stride, padding, dilation, groups)
         finally:
-            F.set_num_threads(2)
+            F.set_num_threads(before)
         np.testing.assert_allclose(out, single, rtol=0, atol=1e-5 * np.abs(single).max())
 
 
@@ -327,7 +358,8 @@ def test_conv2d_from_two_threads_at_once():
 
     def worker(k):
         for _ in range(15):
-            if not np.array_equal(F.conv2d(inputs[k], w, padding=1), expected[k]):
+            got = F.conv2d(inputs[k], w, padding=1)
+            if not np.allclose(got, expected[k], rtol=1e-5, atol=1e-5):
                 failures.append(k)
 
     threads = [threading.Thread(target=worker, args=(k,)) for k in range(2)]
@@ -336,6 +368,34 @@ def test_conv2d_from_two_threads_at_once():
     for t in threads:
         t.join()
     assert failures == []
+
+
+def test_ops_accept_strided_and_transposed_views():
+    rng = np.random.default_rng(11)
+    base = arrays(rng, (4, 14, 18))
+    views = [base[:, ::2, 1::2], base.transpose(0, 2, 1), base[::-1]]
+    for x in views:
+        dense = np.ascontiguousarray(x)
+        for w, kw in [
+            (arrays(rng, (5, 4, 3, 3)), {"padding": 1}),
+            (arrays(rng, (3, 4, 1, 1)), {}),
+            (arrays(rng, (3, 4, 1, 1)), {"stride": 2}),
+            (arrays(rng, (4, 1, 3, 3)), {"groups": 4}),
+        ]:
+            expected = ref_conv2d(
+                dense[None],
+                w,
+                None,
+                (kw.get("stride", 1),) * 2,
+                (kw.get("padding", 0),) * 4,
+                (1, 1),
+                kw.get("groups", 1),
+            )
+            assert_close(F.conv2d(x, w, **kw), expected[0])
+        assert_close(
+            F.max_pool2d(x, 2), ref_max_pool(dense[None], (2, 2), (2, 2), (0, 0), (1, 1), False)[0]
+        )
+        assert_close(F.relu(x), np.maximum(dense, 0).astype(float))
 
 
 def test_conv2d_accepts_other_dtypes_and_leaves_input_alone():
@@ -385,13 +445,9 @@ def test_max_pool2d_matches_loop_reference(case):
     if not case["batched"]:
         x = x[:1]
     expected = ref_max_pool(x, case["k"], case["s"], case["p"], case["d"], case["ceil_mode"])
-    out = F.max_pool2d(
-        batch(x, case["batched"]),
-        case["k"],
-        case["stride"],
-        case["p"],
-        case["d"],
-        case["ceil_mode"],
+    xb = batch(x, case["batched"])
+    out = both_ways(
+        lambda: F.max_pool2d(xb, case["k"], case["stride"], case["p"], case["d"], case["ceil_mode"])
     )
     assert_close(out, batch(expected, case["batched"]))
 
@@ -406,13 +462,11 @@ def test_avg_pool2d_matches_loop_reference(case):
     if case["k"][0] > h + 2 * case["p"][0] or case["k"][1] > w + 2 * case["p"][1]:
         return  # the drawn size was for a dilated kernel; avg_pool2d has no dilation
     expected = ref_avg_pool(x, case["k"], case["s"], case["p"], case["ceil_mode"], case["include"])
-    out = F.avg_pool2d(
-        batch(x, case["batched"]),
-        case["k"],
-        case["stride"],
-        case["p"],
-        case["ceil_mode"],
-        case["include"],
+    xb = batch(x, case["batched"])
+    out = both_ways(
+        lambda: F.avg_pool2d(
+            xb, case["k"], case["stride"], case["p"], case["ceil_mode"], case["include"]
+        )
     )
     assert_close(out, batch(expected, case["batched"]))
 
@@ -522,7 +576,7 @@ def test_linear_loops():
     for idx in np.ndindex(2, 3):
         for o in range(4):
             expected[(*idx, o)] = sum(x[(*idx, i)] * w[o, i] for i in range(5)) + b[o]
-    assert_close(F.linear(x, w, b), expected)
+    assert_close(both_ways(lambda: F.linear(x, w, b)), expected)
     assert_close(F.linear(x[0, 0], w), expected[0, 0] - b)
 
 
@@ -687,3 +741,46 @@ BAD = [
 def test_bad_arguments_raise_value_error_with_the_numbers(call, message):
     with pytest.raises(ValueError, match="^" + message):
         call()
+
+
+junk = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 4),
+    st.floats(-2, 2),
+    st.just(float("nan")),
+    st.text(max_size=3),
+    st.tuples(st.integers(-1, 3)),
+    st.tuples(st.integers(-1, 3), st.integers(-1, 3)),
+    st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 2)),
+    st.sampled_from(["same", "valid", [1, 1], (1.5, 1), np.int64(2), np.float32(0.5)]),
+)
+OPS = {
+    "conv2d": lambda x, a, b, c: F.conv2d(x, np.ones((2, 3, 3, 3)), None, a, b, c),
+    "conv2d ": lambda x, a, b, c: F.conv2d(x, np.ones((3, 1, 2, 2)), a, 1, 0, 1, b),
+    "max_pool2d": lambda x, a, b, c: F.max_pool2d(x, a, b, c),
+    "max_pool2d ": lambda x, a, b, c: F.max_pool2d(x, 2, None, 0, a, b),
+    "avg_pool2d": lambda x, a, b, c: F.avg_pool2d(x, a, b, c),
+    "avg_pool2d ": lambda x, a, b, c: F.avg_pool2d(x, 2, None, 0, a, b),
+    "softmax": lambda x, a, b, c: F.softmax(x, a),
+    "flatten": lambda x, a, b, c: F.flatten(x, a, b),
+    "pad": lambda x, a, b, c: F.pad(x, a, b),
+    "hardtanh": lambda x, a, b, c: F.hardtanh(x, a, b),
+    "leaky_relu": lambda x, a, b, c: F.leaky_relu(x, a),
+    "batch_norm": lambda x, a, b, c: F.batch_norm(x, np.zeros(3), np.ones(3), a, b, c),
+    "linear": lambda x, a, b, c: F.linear(x, np.ones((2, 5)), a),
+    "local_response_norm": lambda x, a, b, c: F.local_response_norm(x, a, b, c),
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(sorted(OPS)), junk, junk, junk, st.sampled_from([(3, 5, 5), (1, 3, 4, 5)]))
+def test_junk_arguments_give_a_value_error_naming_the_op(op, a, b, c, shape):
+    x = np.ones(shape, np.float32)
+    try:
+        out = OPS[op](x, a, b, c)
+    except ValueError as exc:
+        assert str(exc).startswith(op.strip() + ": "), str(exc)
+    else:
+        assert isinstance(out, np.ndarray)
+        assert out.dtype == np.float32

@@ -49,9 +49,17 @@ def _batch_size(model: onnx.ModelProto) -> int:
     return dim.dim_value if dim.HasField("dim_value") else 2
 
 
-def _input(model: onnx.ModelProto, batch: int, seed: int = 0) -> np.ndarray:
-    dims = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim[1:]]
-    return np.random.default_rng(seed).standard_normal((batch, *dims)).astype(np.float32)
+def _input(pipeline, batch: int, seed: int = 0) -> np.ndarray:
+    """A random (N, C, H, W) batch of the pipeline's input size."""
+    spec = pipeline.input_spec
+    shape = (batch, spec.channels, spec.height, spec.width)
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+def _as_file_takes(model: onnx.ModelProto, x: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) -> (N, H, W, C) for a model whose file takes channels last."""
+    channels = model.graph.input[0].type.tensor_type.shape.dim[1].dim_value
+    return x if channels == x.shape[1] else np.ascontiguousarray(x.transpose(0, 2, 3, 1))
 
 
 def _image_nodes(model: onnx.ModelProto) -> list[str]:
@@ -76,8 +84,8 @@ def test_every_node_matches_onnxruntime(name):
     model = MODELS[name]()
     pipeline = load_onnx_model(model)
     imported = [n.name for n in pipeline if ":" not in n.name]  # ":pad" nodes are ours only
-    x = _input(model, _batch_size(model))
-    ref = _run_onnxruntime(model, imported, x)
+    x = _input(pipeline, _batch_size(model))
+    ref = _run_onnxruntime(model, imported, _as_file_takes(model, x))
     ours = pipeline.forward(x)
     for node in imported:
         _assert_close(ours[node], ref[node], f"{name}: node {node} ({pipeline[node].layer!r})")
@@ -90,7 +98,7 @@ def test_one_image_and_a_batch_agree(name):
     """(C, H, W) in -> unbatched outputs; a batch of 3 equals its images run one by one."""
     model = MODELS[name]()
     pipeline = load_onnx_model(model)
-    x = _input(model, 3, seed=1)
+    x = _input(pipeline, 3, seed=1)
     batched = pipeline.forward(x)
     for i in range(3):
         single = pipeline.forward(x[i])
@@ -104,7 +112,7 @@ def test_one_image_and_a_batch_agree(name):
 def test_summary_shapes_equal_forward_shapes(name):
     model = MODELS[name]()
     pipeline = load_onnx_model(model)
-    x = _input(model, 1)[0]
+    x = _input(pipeline, 1)[0]
     outputs = pipeline.forward(x)
     ledger = pipeline.summary(x.shape)
     assert [row.name for row in ledger.rows] == list(outputs)
@@ -169,6 +177,28 @@ def test_reduce_mean_becomes_a_global_pool_where_it_can():
         "ReduceMean(axes=(1, 2), keepdims=False)", "Linear(6, 4)"]
 
 
+def test_channels_last_input_enters_as_channels_first():
+    pipeline = load_onnx_model(onnx_models.keras_style())
+    spec = pipeline.input_spec
+    assert (spec.channels, spec.height, spec.width) == (3, 10, 12)
+    assert "(N, H, W, C)" in pipeline.description
+    assert [n.layer.type_name for n in pipeline] == [
+        "Identity", "Pad", "Conv2d", "ReLU", "Transpose", "Reshape", "MatMul", "AddConstant",
+        "Softmax"]
+    assert pipeline.forward(np.zeros((3, 10, 12), np.float32))[pipeline[4].name].shape == (
+        5, 6, 4)
+
+
+def test_old_opset_broadcast_and_sum():
+    """onnxruntime no longer runs opset 6, so the reference is written out here."""
+    pipeline = load_onnx_model(onnx_models.old_opset())
+    x = np.random.default_rng(7).standard_normal((3, 4, 5)).astype(np.float32)
+    shifted = x + np.array([1.0, 2.0, 3.0], np.float32)[:, None, None]
+    expected = 2 * (0.5 * shifted) + x
+    np.testing.assert_allclose(list(pipeline.forward(x).values())[-1], expected, rtol=1e-6)
+    assert [n.layer.type_name for n in pipeline] == ["AddConstant", "Mul", "Add", "Dropout"]
+
+
 def test_gemm_folds_alpha_beta_and_transpose():
     model = onnx_models.gemm_softmax()
     pipeline = load_onnx_model(model)
@@ -189,6 +219,8 @@ def test_open_height_and_width_use_the_given_size():
     small = load_onnx_model(model, input_size=(20, 30))
     assert (small.input_spec.color, small.input_spec.height, small.input_spec.width) == (
         "gray", 20, 30)
+    with pytest.raises(OnnxImportError, match=r"input_size must be \(height, width\)"):
+        load_onnx_model(model, input_size=(20, 0))
     x = np.ones((1, 20, 30), np.float32)
     assert small.forward(x)[model.graph.node[-1].output[0]].shape == (2, 18, 28)
 
@@ -200,10 +232,26 @@ def test_load_from_a_file(tmp_path):
     pipeline = load_onnx(path)
     assert pipeline.name == "tiny_resnet"
     assert str(path) in pipeline.description
-    x = _input(model, 2)
+    x = _input(pipeline, 2)
     last = model.graph.output[0].name
     np.testing.assert_allclose(pipeline.forward(x)[last],
                                load_onnx_model(model).forward(x)[last], rtol=0, atol=0)
+
+
+def test_weights_stored_beside_the_file(tmp_path):
+    model = onnx_models.plain_chain()
+    path = tmp_path / "chain.onnx"
+    onnx.save(onnx_models.plain_chain(), str(path), save_as_external_data=True,
+              location="chain.weights", size_threshold=0)
+    assert (tmp_path / "chain.weights").stat().st_size > 1000
+    x = np.random.default_rng(3).standard_normal((3, 16, 16)).astype(np.float32)
+    last = model.graph.output[0].name
+    np.testing.assert_array_equal(load_onnx(path).forward(x)[last],
+                                  load_onnx_model(model).forward(x)[last])
+    (tmp_path / "chain.weights").unlink()
+    with pytest.raises(OnnxImportError, match=r"chain\.onnx: cannot be read as an ONNX model"
+                       r" \(.*chain\.weights"):
+        load_onnx(path)
 
 
 # ---------------------------------------------------------------- errors
@@ -234,6 +282,22 @@ def _flat_then(op: str, *inputs, **attrs) -> onnx.ModelProto:
     return g.model([g.node(op, [y, *[g.const(v) for v in inputs]], **attrs)])
 
 
+def _two_branches(op: str) -> onnx.ModelProto:
+    g = GraphBuilder((1, 3, 8, 8), seed=4)
+    return g.model([g.node(op, ["input", g.node("GlobalAveragePool", ["input"])])])
+
+
+def _indices_used() -> onnx.ModelProto:
+    g = GraphBuilder((1, 3, 8, 8), seed=4)
+    g.node("MaxPool", ["input"], outputs=["pooled", "indices"], kernel_shape=[2, 2])
+    return g.model(["pooled", "indices"])
+
+
+def _on_constants(op: str) -> onnx.ModelProto:
+    g = GraphBuilder((1, 3, 8, 8), seed=4)
+    return g.model([g.node("Add", ["input", g.node(op, [g.randn(3, 8, 8)])])])
+
+
 @pytest.mark.parametrize(("model", "expected"), [
     (lambda: _single("AveragePool", kernel_shape=[2, 2], pads=[0, 0, 1, 1]),
      "count_include_pad=1 and ceil_mode=0"),
@@ -260,6 +324,15 @@ def _flat_then(op: str, *inputs, **attrs) -> onnx.ModelProto:
     (lambda: _single("Conv", inputs=[np.ones((2, 3, 3, 3, 3), np.float32)],
                      shape=(1, 3, 8, 8, 8)), "needs 4"),
     (lambda: _single("LRN", shape=(1, 3, 4, 4), size=2, alpha=1e7), "alpha must be at most"),
+    (lambda: _single("Softmax", opset=11, axis=1), r"over axes 1\.\. together"),
+    (lambda: _single("ReduceMean", keepdims=1), "every axis"),
+    (lambda: _single("Mul", inputs=[np.ones((2, 3, 1, 1), np.float32)]),
+     "2 entries along the batch axis"),
+    (lambda: _two_branches("Add"),
+     r"Add of shapes \(3, 8, 8\) and \(3, 1, 1\)"),
+    (lambda: _indices_used(), "extra output"),
+    (lambda: _single("Transpose", perm=[1, 0, 2, 3]), "perm to start with 0"),
+    (lambda: _on_constants("Relu"), "Relu on constants is not supported"),
 ])
 def test_unsupported_attributes_say_what_is_needed(model, expected):
     with pytest.raises(OnnxImportError, match=expected):
@@ -313,7 +386,8 @@ def test_damaged_files(tmp_path, content):
     with pytest.raises(OnnxImportError) as info:
         load_onnx(path)
     text = str(info.value)
-    assert text.startswith(f"{path}: not a")
+    reason = "not a valid ONNX model" if not content else "cannot be read as an ONNX model"
+    assert text.startswith(f"{path}: {reason} (")
     assert "\n" not in text
     assert isinstance(info.value, ValueError)
 

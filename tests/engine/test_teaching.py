@@ -15,14 +15,13 @@ from engine.receptive import receptive_field
 from engine.teaching import TraceError, trace_conv, trace_pool
 from engine.teaching_examples import (
     LECTURE_POOL_INPUT,
-    compare_translation,
     crop_around,
     lecture_7x7,
     lecture_volume_example,
     lecture_volume_summary,
-    shift_image,
 )
 from engine.teaching_text import conv_sum_text, fit_text, format_value, parse_kernel, pool_text
+from engine.translation import compare_translation, shift_image
 
 # -- plain-loop references --------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from argparse import Namespace
 
 import pytest
@@ -66,3 +67,71 @@ def test_apply_args_sets_what_is_valid_and_reports_the_rest(tmp_path, video_file
     problems = apply_args(s2, args(camera=2, pipeline=str(tmp_path / "nope.json")))
     assert s2.source == SourceSpec(kind="camera", camera_index=2)
     assert s2.pipeline.name == "default" and "nope.json" in problems[0]
+
+
+def _close_window_soon(found: list) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from gui.main_window import MainWindow
+
+    def close() -> None:
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, MainWindow) and widget.isVisible():
+                found.append((widget.last_message, widget.session.source, widget.windowTitle()))
+                widget.close()
+
+    QTimer.singleShot(1500, close)
+
+
+def _loop_until_closed(app) -> int:
+    """Stands in for app.exec(), which would end pytest-qt's application for later tests."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from gui.main_window import MainWindow
+
+    loop = QEventLoop()
+    windows = [w for w in app.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+    timer = QTimer()
+    timer.timeout.connect(lambda: None if any(w.isVisible() for w in windows) else loop.quit())
+    timer.start(50)
+    loop.exec()
+    return 0
+
+
+def test_interactive_run_shows_argument_errors_and_goes_on(
+    qtbot, config_dir, video_file, monkeypatch
+):
+    monkeypatch.setattr("gui.app.main_loop", _loop_until_closed)
+    found: list = []
+    _close_window_soon(found)
+    assert run(args(source=str(video_file), pipeline="no-such-pipeline")) == 0
+    (level, text), source, title = found[0]
+    assert level == "error" and "--pipeline no-such-pipeline" in text
+    assert source == SourceSpec(kind="video", path=str(video_file))
+    assert "default" in title  # went on with the default pipeline
+    assert (config_dir / "session.json").is_file()
+
+    found.clear()
+    _close_window_soon(found)
+    assert run(args()) == 0  # the saved session comes back
+    assert found[0][1] == SourceSpec(kind="video", path=str(video_file))
+    found.clear()
+    _close_window_soon(found)
+    assert run(args(fresh=True)) == 0  # ... unless --fresh
+    assert found[0][1] == SourceSpec()
+
+
+def test_a_pipeline_that_cannot_run_fails_a_screenshot_run_at_once(qtbot, tmp_path, capsys):
+    from engine.layers import MaxPool2d
+    from engine.pipeline import Pipeline
+    from engine.spec import save_pipeline
+
+    # The default sample at 480 is 360 x 480: the first pool leaves 1 x 2, too small for 2 x 2.
+    path = tmp_path / "too_small.json"
+    save_pipeline(Pipeline.chain([MaxPool2d(200), MaxPool2d(2)], name="shrink"), path)
+    start = time.perf_counter()
+    assert run(args(screenshot=str(tmp_path / "o.png"), pipeline=str(path))) == 2
+    assert time.perf_counter() - start < 15  # no waiting for the 30 s timeout
+    err = capsys.readouterr().err
+    assert "cannot run on this" in err and "Traceback" not in err

@@ -31,9 +31,8 @@ def make_result(pipeline, seq=1, h=60, w=80, seed=0):
 
 
 def feed(live, result):
-    """Hand a Result to LiveResults where the engine worker leaves it, then publish."""
-    live.engine._result = result
-    live.poll()
+    """Publish a hand-made Result through LiveResults' own signal, as its timer does."""
+    live.resultUpdated.emit(result)
 
 
 @pytest.fixture

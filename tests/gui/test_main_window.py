@@ -43,8 +43,18 @@ def test_view_menu_toggles_docks_and_reset_layout_restores_them(qtbot, main_wind
     main_window.actions_by_name["reset_layout"].trigger()
     for spec in DOCKS:
         dock = main_window.docks[spec.key]
-        assert not dock.isHidden() and not dock.isFloating(), spec.key
+        assert dock.isHidden() != spec.shown and not dock.isFloating(), spec.key
         assert main_window.dockWidgetArea(dock) == AREA[spec.area], spec.key
+
+
+def test_lecture_panels_open_as_tabs_from_the_view_menu(qtbot, main_window):
+    player = main_window.docks["conv_player"]
+    assert player.isHidden()
+    player.toggleViewAction().trigger()
+    assert not player.isHidden()
+    assert player in main_window.tabifiedDockWidgets(main_window.docks["stepper"])
+    sections = [a.text() for a in main_window.menu_by_key["view"].actions() if a.isSeparator()]
+    assert "Explore" in sections and "Lecture" in sections
 
 
 def test_layout_and_session_survive_a_restart(qtbot, config_dir, video_file):
@@ -151,6 +161,8 @@ def test_open_and_save_pipeline_and_snapshot(qtbot, main_window, tmp_path):
     s.undo()
     assert main_window.open_path(out)
     assert s.pipeline_path == str(out) and s.pipeline.name == "edges"
+    assert main_window.open_pipeline("lecture")
+    assert s.pipeline_path is None and s.pipeline.name == "lecture"
     shot = tmp_path / "shot.png"
     assert main_window.save_snapshot(shot)
     image = QImage(str(shot))
@@ -205,3 +217,39 @@ def test_source_panel_shows_the_frame_and_its_channels(qtbot, main_window):
     np.testing.assert_allclose(luma[::37], gray[::37], atol=1e-3)
     info = source.info.text()
     assert "Sample" in info and f"{w} x {h}" in info
+
+
+def test_no_camera_gives_a_clear_message(qtbot, main_window, monkeypatch):
+    import engine.media
+
+    monkeypatch.setattr(engine.media, "list_cameras", lambda max_index=4: [])
+    before = main_window.session.source
+    main_window.actions_by_name["open_camera"].trigger()
+    level, text = main_window.last_message
+    assert level == "error" and text.startswith("No camera found")
+    assert main_window.session.source == before
+
+
+def test_no_widget_outlives_the_window(qtbot, session, video_file):
+    import gc
+
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    before = set(QApplication.topLevelWidgets())
+    live = LiveResults(session)
+    window = MainWindow(session, live, persist=False)
+    window.show()
+    window.show_shortcuts()
+    window.docks["ledger"].setFloating(True)  # a floating dock is a top-level window
+    qtbot.waitUntil(lambda: live.latest is not None, timeout=5000)
+    window.close()
+    window.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    # The session lives on (as in a test or a notebook): its signals must not reach dead docks.
+    session.set_display(show_channels=True, colormap="magma")
+    session.set_selected_layer(2)
+    session.set_pipeline(session.pipeline.remove_layer(0))
+    del window
+    gc.collect()
+    assert set(QApplication.topLevelWidgets()) <= before

@@ -33,9 +33,8 @@ def make_result(pipeline, seq=1, side=80):
 
 
 def feed(live, result):
-    """Hand a Result to LiveResults exactly where the engine worker leaves it, then publish."""
-    live.engine._result = result
-    live.poll()
+    """Publish a hand-made Result through LiveResults' own signal, as its timer does."""
+    live.resultUpdated.emit(result)
 
 
 @pytest.fixture
@@ -211,6 +210,7 @@ def test_click_opens_detail_with_numpy_statistics(setup, qtbot):
     assert int(dock.detail.histogram.counts.sum()) == int(np.count_nonzero(m))
     # Hovering the enlarged map reads the same real values.
     detail = dock.detail
+    qtbot.waitUntil(lambda: detail._box.width() > 20, timeout=2000)  # laid out once shown
     scene_pos = detail._box.mapViewToScene(QPointF(4.5, 1.5))
     detail.view.scene().sigMouseMoved.emit(scene_pos)
     assert f"map {index} · x 4, y 1 · value {float(a[index, 1, 4]):.5g}" in dock.readout.text()

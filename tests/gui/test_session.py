@@ -104,6 +104,12 @@ def test_non_undoable_set_clears_history_and_shorter_pipeline_clamps_selection()
     s.set_pipeline(Pipeline.chain([Conv2d(3, 2, 3)]), undoable=False, path="x.json")
     assert not s.can_undo and s.pipeline_path == "x.json"
     assert s.selected_layer == 0
+    s.set_pipeline(small(2))  # an edit keeps the file it came from
+    assert s.pipeline_path == "x.json"
+    s.set_pipeline(small(3), path=None)  # not from a file any more
+    assert s.pipeline_path is None
+    s.undo()
+    assert s.pipeline_path == "x.json"
 
 
 def test_save_and_load_round_trip(tmp_path):

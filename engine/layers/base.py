@@ -1,0 +1,232 @@
+"""The layer base class and what every layer type shares: Field, REQUIRED, LayerError.
+
+A layer is immutable: ``replace(**changes)`` builds a new one. Shapes given to and returned by
+``out_shape`` are unbatched: ``(C, H, W)`` for maps, ``(F,)`` for vectors. ``__call__`` takes
+unbatched or batched arrays; an array is batched when it has an even number of dimensions
+(``(N, F)`` or ``(N, C, H, W)``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from engine.shapes import ShapeError, activation_bytes
+
+
+class LayerError(ValueError):
+    """A hyperparameter a layer cannot take; ``field`` names it."""
+
+    def __init__(self, message: str, field: str | None = None, reason: str | None = None):
+        super().__init__(message)
+        self.field = field
+        self.reason = message if reason is None else reason
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+
+
+@dataclass(frozen=True)
+class Field:
+    """One editable hyperparameter: what the file reader checks and a GUI form shows.
+
+    ``kind`` is "int", "float", "bool" or "choice". ``pair``: an int or an ``(h, w)`` pair.
+    ``optional``: ``None`` is allowed (it means what ``help`` says, e.g. stride = kernel size).
+    """
+
+    name: str
+    kind: str
+    default: Any = REQUIRED
+    min: float | None = None
+    max: float | None = None
+    help: str = ""
+    choices: tuple[str, ...] = ()
+    pair: bool = False
+    optional: bool = False
+    in_repr: bool = True
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    def check(self, value: Any, owner: str) -> Any:
+        """Return ``value`` (pairs as tuples) or raise :class:`LayerError` saying what is wrong."""
+        if value is None and self.optional:
+            return None
+        if self.kind == "bool":
+            if not isinstance(value, bool | np.bool_):
+                self._fail(owner, f"must be true or false, not {value!r}")
+            return bool(value)
+        if self.kind == "choice":
+            if value not in self.choices:
+                self._fail(owner, f"must be one of {', '.join(self.choices)}, not {value!r}")
+            return value
+        if self.pair and isinstance(value, list | tuple):
+            if len(value) != 2:
+                self._fail(owner, f"must be a whole number or a pair of them, not {value!r}")
+            return self.check(value[0], owner), self.check(value[1], owner)
+        numeric = (int,) if self.kind == "int" else (int, float)
+        if isinstance(value, bool) or not isinstance(value, (*numeric, np.integer)):
+            what = "a whole number" if self.kind == "int" else "a number"
+            extra = " or a pair of them" if self.pair else ""
+            self._fail(owner, f"must be {what}{extra}, not {value!r}")
+        value = int(value) if self.kind == "int" else float(value)
+        if not math.isfinite(value):
+            self._fail(owner, f"must be finite, not {value}")
+        if self.min is not None and value < self.min:
+            self._fail(owner, f"must be at least {_num(self.min)}, not {_num(value)}")
+        if self.max is not None and value > self.max:
+            self._fail(owner, f"must be at most {_num(self.max)}, not {_num(value)}")
+        return value
+
+    def _fail(self, owner: str, reason: str):
+        raise LayerError(f"{owner}: {self.name} {reason}", self.name, reason)
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _size_field(name: str, default: Any, low: int, text: str, optional: bool = False) -> Field:
+    return Field(name, "int", default, low, 256, text, pair=True, optional=optional)
+
+
+def _batched(x: np.ndarray) -> bool:
+    return x.ndim % 2 == 0
+
+
+def _vector_arg(layer: str, name: str, values, default: float, length: int) -> np.ndarray:
+    array = np.full(length, default, np.float32) if values is None else np.array(
+        values, dtype=np.float32)
+    if array.shape != (length,):
+        raise LayerError(f"{layer}: {name} has shape {array.shape}, expected ({length},)", name)
+    array.setflags(write=False)
+    return array
+
+
+class Layer:
+    """Base class: validation, repr, replace and the ledger's defaults for a layer type."""
+
+    type_name: ClassVar[str] = "Layer"
+    name_prefix: ClassVar[str] = "layer"
+    n_inputs: ClassVar[int | None] = 1
+    FIELDS: ClassVar[tuple[Field, ...]] = ()
+    _repr_always: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def fields(cls) -> tuple[Field, ...]:
+        """The editable hyperparameters of this type, in constructor order."""
+        return cls.FIELDS
+
+    def _store(self, **values: Any) -> None:
+        for field in self.FIELDS:
+            if field.name in values:
+                setattr(self, field.name, field.check(values[field.name], self.type_name))
+
+    def __call__(self, *xs) -> np.ndarray:
+        self._check_count(len(xs))
+        arrays = [np.asarray(x, dtype=np.float32) for x in xs]
+        return self.forward(*arrays)
+
+    def forward(self, *xs: np.ndarray) -> np.ndarray:
+        raise TypeError(f"{self.type_name} does not define forward")
+
+    def _check_count(self, count: int) -> None:
+        if self.n_inputs is None and count < 2:
+            raise ShapeError(f"{self.type_name} needs at least 2 inputs, got {count}")
+        if self.n_inputs is not None and count != self.n_inputs:
+            raise ShapeError(f"{self.type_name} takes {self.n_inputs} input, got {count}")
+
+    def out_shape(self, *in_shapes, strict: bool = False) -> tuple[int, ...]:
+        """The unbatched output shape; :class:`ShapeError` with the numbers if it cannot fit.
+
+        ``strict``: also refuse a stride that does not tile the input exactly.
+        """
+        self._check_count(len(in_shapes))
+        return self._out_shape(*[tuple(int(s) for s in shape) for shape in in_shapes],
+                               strict=strict)
+
+    def _out_shape(self, *in_shapes, strict: bool) -> tuple[int, ...]:
+        return in_shapes[0]
+
+    def _need_map(self, shape: tuple[int, ...]) -> None:
+        if len(shape) != 3:
+            raise ShapeError(f"{self.type_name} needs a (C, H, W) map, got shape {shape}")
+
+    def size_formula(self, *in_shapes) -> str:
+        """The output-size formula with numbers; "" where the size does not change."""
+        return ""
+
+    def floor_note(self, *in_shapes) -> str:
+        """A warning when flooring drops border pixels, else ""."""
+        return ""
+
+    @property
+    def num_params(self) -> int:
+        return int(sum(p.size for p in self.parameters().values()))
+
+    def params_formula(self, *in_shapes) -> str:
+        return "" if self.num_params == 0 else f"{self.num_params:,}"
+
+    def macs(self, *in_shapes) -> int:
+        return 0
+
+    def memory_bytes(self, *in_shapes) -> int:
+        return activation_bytes(self.out_shape(*in_shapes))
+
+    def config(self) -> dict:
+        """The hyperparameters as JSON-able values (pairs as lists, no arrays)."""
+        out = {}
+        for field in self.FIELDS:
+            value = self._value(field.name)
+            out[field.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    def _value(self, name: str) -> Any:
+        """The current value of the hyperparameter ``name``."""
+        return getattr(self, name)
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def _kwargs(self) -> dict:
+        """Constructor arguments that rebuild this very layer."""
+        return {field.name: self._value(field.name) for field in self.FIELDS}
+
+    def replace(self, **changes) -> Layer:
+        """A new layer with some arguments changed; this one is left as it is."""
+        unknown = set(changes) - set(self._kwargs())
+        if unknown:
+            raise LayerError(
+                f"{self.type_name} has no argument {', '.join(sorted(unknown))}",
+                sorted(unknown)[0],
+            )
+        return type(self)(**{**self._kwargs(), **changes})
+
+    def __repr__(self) -> str:
+        parts = []
+        for field in self.FIELDS:
+            value = self._value(field.name)
+            if field.required and field.name not in self._repr_always:
+                parts.append(repr(value))
+            elif field.in_repr and (field.name in self._repr_always or value != field.default):
+                parts.append(f"{field.name}={value!r}")
+        return f"{self.type_name}({', '.join(parts)})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        mine, theirs = self.parameters(), other.parameters()
+        return self.config() == other.config() and mine.keys() == theirs.keys() and all(
+            np.array_equal(mine[k], theirs[k]) for k in mine
+        )
+
+    __hash__ = None  # type: ignore[assignment]

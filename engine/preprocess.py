@@ -1,0 +1,297 @@
+"""How a camera frame becomes a trained network's input: size, crop, channel order, scale, mean.
+
+A network trained elsewhere expects its input prepared exactly as in training: torchvision
+models want 224 x 224 RGB in [0, 1] minus the ImageNet mean, divided by its standard deviation;
+Caffe models want BGR in 0-255 minus a mean; Keras Inception models want [-1, 1]. A
+:class:`Preprocess` records one such recipe, turns a ``(H, W, 3)`` uint8 RGB frame into the
+``(C, H, W)`` float32 input, and is saved beside a model as ``<model>.preprocess.json``.
+
+Resizing is done with numpy (two small matrix products, a triangle filter widened when
+shrinking, like PIL's antialiased bilinear), so this module needs no OpenCV.
+
+Examples
+--------
+>>> import numpy as np
+>>> p = Preprocess(size=(4, 4), resize="crop", scale=1 / 255)
+>>> p.apply(np.full((6, 8, 3), 255, np.uint8)).shape
+(3, 4, 4)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from engine.media import LUMA
+
+__all__ = [
+    "CHANNEL_ORDERS",
+    "PRESETS",
+    "RESIZE_MODES",
+    "Preprocess",
+    "PreprocessError",
+    "frame_to_input",
+    "load_beside",
+    "save_beside",
+    "sidecar_path",
+]
+
+RESIZE_MODES = ("crop", "stretch", "none")
+CHANNEL_ORDERS = ("RGB", "BGR")
+SUFFIX = ".preprocess.json"
+_KEYS = ("size", "resize", "channel_order", "scale", "mean", "std", "invert")
+
+
+class PreprocessError(ValueError):
+    """A preprocessing recipe or a frame that does not fit it, with the reason in words."""
+
+
+def _numbers(name: str, value, positive: bool) -> tuple[float, ...]:
+    values = (value,) if isinstance(value, int | float) else value
+    try:
+        out = tuple(float(v) for v in values)
+    except (TypeError, ValueError):
+        raise PreprocessError(f"{name} must be one number or one per channel, not {value!r}"
+                              ) from None
+    if len(out) not in (1, 3) or not all(math.isfinite(v) for v in out):
+        raise PreprocessError(f"{name} needs 1 or 3 finite numbers, got {len(out)}: {value!r}")
+    if positive and min(out) <= 0:
+        raise PreprocessError(f"{name} must be above zero (it divides), got {value!r}")
+    return out
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """One recipe: ``x = ((pixel or 255 - pixel) * scale - mean) / std`` per channel.
+
+    Parameters
+    ----------
+    size : (height, width) or None
+        The network's input size; None keeps the frame's own size.
+    resize : "crop" | "stretch" | "none"
+        "crop": scale until the frame covers ``size``, then cut the borders (nothing is
+        distorted); "stretch": scale each side to fit (the picture is distorted); "none":
+        keep the frame's size even when ``size`` is given.
+    channel_order : "RGB" | "BGR"
+        BGR for Caffe-trained models (OpenCV's order). A 1-channel network gets luma.
+    scale : float
+        Multiplies the 0-255 pixel values first: 1/255 for [0, 1], 1 for Caffe.
+    mean, std : one number, or one per channel in the network's channel order
+    invert : bool
+        Use 255 - pixel: white strokes on black, as MNIST-style models expect.
+    """
+
+    size: tuple[int, int] | None = None
+    resize: str = "crop"
+    channel_order: str = "RGB"
+    scale: float = 1 / 255
+    mean: tuple[float, ...] = (0.0,)
+    std: tuple[float, ...] = (1.0,)
+    invert: bool = False
+
+    def __post_init__(self):
+        if self.size is not None:
+            size = self.size
+            if (not isinstance(size, list | tuple) or len(size) != 2
+                    or not all(isinstance(s, int | np.integer) and not isinstance(s, bool)
+                               and s >= 1 for s in size)):
+                raise PreprocessError(f"size must be two positive whole numbers (height, width),"
+                                      f" not {size!r}")
+            object.__setattr__(self, "size", (int(size[0]), int(size[1])))
+        if self.resize not in RESIZE_MODES:
+            raise PreprocessError(f"resize must be one of {', '.join(RESIZE_MODES)}, not"
+                                  f" {self.resize!r}")
+        if self.channel_order not in CHANNEL_ORDERS:
+            raise PreprocessError(f"channel order must be RGB or BGR, not {self.channel_order!r}")
+        scale = _numbers("scale", self.scale, positive=True)
+        if len(scale) != 1:
+            raise PreprocessError(f"scale is one number, not {self.scale!r}")
+        object.__setattr__(self, "scale", scale[0])
+        object.__setattr__(self, "mean", _numbers("mean", self.mean, positive=False))
+        object.__setattr__(self, "std", _numbers("std", self.std, positive=True))
+        if not isinstance(self.invert, bool):
+            raise PreprocessError(f"invert must be true or false, not {self.invert!r}")
+
+    def check_channels(self, channels: int) -> None:
+        """Raise :class:`PreprocessError` when mean or std do not fit ``channels``."""
+        for name, values in (("mean", self.mean), ("std", self.std)):
+            if len(values) not in (1, channels):
+                raise PreprocessError(f"the network takes {channels} input channel(s) but the"
+                                      f" {name} has {len(values)} values; give 1 or {channels}")
+
+    def output_size(self, height: int, width: int) -> tuple[int, int]:
+        """The (H, W) a ``height`` x ``width`` frame has after this recipe."""
+        if self.size is None or self.resize == "none":
+            return height, width
+        return self.size
+
+    def apply(self, frame: np.ndarray, channels: int = 3) -> np.ndarray:
+        """Turn an (H, W, 3) uint8 RGB (or (H, W) gray) frame into the (C, H, W) float32 input.
+
+        Examples
+        --------
+        >>> caffe = Preprocess(channel_order="BGR", scale=1.0, mean=(100.0, 0.0, 0.0))
+        >>> caffe.apply(np.array([[[10, 20, 130]]], np.uint8))[:, 0, 0].tolist()
+        [30.0, 20.0, 10.0]
+        """
+        if channels not in (1, 3):
+            raise PreprocessError(f"a frame gives 1 (gray) or 3 (color) channels, not {channels}")
+        self.check_channels(channels)
+        image = np.asarray(frame)
+        if image.ndim == 2:
+            image = np.repeat(image[:, :, None], 3, axis=2)
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8 or not image.size:
+            raise PreprocessError(f"expected an (H, W, 3) uint8 RGB frame, got shape"
+                                  f" {image.shape} of {image.dtype}")
+        if self.invert:
+            image = 255 - image
+        if self.size is not None and self.resize == "crop":
+            image = _center_crop(image, *self.size)
+        pixels = np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float32)  # (3, H, W)
+        if channels == 1:
+            x = np.tensordot(LUMA, pixels, axes=1)[None]  # (1, H, W)
+        else:
+            x = pixels[::-1] if self.channel_order == "BGR" else pixels
+        h, w = self.output_size(*image.shape[:2])
+        if (h, w) != image.shape[:2]:
+            x = _resize(x, h, w)
+        mean = np.asarray(self.mean, np.float32)[:, None, None]
+        std = np.asarray(self.std, np.float32)[:, None, None]
+        x = (x * np.float32(self.scale) - mean) / std
+        return np.ascontiguousarray(x, dtype=np.float32)
+
+    def describe(self) -> str:
+        """A one-line summary: "224 x 224, crop, RGB, x/255, mean (...), std (...)"."""
+        size = "frame size" if self.size is None or self.resize == "none" else (
+            f"{self.size[0]} x {self.size[1]}, {self.resize}")
+        scale = "x/255" if math.isclose(self.scale, 1 / 255) else f"x * {self.scale:g}"
+        parts = [size, self.channel_order, scale]
+        if any(self.mean):
+            parts.append("mean " + ", ".join(f"{v:g}" for v in self.mean))
+        if any(v != 1 for v in self.std):
+            parts.append("std " + ", ".join(f"{v:g}" for v in self.std))
+        if self.invert:
+            parts.append("inverted")
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict:
+        """JSON-able fields (the format of ``<model>.preprocess.json``)."""
+        d = dataclasses.asdict(self)
+        d["size"] = None if self.size is None else list(self.size)
+        d["mean"], d["std"] = list(self.mean), list(self.std)
+        return d
+
+    @classmethod
+    def from_dict(cls, d) -> Preprocess:
+        """Build from :meth:`to_dict` output; :class:`PreprocessError` names what is wrong."""
+        if not isinstance(d, dict):
+            raise PreprocessError(f"preprocessing must be a JSON object, not {type(d).__name__}")
+        unknown = sorted(set(d) - set(_KEYS))
+        if unknown:
+            raise PreprocessError(f"unknown preprocessing key(s) {', '.join(unknown)}; allowed:"
+                                  f" {', '.join(_KEYS)}")
+        d = dict(d)
+        if isinstance(d.get("size"), list):
+            d["size"] = tuple(d["size"])
+        return cls(**d)
+
+    def with_size(self, size: tuple[int, int] | None) -> Preprocess:
+        """The same recipe for another input size."""
+        return dataclasses.replace(self, size=size)
+
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+PRESETS: dict[str, Preprocess] = {
+    "ImageNet (PyTorch / torchvision)": Preprocess(
+        (224, 224), "crop", "RGB", 1 / 255, IMAGENET_MEAN, IMAGENET_STD),
+    "Caffe / VGG (BGR, 0-255, mean subtracted)": Preprocess(
+        (224, 224), "crop", "BGR", 1.0, (103.94, 116.78, 123.68), (1.0,)),
+    "Keras / TF Inception ([-1, 1])": Preprocess(
+        (299, 299), "crop", "RGB", 1 / 127.5, (1.0,), (1.0,)),
+    "[0, 1], no normalization": Preprocess(None, "crop", "RGB", 1 / 255, (0.0,), (1.0,)),
+    "[0, 1], inverted (white on black, MNIST style)": Preprocess(
+        None, "crop", "RGB", 1 / 255, (0.0,), (1.0,), invert=True),
+}
+"""Common conventions. Their sizes are the usual ones; a dialog keeps the model's own size."""
+
+
+def _center_crop(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """The largest centered part of ``image`` with the aspect ratio ``width / height``."""
+    h, w = image.shape[:2]
+    if w * height > h * width:  # too wide: cut left and right
+        cw = max(1, round(h * width / height))
+        x0 = (w - cw) // 2
+        return image[:, x0 : x0 + cw]
+    ch = max(1, round(w * height / width))
+    y0 = (h - ch) // 2
+    return image[y0 : y0 + ch]
+
+
+@lru_cache(maxsize=32)
+def _weights(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, n_in) interpolation matrix: a triangle filter, widened when shrinking."""
+    ratio = n_in / n_out
+    support = max(ratio, 1.0)  # the wider filter averages away what would alias
+    centers = (np.arange(n_out) + 0.5) * ratio - 0.5  # output pixel centers in input pixels
+    distance = np.abs(np.arange(n_in)[None, :] - centers[:, None]) / support
+    w = np.clip(1.0 - distance, 0.0, None)  # (n_out, n_in)
+    w /= w.sum(axis=1, keepdims=True)
+    w = w.astype(np.float32)
+    w.flags.writeable = False  # shared through the cache
+    return w
+
+
+def _resize(maps: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Resize (C, H, W) float32 maps to (C, height, width) with two matrix products."""
+    h, w = maps.shape[1:]
+    rows = np.matmul(_weights(h, height), maps)  # (C, height, W)
+    return np.matmul(rows, _weights(w, width).T)  # (C, height, width)
+
+
+def frame_to_input(frame: np.ndarray, pipeline) -> np.ndarray:
+    """The (C, H, W) float32 input for ``pipeline`` from an (H, W, 3) uint8 RGB frame.
+
+    Uses the pipeline's preprocessing when it has one, else the app's own convention
+    (:func:`engine.media.to_input`: RGB or luma in [0, 1] at the frame's size).
+    """
+    spec = pipeline.input_spec
+    recipe = getattr(spec, "preprocess", None)
+    if recipe is None:
+        from engine.media import to_input
+
+        return to_input(frame, spec)
+    return recipe.apply(frame, spec.channels)
+
+
+def sidecar_path(model_path) -> Path:
+    """``net.onnx`` -> ``net.preprocess.json`` beside it."""
+    path = Path(model_path)
+    return path.with_name(path.stem + SUFFIX)
+
+
+def load_beside(model_path) -> Preprocess | None:
+    """The recipe saved beside a model, or None when there is none."""
+    path = sidecar_path(model_path)
+    if not path.is_file():
+        return None
+    try:
+        return Preprocess.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, TypeError) as error:
+        raise PreprocessError(f"{path.name}: cannot be read: {error}") from None
+    except PreprocessError as error:
+        raise PreprocessError(f"{path.name}: {error}") from None
+
+
+def save_beside(recipe: Preprocess, model_path) -> Path:
+    """Write ``recipe`` as ``<model>.preprocess.json``; returns the file written."""
+    path = sidecar_path(model_path)
+    path.write_text(json.dumps(recipe.to_dict(), indent=2) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,1 @@
+"""Dialogs: small modal windows that edit one thing and return it."""

@@ -1,0 +1,291 @@
+"""The preprocessing dialog, and the whole "open a model" flow that uses it.
+
+A trained network only works on input prepared as in training. :class:`PreprocessDialog` edits
+an :class:`engine.preprocess.Preprocess` (size, crop or stretch, channel order, scale, mean,
+std), with presets for the common conventions. :func:`open_model_flow` loads an ONNX file,
+asks for the preprocessing when none is saved beside the model, saves it there for next time
+and hands the network to the session.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.preprocess import (
+    CHANNEL_ORDERS,
+    PRESETS,
+    RESIZE_MODES,
+    Preprocess,
+    PreprocessError,
+    load_beside,
+    save_beside,
+)
+
+CUSTOM = "Custom"
+RESIZE_LABELS = {"crop": "crop the center, then scale (nothing distorted)",
+                 "stretch": "stretch to the size (distorts)",
+                 "none": "keep the frame's size"}
+
+
+def parse_number(text: str) -> float:
+    """A number such as ``0.5``, ``1/255`` or ``1 / 127.5``; ValueError in words otherwise."""
+    text = text.strip()
+    match = re.fullmatch(r"([-+0-9.eE]+)\s*/\s*([-+0-9.eE]+)", text)
+    try:
+        if match:
+            return float(match.group(1)) / float(match.group(2))
+        return float(text)
+    except (ValueError, ZeroDivisionError):
+        raise ValueError(f"{text!r} is not a number (examples: 0.5, 1/255)") from None
+
+
+def parse_numbers(text: str) -> tuple[float, ...]:
+    """Comma- or space-separated numbers: ``"0.485, 0.456, 0.406"``."""
+    parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
+    if not parts:
+        raise ValueError("give one number, or one per channel")
+    return tuple(parse_number(p) for p in parts)
+
+
+def _numbers_text(values) -> str:
+    return ", ".join(f"{v:g}" for v in values)
+
+
+def _scale_text(scale: float) -> str:
+    for d in (255.0, 127.5):
+        if abs(scale - 1 / d) < 1e-12:
+            return f"1/{d:g}"
+    return f"{scale:g}"
+
+
+class PreprocessDialog(QDialog):
+    """Edit a preprocessing recipe; :meth:`preprocess` gives the result after OK."""
+
+    def __init__(self, initial: Preprocess | None = None, channels: int = 3,
+                 model_size: tuple[int, int] | None = None, title: str = "", parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(title or "Input preprocessing")
+        self.channels = channels
+        self.model_size = model_size
+        self._result: Preprocess | None = None
+        initial = initial or Preprocess(size=model_size)
+        self.preset = QComboBox()
+        self.preset.addItems([CUSTOM, *PRESETS])
+        self.preset.setToolTip("Common conventions; the input size stays the model's own")
+        self.keep_size = QCheckBox("Use the frame's own size")
+        self.height_box, self.width_box = QSpinBox(), QSpinBox()
+        for box in (self.height_box, self.width_box):
+            box.setRange(1, 4096)
+        self.resize_box = QComboBox()
+        for mode in RESIZE_MODES:
+            self.resize_box.addItem(RESIZE_LABELS[mode], mode)
+        self.order_box = QComboBox()
+        self.order_box.addItems(CHANNEL_ORDERS)
+        self.scale_edit = QLineEdit()
+        self.scale_edit.setToolTip("Multiplies the 0-255 pixel values first: 1/255 gives [0, 1]")
+        self.mean_edit, self.std_edit = QLineEdit(), QLineEdit()
+        for edit in (self.mean_edit, self.std_edit):
+            edit.setToolTip("One number, or one per channel in the network's channel order")
+        self.invert_box = QCheckBox("Invert (255 - pixel: white strokes on black)")
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        size_row = QHBoxLayout()
+        size_row.addWidget(self.height_box)
+        size_row.addWidget(QLabel("x"))
+        size_row.addWidget(self.width_box)
+        size_row.addWidget(self.keep_size)
+        size_widget = QWidget()
+        size_widget.setLayout(size_row)
+        size_row.setContentsMargins(0, 0, 0, 0)
+        form = QFormLayout()
+        form.addRow("Preset", self.preset)
+        form.addRow("Size (height x width)", size_widget)
+        form.addRow("Resize", self.resize_box)
+        form.addRow("Channel order", self.order_box)
+        form.addRow("Scale", self.scale_edit)
+        form.addRow("Mean", self.mean_edit)
+        form.addRow("Std", self.std_edit)
+        form.addRow("", self.invert_box)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        intro = QLabel("How a frame becomes this network's input: the network only works on "
+                       "input prepared as in its training. The value entering the network is "
+                       "(pixel x scale - mean) / std.")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self.set_preprocess(initial)
+        self.preset.currentTextChanged.connect(self._on_preset)
+        for signal in (self.keep_size.toggled, self.height_box.valueChanged,
+                       self.width_box.valueChanged, self.resize_box.currentIndexChanged,
+                       self.order_box.currentIndexChanged, self.scale_edit.textChanged,
+                       self.mean_edit.textChanged, self.std_edit.textChanged,
+                       self.invert_box.toggled):
+            signal.connect(self._on_edit)
+        self._validate()
+
+    def set_preprocess(self, recipe: Preprocess) -> None:
+        """Show ``recipe`` in the fields."""
+        self._filling = True
+        size = recipe.size or self.model_size or (224, 224)
+        self.keep_size.setChecked(recipe.size is None)
+        self.height_box.setValue(size[0])
+        self.width_box.setValue(size[1])
+        self.resize_box.setCurrentIndex(RESIZE_MODES.index(recipe.resize))
+        self.order_box.setCurrentText(recipe.channel_order)
+        self.scale_edit.setText(_scale_text(recipe.scale))
+        self.mean_edit.setText(_numbers_text(recipe.mean))
+        self.std_edit.setText(_numbers_text(recipe.std))
+        self.invert_box.setChecked(recipe.invert)
+        self._filling = False
+        self._sync_preset(self._validate())
+
+    def _read(self) -> Preprocess:
+        size = None if self.keep_size.isChecked() else (self.height_box.value(),
+                                                        self.width_box.value())
+        fields = {}
+        for name, edit, parse in (("scale", self.scale_edit, parse_number),
+                                  ("mean", self.mean_edit, parse_numbers),
+                                  ("std", self.std_edit, parse_numbers)):
+            try:
+                fields[name] = parse(edit.text())
+            except ValueError as error:
+                raise PreprocessError(f"{name}: {error}") from None
+        recipe = Preprocess(size, self.resize_box.currentData(), self.order_box.currentText(),
+                            invert=self.invert_box.isChecked(), **fields)
+        recipe.check_channels(self.channels)
+        return recipe
+
+    def _validate(self) -> Preprocess | None:
+        self.height_box.setEnabled(not self.keep_size.isChecked())
+        self.width_box.setEnabled(not self.keep_size.isChecked())
+        try:
+            recipe = self._read()
+        except PreprocessError as error:
+            self.error.setText(f"<b>Not valid:</b> {error}")
+            self.summary.clear()
+            self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
+            return None
+        self.error.clear()
+        self.summary.setText(f"Input: {recipe.describe()}")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
+        return recipe
+
+    def _on_preset(self, name: str) -> None:
+        if name in PRESETS:
+            current = None if self.keep_size.isChecked() else (self.height_box.value(),
+                                                               self.width_box.value())
+            size = self.model_size or current or PRESETS[name].size
+            self.set_preprocess(dataclasses.replace(PRESETS[name], size=size))
+
+    def _on_edit(self, *_args) -> None:
+        if not self._filling:
+            self._sync_preset(self._validate())
+
+    def _sync_preset(self, recipe: Preprocess | None) -> None:
+        """Name the preset the fields match (whatever the size), else "Custom"."""
+        match = next((n for n, p in PRESETS.items() if recipe is not None
+                      and dataclasses.replace(p, size=recipe.size) == recipe), CUSTOM)
+        self.preset.blockSignals(True)
+        self.preset.setCurrentText(match)
+        self.preset.blockSignals(False)
+
+    def accept(self) -> None:
+        recipe = self._validate()
+        if recipe is not None:
+            self._result = recipe
+            super().accept()
+
+    def preprocess(self) -> Preprocess | None:
+        """The accepted recipe; None before OK or after Cancel."""
+        return self._result
+
+
+def ask_preprocess(parent, initial: Preprocess, channels: int,
+                   model_size: tuple[int, int] | None, title: str) -> Preprocess | None:
+    """Show the dialog modally; the recipe after OK, None after Cancel."""
+    dialog = PreprocessDialog(initial, channels, model_size, title, parent)
+    return dialog.preprocess() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+
+def guess_preprocess(pipeline) -> Preprocess:
+    """A first guess for a model without saved preprocessing: ImageNet's for a 3-channel
+    224 x 224 input (most ONNX classifiers), else [0, 1] at the model's size."""
+    spec = pipeline.input_spec
+    size = (spec.height, spec.width) if spec.height and spec.width else None
+    if spec.channels == 3 and size == (224, 224):
+        return PRESETS["ImageNet (PyTorch / torchvision)"]
+    return dataclasses.replace(PRESETS["[0, 1], no normalization"], size=size)
+
+
+def open_model_flow(parent, path, session,
+                    ask: Callable[..., Preprocess | None] = ask_preprocess) -> bool:
+    """Open an ONNX model: load it, settle its preprocessing, make it the session's network.
+
+    The preprocessing saved beside the model (``<model>.preprocess.json``) is used when there
+    is one; otherwise ``ask`` (the dialog) is shown and its answer saved there. Every failure
+    becomes one ``session.message`` error and a False return, never an exception.
+    """
+    from engine.onnx_import import load_onnx
+
+    path = Path(path)
+    try:
+        pipeline = load_onnx(path)
+    except (ValueError, OSError) as error:
+        session.message.emit("error", f"Could not open the model: {error}")
+        return False
+    try:
+        recipe = load_beside(path)
+    except PreprocessError as error:
+        session.message.emit("warning", f"{error}; please set the preprocessing again.")
+        recipe = None
+    spec = pipeline.input_spec
+    if recipe is None:
+        model_size = (spec.height, spec.width) if spec.height and spec.width else None
+        recipe = ask(parent, guess_preprocess(pipeline), spec.channels, model_size,
+                     f"Input preprocessing for {path.name}")
+        if recipe is None:
+            session.message.emit("info", f"Opening {path.name} was cancelled.")
+            return False
+        try:
+            save_beside(recipe, path)
+        except OSError as error:
+            session.message.emit("warning", f"The preprocessing could not be saved beside the"
+                                 f" model ({error.strerror or error}); it applies until you"
+                                 " close the app.")
+    try:
+        network = pipeline.with_preprocess(recipe)
+    except ValueError as error:
+        session.message.emit("error", f"Could not open the model {path.name}: {error}")
+        return False
+    network.source_path = str(path)  # for the label file beside it (gui.labels.model_path_of)
+    session.set_pipeline(network)
+    n = len(network.nodes)
+    session.message.emit("info", f"Opened {path.name}: {n} node{'s' * (n != 1)}; input"
+                         f" {recipe.describe()}.")
+    return True

@@ -1,0 +1,380 @@
+"""Filter gallery dock: the learned filters of the current network as pictures.
+
+The first convolution of a color network shows each filter as one small RGB picture (the
+cs231n picture of edge and color detectors); a gray network's filters are gray pictures.
+Deeper layers have one kernel per input channel: rows are filters, columns input channels,
+drawn with the kernels dock's diverging colors and paged 16 x 16 at a time. A click enlarges
+a filter and lists its values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPoint, QSize, Qt, Signal
+from PySide6.QtGui import QImage, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.widgets.kernel_grid import diverging_rgb
+
+PAGE = 16  # filters (rows) and input channels (columns) per page of the per-channel view
+GAP = 3
+BACKGROUND = (60, 60, 60)
+NO_CONV = ("This network has no convolution layer, so it has no filters to show. The "
+           "bundled shapes classifier (File > Open network > Shapes) has three.")
+
+
+def conv_layers(pipeline) -> list[tuple[int, str, np.ndarray]]:
+    """(node index, node name, weight (C_out, C_in/groups, kh, kw)) of every convolution."""
+    found = []
+    for i, node in enumerate(pipeline.nodes):
+        weight = getattr(node.layer, "weight", None)
+        if node.layer.type_name == "Conv2d" and isinstance(weight, np.ndarray) and weight.ndim == 4:
+            found.append((i, node.name, weight))
+    return found
+
+
+def scaled_to_unit(values: np.ndarray) -> np.ndarray:
+    """Values mapped linearly to [0, 1] by their own minimum and maximum (flat -> 0.5)."""
+    lo, hi = float(values.min()), float(values.max())
+    if hi <= lo:
+        return np.full(values.shape, 0.5)
+    return (values - lo) / (hi - lo)
+
+
+def filter_tiles(weight: np.ndarray, shared_scale: bool = False) -> np.ndarray:
+    """Each filter as a picture, (C_out, kh, kw, 3) uint8; needs 1 or 3 input channels.
+
+    A 3-channel filter becomes RGB with its three channels scaled jointly to [0, 1] (so its
+    colors keep their balance); a 1-channel filter becomes gray. ``shared_scale`` uses one
+    range for the whole layer instead, so weak filters look weak.
+    """
+    w = np.asarray(weight, dtype=np.float64)
+    if w.shape[1] not in (1, 3):
+        raise ValueError(f"a filter picture needs 1 or 3 input channels, not {w.shape[1]}")
+    if shared_scale:
+        unit = scaled_to_unit(w)
+    else:
+        unit = np.stack([scaled_to_unit(f) for f in w]) if len(w) else w
+    pictures = unit.transpose(0, 2, 3, 1)  # (C_out, kh, kw, C_in)
+    if pictures.shape[3] == 1:
+        pictures = np.repeat(pictures, 3, axis=3)
+    return np.round(pictures * 255).astype(np.uint8)
+
+
+class TileGrid(QWidget):
+    """Paints (rows x columns) small RGB tiles as one image; a click reports (row, column)."""
+
+    cellClicked = Signal(int, int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._tiles = np.zeros((0, 0, 1, 1, 3), np.uint8)  # (rows, cols, h, w, 3)
+        self._pix = 8
+        self._image: QImage | None = None
+        self._buffer: np.ndarray | None = None
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, columns) of tiles."""
+        return self._tiles.shape[:2]
+
+    def set_tiles(self, tiles: np.ndarray, target: int = 44) -> None:
+        """Show (rows, cols, h, w, 3) uint8 tiles, each enlarged to about ``target`` pixels."""
+        self._tiles = tiles
+        h, w = tiles.shape[2:4]
+        self._pix = int(np.clip(target // max(h, w, 1), 1, 24))
+        rows, cols = tiles.shape[:2]
+        th, tw = h * self._pix, w * self._pix
+        out = np.empty((rows * (th + GAP) + GAP, cols * (tw + GAP) + GAP, 3), np.uint8)
+        out[:] = BACKGROUND
+        big = tiles.repeat(self._pix, axis=2).repeat(self._pix, axis=3)  # (rows, cols, th, tw, 3)
+        for r in range(rows):
+            for c in range(cols):
+                y, x = GAP + r * (th + GAP), GAP + c * (tw + GAP)
+                out[y : y + th, x : x + tw] = big[r, c]
+        self._buffer = np.ascontiguousarray(out)
+        hh, ww = out.shape[:2]
+        self._image = QImage(self._buffer.data, ww, hh, 3 * ww, QImage.Format.Format_RGB888)
+        self.setFixedSize(ww, hh)
+        self.update()
+
+    def cell_at(self, pos: QPoint) -> tuple[int, int] | None:
+        rows, cols = self.shape
+        if not rows:
+            return None
+        th, tw = (s * self._pix + GAP for s in self._tiles.shape[2:4])
+        r, c = (pos.y() - GAP) // th, (pos.x() - GAP) // tw
+        return (r, c) if 0 <= r < rows and 0 <= c < cols else None
+
+    def cell_center(self, row: int, col: int) -> QPoint:
+        th, tw = (s * self._pix + GAP for s in self._tiles.shape[2:4])
+        return QPoint(GAP + col * tw + tw // 2, GAP + row * th + th // 2)
+
+    def sizeHint(self) -> QSize:
+        return self.size()
+
+    def paintEvent(self, event) -> None:
+        if self._image is not None:
+            painter = QPainter(self)
+            painter.drawImage(0, 0, self._image)
+            painter.end()
+
+    def mousePressEvent(self, event) -> None:
+        hit = self.cell_at(event.position().toPoint())
+        if hit is not None:
+            self.cellClicked.emit(*hit)
+
+
+class _ResizingScrollArea(QScrollArea):
+    """A scroll area that tells when its size changed (the tiles grow to fill it)."""
+
+    resized = Signal()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.oldSize() != event.size():
+            self.resized.emit()
+
+
+class FilterGalleryDock(QWidget):
+    """Every filter of a chosen conv layer; the first one by default."""
+
+    def __init__(self, session, live, parent=None):
+        super().__init__(parent)
+        self.session, self.live = session, live
+        self.convs: list[tuple[int, str, np.ndarray]] = []
+        self.filter_page = 0
+        self.channel_page = 0
+        self.selected = 0  # filter index shown in the detail
+        self._build()
+        session.pipeline_changed.connect(self._on_session_pipeline_changed)
+        self._on_session_pipeline_changed(session.pipeline)
+
+    # -- widgets ------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.layer_combo = QComboBox()
+        self.layer_combo.setToolTip("Which convolution layer's filters to show")
+        self.layer_combo.currentIndexChanged.connect(self._on_layer_chosen)
+        self.shared = QCheckBox("One scale for the layer")
+        self.shared.setToolTip("Scale every filter by the layer's range (weak filters look"
+                               " dim) instead of each by its own")
+        self.shared.toggled.connect(self._refresh)
+        self.per_channel = QCheckBox("Per input channel")
+        self.per_channel.setToolTip("One kernel per input channel: rows are filters, columns"
+                                    " input channels")
+        self.per_channel.toggled.connect(self._refresh)
+        top = QHBoxLayout()
+        top.addWidget(self.layer_combo, 1)
+        top.addWidget(self.shared)
+        top.addWidget(self.per_channel)
+        self.grid = TileGrid()
+        self.grid.cellClicked.connect(self._on_grid_clicked)
+        scroll = _ResizingScrollArea()
+        scroll.resized.connect(self._on_scroll_resized)
+        scroll.setWidget(self.grid)
+        scroll.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.scroll = scroll
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        self.prev_filters = QPushButton("< Filters")
+        self.next_filters = QPushButton("Filters >")
+        self.prev_channels = QPushButton("< Channels")
+        self.next_channels = QPushButton("Channels >")
+        for button, step in ((self.prev_filters, (-1, 0)), (self.next_filters, (1, 0)),
+                             (self.prev_channels, (0, -1)), (self.next_channels, (0, 1))):
+            button.clicked.connect(lambda _=False, s=step: self.turn_page(*s))
+        paging = QHBoxLayout()
+        for button in (self.prev_filters, self.next_filters, self.prev_channels,
+                       self.next_channels):
+            paging.addWidget(button)
+        paging.addStretch(1)
+        self.detail_image = QLabel()
+        self.detail_image.setFixedSize(120, 120)
+        self.detail_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.detail_text = QLabel()
+        self.detail_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail_text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        font = self.detail_text.font()
+        font.setFamily("monospace")
+        font.setStyleHint(font.StyleHint.Monospace)
+        self.detail_text.setFont(font)
+        detail_scroll = QScrollArea()
+        detail_scroll.setWidget(self.detail_text)
+        detail_scroll.setWidgetResizable(True)
+        detail = QHBoxLayout()
+        detail.addWidget(self.detail_image, 0, Qt.AlignmentFlag.AlignTop)
+        detail.addWidget(detail_scroll, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.caption)
+        layout.addWidget(scroll, 3)
+        layout.addLayout(paging)
+        layout.addLayout(detail, 2)
+
+    # -- state --------------------------------------------------------------------------------
+    @property
+    def weight(self) -> np.ndarray | None:
+        i = self.layer_combo.currentIndex()
+        return self.convs[i][2] if 0 <= i < len(self.convs) else None
+
+    @property
+    def mode(self) -> str:
+        """"color", "gray" (one picture per filter) or "channels" (one per input channel)."""
+        w = self.weight
+        if w is None or self.per_channel.isChecked() or w.shape[1] not in (1, 3):
+            return "channels"
+        return "color" if w.shape[1] == 3 else "gray"
+
+    def _on_session_pipeline_changed(self, pipeline) -> None:
+        old = self.layer_combo.currentText().split(" ", 1)[0]
+        self.convs = conv_layers(pipeline)
+        self.layer_combo.blockSignals(True)
+        self.layer_combo.clear()
+        for _index, name, w in self.convs:
+            c_out, c_in, kh, kw = w.shape
+            self.layer_combo.addItem(f"{name}  ({c_out} filters of {c_in} x {kh} x {kw})")
+        names = [name for _, name, _ in self.convs]
+        self.layer_combo.setCurrentIndex(names.index(old) if old in names else 0)
+        self.layer_combo.blockSignals(False)
+        self.filter_page = self.channel_page = 0
+        self.selected = 0
+        self._refresh()
+
+    def _on_layer_chosen(self, _index: int) -> None:
+        self.filter_page = self.channel_page = 0
+        self.selected = 0
+        self._refresh()
+
+    def pages(self) -> tuple[int, int]:
+        """How many pages of filters and of input channels the current layer has."""
+        w = self.weight
+        if w is None:
+            return 0, 0
+        if self.mode != "channels":
+            return 1, 1
+        return -(-w.shape[0] // PAGE), -(-w.shape[1] // PAGE)
+
+    def turn_page(self, filters: int, channels: int) -> None:
+        """Move ``filters`` pages down and ``channels`` pages right (clamped)."""
+        n_f, n_c = self.pages()
+        self.filter_page = int(np.clip(self.filter_page + filters, 0, max(n_f - 1, 0)))
+        self.channel_page = int(np.clip(self.channel_page + channels, 0, max(n_c - 1, 0)))
+        self._refresh()
+
+    def _refresh(self, *_args) -> None:
+        w = self.weight
+        has = w is not None
+        for widget in (self.layer_combo, self.shared, self.scroll):
+            widget.setVisible(has)
+        self.per_channel.setVisible(has and w.shape[1] in (1, 3))
+        if not has:
+            self.caption.setText(NO_CONV)
+            self._set_paging(False, False)
+            self.detail_image.clear()
+            self.detail_text.clear()
+            return
+        c_out, c_in, kh, kw = w.shape
+        if self.mode != "channels":
+            tiles = filter_tiles(w, self.shared.isChecked())  # (C_out, kh, kw, 3)
+            cols = int(np.ceil(np.sqrt(c_out)))
+            rows = -(-c_out // cols)
+            grid = np.empty((rows * cols, kh, kw, 3), np.uint8)
+            grid[:] = BACKGROUND
+            grid[:c_out] = tiles
+            self.grid.set_tiles(grid.reshape(rows, cols, kh, kw, 3), self._target(rows, cols))
+            how = "its 3 channels as red, green and blue" if self.mode == "color" else "gray"
+            scale = ("one range for the layer" if self.shared.isChecked()
+                     else "each to its own range")
+            self.caption.setText(f"All {c_out} filters of {kh} x {kw}, each as a picture ({how};"
+                                 f" {scale}). Click one to enlarge it.")
+            self._set_paging(False, False)
+        else:
+            f0, c0 = self.filter_page * PAGE, self.channel_page * PAGE
+            part = w[f0 : f0 + PAGE, c0 : c0 + PAGE]  # (rows, cols, kh, kw)
+            scale = float(np.abs(w).max()) or 1.0
+            self.grid.set_tiles(diverging_rgb(part, scale), self._target(*part.shape[:2]))
+            f1, c1 = f0 + part.shape[0], c0 + part.shape[1]
+            self.caption.setText(
+                f"Showing filters {f0}-{f1 - 1} of {c_out} (rows) and input channels"
+                f" {c0}-{c1 - 1} of {c_in} (columns); blue negative, red positive, white zero"
+                f" (scale +-{scale:.3g}).")
+            n_f, n_c = self.pages()
+            self._set_paging(n_f > 1, n_c > 1)
+        self.selected = min(self.selected, c_out - 1)
+        self._show_detail(self.selected)
+
+    def _target(self, rows: int, cols: int) -> int:
+        """Tile size (pixels) that lets the grid fill the visible area, within 24-96."""
+        view = self.scroll.size()  # not the viewport: it shrinks when scroll bars appear
+        # Leave room for scroll bars, which appear once the grid is larger than the view.
+        fit = min((view.width() - 24) // cols, (view.height() - 24) // rows) - GAP
+        return int(np.clip(fit, 24, 96))
+
+    def _on_scroll_resized(self) -> None:
+        if self.weight is not None:
+            self._refresh()
+
+    def _set_paging(self, filters: bool, channels: bool) -> None:
+        n_f, n_c = self.pages()
+        for button, shown, enabled in (
+                (self.prev_filters, filters, self.filter_page > 0),
+                (self.next_filters, filters, self.filter_page < n_f - 1),
+                (self.prev_channels, channels, self.channel_page > 0),
+                (self.next_channels, channels, self.channel_page < n_c - 1)):
+            button.setVisible(shown)
+            button.setEnabled(enabled)
+
+    def _on_grid_clicked(self, row: int, col: int) -> None:
+        if self.mode == "channels":
+            index = self.filter_page * PAGE + row
+        else:
+            index = row * self.grid.shape[1] + col
+        if index < self.weight.shape[0]:
+            self.selected = index
+            self._show_detail(index)
+
+    def _show_detail(self, index: int) -> None:
+        """Enlarge filter ``index`` and list its values, one block per input channel."""
+        w = self.weight[index]  # (C_in, kh, kw)
+        if w.shape[0] in (1, 3):
+            picture = filter_tiles(w[None], False)[0]  # (kh, kw, 3)
+        else:
+            picture = diverging_rgb(w.mean(axis=0), float(np.abs(w).max()) or 1.0)
+        self._detail_buffer = np.ascontiguousarray(picture)
+        h, wd = picture.shape[:2]
+        image = QImage(self._detail_buffer.data, wd, h, 3 * wd, QImage.Format.Format_RGB888)
+        size = self.detail_image.size()
+        self.detail_image.setPixmap(_scaled(image, size))
+        names = ("R", "G", "B") if w.shape[0] == 3 else tuple(f"in {c}" for c in range(len(w)))
+        shown = w[:8]
+        lines = [f"filter {index}: {w.shape[0]} x {w.shape[1]} x {w.shape[2]},"
+                 f" min {w.min():.3g}, max {w.max():.3g}"]
+        for name, kernel in zip(names, shown, strict=False):
+            lines.append(f"{name}:")
+            lines += ["  " + " ".join(f"{v:+.3f}" for v in row) for row in kernel[:11, :11]]
+        if len(w) > len(shown):
+            lines.append(f"(first {len(shown)} of {len(w)} input channels listed)")
+        if w.shape[1] > 11 or w.shape[2] > 11:
+            lines.append("(first 11 x 11 values listed)")
+        if w.shape[0] not in (1, 3):
+            lines.insert(1, "picture: the mean over input channels")
+        self.detail_text.setText("\n".join(lines))
+
+
+def _scaled(image: QImage, size: QSize):
+    """The image enlarged without smoothing (each weight stays a sharp square)."""
+    pixmap = QPixmap.fromImage(image)
+    return pixmap.scaled(size, Qt.AspectRatioMode.KeepAspectRatio,
+                         Qt.TransformationMode.FastTransformation)
+

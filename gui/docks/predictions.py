@@ -1,0 +1,232 @@
+"""Predictions dock: the top-5 classes of a classifier as horizontal bars, live.
+
+Works for any network whose last node gives one score per class (a vector, or ``(K, 1, 1)``
+maps after global pooling). When the last layer is a Softmax (or the values already are
+probabilities) the bars show them as they are; otherwise the bars show the softmax of the raw
+scores, and the panel says so. A network that ends in feature maps gets an explanation instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
+
+from gui.labels import ClassNames, class_names, model_path_of
+
+TOP_K = 5
+NOT_SCORES = (
+    "This network ends in feature maps, not class scores, so there is nothing to predict. "
+    "Open the bundled shapes classifier (File > Open network > Shapes) or an ONNX "
+    "classifier (File > Open model...)."
+)
+WAITING = "Waiting for the first frame..."
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The top classes of one output vector."""
+
+    indices: tuple[int, ...]
+    probabilities: tuple[float, ...]
+    kind: str  # "probabilities" (the network's own) or "scores" (we applied a softmax)
+    n_classes: int
+
+
+def class_vector(activation: np.ndarray) -> np.ndarray | None:
+    """The output as a 1-D vector of class scores, or None when it is not one.
+
+    A vector of 2 or more values, or ``(K, 1, 1)`` maps (after global pooling), counts.
+    """
+    a = np.asarray(activation)
+    if a.ndim == 0 or a.size < 2 or np.count_nonzero(np.array(a.shape) > 1) != 1:
+        return None
+    return a.reshape(-1)
+
+
+def looks_like_probabilities(values: np.ndarray) -> bool:
+    """True for values in [0, 1] that sum to 1 (within float32 rounding)."""
+    return bool(values.min() >= 0.0 and values.max() <= 1.0
+                and abs(float(values.sum(dtype=np.float64)) - 1.0) < 1e-3)
+
+
+def predict(activation: np.ndarray, last_is_softmax: bool, k: int = TOP_K) -> Prediction | None:
+    """Top-``k`` classes of a class-score output; None when it is not a vector of scores.
+
+    Examples
+    --------
+    >>> predict(np.array([0.0, 2.0, 1.0]), last_is_softmax=False, k=2).indices
+    (1, 2)
+    """
+    scores = class_vector(activation)
+    if scores is None or not np.isfinite(scores).all():
+        return None
+    scores = scores.astype(np.float64)
+    if last_is_softmax or looks_like_probabilities(scores):
+        probs, kind = scores, "probabilities"
+    else:
+        e = np.exp(scores - scores.max())
+        probs, kind = e / e.sum(), "scores"
+    k = min(k, len(probs))
+    top = np.argpartition(-probs, k - 1)[:k]
+    top = top[np.argsort(-probs[top], kind="stable")]
+    return Prediction(tuple(int(i) for i in top), tuple(float(probs[i]) for i in top), kind,
+                      len(probs))
+
+
+class TopBars(QWidget):
+    """Paints the top classes: name, a bar as long as the probability, and the percentage."""
+
+    ROW = 26
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rows: list[tuple[str, float]] = []
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMinimumHeight(self.ROW * TOP_K)
+
+    def set_rows(self, rows: list[tuple[str, float]]) -> None:
+        self.rows = rows
+        self.setToolTip("\n".join(f"{name}: {p:.1%}" for name, p in rows))
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(320, self.ROW * TOP_K)
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        fm = self.fontMetrics()
+        name_w = min(max((fm.horizontalAdvance(n) for n, _ in self.rows), default=0) + 14,
+                     self.width() // 2)
+        value_w = fm.horizontalAdvance("100.0 %") + 8
+        bar_w = max(self.width() - name_w - value_w, 10)
+        for i, (name, p) in enumerate(self.rows):
+            y = i * self.ROW
+            text = fm.elidedText(name, Qt.TextElideMode.ElideRight, name_w - 6)
+            painter.setPen(self.palette().windowText().color())
+            painter.drawText(QRectF(0, y, name_w - 6, self.ROW),
+                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)
+            painter.fillRect(QRectF(name_w, y + 4, bar_w, self.ROW - 8), QColor(225, 225, 225))
+            color = QColor(40, 110, 200) if i == 0 else QColor(120, 160, 210)
+            painter.fillRect(QRectF(name_w, y + 4, bar_w * max(0.0, min(p, 1.0)), self.ROW - 8),
+                             color)
+            painter.drawText(QRectF(name_w + bar_w + 4, y, value_w, self.ROW),
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                             f"{p * 100:.1f} %")
+        painter.end()
+
+
+class PredictionsDock(QWidget):
+    """Top-5 classes of the current network's output, updated with every result."""
+
+    def __init__(self, session, live, parent=None):
+        super().__init__(parent)
+        self.session, self.live = session, live
+        self.prediction: Prediction | None = None
+        self.names: ClassNames | None = None
+        self._names_key = None  # (pipeline id, n_classes): names are looked up once per network
+        self._build()
+        session.pipeline_changed.connect(self._on_session_pipeline_changed)
+        live.resultUpdated.connect(self._on_live_result)
+        self._on_session_pipeline_changed(session.pipeline)
+        if live.latest is not None:
+            self._on_live_result(live.latest)
+
+    def _build(self) -> None:
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        self.bars = TopBars()
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # quieter than the bars
+        bars_page = QWidget()
+        column = QVBoxLayout(bars_page)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.title)
+        column.addWidget(self.bars)
+        column.addWidget(self.note)
+        column.addStretch(1)
+        self.explanation = QLabel(WAITING)
+        self.explanation.setWordWrap(True)
+        self.explanation.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(bars_page)
+        self.stack.addWidget(self.explanation)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.stack)
+        self.stack.setCurrentWidget(self.explanation)
+
+    @property
+    def showing_predictions(self) -> bool:
+        return self.stack.currentWidget() is not self.explanation
+
+    def top(self) -> list[tuple[str, float]]:
+        """The rows shown now: (class name, probability), best first."""
+        return list(self.bars.rows) if self.showing_predictions else []
+
+    def _on_session_pipeline_changed(self, pipeline) -> None:
+        self._names_key = None
+        if not pipeline.nodes:
+            self._explain(NOT_SCORES)
+            return
+        spec = pipeline.input_spec
+        shape = spec.shape
+        recipe = spec.preprocess
+        if recipe is not None and recipe.size is not None and recipe.resize != "none":
+            shape = (spec.channels, *recipe.size)
+        if shape is None:
+            self._explain(WAITING)
+            return
+        try:  # arithmetic only: tells at once whether the network ends in class scores
+            out = pipeline.shapes(shape)[pipeline.nodes[-1].name]
+        except ValueError:
+            self._explain(WAITING)
+            return
+        self._explain(WAITING if class_vector(np.empty(out)) is not None else NOT_SCORES)
+
+    def _explain(self, text: str) -> None:
+        self.prediction = None
+        self.explanation.setText(text)
+        self.stack.setCurrentWidget(self.explanation)
+
+    def _on_live_result(self, result) -> None:
+        pipeline = result.pipeline
+        if not result.activations or not pipeline.nodes:
+            return
+        last = pipeline.nodes[-1]
+        activation = result.activations.get(last.name)
+        if activation is None:
+            return
+        prediction = predict(activation, last.layer.type_name == "Softmax")
+        if prediction is None:
+            self._explain(NOT_SCORES)
+            return
+        key = (id(pipeline), prediction.n_classes)
+        if key != self._names_key:
+            self._names_key = key
+            path = model_path_of(pipeline, self.session.pipeline_path)
+            self.names = class_names(prediction.n_classes, pipeline, path)
+            self._update_note(prediction)
+        elif prediction.kind != getattr(self.prediction, "kind", None):
+            self._update_note(prediction)
+        self.prediction = prediction
+        self.bars.set_rows([(self.names[i], p) for i, p in
+                            zip(prediction.indices, prediction.probabilities, strict=True)])
+        self.stack.setCurrentIndex(0)
+
+    def _update_note(self, prediction: Prediction) -> None:
+        n = prediction.n_classes
+        self.title.setText(f"Top {min(TOP_K, n)} of {n} classes")
+        if prediction.kind == "probabilities":
+            how = "The network's last layer gives probabilities; the bars show them."
+        else:
+            how = ("The network ends in raw class scores (logits); the bars show their "
+                   "softmax, so that they read as probabilities.")
+        names = self.names
+        where = f"Class names: {names.source}." if names else ""
+        if names is not None and names.note:
+            where += f" ({names.note})"
+        self.note.setText(f"{how} {where}")

@@ -1,0 +1,185 @@
+"""Pooling and small translations: shift the input by a few pixels and see what changes.
+
+The lecture says pooling makes a representation roughly invariant to small shifts of the input.
+This dock tests that on the current frame and pipeline: it runs the pipeline on the frame and
+on a copy moved by 1 to 3 pixels, and for the selected conv layer, the layers after it and the
+first pooling layer measures the mean absolute change, divided by the layer's mean absolute
+value so that layers of different scale compare (the numbers come from
+:mod:`engine.translation`). The verdict is read off those numbers.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.media import resize_longest, to_input
+from engine.translation import ShiftChange, compare_translation_pipeline, layers_to_compare
+from gui.widgets.pixel_view import PixelView
+
+__all__ = ["DIRECTIONS", "WORK_SIDE", "TranslationDock", "conclusion"]
+
+WORK_SIDE = 160  # longest side of the frame used here: two runs per update stay quick
+FOLLOW_S = 1.0   # at most one recomputation per second while following the live frame
+DIRECTIONS = {"right": (0, 1), "left": (0, -1), "down": (1, 0), "up": (-1, 0),
+              "down and right": (1, 1)}
+
+
+def conclusion(conv: ShiftChange, pool: ShiftChange | None) -> str:
+    """One sentence read off the numbers; it never claims more than they show."""
+    if pool is None:
+        return (f"No pooling layer comes after {conv.name} (before any further convolution), "
+                f"so there is nothing to compare its change with.")
+    c, p = conv.change, pool.change
+    numbers = f"{p:.1%} against {c:.1%}"
+    if p < 0.9 * c:
+        return (f"The pooled maps ({pool.name}) changed less than the conv maps ({conv.name}): "
+                f"{numbers}. Here pooling absorbed part of the shift.")
+    if p > 1.1 * c:
+        return (f"Here the pooled maps ({pool.name}) changed more than the conv maps "
+                f"({conv.name}): {numbers}. Pooling did not steady this layer for this shift.")
+    return (f"The pooled maps ({pool.name}) and the conv maps ({conv.name}) changed about as "
+            f"much: {numbers}.")
+
+
+class TranslationDock(QWidget):
+    """The translation dock (registered as "translation")."""
+
+    def __init__(self, session, live, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._session, self._live = session, live
+        self.changes: list[ShiftChange] = []
+        self.x: np.ndarray | None = None  # the (C, H, W) working input last used
+        self._last_run = 0.0
+        self._views: list[tuple[QLabel, PixelView]] = []
+        self._build()
+        session.pipeline_changed.connect(self._on_session_changed)
+        session.selected_layer_changed.connect(self._on_session_changed)
+        live.resultUpdated.connect(self._on_live_result)
+        self.recompute()
+
+    def _build(self) -> None:
+        self.shift = QSpinBox()
+        self.shift.setRange(1, 3)
+        self.shift.setToolTip("How many pixels the input is moved")
+        self.shift.valueChanged.connect(self.recompute)
+        self.direction = QComboBox()
+        self.direction.addItems(list(DIRECTIONS))
+        self.direction.setToolTip("Which way the picture's content moves")
+        self.direction.currentIndexChanged.connect(self.recompute)
+        self.follow = QCheckBox("Follow the live frame")
+        self.follow.setChecked(True)
+        self.follow.setToolTip(f"Recompute on new frames, at most once every {FOLLOW_S:g} s; "
+                               f"off: keep the frame last used")
+        controls = QHBoxLayout()
+        for text, widget in (("Shift by", self.shift), ("pixels,", self.direction)):
+            label = QLabel(text)
+            label.setToolTip(widget.toolTip())
+            controls.addWidget(label)
+            controls.addWidget(widget)
+        controls.addWidget(self.follow)
+        controls.addStretch(1)
+        self.grid = QGridLayout()
+        self.verdict = QLabel("Waiting for a frame from the current pipeline.")
+        self.verdict.setWordWrap(True)
+        self.note = QLabel(f"Difference images: mean over a layer's maps of |shifted - "
+                           f"original| (bright = changed). Larger frames are shrunk to "
+                           f"{WORK_SIDE} pixels here.")
+        self.note.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addLayout(self.grid, 1)
+        layout.addWidget(self.verdict)
+        layout.addWidget(self.note)
+
+    # -- handlers -----------------------------------------------------------------------------
+    def _on_session_changed(self, *_args) -> None:
+        self.recompute()
+
+    def _on_live_result(self, _result) -> None:
+        due = time.monotonic() - self._last_run >= FOLLOW_S
+        if self.follow.isChecked() and due and self.isVisible():
+            self.recompute()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.follow.isChecked() or not self.changes:
+            self.recompute()
+
+    @property
+    def offset(self) -> tuple[int, int]:
+        """The shift (dy, dx) in pixels from the controls."""
+        dy, dx = DIRECTIONS[self.direction.currentText()]
+        return dy * self.shift.value(), dx * self.shift.value()
+
+    def recompute(self, *_args) -> None:
+        """Run the pipeline on the working frame and its shifted copy; redraw."""
+        result = self._live.latest
+        if result is None:
+            return
+        self._last_run = time.monotonic()
+        pipeline = result.pipeline
+        names, pool = layers_to_compare(pipeline, self._session.selected_layer)
+        if not names:
+            self.verdict.setText("This pipeline has no convolution layer to compare.")
+            self._show([])
+            return
+        candidates = [result.input]
+        if max(result.frame.shape[:2]) > WORK_SIDE:
+            small = resize_longest(result.frame, WORK_SIDE)
+            candidates.insert(0, to_input(small, pipeline.input_spec))
+        for x in candidates:
+            try:
+                self.changes = compare_translation_pipeline(pipeline, x, *self.offset,
+                                                            [pipeline.input_name, *names])
+                self.x = x
+                break
+            except ValueError as exc:
+                # A pipeline with a fixed input size (a classifier's Linear layer) cannot run
+                # on the shrunk frame: fall back to the full working frame, which it ran on.
+                error = exc
+        else:
+            self.verdict.setText(f"The pipeline cannot run on this frame: {error}")
+            self._show([])
+            return
+        self._show(self.changes)
+        conv = self.changes[1]
+        pooled = self.changes[-1] if pool is not None else None
+        self.verdict.setText(conclusion(conv, pooled))
+
+    def _show(self, changes: list[ShiftChange]) -> None:
+        while len(self._views) < len(changes):
+            title, view = QLabel(), PixelView(min_side=90)
+            title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            # Two per row: four difference images stay large enough to read in a dock.
+            row, col = divmod(len(self._views), 2)
+            self.grid.addWidget(title, 2 * row, col)
+            self.grid.addWidget(view, 2 * row + 1, col)
+            self.grid.setRowStretch(2 * row + 1, 1)
+            self._views.append((title, view))
+        for i, (title, view) in enumerate(self._views):
+            visible = i < len(changes)
+            title.setVisible(visible)
+            view.setVisible(visible)
+            if not visible:
+                continue
+            change = changes[i]
+            if i == 0:
+                title.setText(f"input\n{change.change:.1%} change")
+            else:
+                title.setText(f"{change.name}\n{change.change:.1%} change")
+            view.set_map(change.diff, "inferno", (0.0, max(float(change.diff.max()), 1e-6)))
+            view.setToolTip(f"{change.name}: where the output moved; mean absolute change "
+                            f"{change.change:.2%} of the layer's mean absolute value")

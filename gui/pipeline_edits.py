@@ -1,0 +1,167 @@
+"""What the Pipeline dock does to a pipeline, without Qt: the edits it offers and their checks.
+
+Every edit builds a candidate pipeline, lets the channel counts of the following layers follow
+(a conv after a changed layer gets the new in_channels and redrawn weights), and computes every
+output shape for the live input size (:func:`fit_and_check`). A candidate that cannot run is
+refused with :class:`EditRefused`, whose message gives the numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.kernels import initialize
+from engine.layers import (
+    AvgPool2d,
+    BatchNorm2d,
+    Conv2d,
+    GlobalAvgPool2d,
+    LeakyReLU,
+    MaxPool2d,
+    ReLU,
+    Sigmoid,
+    Tanh,
+)
+from engine.shapes import pair
+
+#: Layers the Add menu offers: (label, tooltip, factory taking the channel count there).
+ADDABLE = (
+    ("Conv 3x3", "A 3x3 convolution with padding 1, as many filters as input channels.",
+     lambda c: Conv2d(c, c, 3, padding=1)),
+    ("Conv 1x1", "A 1x1 convolution: mixes the channels at each pixel, keeps the size.",
+     lambda c: Conv2d(c, c, 1)),
+    ("ReLU", "max(0, x): keeps positive values.", lambda c: ReLU()),
+    ("Leaky ReLU", "Like ReLU, but negative values keep a small slope.", lambda c: LeakyReLU()),
+    ("Sigmoid", "Squashes values into (0, 1).", lambda c: Sigmoid()),
+    ("Tanh", "Squashes values into (-1, 1).", lambda c: Tanh()),
+    ("Max pool 2x2", "Keeps the largest value of each 2x2 window: halves height and width.",
+     lambda c: MaxPool2d(2)),
+    ("Avg pool 2x2", "Averages each 2x2 window: halves height and width.",
+     lambda c: AvgPool2d(2)),
+    ("Global avg pool", "Turns every map into its mean: C x 1 x 1.", lambda c: GlobalAvgPool2d()),
+    ("Batch norm", "Normalizes each channel with stored mean and variance.",
+     lambda c: BatchNorm2d(c)),
+)
+
+DEFAULT_SIDE = 480  # longest side assumed for the input before any frame arrived
+
+
+class EditRefused(ValueError):
+    """A candidate pipeline that cannot run: ``index`` is the failing layer, ``field`` its field."""
+
+    def __init__(self, message: str, index: int | None = None, field: str | None = None):
+        super().__init__(message)
+        self.index = index
+        self.field = field
+
+
+def short_params(layer) -> str:
+    """A few words with a layer's main hyperparameters, e.g. ``3→16, 3x3, s1 p1``."""
+    def size(value) -> str:
+        h, w = pair(value)
+        return f"{h}x{w}"
+    kind = layer.type_name
+    if kind == "Conv2d":
+        text = f"{layer.in_channels}→{layer.out_channels}, {size(layer.kernel_size)}"
+        text += f", s{pair(layer.stride)[0]} p{pair(layer.padding)[0]}"
+        return text + (", flipped" if layer.flip else "")
+    if kind in ("MaxPool2d", "AvgPool2d"):
+        stride = layer.stride if layer.stride is not None else layer.kernel_size
+        return f"{size(layer.kernel_size)}, s{pair(stride)[0]}"
+    if kind == "LeakyReLU":
+        return f"slope {layer.negative_slope:g}"
+    if kind == "BatchNorm2d":
+        return f"{layer.num_features} ch"
+    return ""
+
+
+def shape_text(shape) -> str:
+    """``(16, 240, 320)`` -> ``16 × 240 × 320``."""
+    return " × ".join(str(s) for s in shape)
+
+
+def fit_and_check(pipeline, input_shape, strict: bool):
+    """Let channel counts follow and compute every output shape.
+
+    Returns ``(pipeline, shapes, notes)``: the pipeline with adjusted in_channels, the output
+    shape of every node by name, and sentences telling which layers were adjusted.
+    Raises :class:`EditRefused` naming the first layer that cannot run.
+    """
+    notes = []
+    shapes = {pipeline.input_name: tuple(input_shape)}
+    for index, node in enumerate(pipeline.nodes):
+        layer = node.layer
+        in_shapes = [shapes[name] for name in node.inputs]
+        channels = in_shapes[0][0] if in_shapes and len(in_shapes[0]) == 3 else None
+        # Only a chain is adjusted: in a graph a layer's channels may come from several places.
+        if pipeline.is_chain and channels is not None:
+            try:
+                if layer.type_name == "Conv2d" and layer.in_channels != channels:
+                    layer = layer.replace(in_channels=channels)
+                    notes.append(f"{node.name} now takes {channels} input channels; its weights "
+                                 f"were redrawn ({layer.kernel_source}).")
+                elif layer.type_name == "BatchNorm2d" and layer.num_features != channels:
+                    layer = layer.replace(num_features=channels)
+                    notes.append(f"{node.name} now normalizes {channels} channels "
+                                 "(statistics reset).")
+            except ValueError as exc:
+                raise EditRefused(f"{node.name}: {exc}", index, getattr(exc, "field", None)) \
+                    from None
+            if layer is not node.layer:
+                pipeline = pipeline.replace_layer(index, layer)
+        try:
+            shapes[node.name] = layer.out_shape(*in_shapes, strict=strict)
+        except ValueError as exc:
+            raise EditRefused(f"{node.name}: {exc}", index, getattr(exc, "field", None)) from None
+    return pipeline, shapes, notes
+
+
+def declared_input_shape(session, live, last_frame_hw=None) -> tuple[tuple[int, int, int], str]:
+    """The input shape to compute with, and where it comes from (for the caption).
+
+    The channel count is always the pipeline's own: a frame still in flight may come from the
+    pipeline before a switch (say RGB while the new one reads gray). ``last_frame_hw`` is the
+    size of the last live frame seen: right after an edit ``live.latest`` is None until the
+    new pipeline has run, and the shapes must not jump to the declared size meanwhile.
+    """
+    spec = session.pipeline.input_spec
+    latest = getattr(live, "latest", None) if live is not None else None
+    if latest is not None and getattr(latest, "input", None) is not None:
+        return (spec.channels, *latest.input.shape[-2:]), "the live frame"
+    if last_frame_hw is not None:
+        return (spec.channels, *last_frame_hw), "the live frame"
+    if spec.height and spec.width:
+        return (spec.channels, spec.height, spec.width), "the pipeline's declared input"
+    side = session.display.resolution or DEFAULT_SIDE
+    return (spec.channels, side * 3 // 4, side), "an assumed 4:3 frame until one arrives"
+
+
+def shapes_until_failure(pipeline, input_shape) -> dict:
+    """Every node's output shape by name; layers after one that cannot run are left out."""
+    shapes = {pipeline.input_name: tuple(input_shape)}
+    for node in pipeline.nodes:
+        try:
+            shapes[node.name] = node.layer.out_shape(*[shapes[n] for n in node.inputs])
+        except (KeyError, ValueError):
+            break
+    return shapes
+
+
+def edited_layer(layer, name: str, value):
+    """``layer`` with the field ``name`` set to ``value``.
+
+    Hand-edited filters survive a change of the filter count: the kept filters stay, new
+    ones are drawn with the layer's initializer and seed (the engine would redraw all).
+    Raises the layer's ``ValueError`` when the value does not fit.
+    """
+    if (name == "out_channels" and layer.type_name == "Conv2d"
+            and layer.weight_source is None and isinstance(value, int) and value >= 1
+            and value % layer.groups == 0):
+        old = layer.weight.shape[0]
+        fresh = initialize(layer.init, (value, *layer.weight.shape[1:]), layer.seed)
+        weight = np.concatenate([layer.weight[:value], fresh[old:]])  # (value, C_in/g, kh, kw)
+        bias = None
+        if layer.bias is not None:
+            bias = np.concatenate([layer.bias[:value], np.zeros(max(value - old, 0))])
+        return layer.replace(out_channels=value, weight=weight, bias_values=bias)
+    return layer.replace(**{name: value})

@@ -1,0 +1,294 @@
+"""The guided tour: every stop builds and renders, the panel moves and leaves, the numbers hold."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from gui.docks import DOCKS
+from gui.main_window import MainWindow
+from gui.session import SourceSpec
+from gui.tour import TourError, apply_stop, check_stop_number, start_tour, stops, with_tour_docks
+
+ROOT = Path(__file__).resolve().parents[2]
+N_STOPS = 10
+
+# What each stop must set up, written out independently of the stop data:
+# (layer types of the pipeline, selected layer, sample, panels shown besides the tour).
+EXPECTED = {
+    1: (["Conv2d"], 0, "colors", {"source", "maps"}),
+    2: (["Conv2d"], 0, "shapes", {"source", "maps", "kernels"}),
+    3: (["Conv2d"], 0, "street", {"stepper", "maps", "kernels"}),
+    4: (["Conv2d"], 0, "textures", {"conv_player", "maps", "ledger"}),
+    5: (["Conv2d"], 0, "shapes", {"conv_player", "maps", "ledger"}),
+    6: (["Conv2d"], 0, "shapes", {"parameters", "conv_player", "ledger"}),
+    7: (["Conv2d", "ReLU", "Conv2d"], 2, "colors", {"channel_mixing", "maps", "ledger"}),
+    8: (["Conv2d", "ReLU", "MaxPool2d"], 2, "shapes", {"pool_player", "translation", "ledger"}),
+    9: (["Conv2d", "ReLU", "MaxPool2d"] * 3, 6, "street", {"stepper", "ledger",
+                                                           "receptive_field"}),
+    10: (["Conv2d", "ReLU", "MaxPool2d"] * 3, 0, "digits", {"kernels", "maps"}),
+}
+
+
+@pytest.fixture
+def window(qtbot, session, live):
+    """A main window with every panel the tour uses (the registry may not list them all yet)."""
+    win = MainWindow(session, live, docks=with_tour_docks(), persist=False)
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    yield win
+    win.close()
+
+
+def visible_docks(window) -> set[str]:
+    return {key for key, dock in window.docks.items() if dock.isVisible()}
+
+
+def wait_for_result(qtbot, window):
+    """The first result of the session's current pipeline."""
+    qtbot.waitUntil(lambda: window.live.latest is not None, timeout=15000)
+    return window.live.latest
+
+
+def tour_panel(window):
+    return window.docks["tour"].widget()
+
+
+def plain_max_pool(x, k, s):
+    rows, cols = (x.shape[0] - k) // s + 1, (x.shape[1] - k) // s + 1
+    out = np.zeros((rows, cols), x.dtype)
+    for r in range(rows):
+        for c in range(cols):
+            best = x[r * s, c * s]
+            for i in range(k):
+                for j in range(k):
+                    best = max(best, x[r * s + i, c * s + j])
+            out[r, c] = best
+    return out
+
+
+def receptive_size(pipeline) -> dict[str, int]:
+    """Receptive-field side per layer of a chain: r += (k - 1) * jump; jump *= stride."""
+    r, jump, sizes = 1, 1, {}
+    for node in pipeline.nodes:
+        config = node.layer.config()
+        k = config.get("kernel_size", 1)
+        s = (config.get("stride") or k) if "kernel_size" in config else 1  # pools: stride = k
+        k, s = (k if isinstance(k, int) else k[0]), (s if isinstance(s, int) else s[0])
+        r += (k - 1) * jump
+        jump *= s
+        sizes[node.name] = r
+    return sizes
+
+
+# -- every stop --------------------------------------------------------------------------------
+def test_the_tour_has_ten_stops_in_the_lectures_order():
+    titles = [stop.title.lower() for stop in stops()]
+    assert len(titles) == N_STOPS
+    for title, word in zip(titles, ("image", "edges", "filters", "stride", "padding",
+                                    "parameters", "1×1", "pooling", "convnet", "filters"),
+                           strict=True):
+        assert word in title
+    for stop in stops():
+        sentences = stop.text.count(". ") + 1
+        assert 2 <= sentences <= 4, stop.title
+        # The formula box is about 36 monospace characters wide: no line may wrap.
+        assert max(len(line) for line in stop.formula.splitlines()) <= 36, stop.title
+
+
+@pytest.mark.parametrize("n", range(1, N_STOPS + 1))
+def test_every_stop_builds_and_renders(qtbot, window, n):
+    types, layer, sample, docks = EXPECTED[n]
+    missing = apply_stop(window, n - 1)
+    assert missing == []
+    session = window.session
+    assert [node.layer.type_name for node in session.pipeline.nodes] == types
+    assert session.selected_layer == layer
+    assert session.source == SourceSpec(kind="sample", sample=sample)
+    assert session.display.show_channels == (n == 1)
+    assert session.pipeline_path is None
+    assert visible_docks(window) == docks | {"tour"}
+    result = wait_for_result(qtbot, window)
+    assert result.pipeline is session.pipeline and result.error is None
+    panel = tour_panel(window)
+    assert panel.progress_label.text() == f"Stop {n} of {N_STOPS}"
+    assert panel.formula.text() == stops()[n - 1].formula
+    image = window.grab().toImage()
+    assert (image.width(), image.height()) >= (1280, 800)
+    pixels = np.array([image.pixelColor(x, y).lightness() for x in range(0, 1280, 37)
+                       for y in range(0, 800, 23)])
+    assert pixels.std() > 10  # not a blank window
+
+
+def test_stop_pipelines_do_what_the_lecture_says(qtbot, window):
+    pipes = [stop.build_pipeline() for stop in stops()]
+    x = np.random.default_rng(1).random((3, 12, 16)).astype(np.float32)
+    # 1: the maps are the R, G and B channels themselves.
+    out = pipes[0].forward(x)["rgb"]
+    np.testing.assert_allclose(out, x, atol=1e-6)
+    # 2: Sobel X and Sobel Y, as printed on the lecture's slide.
+    w = pipes[1].nodes[0].layer.weight[:, 0]
+    np.testing.assert_array_equal(w[0], [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])
+    np.testing.assert_array_equal(w[1], [[-1, -2, -1], [0, 0, 0], [1, 2, 1]])
+    # 3: n = 8 filters, no padding: (W - 2) x (H - 2) x 8.
+    assert pipes[2].shapes((3, 12, 16))["conv1"] == (8, 10, 14)
+    # 4 and 5: the lecture's 7x7 input, 3x3 filter: stride 2 -> 3x3; padding 1 -> 7x7.
+    assert list(pipes[3].shapes((1, 7, 7)).values())[-1] == (1, 3, 3)
+    assert list(pipes[4].shapes((1, 7, 7)).values())[-1] == (1, 7, 7)
+    # 6: 32x32x3, ten 5x5 filters, stride 1, pad 2 -> 32x32x10, 760 parameters.
+    ledger = pipes[5].summary((3, 32, 32))
+    assert ledger.rows[0].out_shape == (10, 32, 32) and ledger.total_params == 760
+    # 7: the 1x1 layer mixes 8 channels into 4 with 4 x (8 + 1) weights.
+    mix = pipes[6].nodes[2].layer
+    assert mix.weight.shape == (4, 8, 1, 1) and mix.num_params == 36
+    # 9: the parameter sum and the receptive field the formula quotes.
+    ledger = pipes[8].summary((3, 64, 64))
+    assert [r.params for r in ledger.rows if r.params] == [224, 1168, 4640]
+    assert ledger.total_params == 6032
+    assert receptive_size(pipes[8])["conv3"] == 18
+    assert "18 × 18" in stops()[8].formula
+
+
+# -- the lecture's numbers in the formula box --------------------------------------------------
+def formula_shown(window, n) -> str:
+    apply_stop(window, n - 1)
+    return tour_panel(window).formula.text()
+
+
+def test_stride_numbers_are_the_lectures(window):
+    text = formula_shown(window, 4)
+    for s, out in ((1, 5), (2, 3)):
+        assert (7 - 3) / s + 1 == out
+        assert f"(7 − 3)/{s} + 1 = {out} → {out}×{out}" in text
+    assert f"(7 − 3)/3 + 1 = {(7 - 3) / 3 + 1:.2f}" in text and "does not fit" in text
+    player = window.docks["conv_player"].widget()
+    assert player.trace.out_shape == (3, 3) and player.stride.value() == 2
+    player.stride.setValue(3)
+    assert not player.trace.fits  # what the formula box says about stride 3
+
+
+def test_padding_numbers_are_the_lectures(window):
+    text = formula_shown(window, 5)
+    assert (7 - 3 + 2 * 1) // 1 + 1 == 7
+    assert "(7 − 3 + 2·1)/1 + 1 = 7 → 7×7" in text
+    assert [(f - 1) // 2 for f in (3, 5, 7)] == [1, 2, 3]
+    assert "F = 3, 5, 7  →  P = 1, 2, 3" in text
+    player = window.docks["conv_player"].widget()
+    assert player.trace.out_shape == (7, 7) and player.padding.value() == 1
+
+
+def test_volume_and_parameter_numbers_are_the_lectures(window):
+    text = formula_shown(window, 6)
+    assert 32 * 32 * 10 == 10240 and "32×32×10 = 10,240" in text
+    assert 10 * (5 * 5 * 3 + 1) == 760 and "10 × (5×5×3 + 1) = 760" in text
+    fc = (32 * 32 * 3 + 1) * (32 * 32 * 3) * 10
+    assert round(np.log10(fc)) == 8 and "(32·32·3 + 1) × (32·32·3) × 10" in text and "10⁸" in text
+    dense = (200 * 200 * 3 + 1) * (200 * 200 * 3)
+    assert f"{dense / 1e9:.1f}" == "14.4" and "14.4 × 10⁹" in text
+    assert window.docks["parameters"].widget().mode == "conv32"
+
+
+def test_pooling_numbers_are_the_lectures(window):
+    text = formula_shown(window, 8)
+    lecture_in = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], np.float32)
+    expected = plain_max_pool(lecture_in, 2, 2)
+    np.testing.assert_array_equal(expected, [[6, 8], [3, 4]])
+    rows = text.splitlines()
+    for i, row in enumerate(lecture_in):
+        assert rows[2 + i].startswith(" ".join(str(int(v)) for v in row))
+    assert rows[3].endswith("6 8") and rows[4].endswith("3 4")
+    assert "(4 − 2)/2 + 1 = 2" in text
+    player = window.docks["pool_player"].widget()
+    np.testing.assert_array_equal(player.trace.output, expected)
+    assert player.controls.step == player.controls.count - 1  # the whole output is filled in
+
+
+# -- the panel ---------------------------------------------------------------------------------
+def test_next_and_back_move_through_the_stops(qtbot, window):
+    panel = tour_panel(window)
+    assert panel.index == 0 and not panel.back_button.isEnabled()
+    qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    assert panel.index == 1 and panel.progress_label.text() == "Stop 2 of 10"
+    assert window.session.pipeline.name == "sobel"
+    assert visible_docks(window) == EXPECTED[2][3] | {"tour"}
+    qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.back_button, Qt.MouseButton.LeftButton)
+    assert panel.index == 1 and panel.stop_combo.currentIndex() == 1
+    panel.stop_combo.activated.emit(N_STOPS - 1)
+    assert panel.index == N_STOPS - 1 and not panel.next_button.isEnabled()
+    assert window.session.selected_layer == EXPECTED[N_STOPS][1]
+    for button, key in ((panel.back_button, "Alt+Left"), (panel.next_button, "Alt+Right"),
+                        (panel.leave_button, "Alt+L")):
+        assert button.shortcut().toString() == key
+        assert f"({key})" in button.toolTip()
+
+
+def test_leaving_keeps_what_the_stop_set_up(qtbot, window):
+    apply_stop(window, 3)
+    pipeline, layer = window.session.pipeline, window.session.selected_layer
+    shown = visible_docks(window)
+    qtbot.mouseClick(tour_panel(window).leave_button, Qt.MouseButton.LeftButton)
+    assert not window.docks["tour"].isVisible()
+    assert window.session.pipeline is pipeline and window.session.selected_layer == layer
+    assert visible_docks(window) == shown - {"tour"}
+    assert window.docks["conv_player"].widget().stride.value() == 2
+    assert "left the tour" in window.last_message[1]
+
+
+def test_my_own_source_is_kept_when_asked(qtbot, window, video_file):
+    own = SourceSpec(kind="video", path=str(video_file))
+    window.session.set_source(own)
+    panel = tour_panel(window)
+    panel.own_source.setChecked(True)
+    panel.go_to(1)
+    assert window.session.source == own and window.session.pipeline.name == "sobel"
+    panel.own_source.setChecked(False)
+    panel.go_to(2)
+    assert window.session.source == SourceSpec(kind="sample", sample="street")
+
+
+def test_the_panel_alone_sets_up_the_session(qtbot, session, live):
+    from gui.docks.tour import TourDock
+
+    panel = TourDock(session, live)
+    qtbot.addWidget(panel)
+    panel.go_to(6)
+    assert session.selected_layer == 2 and session.pipeline.nodes[2].name == "mix1x1"
+    assert panel.progress_label.text() == "Stop 7 of 10"
+
+
+# -- the command line and the docs -------------------------------------------------------------
+def test_start_tour_adds_the_panel_and_checks_the_number(qtbot, session, live):
+    window = MainWindow(session, live, docks=DOCKS, persist=False)
+    qtbot.addWidget(window)
+    window.show()
+    with pytest.raises(TourError, match="the tour has stops 1 to 10; there is no stop 11"):
+        start_tour(window, 11)
+    with pytest.raises(ValueError, match="no stop 0"):
+        check_stop_number(0)
+    start_tour(window, 3)
+    assert window.docks["tour"].isVisible() and tour_panel(window).index == 2
+    assert window.size().toTuple() == (1280, 800)
+    window.close()
+
+
+def test_make_tour_docs_writes_pictures_and_text(qtbot, tmp_path):
+    spec = importlib.util.spec_from_file_location("make_tour_docs",
+                                                  ROOT / "tools" / "make_tour_docs.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert tool.main(["--stops", "8", "--docs", str(tmp_path)]) == 0
+    from engine.media import read_image
+
+    picture = read_image(tmp_path / "tour" / "stop-08.png")  # (H, W, 3)
+    assert picture.shape[:2] == (800, 1280) and picture.std() > 10
+    text = (tmp_path / "tour.md").read_text(encoding="utf-8")
+    assert "![Stop 8: Max pooling](tour/stop-08.png)" in text
+    for stop in stops():
+        assert stop.title in text and stop.formula in text
+    assert "stop-01.png" not in text  # only pictures that exist are linked
