@@ -168,12 +168,25 @@ def measure(name: str, path: Path, threads: int, repeats: int) -> dict:
             "load": load_s, "by_type": dict(sorted(by_type.items(), key=lambda kv: -kv[1]))}
 
 
+def _count(n: float) -> str:
+    """12_300_000 -> "12.3 M", 1_810_000_000 -> "1.81 G"."""
+    for scale, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n:.0f}"
+
+
+def _ms(seconds: float) -> str:
+    ms = seconds * 1e3
+    return f"{ms:.0f}" if ms >= 10 else f"{ms:.2f}"
+
+
 def table(rows: list[dict]) -> list[str]:
-    lines = ["| network | nodes | params | GMACs | engine ms | onnxruntime ms | ratio | "
+    lines = ["| network | nodes | params | MACs | engine ms | onnxruntime ms | ratio | "
              "max rel. error |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in rows:
-        lines.append(f"| {r['name']} | {r['nodes']} | {r['params'] / 1e6:.1f} M | "
-                     f"{r['macs'] / 1e9:.2f} | {r['ours'] * 1e3:.0f} | {r['theirs'] * 1e3:.0f} | "
+        lines.append(f"| {r['name']} | {r['nodes']} | {_count(r['params'])} | "
+                     f"{_count(r['macs'])} | {_ms(r['ours'])} | {_ms(r['theirs'])} | "
                      f"{r['ours'] / r['theirs']:.2f} | {r['err']:.1e} |")
     return lines
 
@@ -215,8 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(table(rows)))
     print()
     for r in rows:
-        top = ", ".join(f"{k} {v:.0f} ms" for k, v in list(r["by_type"].items())[:4])
-        print(f"{r['name']}: engine time by layer type: {top}; import {r['load'] * 1e3:.0f} ms")
+        top = ", ".join(f"{k} {_ms(v / 1e3)} ms" for k, v in list(r["by_type"].items())[:4])
+        print(f"{r['name']}: engine time by layer type: {top}; import {_ms(r['load'])} ms")
     worst = max(r["ours"] / r["theirs"] for r in rows)
     print(f"\nworst ratio engine/onnxruntime: {worst:.2f} (target <= 2.0)")
     bad = [r["name"] for r in rows if r["err"] > TOLERANCE]

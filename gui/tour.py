@@ -109,21 +109,8 @@ def stops() -> tuple[TourStop, ...]:
     return STOPS
 
 
-# The panels the tour uses, for a window built from a registry that does not list them all
-# (the registry may be a step behind while panels are being added); the registry wins.
-_TOUR_PANELS = (
-    ("conv_player", "Convolution player", "gui.docks.conv_player:ConvPlayerDock"),
-    ("pool_player", "Pooling player", "gui.docks.pool_player:PoolPlayerDock"),
-    ("parameters", "Why convolutions", "gui.docks.parameters:ParametersDock"),
-    ("channel_mixing", "1x1 convolutions", "gui.docks.channel_mixing:ChannelMixingDock"),
-    ("translation", "Pooling and shifts", "gui.docks.translation:TranslationDock"),
-    ("receptive_field", "Receptive field", "gui.docks.receptive_field:ReceptiveFieldDock"),
-    (TOUR_KEY, "Guided tour", "gui.docks.tour:TourDock"),
-)
-
-
 def with_tour_docks(docks=None) -> tuple:
-    """The dock registry plus any panel the tour uses that it does not list.
+    """The dock registry, plus the tour panel when the registry does not list it.
 
     Parameters
     ----------
@@ -133,10 +120,11 @@ def with_tour_docks(docks=None) -> tuple:
     from gui.docks import DOCKS, DockSpec
 
     docks = DOCKS if docks is None else docks
-    known = {spec.key for spec in docks}
-    extra = tuple(DockSpec(key, title, "right", factory, title)
-                  for key, title, factory in _TOUR_PANELS if key not in known)
-    return (*docks, *extra)
+    if any(spec.key == TOUR_KEY for spec in docks):
+        return tuple(docks)
+    tour = DockSpec(TOUR_KEY, "Guided tour", "left", "gui.docks.tour:TourDock",
+                    "The lecture, one stop at a time: each stop sets the panels up for one idea")
+    return (*docks, tour)
 
 
 def check_stop_number(n: int) -> int:
