@@ -128,8 +128,8 @@ def onnxruntime_session(path: Path, threads: int):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def interleaved(fns, repeats: int, warmup: int = 1) -> list[float]:
-    """Median seconds of each function, timed in turn so that other load hits all alike."""
+def interleaved(fns, repeats: int, warmup: int = 1, stat=statistics.median) -> list[float]:
+    """Seconds of each function (median of the runs), timed in turn so that load hits all alike."""
     for fn in fns:
         for _ in range(warmup):
             fn()
@@ -139,10 +139,10 @@ def interleaved(fns, repeats: int, warmup: int = 1) -> list[float]:
             start = time.perf_counter()
             fn()
             bucket.append(time.perf_counter() - start)
-    return [statistics.median(t) for t in times]
+    return [stat(t) for t in times]
 
 
-def measure(name: str, path: Path, threads: int, repeats: int) -> dict:
+def measure(name: str, path: Path, threads: int, repeats: int, stat=statistics.median) -> dict:
     start = time.perf_counter()
     pipeline = load_onnx(path)
     load_s = time.perf_counter() - start
@@ -156,16 +156,17 @@ def measure(name: str, path: Path, threads: int, repeats: int) -> dict:
     theirs = session.run([out_name], feed)[0]
     err = float(np.abs(ours - theirs).max() / max(float(np.abs(theirs).max()), 1e-12))
     t_ours, t_theirs = interleaved([lambda: pipeline.forward(x),
-                                    lambda: session.run([out_name], feed)], repeats)
+                                    lambda: session.run([out_name], feed)], repeats, stat=stat)
     timings: dict[str, float] = {}
     pipeline.forward(x, timings)
     by_type: dict[str, float] = defaultdict(float)
     for node in pipeline:
         by_type[node.layer.type_name] += timings[node.name]
     ledger = pipeline.summary(x.shape[1:])
-    return {"name": name, "nodes": len(pipeline), "params": ledger.total_params,
-            "macs": ledger.total_macs, "ours": t_ours, "theirs": t_theirs, "err": err,
-            "load": load_s, "by_type": dict(sorted(by_type.items(), key=lambda kv: -kv[1]))}
+    return {"name": f"{name} {spec.height}x{spec.width}", "nodes": len(pipeline),
+            "params": ledger.total_params, "macs": ledger.total_macs, "ours": t_ours,
+            "theirs": t_theirs, "err": err, "load": load_s,
+            "by_type": dict(sorted(by_type.items(), key=lambda kv: -kv[1]))}
 
 
 def _count(n: float) -> str:
@@ -195,7 +196,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=2, help="threads for both runtimes")
     parser.add_argument("--repeats", type=int, default=15, help="timed runs per network")
+    parser.add_argument("--stat", choices=("median", "min"), default="median",
+                        help="min is steadier when other processes load the machine")
     args = parser.parse_args(argv)
+    stat = statistics.median if args.stat == "median" else min
     try:
         import onnxruntime
         import torch
@@ -209,20 +213,20 @@ def main(argv: list[str] | None = None) -> int:
           f" CPUs, {platform.platform()}")
     print(f"numpy {np.__version__}, onnxruntime {onnxruntime.__version__}, torch"
           f" {torch.__version__}; threads: engine {F.get_num_threads()}, onnxruntime"
-          f" {args.threads} intra-op + 1 inter-op")
+          f" {args.threads} intra-op + 1 inter-op; {args.stat} of {args.repeats} runs")
     rows = []
     with tempfile.TemporaryDirectory() as folder, torch.no_grad():
-        networks = [("ResNet-18 224x224", build_resnet18), ("VGG-11 224x224", build_vgg11)]
+        networks = [("ResNet-18", build_resnet18), ("VGG-11", build_vgg11)]
         for name, build in networks:
             path = export(torch, build(torch), Path(folder) / f"{build.__name__[6:]}.onnx")
-            rows.append(measure(name, path, args.threads, args.repeats))
+            rows.append(measure(name, path, args.threads, args.repeats, stat))
             print(f"  {name}: done")
         bundled = sorted(ASSETS.glob("*.onnx"))
         if not bundled:
             print(f"  bundled network: no {ASSETS.relative_to(ASSETS.parents[1])}/*.onnx found,"
                   " skipped")
         for path in bundled:
-            rows.append(measure(f"bundled {path.stem}", path, args.threads, args.repeats))
+            rows.append(measure(f"bundled {path.stem}", path, args.threads, args.repeats, stat))
             print(f"  bundled {path.stem}: done")
     print()
     print("\n".join(table(rows)))

@@ -36,11 +36,15 @@ from engine.shapes import __all__ as _shape_names
 from engine.spec import BUNDLED, SpecError, load_pipeline, resolve_pipeline, save_pipeline
 
 
-def load_onnx(path):
-    """Load an ONNX model as a :class:`Pipeline` run by this engine (see engine.onnx_import)."""
+def load_onnx(path, **options):
+    """Load an ONNX model as a :class:`Pipeline` run by this engine.
+
+    ``options`` go to :func:`engine.onnx_import.load_onnx` (e.g. ``input_size=(224, 224)``).
+    Imported on first use, so that ``import engine`` does not load the onnx package.
+    """
     from engine.onnx_import import load_onnx as _load
 
-    return _load(path)
+    return _load(path, **options)
 
 
 __all__ = [

@@ -15,7 +15,10 @@ Arrays (``weights``, ``bias_values``, ``running_mean``, ``running_var``) are
 the JSON); conv weights may also be ``{"preset": name, "expand": mode}``,
 ``{"presets": [one per filter], "expand": mode}`` or ``{"init": "he", "seed": 0}``.
 Layers without ``inputs`` take the previous layer's output. When ``height`` and ``width`` are
-given, every stride must tile its input exactly at that size.
+given, every stride must tile its input exactly at that size. A trained network's input may
+carry ``"preprocess": {"size": [224, 224], "resize": "crop", "channel_order": "RGB",
+"scale": 0.00392156862745098, "mean": [...], "std": [...], "invert": false}``
+(:class:`engine.preprocess.Preprocess`).
 """
 
 from __future__ import annotations

@@ -37,9 +37,16 @@ def apply_args(session: Session, args: Namespace) -> list[str]:
     from engine.spec import resolve_pipeline
 
     problems: list[str] = []
-    for name in ("tour", "model"):
+    for name in ("model",):
         if getattr(args, name, None) is not None:
             problems.append(f"--{name} is not available in this version of CNN Explorer")
+    if getattr(args, "tour", None) is not None:
+        from gui.tour import TourError, check_stop_number
+
+        try:
+            check_stop_number(args.tour)
+        except TourError as exc:
+            problems.append(f"--tour {args.tour}: {exc}")
     pipeline = getattr(args, "pipeline", None)
     if pipeline:
         try:
@@ -151,6 +158,11 @@ def run(args: Namespace) -> int:
     if problems:  # one message, so that none hides another in the status bar
         session.message.emit("error", "; ".join(problems) + ". Started with the defaults.")
     window.show()
+    if getattr(args, "tour", None) is not None and not problems:
+        from gui.tour import start_tour
+
+        own = bool(getattr(args, "source", None)) or getattr(args, "camera", None) is not None
+        start_tour(window, args.tour, use_own_source=own)
     if screenshot:
         error = take_screenshot(window, screenshot)
         window.close()

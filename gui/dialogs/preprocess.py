@@ -244,12 +244,13 @@ def guess_preprocess(pipeline) -> Preprocess:
 
 
 def open_model_flow(parent, path, session,
-                    ask: Callable[..., Preprocess | None] = ask_preprocess) -> bool:
+                    ask: Callable[..., Preprocess | None] | None = ask_preprocess) -> bool:
     """Open an ONNX model: load it, settle its preprocessing, make it the session's network.
 
     The preprocessing saved beside the model (``<model>.preprocess.json``) is used when there
-    is one; otherwise ``ask`` (the dialog) is shown and its answer saved there. Every failure
-    becomes one ``session.message`` error and a False return, never an exception.
+    is one; otherwise ``ask`` (the dialog) is shown and its answer saved there. ``ask=None``
+    (screenshot runs: nobody to ask) takes :func:`guess_preprocess` and saves nothing. Every
+    failure becomes one ``session.message`` error and a False return, never an exception.
     """
     from engine.onnx_import import load_onnx
 
@@ -265,7 +266,11 @@ def open_model_flow(parent, path, session,
         session.message.emit("warning", f"{error}; please set the preprocessing again.")
         recipe = None
     spec = pipeline.input_spec
-    if recipe is None:
+    if recipe is None and ask is None:
+        recipe = guess_preprocess(pipeline)
+        session.message.emit("info", f"{path.name} has no saved preprocessing; using"
+                             f" {recipe.describe()}.")
+    elif recipe is None:
         model_size = (spec.height, spec.width) if spec.height and spec.width else None
         recipe = ask(parent, guess_preprocess(pipeline), spec.channels, model_size,
                      f"Input preprocessing for {path.name}")
@@ -288,4 +293,31 @@ def open_model_flow(parent, path, session,
     n = len(network.nodes)
     session.message.emit("info", f"Opened {path.name}: {n} node{'s' * (n != 1)}; input"
                          f" {recipe.describe()}.")
+    return True
+
+
+def edit_preprocessing_flow(parent, session,
+                            ask: Callable[..., Preprocess | None] = ask_preprocess) -> bool:
+    """Edit the current network's preprocessing (menu: Edit > Input preprocessing...).
+
+    The answer replaces the session's pipeline (undoable) and, for a model opened from a
+    file, is saved beside it. False when cancelled or nothing changed.
+    """
+    pipeline = session.pipeline
+    spec = pipeline.input_spec
+    model_size = (spec.height, spec.width) if spec.height and spec.width else None
+    current = spec.preprocess or Preprocess(size=None)
+    recipe = ask(parent, current, spec.channels, model_size, "Input preprocessing")
+    if recipe is None or recipe == spec.preprocess:
+        return False
+    network = pipeline.with_preprocess(recipe)
+    source = getattr(pipeline, "source_path", None)
+    if source:
+        try:
+            save_beside(recipe, source)
+        except OSError as error:
+            session.message.emit("warning", "The preprocessing could not be saved beside the"
+                                 f" model ({error.strerror or error}).")
+    session.set_pipeline(network)
+    session.message.emit("info", f"Input preprocessing: {recipe.describe()}.")
     return True

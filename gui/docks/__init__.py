@@ -65,6 +65,11 @@ DOCKS: tuple[DockSpec, ...] = (
         "Ctrl+6",
     ),
     DockSpec(
+        "tour", "Guided tour", "left", "gui.docks.tour:TourDock",
+        "The lecture, one stop at a time: each stop sets up the panels for one idea", "Ctrl+T",
+        group="Lecture", shown=False, tab_with="source",
+    ),
+    DockSpec(
         "conv_player", "Convolution player", "top", "gui.docks.conv_player:ConvPlayerDock",
         "One filter sliding over a small input, one output cell per step", "Ctrl+Alt+1",
         group="Lecture", shown=False, tab_with="stepper",

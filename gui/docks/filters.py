@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPoint, QSize, Qt, Signal
-from PySide6.QtGui import QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -30,7 +30,7 @@ PAGE = 16  # filters (rows) and input channels (columns) per page of the per-cha
 GAP = 3
 BACKGROUND = (60, 60, 60)
 NO_CONV = ("This network has no convolution layer, so it has no filters to show. The "
-           "bundled shapes classifier (File > Open network > Shapes) has three.")
+           "bundled shapes classifier (File > Bundled pipelines > Shapes) has three.")
 
 
 def conv_layers(pipeline) -> list[tuple[int, str, np.ndarray]]:
@@ -82,6 +82,7 @@ class TileGrid(QWidget):
         self._pix = 8
         self._image: QImage | None = None
         self._buffer: np.ndarray | None = None
+        self.selected: tuple[int, int] | None = None  # (row, column) outlined
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
 
     @property
@@ -124,11 +125,21 @@ class TileGrid(QWidget):
     def sizeHint(self) -> QSize:
         return self.size()
 
+    def set_selected(self, cell: tuple[int, int] | None) -> None:
+        self.selected = cell
+        self.update()
+
     def paintEvent(self, event) -> None:
-        if self._image is not None:
-            painter = QPainter(self)
-            painter.drawImage(0, 0, self._image)
-            painter.end()
+        if self._image is None:
+            return
+        painter = QPainter(self)
+        painter.drawImage(0, 0, self._image)
+        if self.selected is not None:
+            th, tw = (s * self._pix for s in self._tiles.shape[2:4])
+            r, c = self.selected
+            painter.setPen(QPen(QColor(255, 200, 0), 2))
+            painter.drawRect(GAP + c * (tw + GAP) - 1, GAP + r * (th + GAP) - 1, tw + 1, th + 1)
+        painter.end()
 
     def mousePressEvent(self, event) -> None:
         hit = self.cell_at(event.position().toPoint())
@@ -346,6 +357,11 @@ class FilterGalleryDock(QWidget):
 
     def _show_detail(self, index: int) -> None:
         """Enlarge filter ``index`` and list its values, one block per input channel."""
+        if self.mode == "channels":
+            row = index - self.filter_page * PAGE
+            self.grid.set_selected((row, 0) if 0 <= row < self.grid.shape[0] else None)
+        else:
+            self.grid.set_selected(divmod(index, self.grid.shape[1]))
         w = self.weight[index]  # (C_in, kh, kw)
         if w.shape[0] in (1, 3):
             picture = filter_tiles(w[None], False)[0]  # (kh, kw, 3)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -91,6 +92,7 @@ class KernelsDock(QWidget):
     # ----- construction -----------------------------------------------------------------
     def _build(self) -> None:
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
         self.caption = QLabel()
         self.caption.setWordWrap(True)
         self.caption.setToolTip("Which layer's kernels are shown.")
@@ -108,29 +110,16 @@ class KernelsDock(QWidget):
         self.grid_view = view = KernelGridView()
         self.grid = view.grid
         self.grid.cellClicked.connect(self._on_grid_clicked)
-        panel.addWidget(view, stretch=3)
-
-        self.editor_box = QGroupBox()
-        editor = QVBoxLayout(self.editor_box)
-        self.table = KernelTable()
-        self.table.valueEdited.connect(self._on_table_edited)
-        editor.addWidget(self.table, stretch=1)
-        form = QFormLayout()
-        self.bias = QDoubleSpinBox()
-        self.bias.setRange(-WEIGHT_LIMIT, WEIGHT_LIMIT)
-        self.bias.setDecimals(4)
-        self.bias.setSingleStep(0.1)
-        self.bias.setKeyboardTracking(False)
-        self.bias.setToolTip("The number added to every value of this filter's map.")
-        self.bias.valueChanged.connect(self._on_bias_changed)
-        form.addRow("Bias", self.bias)
-        self.flip = QCheckBox("True convolution (rotate kernels 180°)")
-        self.flip.setToolTip(FLIP_TIP)
-        self.flip.toggled.connect(self._on_flip_toggled)
-        form.addRow(self.flip)
-        editor.addLayout(form)
-        panel.addWidget(self.editor_box, stretch=2)
-        panel.addWidget(self._build_tools())
+        panel.addWidget(view, stretch=1)
+        # The editor and the weight tools share one place as tabs: stacked, they made the
+        # dock too tall to sit under the pipeline on an 800-pixel-high screen.
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self._build_editor(), "Edit filter")
+        self.tabs.setTabToolTip(0, "Type the weights and the bias of the selected filter.")
+        self.tabs.addTab(self._build_tools(), "Set weights")
+        self.tabs.setTabToolTip(1, "Load a preset kernel or seeded random weights.")
+        panel.addWidget(self.tabs)
         layout.addWidget(self.panel, stretch=1)
 
         self.status = QLabel()
@@ -138,14 +127,43 @@ class KernelsDock(QWidget):
         self.status.setToolTip("The result of the last kernel action.")
         layout.addWidget(self.status)
 
-    def _build_tools(self) -> QGroupBox:
-        box = QGroupBox("Set weights")
+    def _build_editor(self) -> QGroupBox:
+        self.editor_box = QGroupBox()
+        self.editor_box.setFlat(True)
+        editor = QVBoxLayout(self.editor_box)
+        editor.setContentsMargins(4, 4, 4, 4)
+        self.table = KernelTable()
+        self.table.valueEdited.connect(self._on_table_edited)
+        editor.addWidget(self.table, stretch=1)
+        self.bias = QDoubleSpinBox()
+        self.bias.setRange(-WEIGHT_LIMIT, WEIGHT_LIMIT)
+        self.bias.setDecimals(4)
+        self.bias.setSingleStep(0.1)
+        self.bias.setKeyboardTracking(False)
+        self.bias.setToolTip("The number added to every value of this filter's map.")
+        self.bias.valueChanged.connect(self._on_bias_changed)
+        # Short text on the box; the tooltip says what it means.
+        self.flip = QCheckBox("True convolution")
+        self.flip.setToolTip(FLIP_TIP)
+        self.flip.toggled.connect(self._on_flip_toggled)
+        row = QHBoxLayout()
+        bias_label = QLabel("Bias")
+        bias_label.setToolTip(self.bias.toolTip())
+        row.addWidget(bias_label)
+        row.addWidget(self.bias, stretch=1)
+        row.addWidget(self.flip)
+        editor.addLayout(row)
+        return self.editor_box
+
+    def _build_tools(self) -> QWidget:
+        box = QWidget()
         form = QFormLayout(box)
+        form.setContentsMargins(4, 4, 4, 4)
         self.scope = QComboBox()
         self.scope.addItems(["selected filter", "all filters"])
         self.scope.setToolTip("Whether a preset or random weights replace only the selected "
                               "filter or every filter of the layer.")
-        form.addRow("Apply to", self.scope)
+        self._add_row(form, "Apply to", self.scope)
 
         self.preset = QComboBox()
         for name in PRESETS:
@@ -159,11 +177,7 @@ class KernelsDock(QWidget):
         self.apply_preset = QPushButton("Apply")
         self.apply_preset.setToolTip("Load the preset into the filter(s) chosen above.")
         self.apply_preset.clicked.connect(self._on_apply_preset)
-        row = QHBoxLayout()
-        row.addWidget(self.preset, stretch=2)
-        row.addWidget(self.expand, stretch=2)
-        row.addWidget(self.apply_preset)
-        form.addRow("Preset", row)
+        self._add_row(form, "Preset", self.preset, self.expand, self.apply_preset)
 
         self.init = QComboBox()
         self.init.addItem("He", "he")
@@ -174,18 +188,26 @@ class KernelsDock(QWidget):
                               Qt.ItemDataRole.ToolTipRole)
         self.init.setToolTip("The random initializer.")
         self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setRange(0, 99_999)  # five digits: plenty of seeds, and a narrow box
         self.seed.setToolTip("The same seed always gives the same weights.")
+        self.seed.setPrefix("seed ")
         self.randomize = QPushButton("Randomize")
         self.randomize.setToolTip("Fill the filter(s) chosen above with seeded random weights.")
         self.randomize.clicked.connect(self._on_randomize)
-        row = QHBoxLayout()
-        row.addWidget(self.init, stretch=2)
-        row.addWidget(QLabel("seed"))
-        row.addWidget(self.seed, stretch=2)
-        row.addWidget(self.randomize)
-        form.addRow("Random", row)
+        self._add_row(form, "Random", self.init, self.seed, self.randomize)
         return box
+
+    @staticmethod
+    def _add_row(form: QFormLayout, text: str, *widgets: QWidget) -> None:
+        """One form row: a label with the first widget's tooltip, the widgets side by side."""
+        label = QLabel(text)
+        label.setToolTip(widgets[0].toolTip())
+        row = QHBoxLayout()
+        for widget in widgets:
+            # Combo boxes and spin boxes may shrink; buttons keep their text.
+            stretch = 0 if isinstance(widget, QPushButton) else 1
+            row.addWidget(widget, stretch)
+        form.addRow(label, row)
 
     # ----- model -> view ----------------------------------------------------------------
     def _layer(self):
@@ -250,7 +272,7 @@ class KernelsDock(QWidget):
         layer = self._layer()
         c_in = layer.weight.shape[1]
         label = channel_label(self._channel, c_in)
-        self.editor_box.setTitle(f"Filter {self._filter}, input {label} (double-click to edit)")
+        self.editor_box.setTitle(f"Filter {self._filter}, input {label}: double-click a cell")
         self.table.set_kernel(layer.weight[self._filter, self._channel], self.grid.scale)
         bias = getattr(layer, "bias", None)
         self.bias.blockSignals(True)

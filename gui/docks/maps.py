@@ -105,17 +105,25 @@ class MapsDock(QWidget):
         self.norm_combo.currentIndexChanged.connect(
             lambda i: self.session.set_display(normalization=self.norm_combo.itemData(i)))
 
-        bar = QHBoxLayout()
-        for text, widget, stretch in (
-            ("Layer", self.layer_combo, 0), ("Colormap", self.cmap_combo, 0),
-            (None, self.auto_cmap, 0), ("Scale", self.norm_combo, 0),
+        # Two rows, so that the dock fits beside the others on a 1280-pixel screen: the layer
+        # on its own row (its names can be long), the colour settings below it.
+        bar = QVBoxLayout()
+        bar.setSpacing(2)
+        for row_widgets in (
+            (("Layer", self.layer_combo, 1),),
+            (("Colormap", self.cmap_combo, 0), (None, self.auto_cmap, 0),
+             ("Scale", self.norm_combo, 0)),
         ):
-            if text:
-                label = QLabel(text)
-                label.setToolTip(widget.toolTip())
-                bar.addWidget(label)
-            bar.addWidget(widget, stretch)
-        bar.addStretch(1)
+            row = QHBoxLayout()
+            for text, widget, stretch in row_widgets:
+                if text:
+                    label = QLabel(text)
+                    label.setToolTip(widget.toolTip())
+                    row.addWidget(label)
+                row.addWidget(widget, stretch)
+            if not any(stretch for _, _, stretch in row_widgets):
+                row.addStretch(1)
+            bar.addLayout(row)
 
         self.info = QLabel("Waiting for the first frame…")
         self.info.setToolTip("The layer shown and the shape of its output")
@@ -148,6 +156,8 @@ class MapsDock(QWidget):
         self.readout = QLabel(HOVER_HINT)
         self.readout.setToolTip("Layer, map, position and real value under the mouse")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Wrapped, so a long layer name under the mouse never widens the dock (or the window).
+        self.readout.setWordWrap(True)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

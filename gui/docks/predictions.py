@@ -20,7 +20,7 @@ from gui.labels import ClassNames, class_names, model_path_of
 TOP_K = 5
 NOT_SCORES = (
     "This network ends in feature maps, not class scores, so there is nothing to predict. "
-    "Open the bundled shapes classifier (File > Open network > Shapes) or an ONNX "
+    "Open the bundled shapes classifier (File > Bundled pipelines > Shapes) or an ONNX "
     "classifier (File > Open model...)."
 )
 WAITING = "Waiting for the first frame..."
@@ -138,6 +138,11 @@ class PredictionsDock(QWidget):
     def _build(self) -> None:
         self.title = QLabel()
         self.title.setWordWrap(True)
+        self.best = QLabel()  # the top class in large type, readable from across a room
+        font = self.best.font()
+        font.setPointSizeF(font.pointSizeF() * 1.8)
+        font.setBold(True)
+        self.best.setFont(font)
         self.bars = TopBars()
         self.note = QLabel()
         self.note.setWordWrap(True)
@@ -145,6 +150,7 @@ class PredictionsDock(QWidget):
         bars_page = QWidget()
         column = QVBoxLayout(bars_page)
         column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.best)
         column.addWidget(self.title)
         column.addWidget(self.bars)
         column.addWidget(self.note)
@@ -213,8 +219,10 @@ class PredictionsDock(QWidget):
         elif prediction.kind != getattr(self.prediction, "kind", None):
             self._update_note(prediction)
         self.prediction = prediction
-        self.bars.set_rows([(self.names[i], p) for i, p in
-                            zip(prediction.indices, prediction.probabilities, strict=True)])
+        rows = [(self.names[i], p) for i, p in
+                zip(prediction.indices, prediction.probabilities, strict=True)]
+        self.bars.set_rows(rows)
+        self.best.setText(f"{rows[0][0]}  {rows[0][1]:.0%}")
         self.stack.setCurrentIndex(0)
 
     def _update_note(self, prediction: Prediction) -> None:

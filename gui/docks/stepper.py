@@ -96,7 +96,9 @@ class StepperDock(QWidget):
         self._build()
         session.pipeline_changed.connect(self._on_session_pipeline_changed)
         session.selected_layer_changed.connect(self._on_session_layer_changed)
-        session.display_changed.connect(lambda _d: self._render())
+        # A bound method, not a lambda: psygnal holds bound methods weakly, so a closed dock
+        # is dropped from the session's signal instead of being kept alive and called.
+        session.display_changed.connect(self._on_session_display_changed)
         live.resultUpdated.connect(self._on_live_result)
         latest = live.latest
         if latest is not None:
@@ -129,6 +131,8 @@ class StepperDock(QWidget):
         self.caption = QLabel()
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.caption.setStyleSheet("font-weight: bold")
+        # Wrapping keeps a long layer name or shape from setting the dock's minimum width.
+        self.caption.setWordWrap(True)
         self.caption.setToolTip("The current layer: input shape → output shape")
         nav = QHBoxLayout()
         nav.addWidget(self.prev_button)
@@ -258,6 +262,9 @@ class StepperDock(QWidget):
 
     def _on_session_layer_changed(self, _index: int) -> None:
         self._highlight()
+        self._render()
+
+    def _on_session_display_changed(self, _display) -> None:
         self._render()
 
     def _on_live_result(self, result) -> None:

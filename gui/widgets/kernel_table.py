@@ -25,6 +25,8 @@ from gui.widgets.kernel_grid import diverging_rgb
 
 #: Largest magnitude a single weight may be given in the editor.
 WEIGHT_LIMIT = 1000.0
+#: Rows of a kernel the editor always shows without scrolling.
+MIN_ROWS = 3
 
 
 class WeightDelegate(QStyledItemDelegate):
@@ -71,6 +73,8 @@ class KernelTable(QTableWidget):
         for header in (self.horizontalHeader(), self.verticalHeader()):
             header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
             header.setMinimumSectionSize(28)
+        # Rows just tall enough for a number: the stretch makes them taller when there is room.
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.setToolTip("The weights of the selected kernel. Double-click a cell (or select it "
                         "and type) to change one weight; the maps update at once.")
         self.itemChanged.connect(self._on_item_changed)
@@ -94,10 +98,12 @@ class KernelTable(QTableWidget):
                 self.setColumnCount(kw)
                 self.setHorizontalHeaderLabels([str(i) for i in range(kw)])
                 self.setVerticalHeaderLabels([str(i) for i in range(kh)])
-                # Up to 7 rows fully visible; larger kernels scroll.
+                # At least 3 rows visible; rows stretch when there is room, else the table
+                # scrolls, so a 7x7 kernel does not make the dock taller than the screen.
                 row_h = self.verticalHeader().defaultSectionSize()
                 header_h = self.horizontalHeader().sizeHint().height()
-                self.setMinimumHeight(min(kh, 7) * row_h + header_h + 2 * self.frameWidth())
+                self.setMinimumHeight(min(kh, MIN_ROWS) * row_h + header_h
+                                      + 2 * self.frameWidth())
             for r in range(kh):
                 for c in range(kw):
                     self._fill(r, c, float(kernel[r, c]), colors[r, c])

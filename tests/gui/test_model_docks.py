@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -11,10 +12,15 @@ from onnx import TensorProto, helper, numpy_helper
 from PySide6.QtCore import QObject, QPoint, Qt, Signal
 from PySide6.QtWidgets import QDialogButtonBox
 
-from engine.preprocess import PRESETS, Preprocess, frame_to_input, sidecar_path
+from engine.preprocess import PRESETS, Preprocess, frame_to_input, load_beside, sidecar_path
 from engine.spec import resolve_pipeline
 from gui.capture import Result
-from gui.dialogs.preprocess import PreprocessDialog, open_model_flow, parse_number
+from gui.dialogs.preprocess import (
+    PreprocessDialog,
+    edit_preprocessing_flow,
+    open_model_flow,
+    parse_number,
+)
 from gui.docks import canvas as canvas_module
 from gui.docks.canvas import SHAPES_HINT, CanvasBoard, CanvasSource, DrawingCanvasDock
 from gui.docks.filters import PAGE, FilterGalleryDock, filter_tiles
@@ -300,3 +306,19 @@ def test_open_model_flow_failures_are_messages(tmp_path):
     small_onnx(path)
     assert not open_model_flow(None, path, session, ask=lambda *a: None)  # Cancel
     assert not sidecar_path(path).exists() and session.pipeline is before
+
+
+def test_open_model_without_asking_and_edit_later(tmp_path):
+    path = tmp_path / "tiny.onnx"
+    small_onnx(path)
+    session = Session()
+    assert open_model_flow(None, path, session, ask=None)  # nobody to ask: a guess, not saved
+    guess = PRESETS["[0, 1], no normalization"].with_size((8, 8))
+    assert session.pipeline.input_spec.preprocess == guess and not sidecar_path(path).exists()
+    edited = dataclasses.replace(guess, channel_order="BGR")
+    assert edit_preprocessing_flow(None, session, ask=lambda *a: edited)
+    assert session.pipeline.input_spec.preprocess == edited
+    assert load_beside(path) == edited  # saved beside the model it came from
+    assert not edit_preprocessing_flow(None, session, ask=lambda *a: None)  # Cancel
+    session.undo()
+    assert session.pipeline.input_spec.preprocess == guess

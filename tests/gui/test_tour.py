@@ -210,6 +210,7 @@ def test_pooling_numbers_are_the_lectures(window):
 
 # -- the panel ---------------------------------------------------------------------------------
 def test_next_and_back_move_through_the_stops(qtbot, window):
+    start_tour(window, 1)
     panel = tour_panel(window)
     assert panel.index == 0 and not panel.back_button.isEnabled()
     qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
