@@ -31,6 +31,8 @@ from engine.kernels import PRESETS, expand_kernel, glorot_init, he_init
 from engine.layers import *  # noqa: F403  (the layer classes, listed in engine.layers.__all__)
 from engine.layers import __all__ as _layer_names
 from engine.pipeline import InputSpec, Ledger, LedgerRow, Node, Pipeline
+from engine.preprocess import PRESETS as PREPROCESS_PRESETS
+from engine.preprocess import Preprocess, frame_to_input
 from engine.shapes import *  # noqa: F403  (output sizes and counts, engine.shapes.__all__)
 from engine.shapes import __all__ as _shape_names
 from engine.spec import BUNDLED, SpecError, load_pipeline, resolve_pipeline, save_pipeline
@@ -49,7 +51,9 @@ def load_onnx(path, **options):
 
 __all__ = [
     "BUNDLED",
+    "PREPROCESS_PRESETS",
     "PRESETS",
+    "Preprocess",
     "InputSpec",
     "Ledger",
     "LedgerRow",
@@ -61,6 +65,7 @@ __all__ = [
     "conv2d",
     "expand_kernel",
     "flatten",
+    "frame_to_input",
     "functional",
     "global_avg_pool2d",
     "glorot_init",

@@ -37,9 +37,14 @@ def apply_args(session: Session, args: Namespace) -> list[str]:
     from engine.spec import resolve_pipeline
 
     problems: list[str] = []
-    for name in ("model",):
-        if getattr(args, name, None) is not None:
-            problems.append(f"--{name} is not available in this version of CNN Explorer")
+    model = getattr(args, "model", None)
+    if model:
+        from gui.dialogs.preprocess import open_model_from_args
+
+        interactive = not getattr(args, "screenshot", None)
+        problem = open_model_from_args(session, model, interactive=interactive)
+        if problem:
+            problems.append(f"--model {model}: {problem}")
     if getattr(args, "tour", None) is not None:
         from gui.tour import TourError, check_stop_number
 

@@ -24,12 +24,13 @@ PIPELINE_SUFFIXES = (".json",)
 
 
 def classify_path(path: str | Path) -> str | None:
-    """Return "image", "video" or "pipeline" by file extension, or None when unknown."""
+    """Return "image", "video", "pipeline" or "model" by file extension, or None when unknown."""
     suffix = Path(path).suffix.lower()
     for kind, suffixes in (
         ("image", IMAGE_SUFFIXES),
         ("video", VIDEO_SUFFIXES),
         ("pipeline", PIPELINE_SUFFIXES),
+        ("model", (".onnx",)),
     ):
         if suffix in suffixes:
             return kind
@@ -102,6 +103,10 @@ class VideoSource(FrameSource):
 
 def open_source(spec: SourceSpec) -> FrameSource:
     """Open the source ``spec`` describes; raises MediaError with a readable message."""
+    if spec.kind == "canvas":
+        from gui.docks.canvas import CanvasSource
+
+        return CanvasSource(spec)
     if spec.kind in ("sample", "image"):
         return ImageSource(spec)
     return VideoSource(spec)
@@ -283,6 +288,8 @@ class CaptureWorker(threading.Thread):
             raw, reason = None, str(exc)
         else:
             reason = "it stopped sending frames"
+            if raw is self._raw:  # a canvas with no new stroke: nothing new to run
+                return
         if raw is None:
             # A camera unplugged mid-stream: keep showing the last good frame.
             self.post("error", f"{self._source.spec.describe().capitalize()} was lost: {reason}.")
@@ -351,7 +358,7 @@ class EngineWorker(threading.Thread):
             self.slot.changed.notify_all()
 
     def run(self) -> None:
-        from engine.media import to_input
+        from engine.preprocess import frame_to_input
 
         while True:
             with self.slot.changed:
@@ -372,7 +379,7 @@ class EngineWorker(threading.Thread):
             x = np.zeros((0, 0, 0), np.float32)
             start = time.perf_counter()
             try:
-                x = to_input(frame.image, pipeline.input_spec)
+                x = frame_to_input(frame.image, pipeline)
                 activations = pipeline.forward(x, timings)
             except Exception as exc:
                 # Any failure becomes a message, never a dead thread.

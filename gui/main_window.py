@@ -65,6 +65,8 @@ MENU_ACTIONS = (
     ("file", "-"),
     ("file", ("open_pipeline", "Open &pipeline...", "window.ask_open_pipeline", "Ctrl+Shift+P",
               "Open a pipeline file (.json)", False)),
+    ("file", ("open_model", "Open &model...", "window.ask_open_model", "Ctrl+M",
+              "Open a trained network in ONNX format (.onnx)", False)),
     ("file", ("save_pipeline", "&Save pipeline as...", "window.ask_save_pipeline", "Ctrl+S",
               "Save the current pipeline to a file", False)),
     ("file", "bundled"),
@@ -77,6 +79,9 @@ MENU_ACTIONS = (
               "Undo the last change to the pipeline", False)),
     ("edit", ("redo", "&Redo", "session.redo", _STD.Redo,
               "Redo the pipeline change last undone", False)),
+    ("edit", "-"),
+    ("edit", ("preprocess", "Input &preprocessing...", "window.edit_preprocessing", None,
+              "How frames are resized and scaled for a trained network", False)),
     ("view", "docks"),
     ("view", ("reset_layout", "&Reset layout", "window.apply_default_layout", None,
               "Put every panel back where it was at first", False)),
@@ -192,7 +197,7 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_menus(self) -> list[QMenu]:
-        from engine.spec import BUNDLED
+        from engine.spec import BUNDLED, BUNDLED_MODELS
         from gui.session import list_samples
 
         bar = self.menuBar()
@@ -222,7 +227,7 @@ class MainWindow(QMainWindow):
             elif entry == "bundled":
                 sub = target.addMenu("&Bundled pipelines")
                 sub.setToolTipsVisible(True)
-                for name in BUNDLED:
+                for name in (*BUNDLED, *BUNDLED_MODELS):
                     action = sub.addAction(name.capitalize(), lambda n=name: self.open_pipeline(n))
                     action.setToolTip(f"Load the bundled pipeline '{name}'")
             else:
@@ -264,6 +269,14 @@ class MainWindow(QMainWindow):
 
     def ask_open_video(self) -> None:
         self._ask_open("Open video", "Videos (*.avi *.mp4 *.mov *.mkv *.webm *.m4v *.mpg *.wmv)")
+
+    def ask_open_model(self) -> None:
+        self._ask_open("Open model", "ONNX models (*.onnx)")
+
+    def edit_preprocessing(self) -> None:
+        from gui.dialogs.preprocess import edit_preprocessing_flow
+
+        edit_preprocessing_flow(self, self.session)
 
     def ask_open_pipeline(self) -> None:
         self._ask_open("Open pipeline", "Pipelines (*.json)")
@@ -385,6 +398,10 @@ class MainWindow(QMainWindow):
             return False
         if kind == "pipeline":
             return self.open_pipeline(path)
+        if kind == "model":
+            from gui.dialogs.preprocess import open_model_flow
+
+            return open_model_flow(self, path, self.session)
         self.open_source(SourceSpec(kind=kind, path=str(path)))
         return True
 

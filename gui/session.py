@@ -19,7 +19,7 @@ from assets import asset_path
 
 STATE_VERSION = 1
 HISTORY_LIMIT = 100  # undo steps kept; older edits fall off the bottom
-SOURCE_KINDS = ("sample", "image", "video", "camera")
+SOURCE_KINDS = ("sample", "image", "video", "camera", "canvas")
 NORMALIZATIONS = ("map", "layer", "global")
 CONFIG_ENV = "CNN_EXPLORER_CONFIG_DIR"
 KEEP_PATH = object()  # set_pipeline's default: an edit keeps the pipeline's file path
@@ -76,6 +76,8 @@ class SourceSpec:
         """A short label such as ``"video clip.avi"`` or ``"camera 0"``."""
         if self.kind == "camera":
             return f"camera {self.camera_index}"
+        if self.kind == "canvas":
+            return "drawing canvas"
         if self.kind == "sample":
             return f"sample {self.sample}"
         return f"{self.kind} {Path(self.path or '').name}"

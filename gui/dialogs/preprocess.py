@@ -289,7 +289,8 @@ def open_model_flow(parent, path, session,
         session.message.emit("error", f"Could not open the model {path.name}: {error}")
         return False
     network.source_path = str(path)  # for the label file beside it (gui.labels.model_path_of)
-    session.set_pipeline(network)
+    # path=None: the session's pipeline file is a .json; an .onnx must never be saved over.
+    session.set_pipeline(network, path=None)
     n = len(network.nodes)
     session.message.emit("info", f"Opened {path.name}: {n} node{'s' * (n != 1)}; input"
                          f" {recipe.describe()}.")
@@ -321,3 +322,23 @@ def edit_preprocessing_flow(parent, session,
     session.set_pipeline(network)
     session.message.emit("info", f"Input preprocessing: {recipe.describe()}.")
     return True
+
+
+def open_model_from_args(session, path, interactive: bool = True) -> str | None:
+    """``cnn-explorer --model PATH``: open the model before the window exists.
+
+    ``interactive=False`` (screenshot runs) never shows the dialog. Returns the problem in
+    words, or None when the model is open.
+    """
+    problems: list[str] = []
+
+    def collect(level: str, text: str) -> None:
+        if level == "error" or (level == "info" and "cancelled" in text):
+            problems.append(text)
+
+    session.message.connect(collect)
+    try:
+        ok = open_model_flow(None, path, session, ask=ask_preprocess if interactive else None)
+    finally:
+        session.message.disconnect(collect)
+    return None if ok else (problems[-1] if problems else f"{path} could not be opened")

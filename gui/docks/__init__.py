@@ -65,6 +65,21 @@ DOCKS: tuple[DockSpec, ...] = (
         "Ctrl+6",
     ),
     DockSpec(
+        "predictions", "Predictions", "right", "gui.docks.predictions:PredictionsDock",
+        "The top 5 classes of a classifier, live", "Ctrl+7", group="Networks", shown=False,
+        tab_with="pipeline",
+    ),
+    DockSpec(
+        "filters", "Filter gallery", "right", "gui.docks.filters:FilterGalleryDock",
+        "The learned filters of each conv layer as pictures", "Ctrl+8", group="Networks",
+        shown=False, tab_with="pipeline",
+    ),
+    DockSpec(
+        "canvas", "Drawing canvas", "left", "gui.docks.canvas:DrawingCanvasDock",
+        "Draw a shape with the mouse and send it to the network", "Ctrl+9", group="Networks",
+        shown=False, tab_with="source",
+    ),
+    DockSpec(
         "tour", "Guided tour", "left", "gui.docks.tour:TourDock",
         "The lecture, one stop at a time: each stop sets up the panels for one idea", "Ctrl+T",
         group="Lecture", shown=False, tab_with="source",

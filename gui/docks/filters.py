@@ -82,7 +82,7 @@ class TileGrid(QWidget):
         self._pix = 8
         self._image: QImage | None = None
         self._buffer: np.ndarray | None = None
-        self.selected: tuple[int, int] | None = None  # (row, column) outlined
+        self.selected: tuple[int, int] | None = None  # (row, column) outlined; column -1: row
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
 
     @property
@@ -137,8 +137,10 @@ class TileGrid(QWidget):
         if self.selected is not None:
             th, tw = (s * self._pix for s in self._tiles.shape[2:4])
             r, c = self.selected
+            width = tw + 1 if c >= 0 else self.width() - 2 * GAP + 1  # column -1: the whole row
             painter.setPen(QPen(QColor(255, 200, 0), 2))
-            painter.drawRect(GAP + c * (tw + GAP) - 1, GAP + r * (th + GAP) - 1, tw + 1, th + 1)
+            painter.drawRect(GAP + max(c, 0) * (tw + GAP) - 1, GAP + r * (th + GAP) - 1, width,
+                             th + 1)
         painter.end()
 
     def mousePressEvent(self, event) -> None:
@@ -359,7 +361,7 @@ class FilterGalleryDock(QWidget):
         """Enlarge filter ``index`` and list its values, one block per input channel."""
         if self.mode == "channels":
             row = index - self.filter_page * PAGE
-            self.grid.set_selected((row, 0) if 0 <= row < self.grid.shape[0] else None)
+            self.grid.set_selected((row, -1) if 0 <= row < self.grid.shape[0] else None)
         else:
             self.grid.set_selected(divmod(index, self.grid.shape[1]))
         w = self.weight[index]  # (C_in, kh, kw)

@@ -95,7 +95,8 @@ class KernelsDock(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         self.caption = QLabel()
         self.caption.setWordWrap(True)
-        self.caption.setToolTip("Which layer's kernels are shown.")
+        self.caption.setToolTip("Which layer's kernels are shown: one row per filter, one "
+                                "column per input channel.")
         layout.addWidget(self.caption)
         self.explanation = QLabel()
         self.explanation.setWordWrap(True)
@@ -125,6 +126,7 @@ class KernelsDock(QWidget):
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setToolTip("The result of the last kernel action.")
+        self.status.hide()  # until there is something to say: the grid gets the room
         layout.addWidget(self.status)
 
     def _build_editor(self) -> QGroupBox:
@@ -177,7 +179,8 @@ class KernelsDock(QWidget):
         self.apply_preset = QPushButton("Apply")
         self.apply_preset.setToolTip("Load the preset into the filter(s) chosen above.")
         self.apply_preset.clicked.connect(self._on_apply_preset)
-        self._add_row(form, "Preset", self.preset, self.expand, self.apply_preset)
+        self._add_row(form, "Preset", self.preset, self.apply_preset)
+        self._add_row(form, "Channels", self.expand)
 
         self.init = QComboBox()
         self.init.addItem("He", "he")
@@ -190,11 +193,11 @@ class KernelsDock(QWidget):
         self.seed = QSpinBox()
         self.seed.setRange(0, 99_999)  # five digits: plenty of seeds, and a narrow box
         self.seed.setToolTip("The same seed always gives the same weights.")
-        self.seed.setPrefix("seed ")
         self.randomize = QPushButton("Randomize")
         self.randomize.setToolTip("Fill the filter(s) chosen above with seeded random weights.")
         self.randomize.clicked.connect(self._on_randomize)
-        self._add_row(form, "Random", self.init, self.seed, self.randomize)
+        self._add_row(form, "Random", self.init, self.randomize)
+        self._add_row(form, "Seed", self.seed)
         return box
 
     @staticmethod
@@ -240,9 +243,8 @@ class KernelsDock(QWidget):
         where = "" if conv == selected else " (the nearest conv layer above the selection)"
         flipped = (" It runs as true convolution: each kernel is applied rotated by 180°."
                    if layer.flip else "")
-        self.caption.setText(f"<b>{pipeline.nodes[conv].name}</b>{where}: {c_out} filters of "
-                             f"{c_in} x {kh} x {kw}, one row per filter, one column per input "
-                             f"channel.{flipped}")
+        self.caption.setText(f"<b>{pipeline.nodes[conv].name}</b>{where}: {c_out} filters "
+                             f"(rows) of {c_in} x {kh} x {kw}.{flipped}")
         self._filter = min(self._filter, c_out - 1)
         self._channel = min(self._channel, c_in - 1)
         self.grid_view.set_weight(weight)
@@ -315,6 +317,7 @@ class KernelsDock(QWidget):
     def _say(self, text: str, error: bool = False) -> None:
         self.status.setStyleSheet("color: #c62828;" if error else "")
         self.status.setText(text)
+        self.status.setVisible(bool(text))
         self._session.message.emit("error" if error else "info", text)
 
     def _on_grid_clicked(self, filter_index: int, channel: int) -> None:

@@ -8,7 +8,7 @@ double click (or typing) opens a spin box. The table never keeps the truth: it e
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -74,10 +74,20 @@ class KernelTable(QTableWidget):
             header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
             header.setMinimumSectionSize(28)
         # Rows just tall enough for a number: the stretch makes them taller when there is room.
-        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        row_h = self.fontMetrics().height() + 8
+        self.verticalHeader().setMinimumSectionSize(row_h)
+        self.verticalHeader().setDefaultSectionSize(row_h)
         self.setToolTip("The weights of the selected kernel. Double-click a cell (or select it "
                         "and type) to change one weight; the maps update at once.")
         self.itemChanged.connect(self._on_item_changed)
+
+    def sizeHint(self) -> QSize:
+        """Room for every row up to 7; the kernel grid above gets the rest of the dock."""
+        hint = super().sizeHint()
+        rows = min(max(self.rowCount(), 1), 7)
+        row_h = self.verticalHeader().defaultSectionSize()
+        header_h = self.horizontalHeader().sizeHint().height()
+        return QSize(hint.width(), rows * row_h + header_h + 2 * self.frameWidth())
 
     def kernel(self) -> np.ndarray:
         """The kernel currently shown, (kh, kw) float32 (a copy)."""

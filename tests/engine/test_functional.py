@@ -121,12 +121,15 @@ def tiny_bands():
     Small test inputs otherwise fit in one band and never reach the band edges or the thread
     pool; this white-box switch runs them through both.
     """
-    saved = F._BAND_BYTES, F._SMALL_BAND, F._THREAD_MIN_WORK
-    F._BAND_BYTES, F._SMALL_BAND, F._THREAD_MIN_WORK = 1, 1, 0
+    names = ("_BAND_BYTES", "_SHALLOW_BAND_BYTES", "_SMALL_BAND", "_THREAD_MIN_WORK")
+    saved = [getattr(F, name) for name in names]
+    for name in names:
+        setattr(F, name, 0 if name == "_THREAD_MIN_WORK" else 1)
     try:
         yield
     finally:
-        F._BAND_BYTES, F._SMALL_BAND, F._THREAD_MIN_WORK = saved
+        for name, value in zip(names, saved, strict=True):
+            setattr(F, name, value)
 
 
 def both_ways(call):

@@ -19,6 +19,7 @@ from gui.dialogs.preprocess import (
     PreprocessDialog,
     edit_preprocessing_flow,
     open_model_flow,
+    open_model_from_args,
     parse_number,
 )
 from gui.docks import canvas as canvas_module
@@ -271,7 +272,9 @@ def test_open_model_flow_asks_once_and_saves_beside(qtbot, tmp_path, fake_live):
         asked.append((initial, channels, model_size))
         return chosen
 
+    session.set_pipeline(session.pipeline, path=tmp_path / "mine.json")
     assert open_model_flow(None, path, session, ask=ask)
+    assert session.pipeline_path is None  # never offer to save JSON over the .onnx file
     assert asked == [(PRESETS["[0, 1], no normalization"].with_size((8, 8)), 3, (8, 8))]
     assert session.pipeline.input_spec.preprocess == chosen
     assert sidecar_path(path).is_file() and messages[-1][0] == "info"
@@ -322,3 +325,13 @@ def test_open_model_without_asking_and_edit_later(tmp_path):
     assert not edit_preprocessing_flow(None, session, ask=lambda *a: None)  # Cancel
     session.undo()
     assert session.pipeline.input_spec.preprocess == guess
+
+
+def test_open_model_from_the_command_line(tmp_path):
+    path = tmp_path / "tiny.onnx"
+    small_onnx(path)
+    session = Session()
+    assert open_model_from_args(session, path, interactive=False) is None
+    assert session.pipeline.input_spec.preprocess is not None
+    problem = open_model_from_args(session, tmp_path / "nope.onnx", interactive=False)
+    assert "nope.onnx" in problem and "does not exist" in problem

@@ -1,0 +1,116 @@
+"""Constant folding for the ONNX importer: operators whose inputs are all known while loading.
+
+Exporters compute shapes inside the graph (Shape -> Gather -> Unsqueeze -> Concat -> Reshape);
+since every activation's shape is known while loading, such chains fold to constants here and
+never become pipeline nodes. Values are numpy arrays; integer division truncates like ONNX.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from onnx import helper, numpy_helper
+
+from engine.onnx_node import NodeContext, Unsupported
+
+__all__ = ["FOLDERS", "fold", "shape_part"]
+
+
+def fold(ctx: NodeContext, values: list[np.ndarray]) -> np.ndarray:
+    """Compute the node of ``ctx`` on its constant input ``values``.
+
+    Parameters
+    ----------
+    ctx : NodeContext
+        The node; its attributes are read (check them afterwards with ``check_attributes``).
+    values : list of ndarray
+        The node's inputs, in order, empty inputs left out.
+
+    Returns
+    -------
+    ndarray
+        The node's (first) output.
+
+    Raises
+    ------
+    Unsupported
+        The operator cannot be folded, or numpy refuses the values.
+    """
+    compute = FOLDERS.get(ctx.op)
+    if compute is None:
+        raise Unsupported(f"operator {ctx.op} on constants is not supported; the"
+                          f" engine folds {', '.join(sorted(FOLDERS))} while loading")
+    try:
+        return np.asarray(compute(ctx, values))
+    except (ValueError, IndexError, TypeError) as error:
+        raise Unsupported(f"computing {ctx.op} on constants failed ({error})") from None
+
+
+def _constant(ctx: NodeContext, values):
+    for key in ("value", "value_float", "value_floats", "value_int", "value_ints"):
+        if key in ctx.attrs:
+            value = ctx.attr(key)
+            return numpy_helper.to_array(value) if key == "value" else np.array(value)
+    raise Unsupported("Constant without a numeric value (sparse or text) is not supported")
+
+
+def _axes(ctx: NodeContext, values) -> list[int] | None:
+    if ctx.opset >= 13:
+        return None if len(values) < 2 else [int(a) for a in values[1].reshape(-1)]
+    axes = ctx.attr("axes")
+    return None if axes is None else list(axes)
+
+
+def _unsqueeze(ctx: NodeContext, values):
+    out, axes = values[0], _axes(ctx, values)
+    rank = out.ndim + len(axes)
+    for a in sorted(a % rank for a in axes):
+        out = np.expand_dims(out, a)
+    return out
+
+
+def _squeeze(ctx: NodeContext, values):
+    axes = _axes(ctx, values)
+    return np.squeeze(values[0], None if axes is None else tuple(axes))
+
+
+def _divide(a, b):
+    if np.issubdtype(np.result_type(a, b), np.integer):
+        return np.trunc(a / b).astype(np.result_type(a, b))  # ONNX truncates like C
+    return a / b
+
+
+def _fold_reshape(ctx: NodeContext, values):
+    data, shape = values
+    if ctx.attr("allowzero", 0):
+        return data.reshape([int(s) for s in shape.reshape(-1)])
+    shape = [data.shape[i] if s == 0 else int(s) for i, s in enumerate(shape.reshape(-1))]
+    return data.reshape(shape)
+
+
+def shape_part(ctx: NodeContext, dims) -> np.ndarray:
+    """Shape's output: the dimensions from ``start`` to ``end`` (opset 15), all by default."""
+    return np.array(dims, np.int64)[ctx.attr("start", 0) : ctx.attr("end")]
+
+
+def _cast(ctx: NodeContext, values):
+    return values[0].astype(helper.tensor_dtype_to_np_dtype(ctx.attr("to")))
+
+
+FOLDERS: dict[str, Callable] = {
+    "Constant": _constant,
+    "Identity": lambda ctx, v: v[0],
+    "Cast": _cast,
+    "Shape": lambda ctx, v: shape_part(ctx, v[0].shape),
+    "Gather": lambda ctx, v: np.take(v[0], v[1], axis=ctx.attr("axis", 0)),
+    "Unsqueeze": _unsqueeze,
+    "Squeeze": _squeeze,
+    "Concat": lambda ctx, v: np.concatenate([np.atleast_1d(a) for a in v], axis=ctx.attr("axis")),
+    "Reshape": _fold_reshape,
+    "Transpose": lambda ctx, v: np.transpose(v[0], ctx.attr("perm")),
+    "Add": lambda ctx, v: v[0] + v[1],
+    "Sub": lambda ctx, v: v[0] - v[1],
+    "Mul": lambda ctx, v: v[0] * v[1],
+    "Div": lambda ctx, v: _divide(v[0], v[1]),
+}

@@ -1,0 +1,91 @@
+"""What the ONNX importer's converters and folders share: one node's context and the errors.
+
+:class:`NodeContext` wraps one ``onnx.NodeProto`` while it is converted (``engine.onnx_ops``) or
+folded (``engine.onnx_constants``): its attributes with defaults, its inputs as constants or as
+activations, and the batch-axis bookkeeping. Every attribute a converter does not read is refused
+afterwards, so no part of a node's meaning is silently dropped.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import onnx
+from onnx import helper
+
+if TYPE_CHECKING:
+    from engine.onnx_import import _Importer
+
+__all__ = ["BATCH", "NodeContext", "Unsupported"]
+
+# Stands for the batch size in folded shape arithmetic when the file leaves it open.
+BATCH = -(2**40)
+
+
+class Unsupported(Exception):
+    """Raised inside the importer; wrapped into OnnxImportError with the file's name."""
+
+
+class NodeContext:
+    """One node being converted: its attributes (with defaults) and typed access to inputs."""
+
+    def __init__(self, proto: onnx.NodeProto, imp: _Importer):
+        self.proto, self.imp, self.opset = proto, imp, imp.opset
+        self.op, self.out = proto.op_type, proto.output[0]
+        self.attrs = {}
+        for a in proto.attribute:
+            value = helper.get_attribute_value(a)
+            self.attrs[a.name] = value.decode() if isinstance(value, bytes) else value
+        self.read: set[str] = set()
+
+    def attr(self, name: str, default=None):
+        self.read.add(name)
+        return self.attrs.get(name, default)
+
+    def check_attributes(self) -> None:
+        """Refuse attributes the converter never read: their meaning would be lost."""
+        # no effect on inference outputs (consumed_inputs: an opset < 6 bookkeeping attribute)
+        ignored = {"storage_order", "momentum", "seed", "consumed_inputs", "saturate"}
+        unknown = sorted(set(self.attrs) - self.read - ignored)
+        if unknown:
+            raise Unsupported(f"attribute {', '.join(unknown)} of {self.op} is not supported")
+
+    def input(self, i: int) -> str | None:
+        names = self.proto.input
+        return names[i] if i < len(names) and names[i] else None
+
+    def const(self, i: int, what: str, required: bool = True) -> np.ndarray | None:
+        name = self.input(i)
+        if name is None:
+            if required:
+                raise Unsupported(f"{self.op} needs its {what} input")
+            return None
+        if name not in self.imp.consts:
+            raise Unsupported(f"{self.op}'s {what} must be a constant (stored in the file); the"
+                               f" engine cannot use the computed value {name!r}")
+        return self.imp.consts[name]
+
+    def act(self, i: int) -> str:
+        name = self.input(i)
+        if name is None or name not in self.imp.shapes:
+            raise Unsupported(f"{self.op}'s input {i} must come from the image, not a constant")
+        return name
+
+    def shape(self, i: int) -> tuple[int, ...]:
+        return self.imp.shapes[self.act(i)]
+
+    def axis(self, value: int, rank: int, what: str) -> int:
+        """An ONNX axis of a batched tensor -> the unbatched axis; the batch axis is refused."""
+        full = rank + 1
+        if not -full <= value < full:
+            raise Unsupported(f"{self.op}: {what} {value} does not exist in a {full}-D tensor")
+        value %= full
+        if value == 0:
+            raise Unsupported(f"{self.op} along the batch axis would mix images of a batch;"
+                               f" the engine needs an {what} of 1 or more")
+        return value - 1
+
+    def extra(self, suffix: str) -> str:
+        return self.imp.fresh_name(f"{self.out}:{suffix}")
+

@@ -1,0 +1,401 @@
+"""The ONNX importer's converters: one function per operator, and the table that picks them.
+
+A converter takes the :class:`~engine.onnx_node.NodeContext` of one node whose input comes from
+the image and returns the pipeline nodes it becomes, as ``(name, layer, input names)``: usually
+one, two when a Conv or pool needs its asymmetric padding as a separate Pad node. Converters see
+shapes without the batch axis and refuse what would mix the images of a batch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from engine import layers as L
+from engine import onnx_layers as O
+from engine.onnx_node import BATCH, NodeContext, Unsupported
+
+__all__ = ["CONVERTERS", "SUPPORTED_OPERATORS"]
+
+
+# ---------------------------------------------------------------- windows: conv and pools
+
+
+def _window(ctx: NodeContext, in_shape, kernel) -> tuple[tuple, tuple, tuple[int, int, int, int]]:
+    """(strides, dilations, pads (top, left, bottom, right)) with auto_pad resolved."""
+    if len(in_shape) != 3:
+        raise Unsupported(f"{ctx.op} on a {len(in_shape) + 1}-D tensor: the engine runs 2-D"
+                           " windows on (N, C, H, W) maps only")
+    strides = tuple(ctx.attr("strides", [1, 1]))
+    dilations = tuple(ctx.attr("dilations", [1, 1]))
+    pads = tuple(ctx.attr("pads", [0, 0, 0, 0]))
+    auto = ctx.attr("auto_pad", "NOTSET")
+    if len(kernel) != 2 or len(strides) != 2 or len(dilations) != 2 or len(pads) != 4:
+        raise Unsupported(f"{ctx.op} with a {len(kernel)}-D kernel: the engine runs 2-D only")
+    if auto == "VALID":
+        pads = (0, 0, 0, 0)
+    elif auto in ("SAME_UPPER", "SAME_LOWER"):
+        before, after = [], []
+        for n, k, s, d in zip(in_shape[1:], kernel, strides, dilations, strict=True):
+            total = max((math.ceil(n / s) - 1) * s + (k - 1) * d + 1 - n, 0)
+            small = total // 2
+            before.append(small if auto == "SAME_UPPER" else total - small)
+            after.append(total - before[-1])
+        pads = (*before, *after)
+    elif auto != "NOTSET":
+        raise Unsupported(f"{ctx.op}: auto_pad {auto!r} is not an ONNX value")
+    return strides, dilations, tuple(int(p) for p in pads)
+
+
+def _short(pair) -> int | tuple[int, int]:
+    """(3, 3) -> 3 so the layer's repr reads like PyTorch's."""
+    return int(pair[0]) if pair[0] == pair[1] else (int(pair[0]), int(pair[1]))
+
+
+def _padded_input(ctx: NodeContext, pads, mode: str = "constant",
+                  explicit: bool = False) -> tuple[list, str, tuple]:
+    """An explicit Pad node when asked or when pads are asymmetric; returns (nodes, the layer's
+    input, the layer's own padding)."""
+    top, left, bottom, right = pads
+    if (top, left) == (bottom, right) and not explicit:
+        return [], ctx.act(0), (top, left)
+    name = ctx.extra("pad")
+    return [(name, O.Pad((left, right, top, bottom), mode), [ctx.act(0)])], name, (0, 0)
+
+
+def _conv(ctx: NodeContext):
+    weight = ctx.const(1, "weight")
+    bias = ctx.const(2, "bias", required=False)
+    if weight.ndim != 4:
+        raise Unsupported(f"Conv with a {weight.ndim - 2}-D kernel: the engine runs 2-D only")
+    kernel = tuple(ctx.attr("kernel_shape", weight.shape[2:]))
+    if kernel != weight.shape[2:]:
+        raise Unsupported(f"Conv: kernel_shape {kernel} differs from the weight's"
+                           f" {weight.shape[2:]}")
+    strides, dilations, pads = _window(ctx, ctx.shape(0), kernel)
+    groups = ctx.attr("group", 1)
+    nodes, source, padding = _padded_input(ctx, pads)
+    layer = L.Conv2d(weight.shape[1] * groups, weight.shape[0], _short(kernel), _short(strides),
+                     _short(padding), _short(dilations), groups, bias=bias is not None,
+                     weight=weight, bias_values=bias)
+    layer.kernel_source = f"from the ONNX file ({ctx.input(1)})"  # shown in the ledger's notes
+    return [*nodes, (ctx.out, layer, [source])]
+
+
+def _explicit_pads(pads, kernel) -> bool:
+    """Pads a pool layer cannot take itself: asymmetric, or over half the window (PyTorch's
+    limit, which ONNX does not have)."""
+    return pads[:2] != pads[2:] or any(2 * p > k for p, k in zip(pads, kernel * 2, strict=True))
+
+
+def _max_pool(ctx: NodeContext):
+    kernel = tuple(ctx.attr("kernel_shape"))
+    strides, dilations, pads = _window(ctx, ctx.shape(0), kernel)
+    ceil = bool(ctx.attr("ceil_mode", 0))
+    if _explicit_pads(pads, kernel):
+        if ceil or max(dilations) > 1:
+            raise Unsupported("MaxPool with asymmetric pads or pads over half the window,"
+                               " together with ceil_mode or dilation, is not supported; the"
+                               " engine needs equal pads of at most half the window")
+        # Repeating the edge pixel never changes a maximum: each window that reaches into the
+        # border also covers the edge pixel it repeats.
+        nodes, source, padding = _padded_input(ctx, pads, mode="edge", explicit=True)
+    else:
+        nodes, source, padding = [], ctx.act(0), pads[:2]
+    layer = L.MaxPool2d(_short(kernel), _short(strides), _short(padding), _short(dilations), ceil)
+    return [*nodes, (ctx.out, layer, [source])]
+
+
+def _avg_pool(ctx: NodeContext):
+    kernel = tuple(ctx.attr("kernel_shape"))
+    strides, dilations, pads = _window(ctx, ctx.shape(0), kernel)
+    if max(dilations) > 1:
+        raise Unsupported("AveragePool with dilations is not supported; the engine's"
+                           " average pool has dense windows")
+    ceil = bool(ctx.attr("ceil_mode", 0))
+    include = bool(ctx.attr("count_include_pad", 0))
+    if _explicit_pads(pads, kernel):
+        if ceil or not include:
+            raise Unsupported("AveragePool with asymmetric pads or pads over half the window"
+                               " is supported only with count_include_pad=1 and ceil_mode=0"
+                               " (then the zeros count)")
+        nodes, source, padding = _padded_input(ctx, pads, explicit=True)
+    else:
+        nodes, source, padding = [], ctx.act(0), pads[:2]
+    layer = L.AvgPool2d(_short(kernel), _short(strides), _short(padding), ceil, include)
+    return [*nodes, (ctx.out, layer, [source])]
+
+
+def _global_avg_pool(ctx: NodeContext):
+    if len(ctx.shape(0)) != 3:
+        raise Unsupported("GlobalAveragePool needs an (N, C, H, W) map")
+    return [(ctx.out, L.GlobalAvgPool2d(), [ctx.act(0)])]
+
+
+def _global_max_pool(ctx: NodeContext):
+    shape = ctx.shape(0)
+    if len(shape) != 3:
+        raise Unsupported("GlobalMaxPool needs an (N, C, H, W) map")
+    # one window as large as the map: exactly a global maximum, and it reads like PyTorch
+    return [(ctx.out, L.MaxPool2d(_short(shape[1:])), [ctx.act(0)])]
+
+
+# ---------------------------------------------------------------- per-value and normalization
+
+
+def _batch_norm(ctx: NodeContext):
+    if ctx.attr("training_mode", 0) or not ctx.attr("spatial", 1):
+        raise Unsupported("BatchNormalization in training mode or with spatial=0 is not"
+                           " supported; the engine runs inference with running statistics")
+    if len(ctx.shape(0)) != 3:
+        raise Unsupported("BatchNormalization of vectors is not supported; the engine's"
+                           " BatchNorm2d needs (N, C, H, W) maps")
+    scale, bias, mean, var = (ctx.const(i, what) for i, what in
+                              enumerate(("scale", "bias", "mean", "variance"), start=1))
+    layer = L.BatchNorm2d(len(scale), mean, var, scale, bias, eps=ctx.attr("epsilon", 1e-5))
+    return [(ctx.out, layer, [ctx.act(0)])]
+
+
+def _simple(layer_type: type[L.Layer]) -> Callable:
+    return lambda ctx: [(ctx.out, layer_type(), [ctx.act(0)])]
+
+
+def _leaky_relu(ctx: NodeContext):
+    return [(ctx.out, L.LeakyReLU(ctx.attr("alpha", 0.01)), [ctx.act(0)])]
+
+
+def _clip(ctx: NodeContext):
+    if ctx.opset < 11:
+        lo, hi = ctx.attr("min"), ctx.attr("max")
+    else:
+        lo, hi = (ctx.const(i, what, required=False) for i, what in ((1, "min"), (2, "max")))
+    # ONNX's default bounds are the float32 limits: treat them as absent.
+    lo, hi = (None if v is None or abs(float(v)) >= 3e38 else float(v) for v in (lo, hi))
+    if lo == 0.0 and hi is None:
+        layer = L.ReLU()
+    elif lo is not None and hi is not None and max(abs(lo), abs(hi)) <= 1e6 and lo < hi:
+        layer = L.Hardtanh(lo, hi)  # ReLU6 reads as Hardtanh(0, 6), like PyTorch
+    else:
+        layer = O.Clip(lo, hi)
+    return [(ctx.out, layer, [ctx.act(0)])]
+
+
+def _lrn(ctx: NodeContext):
+    layer = O.LocalResponseNorm(ctx.attr("size"), ctx.attr("alpha", 1e-4),
+                                ctx.attr("beta", 0.75), ctx.attr("bias", 1.0),
+                                in_rank=len(ctx.shape(0)))
+    return [(ctx.out, layer, [ctx.act(0)])]
+
+
+def _softmax(ctx: NodeContext):
+    rank = len(ctx.shape(0))
+    axis = ctx.axis(ctx.attr("axis", -1 if ctx.opset >= 13 else 1), rank, "axis")
+    if ctx.opset < 13 and math.prod(ctx.shape(0)[axis + 1:]) != 1:
+        raise Unsupported(f"Softmax (opset {ctx.opset}) over axes {axis + 1}.. together is not"
+                           " supported; the engine needs a softmax over one axis")
+    return [(ctx.out, L.Softmax(axis - rank), [ctx.act(0)])]
+
+
+def _reduce_mean(ctx: NodeContext):
+    rank = len(ctx.shape(0))
+    axes = ctx.const(1, "axes", required=False) if ctx.opset >= 18 else ctx.attr("axes")
+    if ctx.attr("noop_with_empty_axes", 0) and axes is None:
+        return [(ctx.out, O.Identity(), [ctx.act(0)])]
+    if axes is None:
+        raise Unsupported("ReduceMean over every axis would mix images of a batch; the"
+                           " engine needs axes without the batch axis")
+    dims = sorted({ctx.axis(int(a), rank, "axis") for a in np.asarray(axes).reshape(-1)})
+    keep = bool(ctx.attr("keepdims", 1))
+    if rank == 3 and dims == [1, 2] and keep:
+        return [(ctx.out, L.GlobalAvgPool2d(), [ctx.act(0)])]
+    return [(ctx.out, O.ReduceMean(dims, keep, rank), [ctx.act(0)])]
+
+
+def _dropout(ctx: NodeContext):
+    ctx.attr("ratio")
+    ctx.attr("is_test")  # opset < 7: inference either way
+    if ctx.opset >= 12:
+        training = ctx.const(2, "training_mode", required=False)
+        if training is not None and bool(training):
+            raise Unsupported("Dropout in training mode is not supported")
+    return [(ctx.out, O.Dropout(), [ctx.act(0)])]
+
+
+# ---------------------------------------------------------------- dense, arithmetic, shapes
+
+
+def _gemm(ctx: NodeContext):
+    if ctx.attr("transA", 0):
+        raise Unsupported("Gemm with transA=1 would mix images of a batch; the engine needs"
+                           " transA=0")
+    ctx.attr("broadcast")
+    if len(ctx.shape(0)) != 1:
+        raise Unsupported(f"Gemm needs (N, features) vectors, got {len(ctx.shape(0)) + 1}-D")
+    b = ctx.const(1, "B").astype(np.float32)
+    weight = ctx.attr("alpha", 1.0) * (b if ctx.attr("transB", 0) else b.T)  # (out, in)
+    c = ctx.const(2, "C", required=False)
+    bias = None
+    if c is not None:
+        if c.size not in (1, weight.shape[0]) or (c.ndim == 2 and c.shape[0] != 1):
+            raise Unsupported(f"Gemm's C of shape {c.shape} is not one value per output")
+        bias = np.broadcast_to(ctx.attr("beta", 1.0) * c.reshape(-1), (weight.shape[0],))
+    else:
+        ctx.attr("beta")
+    layer = L.Linear(weight.shape[1], weight.shape[0], bias=bias is not None, weight=weight,
+                     bias_values=bias)
+    return [(ctx.out, layer, [ctx.act(0)])]
+
+
+def _matmul(ctx: NodeContext):
+    b = ctx.const(1, "second factor (B)")
+    if b.ndim != 2:
+        raise Unsupported(f"MatMul by a {b.ndim}-D constant is not supported; the engine needs"
+                           " a 2-D matrix")
+    return [(ctx.out, O.MatMul(b), [ctx.act(0)])]
+
+
+def _binary(ctx: NodeContext):
+    names = [ctx.input(0), ctx.input(1)]
+    const_at = [i for i, n in enumerate(names) if n in ctx.imp.consts]
+    if not const_at:
+        ranks = {len(ctx.shape(0)), len(ctx.shape(1))}
+        if len(ranks) != 1:
+            raise Unsupported(f"{ctx.op} of tensors of different ranks is not supported")
+        if ctx.op == "Add":
+            if ctx.shape(0) != ctx.shape(1):
+                raise Unsupported(f"Add of shapes {ctx.shape(0)} and {ctx.shape(1)} (with"
+                                   " broadcasting) is not supported; the engine adds equal shapes")
+            return [(ctx.out, L.Add(), names)]
+        return [(ctx.out, _ARITHMETIC[ctx.op](), names)]
+    i = const_at[0]
+    value = ctx.const(i, "constant operand").astype(np.float32)
+    full = len(ctx.shape(1 - i)) + 1
+    if ctx.attr("broadcast", 0) and ctx.attr("axis") is not None:
+        # opset < 7: the constant lines up with the tensor from `axis` on, not from the right
+        start = ctx.attr("axis") % full
+        value = value.reshape(value.shape + (1,) * (full - start - value.ndim))
+    if value.ndim == full:
+        if value.shape[0] != 1:
+            raise Unsupported(f"{ctx.op} by a constant with {value.shape[0]} entries along the"
+                               " batch axis is not supported")
+        value = value[0]  # (1, C, 1, 1) -> (C, 1, 1): broadcasts the same with or without N
+    elif value.ndim > full:
+        raise Unsupported(f"{ctx.op} by a {value.ndim}-D constant on a {full}-D tensor")
+    source = [names[1 - i]]
+    if ctx.op == "Add":
+        return [(ctx.out, O.AddConstant(value), source)]
+    return [(ctx.out, _ARITHMETIC[ctx.op](value, constant_first=i == 0), source)]
+
+
+_ARITHMETIC = {"Mul": O.Mul, "Sub": O.Sub, "Div": O.Div}
+
+
+def _sum(ctx: NodeContext):
+    sources = [ctx.act(i) for i in range(len(ctx.proto.input))]
+    if len(sources) == 1:
+        return [(ctx.out, O.Identity(), sources)]
+    if any(ctx.imp.shapes[s] != ctx.shape(0) for s in sources):
+        raise Unsupported("Sum of inputs of different shapes (with broadcasting) is not"
+                           " supported; the engine adds equal shapes")
+    return [(ctx.out, L.Add(), sources)]
+
+
+def _transpose(ctx: NodeContext):
+    if ctx.imp.nhwc and ctx.input(0) == ctx.imp.input_name:
+        ctx.attr("perm")
+        return [(ctx.out, O.Identity(), [ctx.act(0)])]  # the image already enters as (C, H, W)
+    rank = len(ctx.shape(0))
+    perm = ctx.attr("perm", list(range(rank, -1, -1)))
+    if perm[0] != 0:
+        raise Unsupported(f"Transpose with perm {list(perm)} would move the batch axis; the"
+                           " engine needs perm to start with 0")
+    return [(ctx.out, O.Transpose([p - 1 for p in perm[1:]]), [ctx.act(0)])]
+
+
+def _concat(ctx: NodeContext):
+    sources = [ctx.act(i) for i in range(len(ctx.proto.input))]
+    rank = len(ctx.shape(0))
+    dim = ctx.axis(ctx.attr("axis"), rank, "axis")
+    if rank not in (1, 3):
+        raise Unsupported(f"Concat of {rank + 1}-D tensors is not supported; the engine joins"
+                           " (N, C, H, W) maps or (N, F) vectors")
+    return [(ctx.out, L.Concat(dim), sources)]
+
+
+def _flatten(ctx: NodeContext):
+    rank = len(ctx.shape(0))
+    axis = ctx.attr("axis", 1)
+    if (axis + rank + 1 if axis < 0 else axis) != 1:
+        raise Unsupported(f"Flatten with axis {axis} would merge the batch axis with others;"
+                           " the engine needs axis=1")
+    layer = L.Flatten() if rank in (1, 3) else O.Reshape((-1,), rank)
+    return [(ctx.out, layer, [ctx.act(0)])]
+
+
+def _reshape(ctx: NodeContext):
+    in_shape = ctx.shape(0)
+    if ctx.opset < 5:  # the shape was an attribute then
+        target = [int(s) for s in ctx.attr("shape")]
+    else:
+        target = [int(s) for s in ctx.const(1, "shape").reshape(-1)]
+    if ctx.attr("allowzero", 0) and 0 in target:
+        raise Unsupported("Reshape with allowzero=1 and a 0 in the shape is not supported")
+    if not target:
+        raise Unsupported("Reshape to a scalar would drop the batch axis")
+    first, rest = target[0], target[1:]
+    batch = ctx.imp.batch
+    keeps_batch = first in (0, BATCH) or (batch is not None and first == batch)
+    if first == -1 and -1 not in rest:
+        per_sample = math.prod(in_shape[i] if s == 0 else s for i, s in enumerate(rest))
+        keeps_batch = per_sample == math.prod(in_shape)
+    if not keeps_batch or any(s < -1 for s in rest):
+        shown = ["N" if s == BATCH else s for s in target]
+        raise Unsupported(f"Reshape to {shown} would change the batch axis; the engine needs"
+                           " a shape whose first entry is 0, -1 or the batch size")
+    return [(ctx.out, O.Reshape(rest, len(in_shape)), [ctx.act(0)])]
+
+
+def _pad(ctx: NodeContext):
+    mode = ctx.attr("mode", "constant")
+    if ctx.opset < 11:
+        pads, value = ctx.attr("pads"), ctx.attr("value", 0.0)
+    else:
+        pads = ctx.const(1, "pads")
+        fill = ctx.const(2, "constant_value", required=False)
+        value = 0.0 if fill is None else float(fill.reshape(-1)[0]) if fill.size else 0.0
+        axes = ctx.const(3, "axes", required=False)
+    rank = len(ctx.shape(0)) + 1
+    pads = [int(p) for p in np.asarray(pads).reshape(-1)]
+    if ctx.opset >= 11 and axes is not None:  # pads given for some axes only
+        full = [0] * (2 * rank)
+        for j, a in enumerate(int(a) % rank for a in axes.reshape(-1)):
+            full[a], full[rank + a] = pads[j], pads[len(pads) // 2 + j]
+        pads = full
+    if len(pads) != 2 * rank or rank < 3:
+        raise Unsupported(f"Pad needs 2 amounts per axis of a 3-D or larger tensor, got"
+                           f" {len(pads)} for {rank}-D")
+    if any(pads[: rank - 2]) or any(pads[rank : 2 * rank - 2]):
+        raise Unsupported("Pad on axes other than the last two (height and width) is not"
+                           " supported")
+    if min(pads) < 0:
+        raise Unsupported("Pad with negative amounts (cropping) is not supported")
+    if mode not in ("constant", "reflect", "edge"):
+        raise Unsupported(f"Pad mode {mode!r} is not supported; the engine pads with constant,"
+                           " reflect or edge")
+    top, left, bottom, right = pads[rank - 2], pads[rank - 1], pads[-2], pads[-1]
+    return [(ctx.out, O.Pad((left, right, top, bottom), mode, value), [ctx.act(0)])]
+
+
+CONVERTERS: dict[str, Callable[[NodeContext], list]] = {
+    "Add": _binary, "AveragePool": _avg_pool, "BatchNormalization": _batch_norm, "Clip": _clip,
+    "Concat": _concat, "Conv": _conv, "Div": _binary, "Dropout": _dropout, "Flatten": _flatten,
+    "Gemm": _gemm, "GlobalAveragePool": _global_avg_pool, "GlobalMaxPool": _global_max_pool,
+    "Identity": _simple(O.Identity), "LeakyRelu": _leaky_relu, "LRN": _lrn, "MatMul": _matmul,
+    "MaxPool": _max_pool, "Mul": _binary, "Pad": _pad, "ReduceMean": _reduce_mean,
+    "Relu": _simple(L.ReLU), "Reshape": _reshape, "Sigmoid": _simple(L.Sigmoid),
+    "Softmax": _softmax, "Sub": _binary, "Sum": _sum, "Tanh": _simple(L.Tanh),
+    "Transpose": _transpose,
+}
+SUPPORTED_OPERATORS: tuple[str, ...] = tuple(sorted(CONVERTERS))
