@@ -65,8 +65,12 @@ _F32 = np.float32
 # is memory-bound and wants its band in L2 (1 MiB a core here); deeper ones run best at 2 MiB.
 _BAND_BYTES = 1 << 21
 _SHALLOW_BAND_BYTES = 1 << 19
-# Bands for element-wise work (depthwise, pooling): about 256 KiB, so they stay in L2.
+# 1x1 convolutions read each input value once: small bands, so both threads get several.
+_POINTWISE_BAND_BYTES = 1 << 18
+# Bands for element-wise work, in output values. Pooling: 256 KiB, so they stay in L2.
+# Depthwise and single filters spend more on Python per band than on memory: 1 MiB.
 _SMALL_BAND = 1 << 16
+_DEPTHWISE_BAND = 1 << 18
 # Below this many multiply-accumulates a second thread costs more than it saves.
 _THREAD_MIN_WORK = 1 << 21
 _num_threads = max(1, min(2, os.cpu_count() or 1))
@@ -407,7 +411,7 @@ def _conv_1x1(x4, w, b, stride, out_hw) -> np.ndarray:
     (ho, wo), (sh, sw) = out_hw, stride
     w2 = w.reshape(c_out, c)  # (C_out, C_in)
     y = np.empty((n, c_out, ho, wo), _F32)
-    band = max(1, min(ho, _BAND_BYTES // (4 * max(c, c_out) * wo)))
+    band = max(1, min(ho, _POINTWISE_BAND_BYTES // (4 * max(c, c_out) * wo)))
     key = ("1x1", c, band, wo)
 
     def work(item):
@@ -532,7 +536,7 @@ def _conv_depthwise(x4, w, b, stride, pads, dil, out_hw) -> np.ndarray:
     y = np.empty((n, c, ho, wo), _F32)
     factors = _separable(w[0, 0]) if c == 1 else None
     wk = w[:, 0].astype(np.float64)  # (C, kh, kw)
-    band = max(1, min(ho, _SMALL_BAND // (c * wo)))
+    band = max(1, min(ho, _DEPTHWISE_BAND // (c * wo)))
 
     def cols(a, t):  # the t-th horizontal tap of every row of a
         return a[..., t * dw : t * dw + (wo - 1) * sw + 1 : sw]

@@ -166,8 +166,10 @@ class MainWindow(QMainWindow):
         self.show_message("info", "Open an image, video or camera from the File menu, or drop "
                           "a file on the window. F1 lists the keyboard shortcuts.")
         self.actions_by_name: dict[str, QAction] = {}
+        self._last_network_name: str | None = None
         self.menus = self._build_menus()
         self._sync_from_session()
+        self._show_predictions_for_a_new_classifier(session.pipeline)
         session.message.connect(self.show_message)
         session.pipeline_changed.connect(self._on_session_pipeline)
         session.source_changed.connect(self._on_session_source)
@@ -476,10 +478,23 @@ class MainWindow(QMainWindow):
         name = getattr(self.session.pipeline, "name", "") or "pipeline"
         self.setWindowTitle(f"CNN Explorer - {name} on {self.session.source.describe()}")
 
-    def _on_session_pipeline(self, _pipeline) -> None:
+    def _on_session_pipeline(self, pipeline) -> None:
         self.actions_by_name["undo"].setEnabled(self.session.can_undo)
         self.actions_by_name["redo"].setEnabled(self.session.can_redo)
         self._update_title()
+        self._show_predictions_for_a_new_classifier(pipeline)
+
+    def _show_predictions_for_a_new_classifier(self, pipeline) -> None:
+        """A newly opened classifier brings its predictions into view (edits do not)."""
+        from gui.docks.predictions import ends_in_class_scores
+
+        if pipeline.name == self._last_network_name:
+            return
+        self._last_network_name = pipeline.name
+        dock = self.docks.get("predictions")
+        if dock is not None and ends_in_class_scores(pipeline):
+            dock.show()
+            dock.raise_()
 
     def _on_session_source(self, _spec) -> None:
         self._update_title()

@@ -77,6 +77,27 @@ def predict(activation: np.ndarray, last_is_softmax: bool, k: int = TOP_K) -> Pr
                       len(probs))
 
 
+def ends_in_class_scores(pipeline) -> bool | None:
+    """Does the network end in a vector of class scores? None when its input size is unknown.
+
+    Arithmetic only (no forward pass), so the answer is there before the first frame.
+    """
+    if not pipeline.nodes:
+        return False
+    spec = pipeline.input_spec
+    shape = spec.shape
+    recipe = spec.preprocess
+    if recipe is not None and recipe.size is not None and recipe.resize != "none":
+        shape = (spec.channels, *recipe.size)
+    if shape is None:
+        return None
+    try:
+        out = pipeline.shapes(shape)[pipeline.nodes[-1].name]
+    except ValueError:
+        return None
+    return class_vector(np.empty(out)) is not None
+
+
 class TopBars(QWidget):
     """Paints the top classes: name, a bar as long as the probability, and the percentage."""
 
@@ -175,23 +196,8 @@ class PredictionsDock(QWidget):
 
     def _on_session_pipeline_changed(self, pipeline) -> None:
         self._names_key = None
-        if not pipeline.nodes:
-            self._explain(NOT_SCORES)
-            return
-        spec = pipeline.input_spec
-        shape = spec.shape
-        recipe = spec.preprocess
-        if recipe is not None and recipe.size is not None and recipe.resize != "none":
-            shape = (spec.channels, *recipe.size)
-        if shape is None:
-            self._explain(WAITING)
-            return
-        try:  # arithmetic only: tells at once whether the network ends in class scores
-            out = pipeline.shapes(shape)[pipeline.nodes[-1].name]
-        except ValueError:
-            self._explain(WAITING)
-            return
-        self._explain(WAITING if class_vector(np.empty(out)) is not None else NOT_SCORES)
+        scores = ends_in_class_scores(pipeline)
+        self._explain(NOT_SCORES if scores is False else WAITING)
 
     def _explain(self, text: str) -> None:
         self.prediction = None

@@ -20,6 +20,7 @@ DIVERGING_LUT = np.ascontiguousarray(lookup_table("coolwarm")[:, :3])  # (256, 3
 
 _BACKGROUND = (60, 60, 60)
 _GAP = 4  # dark line between kernels, in screen pixels
+MIN_VISIBLE_ROWS = 2  # filters the grid view always has room for; the rest scroll
 
 
 def diverging_rgb(values: np.ndarray, scale: float) -> np.ndarray:
@@ -121,10 +122,18 @@ class KernelGrid(QWidget):
         self._available = QSize(available)
         self._relayout()
 
-    def _choose_pixel(self) -> int:
+    def _base_pixel(self) -> int:
         _, _, kh, kw = self._weight.shape
         # Small kernels get big pixels, large kernels small ones, so cells stay about 30-50 px.
-        base = int(np.clip(42 // max(kh, kw), 3, 14))
+        return int(np.clip(42 // max(kh, kw), 3, 14))
+
+    def base_cell_height(self) -> int:
+        """Height of one row of kernels at the smallest pixel size the grid uses."""
+        return self._weight.shape[2] * self._base_pixel() + _GAP
+
+    def _choose_pixel(self) -> int:
+        _, _, kh, kw = self._weight.shape
+        base = self._base_pixel()
         if self._available is None or self._weight.shape[0] == 0:
             return base
         left, top = self._margins()
@@ -324,6 +333,19 @@ class KernelGridView(QScrollArea):
         """Show a new (C_out, C_in, kh, kw) weight and relabel the rulers."""
         self.grid.set_weight(weight)
         self._place_rulers()
+        self.updateGeometry()
+
+    def minimumSizeHint(self) -> QSize:
+        """Room for two rows of kernels (one when there is one filter); more rows scroll.
+
+        Taken at the grid's smallest pixel size, not its current one, so that growing the
+        pixels to fit never raises the minimum (and the dock) in a loop.
+        """
+        hint = super().minimumSizeHint()
+        rows = min(max(self.grid.row_count(), 1), MIN_VISIBLE_ROWS)
+        height = (self.fontMetrics().height() + 6 + rows * self.grid.base_cell_height()
+                  + 6 + 2 * self.frameWidth())
+        return QSize(hint.width(), max(hint.height(), height))
 
     def _place_rulers(self) -> None:
         fm = self.fontMetrics()

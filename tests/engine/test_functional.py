@@ -121,7 +121,9 @@ def tiny_bands():
     Small test inputs otherwise fit in one band and never reach the band edges or the thread
     pool; this white-box switch runs them through both.
     """
-    names = ("_BAND_BYTES", "_SHALLOW_BAND_BYTES", "_SMALL_BAND", "_THREAD_MIN_WORK")
+    names = [n for n in vars(F) if n.endswith(("_BAND", "_BAND_BYTES"))]
+    assert len(names) >= 4, names  # the band knobs this switch relies on still exist
+    names.append("_THREAD_MIN_WORK")
     saved = [getattr(F, name) for name in names]
     for name in names:
         setattr(F, name, 0 if name == "_THREAD_MIN_WORK" else 1)

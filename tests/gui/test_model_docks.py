@@ -335,3 +335,16 @@ def test_open_model_from_the_command_line(tmp_path):
     assert session.pipeline.input_spec.preprocess is not None
     problem = open_model_from_args(session, tmp_path / "nope.onnx", interactive=False)
     assert "nope.onnx" in problem and "does not exist" in problem
+
+
+def test_opening_a_classifier_brings_the_predictions_into_view(qtbot, main_window):
+    from engine.spec import resolve_pipeline
+
+    predictions = main_window.docks["predictions"]
+    assert predictions.isHidden()  # the default network ends in maps, not class scores
+    main_window.session.set_pipeline(resolve_pipeline("shapes"))
+    assert not predictions.isHidden()
+    predictions.hide()
+    edited = main_window.session.pipeline.remove_layer(len(main_window.session.pipeline) - 1)
+    main_window.session.set_pipeline(edited)  # an edit of the same network leaves it closed
+    assert predictions.isHidden()
