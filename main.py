@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument(
         "--pipeline",
         metavar="NAME_OR_PATH",
-        help="bundled pipeline (default, edges, lecture) or a pipeline file",
+        help="bundled pipeline (default, edges, lecture, shapes) or a pipeline file",
     )
     gui.add_argument("--model", metavar="PATH", help="open an ONNX model instead of a pipeline")
     gui.add_argument("--layer", metavar="N", type=_count, help="select layer N (0: the first)")

@@ -442,10 +442,16 @@ def _conv_im2col(x4, w, b, stride, pads, dil, groups, out_hw) -> np.ndarray:
     xp = _padded(x4, pads, 0.0)
     k = c_in_g * kh * kw
     w_g = w.reshape(groups, c_out // groups, k)  # (G, C_out/G, C_in/G*kh*kw)
+    # Without groups the bias rides in the matmul: a column of W against a row of ones in
+    # cols. Adding it afterwards was another pass over the output (+35% on a 1x1-sized layer).
+    fold = b is not None and groups == 1
+    if fold:
+        w_g = np.concatenate([w_g, b.reshape(1, c_out, 1)], axis=2)  # (1, C_out, K + 1)
+    k_rows = k * groups + fold  # rows of the im2col matrix
     y = np.empty((n, c_out, ho, wo), _F32)
-    budget = _SHALLOW_BAND_BYTES if c_in_g * kh * kw <= 32 else _BAND_BYTES
-    band = max(1, min(ho, budget // (4 * (c * kh * kw + c_out) * wo)))
-    cols_key = ("cols", c, kh, kw, band, wo)
+    budget = _SHALLOW_BAND_BYTES if k <= 32 else _BAND_BYTES
+    band = max(1, min(ho, budget // (4 * (k_rows + c_out) * wo)))
+    cols_key = ("cols", k_rows, band, wo)
     # every window of every output position as a read-only view, no copy:
     # (N, C_in, kh, kw, H_out, W_out); one copyto per band then fills the im2col workspace
     s_n, s_c, s_h, s_w = xp.strides
@@ -457,13 +463,15 @@ def _conv_im2col(x4, w, b, stride, pads, dil, groups, out_hw) -> np.ndarray:
     def work(item):
         i, r0, r1 = item
         rows = r1 - r0
-        buf = _workspace(cols_key, (c * kh * kw * band * wo,))
-        cols = buf[: c * kh * kw * rows * wo].reshape(c, kh, kw, rows, wo)
-        np.copyto(cols, windows[i, :, :, :, r0:r1])
+        buf = _workspace(cols_key, (k_rows * band * wo,))
+        cols = buf[: k_rows * rows * wo].reshape(k_rows, rows * wo)  # (K [+ 1], rows*W_out)
+        np.copyto(cols[: k * groups].reshape(c, kh, kw, rows, wo), windows[i, :, :, :, r0:r1])
+        if fold:
+            cols[-1] = 1.0
         # (G, C_out/G, rows*W_out): a view into y, so the matmul writes the output in place
         dst = y[i, :, r0:r1].reshape(groups, c_out // groups, rows * wo, copy=False)
-        np.matmul(w_g, cols.reshape(groups, k, rows * wo), out=dst)
-        if b is not None:
+        np.matmul(w_g, cols.reshape(groups, -1, rows * wo), out=dst)
+        if b is not None and not fold:
             dst += b.reshape(groups, c_out // groups, 1)
 
     _run(_bands(n, ho, band), work, n * c_out * ho * wo * k)

@@ -439,4 +439,4 @@ def resolve_pipeline(name_or_path) -> Pipeline:
     if path.is_file():
         return load_pipeline(path)
     raise SpecError(text, f"no such file and not a bundled pipeline; bundled: "
-                    f"{', '.join(BUNDLED)}")
+                    f"{', '.join((*BUNDLED, *BUNDLED_MODELS))}")

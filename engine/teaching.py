@@ -65,8 +65,29 @@ class ConvStep:
     value: float              # total + bias: the output cell's value
 
 
+class _WindowGrid:
+    """What a conv and a pool trace share: the grid of window positions, from their AxisFits.
+
+    Subclasses are dataclasses with ``fit_rows`` and ``fit_cols`` fields.
+    """
+
+    fit_rows: AxisFit
+    fit_cols: AxisFit
+
+    @property
+    def out_shape(self) -> tuple[int, int]:
+        return self.fit_rows.out, self.fit_cols.out
+
+    @property
+    def fits(self) -> bool:
+        return self.fit_rows.fits and self.fit_cols.fits
+
+    def __len__(self) -> int:
+        return self.fit_rows.out * self.fit_cols.out
+
+
 @dataclass(frozen=True)
-class ConvTrace:
+class ConvTrace(_WindowGrid):
     """A single filter (C, kh, kw) sliding over an input (C, H, W); see :func:`trace_conv`."""
 
     input: np.ndarray         # (C, H, W)
@@ -80,17 +101,6 @@ class ConvTrace:
     fit_rows: AxisFit
     fit_cols: AxisFit
     output: np.ndarray = field(repr=False)  # (H_out, W_out), the whole result
-
-    @property
-    def out_shape(self) -> tuple[int, int]:
-        return self.fit_rows.out, self.fit_cols.out
-
-    @property
-    def fits(self) -> bool:
-        return self.fit_rows.fits and self.fit_cols.fits
-
-    def __len__(self) -> int:
-        return self.fit_rows.out * self.fit_cols.out
 
     def step(self, k: int) -> ConvStep:
         """The arithmetic of output position ``k`` (row-major)."""
@@ -119,7 +129,7 @@ class PoolStep:
 
 
 @dataclass(frozen=True)
-class PoolTrace:
+class PoolTrace(_WindowGrid):
     """Max or average pooling over one map (H, W); see :func:`trace_pool`."""
 
     mode: str                 # "max" or "avg"
@@ -132,17 +142,6 @@ class PoolTrace:
     fit_rows: AxisFit
     fit_cols: AxisFit
     output: np.ndarray = field(repr=False)  # (H_out, W_out)
-
-    @property
-    def out_shape(self) -> tuple[int, int]:
-        return self.fit_rows.out, self.fit_cols.out
-
-    @property
-    def fits(self) -> bool:
-        return self.fit_rows.fits and self.fit_cols.fits
-
-    def __len__(self) -> int:
-        return self.fit_rows.out * self.fit_cols.out
 
     def step(self, k: int) -> PoolStep:
         """The window, the winning cell (max) and the value of output position ``k``."""

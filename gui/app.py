@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from argparse import Namespace
@@ -176,7 +177,22 @@ def run(args: Namespace) -> int:
             return 2
         print(f"Saved {screenshot}")
         return 0
+    close_on_terminal_signals(window)
     return int(main_loop(app))
+
+
+def close_on_terminal_signals(window: MainWindow) -> QTimer:
+    """Ctrl+C or SIGTERM closes the window the normal way: threads joined, session saved.
+
+    Python runs signal handlers only between bytecodes, and Qt's event loop is C++; a short
+    timer hands control back to Python often enough for the handler to run.
+    """
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: window.close())
+    timer = QTimer(window)
+    timer.timeout.connect(lambda: None)
+    timer.start(200)
+    return timer
 
 
 def main_loop(app: QApplication) -> int:

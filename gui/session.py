@@ -88,7 +88,7 @@ class DisplayOptions:
     """How activations are drawn and at what size frames are processed."""
 
     colormap: str = "viridis"
-    normalization: str = "layer"
+    normalization: str = "map"  # every map's structure visible; the colorbar says so
     resolution: int | None = 480  # longest side of the working frame; None = full size
     show_channels: bool = False  # the input panel also shows R, G, B and gray
     flip_kernels: bool = False  # true convolution instead of cross-correlation

@@ -7,11 +7,12 @@ import numpy as np
 from engine import functional as F
 from engine.kernels import build_weight
 from engine.layers.base import REQUIRED, Field, LayerError, _size_field
+from engine.layers.weighted import _Weighted
 from engine.layers.windowed import _Windowed
 from engine.shapes import ShapeError, conv_macs, pair
 
 
-class Conv2d(_Windowed):
+class Conv2d(_Weighted, _Windowed):
     """2-D convolution layer (cross-correlation like PyTorch; ``flip=True``: true convolution).
 
     ``weight=None`` draws the weights from ``weight_source`` when given (a preset, a list of
@@ -99,18 +100,8 @@ class Conv2d(_Windowed):
                              f" {self.in_channels}", "in_channels")
         return (self.out_channels, *self._out_hw(in_shape, strict))
 
-    def _value(self, name):
-        return self.bias is not None if name == "bias" else getattr(self, name)
-
-    def parameters(self):
-        out = {"weight": self.weight}
-        if self.bias is not None:
-            out["bias"] = self.bias
-        return out
-
     def _kwargs(self):
-        return {**super()._kwargs(), "weight": self.weight,
-                "bias_values": self.bias, "weight_source": self.weight_source}
+        return {**super()._kwargs(), "weight_source": self.weight_source}
 
     def replace(self, **changes):
         base = self._kwargs()

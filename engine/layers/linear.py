@@ -9,6 +9,7 @@ import numpy as np
 from engine import functional as F
 from engine.kernels import initialize
 from engine.layers.base import REQUIRED, Field, Layer, LayerError, _batched, _vector_arg
+from engine.layers.weighted import _Weighted
 from engine.shapes import ShapeError
 
 
@@ -47,7 +48,7 @@ class Flatten(Layer):
         return f"{' x '.join(map(str, joined))} = {math.prod(joined):,}"
 
 
-class Linear(Layer):
+class Linear(_Weighted, Layer):
     """Fully connected layer on the last dimension: ``x @ weight.T + bias``.
 
     Examples
@@ -95,19 +96,6 @@ class Linear(Layer):
                              f" {self.in_features} features in the last dimension"
                              " (add a Flatten before it)", "in_features")
         return (*in_shape[:-1], self.out_features)
-
-    def _value(self, name):
-        return self.bias is not None if name == "bias" else getattr(self, name)
-
-    def parameters(self):
-        out = {"weight": self.weight}
-        if self.bias is not None:
-            out["bias"] = self.bias
-        return out
-
-    def _kwargs(self):
-        return {**super()._kwargs(), "weight": self.weight,
-                "bias_values": self.bias}
 
     def replace(self, **changes):
         if "weight" not in changes and {"in_features", "out_features", "init", "seed"} & set(

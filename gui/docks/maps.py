@@ -34,7 +34,8 @@ from gui.widgets.colorbar import ColorBar
 from gui.widgets.histogram import BarChart
 from gui.widgets.mosaic_view import MosaicView
 
-PER_MAP_NOTE = "each map scaled to its own range (hover to read real values)"
+# Short enough to fit under the bar at the dock's minimum width (about 270 pixels).
+PER_MAP_NOTE = "each map to its own range (hover for values)"
 HOVER_HINT = "Hover over a map to read its values; click a map to enlarge it."
 HOVER_HINT_BARS = "Hover over a bar to read its value."
 

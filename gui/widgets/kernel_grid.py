@@ -335,17 +335,22 @@ class KernelGridView(QScrollArea):
         self._place_rulers()
         self.updateGeometry()
 
-    def minimumSizeHint(self) -> QSize:
-        """Room for two rows of kernels (one when there is one filter); more rows scroll.
+    def _height_for_rows(self, rows: int) -> int:
+        # Taken at the grid's smallest pixel size, not its current one, so that growing the
+        # pixels to fit never raises the wanted size (and the dock) in a loop.
+        rows = min(max(self.grid.row_count(), 1), rows)
+        return (self.fontMetrics().height() + 6 + rows * self.grid.base_cell_height()
+                + 6 + 2 * self.frameWidth())
 
-        Taken at the grid's smallest pixel size, not its current one, so that growing the
-        pixels to fit never raises the minimum (and the dock) in a loop.
-        """
+    def minimumSizeHint(self) -> QSize:
+        """Room for two rows of kernels (one when there is one filter); more rows scroll."""
         hint = super().minimumSizeHint()
-        rows = min(max(self.grid.row_count(), 1), MIN_VISIBLE_ROWS)
-        height = (self.fontMetrics().height() + 6 + rows * self.grid.base_cell_height()
-                  + 6 + 2 * self.frameWidth())
-        return QSize(hint.width(), max(hint.height(), height))
+        return QSize(hint.width(), max(hint.height(), self._height_for_rows(MIN_VISIBLE_ROWS)))
+
+    def sizeHint(self) -> QSize:
+        """Room for up to five rows of kernels, so the grid asks for its share of a column."""
+        hint = super().sizeHint()
+        return QSize(hint.width(), max(hint.height(), self._height_for_rows(5)))
 
     def _place_rulers(self) -> None:
         fm = self.fontMetrics()

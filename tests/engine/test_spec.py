@@ -297,7 +297,7 @@ def test_resolve_unknown_name():
     with pytest.raises(SpecError) as info:
         resolve_pipeline("defualt")
     assert str(info.value) == ("defualt: no such file and not a bundled pipeline; bundled:"
-                               " default, edges, lecture")
+                               " default, edges, lecture, shapes")
 
 
 def test_bn_weights_cannot_be_drawn(tmp_path):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from argparse import Namespace
 
 import pytest
 
 from engine.media import read_image
-from gui.app import apply_args, run
+from gui.app import apply_args, close_on_terminal_signals, run
 from gui.session import Session, SourceSpec
 
 
@@ -135,3 +137,15 @@ def test_a_pipeline_that_cannot_run_fails_a_screenshot_run_at_once(qtbot, tmp_pa
     assert time.perf_counter() - start < 15  # no waiting for the 30 s timeout
     err = capsys.readouterr().err
     assert "cannot run on this" in err and "Traceback" not in err
+
+
+def test_terminal_signals_close_the_window_and_save_the_session(qtbot, main_window, config_dir):
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        close_on_terminal_signals(main_window)
+        os.kill(os.getpid(), signal.SIGTERM)
+        qtbot.waitUntil(lambda: not main_window.isVisible(), timeout=5000)
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+    assert (config_dir / "session.json").is_file()

@@ -131,6 +131,7 @@ def test_one_index_label_per_map_and_layer_change_rebuilds(setup):
 
 def test_diverging_colormap_is_suggested_and_symmetric(setup):
     session, _live, dock, result = setup
+    session.set_display(normalization="layer")  # one symmetric range for the whole layer
     conv = layer_index(session.pipeline, "Conv2d")
     relu = layer_index(session.pipeline, "ReLU")
     a = result.activations[session.pipeline.nodes[conv].name]
