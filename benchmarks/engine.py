@@ -42,21 +42,25 @@ STAT = {"median": statistics.median, "min": min}
 _stat = statistics.median
 
 
-def interleaved(fns: list[Callable[[], object]], repeats: int, blocks: int = 3) -> list[float]:
+def interleaved(
+    fns: list[Callable[[], object]], repeats: int, blocks: int = 3, warmup_s: float = 0.25
+) -> list[float]:
     """Median (or --stat) seconds of each function over ``repeats`` timed calls.
 
     The functions take turns in blocks (engine x n, torch x n, engine x n, ...) so that load
-    from other processes hits both alike. Not call by call: torch's OpenMP threads keep
-    spinning for a while after each call, and would take the engine's second core. Each block
-    starts with two untimed calls, and a short pause lets the other side's threads go idle.
+    from other processes hits both alike. Each block first runs its function for ``warmup_s``
+    untimed: Linux at first wakes a second thread on the core of the first and moves it only
+    after some 50-100 ms of steady work (measured: the first ~25 calls of case (d) ran at
+    one-core speed, the rest at two-core speed), and torch's threads spin for a while after
+    their last call. The app runs frame after frame, so the steady state is what counts.
     """
     per_block = max(1, -(-repeats // blocks))
     times: list[list[float]] = [[] for _ in fns]
     for _ in range(blocks):
         for fn, bucket in zip(fns, times, strict=True):
-            time.sleep(0.05)
-            fn()
-            fn()
+            start = time.perf_counter()
+            while time.perf_counter() - start < warmup_s:
+                fn()
             for _ in range(per_block):
                 start = time.perf_counter()
                 fn()
@@ -272,8 +276,6 @@ def main(argv: list[str] | None = None) -> int:
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS"):
         if var in os.environ:
             print(f"note: {var}={os.environ[var]} is set (it can slow numpy's BLAS)")
-    for line in blas_info():
-        print(f"BLAS {line}")
     print(f"load average before: {_load()}")
     peak = matmul_peak(torch, args.threads)
     print(f"float32 matmul peak on {args.threads} thread(s): {peak:.0f} GFLOP/s\n")
@@ -291,6 +293,10 @@ def main(argv: list[str] | None = None) -> int:
                 r["share"] *= peak / late_peak
         peak = late_peak
     print("\n".join(table(rows)))
+    print("\nthread pools in use after the run (threadpoolctl; the engine puts numpy's OpenBLAS "
+          "on one thread per engine thread):")  # fmt: skip
+    for line in blas_info():
+        print(f"  {line}")
     print(
         f"\nfloat32 matmul peak (best of two measurements): {peak:.0f} GFLOP/s; "
         f"load average after: {_load()}"

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
+    QSizePolicy,
+    QWidget,
 )
 
 from gui import help as help_
@@ -23,7 +25,7 @@ from gui.docks import DOCKS, DockSpec
 from gui.live import LiveResults, Stats
 from gui.session import Session, SourceSpec, config_dir
 
-LAYOUT_VERSION = 2  # bump when the dock set changes so an old saved layout is not applied
+LAYOUT_VERSION = 3  # bump when the dock set changes so an old saved layout is not applied
 DEFAULT_SIZE = (1280, 800)
 _CHROME_HEIGHT = 100  # menu bar, toolbar and status bar
 _SPLITTER = 6  # pixels between two stacked docks
@@ -44,6 +46,8 @@ _STACKING = {
 # Default sizes at 1280 x 800: (key, pixels, along which direction). The maps get the rest.
 _DEFAULT_SIZES = (
     ("source", 300, Qt.Orientation.Vertical),
+    ("maps", 430, Qt.Orientation.Horizontal),
+    ("kernels", 400, Qt.Orientation.Vertical),
     ("pipeline", 390, Qt.Orientation.Horizontal),
     ("stepper", 340, Qt.Orientation.Vertical),
 )
@@ -150,6 +154,13 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         for spec in docks:
             self.docks[spec.key] = self._make_dock(spec)
+        # Without a central widget, every relayout (a label's new text) hands width from the
+        # middle column to the side ones; an empty expanding centre keeps the columns still.
+        spacer = QWidget()
+        spacer.setObjectName("central_spacer")
+        spacer.setMaximumHeight(0)
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setCentralWidget(spacer)
         self.resize(*DEFAULT_SIZE)
         self.apply_default_layout()
         self._help_window: help_.ShortcutsWindow | None = None

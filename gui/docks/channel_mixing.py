@@ -26,6 +26,7 @@ from engine.shapes import conv_params, pair
 from engine.teaching_text import format_value
 from gui.widgets.cell_grid import CellGrid
 from gui.widgets.pixel_view import PixelView
+from gui.widgets.player_controls import labelled_row
 
 __all__ = ["DEMO_SEED", "ChannelMixingDock", "demo_layer", "is_pointwise_conv", "mix_text"]
 
@@ -105,14 +106,9 @@ class ChannelMixingDock(QWidget):
         self.row = self._spin("Row of the pixel (or click a picture)", self._on_spin)
         self.col = self._spin("Column of the pixel (or click a picture)", self._on_spin)
         self.out_spin = self._spin("The output channel whose sum is written out", self._redraw)
-        controls = QHBoxLayout()
-        for text, widget in (("row", self.row), ("column", self.col), ("map shown", self.map_spin),
-                             ("output written out", self.out_spin)):
-            label = QLabel(text)
-            label.setToolTip(widget.toolTip())
-            controls.addWidget(label)
-            controls.addWidget(widget)
-        controls.addStretch(1)
+        controls = labelled_row((("row", self.row), ("column", self.col),
+                                 ("map shown", self.map_spin),
+                                 ("output written out", self.out_spin)))
 
         self.frame_view = PixelView(min_side=80)
         self.frame_view.setToolTip("The input frame: click to pick the pixel")

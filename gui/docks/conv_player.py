@@ -17,23 +17,16 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
 from engine.kernels import PRESET_DESCRIPTIONS, PRESETS, expand_kernel
-from engine.teaching import ConvTrace, TraceError, trace_conv
+from engine.teaching import ConvTrace, trace_conv
 from engine.teaching_examples import lecture_7x7, lecture_volume_example
-from engine.teaching_text import (
-    channel_name,
-    conv_sum_text,
-    fit_text,
-    format_value,
-    formula_text,
-    parse_kernel,
-)
+from engine.teaching_text import channel_name, conv_sum_text, format_value, parse_kernel
+from gui.docks.player_base import PlayerDock
 from gui.widgets.cell_grid import CellGrid, titled
-from gui.widgets.player_controls import CropControls, PlayerControls, set_warning
+from gui.widgets.player_controls import labelled_row
 
 __all__ = ["ConvPlayerDock"]
 
@@ -48,38 +41,23 @@ LECTURE_FILTER = "lecture filter"
 CUSTOM = "custom"
 
 
-class ConvPlayerDock(QWidget):
+class ConvPlayerDock(PlayerDock):
     """The convolution player dock (registered as "conv_player")."""
 
+    SOURCES = SOURCES
+    ERROR_PREFIX = "Cannot run this convolution"
+
     def __init__(self, session, live, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._session, self._live = session, live
-        self._x = np.zeros((1, 7, 7), np.float32)
+        super().__init__(session, live, np.zeros((1, 7, 7), np.float32), parent)
         self._lecture_weight = np.zeros((1, 3, 3), np.float32)
         self._custom = np.zeros((3, 3), np.float32)
-        self.trace: ConvTrace | None = None
+        self.trace: ConvTrace | None
         self._build()
         self.load_source("lecture_7x7")
 
     # -- construction -------------------------------------------------------------------------
-    def _spin(self, low, high, value, tip) -> QSpinBox:
-        spin = QSpinBox()
-        spin.setRange(low, high)
-        spin.setValue(value)
-        spin.setToolTip(tip)
-        spin.valueChanged.connect(self._on_settings_changed)
-        return spin
-
     def _build(self) -> None:
-        self.source = QComboBox()
-        for key, label, tip in SOURCES:
-            self.source.addItem(label, key)
-            self.source.setItemData(self.source.count() - 1, tip, 3)  # Qt.ToolTipRole
-        self.source.setToolTip("What the filter slides over")
-        self.source.activated.connect(self._on_source_activated)
-        self.crop = CropControls(self._live)
-        self.crop.cropTaken.connect(self._on_crop_taken)
-        self.crop.failed.connect(self._show_error)
+        self._build_source("What the filter slides over")
         self.kernel = QComboBox()
         self.kernel.setToolTip("The filter: a named kernel (spread over the channels the way "
                                "the app's conv layers do), the example's own filter, or your "
@@ -111,15 +89,10 @@ class ConvPlayerDock(QWidget):
         top.addWidget(self.source)
         top.addWidget(self.crop)
         top.addStretch(1)
-        second = QHBoxLayout()
-        for text, widget in (("kernel", self.kernel), (None, self.values), ("S", self.stride),
-                             ("P", self.padding), ("D", self.dilation), ("bias", self.bias),
-                             ("channel", self.channel)):
-            if text:
-                label = QLabel(text)
-                label.setToolTip(widget.toolTip())
-                second.addWidget(label)
-            second.addWidget(widget, 2 if widget is self.values else 0)
+        second = labelled_row((("kernel", self.kernel), (None, self.values, 2),
+                               ("S", self.stride), ("P", self.padding), ("D", self.dilation),
+                               ("bias", self.bias), ("channel", self.channel)),
+                              end_stretch=False)
 
         self.input_grid = CellGrid()
         self.input_grid.setToolTip("The input with its zero border (hatched)")
@@ -145,30 +118,8 @@ class ConvPlayerDock(QWidget):
         self.sum_label.setToolTip("How this step's output value is computed")
         self.value_label = QLabel()
         self.value_label.setToolTip("The value written into the outlined output cell")
-        self.formula_label = QLabel()
-        self.formula_label.setWordWrap(True)
-        self.formula_label.setToolTip("Output size = (N - F + 2P)/S + 1, with the numbers")
-        self.fit_label = QLabel()
-        self.fit_label.setWordWrap(True)
-        self.fit_label.setToolTip("Whether the windows tile the padded input exactly")
-        self.error_label = QLabel()
-        self.error_label.setWordWrap(True)
-        set_warning(self.error_label, True)
-        self.error_label.setToolTip("Why the last change could not be shown")
-        self.controls = PlayerControls()
-        self.controls.stepChanged.connect(self.show_step)
-        self.controls.install_shortcuts(self)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addLayout(second)
-        layout.addLayout(grids, 1)
-        layout.addWidget(self.sum_label)
-        layout.addWidget(self.value_label)
-        layout.addWidget(self.formula_label)
-        layout.addWidget(self.fit_label)
-        layout.addWidget(self.error_label)
-        layout.addWidget(self.controls)
+        self._build_status("Whether the windows tile the padded input exactly")
+        self._lay_out([top, second], grids, [self.sum_label, self.value_label])
 
     # -- sources and settings -----------------------------------------------------------------
     def load_source(self, key: str) -> None:
@@ -185,27 +136,9 @@ class ConvPlayerDock(QWidget):
         self._lecture_weight = w
         self._set_input(x, key, kernel=kernel, stride=1, padding=padding, dilation=1)
 
-    def _on_source_activated(self, index: int) -> None:
-        self.load_source(self.source.itemData(index))
-
     def _on_crop_taken(self, crop) -> None:
         kernel = "sobel_x" if self.kernel.currentData() == LECTURE_FILTER else None
         self._set_input(np.asarray(crop, np.float32), "crop", kernel=kernel)
-
-    def _set_input(self, x, key, kernel=None, **settings) -> None:
-        self._x = x
-        widgets = [self.source, self.kernel, self.stride, self.padding, self.dilation, self.channel]
-        for widget in widgets:
-            widget.blockSignals(True)
-        self.source.setCurrentIndex(self.source.findData(key))
-        if kernel is not None:
-            self.kernel.setCurrentIndex(self.kernel.findData(kernel))
-        for name, value in settings.items():
-            getattr(self, name).setValue(value)
-        self.channel.setRange(0, x.shape[0] - 1)
-        for widget in widgets:
-            widget.blockSignals(False)
-        self.rebuild()
 
     def _on_values_edited(self) -> None:
         try:
@@ -225,9 +158,6 @@ class ConvPlayerDock(QWidget):
                 self.values.clear()
         self.rebuild()
 
-    def _on_settings_changed(self, *_args) -> None:
-        self.rebuild()
-
     def _on_channel_changed(self, *_args) -> None:
         self.show_step(self.controls.step)
 
@@ -244,50 +174,21 @@ class ConvPlayerDock(QWidget):
                                           for row in kernel2d))
         return expand_kernel(kernel2d, c) if c > 1 else np.asarray(kernel2d, np.float32)[None]
 
-    def rebuild(self) -> None:
-        """Trace the convolution again with the current input, filter and settings."""
-        try:
-            trace = trace_conv(self._x, self.weight(), self.bias.value(), self.stride.value(),
-                               self.padding.value(), self.dilation.value())
-        except (TraceError, ValueError) as exc:
-            self._show_error(f"Cannot run this convolution: {exc}")
-            return
-        self.error_label.clear()
-        self.trace = trace
-        self.formula_label.setText(formula_text(trace))
-        self.fit_label.setText(fit_text(trace, "stride"))
-        set_warning(self.fit_label, not trace.fits)
-        self.controls.set_count(len(trace))
-        self.show_step(self.controls.step)
-
-    def _show_error(self, text: str) -> None:
-        self.error_label.setText(text)
+    def _trace(self) -> ConvTrace:
+        """The convolution of the current input with the current filter and settings."""
+        return trace_conv(self._x, self.weight(), self.bias.value(), self.stride.value(),
+                          self.padding.value(), self.dilation.value())
 
     # -- one step -----------------------------------------------------------------------------
-    def show_step(self, k: int) -> None:
-        """Show the arithmetic of output position ``k`` on every grid and label."""
-        trace = self.trace
-        if trace is None:
-            return
-        s = trace.step(min(k, len(trace) - 1))
+    def _draw_step(self, trace: ConvTrace, s) -> None:
+        """Show the arithmetic of step ``s`` on every grid and label."""
         ch = min(self.channel.value(), trace.input.shape[0] - 1)
         name = channel_name(ch, trace.input.shape[0])
         ph, pw = trace.padding
-        self.input_grid.set_values(trace.padded[ch])
-        self.input_grid.set_padding(trace.pad_mask)
-        self.input_grid.set_index_offset(-ph, -pw)
-        under = np.zeros(trace.pad_mask.shape, bool)
-        under[s.rows[:, None], s.cols[None, :]] = True
-        self.input_grid.set_highlight(under)
-        dropped = np.zeros(trace.pad_mask.shape, bool)
-        dropped[list(trace.fit_rows.dropped), :] = True
-        dropped[:, list(trace.fit_cols.dropped)] = True
-        self.input_grid.set_tint(dropped)
+        self._show_window(s, trace.padded[ch])
         self.kernel_grid.set_values(trace.weight[ch])
         self.products_grid.set_values(s.products[ch])
-        done = np.arange(len(trace)).reshape(trace.out_shape) <= s.index
-        self.output_grid.set_values(trace.output, known=done)
-        self.output_grid.set_marks([(s.row, s.col)])
+        self._show_output(s)
         c, h, w = trace.input.shape
         self.input_title.setText(f"Input {h}x{w}" + (f"x{c}, channel {name}" if c > 1 else "")
                                  + (f", padding {ph}" if ph or pw else ""))
@@ -296,5 +197,3 @@ class ConvPlayerDock(QWidget):
         self.products_title.setText("Products (input x weight)")
         self.output_title.setText(f"Output {trace.out_shape[0]}x{trace.out_shape[1]}")
         self.sum_label.setText(conv_sum_text(trace, s, ch))
-        self.value_label.setText(
-            f"<b>output[{s.row}, {s.col}] = {format_value(s.value)}</b>")

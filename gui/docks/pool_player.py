@@ -8,7 +8,6 @@ whose 2x2 max pooling with stride 2 gives [[6, 8], [3, 4]]. The numbers come fro
 
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -16,15 +15,15 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
-from engine.teaching import PoolTrace, TraceError, trace_pool
+from engine.teaching import PoolTrace, trace_pool
 from engine.teaching_examples import LECTURE_POOL_INPUT, lecture_7x7
-from engine.teaching_text import channel_name, fit_text, format_value, formula_text, pool_text
+from engine.teaching_text import channel_name, pool_text
+from gui.docks.player_base import PlayerDock
 from gui.widgets.cell_grid import CellGrid, titled
-from gui.widgets.player_controls import CropControls, PlayerControls, set_warning
+from gui.widgets.player_controls import labelled_row
 
 __all__ = ["PoolPlayerDock"]
 
@@ -38,39 +37,24 @@ MODES = (("max", "max", "Each window gives its largest value"),
 _WINNER = QColor(0, 140, 0)
 
 
-class PoolPlayerDock(QWidget):
+class PoolPlayerDock(PlayerDock):
     """The pooling player dock (registered as "pool_player")."""
 
+    SOURCES = SOURCES
+    ERROR_PREFIX = "Cannot pool this way"
+
     def __init__(self, session, live, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._session, self._live = session, live
-        self._x = LECTURE_POOL_INPUT[None].copy()  # (C, H, W)
-        self.trace: PoolTrace | None = None
+        super().__init__(session, live, LECTURE_POOL_INPUT[None].copy(), parent)  # (C, H, W)
+        self.trace: PoolTrace | None
         self._build()
         self.load_lecture_example()
-
-    def _spin(self, low, high, value, tip) -> QSpinBox:
-        spin = QSpinBox()
-        spin.setRange(low, high)
-        spin.setValue(value)
-        spin.setToolTip(tip)
-        spin.valueChanged.connect(self._on_settings_changed)
-        return spin
 
     def _build(self) -> None:
         self.lecture_button = QPushButton("Lecture example")
         self.lecture_button.setToolTip("The lecture's 4x4 map with 2x2 max pooling, stride 2: "
                                        "gives [[6, 8], [3, 4]]")
         self.lecture_button.clicked.connect(self.load_lecture_example)
-        self.source = QComboBox()
-        for key, label, tip in SOURCES:
-            self.source.addItem(label, key)
-            self.source.setItemData(self.source.count() - 1, tip, 3)  # Qt.ToolTipRole
-        self.source.setToolTip("The map the window slides over")
-        self.source.activated.connect(self._on_source_activated)
-        self.crop = CropControls(self._live)
-        self.crop.cropTaken.connect(self._on_crop_taken)
-        self.crop.failed.connect(self._show_error)
+        self._build_source("The map the window slides over")
         self.mode = QComboBox()
         for key, label, tip in MODES:
             self.mode.addItem(label, key)
@@ -91,14 +75,8 @@ class PoolPlayerDock(QWidget):
         top.addWidget(self.source)
         top.addWidget(self.crop)
         top.addStretch(1)
-        second = QHBoxLayout()
-        for text, widget in (("pooling", self.mode), ("F", self.kernel), ("S", self.stride),
-                             ("P", self.padding), ("channel", self.channel)):
-            label = QLabel(text)
-            label.setToolTip(widget.toolTip())
-            second.addWidget(label)
-            second.addWidget(widget)
-        second.addStretch(1)
+        second = labelled_row((("pooling", self.mode), ("F", self.kernel), ("S", self.stride),
+                               ("P", self.padding), ("channel", self.channel)))
 
         self.input_grid = CellGrid(cell_size=40)
         self.input_grid.setToolTip("The map; the window of this step is highlighted and, for "
@@ -115,28 +93,8 @@ class PoolPlayerDock(QWidget):
         self.value_label = QLabel()
         self.value_label.setToolTip("The value written into the outlined output cell")
         self.window_label.setToolTip("This step's window and what pooling makes of it")
-        self.formula_label = QLabel()
-        self.formula_label.setWordWrap(True)
-        self.formula_label.setToolTip("Output size = (N - F + 2P)/S + 1, with the numbers")
-        self.fit_label = QLabel()
-        self.fit_label.setWordWrap(True)
-        self.fit_label.setToolTip("Whether the windows tile the padded map exactly")
-        self.error_label = QLabel()
-        self.error_label.setWordWrap(True)
-        set_warning(self.error_label, True)
-        self.error_label.setToolTip("Why the last change could not be shown")
-        self.controls = PlayerControls()
-        self.controls.stepChanged.connect(self.show_step)
-        self.controls.install_shortcuts(self)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addLayout(second)
-        layout.addLayout(grids, 1)
-        for label in (self.window_label, self.value_label, self.formula_label, self.fit_label,
-                      self.error_label):
-            layout.addWidget(label)
-        layout.addWidget(self.controls)
+        self._build_status("Whether the windows tile the padded map exactly")
+        self._lay_out([top, second], grids, [self.window_label, self.value_label])
 
     # -- sources and settings -----------------------------------------------------------------
     def load_lecture_example(self) -> None:
@@ -154,72 +112,19 @@ class PoolPlayerDock(QWidget):
         else:
             self.crop.take()
 
-    def _on_source_activated(self, index: int) -> None:
-        self.load_source(self.source.itemData(index))
-
-    def _on_crop_taken(self, crop) -> None:
-        self._set_input(np.asarray(crop, np.float32), "crop")
-
-    def _set_input(self, x, key, mode=None, **settings) -> None:
-        self._x = x
-        widgets = [self.source, self.mode, self.kernel, self.stride, self.padding, self.channel]
-        for widget in widgets:
-            widget.blockSignals(True)
-        self.source.setCurrentIndex(self.source.findData(key))
-        if mode is not None:
-            self.mode.setCurrentIndex(self.mode.findData(mode))
-        for name, value in settings.items():
-            getattr(self, name).setValue(value)
-        self.channel.setRange(0, x.shape[0] - 1)
-        for widget in widgets:
-            widget.blockSignals(False)
-        self.rebuild()
-
-    def _on_settings_changed(self, *_args) -> None:
-        self.rebuild()
-
-    def rebuild(self) -> None:
-        """Trace the pooling again with the current map and settings."""
+    def _trace(self) -> PoolTrace:
+        """The pooling of the current map (one channel) with the current settings."""
         channel = min(self.channel.value(), self._x.shape[0] - 1)
-        try:
-            trace = trace_pool(self._x[channel], self.mode.currentData(), self.kernel.value(),
-                               self.stride.value(), self.padding.value())
-        except (TraceError, ValueError) as exc:
-            self._show_error(f"Cannot pool this way: {exc}")
-            return
-        self.error_label.clear()
-        self.trace = trace
-        self.formula_label.setText(formula_text(trace))
-        self.fit_label.setText(fit_text(trace, "stride"))
-        set_warning(self.fit_label, not trace.fits)
-        self.controls.set_count(len(trace))
-        self.show_step(self.controls.step)
-
-    def _show_error(self, text: str) -> None:
-        self.error_label.setText(text)
+        return trace_pool(self._x[channel], self.mode.currentData(), self.kernel.value(),
+                          self.stride.value(), self.padding.value())
 
     # -- one step -----------------------------------------------------------------------------
-    def show_step(self, k: int) -> None:
-        """Show window ``k``: highlighted cells, the winner (max) and the output cell."""
-        trace = self.trace
-        if trace is None:
-            return
-        s = trace.step(min(k, len(trace) - 1))
+    def _draw_step(self, trace: PoolTrace, s) -> None:
+        """Show the window of step ``s``: highlighted cells, the winner (max), the output cell."""
         ph, pw = trace.padding
-        self.input_grid.set_values(trace.padded)
-        self.input_grid.set_padding(trace.pad_mask, "-∞" if trace.mode == "max" else "0")
-        self.input_grid.set_index_offset(-ph, -pw)
-        under = np.zeros(trace.pad_mask.shape, bool)
-        under[s.rows[:, None], s.cols[None, :]] = True
-        self.input_grid.set_highlight(under)
-        dropped = np.zeros(trace.pad_mask.shape, bool)
-        dropped[list(trace.fit_rows.dropped), :] = True
-        dropped[:, list(trace.fit_cols.dropped)] = True
-        self.input_grid.set_tint(dropped)
+        self._show_window(s, trace.padded, "-∞" if trace.mode == "max" else "0")
         self.input_grid.set_marks([s.winner] if s.winner else [], _WINNER)
-        done = np.arange(len(trace)).reshape(trace.out_shape) <= s.index
-        self.output_grid.set_values(trace.output, known=done)
-        self.output_grid.set_marks([(s.row, s.col)])
+        self._show_output(s)
         h, w = trace.input.shape
         c = self._x.shape[0]
         name = channel_name(min(self.channel.value(), c - 1), c)
@@ -234,4 +139,3 @@ class PoolPlayerDock(QWidget):
             f"Window: {pool_text(trace, s)}"
             + (f"; the winner is at row {s.winner[0] - ph}, column {s.winner[1] - pw}"
                if s.winner else ""))
-        self.value_label.setText(f"<b>output[{s.row}, {s.col}] = {format_value(s.value)}</b>")

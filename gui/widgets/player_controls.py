@@ -1,4 +1,7 @@
-"""Controls shared by the convolution and pooling players: the transport bar and the crop box."""
+"""Controls shared by the convolution and pooling players: the transport bar and the crop box.
+
+Also two small helpers other docks use for their settings: a labelled row and a warning colour.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from PySide6.QtWidgets import (
 from engine.teaching import MAX_SIDE
 from engine.teaching_examples import crop_around
 
-__all__ = ["SPEEDS", "CropControls", "PlayerControls", "set_warning"]
+__all__ = ["SPEEDS", "CropControls", "PlayerControls", "labelled_row", "set_warning"]
 
 _WARNING = QColor(176, 0, 0)
 
@@ -33,6 +36,29 @@ def set_warning(label: QLabel, on: bool) -> None:
     color = _WARNING if on else normal
     palette.setColor(QPalette.ColorRole.WindowText, color)
     label.setPalette(palette)
+
+
+def labelled_row(items, end_stretch: bool = True) -> QHBoxLayout:
+    """A row of setting widgets, each after a short label that shows the widget's tooltip too.
+
+    Parameters
+    ----------
+    items : iterable of tuple
+        ``(text, widget)`` or ``(text, widget, stretch)``; a text of None adds no label.
+    end_stretch : bool
+        Push the row to the left with a stretch at its end.
+    """
+    row = QHBoxLayout()
+    for text, widget, *stretch in items:
+        if text:
+            label = QLabel(text)
+            label.setToolTip(widget.toolTip())
+            row.addWidget(label)
+        row.addWidget(widget, *stretch)
+    if end_stretch:
+        row.addStretch(1)
+    return row
+
 
 #: Steps per second offered in the speed box.
 SPEEDS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)

@@ -1,8 +1,14 @@
-"""Fixtures shared by the GUI tests: a private config dir, a session, a live loop, a video."""
+"""Fixtures shared by the GUI tests: a private config dir, a session, a live loop, a video,
+and hand-made Results (the real pipeline run on a small frame) for docks fed without threads.
+
+The helpers are plain functions; test modules import them with
+``from tests.gui.conftest import make_result, publish``.
+"""
 
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import cv2
@@ -78,3 +84,74 @@ def main_window(qtbot, session, live):
     window.show()
     yield window
     window.close()
+
+
+# -- hand-made Results -------------------------------------------------------------------------
+
+def street_frame(side: int = 80) -> np.ndarray:
+    """The bundled street sample, its longer side scaled to ``side`` (80: 60 x 80 x 3 RGB)."""
+    from engine.media import read_image, resize_longest
+    from gui.session import sample_path
+
+    return resize_longest(read_image(sample_path("street")), side)
+
+
+def smooth_frame(h: int = 60, w: int = 80) -> np.ndarray:
+    """Smooth ramps (h, w, 3) uint8: red grows to the right, green downwards."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    return np.stack([xx * 255 // w, yy * 255 // h, (xx + yy) % 256], axis=-1).astype(np.uint8)
+
+
+def noise_frame(h: int = 60, w: int = 80, seed: int = 0) -> np.ndarray:
+    """Seeded uniform noise (h, w, 3) uint8."""
+    return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+def make_result(pipeline, frame: np.ndarray | None = None, seq: int = 1):
+    """Run the real pipeline on ``frame`` (default :func:`street_frame`), as the engine worker
+    would, and pack it into a Result with its timings."""
+    from engine.media import to_input
+    from gui.capture import Result
+
+    frame = street_frame() if frame is None else frame
+    x = to_input(frame, pipeline.input_spec)
+    timings: dict[str, float] = {}
+    acts = pipeline.forward(x, timings=timings)
+    return Result(seq, frame, x, pipeline, acts, timings, sum(timings.values()),
+                  time.perf_counter())
+
+
+def publish(live, result) -> None:
+    """Publish a hand-made Result through LiveResults' own signal, as its timer does."""
+    live.resultUpdated.emit(result)
+
+
+def show_dock(qtbot, dock, width: int, height: int):
+    """Register ``dock`` with qtbot, size it, show it and wait until it is on screen."""
+    qtbot.addWidget(dock)
+    dock.resize(width, height)
+    dock.show()
+    qtbot.waitExposed(dock)
+    return dock
+
+
+@pytest.fixture
+def idle_live(qtbot):
+    """A function ``idle_live(pipeline=None)`` giving (session, live): a Session on
+    ``pipeline`` (the bundled default when None) and a LiveResults whose threads never start,
+    fed by hand with :func:`publish`. Every one is stopped after the test."""
+    from engine.spec import resolve_pipeline
+    from gui.live import LiveResults
+    from gui.session import Session
+
+    hubs = []
+
+    def make(pipeline=None):
+        session = Session(resolve_pipeline("default") if pipeline is None else pipeline)
+        hub = LiveResults(session, start=False)
+        hubs.append(hub)
+        return session, hub
+
+    yield make
+    for hub in hubs:
+        hub.stop()

@@ -2,60 +2,39 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
 from engine import functional as F
-from engine.media import read_image, resize_longest, to_input
+from engine.media import resize_longest, to_input
 from engine.receptive import receptive_field
-from engine.spec import resolve_pipeline
 from engine.translation import ShiftChange
-from gui.capture import Result
 from gui.docks.channel_mixing import ChannelMixingDock, demo_layer
 from gui.docks.parameters import ParametersDock
 from gui.docks.receptive_field import ReceptiveFieldDock
 from gui.docks.translation import TranslationDock, conclusion
-from gui.live import LiveResults
-from gui.session import Session, sample_path
 from gui.widgets.bar_compare import power_of_ten, thousands
-
-
-def make_result(pipeline, seq=1, side=80):
-    """Run the real pipeline on a small sample frame (3x60x80), as the engine worker would."""
-    frame = resize_longest(read_image(sample_path("street")), side)
-    x = to_input(frame, pipeline.input_spec)
-    timings: dict[str, float] = {}
-    acts = pipeline.forward(x, timings=timings)
-    return Result(seq, frame, x, pipeline, acts, timings, sum(timings.values()),
-                  time.perf_counter())
+from tests.gui.conftest import make_result, show_dock, street_frame
 
 
 def feed(live, result):
-    """Hand a Result to LiveResults where the engine worker leaves it, then publish it."""
+    """Hand a Result to LiveResults where the engine worker leaves it, then publish it (these
+    docks also read ``live.latest``, which only this path sets)."""
     live.engine._result = result
     live.poll()
 
 
 @pytest.fixture
-def env(qtbot):
-    session = Session(resolve_pipeline("default"))
-    live = LiveResults(session, start=False)
+def env(idle_live):
+    session, live = idle_live()
     result = make_result(session.pipeline)
     feed(live, result)
-    yield session, live, result
-    live.stop()
+    return session, live, result
 
 
 def build(qtbot, cls, session, live):
-    dock = cls(session, live)
-    qtbot.addWidget(dock)
-    dock.resize(800, 600)
-    dock.show()
-    qtbot.waitExposed(dock)
-    return dock
+    return show_dock(qtbot, cls(session, live), 800, 600)
 
 
 def index_of(pipeline, name):
@@ -119,12 +98,9 @@ def test_row_and_column_spin_boxes_pick_the_unit(qtbot, env):
     assert dock.field.size == (4, 4)
 
 
-def test_receptive_dock_waits_for_a_frame(qtbot):
-    session = Session(resolve_pipeline("default"))
-    live = LiveResults(session, start=False)
-    dock = build(qtbot, ReceptiveFieldDock, session, live)
+def test_receptive_dock_waits_for_a_frame(qtbot, idle_live):
+    dock = build(qtbot, ReceptiveFieldDock, *idle_live())
     assert "Waiting" in dock.info.text()
-    live.stop()
 
 
 # -- parameters ---------------------------------------------------------------------------------
@@ -278,7 +254,7 @@ def test_translation_numbers_equal_a_direct_computation(qtbot, env, layer, shift
 
 def test_translation_shrinks_a_large_frame_to_stay_quick(qtbot, env):
     session, live, _ = env
-    result = make_result(session.pipeline, seq=2, side=240)  # 180 x 240
+    result = make_result(session.pipeline, street_frame(240), seq=2)  # 180 x 240
     feed(live, result)
     dock = build(qtbot, TranslationDock, session, live)
     assert dock.x.shape == (3, 120, 160)
@@ -304,14 +280,13 @@ def test_conclusion_never_claims_what_the_numbers_do_not_show():
 
 @pytest.mark.parametrize("cls", [ReceptiveFieldDock, ParametersDock, ChannelMixingDock,
                                  TranslationDock])
-def test_docks_handle_vector_layers_and_missing_frames(qtbot, cls):
+def test_docks_handle_vector_layers_and_missing_frames(qtbot, idle_live, cls):
     from engine.layers import Conv2d, Flatten, GlobalAvgPool2d, Linear, MaxPool2d, ReLU
     from engine.pipeline import Pipeline
 
     pipeline = Pipeline.chain([Conv2d(3, 4, 3, padding=1), ReLU(), MaxPool2d(2),
                                GlobalAvgPool2d(), Flatten(), Linear(4, 2)])
-    session = Session(pipeline)
-    live = LiveResults(session, start=False)
+    session, live = idle_live(pipeline)
     dock = build(qtbot, cls, session, live)  # no frame yet: the dock waits
     feed(live, make_result(pipeline))
     for index in range(len(pipeline.nodes)):
@@ -326,17 +301,13 @@ def test_docks_handle_vector_layers_and_missing_frames(qtbot, cls):
         assert dock.comparison.title.startswith("conv1")
     if cls is TranslationDock:
         assert [c.name for c in dock.changes] == ["input", "conv1", "relu1", "pool1"]
-    live.stop()
 
 
-def test_parameters_dock_without_a_conv_layer(qtbot):
+def test_parameters_dock_without_a_conv_layer(qtbot, idle_live):
     from engine.layers import MaxPool2d
     from engine.pipeline import Pipeline
 
-    session = Session(Pipeline.chain([MaxPool2d(2)]))
-    live = LiveResults(session, start=False)
-    dock = build(qtbot, ParametersDock, session, live)
+    dock = build(qtbot, ParametersDock, *idle_live(Pipeline.chain([MaxPool2d(2)])))
     assert dock.comparison is None and "no convolution" in dock.title.text()
     qtbot.mouseClick(dock.example_buttons["conv32"], Qt.MouseButton.LeftButton)
     assert dock.comparison.conv == 760
-    live.stop()

@@ -2,55 +2,28 @@
 
 from __future__ import annotations
 
-import time
-
-import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
 from engine.layers import Conv2d, ReLU
 from engine.pipeline import InputSpec, Pipeline
 from engine.spec import resolve_pipeline
-from gui.capture import Result
 from gui.docks.ledger import COL, COLUMNS, MS_COLUMN, LedgerDock
-from gui.live import LiveResults
-from gui.session import Session
+from tests.gui.conftest import make_result, noise_frame, publish
 
 DISPLAY = Qt.ItemDataRole.DisplayRole
 
 
-def make_result(pipeline, seq=1, h=60, w=80, seed=0):
-    """Run the real pipeline on a small random frame (3xHxW), as the engine worker would."""
-    rng = np.random.default_rng(seed)
-    frame = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
-    x = np.ascontiguousarray(frame.transpose(2, 0, 1), dtype=np.float32) / 255.0
-    timings: dict[str, float] = {}
-    acts = pipeline.forward(x, timings=timings)
-    return Result(seq, frame, x, pipeline, acts, timings, sum(timings.values()),
-                  time.perf_counter())
-
-
-def feed(live, result):
-    """Publish a hand-made Result through LiveResults' own signal, as its timer does."""
-    live.resultUpdated.emit(result)
-
-
 @pytest.fixture
-def make_dock(qtbot):
-    lives = []
-
+def make_dock(qtbot, idle_live):
     def make(pipeline):
-        session = Session(pipeline)
-        live = LiveResults(session, start=False)
-        lives.append(live)
+        session, live = idle_live(pipeline)
         dock = LedgerDock(session, live)
         qtbot.addWidget(dock)
         dock.resize(1260, 320)
         return session, live, dock
 
-    yield make
-    for live in lives:
-        live.stop()
+    return make
 
 
 def cell(dock, row, col, role=DISPLAY):
@@ -59,7 +32,7 @@ def cell(dock, row, col, role=DISPLAY):
 
 def test_rows_equal_summary_for_the_live_input_size(make_dock):
     session, live, dock = make_dock(resolve_pipeline("default"))
-    feed(live, make_result(session.pipeline, h=60, w=80))
+    publish(live, make_result(session.pipeline, noise_frame()))
     ledger = session.pipeline.summary((3, 60, 80))
     assert dock.model.rowCount() == len(ledger.rows) + 1
     assert dock.model.columnCount() == len(COLUMNS)
@@ -102,7 +75,7 @@ def test_floored_output_gets_a_warning_icon_and_tooltip(make_dock):
     # (60 - 3)/2 + 1 = 29.5: the floor drops a border row.
     pipeline = Pipeline.chain([Conv2d(3, 4, 3, stride=2), ReLU()])
     session, live, dock = make_dock(pipeline)
-    feed(live, make_result(pipeline, h=60, w=80))
+    publish(live, make_result(pipeline, noise_frame()))
     assert dock.model.ledger.rows[0].floored
     icon = cell(dock, 0, COL["Output size"], Qt.ItemDataRole.DecorationRole)
     assert icon is not None and not icon.isNull()
@@ -111,18 +84,18 @@ def test_floored_output_gets_a_warning_icon_and_tooltip(make_dock):
     assert "1 layer drop" in dock.info.text()
     # A stride that fits: no warning anywhere.
     session.set_pipeline(Pipeline.chain([Conv2d(3, 4, 2, stride=2), ReLU()]))
-    feed(live, make_result(session.pipeline, seq=2, h=60, w=80))
+    publish(live, make_result(session.pipeline, noise_frame(), seq=2))
     assert cell(dock, 0, COL["Output size"], Qt.ItemDataRole.DecorationRole) is None
 
 
 def test_ms_column_updates_without_rebuilding(make_dock, qtbot):
     session, live, dock = make_dock(resolve_pipeline("default"))
-    feed(live, make_result(session.pipeline, seq=1))
+    publish(live, make_result(session.pipeline, noise_frame(), seq=1))
     resets, changes = [], []
     dock.model.modelReset.connect(lambda: resets.append(1))
     dock.model.dataChanged.connect(lambda a, b, *_: changes.append((a.column(), b.column())))
-    second = make_result(session.pipeline, seq=2, seed=1)
-    feed(live, second)
+    second = make_result(session.pipeline, noise_frame(seed=1), seq=2)
+    publish(live, second)
     assert resets == []
     assert changes == [(MS_COLUMN, MS_COLUMN)]
     for i, node in enumerate(session.pipeline.nodes):
@@ -130,14 +103,14 @@ def test_ms_column_updates_without_rebuilding(make_dock, qtbot):
     total_row = len(session.pipeline.nodes)
     assert cell(dock, total_row, MS_COLUMN) == f"{second.total_ms:,.2f}"
     # A new input size rebuilds the table for that size.
-    feed(live, make_result(session.pipeline, seq=3, h=40, w=48))
+    publish(live, make_result(session.pipeline, noise_frame(40, 48), seq=3))
     assert resets == [1]
     assert dock.model.ledger.input_shape == (3, 40, 48)
 
 
 def test_row_selection_and_session_stay_in_step(make_dock):
     session, live, dock = make_dock(resolve_pipeline("default"))
-    feed(live, make_result(session.pipeline))
+    publish(live, make_result(session.pipeline, noise_frame()))
     dock.table.selectRow(3)
     assert session.selected_layer == 3
     session.set_selected_layer(5)
@@ -156,7 +129,7 @@ def test_pipeline_that_does_not_fit_shows_a_message(make_dock):
 
 def test_formula_columns_fit_at_1280(make_dock):
     session, live, dock = make_dock(resolve_pipeline("default"))
-    feed(live, make_result(session.pipeline))
+    publish(live, make_result(session.pipeline, noise_frame()))
     dock.show()
     header = dock.table.horizontalHeader()
     widths = [header.sectionSize(c) for c in range(len(COLUMNS))]

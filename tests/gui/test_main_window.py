@@ -253,3 +253,16 @@ def test_no_widget_outlives_the_window(qtbot, session, video_file):
     del window
     gc.collect()
     assert set(QApplication.topLevelWidgets()) <= before
+
+
+def test_default_layout_fits_a_1280_by_800_screen_and_holds_still(qtbot, main_window):
+    live = main_window.live
+    qtbot.waitUntil(lambda: live.latest is not None, timeout=10000)
+    qtbot.wait(300)  # every dock paints the first result
+    hint = main_window.minimumSizeHint()
+    assert hint.width() <= 1100 and hint.height() <= 760, hint
+    middle = main_window.docks["stepper"].width()
+    for layer in (1, 3, 6, 0):  # new captions and readouts must not squeeze the middle column
+        main_window.session.set_selected_layer(layer)
+        qtbot.wait(100)
+    assert abs(main_window.docks["stepper"].width() - middle) <= 2

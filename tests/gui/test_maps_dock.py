@@ -3,53 +3,28 @@
 from __future__ import annotations
 
 import re
-import time
 
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from engine.layers import Flatten, GlobalAvgPool2d, Linear, Softmax
-from engine.media import read_image, resize_longest, to_input
 from engine.mosaic import tile_maps
 from engine.pipeline import Pipeline
 from engine.spec import resolve_pipeline
-from gui.capture import Result
 from gui.colormaps import indexed_lookup_table, lookup_table
 from gui.docks.map_detail import ZEROS_LABEL, ZEROS_LABEL_RELU
 from gui.docks.maps import PER_MAP_NOTE, MapsDock
-from gui.live import LiveResults
-from gui.session import Session, sample_path
-
-
-def make_result(pipeline, seq=1, side=80):
-    """Run the real pipeline on a small sample frame (3x60x80), as the engine worker would."""
-    frame = resize_longest(read_image(sample_path("street")), side)
-    x = to_input(frame, pipeline.input_spec)
-    timings: dict[str, float] = {}
-    acts = pipeline.forward(x, timings=timings)
-    return Result(seq, frame, x, pipeline, acts, timings, sum(timings.values()),
-                  time.perf_counter())
-
-
-def feed(live, result):
-    """Publish a hand-made Result through LiveResults' own signal, as its timer does."""
-    live.resultUpdated.emit(result)
+from tests.gui.conftest import make_result, publish, show_dock
 
 
 @pytest.fixture
-def setup(qtbot):
-    session = Session(resolve_pipeline("default"))
-    live = LiveResults(session, start=False)
-    dock = MapsDock(session, live)
-    qtbot.addWidget(dock)
-    dock.resize(700, 500)
-    dock.show()
-    qtbot.waitExposed(dock)
+def setup(qtbot, idle_live):
+    session, live = idle_live()
+    dock = show_dock(qtbot, MapsDock(session, live), 700, 500)
     result = make_result(session.pipeline)
-    feed(live, result)
-    yield session, live, dock, result
-    live.stop()
+    publish(live, result)
+    return session, live, dock, result
 
 
 def layer_index(pipeline, type_name, after=0):
@@ -230,41 +205,32 @@ def test_detail_updates_live(setup):
     session.set_selected_map(1)
     first = dict(dock.detail.stats)
     # A darker frame: every statistic moves.
-    frame = (result.frame // 3).astype(np.uint8)
-    x = to_input(frame, session.pipeline.input_spec)
-    acts = session.pipeline.forward(x)
-    feed(live, Result(2, frame, x, session.pipeline, acts, {}, 0.0, time.perf_counter()))
+    darker = make_result(session.pipeline, (result.frame // 3).astype(np.uint8), seq=2)
+    publish(live, darker)
     name = session.pipeline.nodes[session.selected_layer].name
-    assert dock.detail.stats["max"] == pytest.approx(float(acts[name][1].max()))
+    assert dock.detail.stats["max"] == pytest.approx(float(darker.activations[name][1].max()))
     assert dock.detail.stats != first
 
 
-def test_vector_layers_show_bars(qtbot):
+def test_vector_layers_show_bars(qtbot, idle_live):
     base = resolve_pipeline("default")
     channels = base.shapes((3, 60, 80))[base.nodes[-1].name][0]
     pipeline = Pipeline.chain([*base.layers, GlobalAvgPool2d(), Flatten(),
                                Linear(channels, 5), Softmax()])
-    session = Session(pipeline)
-    live = LiveResults(session, start=False)
-    dock = MapsDock(session, live)
-    qtbot.addWidget(dock)
-    dock.resize(700, 500)
-    dock.show()
+    session, live = idle_live(pipeline)
+    dock = show_dock(qtbot, MapsDock(session, live), 700, 500)
     result = make_result(pipeline)
-    feed(live, result)
-    try:
-        for index in range(len(pipeline.nodes) - 4, len(pipeline.nodes)):
-            session.set_selected_layer(index)
-            assert dock.stack.currentWidget() is dock.bars
-            expected = result.activations[pipeline.nodes[index].name].ravel()
-            np.testing.assert_array_equal(dock.bars.values, expected)
-            assert "bars" in dock.info.text()
-        dock.bars.barHovered.emit(2)
-        assert f"feature 2 · value {float(expected[2]):.5g}" in dock.readout.text()
-        session.set_selected_layer(0)
-        assert dock.stack.currentWidget() is dock.mosaic
-    finally:
-        live.stop()
+    publish(live, result)
+    for index in range(len(pipeline.nodes) - 4, len(pipeline.nodes)):
+        session.set_selected_layer(index)
+        assert dock.stack.currentWidget() is dock.bars
+        expected = result.activations[pipeline.nodes[index].name].ravel()
+        np.testing.assert_array_equal(dock.bars.values, expected)
+        assert "bars" in dock.info.text()
+    dock.bars.barHovered.emit(2)
+    assert f"feature 2 · value {float(expected[2]):.5g}" in dock.readout.text()
+    session.set_selected_layer(0)
+    assert dock.stack.currentWidget() is dock.mosaic
 
 
 def test_per_frame_update_moves_pixels_only(setup):
@@ -273,10 +239,8 @@ def test_per_frame_update_moves_pixels_only(setup):
     labels = list(dock.mosaic._labels)
     grid = dock.mosaic.grid
     before = dock.mosaic.tiled.copy()
-    frame = (255 - result.frame).astype(np.uint8)  # the negative: other pixels, same shapes
-    x = to_input(frame, session.pipeline.input_spec)
-    feed(live, Result(2, frame, x, session.pipeline, session.pipeline.forward(x), {}, 0.0,
-                      time.perf_counter()))
+    negative = (255 - result.frame).astype(np.uint8)  # other pixels, the same shapes
+    publish(live, make_result(session.pipeline, negative, seq=2))
     assert dock.mosaic._labels == labels  # the very same TextItems
     assert all(a is b for a, b in zip(dock.mosaic._labels, labels, strict=True))
     assert dock.mosaic.grid == grid
@@ -302,7 +266,7 @@ def test_engine_error_is_shown_not_raised(setup):
     live.errorChanged.emit("conv1: kernel 11 is larger than the 8-pixel input")
     assert "kernel 11 is larger" in dock.info.text()
     live.errorChanged.emit("")
-    feed(live, make_result(live.session.pipeline, seq=5))
+    publish(live, make_result(live.session.pipeline, seq=5))
     assert "maps of" in dock.info.text()
 
 

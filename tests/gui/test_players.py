@@ -30,20 +30,22 @@ class FakeLive(QObject):
 FRAME = np.random.default_rng(0).random((3, 40, 50)).astype(np.float32)
 
 
-@pytest.fixture
-def conv(qtbot, session):
-    dock = ConvPlayerDock(session, FakeLive(FRAME))
+def make_player(qtbot, cls, session):
+    """A player dock of class ``cls`` over the fake frame FRAME, sized like a docked panel."""
+    dock = cls(session, FakeLive(FRAME))
     qtbot.addWidget(dock)
     dock.resize(900, 600)
     return dock
+
+
+@pytest.fixture
+def conv(qtbot, session):
+    return make_player(qtbot, ConvPlayerDock, session)
 
 
 @pytest.fixture
 def pool(qtbot, session):
-    dock = PoolPlayerDock(session, FakeLive(FRAME))
-    qtbot.addWidget(dock)
-    dock.resize(900, 600)
-    return dock
+    return make_player(qtbot, PoolPlayerDock, session)
 
 
 def shown_value(dock) -> str:

@@ -2,60 +2,29 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
 from engine.layers import Conv2d, Flatten, GlobalAvgPool2d
-from engine.media import to_input
 from engine.mosaic import tile_maps
 from engine.pipeline import InputSpec, Pipeline
 from engine.spec import resolve_pipeline
-from gui.capture import Result
 from gui.colormaps import indexed_lookup_table
 from gui.docks.stepper import MAX_MAPS, StepperDock
-from gui.live import LiveResults
-from gui.session import Session
-
-
-def make_result(pipeline, seq=1, h=60, w=80):
-    """Run the real pipeline on a small smooth frame (3xHxW), as the engine worker would."""
-    yy, xx = np.mgrid[0:h, 0:w]
-    frame = np.stack([xx * 255 // w, yy * 255 // h, (xx + yy) % 256], axis=-1).astype(np.uint8)
-    x = to_input(frame, pipeline.input_spec)
-    timings: dict[str, float] = {}
-    acts = pipeline.forward(x, timings=timings)
-    return Result(seq, frame, x, pipeline, acts, timings, sum(timings.values()),
-                  time.perf_counter())
-
-
-def feed(live, result):
-    """Publish a hand-made Result through LiveResults' own signal, as its timer does."""
-    live.resultUpdated.emit(result)
+from tests.gui.conftest import make_result, publish, show_dock, smooth_frame
 
 
 @pytest.fixture
-def make_dock(qtbot):
-    lives = []
-
+def make_dock(qtbot, idle_live):
     def make(pipeline):
-        session = Session(pipeline)
-        live = LiveResults(session, start=False)
-        lives.append(live)
-        dock = StepperDock(session, live)
-        qtbot.addWidget(dock)
-        dock.resize(700, 500)
-        dock.show()
-        qtbot.waitExposed(dock)
-        result = make_result(pipeline)
-        feed(live, result)
+        session, live = idle_live(pipeline)
+        dock = show_dock(qtbot, StepperDock(session, live), 700, 500)
+        result = make_result(pipeline, smooth_frame())
+        publish(live, result)
         return session, live, dock, result
 
-    yield make
-    for live in lives:
-        live.stop()
+    return make
 
 
 def shape_text(shape):
@@ -163,24 +132,20 @@ def test_vector_output_and_pipeline_edit_rebuild_cards(make_dock):
     np.testing.assert_array_equal(dock.output_panel.bars.values,
                                   result.activations[pipeline.nodes[-1].name])
     session.set_pipeline(base)
-    feed(live, make_result(base, seq=2))
+    publish(live, make_result(base, smooth_frame(), seq=2))
     assert len(dock.cards) == len(base.nodes)
     assert session.selected_layer == len(base.nodes) - 1
     assert dock.cards[-1].isChecked()
 
 
-def test_pipeline_that_does_not_fit_says_so(qtbot):
+def test_pipeline_that_does_not_fit_says_so(qtbot, idle_live):
     pipeline = Pipeline.chain([Conv2d(3, 4, 11)], input_spec=InputSpec(height=8, width=8))
-    session = Session(pipeline)
-    live = LiveResults(session, start=False)
+    session, live = idle_live(pipeline)
     dock = StepperDock(session, live)
     qtbot.addWidget(dock)
     dock.show()
-    try:
-        assert "does not fit" in dock.caption.text()
-        assert dock.cards[0].text().endswith("does not fit")
-    finally:
-        live.stop()
+    assert "does not fit" in dock.caption.text()
+    assert dock.cards[0].text().endswith("does not fit")
 
 
 def test_gray_pipeline_shows_its_gray_input(make_dock):
