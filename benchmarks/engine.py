@@ -186,8 +186,8 @@ def default_chain() -> tuple[str, list[tuple[np.ndarray, np.ndarray | None]], Ca
         convs = [n.layer for n in pipeline.nodes if type(n.layer).__name__ == "Conv2d"]
         params = [(np.asarray(c.weight, np.float32), c.bias) for c in convs]
         return "engine.spec resolve_pipeline('default')", params, pipeline.forward
-    except ImportError as exc:
-        reason = str(exc)
+    except (ImportError, ValueError, OSError) as exc:  # spec errors are ValueErrors
+        reason = f"{type(exc).__name__}: {exc}"
     rng = np.random.default_rng(2)
     params = []
     for c_in, c_out in ((3, 8), (8, 16), (16, 32)):

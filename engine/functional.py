@@ -7,16 +7,18 @@ message starts with the op's name and gives the numbers, e.g.
 ``"conv2d: input has 4 channels, weight expects 3"``.
 
 Speed matters because the GUI runs these ops on live video. The choices, measured on a 2-core
-AVX-512 machine against PyTorch's CPU kernels (see docs/benchmarks.md):
+AVX-512 machine against PyTorch's CPU kernels (see docs/benchmarks.md, "Engine"):
 
 - a zero-padded copy of the input lives in a buffer reused from call to call (no ``np.pad``);
-- a general convolution copies its k x k taps into an im2col workspace one band of output rows
-  at a time (about 1.5 MiB, so it stays in cache) and runs one ``np.matmul(..., out=...)`` per
-  band, straight into the output; two Python threads share the bands (BLAS and numpy's loops
-  release the GIL);
-- a 1x1 convolution is one matmul; a depthwise or single-filter convolution (Sobel) is a sum of
-  shifted slices, separable kernels in two 1-D passes;
-- pooling is a running ``np.maximum`` / ``np.add`` over strided views.
+- a general convolution copies the k x k taps of a band of output rows into an im2col
+  workspace with one ``np.copyto`` from a strided window view (0.5-2 MiB a band, so it stays in
+  cache) and runs one ``np.matmul(..., out=...)`` per band straight into the output, the bias
+  riding in the matmul; two Python threads share the bands (BLAS and numpy's loops release the
+  GIL);
+- a 1x1 convolution is a matmul per band with no copy; a depthwise or single-filter
+  convolution (Sobel) is a sum of shifted slices, separable kernels in two 1-D passes;
+- pooling is separable: a running ``np.maximum`` / ``np.add`` down the rows, then across;
+- ReLU compares with a vector of zeros, not the scalar 0 (numpy's loop for that is 3x slower).
 
 Workspaces are cached per shape in thread-local storage, so the GUI's worker thread and a test
 calling from the main thread never share one.
