@@ -535,6 +535,16 @@ def test_elementwise_ops_match_math(values, slope, lo, hi):
     assert_close(F.hardtanh(x, lo, hi), np.array([min(max(v, lo), hi) for v in x.astype(float)]))
 
 
+def test_clamping_ops_on_arrays_longer_than_their_constant_vectors():
+    x = arrays(np.random.default_rng(12), (3, 211, 173))  # 109,509 values: chunks and a tail
+    expected_relu = np.where(x > 0, x, 0).astype(float)
+    assert_close(F.relu(x), expected_relu)
+    assert_close(F.relu(x.transpose(2, 0, 1)), expected_relu.transpose(2, 0, 1))
+    assert_close(F.hardtanh(x, -0.5, 0.25), np.where(x < -0.5, -0.5, np.where(x > 0.25, 0.25, x)))
+    assert_close(F.leaky_relu(x, 0.2), np.where(x > 0, x, 0.2 * x).astype(float))
+    assert_close(F.leaky_relu(x, -2.0), np.where(x > 0, x, -2.0 * x).astype(float))
+
+
 def test_sigmoid_extremes_do_not_overflow():
     out = F.sigmoid(np.array([-1e4, -90, 0, 90, 1e4], np.float32))  # warnings are errors
     np.testing.assert_allclose(out, [0, 0, 0.5, 1, 1], atol=1e-30)
