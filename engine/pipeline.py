@@ -140,6 +140,9 @@ class Pipeline:
         self.description = description
         self.input_name = input_name
         self._index = {node.name: i for i, node in enumerate(self.nodes)}
+        # Input shapes already checked by forward: the pipeline never changes, so one check
+        # per shape is enough (a live stream sends the same shape frame after frame).
+        self._fitting_shapes: set[tuple[int, ...]] = set()
 
     @classmethod
     def chain(cls, layers: Sequence[Layer], names: Sequence[str] | None = None, **kw) -> Pipeline:
@@ -250,7 +253,9 @@ class Pipeline:
         x = np.asarray(x, dtype=np.float32)
         if x.ndim not in (3, 4):
             raise ShapeError(f"the input must be (C, H, W) or (N, C, H, W), got shape {x.shape}")
-        self.shapes(x.shape[-3:])  # a clear message naming the layer before any op runs
+        if x.shape[-3:] not in self._fitting_shapes:
+            self.shapes(x.shape[-3:])  # a clear message naming the layer before any op runs
+            self._fitting_shapes.add(x.shape[-3:])
         values = {self.input_name: x}
         outputs = {}
         for node in self.nodes:

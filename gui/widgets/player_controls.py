@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from engine.teaching import MAX_SIDE
 from engine.teaching_examples import crop_around
 
-__all__ = ["SPEEDS", "CropControls", "PlayerControls", "labelled_row", "set_warning"]
+__all__ = ["SPEEDS", "CropControls", "PlayerControls", "labelled_row", "set_warning", "shrinkable"]
 
 _WARNING = QColor(176, 0, 0)
 
@@ -58,6 +58,17 @@ def labelled_row(items, end_stretch: bool = True) -> QHBoxLayout:
     if end_stretch:
         row.addStretch(1)
     return row
+
+
+def shrinkable(combo: QComboBox, chars: int = 10) -> QComboBox:
+    """Let a combo box shrink to about ``chars`` characters when space is short.
+
+    Its natural width is its longest entry, which would set the whole panel's minimum width;
+    the open list still shows every entry in full, and the tooltip says what the box is for.
+    """
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(chars)
+    return combo
 
 
 #: Steps per second offered in the speed box.
