@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QSpinBox,
@@ -26,7 +25,7 @@ from engine.teaching_examples import lecture_7x7, lecture_volume_example
 from engine.teaching_text import channel_name, conv_sum_text, format_value, parse_kernel
 from gui.docks.player_base import PlayerDock
 from gui.widgets.cell_grid import CellGrid, titled
-from gui.widgets.player_controls import labelled_row
+from gui.widgets.player_controls import labelled_row, shrinkable
 
 __all__ = ["ConvPlayerDock"]
 
@@ -85,14 +84,13 @@ class ConvPlayerDock(PlayerDock):
         self.channel.setToolTip("Which input channel's values, weights and products are shown")
         self.channel.valueChanged.connect(self._on_channel_changed)
 
-        top = QHBoxLayout()
-        top.addWidget(self.source)
-        top.addWidget(self.crop)
-        top.addStretch(1)
-        second = labelled_row((("kernel", self.kernel), (None, self.values, 2),
-                               ("S", self.stride), ("P", self.padding), ("D", self.dilation),
-                               ("bias", self.bias), ("channel", self.channel)),
-                              end_stretch=False)
+        shrinkable(self.kernel, 10)
+        # Three short rows instead of one long one: the panel shares the middle column.
+        top = labelled_row(((None, self.source, 1), ("kernel", self.kernel, 1)),
+                           end_stretch=False)
+        values = labelled_row(((None, self.values, 1), ("bias", self.bias)), end_stretch=False)
+        settings = labelled_row((("S", self.stride), ("P", self.padding), ("D", self.dilation),
+                                 ("channel", self.channel)))
 
         self.input_grid = CellGrid()
         self.input_grid.setToolTip("The input with its zero border (hatched)")
@@ -119,7 +117,7 @@ class ConvPlayerDock(PlayerDock):
         self.value_label = QLabel()
         self.value_label.setToolTip("The value written into the outlined output cell")
         self._build_status("Whether the windows tile the padded input exactly")
-        self._lay_out([top, second], grids, [self.sum_label, self.value_label])
+        self._lay_out([top, values, settings], grids, [self.sum_label, self.value_label])
 
     # -- sources and settings -----------------------------------------------------------------
     def load_source(self, key: str) -> None:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QLayout, QSpinBox, QVBoxLayout,
 
 from engine.teaching import TraceError
 from engine.teaching_text import fit_text, format_value, formula_text
-from gui.widgets.player_controls import CropControls, PlayerControls, set_warning
+from gui.widgets.player_controls import CropControls, PlayerControls, set_warning, shrinkable
 
 __all__ = ["PlayerDock"]
 
@@ -61,6 +61,7 @@ class PlayerDock(QWidget):
             self.source.setItemData(self.source.count() - 1, item_tip,
                                     Qt.ItemDataRole.ToolTipRole)
         self.source.setToolTip(tip)
+        shrinkable(self.source, 12)
         self.source.activated.connect(self._on_source_activated)
         self.crop = CropControls(self._live)
         self.crop.cropTaken.connect(self._on_crop_taken)
@@ -83,11 +84,14 @@ class PlayerDock(QWidget):
         self.controls.install_shortcuts(self)
 
     def _lay_out(self, rows: list[QLayout], grids: QLayout, labels: list[QLabel]) -> None:
-        """Rows of settings, the grids (taking the spare height), the step's labels, then the
-        formula, fit and error lines and the transport bar."""
+        """Rows of settings, the crop row, the grids (taking the spare height), the step's
+        labels, then the formula, fit and error lines and the transport bar."""
         layout = QVBoxLayout(self)
         for row in rows:
             layout.addLayout(row)
+        # The crop row only matters for a crop; hidden otherwise, it leaves the grids the room.
+        layout.addWidget(self.crop)
+        self.crop.setVisible(False)
         layout.addLayout(grids, 1)
         for label in (*labels, self.formula_label, self.fit_label, self.error_label):
             layout.addWidget(label)
@@ -120,6 +124,7 @@ class PlayerDock(QWidget):
             else:
                 widget.setValue(value)
         self.channel.setRange(0, x.shape[0] - 1)
+        self.crop.setVisible(key == "crop")
         for widget in widgets:
             widget.blockSignals(False)
         self.rebuild()

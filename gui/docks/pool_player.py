@@ -70,11 +70,8 @@ class PoolPlayerDock(PlayerDock):
         self.channel.setToolTip("Which channel of the input is pooled")
         self.channel.valueChanged.connect(self._on_settings_changed)
 
-        top = QHBoxLayout()
-        top.addWidget(self.lecture_button)
-        top.addWidget(self.source)
-        top.addWidget(self.crop)
-        top.addStretch(1)
+        top = labelled_row(((None, self.lecture_button), (None, self.source, 1)),
+                           end_stretch=False)
         second = labelled_row((("pooling", self.mode), ("F", self.kernel), ("S", self.stride),
                                ("P", self.padding), ("channel", self.channel)))
 

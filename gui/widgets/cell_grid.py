@@ -25,6 +25,9 @@ _PADDING = QColor(200, 200, 200)
 _MARK = QColor(20, 60, 200)
 _HEADER = 14
 _MAX_CELL = 60.0  # bigger cells only make a small output harder to take in at a glance
+# A big grid (a 16x16 crop with padding) may shrink below min_cell down to this many pixels a
+# side: its numbers then move to the cell tooltips, but it no longer widens the whole panel.
+_MIN_CAP = 130
 
 
 def titled(title: QLabel, grid: QWidget) -> QWidget:
@@ -34,6 +37,7 @@ def titled(title: QLabel, grid: QWidget) -> QWidget:
     layout.setContentsMargins(2, 2, 2, 2)
     layout.setSpacing(2)
     title.setToolTip(grid.toolTip())
+    title.setWordWrap(True)  # a long title ("Input 16x16x3, channel R, padding 2") wraps
     layout.addWidget(title)
     layout.addWidget(grid, 1)
     return box
@@ -157,7 +161,8 @@ class CellGrid(QWidget):
 
     def minimumSizeHint(self) -> QSize:
         h, w = self._shape()
-        return QSize(w * self._min_cell + _HEADER + 2, h * self._min_cell + _HEADER + 2)
+        return QSize(min(w * self._min_cell + _HEADER + 2, max(_MIN_CAP, 4 * w + _HEADER + 2)),
+                     min(h * self._min_cell + _HEADER + 2, max(_MIN_CAP, 4 * h + _HEADER + 2)))
 
     def _layout(self) -> tuple[float, float, float]:
         h, w = self._shape()
