@@ -93,8 +93,9 @@ class ChannelMixingDock(QWidget):
     def _build(self) -> None:
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.insert = QPushButton("Insert a 1x1 conv after the selected layer")
-        self.insert.setToolTip("Add the demo 1x1 layer to the pipeline right after the selected "
+        self.insert = QPushButton("Insert this layer")
+        self.insert.setToolTip("Insert a 1x1 conv after the selected layer: add the demo 1x1 "
+                               "layer to the pipeline right after the selected "
                                "layer (Undo takes it out again); a following conv layer is "
                                "adapted to the fewer channels")
         self.insert.clicked.connect(self.insert_layer)
@@ -106,9 +107,8 @@ class ChannelMixingDock(QWidget):
         self.row = self._spin("Row of the pixel (or click a picture)", self._on_spin)
         self.col = self._spin("Column of the pixel (or click a picture)", self._on_spin)
         self.out_spin = self._spin("The output channel whose sum is written out", self._redraw)
-        controls = labelled_row((("row", self.row), ("column", self.col),
-                                 ("map shown", self.map_spin),
-                                 ("output written out", self.out_spin)))
+        controls = labelled_row((("Pixel row", self.row), ("col", self.col),
+                                 ("map", self.map_spin), ("output", self.out_spin)))
 
         self.frame_view = PixelView(min_side=80)
         self.frame_view.setToolTip("The input frame: click to pick the pixel")
@@ -131,7 +131,7 @@ class ChannelMixingDock(QWidget):
         self.b_grid.setToolTip("b: one bias per output channel")
         self.y_grid = CellGrid(cell_size=34, min_cell=14)
         self.y_grid.setToolTip("y = W x + b: the pixel's C' output values")
-        grids = QGridLayout()
+        grids = self.grids = QGridLayout()
         self.grid_titles = [QLabel("x (C inputs)"), QLabel("W (C' x C)"), QLabel("b"),
                             QLabel("y = W x + b")]
         grids.addWidget(self.grid_titles[0], 0, 1)
@@ -141,8 +141,7 @@ class ChannelMixingDock(QWidget):
                                                 strict=True)):
             grids.addWidget(title, 2, 1 + col)
             grids.addWidget(grid, 3, 1 + col)
-        grids.setColumnStretch(1, 4)
-        grids.setRowStretch(3, 1)
+        self._stretch_grids(1, 1)
 
         self.sum = QLabel()
         self.sum.setWordWrap(True)
@@ -153,10 +152,21 @@ class ChannelMixingDock(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(controls)
-        layout.addLayout(pictures, 2)
+        # The pictures are only for picking the pixel; the numbers get most of the height.
+        layout.addLayout(pictures, 1)
         layout.addLayout(grids, 2)
         layout.addWidget(self.sum)
         layout.addWidget(self.savings)
+
+    def _stretch_grids(self, c_in: int, c_out: int) -> None:
+        """Share the grids' room in proportion to their cells, so that every cell of x, W, b
+        and y gets the same (largest possible) size instead of W's being squeezed. A grid's
+        row and column numbers take about half a cell: hence 2 per cell plus 1."""
+        self.grids.setColumnStretch(1, 2 * c_in + 1)
+        self.grids.setColumnStretch(2, 3)
+        self.grids.setColumnStretch(3, 3)
+        self.grids.setRowStretch(1, 3)
+        self.grids.setRowStretch(3, 2 * c_out + 1)
 
     # -- model --------------------------------------------------------------------------------
     def _choose(self, result) -> tuple[Conv2d | None, int | None, np.ndarray | None]:
@@ -219,6 +229,7 @@ class ChannelMixingDock(QWidget):
         y, x = self.pixel
         weight = self.layer.weight[:, :, 0, 0]  # (C', C)
         c_out = weight.shape[0]
+        self._stretch_grids(weight.shape[1], c_out)
         bias = self.layer.bias if self.layer.bias is not None else np.zeros(c_out, np.float32)
         self.inputs = self.source[:, y, x].astype(np.float32)
         self.outputs = weight @ self.inputs + bias  # (C',): the 1x1 conv at this pixel

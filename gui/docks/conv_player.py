@@ -71,7 +71,7 @@ class ConvPlayerDock(PlayerDock):
         self.values.setToolTip("The kernel's values: numbers separated by spaces, rows by ';' "
                                "(e.g. -1 0 1; -2 0 2; -1 0 1). Press Enter to use them.")
         self.values.editingFinished.connect(self._on_values_edited)
-        self.values.setMinimumWidth(140)
+        self.values.setMinimumWidth(110)
         self.stride = self._spin(1, 5, 1, "Stride S: how many cells the window moves per step")
         self.padding = self._spin(0, 4, 0, "Padding P: width of the zero border around the input")
         self.dilation = self._spin(1, 4, 1, "Dilation D: spacing between the kernel's taps")
@@ -84,13 +84,13 @@ class ConvPlayerDock(PlayerDock):
         self.channel.setToolTip("Which input channel's values, weights and products are shown")
         self.channel.valueChanged.connect(self._on_channel_changed)
 
-        shrinkable(self.kernel, 10)
-        # Three short rows instead of one long one: the panel shares the middle column.
-        top = labelled_row(((None, self.source, 1), ("kernel", self.kernel, 1)),
-                           end_stretch=False)
-        values = labelled_row(((None, self.values, 1), ("bias", self.bias)), end_stretch=False)
-        settings = labelled_row((("S", self.stride), ("P", self.padding), ("D", self.dilation),
-                                 ("channel", self.channel)))
+        shrinkable(self.kernel, 8)
+        # Two rows that fit the middle column; the box sizes shrink before anything is cut.
+        top = labelled_row(((None, self.source, 1), ("kernel", self.kernel, 1),
+                            ("bias", self.bias)), end_stretch=False)
+        settings = labelled_row(((None, self.values, 1), ("S", self.stride),
+                                 ("P", self.padding), ("D", self.dilation),
+                                 ("ch", self.channel)), end_stretch=False)
 
         self.input_grid = CellGrid()
         self.input_grid.setToolTip("The input with its zero border (hatched)")
@@ -117,7 +117,7 @@ class ConvPlayerDock(PlayerDock):
         self.value_label = QLabel()
         self.value_label.setToolTip("The value written into the outlined output cell")
         self._build_status("Whether the windows tile the padded input exactly")
-        self._lay_out([top, values, settings], grids, [self.sum_label, self.value_label])
+        self._lay_out([top, settings], grids, [self.sum_label, self.value_label])
 
     # -- sources and settings -----------------------------------------------------------------
     def load_source(self, key: str) -> None:
@@ -192,6 +192,6 @@ class ConvPlayerDock(PlayerDock):
                                  + (f", padding {ph}" if ph or pw else ""))
         kh, kw = trace.weight.shape[1:]
         self.kernel_title.setText(f"Kernel {kh}x{kw}" + (f", channel {name}" if c > 1 else ""))
-        self.products_title.setText("Products (input x weight)")
+        self.products_title.setText("Input x weight")
         self.output_title.setText(f"Output {trace.out_shape[0]}x{trace.out_shape[1]}")
         self.sum_label.setText(conv_sum_text(trace, s, ch))

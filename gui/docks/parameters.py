@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -63,7 +64,18 @@ class ParametersDock(QWidget):
         self.refresh()
 
     def _build(self) -> None:
-        layout = QVBoxLayout(self)
+        # The texts wrap, so their height grows as the panel narrows: a scroll area that honours
+        # the height for the width shows every line in a narrow panel instead of cutting some.
+        content = QWidget()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        layout = QVBoxLayout(content)
         examples = QGridLayout()
         examples.addWidget(QLabel("<b>The lecture's examples</b>"), 0, 0, 1, 2)
         self.example_rows: dict[str, QLabel] = {}
@@ -95,6 +107,9 @@ class ParametersDock(QWidget):
         for widget in (self.title, self.counts, self.bars, self.local, self.sharing):
             layout.addWidget(widget)
         layout.addStretch(1)
+        # No sideways scrolling: the panel is as narrow as the content allows, no narrower.
+        scroll.setMinimumWidth(content.minimumSizeHint().width()
+                               + scroll.verticalScrollBar().sizeHint().width())
 
     @staticmethod
     def _example_text(key: str) -> str:

@@ -61,7 +61,7 @@ class PlayerDock(QWidget):
             self.source.setItemData(self.source.count() - 1, item_tip,
                                     Qt.ItemDataRole.ToolTipRole)
         self.source.setToolTip(tip)
-        shrinkable(self.source, 12)
+        shrinkable(self.source, 8)
         self.source.activated.connect(self._on_source_activated)
         self.crop = CropControls(self._live)
         self.crop.cropTaken.connect(self._on_crop_taken)
@@ -134,6 +134,7 @@ class PlayerDock(QWidget):
 
     def _show_error(self, text: str) -> None:
         self.error_label.setText(text)
+        self.error_label.setVisible(bool(text))  # no empty line under the grids
 
     # -- tracing and drawing ------------------------------------------------------------------
     def rebuild(self) -> None:
@@ -143,7 +144,7 @@ class PlayerDock(QWidget):
         except (TraceError, ValueError) as exc:
             self._show_error(f"{self.ERROR_PREFIX}: {exc}")
             return
-        self.error_label.clear()
+        self._show_error("")
         self.trace = trace
         self.formula_label.setText(formula_text(trace))
         self.fit_label.setText(fit_text(trace, "stride"))

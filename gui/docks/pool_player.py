@@ -70,9 +70,9 @@ class PoolPlayerDock(PlayerDock):
         self.channel.setToolTip("Which channel of the input is pooled")
         self.channel.valueChanged.connect(self._on_settings_changed)
 
-        top = labelled_row(((None, self.lecture_button), (None, self.source, 1)),
-                           end_stretch=False)
-        second = labelled_row((("pooling", self.mode), ("F", self.kernel), ("S", self.stride),
+        top = labelled_row(((None, self.lecture_button), (None, self.source, 1),
+                            (None, self.mode)), end_stretch=False)
+        second = labelled_row((("window F", self.kernel), ("S", self.stride),
                                ("P", self.padding), ("channel", self.channel)))
 
         self.input_grid = CellGrid(cell_size=40)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from engine.receptive import ReceptiveField, receptive_field
 from gui.widgets.pixel_view import PixelView
+from gui.widgets.player_controls import labelled_row, shrinkable
 
 __all__ = ["ReceptiveFieldDock", "describe_field"]
 
@@ -81,14 +82,11 @@ class ReceptiveFieldDock(QWidget):
         self.map_spin.valueChanged.connect(self._on_map_spin)
         self.row = self._spin("Row of the unit on the layer's map (or click the map)")
         self.col = self._spin("Column of the unit on the layer's map (or click the map)")
-        controls = QHBoxLayout()
-        for text, widget in (("Layer", self.layer), ("map", self.map_spin), ("row", self.row),
-                             ("column", self.col)):
-            label = QLabel(text)
-            label.setToolTip(widget.toolTip())
-            controls.addWidget(label)
-            controls.addWidget(widget)
-        controls.addStretch(1)
+        # The layer box may shrink (its list shows the full names): the panel shares the
+        # middle column with others and must not widen the window.
+        shrinkable(self.layer, 7)
+        controls = labelled_row((("Layer", self.layer, 1), ("map", self.map_spin),
+                                 ("row", self.row), ("col", self.col)), end_stretch=False)
 
         self.input_view = PixelView()
         self.input_view.setToolTip("The input frame; the red box is the region that can "
@@ -101,6 +99,7 @@ class ReceptiveFieldDock(QWidget):
         self.input_title, self.map_title = QLabel("Input"), QLabel("Layer map")
         views = QHBoxLayout()
         for title, view in ((self.input_title, self.input_view), (self.map_title, self.map_view)):
+            title.setWordWrap(True)  # "conv3, map 31 (90 x 120)" must not widen the panel
             column = QVBoxLayout()
             column.addWidget(title)
             column.addWidget(view, 1)
@@ -109,7 +108,7 @@ class ReceptiveFieldDock(QWidget):
         self.strip = QWidget()
         self.strip_layout = QHBoxLayout(self.strip)
         self.strip_layout.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
+        scroll = self.strip_scroll = QScrollArea()
         scroll.setWidget(self.strip)
         scroll.setWidgetResizable(True)
         scroll.setFixedHeight(150)
@@ -122,7 +121,9 @@ class ReceptiveFieldDock(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addLayout(views, 1)
-        layout.addWidget(QLabel("On the layers in between:"))
+        self.strip_heading = QLabel("On the layers in between:")
+        self.strip_heading.setWordWrap(True)
+        layout.addWidget(self.strip_heading)
         layout.addWidget(scroll)
         layout.addWidget(self.info)
 
@@ -258,7 +259,10 @@ class ReceptiveFieldDock(QWidget):
             column.addWidget(view, 1)
             self.strip_layout.addWidget(box)
             self._strip_views[node.name] = view
-        if not self._strip_views:
-            self.strip_layout.addWidget(QLabel("No convolution or pooling layer comes before "
-                                               "this one: the box on the input is all there is."))
+        # With no layer in between, one line says so instead of an empty 150-pixel strip.
+        self.strip_scroll.setVisible(bool(self._strip_views))
+        self.strip_heading.setText(
+            "On the layers in between:" if self._strip_views else
+            "No convolution or pooling layer comes before this one: the box on the input is "
+            "all there is.")
         self.strip_layout.addStretch(1)

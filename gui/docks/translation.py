@@ -79,10 +79,10 @@ class TranslationDock(QWidget):
         self.direction.addItems(list(DIRECTIONS))
         self.direction.setToolTip("Which way the picture's content moves")
         self.direction.currentIndexChanged.connect(self.recompute)
-        self.follow = QCheckBox("Follow the live frame")
+        self.follow = QCheckBox("Follow live")
         self.follow.setChecked(True)
-        self.follow.setToolTip(f"Recompute on new frames, at most once every {FOLLOW_S:g} s; "
-                               f"off: keep the frame last used")
+        self.follow.setToolTip(f"Follow the live frame: recompute on new frames, at most once "
+                               f"every {FOLLOW_S:g} s; off: keep the frame last used")
         controls = QHBoxLayout()
         for text, widget in (("Shift by", self.shift), ("pixels,", self.direction)):
             label = QLabel(text)
@@ -94,12 +94,14 @@ class TranslationDock(QWidget):
         self.grid = QGridLayout()
         self.verdict = QLabel("Waiting for a frame from the current pipeline.")
         self.verdict.setWordWrap(True)
-        self.note = QLabel(f"Difference images: mean over a layer's maps of |shifted - "
-                           f"original| (bright = changed). Larger frames are shrunk to "
-                           f"{WORK_SIDE} pixels here.")
+        self.note = QLabel("Bright = changed: mean of |shifted - original| over a layer's maps.")
         self.note.setWordWrap(True)
+        self.note.setToolTip(f"Each difference image is the mean over the layer's maps of "
+                             f"|shifted - original|. Larger frames are shrunk to {WORK_SIDE} "
+                             f"pixels here, so that two runs per update stay quick.")
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
+        self._columns, self._shown = 2, 0
         layout.addLayout(self.grid, 1)
         layout.addWidget(self.verdict)
         layout.addWidget(self.note)
@@ -161,14 +163,11 @@ class TranslationDock(QWidget):
 
     def _show(self, changes: list[ShiftChange]) -> None:
         while len(self._views) < len(changes):
-            title, view = QLabel(), PixelView(min_side=90)
+            title, view = QLabel(), PixelView(min_side=70)
             title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            # Two per row: four difference images stay large enough to read in a dock.
-            row, col = divmod(len(self._views), 2)
-            self.grid.addWidget(title, 2 * row, col)
-            self.grid.addWidget(view, 2 * row + 1, col)
-            self.grid.setRowStretch(2 * row + 1, 1)
+            title.setWordWrap(True)
             self._views.append((title, view))
+        self._shown = len(changes)
         for i, (title, view) in enumerate(self._views):
             visible = i < len(changes)
             title.setVisible(visible)
@@ -176,10 +175,50 @@ class TranslationDock(QWidget):
             if not visible:
                 continue
             change = changes[i]
-            if i == 0:
-                title.setText(f"input\n{change.change:.1%} change")
-            else:
-                title.setText(f"{change.name}\n{change.change:.1%} change")
+            name = "input" if i == 0 else change.name
+            title.setText(f"{name}: {change.change:.1%} changed")
             view.set_map(change.diff, "inferno", (0.0, max(float(change.diff.max()), 1e-6)))
             view.setToolTip(f"{change.name}: where the output moved; mean absolute change "
                             f"{change.change:.2%} of the layer's mean absolute value")
+        self._arrange(force=True)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._arrange()
+
+    def best_columns(self, width: int, height: int) -> int:
+        """How many difference images per row make them largest in a width x height area."""
+        n = self._shown
+        if n == 0 or width <= 0 or height <= 0:
+            return self._columns
+        diff = self.changes[0].diff if self.changes else None
+        aspect = diff.shape[1] / diff.shape[0] if diff is not None and diff.size else 4 / 3
+        title_h = self._views[0][0].sizeHint().height() + self.grid.spacing()
+        best, best_side = 1, -1.0
+        for cols in range(1, n + 1):
+            rows = -(-n // cols)
+            cell_w = (width - (cols - 1) * self.grid.spacing()) / cols
+            cell_h = (height - rows * title_h) / rows
+            side = min(cell_w, cell_h * aspect)  # the image's width when it fits the cell
+            if side > best_side + 1:
+                best, best_side = cols, side
+        return best
+
+    def _arrange(self, force: bool = False) -> None:
+        """Lay the difference images out in the number of columns that makes them largest:
+        one row in a wide, short panel, two by two in a square one, one column in a tall one."""
+        area = self.grid.geometry()
+        cols = self.best_columns(area.width(), area.height())
+        if cols == self._columns and not force:
+            return
+        self._columns = cols
+        for title, view in self._views:
+            self.grid.removeWidget(title)
+            self.grid.removeWidget(view)
+        for r in range(self.grid.rowCount()):
+            self.grid.setRowStretch(r, 0)
+        for i, (title, view) in enumerate(self._views[:self._shown]):
+            row, col = divmod(i, cols)
+            self.grid.addWidget(title, 2 * row, col)
+            self.grid.addWidget(view, 2 * row + 1, col)
+            self.grid.setRowStretch(2 * row + 1, 1)

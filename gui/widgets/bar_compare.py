@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 __all__ = ["BarCompare", "power_of_ten", "thousands"]
@@ -115,6 +115,9 @@ class BarCompare(QWidget):
             painter.setPen(QColor(30, 30, 30))
             painter.drawText(QRectF(0, y, label_w - 6, _BAR_H),
                              Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
-            painter.drawText(QRectF(left + width + 4, y, value_w + span, _BAR_H),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                             thousands(value))
+            # On the window colour: a tick line of the axis must not cross out a digit.
+            text = thousands(value)
+            box = QRectF(left + width + 3, y + (_BAR_H - metrics.height()) / 2,
+                         metrics.horizontalAdvance(text) + 2, metrics.height())
+            painter.fillRect(box, self.palette().color(QPalette.ColorRole.Window))
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)

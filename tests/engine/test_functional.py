@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine import _conv, _parallel, _pool
 from engine import functional as F
 
 SETTINGS = settings(max_examples=60, deadline=None)
@@ -121,17 +122,22 @@ def tiny_bands():
     Small test inputs otherwise fit in one band and never reach the band edges or the thread
     pool; this white-box switch runs them through both.
     """
-    names = [n for n in vars(F) if n.endswith(("_BAND", "_BAND_BYTES"))]
-    assert len(names) >= 4, names  # the band knobs this switch relies on still exist
-    names.append("_THREAD_MIN_WORK")
-    saved = [getattr(F, name) for name in names]
-    for name in names:
-        setattr(F, name, 0 if name == "_THREAD_MIN_WORK" else 1)
+    knobs = [
+        (module, name)
+        for module in (_conv, _pool)
+        for name in vars(module)
+        if name.endswith(("_BAND", "_BAND_BYTES"))
+    ]
+    assert len(knobs) >= 4, knobs  # the band knobs this switch relies on still exist
+    knobs.append((_parallel, "_THREAD_MIN_WORK"))
+    saved = [getattr(module, name) for module, name in knobs]
+    for module, name in knobs:
+        setattr(module, name, 0 if name == "_THREAD_MIN_WORK" else 1)
     try:
         yield
     finally:
-        for name, value in zip(names, saved, strict=True):
-            setattr(F, name, value)
+        for (module, name), value in zip(knobs, saved, strict=True):
+            setattr(module, name, value)
 
 
 def both_ways(call):

@@ -1,0 +1,208 @@
+"""Argument checks for the ops in :mod:`engine.functional`, and the messages they raise.
+
+Every check takes the op's name first, so each message starts with it and gives the numbers,
+e.g. ``"conv2d: input has 4 channels, weight expects 3"``. Checks return the argument in the
+form the ops compute with: float32 arrays, ``(h, w)`` pairs of ints, padding as
+``(top, bottom, left, right)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def array_arg(op: str, x, what: str = "input") -> np.ndarray:
+    """``x`` as a float32 array (no copy when it already is one)."""
+    arr = x if isinstance(x, np.ndarray) else np.asarray(x) if _is_numeric(x) else None
+    if arr is None or arr.dtype.kind not in "biuf":
+        raise ValueError(f"{op}: {what} must be an array of real numbers, got {type(x).__name__}")
+    return arr.astype(np.float32, copy=False)
+
+
+def _is_numeric(x) -> bool:
+    try:
+        return np.asarray(x).dtype.kind in "biuf"
+    except (TypeError, ValueError):
+        return False
+
+
+def image_arg(op: str, x) -> tuple[np.ndarray, bool]:
+    """Return (x as (N, C, H, W), whether the input was batched)."""
+    arr = array_arg(op, x)
+    if arr.ndim not in (3, 4):
+        raise ValueError(
+            f"{op}: input must be 3-D (C, H, W) or 4-D (N, C, H, W), "
+            f"got {arr.ndim}-D with shape {tuple(arr.shape)}"
+        )
+    if 0 in arr.shape:
+        raise ValueError(f"{op}: input shape {tuple(arr.shape)} has an empty dimension")
+    return (arr if arr.ndim == 4 else arr[None]), arr.ndim == 4
+
+
+def is_int(v) -> bool:
+    """An int or numpy integer, but not a bool."""
+    return isinstance(v, int | np.integer) and not isinstance(v, bool)
+
+
+def pair_arg(op: str, name: str, v, minimum: int) -> tuple[int, int]:
+    """An int or an (h, w) pair of ints, each at least ``minimum``, as a pair."""
+    if is_int(v):
+        hw = (int(v), int(v))
+    elif isinstance(v, tuple | list) and len(v) == 2 and all(is_int(e) for e in v):
+        hw = (int(v[0]), int(v[1]))
+    else:
+        raise ValueError(f"{op}: {name} must be an int or a pair (h, w) of ints, got {v!r}")
+    if min(hw) < minimum:
+        rule = "positive" if minimum == 1 else "zero or more"
+        raise ValueError(f"{op}: {name} must be {rule}, got {pair_text(hw)}")
+    return hw
+
+
+def pair_text(hw: tuple[int, int], sep: str = "x") -> str:
+    """(3, 3) -> "3", (3, 2) -> "3x2": the short form used in messages."""
+    return str(hw[0]) if hw[0] == hw[1] else f"{hw[0]}{sep}{hw[1]}"
+
+
+def int_arg(op: str, name: str, v, minimum: int) -> int:
+    """An int of at least ``minimum``."""
+    if not is_int(v) or v < minimum:
+        rule = "a positive int" if minimum == 1 else f"an int of at least {minimum}"
+        raise ValueError(f"{op}: {name} must be {rule}, got {v!r}")
+    return int(v)
+
+
+def real_arg(op: str, name: str, v) -> float:
+    """A real number (not a bool) as a float."""
+    if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
+        raise ValueError(f"{op}: {name} must be a real number, got {v!r}")
+    return float(v)
+
+
+def dim_arg(op: str, name: str, d, ndim: int) -> int:
+    """A dimension index of an ``ndim``-D array, negative ones counted from the end."""
+    if not is_int(d) or not -ndim <= d < ndim:
+        raise ValueError(
+            f"{op}: {name} {d!r} is out of range for a {ndim}-D input "
+            f"(allowed: {-ndim} to {ndim - 1})"
+        )
+    return int(d) % ndim
+
+
+def vector_arg(op: str, name: str, v, length: int, counted: str) -> np.ndarray:
+    """A 1-D float32 array of ``length`` values, one per ``counted`` (for the message)."""
+    arr = array_arg(op, v, name)
+    if arr.ndim != 1 or arr.shape[0] != length:
+        raise ValueError(
+            f"{op}: {name} has shape {tuple(arr.shape)}, expected {length} values "
+            f"(one per {counted})"
+        )
+    return arr
+
+
+def channel_axis(op: str, x: np.ndarray) -> int:
+    """0 for 1-D and 3-D (unbatched) inputs, 1 for 2-D and 4-D (batched) ones."""
+    if x.ndim not in (1, 2, 3, 4):
+        raise ValueError(
+            f"{op}: input must be 1-D to 4-D, got {x.ndim}-D with shape {tuple(x.shape)}"
+        )
+    return 0 if x.ndim in (1, 3) else 1
+
+
+# ---------------------------------------------------------------- convolution and pooling
+
+
+def conv_args(x, weight, bias, stride, padding, dilation, groups):
+    """conv2d's arguments, checked against each other.
+
+    Returns ``(x4, batched, w, b, stride, pads, dilation, groups, (H_out, W_out))`` with ``x4``
+    shaped (N, C, H, W) and ``pads`` = (top, bottom, left, right).
+    """
+    x4, batched = image_arg("conv2d", x)
+    w = array_arg("conv2d", weight, "weight")
+    if w.ndim != 4 or 0 in w.shape:
+        raise ValueError(
+            "conv2d: weight must be 4-D (C_out, C_in/groups, kh, kw) with no empty dimension, "
+            f"got shape {tuple(w.shape)}"
+        )
+    groups = int_arg("conv2d", "groups", groups, 1)
+    _, c, h, wd = x4.shape
+    c_out, c_in_g, kh, kw = w.shape
+    if c % groups:
+        raise ValueError(f"conv2d: groups {groups} does not divide the {c} input channels")
+    if c_out % groups:
+        raise ValueError(
+            f"conv2d: groups {groups} does not divide the {c_out} output channels (filters)"
+        )
+    if c_in_g * groups != c:
+        per_group = f" ({c_in_g} per group x {groups} groups)" if groups > 1 else ""
+        raise ValueError(
+            f"conv2d: input has {c} channels, weight expects {c_in_g * groups}{per_group}"
+        )
+    stride2 = pair_arg("conv2d", "stride", stride, 1)
+    dil = pair_arg("conv2d", "dilation", dilation, 1)
+    pads = _conv_padding(padding, (kh, kw), dil, stride2)
+    b = None if bias is None else vector_arg("conv2d", "bias", bias, c_out, "filter")
+    hp, wp = h + pads[0] + pads[1], wd + pads[2] + pads[3]
+    ekh, ekw = dil[0] * (kh - 1) + 1, dil[1] * (kw - 1) + 1
+    if ekh > hp or ekw > wp:
+        spans = (
+            f" with dilation {pair_text(dil)} spans {ekh}x{ekw}, so it is"
+            if (ekh, ekw) != (kh, kw)
+            else " is"
+        )
+        raise ValueError(f"conv2d: kernel {kh}x{kw}{spans} larger than the padded input {hp}x{wp}")
+    out_hw = ((hp - ekh) // stride2[0] + 1, (wp - ekw) // stride2[1] + 1)
+    return x4, batched, w, b, stride2, pads, dil, groups, out_hw
+
+
+def _conv_padding(padding, kernel, dil, stride) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) from an int, a pair, "valid" or "same" (PyTorch's rules)."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0, 0, 0)
+        if padding == "same":
+            if stride != (1, 1):
+                raise ValueError(f"conv2d: padding 'same' needs stride 1, got {pair_text(stride)}")
+            th, tw = dil[0] * (kernel[0] - 1), dil[1] * (kernel[1] - 1)
+            return (th // 2, th - th // 2, tw // 2, tw - tw // 2)
+        raise ValueError(f"conv2d: padding {padding!r} is not 'valid', 'same' or a number")
+    ph, pw = pair_arg("conv2d", "padding", padding, 0)
+    return (ph, ph, pw, pw)
+
+
+def pool_args(op, x, kernel_size, stride, padding, dilation, ceil_mode):
+    """A pooling op's arguments: ``(x4, batched, k, s, p, d, (H_out, W_out))``, all pairs."""
+    x4, batched = image_arg(op, x)
+    k = pair_arg(op, "kernel_size", kernel_size, 1)
+    s = k if stride is None else pair_arg(op, "stride", stride, 1)
+    p = pair_arg(op, "padding", padding, 0)
+    d = pair_arg(op, "dilation", dilation, 1)
+    if not isinstance(ceil_mode, bool | np.bool_):
+        raise ValueError(f"{op}: ceil_mode must be True or False, got {ceil_mode!r}")
+    for pi, ki in zip(p, k, strict=True):
+        if pi > ki // 2:  # PyTorch's rule: padding at most half the kernel
+            raise ValueError(f"{op}: padding {pi} is more than half the kernel {ki}")
+    h, w = x4.shape[2:]
+    out = tuple(
+        _pool_size(n, ki, si, pi, di, bool(ceil_mode))
+        for n, ki, si, pi, di in zip((h, w), k, s, p, d, strict=True)
+    )
+    if min(out) < 1:  # ceil_mode's rounding can still fit a window a little wider than the input
+        ek = (d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1)
+        spans = (
+            f" with dilation {pair_text(d)} spans {ek[0]}x{ek[1]}, so it is" if ek != k else " is"
+        )
+        raise ValueError(
+            f"{op}: kernel {k[0]}x{k[1]}{spans} larger than the padded input "
+            f"{h + 2 * p[0]}x{w + 2 * p[1]}"
+        )
+    return x4, batched, k, s, p, d, out
+
+
+def _pool_size(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling output size; with ceil_mode the last window must start inside."""
+    span = n + 2 * p - d * (k - 1) - 1
+    out = (span + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1
+    return out

@@ -1,0 +1,210 @@
+"""The convolution routines behind :func:`engine.functional.conv2d`, one per kind of layer.
+
+All take checked arguments (see :func:`engine._checks.conv_args`) and return a new float32
+array (N, C_out, H_out, W_out). The ways, measured on a 2-core AVX-512 machine against
+PyTorch's CPU kernels (see docs/benchmarks.md, "Engine"):
+
+- a general convolution copies the k x k taps of a band of output rows into an im2col
+  workspace with one ``np.copyto`` from a strided window view (0.5-2 MiB a band, so it stays in
+  cache) and runs one ``np.matmul(..., out=...)`` per band straight into the output, the bias
+  riding in the matmul;
+- a 1x1 convolution is a matmul per band with no copy;
+- a depthwise or single-filter convolution (Sobel) is a sum of shifted slices, separable
+  kernels in two 1-D passes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine._parallel import bands, padded, run, workspace
+
+# im2col band size (workspace + output band). A matmul as shallow as 3 x 3 taps of 3 channels
+# is memory-bound and wants its band in L2 (1 MiB a core here); deeper ones run best at 2 MiB.
+_BAND_BYTES = 1 << 21
+_SHALLOW_BAND_BYTES = 1 << 19
+# 1x1 convolutions read each input value once: small bands, so both threads get several.
+_POINTWISE_BAND_BYTES = 1 << 18
+# Depthwise and single filters spend more on Python per band than on memory: 1 MiB, in values.
+_DEPTHWISE_BAND = 1 << 18
+
+
+def convolve(x4, w, b, stride, pads, dil, groups, out_hw) -> np.ndarray:
+    """Choose the fastest of the equivalent ways for this shape; (N, C_out, H_out, W_out)."""
+    c_out, c_in_g, kh, kw = w.shape
+    c = x4.shape[1]
+    if kh == kw == 1 and groups == 1 and not any(pads):
+        return _conv_1x1(x4, w, b, stride, out_hw)
+    if c_in_g == 1 and c_out == c:  # depthwise (each channel its own filter), incl. 1 -> 1
+        return _conv_depthwise(x4, w, b, stride, pads, dil, out_hw)
+    return _conv_im2col(x4, w, b, stride, pads, dil, groups, out_hw)
+
+
+def _conv_1x1(x4, w, b, stride, out_hw) -> np.ndarray:
+    """A 1x1 convolution is a matmul over channels, band by band, straight into the output."""
+    n, c = x4.shape[:2]
+    c_out = w.shape[0]
+    (ho, wo), (sh, sw) = out_hw, stride
+    w2 = w.reshape(c_out, c)  # (C_out, C_in)
+    y = np.empty((n, c_out, ho, wo), np.float32)
+    band = max(1, min(ho, _POINTWISE_BAND_BYTES // (4 * max(c, c_out) * wo)))
+    key = ("1x1", c, band, wo)
+
+    def work(item):
+        i, r0, r1 = item
+        rows = r1 - r0
+        src = x4[i, :, r0 * sh : (r1 - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw]
+        if src.strides[2] != 4 or src.strides[1] != 4 * wo:  # rows not back to back: copy
+            buf = workspace(key, (c * band * wo,))[: c * rows * wo].reshape(c, rows, wo)
+            buf[...] = src
+            src = buf
+        dst = y[i, :, r0:r1].reshape(c_out, rows * wo, copy=False)
+        np.matmul(w2, src.reshape(c, rows * wo, copy=False), out=dst)
+        if b is not None:
+            dst += b[:, None]
+
+    run(bands(n, ho, band), work, n * c_out * ho * wo * c)
+    return y
+
+
+def _conv_im2col(x4, w, b, stride, pads, dil, groups, out_hw) -> np.ndarray:
+    n, c = x4.shape[:2]
+    c_out, c_in_g, kh, kw = w.shape
+    (ho, wo), (sh, sw), (dh, dw) = out_hw, stride, dil
+    xp = padded(x4, pads, 0.0)
+    k = c_in_g * kh * kw
+    w_g = w.reshape(groups, c_out // groups, k)  # (G, C_out/G, C_in/G*kh*kw)
+    # Without groups the bias rides in the matmul: a column of W against a row of ones in
+    # cols. Adding it afterwards was another pass over the output (+35% on a 1x1-sized layer).
+    fold = b is not None and groups == 1
+    if fold:
+        w_g = np.concatenate([w_g, b.reshape(1, c_out, 1)], axis=2)  # (1, C_out, K + 1)
+    k_rows = k * groups + fold  # rows of the im2col matrix
+    y = np.empty((n, c_out, ho, wo), np.float32)
+    budget = _SHALLOW_BAND_BYTES if k <= 32 else _BAND_BYTES
+    band = max(1, min(ho, budget // (4 * (k_rows + c_out) * wo)))
+    cols_key = ("cols", k_rows, band, wo)
+    # every window of every output position as a read-only view, no copy:
+    # (N, C_in, kh, kw, H_out, W_out); one copyto per band then fills the im2col workspace
+    s_n, s_c, s_h, s_w = xp.strides
+    windows = np.lib.stride_tricks.as_strided(
+        xp, (n, c, kh, kw, ho, wo), (s_n, s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw),
+        writeable=False,
+    )  # fmt: skip
+
+    def work(item):
+        i, r0, r1 = item
+        rows = r1 - r0
+        buf = workspace(cols_key, (k_rows * band * wo,))
+        cols = buf[: k_rows * rows * wo].reshape(k_rows, rows * wo)  # (K [+ 1], rows*W_out)
+        np.copyto(cols[: k * groups].reshape(c, kh, kw, rows, wo), windows[i, :, :, :, r0:r1])
+        if fold:
+            cols[-1] = 1.0
+        # (G, C_out/G, rows*W_out): a view into y, so the matmul writes the output in place
+        dst = y[i, :, r0:r1].reshape(groups, c_out // groups, rows * wo, copy=False)
+        np.matmul(w_g, cols.reshape(groups, -1, rows * wo), out=dst)
+        if b is not None and not fold:
+            dst += b.reshape(groups, c_out // groups, 1)
+
+    run(bands(n, ho, band), work, n * c_out * ho * wo * k)
+    return y
+
+
+def _separable(kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(column, row) factors when the 2-D kernel is an outer product, like Sobel or Gaussian.
+
+    The factors are a column and a scaled row of the kernel itself (not an SVD), so integer
+    kernels such as Sobel keep integer factors and give exact results.
+    """
+    if min(kernel.shape) < 2:
+        return None
+    k = kernel.astype(np.float64)
+    i, j = np.unravel_index(np.argmax(np.abs(k)), k.shape)
+    if k[i, j] == 0:
+        return None
+    col, row = k[:, j], k[i, :] / k[i, j]
+    if not np.allclose(np.outer(col, row), k, rtol=0, atol=1e-7 * abs(k[i, j])):
+        return None
+    lead = col[np.flatnonzero(col)[0]]  # move the column's scale into the row: [1, 2, 1]
+    return col / lead, row * lead
+
+
+def _weighted_sum(dst: np.ndarray, terms: list) -> None:
+    """dst = sum of weight * source over (source, weight) terms.
+
+    Zero weights are skipped and weights of +-1 become plain additions and subtractions: a
+    Sobel pass is then one ``np.subtract`` instead of two multiplies and an add.
+    """
+    terms = [(src, wt) for src, wt in terms if np.any(wt)]
+    unit = [(src, float(wt)) for src, wt in terms if np.ndim(wt) == 0 and abs(wt) == 1]
+    other = [(src, wt) for src, wt in terms if np.ndim(wt) != 0 or abs(wt) != 1]
+    if not terms:
+        dst[...] = 0.0
+        return
+    if len(unit) >= 2:
+        (first, w1), (second, w2) = unit[:2]
+        if w1 == w2:
+            np.add(first, second, out=dst)
+            if w1 < 0:
+                np.negative(dst, out=dst)
+        else:
+            np.subtract(first, second, out=dst) if w1 > 0 else np.subtract(second, first, out=dst)
+        unit = unit[2:]
+    elif other:
+        src, wt = other.pop(0)
+        np.multiply(src, np.asarray(wt, np.float32), out=dst)
+    else:
+        src, wt = unit.pop(0)
+        np.copyto(dst, src) if wt > 0 else np.negative(src, out=dst)
+    for src, wt in unit:
+        np.add(dst, src, out=dst) if wt > 0 else np.subtract(dst, src, out=dst)
+    tmp = None
+    for src, wt in other:
+        tmp = np.multiply(src, np.asarray(wt, np.float32), out=tmp)
+        dst += tmp
+
+
+def _conv_depthwise(x4, w, b, stride, pads, dil, out_hw) -> np.ndarray:
+    """Each channel with its own k x k filter: a sum of shifted slices, no im2col.
+
+    A single separable filter (Sobel, Gaussian) runs as a horizontal then a vertical 1-D pass.
+    """
+    n, c = x4.shape[:2]
+    kh, kw = w.shape[2:]
+    (ho, wo), (sh, sw), (dh, dw) = out_hw, stride, dil
+    xp = padded(x4, pads, 0.0)
+    y = np.empty((n, c, ho, wo), np.float32)
+    factors = _separable(w[0, 0]) if c == 1 else None
+    wk = w[:, 0].astype(np.float64)  # (C, kh, kw)
+    band = max(1, min(ho, _DEPTHWISE_BAND // (c * wo)))
+
+    def cols(a, t):  # the t-th horizontal tap of every row of a
+        return a[..., t * dw : t * dw + (wo - 1) * sw + 1 : sw]
+
+    def work(item):
+        i, r0, r1 = item
+        rows = r1 - r0
+        dst = y[i, :, r0:r1]
+        top = r0 * sh
+        if factors is not None:
+            col, row = factors
+            h_rows = (rows - 1) * sh + (kh - 1) * dh + 1  # input rows the band needs
+            most = (band - 1) * sh + (kh - 1) * dh + 1
+            mid = workspace(("sep", c, most, wo), (c, most, wo))[:, :h_rows]
+            _weighted_sum(mid, [(cols(xp[i, :, top : top + h_rows], t), row[t]) for t in range(kw)])
+            _weighted_sum(
+                dst,
+                [(mid[:, t * dh : t * dh + (rows - 1) * sh + 1 : sh], col[t]) for t in range(kh)],
+            )
+        else:
+            terms = []
+            for a in range(kh):
+                src = xp[i, :, top + a * dh : top + a * dh + (rows - 1) * sh + 1 : sh]
+                terms += [(cols(src, t), wk[:, a, t, None, None] if c > 1 else wk[0, a, t])
+                          for t in range(kw)]  # fmt: skip
+            _weighted_sum(dst, terms)
+        if b is not None:
+            dst += b[:, None, None]
+
+    run(bands(n, ho, band), work, n * c * ho * wo * kh * kw * 8)
+    return y

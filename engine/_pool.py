@@ -1,0 +1,87 @@
+"""The pooling routines behind :func:`engine.functional.max_pool2d` and ``avg_pool2d``.
+
+Max and sum are separable, so a k x k window is folded in two passes: a running
+``np.maximum`` / ``np.add`` down the rows, then across the columns. Padded cells hold ``-inf``
+for max pooling (they never win) and 0 for average pooling. The routines take checked arguments
+(see :func:`engine._checks.pool_args`) as (h, w) pairs and return (N, C, H_out, W_out).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine._parallel import bands, padded, run, workspace
+
+# Bands for pooling, in output values: 256 KiB, so they stay in L2.
+_SMALL_BAND = 1 << 16
+
+
+def max_pool(x4, k, s, p, d, out_hw) -> np.ndarray:
+    """Max over each window; padded cells never win."""
+    xp = _pool_source(x4, k, s, p, d, out_hw, -np.inf)
+    return _pool_taps(xp, k, s, d, out_hw, np.maximum)
+
+
+def avg_pool(x4, k, s, p, out_hw, count_include_pad: bool) -> np.ndarray:
+    """Mean over each window, divided as :func:`engine.functional.avg_pool2d` describes."""
+    d = (1, 1)
+    xp = _pool_source(x4, k, s, p, d, out_hw, 0.0)
+    y = _pool_taps(xp, k, s, d, out_hw, np.add)
+    divisors = []
+    for n, o, ki, si, pi in zip(x4.shape[2:], out_hw, k, s, p, strict=True):
+        start = np.arange(o) * si - pi
+        end = np.minimum(start + ki, n + pi)  # windows never count cells past the padding
+        inside = np.minimum(end, n) - np.maximum(start, 0)
+        divisors.append(end - start if count_include_pad else inside)
+    div = divisors[0][:, None] * divisors[1][None, :]  # (H_out, W_out)
+    y *= (1.0 / np.maximum(div, 1)).astype(np.float32)  # empty windows sum to 0 and stay 0
+    return y
+
+
+def _pool_source(x4, k, s, p, d, out_hw, fill) -> np.ndarray:
+    """The input padded with ``fill``, plus room on the bottom/right for ceil_mode's last window."""
+    need = [(o - 1) * si + di * (ki - 1) + 1 for o, si, di, ki in zip(out_hw, s, d, k, strict=True)]
+    extra = [max(0, nd - (n + 2 * pi)) for nd, n, pi in zip(need, x4.shape[2:], p, strict=True)]
+    return padded(x4, (p[0], p[0] + extra[0], p[1], p[1] + extra[1]), fill)
+
+
+def _fold(combine, views: list[np.ndarray], dst: np.ndarray) -> None:
+    """dst = combine(combine(views[0], views[1]), views[2]) ..., in place."""
+    if len(views) == 1:
+        np.copyto(dst, views[0])
+        return
+    combine(views[0], views[1], out=dst)
+    for v in views[2:]:
+        combine(dst, v, out=dst)
+
+
+def _pool_taps(xp, k, s, d, out_hw, combine) -> np.ndarray:
+    """Fold ``combine`` over each k x k window of ``xp``; (N, C, H_out, W_out).
+
+    Max and sum are separable: first down the rows, whose slices are contiguous so numpy's SIMD
+    loops run, into a small per-thread buffer; then across the columns of that buffer.
+    """
+    (ho, wo), (sh, sw), (dh, dw) = out_hw, s, d
+    n, c = xp.shape[:2]
+    width = (wo - 1) * sw + (k[1] - 1) * dw + 1  # input columns the windows touch
+    y = np.empty((n, c, ho, wo), np.float32)
+    band = max(1, min(ho, _SMALL_BAND // (c * width)))
+
+    def work(item):
+        i, r0, r1 = item
+        rows = r1 - r0
+        top = r0 * sh
+        down = [
+            xp[i, :, top + a * dh : top + a * dh + (rows - 1) * sh + 1 : sh, :width]
+            for a in range(k[0])
+        ]
+        if len(down) > 1:
+            tmp = workspace(("pool", c, band, width), (c, band, width))[:, :rows]
+            _fold(combine, down, tmp)
+        else:
+            tmp = down[0]
+        across = [tmp[:, :, bb * dw : bb * dw + (wo - 1) * sw + 1 : sw] for bb in range(k[1])]
+        _fold(combine, across, y[i, :, r0:r1])
+
+    run(bands(n, ho, band), work, n * c * ho * wo * k[0] * k[1] * 8)
+    return y
