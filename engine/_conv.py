@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine._parallel import bands, padded, run, workspace
+from engine._parallel import _THREAD_MIN_WORK, bands, padded, run, thread_count, workspace
 
 # im2col band size (workspace + output band). A matmul as shallow as 3 x 3 taps of 3 channels
 # is memory-bound and wants its band in L2 (1 MiB a core here); deeper ones run best at 2 MiB.
@@ -67,23 +67,63 @@ def _conv_1x1(x4, w, b, stride, out_hw) -> np.ndarray:
     return y
 
 
+def _even_band(rows: int, most: int, n: int) -> int:
+    """About ``most`` rows a band, in a number of bands that the threads share evenly.
+
+    28 rows in bands of 13 would be 13 + 13 + 2, one thread doing two bands while the other
+    waits: two bands of 14 are faster. A map that fits one band stays whole (its filters are
+    split instead, see :func:`_out_parts`).
+    """
+    threads = thread_count()
+    count = -(-rows // most)
+    if 1 < count < 4 * threads and n == 1:
+        count = max(threads, round(count / threads) * threads)
+    return -(-rows // count)
+
+
+def _in_parts(n_bands: int, c: int, work: float) -> list[tuple[int, int]]:
+    """Ranges of input channels: all of them, or one per thread when there are too few bands.
+
+    A small map (7x7 at 512 channels) fits one band. Each thread then takes a share of the
+    input channels, copies only their columns and multiplies them by its slice of W; the
+    partial outputs are summed afterwards (a pass over a small output). Splitting the filters
+    instead made each thread copy all the columns.
+    """
+    threads = thread_count()
+    if n_bands >= threads or work < _THREAD_MIN_WORK or c < 2 * threads:
+        return [(0, c)]
+    step = -(-c // threads)
+    return [(c0, min(c0 + step, c)) for c0 in range(0, c, step)]
+
+
 def _conv_im2col(x4, w, b, stride, pads, dil, groups, out_hw) -> np.ndarray:
+    """im2col band by band (or, on a small map, by input channels), one matmul per piece.
+
+    (Tried and dropped: "flat shifted slices", where a stride-1 layer's im2col rows are block
+    copies of the flattened padded map and the matmul computes kw - 1 extra columns per row
+    that are dropped afterwards. The copy got 2-3x faster, but the extra columns and the pass
+    that drops them cost more: 5-60% slower on every ResNet/VGG shape measured.)
+    """
     n, c = x4.shape[:2]
     c_out, c_in_g, kh, kw = w.shape
     (ho, wo), (sh, sw), (dh, dw) = out_hw, stride, dil
     xp = padded(x4, pads, 0.0)
     k = c_in_g * kh * kw
     w_g = w.reshape(groups, c_out // groups, k)  # (G, C_out/G, C_in/G*kh*kw)
-    # Without groups the bias rides in the matmul: a column of W against a row of ones in
-    # cols. Adding it afterwards was another pass over the output (+35% on a 1x1-sized layer).
-    fold = b is not None and groups == 1
+    budget = _SHALLOW_BAND_BYTES if k <= 32 else _BAND_BYTES
+    band = _even_band(ho, max(1, budget // (4 * (k + c_out) * wo)), n)
+    parts = [(0, c)]
+    if groups == 1:
+        parts = _in_parts(n * -(-ho // band), c, n * c_out * ho * wo * k)
+    # The bias rides in the matmul (a column of W against a row of ones in cols) when the
+    # output is large next to the weights: adding it afterwards is another pass over the output
+    # (+35% on a shallow layer), while the column means a copy of W on every call (a third of
+    # the time of a 7x7 map at 512 channels).
+    fold = b is not None and groups == 1 and len(parts) == 1 and k * 4 < n * ho * wo
     if fold:
         w_g = np.concatenate([w_g, b.reshape(1, c_out, 1)], axis=2)  # (1, C_out, K + 1)
     k_rows = k * groups + fold  # rows of the im2col matrix
-    y = np.empty((n, c_out, ho, wo), np.float32)
-    budget = _SHALLOW_BAND_BYTES if k <= 32 else _BAND_BYTES
-    band = max(1, min(ho, budget // (4 * (k_rows + c_out) * wo)))
-    cols_key = ("cols", k_rows, band, wo)
+    items = [(i, r0, r1, p) for i, r0, r1 in bands(n, ho, band) for p in range(len(parts))]
     # every window of every output position as a read-only view, no copy:
     # (N, C_in, kh, kw, H_out, W_out); one copyto per band then fills the im2col workspace
     s_n, s_c, s_h, s_w = xp.strides
@@ -91,22 +131,37 @@ def _conv_im2col(x4, w, b, stride, pads, dil, groups, out_hw) -> np.ndarray:
         xp, (n, c, kh, kw, ho, wo), (s_n, s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw),
         writeable=False,
     )  # fmt: skip
+    y = np.empty((n, c_out, ho, wo), np.float32)
+    # the other channel ranges' partial sums, added into y at the end: (C_out, H_out*W_out)
+    partial = [np.empty((n, c_out, ho * wo), np.float32) for _ in parts[1:]]
 
     def work(item):
-        i, r0, r1 = item
-        rows = r1 - r0
-        buf = workspace(cols_key, (k_rows * band * wo,))
-        cols = buf[: k_rows * rows * wo].reshape(k_rows, rows * wo)  # (K [+ 1], rows*W_out)
-        np.copyto(cols[: k * groups].reshape(c, kh, kw, rows, wo), windows[i, :, :, :, r0:r1])
+        i, r0, r1, p = item
+        c0, c1 = parts[p]
+        rows, taps = r1 - r0, kh * kw
+        buf = workspace(("cols", k_rows, band, wo), (k_rows * band * wo,))
+        k_part = (c1 - c0) * taps + fold
+        cols = buf[: k_part * rows * wo].reshape(k_part, rows * wo)  # (K [+ 1], rows*W_out)
+        src = windows[i, c0:c1, :, :, r0:r1]
+        np.copyto(cols[: (c1 - c0) * taps].reshape(c1 - c0, kh, kw, rows, wo), src)
         if fold:
             cols[-1] = 1.0
-        # (G, C_out/G, rows*W_out): a view into y, so the matmul writes the output in place
-        dst = y[i, :, r0:r1].reshape(groups, c_out // groups, rows * wo, copy=False)
-        np.matmul(w_g, cols.reshape(groups, -1, rows * wo), out=dst)
-        if b is not None and not fold:
+        w_p = w_g if len(parts) == 1 else w_g[:, :, c0 * taps : c1 * taps]
+        if p:  # a later channel range: into its own partial output
+            dst = partial[p - 1][i, :, r0 * wo : r1 * wo].reshape(1, c_out, rows * wo)
+        else:  # (G, C_out/G, rows*W_out): a view into y, the matmul writes the output in place
+            dst = y[i, :, r0:r1].reshape(groups, c_out // groups, rows * wo, copy=False)
+        np.matmul(w_p, cols.reshape(groups, -1, rows * wo), out=dst)
+        if b is not None and not fold and len(parts) == 1:
             dst += b.reshape(groups, c_out // groups, 1)
 
-    run(bands(n, ho, band), work, n * c_out * ho * wo * k)
+    run(items, work, n * c_out * ho * wo * k)
+    if partial:
+        flat = y.reshape(n, c_out, ho * wo)
+        for extra in partial:
+            flat += extra
+        if b is not None:
+            flat += b[:, None]
     return y
 
 

@@ -132,15 +132,26 @@ class ChannelMixingDock(QWidget):
         self.y_grid = CellGrid(cell_size=34, min_cell=14)
         self.y_grid.setToolTip("y = W x + b: the pixel's C' output values")
         grids = self.grids = QGridLayout()
-        self.grid_titles = [QLabel("x (C inputs)"), QLabel("W (C' x C)"), QLabel("b"),
-                            QLabel("y = W x + b")]
-        grids.addWidget(self.grid_titles[0], 0, 1)
-        grids.addWidget(self.x_grid, 1, 1)
-        for col, (title, grid) in enumerate(zip(self.grid_titles[1:],
-                                                (self.w_grid, self.b_grid, self.y_grid),
-                                                strict=True)):
-            grids.addWidget(title, 2, 1 + col)
-            grids.addWidget(grid, 3, 1 + col)
+        # Titles beside the grids, b's and y's in the otherwise empty row of x: the height goes
+        # to the cells, which is what a short panel runs out of.
+        self.grid_titles = [QLabel("x\n(C inputs)"), QLabel("W\n(C' x C)"), QLabel("b"),
+                            QLabel("y")]
+        bottom = Qt.AlignmentFlag.AlignBottom
+        for title in self.grid_titles[:2]:
+            title.setAlignment(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+        grids.addWidget(self.grid_titles[0], 0, 0)
+        grids.addWidget(self.x_grid, 0, 1)
+        grids.addWidget(self.grid_titles[1], 1, 0)
+        grids.addWidget(self.w_grid, 1, 1)
+        for col, (title, grid) in enumerate(((self.grid_titles[2], self.b_grid),
+                                             (self.grid_titles[3], self.y_grid)), start=2):
+            title.setAlignment(bottom | Qt.AlignmentFlag.AlignHCenter)
+            title.setWordWrap(True)
+            grids.addWidget(title, 0, col)
+            grids.addWidget(grid, 1, col)
+        for title, grid in zip(self.grid_titles, (self.x_grid, self.w_grid, self.b_grid,
+                                                  self.y_grid), strict=True):
+            title.setToolTip(grid.toolTip())
         self._stretch_grids(1, 1)
 
         self.sum = QLabel()
@@ -165,8 +176,8 @@ class ChannelMixingDock(QWidget):
         self.grids.setColumnStretch(1, 2 * c_in + 1)
         self.grids.setColumnStretch(2, 3)
         self.grids.setColumnStretch(3, 3)
-        self.grids.setRowStretch(1, 3)
-        self.grids.setRowStretch(3, 2 * c_out + 1)
+        self.grids.setRowStretch(0, 3)
+        self.grids.setRowStretch(1, 2 * c_out + 1)
 
     # -- model --------------------------------------------------------------------------------
     def _choose(self, result) -> tuple[Conv2d | None, int | None, np.ndarray | None]:

@@ -12,6 +12,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -97,7 +98,7 @@ class ReceptiveFieldDock(QWidget):
         self.map_view.setToolTip("One map of the layer; click any unit to see its receptive field")
         self.map_view.pixelClicked.connect(self._on_map_clicked)
         self.input_title, self.map_title = QLabel("Input"), QLabel("Layer map")
-        views = QHBoxLayout()
+        views = self.views = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         for title, view in ((self.input_title, self.input_view), (self.map_title, self.map_view)):
             title.setWordWrap(True)  # "conv3, map 31 (90 x 120)" must not widen the panel
             column = QVBoxLayout()
@@ -126,6 +127,24 @@ class ReceptiveFieldDock(QWidget):
         layout.addWidget(self.strip_heading)
         layout.addWidget(scroll)
         layout.addWidget(self.info)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._arrange_views()
+
+    def _arrange_views(self) -> None:
+        """Input and map side by side in a wide panel, one above the other in a tall one:
+        whichever shows the pictures larger."""
+        area = self.views.geometry()
+        h, w = self.input_view.image_shape
+        aspect = w / h if h else 4 / 3
+        title_h = 2 * self.input_title.sizeHint().height()  # a title may wrap to two lines
+        beside = min(area.width() / 2, (area.height() - title_h) * aspect)
+        stacked = min(area.width(), (area.height() / 2 - title_h) * aspect)
+        direction = (QBoxLayout.Direction.TopToBottom if stacked > 1.15 * beside
+                     else QBoxLayout.Direction.LeftToRight)
+        if direction != self.views.direction():
+            self.views.setDirection(direction)
 
     # -- helpers ------------------------------------------------------------------------------
     def _node(self):
@@ -218,6 +237,7 @@ class ReceptiveFieldDock(QWidget):
         self.field = receptive_field(result.pipeline, result.input.shape, node.name, channel,
                                      y, x)
         self.input_view.set_rgb(result.frame)
+        self._arrange_views()  # the frame's shape decides which arrangement is larger
         self.input_view.set_boxes(self._boxes(result.pipeline.input_name))
         self.map_view.set_map(act[channel])
         self.map_view.set_marker((y, x))

@@ -275,6 +275,7 @@ class CropControls(QWidget):
             row.addWidget(text)
             row.addWidget(widget)
         row.addWidget(self.button)
+        row.addStretch(1)  # keep the boxes together on the left in a wide panel
         signal = getattr(live, "resultUpdated", None)
         if signal is not None:
             signal.connect(self._on_live_result_updated)
