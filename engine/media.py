@@ -332,8 +332,10 @@ class VideoReader:
 
     Examples
     --------
-    >>> with VideoReader("clip.mp4") as video:          # doctest: +SKIP
-    ...     frame = video.read()
+    Read the first frame of a file (a camera works the same with its index)::
+
+        with VideoReader("clip.mp4") as video:
+            frame = video.read()   # (H, W, 3) uint8 RGB, or None when a camera stops
     """
 
     def __init__(self, source: str | os.PathLike | int, loop: bool = True) -> None:

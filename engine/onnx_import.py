@@ -20,8 +20,12 @@ use in :mod:`engine.onnx_node`, and the extra layer types in :mod:`engine.onnx_l
 
 Examples
 --------
->>> pipeline = load_onnx("resnet18.onnx")      # doctest: +SKIP
->>> outputs = pipeline.forward(image)          # doctest: +SKIP
+>>> import numpy as np
+>>> from assets import asset_path
+>>> pipeline = load_onnx(asset_path("models", "shapes.onnx"))   # the bundled classifier
+>>> outputs = pipeline.forward(np.zeros((3, 64, 64), np.float32))
+>>> list(outputs)[-1], outputs["logits"].shape
+('logits', (8,))
 """
 
 from __future__ import annotations
