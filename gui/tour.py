@@ -182,7 +182,10 @@ def _set_up_players(window: QMainWindow, stop: TourStop) -> None:
         player.load_source(stop.conv.source)
         player.stride.setValue(stop.conv.stride)  # each setValue re-traces the convolution
         player.padding.setValue(stop.conv.padding)
-        player.controls.set_step(stop.conv.step)
+        if stop.conv.step < 0:
+            player.controls.last()  # the whole output filled in
+        else:
+            player.controls.set_step(stop.conv.step)
     if stop.pool is not None and "pool_player" in window.docks:
         player = window.docks["pool_player"].widget()
         player.load_lecture_example()

@@ -32,7 +32,7 @@ class ConvSetup:
     source: str = "lecture_7x7"  # a key of gui.docks.conv_player.SOURCES
     stride: int = 1
     padding: int = 0
-    step: int = 0
+    step: int = 0  # -1: the last step, with the whole output filled in
 
 
 @dataclass(frozen=True)
@@ -171,8 +171,8 @@ STOPS: tuple[TourStop, ...] = (
         "A digital image",
         "To a computer a colour picture is three grids of numbers of the same size: how much "
         "red, green and blue each pixel has, from 0 to 255. The Input panel splits the frame "
-        "into those grids. The network receives them divided by 255: the three maps on the "
-        "right (hover them to read the values).",
+        "into those grids. The network receives them divided by 255: on the right, map 0 "
+        "is R, map 1 is G and map 2 is B (hover them to read the values).",
         "image: H × W × 3 numbers, 0 … 255\n"
         "gray = 0.299 R + 0.587 G + 0.114 B",
         channels_pipeline, "colors",
@@ -208,19 +208,21 @@ STOPS: tuple[TourStop, ...] = (
     ),
     TourStop(
         "Stride and output size",
-        "The stride is how far the filter jumps between two positions. On the lecture's 7×7 "
-        "input a 3×3 filter fits 5 times per row with stride 1 and 3 times with stride 2. With "
-        "stride 3 the windows do not tile the input: the last one would hang over the edge. "
-        "Change S in the player to see each case.",
+        "The stride is how far the filter jumps between two positions: on the lecture's 7×7 "
+        "input a 3×3 filter fits 5 times per row with stride 1 and 3 times with stride 2. "
+        "With stride 3, shown in the player, the windows do not tile the input: no window "
+        "reaches the last row and column (hatched red), and the floor drops them. Change S "
+        "in the player to see the other cases.",
         "out = (N − F)/S + 1\n"
         "S = 1: (7 − 3)/1 + 1 = 5 → 5×5\n"
         "S = 2: (7 − 3)/2 + 1 = 3 → 3×3\n"
         "S = 3: (7 − 3)/3 + 1 = 2.33\n"
-        "       → does not fit",
+        "       → does not fit: floor = 2,\n"
+        "       1 row and 1 column dropped",
         stride_pipeline, "textures",
-        (("conv_player", "maps"), ("ledger",)), (680, 290),
+        (("conv_player", "maps"), ("ledger",)), (620, 350),
         heights=(("conv_player", 480),),
-        conv=ConvSetup("lecture_7x7", stride=2, padding=0, step=1),
+        conv=ConvSetup("lecture_7x7", stride=3, padding=0, step=3),
     ),
     TourStop(
         "Zero padding",
@@ -232,28 +234,33 @@ STOPS: tuple[TourStop, ...] = (
         "P = (F − 1)/2 keeps the size:\n"
         "F = 3, 5, 7  →  P = 1, 2, 3",
         padding_pipeline, "shapes",
-        (("conv_player", "maps"), ("ledger",)), (680, 290),
+        (("conv_player", "maps"), ("ledger",)), (620, 350),
         heights=(("conv_player", 480),),
         conv=ConvSetup("lecture_7x7", stride=1, padding=1, step=2),
     ),
     TourStop(
         "Output volume and parameters",
-        "The lecture's layer: a 32×32×3 input, ten 5×5 filters, stride 1, padding 2. Each "
-        "filter has 5·5·3 weights and one bias, so the whole layer learns 760 numbers, however "
-        "large the image. A fully connected layer between volumes of this size would need "
-        "about 10⁸ weights.",
+        "The lecture's layer: a 32×32×3 input, ten 5×5 filters, stride 1, padding 2 (the "
+        "player runs one filter on an 8×8×3 stand-in, small enough to read). Each filter has "
+        "5·5·3 weights and one bias, so the layer learns 760 numbers, however large the image. "
+        "A fully connected layer from that input to the same 32×32×10 output needs "
+        "31,467,520 weights (3.1 × 10⁷); the lecture's ≈ 10⁸ gives each filter its own "
+        "input-sized fully connected layer.",
         "(32 − 5 + 2·2)/1 + 1 = 32\n"
         "output: 32×32×10 = 10,240 values\n"
         "parameters: 10 × (5×5×3 + 1) = 760\n"
-        "fully connected, same volumes:\n"
+        "fully connected, 3,072 → 10,240:\n"
+        "  (3,072 + 1) × 10,240\n"
+        "  = 31,467,520 ≈ 3.1 × 10⁷\n"
+        "lecture, 3,072 → 3,072 per filter:\n"
         "  (32·32·3 + 1) × (32·32·3) × 10\n"
-        "  ≈ 10⁸\n"
+        "  = 94,402,560 ≈ 10⁸\n"
         "200 × 200 RGB, one dense layer:\n"
         "  (120,000 + 1) × 120,000\n"
         "  ≈ 14.4 × 10⁹",
         "lecture", "shapes",
         (("parameters",), ("conv_player", "ledger")), (290, 680),
-        conv=ConvSetup("volume", stride=1, padding=2, step=0),
+        conv=ConvSetup("volume", stride=1, padding=2, step=-1),
         calls=(("parameters", "show_example", ("conv32",)),),
     ),
     TourStop(
@@ -283,7 +290,7 @@ STOPS: tuple[TourStop, ...] = (
         "3 2 1 0       3 4\n"
         "1 2 3 4",
         "edges", "shapes",
-        (("pool_player", "translation"), ("ledger",)), (640, 320),
+        (("pool_player", "translation"), ("ledger",)), (610, 350),
         layer=2, pool=PoolSetup(step=3), heights=(("pool_player", 380), ("translation", 350)),
     ),
     TourStop(
@@ -306,13 +313,14 @@ STOPS: tuple[TourStop, ...] = (
         "Looking inside: filters and maps",
         "To see what a network does, look at its filters and at what its layers output. The "
         "Kernels panel draws each filter of the first layer: edge detectors, a blur, a "
-        "sharpener and two colour-opponent filters. The maps show where in the frame each "
-        "filter responds; pick a deeper layer in the maps panel for later, less obvious ones.",
+        "sharpener and two colour-opponent filters. The maps, after ReLU, show where in the "
+        "frame each filter responds; pick a deeper layer in the maps panel for later, less "
+        "obvious ones.",
         "map_k = ReLU(Σ_c w_k,c ∗ x_c + b_k)\n"
         "one filter → one map\n"
         "8 filters → 8 maps",
         "default", "digits",
         (("kernels",), ("maps",)), (400, 575),
-        layer=0, normalization="map",
+        layer=1, normalization="map",
     ),
 )

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from engine.kernels import PRESET_DESCRIPTIONS, PRESETS, expand_kernel
 from engine.teaching import ConvTrace, trace_conv
 from engine.teaching_examples import lecture_7x7, lecture_volume_example
-from engine.teaching_text import channel_name, conv_sum_text, format_value, parse_kernel
+from engine.teaching_text import channel_name, conv_sum_text, parse_kernel
 from gui.docks.player_base import PlayerDock
 from gui.widgets.cell_grid import CellGrid, titled
 from gui.widgets.player_controls import labelled_row, shrinkable
@@ -32,8 +32,8 @@ __all__ = ["ConvPlayerDock"]
 SOURCES = (
     ("lecture_7x7", "Lecture: 7x7 input", "The lecture's 7x7 input (small whole numbers) with "
      "a 3x3 filter"),
-    ("volume", "Lecture: 8x8x3 volume", "A small stand-in for the lecture's 32x32x3 input with "
-     "one of its 5x5x3 filters, padding 2"),
+    ("volume", "8x8x3 stand-in for the lecture's 32x32x3", "An 8x8x3 input standing in for the "
+     "lecture's 32x32x3 (small enough to read every number), with one 5x5x3 filter, padding 2"),
     ("crop", "Crop of the frame", "A square cut out of the current frame, every channel"),
 )
 LECTURE_FILTER = "lecture filter"
@@ -49,7 +49,8 @@ class ConvPlayerDock(PlayerDock):
     def __init__(self, session, live, parent: QWidget | None = None) -> None:
         super().__init__(session, live, np.zeros((1, 7, 7), np.float32), parent)
         self._lecture_weight = np.zeros((1, 3, 3), np.float32)
-        self._custom = np.zeros((3, 3), np.float32)
+        self._custom = np.zeros((1, 3, 3), np.float32)  # (C, kh, kw), every channel
+        self._values_shown = ""  # the text the values line was last set to
         self.trace: ConvTrace | None
         self._build()
         self.load_source("lecture_7x7")
@@ -68,8 +69,13 @@ class ConvPlayerDock(PlayerDock):
         self.kernel.addItem(CUSTOM, CUSTOM)
         self.kernel.activated.connect(self._on_kernel_activated)
         self.values = QLineEdit()
-        self.values.setToolTip("The kernel's values: numbers separated by spaces, rows by ';' "
-                               "(e.g. -1 0 1; -2 0 2; -1 0 1). Press Enter to use them.")
+        self.values.setToolTip("The kernel's values for the channel shown: numbers separated by "
+                               "spaces, rows by ';' (e.g. -1 0 1; -2 0 2; -1 0 1). Press Enter "
+                               "to use them; the other channels keep theirs (zeros if you "
+                               "change the size).")
+        self.values_label = QLabel("w =")
+        self.values_label.setToolTip("Which channel of the filter the values line shows and "
+                                     "edits")
         self.values.editingFinished.connect(self._on_values_edited)
         self.values.setMinimumWidth(110)
         self.stride = self._spin(1, 5, 1, "Stride S: how many cells the window moves per step")
@@ -86,11 +92,12 @@ class ConvPlayerDock(PlayerDock):
 
         shrinkable(self.kernel, 8)
         # Two rows that fit the middle column; the box sizes shrink before anything is cut.
-        top = labelled_row(((None, self.source, 1), ("kernel", self.kernel, 1),
+        top = labelled_row(((None, self.source, 3), ("kernel", self.kernel, 2),
                             ("bias", self.bias)), end_stretch=False)
         settings = labelled_row(((None, self.values, 1), ("S", self.stride),
                                  ("P", self.padding), ("D", self.dilation),
                                  ("ch", self.channel)), end_stretch=False)
+        settings.insertWidget(0, self.values_label)
 
         self.input_grid = CellGrid()
         self.input_grid.setToolTip("The input with its zero border (hatched)")
@@ -139,25 +146,45 @@ class ConvPlayerDock(PlayerDock):
         self._set_input(np.asarray(crop, np.float32), "crop", kernel=kernel)
 
     def _on_values_edited(self) -> None:
+        text = self.values.text()
+        if text == self._values_shown:
+            return  # focus left the line without a change: keep the kernel as it is
         try:
-            self._custom = parse_kernel(self.values.text())
+            typed = parse_kernel(text)
         except ValueError as exc:
             self._show_error(str(exc))
             return
+        # Only the shown channel takes the typed values; the others keep theirs when the size
+        # stays, and start at zero when it changes.
+        current = self._current_kernel()
+        ch = self._shown_channel()
+        if current.shape[1:] == typed.shape:
+            custom = current.copy()
+        else:
+            custom = np.zeros((current.shape[0], *typed.shape), np.float32)
+        custom[ch] = typed
+        self._custom = custom
         self.kernel.setCurrentIndex(self.kernel.findData(CUSTOM))
         self.rebuild()
 
     def _on_kernel_activated(self, *_args) -> None:
-        if self.kernel.currentData() == CUSTOM:
-            # Start the custom kernel from the values on show, so they can be edited.
-            try:
-                self._custom = parse_kernel(self.values.text())
-            except ValueError:
-                self.values.clear()
+        if self.kernel.currentData() == CUSTOM and self.trace is not None:
+            # Start the custom kernel from the one on show (every channel), to edit it.
+            self._custom = self.trace.weight.copy()
         self.rebuild()
 
     def _on_channel_changed(self, *_args) -> None:
         self.show_step(self.controls.step)
+
+    def _shown_channel(self) -> int:
+        return min(self.channel.value(), self._x.shape[0] - 1)
+
+    def _current_kernel(self) -> np.ndarray:
+        """The filter on show (C, kh, kw); the one the settings ask for when none is."""
+        trace = self.trace
+        if trace is not None and trace.weight.shape[0] == self._x.shape[0]:
+            return trace.weight
+        return self.weight()
 
     def weight(self) -> np.ndarray:
         """The filter (C, kh, kw) for the current input and kernel choice."""
@@ -166,11 +193,24 @@ class ConvPlayerDock(PlayerDock):
             if self._lecture_weight.shape[0] == c:
                 return self._lecture_weight
             choice = "sobel_x"
-        kernel2d = self._custom if choice == CUSTOM else PRESETS[choice]
-        if choice != CUSTOM:
-            self.values.setText("; ".join(" ".join(format_value(v) for v in row)
-                                          for row in kernel2d))
+        if choice == CUSTOM:
+            if self._custom.shape[0] != c:
+                # Another input depth: every channel starts from the mean of the old ones.
+                mean = self._custom.mean(axis=0, keepdims=True)
+                self._custom = np.repeat(mean, c, axis=0).astype(np.float32)
+            return self._custom
+        kernel2d = PRESETS[choice]
         return expand_kernel(kernel2d, c) if c > 1 else np.asarray(kernel2d, np.float32)[None]
+
+    def _show_values(self, trace: ConvTrace, ch: int) -> None:
+        """The values line shows the shown channel's weights, and its label says which."""
+        c = trace.weight.shape[0]
+        self.values_label.setText(f"w[{channel_name(ch, c)}] =" if c > 1 else "w =")
+        text = "; ".join(" ".join(_number(v) for v in row) for row in trace.weight[ch])
+        # Set only on a change: stepping redraws every grid, and must not undo typing.
+        if text != self._values_shown:
+            self._values_shown = text
+            self.values.setText(text)
 
     def _trace(self) -> ConvTrace:
         """The convolution of the current input with the current filter and settings."""
@@ -195,3 +235,10 @@ class ConvPlayerDock(PlayerDock):
         self.products_title.setText("Input x weight")
         self.output_title.setText(f"Output {trace.out_shape[0]}x{trace.out_shape[1]}")
         self.sum_label.setText(conv_sum_text(trace, s, ch))
+        self._show_values(trace, ch)
+
+
+def _number(value: float) -> str:
+    """A weight as typed: up to four significant digits, no "-0"."""
+    text = f"{float(value):.4g}"
+    return "0" if text == "-0" else text

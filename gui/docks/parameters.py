@@ -121,7 +121,8 @@ class ParametersDock(QWidget):
                     f"≈ <b>{power_of_ten(count, 9, html=True)}</b> weights.")
         cmp = lecture_comparison(in_shape, n, k, s, p)
         return (f"{title}: conv {cmp.conv_formula.replace(thousands(cmp.conv), '')}"
-                f"<b>{thousands(cmp.conv)}</b> weights; fully connected "
+                f"<b>{thousands(cmp.conv)}</b> weights; the lecture's count, one input-sized "
+                f"fully connected layer per filter: "
                 f"(32 x 32 x 3 + 1) x (32 x 32 x 3) x 10 = <b>{thousands(cmp.lecture)}</b> "
                 f"≈ 10<sup>8</sup>.")
 

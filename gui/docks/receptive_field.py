@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from engine.receptive import ReceptiveField, receptive_field
 from gui.widgets.pixel_view import PixelView
-from gui.widgets.player_controls import labelled_row, shrinkable
+from gui.widgets.player_controls import frame_thumbnail, labelled_row, shrinkable
 
 __all__ = ["ReceptiveFieldDock", "describe_field"]
 
@@ -90,7 +90,7 @@ class ReceptiveFieldDock(QWidget):
                                  ("row", self.row), ("col", self.col)), end_stretch=False)
 
         self.input_view = PixelView()
-        self.input_view.setToolTip("The input frame; the red box is the region that can "
+        self.input_view.setToolTip("What enters the pipeline; the red box is the region that can "
                                    "influence the chosen unit. Click to pick the unit nearest "
                                    "that spot.")
         self.input_view.pixelClicked.connect(self._on_input_clicked)
@@ -236,7 +236,10 @@ class ReceptiveFieldDock(QWidget):
             self._build_strip(result, node.name)
         self.field = receptive_field(result.pipeline, result.input.shape, node.name, channel,
                                      y, x)
-        self.input_view.set_rgb(result.frame)
+        # The boxes are in the coordinates of what entered the pipeline, which for a
+        # fixed-size network is a resized or cropped frame: show that, not the frame.
+        picture, extent = frame_thumbnail(result.input, None)
+        self.input_view.set_rgb(picture, extent=extent)
         self._arrange_views()  # the frame's shape decides which arrangement is larger
         self.input_view.set_boxes(self._boxes(result.pipeline.input_name))
         self.map_view.set_map(act[channel])

@@ -149,3 +149,21 @@ def test_terminal_signals_close_the_window_and_save_the_session(qtbot, main_wind
         for signum, handler in saved.items():
             signal.signal(signum, handler)
     assert (config_dir / "session.json").is_file()
+
+
+def test_tour_screenshot_opens_the_stop_and_saves_it(qtbot, tmp_path, config_dir, capsys):
+    import numpy as np
+
+    out = tmp_path / "tour.png"
+    assert run(args(screenshot=str(out), tour=8)) == 0, capsys.readouterr().err
+    image = read_image(out)  # (H, W, 3)
+    assert image.shape[0] >= 800 and image.shape[1] >= 1280
+    assert image.std() > 10  # not a blank window
+    assert image[:, :300].std() > 10  # the tour panel on the left has its text
+    # Another stop sets up other panels: a different picture of the same size.
+    other = tmp_path / "other.png"
+    assert run(args(screenshot=str(other), tour=1)) == 0, capsys.readouterr().err
+    second = read_image(other)
+    assert second.shape == image.shape
+    assert np.abs(second.astype(int) - image.astype(int)).mean() > 5
+    assert not (config_dir / "session.json").exists()  # screenshot runs save nothing

@@ -98,6 +98,36 @@ def test_row_and_column_spin_boxes_pick_the_unit(qtbot, env):
     assert dock.field.size == (4, 4)
 
 
+def test_receptive_box_lands_on_the_input_of_a_fixed_size_network(qtbot, idle_live):
+    """The bundled shapes model takes a 64 x 64 crop: the box is drawn on that, not the frame."""
+    import time
+
+    from engine.preprocess import frame_to_input
+    from engine.spec import resolve_pipeline
+    from gui.capture import Result
+    from tests.gui.conftest import smooth_frame
+
+    session, live = idle_live(resolve_pipeline("shapes"))
+    frame = smooth_frame(360, 480)
+    x = frame_to_input(frame, session.pipeline)  # what the engine worker feeds the pipeline
+    result = Result(1, frame, x, session.pipeline, session.pipeline.forward(x), {}, 0.0,
+                    time.perf_counter())
+    assert result.input.shape == (3, 64, 64) and result.frame.shape[:2] == (360, 480)
+    feed(live, result)
+    session.set_selected_layer(index_of(session.pipeline, "conv2"))
+    dock = build(qtbot, ReceptiveFieldDock, session, live)
+    qtbot.mouseClick(dock.map_view, Qt.MouseButton.LeftButton,
+                     pos=dock.map_view.position_of(3, 20).toPoint())
+    assert dock.input_view.image_shape == (64, 64)
+    expected_rgb = np.round(result.input.transpose(1, 2, 0) * 255)  # (64, 64, 3)
+    np.testing.assert_array_equal(dock.input_view._rgb, expected_rgb)
+    region = dock.field.regions[session.pipeline.input_name]
+    assert region == receptive_field(session.pipeline, (3, 64, 64), "conv2", 0, 3,
+                                     20).input_region
+    assert dock.input_view.boxes == [(region.y0, region.y1, region.x0, region.x1)]
+    assert 0 <= region.y0 <= region.y1 < 64 and 0 <= region.x0 <= region.x1 < 64
+
+
 def test_receptive_dock_waits_for_a_frame(qtbot, idle_live):
     dock = build(qtbot, ReceptiveFieldDock, *idle_live())
     assert "Waiting" in dock.info.text()

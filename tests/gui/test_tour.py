@@ -8,7 +8,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QTableView, QWidget
 
+from engine import functional as F
+from engine.shapes import (
+    conv_output_size,
+    conv_params,
+    dense_params,
+    dropped_pixels,
+    fc_equivalent_params,
+    same_padding,
+)
 from gui.docks import DOCKS
 from gui.main_window import MainWindow
 from gui.session import SourceSpec
@@ -30,7 +40,7 @@ EXPECTED = {
     8: (["Conv2d", "ReLU", "MaxPool2d"], 2, "shapes", {"pool_player", "translation", "ledger"}),
     9: (["Conv2d", "ReLU", "MaxPool2d"] * 3, 6, "street", {"stepper", "ledger",
                                                            "receptive_field"}),
-    10: (["Conv2d", "ReLU", "MaxPool2d"] * 3, 0, "digits", {"kernels", "maps"}),
+    10: (["Conv2d", "ReLU", "MaxPool2d"] * 3, 1, "digits", {"kernels", "maps"}),
 }
 
 
@@ -51,8 +61,32 @@ def visible_docks(window) -> set[str]:
 
 def wait_for_result(qtbot, window):
     """The first result of the session's current pipeline."""
-    qtbot.waitUntil(lambda: window.live.latest is not None, timeout=15000)
+    def ready():
+        latest = window.live.latest
+        return latest is not None and latest.pipeline is window.session.pipeline
+
+    qtbot.waitUntil(ready, timeout=15000)
     return window.live.latest
+
+
+def visible_area(widget: QWidget) -> int:
+    rect = widget.visibleRegion().boundingRect()
+    return rect.width() * rect.height()
+
+
+def main_view(panel: QWidget) -> QWidget:
+    """The panel's largest visible part: its picture, grid, table or text."""
+    parts = [w for w in panel.findChildren(QWidget) if w.isVisible() and visible_area(w) > 0]
+    assert parts, f"{type(panel).__name__} shows nothing"
+    return max(parts, key=visible_area)
+
+
+def lightness_spread(widget: QWidget) -> float:
+    image = widget.grab().toImage()
+    step_x, step_y = max(1, image.width() // 60), max(1, image.height() // 60)
+    values = [image.pixelColor(x, y).lightness() for x in range(0, image.width(), step_x)
+              for y in range(0, image.height(), step_y)]
+    return float(np.std(values))
 
 
 def tour_panel(window):
@@ -96,7 +130,7 @@ def test_the_tour_has_ten_stops_in_the_lectures_order():
         assert word in title
     for stop in stops():
         sentences = stop.text.count(". ") + 1
-        assert 2 <= sentences <= 4, stop.title
+        assert 2 <= sentences <= 3, stop.title
         # The formula box is about 36 monospace characters wide: no line may wrap.
         assert max(len(line) for line in stop.formula.splitlines()) <= 36, stop.title
 
@@ -118,11 +152,16 @@ def test_every_stop_builds_and_renders(qtbot, window, n):
     panel = tour_panel(window)
     assert panel.progress_label.text() == f"Stop {n} of {N_STOPS}"
     assert panel.formula.text() == stops()[n - 1].formula
+    qtbot.wait(20)  # let the panels draw the new result
     image = window.grab().toImage()
-    assert (image.width(), image.height()) >= (1280, 800)
-    pixels = np.array([image.pixelColor(x, y).lightness() for x in range(0, 1280, 37)
-                       for y in range(0, 800, 23)])
-    assert pixels.std() > 10  # not a blank window
+    assert image.width() >= 1280 and image.height() >= 800
+    for key in docks | {"tour"}:
+        panel = window.docks[key].widget()
+        assert panel.isVisible() and panel.width() > 0 and panel.height() > 0, key
+        view = main_view(panel)
+        if isinstance(view, QTableView):
+            assert view.model().rowCount() > 0, key
+        assert lightness_spread(view) > 8, f"{key}: its {type(view).__name__} looks empty"
 
 
 def test_stop_pipelines_do_what_the_lecture_says(qtbot, window):
@@ -162,47 +201,83 @@ def formula_shown(window, n) -> str:
 
 def test_stride_numbers_are_the_lectures(window):
     text = formula_shown(window, 4)
-    for s, out in ((1, 5), (2, 3)):
-        assert (7 - 3) / s + 1 == out
+    for s in (1, 2):
+        out = conv_output_size(7, 3, s)
         assert f"(7 − 3)/{s} + 1 = {out} → {out}×{out}" in text
-    assert f"(7 − 3)/3 + 1 = {(7 - 3) / 3 + 1:.2f}" in text and "does not fit" in text
+    exact = (7 - 3 + 3) / 3
+    assert conv_output_size(7, 3, 3) == 2 and dropped_pixels(7, 3, 3) == 1
+    assert f"(7 − 3)/3 + 1 = {exact:.2f}" in text and "does not fit: floor = 2" in text
+    assert "1 row and 1 column dropped" in text
+    # The player shows the stop's subject: stride 3, the dropped row and column hatched.
     player = window.docks["conv_player"].widget()
-    assert player.trace.out_shape == (3, 3) and player.stride.value() == 2
-    player.stride.setValue(3)
-    assert not player.trace.fits  # what the formula box says about stride 3
+    assert player.stride.value() == 3 and not player.trace.fits
+    assert player.trace.out_shape == (2, 2)
+    assert player.input_grid.tint[6].all() and player.input_grid.tint[:, 6].all()
+    assert "does not fit" in player.fit_label.text() and player.fit_label.isVisible()
+    player.stride.setValue(2)
+    assert player.trace.out_shape == (conv_output_size(7, 3, 2),) * 2 and player.trace.fits
 
 
 def test_padding_numbers_are_the_lectures(window):
     text = formula_shown(window, 5)
-    assert (7 - 3 + 2 * 1) // 1 + 1 == 7
-    assert "(7 − 3 + 2·1)/1 + 1 = 7 → 7×7" in text
-    assert [(f - 1) // 2 for f in (3, 5, 7)] == [1, 2, 3]
-    assert "F = 3, 5, 7  →  P = 1, 2, 3" in text
+    out = conv_output_size(7, 3, 1, 1)
+    assert f"(7 − 3 + 2·1)/1 + 1 = {out} → {out}×{out}" in text
+    pads = ", ".join(str(same_padding(f)) for f in (3, 5, 7))
+    assert f"F = 3, 5, 7  →  P = {pads}" in text
     player = window.docks["conv_player"].widget()
-    assert player.trace.out_shape == (7, 7) and player.padding.value() == 1
+    assert player.trace.out_shape == (out, out) and player.padding.value() == 1
 
 
 def test_volume_and_parameter_numbers_are_the_lectures(window):
     text = formula_shown(window, 6)
-    assert 32 * 32 * 10 == 10240 and "32×32×10 = 10,240" in text
-    assert 10 * (5 * 5 * 3 + 1) == 760 and "10 × (5×5×3 + 1) = 760" in text
-    fc = (32 * 32 * 3 + 1) * (32 * 32 * 3) * 10
-    assert round(np.log10(fc)) == 8 and "(32·32·3 + 1) × (32·32·3) × 10" in text and "10⁸" in text
-    dense = (200 * 200 * 3 + 1) * (200 * 200 * 3)
-    assert f"{dense / 1e9:.1f}" == "14.4" and "14.4 × 10⁹" in text
-    assert window.docks["parameters"].widget().mode == "conv32"
+    side = conv_output_size(32, 5, 1, 2)
+    assert f"(32 − 5 + 2·2)/1 + 1 = {side}" in text
+    assert f"32×32×10 = {side * side * 10:,}" in text
+    assert f"10 × (5×5×3 + 1) = {conv_params(3, 10, 5)}" in text
+    # Two different fully connected counts, each named: the same-volume layer (the one the
+    # parameters panel beside it draws) and the lecture's one-input-sized-layer-per-filter.
+    dense = dense_params(3 * 32 * 32, 10 * side * side)
+    lecture = fc_equivalent_params((3, 32, 32), 10)
+    assert dense != lecture
+    assert f"= {dense:,} ≈ 3.1 × 10⁷" in text and f"= {lecture:,} ≈ 10⁸" in text
+    assert round(np.log10(lecture)) == 8 and f"{dense / 1e7:.1f}" == "3.1"
+    stop = stops()[5]
+    assert f"{dense:,} weights" in stop.text and "about 10⁸" not in stop.text
+    big = fc_equivalent_params((3, 200, 200), 1)
+    assert f"{big / 1e9:.1f} × 10⁹" in text
+    panel = window.docks["parameters"].widget()
+    assert panel.mode == "conv32"
+    assert panel.comparison.dense == dense and panel.comparison.lecture == lecture
+    # The player's stand-in says what it stands for, and shows its whole output.
+    player = window.docks["conv_player"].widget()
+    assert "8x8x3 stand-in for the lecture's 32x32x3" in player.source.currentText()
+    assert "8×8×3 stand-in" in stop.text
+    assert player.controls.step == player.controls.count - 1
+    assert all(player.output_grid.text_at(r, c) != "" for r in range(player.trace.out_shape[0])
+               for c in range(player.trace.out_shape[1]))
+
+
+def test_first_and_last_stops_say_what_their_maps_are(qtbot, window):
+    apply_stop(window, 0)
+    assert "map 0 is R, map 1 is G and map 2 is B" in stops()[0].text
+    apply_stop(window, N_STOPS - 1)
+    # Stop 10's formula has the ReLU: the maps shown are the ReLU's, of conv1's filters.
+    node = window.session.pipeline.nodes[window.session.selected_layer]
+    assert node.layer.type_name == "ReLU" and "ReLU(" in stops()[-1].formula
+    assert window.session.pipeline.nodes[window.session.selected_layer - 1].name == "conv1"
 
 
 def test_pooling_numbers_are_the_lectures(window):
     text = formula_shown(window, 8)
     lecture_in = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], np.float32)
     expected = plain_max_pool(lecture_in, 2, 2)
-    np.testing.assert_array_equal(expected, [[6, 8], [3, 4]])
+    np.testing.assert_array_equal(F.max_pool2d(lecture_in[None], 2)[0], expected)
+    np.testing.assert_array_equal(expected, [[6, 8], [3, 4]])  # the lecture's slide
     rows = text.splitlines()
     for i, row in enumerate(lecture_in):
         assert rows[2 + i].startswith(" ".join(str(int(v)) for v in row))
     assert rows[3].endswith("6 8") and rows[4].endswith("3 4")
-    assert "(4 − 2)/2 + 1 = 2" in text
+    assert f"(4 − 2)/2 + 1 = {conv_output_size(4, 2, 2)}" in text
     player = window.docks["pool_player"].widget()
     np.testing.assert_array_equal(player.trace.output, expected)
     assert player.controls.step == player.controls.count - 1  # the whole output is filled in
@@ -237,7 +312,7 @@ def test_leaving_keeps_what_the_stop_set_up(qtbot, window):
     assert not window.docks["tour"].isVisible()
     assert window.session.pipeline is pipeline and window.session.selected_layer == layer
     assert visible_docks(window) == shown - {"tour"}
-    assert window.docks["conv_player"].widget().stride.value() == 2
+    assert window.docks["conv_player"].widget().stride.value() == 3  # the stop's stride
     assert "left the tour" in window.last_message[1]
 
 
