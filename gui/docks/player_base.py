@@ -17,7 +17,8 @@ from PySide6.QtWidgets import QComboBox, QLabel, QLayout, QSpinBox, QVBoxLayout,
 
 from engine.teaching import TraceError
 from engine.teaching_text import fit_text, format_value, formula_text
-from gui.widgets.player_controls import CropControls, PlayerControls, set_warning, shrinkable
+from gui.widgets.crop_controls import CropControls
+from gui.widgets.player_controls import PlayerControls, set_warning, shrinkable
 
 __all__ = ["PlayerDock"]
 
