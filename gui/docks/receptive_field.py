@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine.receptive import ReceptiveField, receptive_field
-from gui.widgets.pixel_view import PixelView
 from gui.widgets.crop_controls import frame_thumbnail
+from gui.widgets.pixel_view import PixelView
 from gui.widgets.player_controls import labelled_row, shrinkable
 
 __all__ = ["ReceptiveFieldDock", "describe_field"]
