@@ -75,6 +75,30 @@ def short_params(layer) -> str:
     return ""
 
 
+def short_name(name: str, limit: int = 16) -> str:
+    """A node name cut to at most ``limit`` characters, for narrow places (full in a tooltip).
+
+    Exporters add noise: ``/layer1/layer1.0/relu/Relu_output_0`` loses its leading slash and
+    ``_output_0`` first. A path keeps its end (``…1.0/relu/Relu``), where the layer is named;
+    another name keeps both ends (``batchno…ation_23``): the number tells layers apart.
+    """
+    text = name.lstrip("/")
+    for suffix in ("_output_0", ":0"):
+        if text.endswith(suffix) and len(text) > len(suffix):
+            text = text[: -len(suffix)]
+    if len(text) <= limit:
+        return text
+    if "/" in text:
+        return "…" + text[-(limit - 1):]
+    head = (limit - 1) // 2
+    return text[:head] + "…" + text[-(limit - 1 - head):]
+
+
+def is_join(node) -> bool:
+    """A node that joins branches: it takes more than one input (Add, Concat)."""
+    return len(node.inputs) > 1
+
+
 def shape_text(shape) -> str:
     """``(16, 240, 320)`` -> ``16 × 240 × 320``."""
     return " × ".join(str(s) for s in shape)

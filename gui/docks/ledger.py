@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QEvent, QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -10,30 +10,40 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QStyle,
+    QStyledItemDelegate,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-# (title, header tooltip); the order is the column order.
+from gui.pipeline_edits import short_name
+
+# (title, header tooltip); the order is the column order. What a reader looks at first comes
+# first, so that the dock at its default width (about 440 px) shows name, type, output shape,
+# measured time and parameters; the formulas and costs follow to the right.
 COLUMNS = (
     ("Layer", "The layer's name in the pipeline"),
     ("Type", "What kind of layer it is"),
     ("Output", "Shape of the layer's output: channels × height × width"),
+    ("ms", "Time the layer took on the last live frame, in milliseconds"),
+    ("Params", "Number of learned weights and biases"),
+    ("Inputs", "Which layers feed this one (↑: the row just above). Shown for networks with "
+               "branches; a layer with several inputs joins branches"),
     ("Output size", "How the output height and width follow from the input: "
                     "(n − F + 2P)/S + 1 with the numbers filled in"),
-    ("Params", "Number of learned weights and biases"),
     ("Param formula", "How the parameter count is computed"),
     ("FC equivalent", "Parameters a fully connected layer would need for the same input and "
                       "output sizes: what weight sharing saves"),
     ("MACs", "Multiply-accumulate operations for one image"),
     ("Memory", "Memory taken by the layer's output (float32)"),
-    ("ms", "Time the layer took on the last live frame, in milliseconds"),
 )
 COL = {title: i for i, (title, _) in enumerate(COLUMNS)}
 MS_COLUMN = COL["ms"]
 _NUMERIC = {COL[t] for t in ("Params", "FC equivalent", "MACs", "Memory", "ms")}
 _ELIDED_WIDTH = 210  # the parameter formula is cut to this; the tooltip has the full text
+_NAME_WIDTH = 150  # the layer and inputs columns are cut to this (imported models have long names)
+_MIN_NAME_WIDTH = 80  # ... and the layer column to no less than this when the dock is narrow
+_FIRST = ("Layer", "Type", "Output", "ms", "Params")  # the columns visible at the default width
 _MIN_FORMULA_WIDTH = 150  # the size formula never gets narrower than this
 FLOORED_TIP = ("The output size was rounded down: the kernel does not fit a whole number of "
                "times, so some border pixels are dropped.")
@@ -55,6 +65,14 @@ def format_bytes(n: int) -> str:
 
 def format_shape(shape) -> str:
     return "×".join(str(int(s)) for s in shape)
+
+
+class _MiddleElide(QStyledItemDelegate):
+    """Cuts text in the middle: a long layer name keeps its distinctive end (``…ation_23``)."""
+
+    def initStyleOption(self, option, index) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideMiddle
 
 
 class LedgerModel(QAbstractTableModel):
@@ -115,7 +133,9 @@ class LedgerModel(QAbstractTableModel):
         r = self.ledger.rows[row]
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(r, col)
-        if role == Qt.ItemDataRole.DecorationRole and col == COL["Output size"] and r.floored:
+        # The warning sits on the layer's name too: the size formula is off screen at first.
+        if (role == Qt.ItemDataRole.DecorationRole and col in (COL["Layer"], COL["Output size"])
+                and r.floored):
             return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         return None
 
@@ -126,6 +146,8 @@ class LedgerModel(QAbstractTableModel):
             return r.type_name
         if col == COL["Output"]:
             return format_shape(r.out_shape)
+        if col == COL["Inputs"]:
+            return ", ".join(short_name(name, 14) for name in r.inputs)
         if col == COL["Output size"]:
             if r.size_formula:
                 return r.size_formula
@@ -147,8 +169,6 @@ class LedgerModel(QAbstractTableModel):
         led = self.ledger
         if col == COL["Layer"]:
             return "Total"
-        if col == COL["Output"]:
-            return f"input {format_shape(led.input_shape)}"
         if col == COL["Params"]:
             return format_count(led.total_params)
         if col == COL["MACs"]:
@@ -167,9 +187,24 @@ class LedgerModel(QAbstractTableModel):
             return text
         if col == COL["Memory"]:
             return f"{r.memory_bytes:,} bytes"
-        if col == COL["Layer"] and r.note:
-            return r.note
+        if col == COL["Layer"]:
+            lines = [f"{r.name} ({r.type_name})"]
+            if not self.ledger.is_chain:
+                lines.append(self._inputs_tip(r))
+            if r.floored:
+                lines.append(FLOORED_TIP)
+            if r.note:
+                lines.append(r.note)
+            return "\n".join(lines)
+        if col == COL["Inputs"]:
+            return self._inputs_tip(r)
         return self._text(r, col) or None
+
+    @staticmethod
+    def _inputs_tip(r) -> str:
+        if len(r.inputs) > 1:
+            return f"Joins {len(r.inputs)} branches: " + ", ".join(r.inputs)
+        return "Takes " + ", ".join(r.inputs)
 
 
 class LedgerDock(QWidget):
@@ -198,11 +233,16 @@ class LedgerDock(QWidget):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(
             self.table.fontMetrics().height() + 6)
+        self._elide_middle = _MiddleElide(self.table)
+        for col in (COL["Layer"], COL["Inputs"]):
+            self.table.setItemDelegateForColumn(col, self._elide_middle)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setMinimumSectionSize(40)
         self._formula_width = _ELIDED_WIDTH
+        self._name_width = _NAME_WIDTH
         self.table.selectionModel().currentRowChanged.connect(self._on_table_row_changed)
+        self.table.viewport().installEventFilter(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.info)
@@ -234,6 +274,8 @@ class LedgerDock(QWidget):
                               f"of {format_shape(shape)}: {exc}</span>")
             return
         self.model.set_ledger(ledger)
+        # A chain's inputs are always the row above: the column only matters for branches.
+        self.table.setColumnHidden(COL["Inputs"], ledger.is_chain)
         floored = sum(r.floored for r in ledger.rows)
         warn = (f" ⚠ {floored} layer{'s' * (floored != 1)} drop border pixels (see the warning "
                 "icons)." if floored else "")
@@ -247,23 +289,34 @@ class LedgerDock(QWidget):
         header = self.table.horizontalHeader()
         col = COL["Param formula"]
         header.resizeSection(col, min(header.sectionSize(col), _ELIDED_WIDTH))
+        for col in (COL["Layer"], COL["Inputs"]):
+            if not self.table.isColumnHidden(col):
+                header.resizeSection(col, min(header.sectionSize(col), _NAME_WIDTH))
+        self._name_width = header.sectionSize(COL["Layer"])
         header.resizeSection(MS_COLUMN, max(header.sectionSize(MS_COLUMN),
                                             self.fontMetrics().horizontalAdvance("0,000.00 ")))
         self._formula_width = header.sectionSize(COL["Output size"])
         self._fit_size_column()
 
     def _fit_size_column(self) -> None:
+        header = self.table.horizontalHeader()
+        # Long layer names (imported models) give way first, so that the columns a reader
+        # looks at first (layer, type, output, ms, params) fit a narrow dock.
+        first = sum(header.sectionSize(COL[t]) for t in _FIRST[1:])
+        room = self.table.viewport().width() - first
+        header.resizeSection(COL["Layer"], max(min(self._name_width, room), _MIN_NAME_WIDTH))
         # The size formula is the longest text: it gets whatever width the other columns
         # leave, between a readable minimum (elided, full text in the tooltip) and its own.
-        header = self.table.horizontalHeader()
         col = COL["Output size"]
         others = sum(header.sectionSize(c) for c in range(len(COLUMNS)) if c != col)
         spare = self.table.viewport().width() - others
         header.resizeSection(col, max(min(self._formula_width, spare), _MIN_FORMULA_WIDTH))
 
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self._fit_size_column()
+    def eventFilter(self, watched, event) -> bool:
+        # The viewport, not the dock: a vertical scroll bar appearing narrows it too.
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_size_column()
+        return super().eventFilter(watched, event)
 
     def _on_session_pipeline_changed(self, _pipeline) -> None:
         self._rebuild()

@@ -32,11 +32,18 @@ from gui.pipeline_edits import (
     declared_input_shape,
     edited_layer,
     fit_and_check,
+    is_join,
     shape_text,
     shapes_until_failure,
+    short_name,
     short_params,
 )
 from gui.widgets.layer_form import ERROR_STYLE, LayerForm
+
+#: Why the structural edits are off for a network with branches (tooltips and the note).
+GRAPH_REASON = ("This network has branches (layers with several inputs), so layers cannot be "
+                "added, removed or moved here: that works for a plain chain of layers only. "
+                "Each layer's settings can still be changed below.")
 
 
 class PipelineDock(QWidget):
@@ -88,6 +95,7 @@ class PipelineDock(QWidget):
         #: For the main window's menus (and its shortcut list); they act on this dock.
         self.edit_actions = [self.remove_action, self.duplicate_action, self.up_action,
                              self.down_action]
+        self._tips = {action: action.toolTip() for action in self.edit_actions}
 
         layout = QVBoxLayout(self)
         self.caption = QLabel()
@@ -95,7 +103,7 @@ class PipelineDock(QWidget):
         self.caption.setToolTip("The input size the output shapes below are computed for.")
         layout.addWidget(self.caption)
         buttons = QHBoxLayout()
-        add = QToolButton()
+        self.add_button = add = QToolButton()
         add.setText("Add layer")
         add.setMenu(self.add_menu)
         add.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -107,6 +115,12 @@ class PipelineDock(QWidget):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
+        self.graph_note = QLabel("This network has branches: change a layer's settings below; "
+                                 "adding, removing and moving layers is off.")
+        self.graph_note.setWordWrap(True)
+        self.graph_note.setToolTip(GRAPH_REASON)
+        self.graph_note.hide()
+        layout.addWidget(self.graph_note)
 
         self.layer_list = QListWidget()
         self.layer_list.setToolTip("The layers in order, each with its output shape. "
@@ -160,15 +174,27 @@ class PipelineDock(QWidget):
         self.layer_list.model().blockSignals(True)
         self.layer_list.clear()
         shape = self._input_shape
+        chain = pipeline.is_chain
         for index, node in enumerate(pipeline.nodes):
             out = shapes.get(node.name)
             words = short_params(node.layer)
             head = f"{index}  {node.name} · {node.layer.type_name}" + (f" {words}" if words else "")
+            if is_join(node):
+                head += f"   [joins {len(node.inputs)} branches]"
             tail = f"→ {shape_text(out)}" if out is not None else "→ cannot run on this input"
+            if not chain:
+                # A graph: say what feeds each layer, so branches and joins can be read.
+                tail = "← " + ", ".join(short_name(n, 20) for n in node.inputs) + "   " + tail
             in_shape = shapes.get(node.inputs[0], shape) if node.inputs else shape
             note = self._floor_note(node.layer, in_shape) if out is not None else ""
             item = QListWidgetItem(f"{head}\n      {tail}" + ("   ⚠ floored" if note else ""))
             tip = repr(node.layer) + (f"\n{note}" if note else "")
+            if not chain:
+                tip += "\ninputs: " + ", ".join(node.inputs)
+            if is_join(node):
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
             item.setToolTip(tip)
             self.layer_list.addItem(item)
         self.layer_list.setCurrentRow(self._session.selected_layer)
@@ -193,11 +219,30 @@ class PipelineDock(QWidget):
         self.form.set_layer(node.layer, f"<b>{index}  {node.name}</b> · {node.layer.type_name}")
 
     def _update_actions(self) -> None:
-        count = len(self._session.pipeline.nodes)
+        pipeline = self._session.pipeline
+        count = len(pipeline.nodes)
         index = self._session.selected_layer
-        self.remove_action.setEnabled(count > 1)
-        self.up_action.setEnabled(index > 0)
-        self.down_action.setEnabled(index < count - 1)
+        chain = pipeline.is_chain
+        self.remove_action.setEnabled(chain and count > 1)
+        self.duplicate_action.setEnabled(chain)
+        self.up_action.setEnabled(chain and index > 0)
+        self.down_action.setEnabled(chain and index < count - 1)
+        self.add_button.setEnabled(chain)
+        self.add_menu.setEnabled(chain)
+        for action, tip in self._tips.items():
+            action.setToolTip(tip if chain else f"Off: {GRAPH_REASON}")
+        self.add_button.setToolTip("Add a layer after the selected one" if chain
+                                   else f"Off: {GRAPH_REASON}")
+        self.graph_note.setVisible(not chain)
+        # Dragging is a move: off for a graph, like the Up / Down buttons.
+        self.layer_list.setDragDropMode(
+            QAbstractItemView.DragDropMode.InternalMove if chain
+            else QAbstractItemView.DragDropMode.NoDragDrop)
+        self.layer_list.setToolTip(
+            "The layers in order, each with its output shape. Drag to reorder; right-click for "
+            "actions." if chain else
+            "The layers in the order they run; ← names each layer's inputs. Layers that join "
+            "branches are in bold.")
 
     def _on_session_pipeline_changed(self, _pipeline) -> None:
         self._refresh()

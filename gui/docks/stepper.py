@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -28,10 +28,12 @@ from gui.colormaps import (
 )
 from gui.docks.ledger import format_shape
 from gui.docks.maps import as_maps
+from gui.pipeline_edits import is_join, short_name
 from gui.widgets.histogram import BarChart
 from gui.widgets.mosaic_view import MosaicView
 
 MAX_MAPS = 16  # the side-by-side view shows at most this many maps per side (it is small)
+MAX_INPUTS = 4  # inputs of a joining layer drawn one above the other (all are in the caption)
 _MAX_TITLE = 14  # characters of a layer name shown on its card
 
 
@@ -118,6 +120,10 @@ class StepperDock(QWidget):
         self.scroll.setWidgetResizable(True)
         self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        # New cards have no place until the layout has run, and the dock may be laid out after
+        # the selection is made: bring the current card into view whenever the sizes settle.
+        self.strip.installEventFilter(self)
+        self.scroll.viewport().installEventFilter(self)
         self.group = QButtonGroup(self)
         self.group.setExclusive(True)
         self.group.idClicked.connect(self.session.set_selected_layer)
@@ -139,13 +145,25 @@ class StepperDock(QWidget):
         nav.addWidget(self.caption, 1)
         nav.addWidget(self.next_button)
 
-        self.input_panel = _Panel("What goes into the current layer")
+        # One panel per input: a layer that joins branches (Add, Concat) shows each of its
+        # inputs, stacked, so the two sides of a residual connection can be compared.
+        self.input_panels = [_Panel("What goes into the current layer")]
+        self.inputs_box = QWidget()
+        self.inputs_layout = QVBoxLayout(self.inputs_box)
+        self.inputs_layout.setContentsMargins(0, 0, 0, 0)
+        self.inputs_layout.addWidget(self.input_panels[0], 1)
+        self.more_inputs = QLabel()
+        self.more_inputs.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.more_inputs.setToolTip("This layer has more inputs than fit here; the caption "
+                                    "above lists them all")
+        self.more_inputs.hide()
+        self.inputs_layout.addWidget(self.more_inputs)
         self.output_panel = _Panel("What comes out of the current layer")
         arrow = QLabel("→")
         arrow.setStyleSheet("font-size: 20pt")
         arrow.setToolTip("The current layer turns the left side into the right side")
         sides = QHBoxLayout()
-        sides.addWidget(self.input_panel, 1)
+        sides.addWidget(self.inputs_box, 1)
         sides.addWidget(arrow)
         sides.addWidget(self.output_panel, 1)
 
@@ -165,6 +183,26 @@ class StepperDock(QWidget):
             shortcut.activated.connect(slot)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
+    @property
+    def input_panel(self) -> _Panel:
+        """The (first) input's panel."""
+        return self.input_panels[0]
+
+    def _input_panels(self, count: int) -> list[_Panel]:
+        """``count`` visible input panels (at most MAX_INPUTS), made on first need."""
+        shown = min(count, MAX_INPUTS)
+        while len(self.input_panels) < shown:
+            j = len(self.input_panels)
+            panel = _Panel(f"Input {j + 1} of the current layer")
+            self.inputs_layout.insertWidget(j, panel, 1)
+            self.input_panels.append(panel)
+        for j, panel in enumerate(self.input_panels):
+            panel.setVisible(j < shown)
+        self.more_inputs.setVisible(count > shown)
+        self.more_inputs.setText(f"… and {count - shown} more input"
+                                 f"{'s' * (count - shown != 1)}")
+        return self.input_panels[:shown]
+
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_PageUp:
             self.previous()
@@ -173,17 +211,34 @@ class StepperDock(QWidget):
         else:
             super().keyPressEvent(event)
 
-    def _card(self, title: str, type_name: str, shape: str, tip: str) -> QToolButton:
+    def _card(self, title: str, type_name: str, shape: str, tip: str,
+              source: str | None = None) -> QToolButton:
+        """A card; ``source`` (networks with branches only) is a fourth line saying where the
+        layer's input comes from when that is not the card before."""
         card = QToolButton()
         # Imported models have names like "/features/features.0/Conv": keep cards small,
         # the full name is in the tooltip.
-        if len(title) > _MAX_TITLE:
-            title = "…" + title[-(_MAX_TITLE - 1):]
-        card.setText(f"{title}\n{type_name}\n{shape}")
+        lines = [short_name(title, _MAX_TITLE), type_name, shape]
+        if source is not None:
+            lines.append(source)
+        card.setText("\n".join(lines))
         card.setToolTip(tip)
         card.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        card.setMinimumWidth(card.fontMetrics().horizontalAdvance("000×000×000") + 12)
+        # Never narrower than its text: a squeezed strip would cut the "⤷" line in the middle.
+        card.setMinimumWidth(max(card.fontMetrics().horizontalAdvance("000×000×000") + 12,
+                                 card.sizeHint().width()))
         return card
+
+    @staticmethod
+    def _source_line(node, previous: str) -> str:
+        """Where a node's input comes from, when the strip's order does not say it."""
+        if is_join(node):
+            if len(node.inputs) > 2:
+                return f"⤷ {len(node.inputs)} inputs"
+            return "⤷ " + " + ".join(short_name(n, 7) for n in node.inputs)
+        if node.inputs and node.inputs[0] != previous:
+            return f"⤷ from {short_name(node.inputs[0], 9)}"
+        return " "  # an empty fourth line keeps every card of the strip the same height
 
     def _shapes(self) -> dict[str, tuple] | None:
         pipeline = self.session.pipeline
@@ -213,23 +268,36 @@ class StepperDock(QWidget):
                            "The image that enters the pipeline; click to show the first layer")
         first.clicked.connect(lambda: self.session.set_selected_layer(0))
         self.strip_layout.addWidget(first)
+        chain = pipeline.is_chain
+        previous = pipeline.input_name
+        tallest = first.sizeHint().height()
         for i, node in enumerate(pipeline.nodes):
-            arrow = QLabel("›")
-            arrow.setToolTip("feeds into")
+            # "›": fed by the card before; "┆": the input comes from further back (a branch).
+            follows = previous in node.inputs
+            arrow = QLabel("›" if follows else "┆")
+            arrow.setToolTip("feeds into" if follows else
+                             "not fed by the card before: the ⤷ line on the next card says "
+                             "where its input comes from")
             self.strip_layout.addWidget(arrow)
             shape = self.shapes.get(node.name)
             text = format_shape(shape) if shape else "does not fit"
+            tip = f"{node.name}: {node.layer!r}\noutput {text}\n"
+            if not chain:
+                tip += (f"joins {len(node.inputs)} branches: " if is_join(node)
+                        else "input: ") + ", ".join(node.inputs) + "\n"
             card = self._card(node.name, node.layer.type_name, text,
-                              f"{node.name}: {node.layer!r}\noutput {text}\n"
-                              "Click to step to this layer")
+                              tip + "Click to step to this layer",
+                              None if chain else self._source_line(node, previous))
             card.setCheckable(True)
             self.group.addButton(card, i)
             self.strip_layout.addWidget(card)
             self.cards.append(card)
+            tallest = max(tallest, card.sizeHint().height())
+            previous = node.name
         self.strip_layout.addStretch(1)
         bar = self.scroll.horizontalScrollBar().sizeHint().height()
         margins = self.strip_layout.contentsMargins()
-        self.scroll.setFixedHeight(first.sizeHint().height() + bar + margins.top()
+        self.scroll.setFixedHeight(tallest + bar + margins.top()
                                    + margins.bottom() + 2 * self.scroll.frameWidth())
         self._highlight()
 
@@ -240,11 +308,21 @@ class StepperDock(QWidget):
             font.setBold(i == index)
             card.setFont(font)
             card.setChecked(i == index)
-        if 0 <= index < len(self.cards):
-            self.scroll.ensureWidgetVisible(self.cards[index])
+        self._reveal_current()
         n = len(self.cards)
         self.prev_button.setEnabled(index > 0)
         self.next_button.setEnabled(index < n - 1)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Resize and watched in (self.strip,
+                                                              self.scroll.viewport()):
+            self._reveal_current()
+        return super().eventFilter(watched, event)
+
+    def _reveal_current(self) -> None:
+        index = self.session.selected_layer
+        if 0 <= index < len(self.cards):
+            self.scroll.ensureWidgetVisible(self.cards[index])
 
     # -- actions -------------------------------------------------------------------------------
     def previous(self) -> None:
@@ -280,37 +358,57 @@ class StepperDock(QWidget):
         self._render()
 
     def _render(self) -> None:
-        nodes = self.session.pipeline.nodes
+        pipeline = self.session.pipeline
+        nodes = pipeline.nodes
         if not nodes:
             self.caption.setText("The pipeline has no layers yet.")
             return
         index = min(self.session.selected_layer, len(nodes) - 1)
         node = nodes[index]
-        source = node.inputs[0] if node.inputs else self.session.pipeline.input_name
-        in_shape, out_shape = self.shapes.get(source), self.shapes.get(node.name)
-        arrow_text = (f"{format_shape(in_shape) if in_shape else '?'} → "
-                      f"{format_shape(out_shape) if out_shape else '?'}")
-        self.caption.setText(f"{node.name}: {arrow_text}" if not self.shape_error else
+        sources = node.inputs or (pipeline.input_name,)
+        self.caption.setToolTip("The current layer: input shape → output shape"
+                                + ("" if pipeline.is_chain else
+                                   f"\n{node.name} takes " + ", ".join(sources)))
+        self.caption.setText(self._caption(node, sources, pipeline.is_chain)
+                             if not self.shape_error else
                              f"The pipeline does not fit this input: {self.shape_error}")
         result = self._result
         if result is None or result.error:
             return
         out = result.activations.get(node.name)
-        is_image = source == result.pipeline.input_name
-        inp = result.input if is_image else result.activations.get(source)
-        if out is None or inp is None:
+        image = result.pipeline.input_name
+        ins = [result.input if s == image else result.activations.get(s) for s in sources]
+        if out is None or any(a is None for a in ins):
             return  # a result from before the last edit
         display = self.session.display
         global_range = None
         if display.normalization == "global":
             global_range = value_range(result.activations.values())
-        what_in = "input image" if is_image else f"input ({source} output)"
-        if is_image and inp.shape[0] == 3:
-            self.input_panel.show_rgb(result.frame, f"{what_in}: RGB")
-        elif is_image and inp.shape[0] == 1:
-            # What a gray pipeline sees, in gray: values 0..1 as 0..255.
-            gray = (np.clip(inp[0], 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)  # (H, W)
-            self.input_panel.show_rgb(gray, f"{what_in}: gray")
-        else:
-            self.input_panel.show_array(inp, what_in, display, global_range)
+        panels = self._input_panels(len(sources))
+        for j, (panel, source, inp) in enumerate(zip(panels, sources, ins, strict=False)):
+            is_image = source == image
+            what_in = "input image" if is_image else f"input ({source} output)"
+            if len(sources) > 1:
+                what_in = f"input {j + 1}: {'the image' if is_image else source}"
+            if is_image and inp.shape[0] == 3:
+                panel.show_rgb(result.frame, f"{what_in}: RGB")
+            elif is_image and inp.shape[0] == 1:
+                # What a gray pipeline sees, in gray: values 0..1 as 0..255.
+                gray = (np.clip(inp[0], 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)  # (H, W)
+                panel.show_rgb(gray, f"{what_in}: gray")
+            else:
+                panel.show_array(inp, what_in, display, global_range)
         self.output_panel.show_array(out, f"output of {node.name}", display, global_range)
+
+    def _caption(self, node, sources, chain: bool) -> str:
+        """``conv2: 8×30×40 → 16×30×40`` for a chain; with branches every input is named:
+        ``add1: conv2 8×30×40, skip 8×30×40 → 8×30×40``."""
+        def shape(name) -> str:
+            found = self.shapes.get(name)
+            return format_shape(found) if found else "?"
+
+        if chain:
+            ins = shape(sources[0])
+        else:
+            ins = ", ".join(f"{short_name(s, 24)} {shape(s)}" for s in sources)
+        return f"{node.name}: {ins} → {shape(node.name)}"

@@ -6,9 +6,11 @@ import pytest
 from PySide6.QtCore import Qt
 
 from engine.layers import Conv2d, ReLU
+from engine.onnx_import import load_onnx_model
 from engine.pipeline import InputSpec, Pipeline
 from engine.spec import resolve_pipeline
 from gui.docks.ledger import COL, COLUMNS, MS_COLUMN, LedgerDock
+from tests.engine.onnx_models import residual
 from tests.gui.conftest import make_result, noise_frame, publish
 
 DISPLAY = Qt.ItemDataRole.DisplayRole
@@ -77,10 +79,12 @@ def test_floored_output_gets_a_warning_icon_and_tooltip(make_dock):
     session, live, dock = make_dock(pipeline)
     publish(live, make_result(pipeline, noise_frame()))
     assert dock.model.ledger.rows[0].floored
-    icon = cell(dock, 0, COL["Output size"], Qt.ItemDataRole.DecorationRole)
-    assert icon is not None and not icon.isNull()
-    assert "rounded down" in cell(dock, 0, COL["Output size"], Qt.ItemDataRole.ToolTipRole)
-    assert cell(dock, 1, COL["Output size"], Qt.ItemDataRole.DecorationRole) is None
+    # On the formula and on the layer's name (the first column, always in view).
+    for col in (COL["Output size"], COL["Layer"]):
+        icon = cell(dock, 0, col, Qt.ItemDataRole.DecorationRole)
+        assert icon is not None and not icon.isNull()
+        assert "rounded down" in cell(dock, 0, col, Qt.ItemDataRole.ToolTipRole)
+        assert cell(dock, 1, col, Qt.ItemDataRole.DecorationRole) is None
     assert "1 layer drop" in dock.info.text()
     # A stride that fits: no warning anywhere.
     session.set_pipeline(Pipeline.chain([Conv2d(3, 4, 2, stride=2), ReLU()]))
@@ -127,14 +131,70 @@ def test_pipeline_that_does_not_fit_shows_a_message(make_dock):
     assert "does not fit" in dock.info.text()
 
 
-def test_formula_columns_fit_at_1280(make_dock):
-    session, live, dock = make_dock(resolve_pipeline("default"))
-    publish(live, make_result(session.pipeline, noise_frame()))
-    dock.show()
-    header = dock.table.horizontalHeader()
-    widths = [header.sectionSize(c) for c in range(len(COLUMNS))]
-    assert sum(widths) <= dock.table.viewport().width()  # nothing needs a horizontal scroll
+def visible_right_edge(table, col):
+    header = table.horizontalHeader()
+    return header.sectionViewportPosition(col) + header.sectionSize(col)
+
+
+@pytest.mark.parametrize("model", ["default", "residual"])
+def test_first_columns_fit_the_dock_in_the_main_window(main_window, session, live, qtbot,
+                                                       model):
+    """At 1280 x 800 the ledger sits in the middle column: name, type, output, ms and params
+    are in view without scrolling, also for an imported model's long names."""
+    if model == "residual":
+        session.set_pipeline(load_onnx_model(residual()))
+    qtbot.waitExposed(main_window)
+    dock = main_window.docks["ledger"].widget()
+    qtbot.waitUntil(lambda: live.latest is not None
+                    and live.latest.pipeline is session.pipeline, timeout=15000)
+    qtbot.waitUntil(lambda: dock.model.ledger is not None
+                    and dock.model.ledger.input_shape == tuple(live.latest.input.shape),
+                    timeout=5000)
+    assert main_window.width() == 1280
+    table = dock.table
+    header = table.horizontalHeader()
+    assert table.horizontalScrollBar().value() == 0
+    first = [COL[t] for t in ("Layer", "Type", "Output", "ms", "Params")]
+    assert [header.visualIndex(c) for c in first] == [0, 1, 2, 3, 4]
+    for col in first:
+        assert not table.isColumnHidden(col)
+        assert visible_right_edge(table, col) <= table.viewport().width(), COLUMNS[col][0]
+    # The measured time is on screen, with a number in it.
+    assert cell(dock, 0, MS_COLUMN).replace(".", "").replace(",", "").isdigit()
     assert header.sectionSize(COL["Param formula"]) <= 220
-    # Cut-off formulas keep their full text in the tooltip.
-    formula = dock.model.ledger.rows[0].size_formula
-    assert formula in cell(dock, 0, COL["Output size"], Qt.ItemDataRole.ToolTipRole)
+    assert table.isColumnHidden(COL["Inputs"]) == (model == "default")
+    # Cut-off names and formulas keep their full text in the tooltip.
+    for i, r in enumerate(dock.model.ledger.rows):
+        assert r.name in cell(dock, i, COL["Layer"], Qt.ItemDataRole.ToolTipRole)
+        if r.size_formula:
+            assert r.size_formula in cell(dock, i, COL["Output size"],
+                                          Qt.ItemDataRole.ToolTipRole)
+
+
+def test_a_graph_shows_each_layers_inputs(make_dock):
+    session, live, dock = make_dock(load_onnx_model(residual()))
+    publish(live, make_result(session.pipeline, noise_frame()))
+    assert not dock.table.isColumnHidden(COL["Inputs"])
+    rows = dock.model.ledger.rows
+    joins = [i for i, r in enumerate(rows) if r.type_name == "Add"]
+    assert len(joins) == 2
+    # The first Add of the block sums the last batch norm and the stem's ReLU.
+    first = session.pipeline.nodes[joins[0]]
+    assert first.inputs == ("batchnormalization_23", "relu_8")
+    shown = cell(dock, joins[0], COL["Inputs"]).split(", ")
+    assert len(shown) == 2 and shown[1] == "relu_8"
+    assert shown[0].startswith("batchn") and shown[0].endswith("_23") and "…" in shown[0]
+    tip = cell(dock, joins[0], COL["Inputs"], Qt.ItemDataRole.ToolTipRole)
+    assert "batchnormalization_23" in tip and "relu_8" in tip and "2 branches" in tip
+    layer_tip = cell(dock, joins[0], COL["Layer"], Qt.ItemDataRole.ToolTipRole)
+    assert "batchnormalization_23, relu_8" in layer_tip
+    # A plain layer names its one input; the downsampling shortcut reads from relu_25.
+    for i, node in enumerate(session.pipeline.nodes):
+        if len(node.inputs) == 1 and len(node.inputs[0]) <= 14:
+            assert cell(dock, i, COL["Inputs"]) == node.inputs[0]
+    shortcut = next(i for i, n in enumerate(session.pipeline.nodes)
+                    if n.layer.type_name == "Conv2d" and n.layer.kernel_size in (1, (1, 1)))
+    assert cell(dock, shortcut, COL["Inputs"]) == "relu_25"
+    # Back to a chain: the column goes away again.
+    session.set_pipeline(resolve_pipeline("default"))
+    assert dock.table.isColumnHidden(COL["Inputs"])

@@ -5,13 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
-from engine.layers import Conv2d, Flatten, GlobalAvgPool2d
+from engine.layers import Concat, Conv2d, Flatten, GlobalAvgPool2d, ReLU
 from engine.mosaic import tile_maps
-from engine.pipeline import InputSpec, Pipeline
+from engine.onnx_import import load_onnx_model
+from engine.pipeline import InputSpec, Node, Pipeline
 from engine.spec import resolve_pipeline
 from gui.colormaps import indexed_lookup_table
-from gui.docks.stepper import MAX_MAPS, StepperDock
+from gui.docks.stepper import MAX_INPUTS, MAX_MAPS, StepperDock
+from tests.engine.onnx_models import residual
 from tests.gui.conftest import make_result, publish, show_dock, smooth_frame
 
 
@@ -156,3 +159,81 @@ def test_gray_pipeline_shows_its_gray_input(make_dock):
     assert shown.shape == expected.shape
     assert np.abs(shown.astype(int) - expected).max() <= 1
     assert dock.input_panel.caption.text() == "input image: gray"
+
+
+# -- networks with branches ------------------------------------------------------------------
+
+def test_graph_cards_say_where_branches_come_from(make_dock):
+    session, _live, dock, result = make_dock(load_onnx_model(residual()))
+    pipeline = session.pipeline
+    assert len(dock.cards) == len(pipeline.nodes)
+    previous = pipeline.input_name
+    breaks = 0
+    for node, card in zip(pipeline.nodes, dock.cards, strict=True):
+        lines = card.text().split("\n")
+        assert len(lines) == 4  # every card of a graph has the same four lines
+        assert lines[1:3] == [node.layer.type_name,
+                              shape_text(result.activations[node.name].shape)]
+        for source in node.inputs:
+            assert source in card.toolTip()
+        if len(node.inputs) == 2:
+            assert lines[3].startswith("⤷ ") and " + " in lines[3]
+            assert lines[3].endswith(node.inputs[1])  # relu_8, conv_35: short enough
+            assert "joins 2 branches" in card.toolTip()
+        elif node.inputs[0] != previous:
+            assert lines[3] == f"⤷ from {node.inputs[0]}"
+        else:
+            assert lines[3].strip() == ""
+        breaks += previous not in node.inputs
+        previous = node.name
+    # The strip's arrows: "›" where a card feeds the next, "┆" where the next reads elsewhere.
+    arrows = [dock.strip_layout.itemAt(i).widget().text()
+              for i in range(dock.strip_layout.count())
+              if isinstance(dock.strip_layout.itemAt(i).widget(), QLabel)]
+    assert arrows.count("┆") == breaks == 1  # only the shortcut conv reads from further back
+    assert arrows.count("›") == len(pipeline.nodes) - 1
+
+
+def test_a_join_shows_every_input_and_names_them_in_the_caption(make_dock):
+    session, _live, dock, result = make_dock(load_onnx_model(residual()))
+    session.set_display(normalization="layer")
+    nodes = session.pipeline.nodes
+    index = next(i for i, n in enumerate(nodes) if n.layer.type_name == "Add")
+    session.set_selected_layer(index)
+    node = nodes[index]
+    a, b = node.inputs
+    acts = result.activations
+    assert dock.caption.text() == (
+        f"{node.name}: {a} {shape_text(acts[a].shape)}, {b} {shape_text(acts[b].shape)} → "
+        f"{shape_text(acts[node.name].shape)}")
+    visible = [p for p in dock.input_panels if p.isVisibleTo(dock)]
+    assert len(visible) == 2 and not dock.more_inputs.isVisibleTo(dock)
+    for j, (panel, source) in enumerate(zip(visible, node.inputs, strict=True)):
+        assert panel.caption.text() == f"input {j + 1}: {source}: 8 maps"
+        # Each panel draws its own input: its levels come from that array's values.
+        lo, hi = float(acts[source].min()), float(acts[source].max())
+        expected = [-max(-lo, hi), max(-lo, hi)] if lo < 0 else [lo, hi]
+        np.testing.assert_allclose(panel.mosaic.levels, expected, rtol=1e-6)
+    assert acts[a].min() < 0 <= acts[b].min()  # a batch norm and a ReLU: the panels differ
+    # Next layer (a ReLU after the Add): one input panel again, named in the chain style.
+    dock.next_button.click()
+    assert [p.isVisibleTo(dock) for p in dock.input_panels] == [True, False]
+    assert dock.input_panel.caption.text() == f"input ({node.name} output): 8 maps"
+
+
+def test_more_inputs_than_panels_are_counted(qtbot, idle_live):
+    names = [f"r{i}" for i in range(MAX_INPUTS + 2)]
+    nodes = [Node(n, ReLU(), ("input",)) for n in names]
+    pipeline = Pipeline([*nodes, Node("cat", Concat(), tuple(names))])
+    session, live = idle_live(pipeline)
+    dock = show_dock(qtbot, StepperDock(session, live), 700, 500)
+    result = make_result(pipeline, smooth_frame())
+    publish(live, result)
+    session.set_selected_layer(len(names))
+    assert sum(p.isVisibleTo(dock) for p in dock.input_panels) == MAX_INPUTS
+    assert dock.more_inputs.isVisibleTo(dock)
+    assert dock.more_inputs.text() == "… and 2 more inputs"
+    for name in names:
+        assert f"{name} 3×60×80" in dock.caption.text()
+    assert dock.caption.text().endswith(f"→ {3 * len(names)}×60×80")
+    assert dock.cards[-1].text().split("\n")[3] == f"⤷ {len(names)} inputs"
