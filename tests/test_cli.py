@@ -8,16 +8,22 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
+from onnx import numpy_helper
 
 import main
 from assets import asset_path
 from engine.media import read_image, to_input, write_image
 from engine.mosaic import mosaic_shape, tile_origin
+from engine.onnx_import import load_onnx
+from engine.preprocess import frame_to_input
 from engine.spec import BUNDLED, resolve_pipeline, save_pipeline
+from tests.engine import onnx_models
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPES = asset_path("samples", "shapes.png")
+SHAPES_ONNX = asset_path("models", "shapes.onnx")
 
 
 def _run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -104,6 +110,70 @@ def test_run_with_side_scales_the_image(tmp_path, capsys):
     assert "48 x 64 input" in out
 
 
+def test_summary_of_an_onnx_model_counts_every_weight(capsys):
+    code, out, err = _run(capsys, "summary", str(SHAPES_ONNX))
+    assert code == 0 and err == ""
+    ledger = load_onnx(SHAPES_ONNX).summary((3, 64, 64))  # the size its preprocessing gives
+    # Counted from the file itself, without the engine: every initializer is a weight or a bias.
+    initializers = onnx.load(str(SHAPES_ONNX)).graph.initializer
+    stored = sum(numpy_helper.to_array(t).size for t in initializers)
+    assert ledger.total_params == stored == 138_072
+    assert f"Total params: {stored:,}" in out
+    assert "(3, 64, 64)" in out.splitlines()[0]
+    for row in ledger.rows:
+        assert row.name in out
+    code, out, _ = _run(capsys, "summary", str(SHAPES_ONNX), "--json")
+    assert code == 0
+    assert json.loads(out) == json.loads(json.dumps(ledger.to_dict()))
+
+
+def test_run_on_an_onnx_model_writes_forward_of_the_preprocessed_image(tmp_path, capsys):
+    import onnxruntime as ort
+
+    code, out, err = _run(capsys, "run", str(SHAPES_ONNX), str(SHAPES), "--out", str(tmp_path))
+    assert code == 0 and err == ""
+    model = resolve_pipeline(SHAPES_ONNX)  # with shapes.preprocess.json beside it
+    x = frame_to_input(read_image(SHAPES), model)
+    assert x.shape == (3, 64, 64)
+    expected = model.forward(x)
+    saved = sorted(tmp_path.glob("*.npy"))
+    assert len(saved) == len(expected)
+    for path, (name, activation) in zip(saved, expected.items(), strict=True):
+        assert path.stem.endswith(name.strip("/").replace("/", "_"))
+        got = np.load(path)
+        assert got.dtype == np.float32
+        # Not bit for bit: the resize is a BLAS matmul, which the engine's first large op puts
+        # on one thread, so the first preprocessing in a process may round differently.
+        scale = float(np.abs(activation).max())
+        np.testing.assert_allclose(got, activation, rtol=1e-5, atol=1e-5 * scale)
+    # The class scores also agree with another runtime given the same preprocessed input.
+    session = ort.InferenceSession(str(SHAPES_ONNX), providers=["CPUExecutionProvider"])
+    (scores,) = session.run(None, {session.get_inputs()[0].name: x[None]})
+    last = np.load(saved[-1])
+    np.testing.assert_allclose(last, scores[0], rtol=1e-4, atol=1e-4 * np.abs(scores).max())
+    ledger = json.loads((tmp_path / "ledger.json").read_text())
+    assert ledger["total_params"] == 138_072
+    assert "64 x 64 input" in out
+
+
+def test_summary_of_a_residual_graph_shows_each_nodes_inputs(tmp_path, capsys):
+    path = tmp_path / "residual.onnx"
+    onnx.save(onnx_models.residual(), str(path))
+    code, out, err = _run(capsys, "summary", str(path))
+    assert code == 0 and err == ""
+    network = load_onnx(path)
+    assert out == network.summary((3, 12, 12)).to_text() + "\n"
+    lines = out.splitlines()
+    header = next(line for line in lines if line.startswith("#"))
+    assert "Inputs" in header.split()
+    adds = [line for line in lines if "(Add)" in line]
+    assert len(adds) == 2
+    for line in adds:  # a residual add joins two branches: both are listed
+        (node,) = [n for n in network.nodes if line.split()[1] == n.name]
+        assert len(node.inputs) == 2
+        assert ", ".join(node.inputs) in line
+
+
 def _assert_one_line_error(code: int, err: str, *fragments: str) -> None:
     assert code == 2
     lines = err.strip().splitlines()
@@ -140,6 +210,27 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path, capsys):
             code = exc.code
         _, err = capsys.readouterr()
         _assert_one_line_error(code, err, fragment)
+
+
+def test_damaged_onnx_files_exit_2_with_one_line(tmp_path, capsys):
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"this is not a protobuf")
+    truncated = tmp_path / "truncated.onnx"
+    truncated.write_bytes(SHAPES_ONNX.read_bytes()[:3000])
+    directory = tmp_path / "net.onnx"
+    directory.mkdir()
+    unreadable = "cannot be read as an ONNX model"
+    cases = [
+        (("summary", str(garbage)), "garbage.onnx", unreadable),
+        (("summary", str(truncated)), "truncated.onnx", unreadable),
+        (("run", str(truncated), str(SHAPES), "--out", str(tmp_path / "o")), unreadable),
+        (("summary", str(directory)), "net.onnx: the model file is a folder, not a file"),
+        (("summary", str(tmp_path / "missing.onnx")), "missing.onnx", "does not exist"),
+    ]
+    for argv, *fragments in cases:
+        code, _, err = _run(capsys, *argv)
+        _assert_one_line_error(code, err, *fragments)
+    assert not (tmp_path / "o").exists()
 
 
 def test_shapes_that_do_not_fit(tmp_path, capsys):

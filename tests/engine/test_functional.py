@@ -11,7 +11,7 @@ import threading
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from engine import _conv, _parallel, _pool
@@ -507,13 +507,26 @@ def test_avg_pool2d_ceil_mode_divisors_like_pytorch():
     assert F.avg_pool2d(x, 3, 2, 1, count_include_pad=False)[0, 0, 0] == pytest.approx(1.0)
 
 
-def test_global_avg_pool2d():
-    x = arrays(np.random.default_rng(6), (2, 3, 4, 5))
-    expected = np.array(
-        [[[[x[i, c].astype(float).sum() / 20]] for c in range(3)] for i in range(2)]
-    )
-    assert_close(F.global_avg_pool2d(x), expected)
-    assert_close(F.global_avg_pool2d(x[0]), expected[0])
+@SETTINGS
+@given(
+    st.integers(1, 2),
+    st.integers(1, 4),
+    st.integers(1, 7),
+    st.integers(1, 7),
+    st.booleans(),
+    st.integers(0, 99),
+)
+def test_global_avg_pool2d_matches_loop(n, c, h, w, batched, seed):
+    x = arrays(np.random.default_rng(seed), (n, c, h, w)) * 10
+    expected = np.zeros((n, c, 1, 1))
+    for i in range(n):
+        for ch in range(c):
+            total = 0.0
+            for yy in range(h):
+                for xx in range(w):
+                    total += float(x[i, ch, yy, xx])
+            expected[i, ch, 0, 0] = total / (h * w)
+    assert_close(F.global_avg_pool2d(batch(x, batched)), batch(expected, batched))
 
 
 # ---------------------------------------------------------------- element-wise and the rest
@@ -539,6 +552,38 @@ def test_elementwise_ops_match_math(values, slope, lo, hi):
     )
     assert_close(F.tanh(x), np.array([math.tanh(v) for v in x.astype(float)]), tol=1e-6)
     assert_close(F.hardtanh(x, lo, hi), np.array([min(max(v, lo), hi) for v in x.astype(float)]))
+
+
+def each(x, fn):
+    """``fn`` applied to every value of ``x`` in a plain loop, in float64."""
+    out = np.zeros(x.shape)
+    for idx in np.ndindex(x.shape):
+        out[idx] = fn(float(x[idx]))
+    return out
+
+
+@SETTINGS
+@given(
+    st.one_of(
+        st.tuples(st.integers(1, 4), st.integers(1, 6), st.integers(1, 6)),  # (C, H, W)
+        st.tuples(st.integers(1, 2), st.integers(1, 4), st.integers(1, 6), st.integers(1, 6)),
+    ),
+    st.sampled_from([1.0, 10.0, 100.0]),
+    st.integers(0, 99),
+    st.floats(-3, 3),
+    st.floats(-3, 0),
+    st.floats(0, 3),
+)
+def test_elementwise_ops_on_image_shapes(shape, spread, seed, slope, lo, hi):
+    x = arrays(np.random.default_rng(seed), shape) * np.float32(spread)
+    s32 = float(np.float32(slope))
+    assert_close(F.relu(x), each(x, lambda v: max(v, 0.0)))
+    assert_close(F.leaky_relu(x, slope), each(x, lambda v: v if v > 0 else v * s32))
+    assert_close(
+        F.sigmoid(x), each(x, lambda v: 1 / (1 + math.exp(-v)) if v > -700 else 0.0), tol=1e-6
+    )
+    assert_close(F.tanh(x), each(x, math.tanh), tol=1e-6)
+    assert_close(F.hardtanh(x, lo, hi), each(x, lambda v: min(max(v, lo), hi)))
 
 
 def test_clamping_ops_on_arrays_longer_than_their_constant_vectors():
@@ -573,71 +618,149 @@ def test_softmax_matches_loop(ndim, seed, data):
     assert_close(F.softmax(x, dim), expected, tol=1e-6)
 
 
-def test_batch_norm_per_channel_both_layouts():
-    rng = np.random.default_rng(7)
-    mean, var = arrays(rng, 3), np.abs(arrays(rng, 3)) + 0.1
-    gamma, beta = arrays(rng, 3), arrays(rng, 3)
-    x = arrays(rng, (2, 3, 4, 5))
-    expected = np.zeros(x.shape)
-    for c in range(3):
-        expected[:, c] = (x[:, c] - mean[c]) / math.sqrt(var[c] + 1e-3) * gamma[c] + beta[c]
-    assert_close(F.batch_norm(x, mean, var, gamma, beta, eps=1e-3), expected)
-    assert_close(F.batch_norm(x[0], mean, var, gamma, beta, eps=1e-3), expected[0])
-    assert_close(F.batch_norm(x[:, :, 0, 0], mean, var, gamma, beta, 1e-3), expected[:, :, 0, 0])
-    assert_close(
-        F.batch_norm(x[0, :, 0, 0], mean, var, eps=1e-3),
-        np.array([(x[0, c, 0, 0] - mean[c]) / math.sqrt(var[c] + 1e-3) for c in range(3)]),
-    )
+def channel_of(ndim):
+    """The channel axis of a 1-D to 4-D input: 0 unbatched ((C,) and (C, H, W)), else 1."""
+    return 0 if ndim in (1, 3) else 1
 
 
-def test_linear_loops():
-    rng = np.random.default_rng(8)
-    x, w, b = arrays(rng, (2, 3, 5)), arrays(rng, (4, 5)), arrays(rng, 4)
-    expected = np.zeros((2, 3, 4))
-    for idx in np.ndindex(2, 3):
-        for o in range(4):
-            expected[(*idx, o)] = sum(x[(*idx, i)] * w[o, i] for i in range(5)) + b[o]
+@SETTINGS
+@given(
+    st.lists(st.integers(1, 4), min_size=1, max_size=4),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from([1e-5, 1e-3, 0.1]),
+    st.integers(0, 99),
+)
+def test_batch_norm_matches_loop(dims, with_weight, with_bias, eps, seed):
+    rng = np.random.default_rng(seed)
+    shape = tuple(dims)  # (C,), (N, C), (C, H, W) or (N, C, H, W)
+    axis = channel_of(len(shape))
+    c = shape[axis]
+    x = arrays(rng, shape) * 3
+    mean, var = arrays(rng, c), np.abs(arrays(rng, c)) + 0.1
+    gamma = arrays(rng, c) if with_weight else None
+    beta = arrays(rng, c) if with_bias else None
+    expected = np.zeros(shape)
+    for idx in np.ndindex(shape):
+        ch = idx[axis]
+        v = (float(x[idx]) - float(mean[ch])) / math.sqrt(float(var[ch]) + eps)
+        if gamma is not None:
+            v *= float(gamma[ch])
+        if beta is not None:
+            v += float(beta[ch])
+        expected[idx] = v
+    assert_close(F.batch_norm(x, mean, var, gamma, beta, eps), expected)
+
+
+@SETTINGS
+@given(
+    st.lists(st.integers(1, 3), max_size=3),
+    st.integers(1, 6),
+    st.integers(1, 5),
+    st.booleans(),
+    st.integers(0, 99),
+)
+def test_linear_matches_loop(lead, n_in, n_out, with_bias, seed):
+    rng = np.random.default_rng(seed)
+    x, w = arrays(rng, (*lead, n_in)), arrays(rng, (n_out, n_in))  # no lead dims: one vector
+    b = arrays(rng, n_out) if with_bias else None
+    expected = np.zeros((*lead, n_out))
+    for idx in np.ndindex(*lead):
+        for o in range(n_out):
+            total = 0.0 if b is None else float(b[o])
+            for i in range(n_in):
+                total += float(x[(*idx, i)]) * float(w[o, i])
+            expected[(*idx, o)] = total
     assert_close(both_ways(lambda: F.linear(x, w, b)), expected)
-    assert_close(F.linear(x[0, 0], w), expected[0, 0] - b)
 
 
-def test_flatten_like_torch():
+@SETTINGS
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=4), st.integers(0, 99), st.data())
+def test_flatten_matches_index_arithmetic(dims, seed, data):
+    ndim = len(dims)
+    start = data.draw(st.integers(-ndim, ndim - 1), label="start_dim")
+    end = data.draw(st.integers(-ndim, ndim - 1), label="end_dim")
+    s, e = start % ndim, end % ndim
+    x = arrays(np.random.default_rng(seed), tuple(dims))
+    if s > e:
+        message = rf"^flatten: start_dim {start} comes after end_dim {end}$"
+        with pytest.raises(ValueError, match=message):
+            F.flatten(x, start, end)
+        return
+    merged = 1
+    for d in dims[s : e + 1]:
+        merged *= d
+    out = F.flatten(x, start, end)
+    assert out.dtype == np.float32
+    assert out.shape == (*dims[:s], merged, *dims[e + 1 :])
+    for idx in np.ndindex(*dims):
+        flat = 0
+        for d in range(s, e + 1):  # row-major position inside the merged dims
+            flat = flat * dims[d] + idx[d]
+        assert out[(*idx[:s], flat, *idx[e + 1 :])] == x[idx]
+
+
+def test_flatten_defaults_and_edges():
     x = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
     assert F.flatten(x).shape == (24,)
     assert F.flatten(x, 1).shape == (2, 12)
-    assert F.flatten(x, 0, 1).shape == (6, 4)
-    assert F.flatten(x, -2, -1).shape == (2, 12)
     assert F.flatten(x, 1, 1).shape == (2, 3, 4)
     assert F.flatten(np.float32(3)).shape == (1,)
     np.testing.assert_array_equal(F.flatten(x, 1)[1], np.arange(12, 24))
 
 
-def test_pad_loops_and_crops():
-    x = arrays(np.random.default_rng(9), (2, 3, 4))
-    for amounts in [(1, 2, 0, 3), (0, 0, 1, 1), (-1, 2, 1, -2), (2, 1)]:
+amount = st.integers(-2, 3)
+
+
+@SETTINGS
+@given(
+    st.lists(st.integers(1, 3), max_size=2),
+    st.integers(1, 5),
+    st.integers(1, 5),
+    st.one_of(amount, st.tuples(amount, amount), st.tuples(amount, amount, amount, amount)),
+    st.floats(-5, 5, width=32),
+    st.integers(0, 99),
+)
+def test_pad_matches_loop(lead, h, w, amounts, value, seed):
+    if isinstance(amounts, int):
+        left = right = top = bottom = amounts
+    else:
         left, right, top, bottom = (*amounts, 0, 0)[:4]
-        h, w = 3 + top + bottom, 4 + left + right
-        expected = np.full((2, h, w), 7.0)
-        for yy in range(h):
-            for xx in range(w):
-                sy, sx = yy - top, xx - left
-                if 0 <= sy < 3 and 0 <= sx < 4:
-                    expected[:, yy, xx] = x[:, sy, sx]
-        assert_close(F.pad(x, amounts, 7.0), expected)
-    assert F.pad(x, 1).shape == (2, 5, 6)
+    # crops must leave part of the input: cropping more than there is is a separate case
+    assume(h + min(top, 0) + min(bottom, 0) >= 1 and w + min(left, 0) + min(right, 0) >= 1)
+    x = arrays(np.random.default_rng(seed), (*lead, h, w))
+    new_h, new_w = h + top + bottom, w + left + right
+    expected = np.full((*lead, new_h, new_w), float(value))
+    for yy in range(new_h):
+        for xx in range(new_w):
+            sy, sx = yy - top, xx - left
+            if 0 <= sy < h and 0 <= sx < w:
+                expected[..., yy, xx] = x[..., sy, sx]
+    assert_close(F.pad(x, amounts, value), expected)
 
 
-def test_local_response_norm_loops():
-    rng = np.random.default_rng(10)
-    x = arrays(rng, (2, 6, 3, 4)) * 4
-    for size, alpha, beta, k in [(1, 1.0, 1.0, 1.0), (3, 1e-2, 0.75, 2.0), (4, 0.5, 0.5, 1.0)]:
-        expected = np.zeros(x.shape)
-        for c in range(6):
-            lo, hi = max(0, c - size // 2), min(6, c + (size - 1) // 2 + 1)
-            sq = (x[:, lo:hi].astype(float) ** 2).sum(axis=1)
-            expected[:, c] = x[:, c] / (k + alpha / size * sq) ** beta
-        assert_close(F.local_response_norm(x, size, alpha, beta, k), expected)
-        assert_close(F.local_response_norm(x[0], size, alpha, beta, k), expected[0])
+@SETTINGS
+@given(
+    st.lists(st.integers(1, 5), min_size=1, max_size=4),
+    st.integers(1, 6),
+    st.sampled_from([1e-4, 1e-2, 0.5, 1.0]),
+    st.sampled_from([0.5, 0.75, 1.0]),
+    st.sampled_from([1.0, 2.0]),
+    st.integers(0, 99),
+)
+def test_local_response_norm_matches_loop(dims, size, alpha, beta, k, seed):
+    shape = tuple(dims)  # (C,), (N, C), (C, H, W) or (N, C, H, W)
+    axis = channel_of(len(shape))
+    x = arrays(np.random.default_rng(seed), shape) * 4
+    expected = np.zeros(shape)
+    for idx in np.ndindex(shape):
+        c = idx[axis]
+        sq = 0.0
+        for cc in range(c - size // 2, c + (size - 1) // 2 + 1):  # zeros beyond the ends
+            if 0 <= cc < shape[axis]:
+                sq += float(x[(*idx[:axis], cc, *idx[axis + 1 :])]) ** 2
+        expected[idx] = float(x[idx]) / (k + alpha / size * sq) ** beta
+    assert_close(F.local_response_norm(x, size, alpha, beta, k), expected)
 
 
 # ---------------------------------------------------------------- bad arguments
