@@ -9,15 +9,12 @@ numbers, in red.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMenu,
     QScrollArea,
     QSplitter,
@@ -32,13 +29,11 @@ from gui.pipeline_edits import (
     declared_input_shape,
     edited_layer,
     fit_and_check,
-    is_join,
     shape_text,
     shapes_until_failure,
-    short_name,
-    short_params,
 )
 from gui.widgets.layer_form import ERROR_STYLE, LayerForm
+from gui.widgets.layer_list import LayerList
 
 #: Why the structural edits are off for a network with branches (tooltips and the note).
 GRAPH_REASON = ("This network has branches (layers with several inputs), so layers cannot be "
@@ -122,15 +117,10 @@ class PipelineDock(QWidget):
         self.graph_note.hide()
         layout.addWidget(self.graph_note)
 
-        self.layer_list = QListWidget()
-        self.layer_list.setToolTip("The layers in order, each with its output shape. "
-                                   "Drag to reorder; right-click for actions.")
-        self.layer_list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
-        self.layer_list.setAlternatingRowColors(True)
-        self.layer_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.layer_list = LayerList()
         self.layer_list.customContextMenuRequested.connect(self._on_list_context_menu)
         self.layer_list.currentRowChanged.connect(self._on_list_row_changed)
-        self.layer_list.model().rowsMoved.connect(self._on_list_rows_moved)
+        self.layer_list.layerDragged.connect(self._finish_drag)
 
         lower = QWidget()
         lower_layout = QVBoxLayout(lower)
@@ -170,45 +160,10 @@ class PipelineDock(QWidget):
         self.caption.setText(f"Output shapes for a {shape_text(self._input_shape)} input "
                              f"({origin}).")
         shapes = shapes_until_failure(pipeline, self._input_shape)
-        self.layer_list.blockSignals(True)
-        self.layer_list.model().blockSignals(True)
-        self.layer_list.clear()
-        shape = self._input_shape
-        chain = pipeline.is_chain
-        for index, node in enumerate(pipeline.nodes):
-            out = shapes.get(node.name)
-            words = short_params(node.layer)
-            head = f"{index}  {node.name} · {node.layer.type_name}" + (f" {words}" if words else "")
-            if is_join(node):
-                head += f"   [joins {len(node.inputs)} branches]"
-            tail = f"→ {shape_text(out)}" if out is not None else "→ cannot run on this input"
-            if not chain:
-                # A graph: say what feeds each layer, so branches and joins can be read.
-                tail = "← " + ", ".join(short_name(n, 20) for n in node.inputs) + "   " + tail
-            in_shape = shapes.get(node.inputs[0], shape) if node.inputs else shape
-            note = self._floor_note(node.layer, in_shape) if out is not None else ""
-            item = QListWidgetItem(f"{head}\n      {tail}" + ("   ⚠ floored" if note else ""))
-            tip = repr(node.layer) + (f"\n{note}" if note else "")
-            if not chain:
-                tip += "\ninputs: " + ", ".join(node.inputs)
-            if is_join(node):
-                font = item.font()
-                font.setBold(True)
-                item.setFont(font)
-            item.setToolTip(tip)
-            self.layer_list.addItem(item)
-        self.layer_list.setCurrentRow(self._session.selected_layer)
-        self.layer_list.model().blockSignals(False)
-        self.layer_list.blockSignals(False)
+        self.layer_list.show_pipeline(pipeline, shapes, self._input_shape,
+                                      self._session.selected_layer)
         self._show_form()
         self._update_actions()
-
-    @staticmethod
-    def _floor_note(layer, in_shape) -> str:
-        try:
-            return layer.floor_note(in_shape)
-        except ValueError:
-            return ""
 
     def _show_form(self) -> None:
         nodes = self._session.pipeline.nodes
@@ -234,23 +189,13 @@ class PipelineDock(QWidget):
         self.add_button.setToolTip("Add a layer after the selected one" if chain
                                    else f"Off: {GRAPH_REASON}")
         self.graph_note.setVisible(not chain)
-        # Dragging is a move: off for a graph, like the Up / Down buttons.
-        self.layer_list.setDragDropMode(
-            QAbstractItemView.DragDropMode.InternalMove if chain
-            else QAbstractItemView.DragDropMode.NoDragDrop)
-        self.layer_list.setToolTip(
-            "The layers in order, each with its output shape. Drag to reorder; right-click for "
-            "actions." if chain else
-            "The layers in the order they run; ← names each layer's inputs. Layers that join "
-            "branches are in bold.")
+        self.layer_list.set_chain(chain)
 
     def _on_session_pipeline_changed(self, _pipeline) -> None:
         self._refresh()
 
     def _on_session_selected_layer_changed(self, index: int) -> None:
-        self.layer_list.blockSignals(True)
-        self.layer_list.setCurrentRow(index)
-        self.layer_list.blockSignals(False)
+        self.layer_list.select_quietly(index)
         self._show_form()
         self._update_actions()
 
@@ -379,12 +324,8 @@ class PipelineDock(QWidget):
         if row >= 0:
             self._session.set_selected_layer(row)
 
-    def _on_list_rows_moved(self, _parent, start, _end, _dest, row) -> None:
-        target = row if row < start else row - 1
-        # Rebuilding the list inside Qt's drop handler is unsafe: do it once the drop is over.
-        QTimer.singleShot(0, lambda: self._finish_drag(start, target))
-
     def _finish_drag(self, start: int, target: int) -> None:
+        # A refused move leaves the dragged row out of place: show the list as it is again.
         if target == start or not self.move_layer(target - start, start):
             self._refresh()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -12,76 +11,17 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
-    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from gui.colormaps import (
-    COLORMAPS,
-    DIVERGING,
-    is_signed,
-    scale_maps,
-    suggest_colormap,
-    value_range,
-)
+from gui.colormaps import value_range
 from gui.docks.ledger import format_shape
-from gui.docks.maps import as_maps
 from gui.pipeline_edits import is_join, short_name
-from gui.widgets.histogram import BarChart
-from gui.widgets.mosaic_view import MosaicView
+from gui.widgets.step_view import StepPanel, StepView
 
-MAX_MAPS = 16  # the side-by-side view shows at most this many maps per side (it is small)
-MAX_INPUTS = 4  # inputs of a joining layer drawn one above the other (all are in the caption)
 _MAX_TITLE = 14  # characters of a layer name shown on its card
-
-
-class _Panel(QWidget):
-    """One side of the comparison: a caption over maps, an RGB image or bars."""
-
-    def __init__(self, tooltip: str, parent=None):
-        super().__init__(parent)
-        self.caption = QLabel()
-        self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.caption.setWordWrap(True)
-        self.caption.setToolTip(tooltip)
-        self.mosaic = MosaicView(labels=True)
-        self.bars = BarChart()
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.mosaic)
-        self.stack.addWidget(self.bars)
-        self.stack.setToolTip(tooltip)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.caption)
-        layout.addWidget(self.stack, 1)
-
-    def show_array(self, a: np.ndarray, what: str, display, global_range) -> None:
-        """Show an activation: up to MAX_MAPS maps as a mosaic, or a vector as bars."""
-        maps = as_maps(a)
-        if maps is None:
-            self.stack.setCurrentWidget(self.bars)
-            self.bars.set_values(a)
-            self.caption.setText(f"{what}: {a.size} values")
-            return
-        self.stack.setCurrentWidget(self.mosaic)
-        c = maps.shape[0]
-        maps = maps[:MAX_MAPS]
-        name = display.colormap if display.colormap in COLORMAPS else "viridis"
-        # Each side gets a colormap that suits its own values: a ReLU's input is signed,
-        # its output is not, and both should read well at once.
-        name = suggest_colormap(is_signed(maps), name)
-        diverging = name in DIVERGING
-        shown, levels = scale_maps(maps, display.normalization, diverging, global_range)
-        self.mosaic.set_maps(shown, levels, name)
-        part = f"first {MAX_MAPS} of {c} maps" if c > MAX_MAPS else f"{c} map{'s' * (c != 1)}"
-        self.caption.setText(f"{what}: {part}")
-
-    def show_rgb(self, frame: np.ndarray, what: str) -> None:
-        self.stack.setCurrentWidget(self.mosaic)
-        self.mosaic.set_rgb(frame)
-        self.caption.setText(what)
 
 
 class StepperDock(QWidget):
@@ -145,33 +85,17 @@ class StepperDock(QWidget):
         nav.addWidget(self.caption, 1)
         nav.addWidget(self.next_button)
 
-        # One panel per input: a layer that joins branches (Add, Concat) shows each of its
-        # inputs, stacked, so the two sides of a residual connection can be compared.
-        self.input_panels = [_Panel("What goes into the current layer")]
-        self.inputs_box = QWidget()
-        self.inputs_layout = QVBoxLayout(self.inputs_box)
-        self.inputs_layout.setContentsMargins(0, 0, 0, 0)
-        self.inputs_layout.addWidget(self.input_panels[0], 1)
-        self.more_inputs = QLabel()
-        self.more_inputs.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.more_inputs.setToolTip("This layer has more inputs than fit here; the caption "
-                                    "above lists them all")
-        self.more_inputs.hide()
-        self.inputs_layout.addWidget(self.more_inputs)
-        self.output_panel = _Panel("What comes out of the current layer")
-        arrow = QLabel("→")
-        arrow.setStyleSheet("font-size: 20pt")
-        arrow.setToolTip("The current layer turns the left side into the right side")
-        sides = QHBoxLayout()
-        sides.addWidget(self.inputs_box, 1)
-        sides.addWidget(arrow)
-        sides.addWidget(self.output_panel, 1)
+        self.view = StepView()
+        # The view's parts, by the names the dock has always offered (tests read them).
+        self.input_panels = self.view.input_panels
+        self.output_panel = self.view.output_panel
+        self.more_inputs = self.view.more_inputs
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.scroll)
         layout.addLayout(nav)
-        layout.addLayout(sides, 1)
+        layout.addWidget(self.view, 1)
 
         # Left / Right: shortcuts active while focus is anywhere in this dock (buttons would
         # otherwise take the arrows to move focus). Page Up / Down are the main window's global
@@ -184,24 +108,9 @@ class StepperDock(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
     @property
-    def input_panel(self) -> _Panel:
+    def input_panel(self) -> StepPanel:
         """The (first) input's panel."""
-        return self.input_panels[0]
-
-    def _input_panels(self, count: int) -> list[_Panel]:
-        """``count`` visible input panels (at most MAX_INPUTS), made on first need."""
-        shown = min(count, MAX_INPUTS)
-        while len(self.input_panels) < shown:
-            j = len(self.input_panels)
-            panel = _Panel(f"Input {j + 1} of the current layer")
-            self.inputs_layout.insertWidget(j, panel, 1)
-            self.input_panels.append(panel)
-        for j, panel in enumerate(self.input_panels):
-            panel.setVisible(j < shown)
-        self.more_inputs.setVisible(count > shown)
-        self.more_inputs.setText(f"… and {count - shown} more input"
-                                 f"{'s' * (count - shown != 1)}")
-        return self.input_panels[:shown]
+        return self.view.input_panel
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_PageUp:
@@ -384,21 +293,8 @@ class StepperDock(QWidget):
         global_range = None
         if display.normalization == "global":
             global_range = value_range(result.activations.values())
-        panels = self._input_panels(len(sources))
-        for j, (panel, source, inp) in enumerate(zip(panels, sources, ins, strict=False)):
-            is_image = source == image
-            what_in = "input image" if is_image else f"input ({source} output)"
-            if len(sources) > 1:
-                what_in = f"input {j + 1}: {'the image' if is_image else source}"
-            if is_image and inp.shape[0] == 3:
-                panel.show_rgb(result.frame, f"{what_in}: RGB")
-            elif is_image and inp.shape[0] == 1:
-                # What a gray pipeline sees, in gray: values 0..1 as 0..255.
-                gray = (np.clip(inp[0], 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)  # (H, W)
-                panel.show_rgb(gray, f"{what_in}: gray")
-            else:
-                panel.show_array(inp, what_in, display, global_range)
-        self.output_panel.show_array(out, f"output of {node.name}", display, global_range)
+        self.view.show_step(node.name, sources, ins, out, image, result.frame, display,
+                            global_range)
 
     def _caption(self, node, sources, chain: bool) -> str:
         """``conv2: 8×30×40 → 16×30×40`` for a chain; with branches every input is named:

@@ -13,7 +13,8 @@ from engine.onnx_import import load_onnx_model
 from engine.pipeline import InputSpec, Node, Pipeline
 from engine.spec import resolve_pipeline
 from gui.colormaps import indexed_lookup_table
-from gui.docks.stepper import MAX_INPUTS, MAX_MAPS, StepperDock
+from gui.docks.stepper import StepperDock
+from gui.widgets.step_view import MAX_INPUTS, MAX_MAPS
 from tests.engine.onnx_models import residual
 from tests.gui.conftest import make_result, publish, show_dock, smooth_frame
 
