@@ -50,12 +50,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="measuring time (default 10)")
     opts = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="cnn-explorer-bench-"))
+    # The video and the config folder live only as long as the run: removed on every exit.
+    with tempfile.TemporaryDirectory(prefix="cnn-explorer-bench-") as folder:
+        return run(Path(folder), opts.seconds)
+
+
+def run(tmp: Path, seconds: float) -> int:
+    """Measure for ``seconds`` (after the warm-up) with scratch files in ``tmp``; print a table.
+
+    Returns the exit status: 0, or 2 when no frame was processed.
+    """
     os.environ["CNN_EXPLORER_CONFIG_DIR"] = str(tmp)  # never touch the user's saved state
 
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    from gui.app import _application, wait_for_result
+    from gui.app import _application
     from gui.live import LiveResults
     from gui.main_window import MainWindow
     from gui.session import Session, SourceSpec
@@ -70,6 +77,20 @@ def main() -> int:
     live = LiveResults(session)
     window = MainWindow(session, live, persist=False)
     window.show()
+    try:
+        return measure(window, layer, seconds)
+    finally:
+        window.close()  # stops the threads before the temporary folder goes
+        app.processEvents()
+
+
+def measure(window, layer: int, seconds: float) -> int:
+    """Run the shown ``window`` for the warm-up plus ``seconds`` and print the results."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from gui.app import wait_for_result
+
+    live, session = window.live, window.session
     if not wait_for_result(live):
         print("no frame was processed", file=sys.stderr)
         return 2
@@ -96,22 +117,23 @@ def main() -> int:
     ticker.timeout.connect(on_tick)
     ticker.start()
     loop = QEventLoop()
-    QTimer.singleShot(int((WARMUP_S + opts.seconds) * 1000), loop.quit)
+    QTimer.singleShot(int((WARMUP_S + seconds) * 1000), loop.quit)
     start = time.perf_counter()
     loop.exec()
     ticker.stop()
     dropped = live._slot.dropped
-    window.close()
-    app.processEvents()
 
     t0 = start + WARMUP_S
     kept = [(t, lat) for t, lat in shown if t >= t0]
+    if not kept:
+        print("no frame was shown after the warm-up", file=sys.stderr)
+        return 2
     lat_ms = np.array([lat for _, lat in kept]) * 1000.0
     fps = (len(kept) - 1) / (kept[-1][0] - kept[0][0]) if len(kept) > 1 else 0.0
     stall_ms = max(stalls[int(WARMUP_S * 1000 / TIMER_MS):], default=0.0) * 1000.0
     node = session.pipeline.nodes[layer]
     print(f"video 480x640 at 60 fps, pipeline default, maps of layer {layer} ({node.name}), "
-          f"{opts.seconds:.0f} s after {WARMUP_S} s warm-up; {os.cpu_count()} CPUs, "
+          f"{seconds:.0f} s after {WARMUP_S} s warm-up; {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.2f} at the end")
     print("| measure | value | target |")
     print("| --- | --- | --- |")

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui import help as help_
+from gui import tooltips
 from gui.capture import classify_path
 from gui.docks import DOCKS, DockSpec
 from gui.live import LiveResults, Stats
@@ -189,6 +190,7 @@ class MainWindow(QMainWindow):
         live.statsUpdated.connect(self._on_live_stats)
         if persist:
             self.restore_layout()
+        tooltips.install(self)  # dock tabs and submenus explain themselves too
 
     # -- menus and toolbar ----------------------------------------------------------------
     def add_menu_action(

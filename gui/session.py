@@ -167,10 +167,17 @@ class Session:
         self._apply_pipeline(pipeline, path)
 
     def _apply_pipeline(self, pipeline, path: str | None) -> None:
+        # A shorter pipeline may leave the selection past its end: bring it back first, so no
+        # view ever sees the new pipeline with an index it does not have.
+        last = max(len(pipeline.nodes) - 1, 0)
+        moved = self.selected_layer > last
+        if moved:
+            self.selected_layer = last
         self.pipeline, self.pipeline_path = pipeline, path
         self.pipeline_changed.emit(pipeline)
-        # A shorter pipeline may leave the selection past its end.
-        self.set_selected_layer(min(self.selected_layer, max(len(pipeline.nodes) - 1, 0)))
+        if moved:
+            self.selected_layer_changed.emit(last)
+            self.set_selected_map(-1)
 
     @property
     def can_undo(self) -> bool:

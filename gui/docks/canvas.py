@@ -190,6 +190,7 @@ class DrawingCanvasDock(QWidget):
         self.width_box.setToolTip("Pen width, in canvas pixels (the canvas is 256 x 256)")
         self.width_box.valueChanged.connect(self._on_width_changed)
         self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip("Erase the drawing and start again on a blank canvas")
         self.clear_button.clicked.connect(self.canvas.clear)
         self.use_box = QCheckBox("Use as source")
         self.use_box.setToolTip("Send the drawing to the network instead of the image or camera")

@@ -204,6 +204,13 @@ class FilterGalleryDock(QWidget):
         self.next_filters = QPushButton("Filters >")
         self.prev_channels = QPushButton("< Channels")
         self.next_channels = QPushButton("Channels >")
+        for button, tip in (
+            (self.prev_filters, f"Show the previous {PAGE} filters (rows)"),
+            (self.next_filters, f"Show the next {PAGE} filters (rows)"),
+            (self.prev_channels, f"Show the previous {PAGE} input channels (columns)"),
+            (self.next_channels, f"Show the next {PAGE} input channels (columns)"),
+        ):
+            button.setToolTip(tip)
         for button, step in ((self.prev_filters, (-1, 0)), (self.next_filters, (1, 0)),
                              (self.prev_channels, (0, -1)), (self.next_channels, (0, 1))):
             button.clicked.connect(lambda _=False, s=step: self.turn_page(*s))

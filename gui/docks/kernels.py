@@ -93,15 +93,14 @@ class KernelsDock(QWidget):
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        # One label says both what the selected layer does (when it has no kernels) and whose
+        # kernels are shown: a second label made the dock too tall for its column at 1280x800.
         self.caption = QLabel()
         self.caption.setWordWrap(True)
         self.caption.setToolTip("Which layer's kernels are shown: one row per filter, one "
-                                "column per input channel.")
+                                "column per input channel. For a layer without kernels, "
+                                "what it does.")
         layout.addWidget(self.caption)
-        self.explanation = QLabel()
-        self.explanation.setWordWrap(True)
-        self.explanation.setToolTip("What the selected layer does.")
-        layout.addWidget(self.explanation)
 
         self.panel = QWidget()
         panel = QVBoxLayout(self.panel)
@@ -224,27 +223,23 @@ class KernelsDock(QWidget):
             self._filter, self._channel = 0, 0
         self._conv = conv
         node = pipeline.nodes[selected] if len(pipeline.nodes) else None
-        type_name = node.layer.type_name if node is not None else ""
-        self.explanation.setVisible(type_name != "Conv2d")
-        if node is None:
-            self.explanation.setText("The pipeline is empty: add a conv layer to see kernels.")
-        elif type_name != "Conv2d":
-            self.explanation.setText(
-                f"<b>{node.name}</b>: "
-                + LAYER_EXPLANATIONS.get(type_name, f"{type_name} has no kernels to show."))
         self.panel.setVisible(conv is not None)
         if conv is None:
-            self.caption.setText("No conv layer at or above the selection, so there are no "
-                                 "kernels to show.")
+            self._set_caption(self.explain(node) + " No conv layer at or above it, so there "
+                              "are no kernels to show.")
             return
         layer = self._layer()
         weight = layer.weight  # (C_out, C_in/groups, kh, kw)
         c_out, c_in, kh, kw = weight.shape
-        where = "" if conv == selected else " (the nearest conv layer above the selection)"
         flipped = (" It runs as true convolution: each kernel is applied rotated by 180°."
                    if layer.flip else "")
-        self.caption.setText(f"<b>{pipeline.nodes[conv].name}</b>{where}: {c_out} filters "
-                             f"(rows) of {c_in} x {kh} x {kw}.{flipped}")
+        shape = f"{c_out} filters (rows) of {c_in} x {kh} x {kw}.{flipped}"
+        conv_name = pipeline.nodes[conv].name
+        if conv == selected:
+            self._set_caption(f"<b>{conv_name}</b>: {shape}")
+        else:
+            self._set_caption(f"{self.explain(node)} Shown: <b>{conv_name}</b>, the nearest "
+                              f"conv layer above, {shape}")
         self._filter = min(self._filter, c_out - 1)
         self._channel = min(self._channel, c_in - 1)
         self.grid_view.set_weight(weight)
@@ -252,6 +247,42 @@ class KernelsDock(QWidget):
         self.colorbar.set_scale(self.grid.scale)
         self._fill_expand(c_in)
         self._show_filter()
+
+    @staticmethod
+    def explain(node) -> str:
+        """One sentence on what the selected layer (without kernels) does."""
+        if node is None:
+            return "The pipeline is empty: add a conv layer to see kernels."
+        type_name = node.layer.type_name
+        return f"<b>{node.name}</b>: " + LAYER_EXPLANATIONS.get(
+            type_name, f"{type_name} has no kernels to show.")
+
+    def _set_caption(self, text: str) -> None:
+        self.caption.setText(text)
+        self._fit_caption()
+
+    def _fit_caption(self) -> None:
+        """Reserve the wrapped caption's real height.
+
+        A word-wrapped label reports a minimum height for a guessed width, so the main window
+        gave the dock too little room and the weight table slid over the bias row. Telling the
+        label its height at the width it has makes the dock ask for the room it needs.
+        """
+        margins = self.layout().contentsMargins()
+        width = self.width() - margins.left() - margins.right()
+        self.caption.setMinimumHeight(0)  # heightForWidth never answers below the minimum
+        # Hidden, the dock has no real width yet (a new child is 100 pixels wide), and a
+        # height for that width would make the window think the dock cannot fit its column.
+        if self.isVisible() and width > 0:
+            self.caption.setMinimumHeight(self.caption.heightForWidth(width))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_caption()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._fit_caption()
 
     def _select_cell(self) -> None:
         self.grid.set_selected(self._filter, self._channel)

@@ -34,10 +34,28 @@ from gui.widgets.colorbar import ColorBar
 from gui.widgets.histogram import BarChart
 from gui.widgets.mosaic_view import MosaicView
 
-# Short enough to fit under the bar at the dock's minimum width (about 270 pixels).
-PER_MAP_NOTE = "each map to its own range (hover for values)"
+# Short enough to fit between the end values at the dock's minimum width (about 270 pixels).
+PER_MAP_NOTE = "range of map {index}"
+PER_MAP_TIP = ("Each map is scaled to its own range, so a colour stands for other values in "
+               "every map. The numbers are the real values at the ends of the bar for the map "
+               "under the mouse (else the selected map, else map 0).")
+BAR_TIP = "Colour scale: the real value each colour stands for."
 HOVER_HINT = "Hover over a map to read its values; click a map to enlarge it."
 HOVER_HINT_BARS = "Hover over a bar to read its value."
+
+
+def per_map_levels(m: np.ndarray, diverging: bool) -> tuple[float, float]:
+    """The real values drawn at the two ends of the colour scale for one map scaled on its own.
+
+    Matches :func:`gui.colormaps.scale_maps` in ``"map"`` mode: a diverging map spans
+    -+ its largest magnitude; any other map spans min to max; a flat map sits at the first
+    colour (or at white in the middle of a diverging scale).
+    """
+    lo, hi = float(m.min()), float(m.max())
+    if diverging:
+        a = max(abs(lo), abs(hi))
+        return (-a, a) if a > 0 else (-1.0, 1.0)
+    return (lo, hi) if hi > lo else (lo, lo + 1.0)
 
 
 def as_maps(activation: np.ndarray) -> np.ndarray | None:
@@ -154,6 +172,7 @@ class MapsDock(QWidget):
         self.splitter.setChildrenCollapsible(False)
 
         self.colorbar = ColorBar()
+        self.colorbar.setToolTip(BAR_TIP)
         self.readout = QLabel(HOVER_HINT)
         self.readout.setToolTip("Layer, map, position and real value under the mouse")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -288,8 +307,12 @@ class MapsDock(QWidget):
         shown, levels = scale_maps(maps, mode, diverging, global_range)
         self.mosaic.set_maps(shown, levels, self.colormap)
         self.colorbar.set_lut(lut)
-        self.colorbar.set_range(*levels)
-        self.colorbar.set_note(PER_MAP_NOTE if mode == "map" else "")
+        if mode == "map":
+            self._show_map_range()
+        else:
+            self.colorbar.set_range(*levels)
+            self.colorbar.set_note("")
+            self.colorbar.setToolTip(BAR_TIP)
         selected = self.session.selected_map
         if 0 <= selected < maps.shape[0] and self.detail.isVisible():
             m = maps[selected]
@@ -300,14 +323,36 @@ class MapsDock(QWidget):
             self.detail.show_map(node.name, selected, maps.shape[0], m, detail_levels, lut,
                                  is_or_follows_relu(self.session.pipeline, index))
 
+    def bar_map(self) -> int:
+        """The map whose real range the colour bar shows under per-map normalization:
+        the one under the mouse, else the selected one, else map 0."""
+        maps = as_maps(self._activation) if self._activation is not None else None
+        n = 0 if maps is None else maps.shape[0]
+        for index in (self._hover[0], self.session.selected_map):
+            if 0 <= index < n:
+                return index
+        return 0
+
+    def _show_map_range(self) -> None:
+        """Label the bar with one map's real values (per-map normalization)."""
+        maps = as_maps(self._activation) if self._activation is not None else None
+        if maps is None or self.session.display.normalization != "map":
+            return
+        index = self.bar_map()
+        self.colorbar.set_range(*per_map_levels(maps[index], self.colormap in DIVERGING))
+        self.colorbar.set_note(PER_MAP_NOTE.format(index=index))
+        self.colorbar.setToolTip(PER_MAP_TIP)
+
     # -- hover -----------------------------------------------------------------------------------
     def _on_mosaic_hovered(self, index: int, x: int, y: int) -> None:
         self._hover = (index, x, y)
         self._show_readout()
+        self._show_map_range()
 
     def _on_detail_hovered(self, x: int, y: int) -> None:
         self._hover = (self.session.selected_map if x >= 0 else -1, x, y)
         self._show_readout()
+        self._show_map_range()
 
     def _on_bars_hovered(self, index: int) -> None:
         self._hover = (index, -1, -1)

@@ -21,8 +21,10 @@ class ColorBar(QWidget):
     """The lookup table drawn left to right with tick labels in real values.
 
     Call :meth:`set_lut` when the colormap changes and :meth:`set_range` with the levels every
-    frame (cheap: it only repaints). :meth:`set_note` replaces the ticks by a sentence, for
-    per-map normalization where one colour does not stand for one value.
+    frame (cheap: it only repaints). :meth:`set_note` names what the range belongs to (under
+    per-map normalization one colour stands for other values in every map, so the bar shows
+    one map's real range, "map 5"); the bar then shows only its two end values, the note
+    between them.
     """
 
     _BAR_H = 14
@@ -64,20 +66,30 @@ class ColorBar(QWidget):
             self.update()
 
     def set_note(self, note: str) -> None:
-        """Show ``note`` under the bar instead of value ticks ("" shows ticks again)."""
+        """Show ``note`` between the two end values instead of five ticks ("": ticks again)."""
         if note != self._note:
             self._note = note
             self.update()
+
+    @property
+    def note(self) -> str:
+        """What the range belongs to ("" when the ticks hold for every colour shown)."""
+        return self._note
 
     @property
     def range(self) -> tuple[float, float]:
         return self._lo, self._hi
 
     def tick_labels(self) -> list[str]:
-        """The texts under the bar, left to right (empty when a note is shown)."""
+        """The values written under the bar, left to right (the two ends when a note is shown)."""
         if self._note:
-            return []
+            return [format_value(self._lo), format_value(self._hi)]
         return [format_value(v) for v in np.linspace(self._lo, self._hi, 5)]
+
+    def describe(self) -> str:
+        """The bar in words, e.g. ``"map 5: -0.31 ... 1.2"`` or ``"0 ... 4.7"``."""
+        span = f"{format_value(self._lo)} ... {format_value(self._hi)}"
+        return f"{self._note}: {span}" if self._note else span
 
     # -- painting ----------------------------------------------------------------------------
     def paintEvent(self, _event) -> None:
@@ -90,12 +102,11 @@ class ColorBar(QWidget):
         p.setPen(QPen(self.palette().color(self.foregroundRole())))
         p.drawRect(bar)
         text_y = int(bar.bottom()) + 4
+        labels = self.tick_labels()
         if self._note:
-            p.drawText(QRectF(0, text_y, self.width(), fm.height()),
-                       Qt.AlignmentFlag.AlignCenter, self._note)
+            self._paint_note(p, fm, bar, text_y, labels)
             p.end()
             return
-        labels = self.tick_labels()
         for i, text in enumerate(labels):
             x = bar.left() + bar.width() * i / (len(labels) - 1)
             p.drawLine(int(x), int(bar.bottom()), int(x), int(bar.bottom()) + 3)
@@ -103,3 +114,18 @@ class ColorBar(QWidget):
             left = min(max(x - w / 2, 0), self.width() - w)
             p.drawText(QRectF(left, text_y, w + 1, fm.height()), Qt.AlignmentFlag.AlignLeft, text)
         p.end()
+
+    def _paint_note(self, p: QPainter, fm: QFontMetrics, bar: QRectF, text_y: int,
+                    labels: list[str]) -> None:
+        """The two end values under the bar's ends and the note, shortened if need be, between."""
+        lo, hi = labels
+        w_lo, w_hi = fm.horizontalAdvance(lo), fm.horizontalAdvance(hi)
+        for x in (bar.left(), bar.right()):
+            p.drawLine(int(x), int(bar.bottom()), int(x), int(bar.bottom()) + 3)
+        left = max(bar.left() - w_lo / 2, 0)
+        right = min(bar.right() + w_hi / 2, self.width()) - w_hi
+        p.drawText(QRectF(left, text_y, w_lo + 1, fm.height()), Qt.AlignmentFlag.AlignLeft, lo)
+        p.drawText(QRectF(right, text_y, w_hi + 1, fm.height()), Qt.AlignmentFlag.AlignLeft, hi)
+        room = QRectF(left + w_lo + 8, text_y, max(right - left - w_lo - 16, 0), fm.height())
+        note = fm.elidedText(self._note, Qt.TextElideMode.ElideRight, int(room.width()))
+        p.drawText(room, Qt.AlignmentFlag.AlignCenter, note)

@@ -101,7 +101,7 @@ class PlayerControls(QWidget):
         self.back_button = self._button(style.standardIcon(icon.SP_MediaSeekBackward),
                                         "One step back (Left arrow)", self.back)
         self.play_button = self._button(style.standardIcon(icon.SP_MediaPlay),
-                                        "Play the steps one after another, or pause (Space)",
+                                        "Play the steps one after another, or pause (P)",
                                         self.toggle)
         self.forward_button = self._button(style.standardIcon(icon.SP_MediaSeekForward),
                                            "One step forward (Right arrow)", self.forward)
@@ -132,9 +132,12 @@ class PlayerControls(QWidget):
         self._sync()
 
     def install_shortcuts(self, widget: QWidget) -> None:
-        """Home, End, Left, Right and Space drive the player while ``widget`` has the focus."""
+        """Home, End, Left, Right and P drive the player while ``widget`` has the focus.
+
+        Not Space: that is the window-wide Pause, and two shortcuts on one key cancel out.
+        """
         for key, slot in (("Home", self.first), ("End", self.last), ("Left", self.back),
-                          ("Right", self.forward), ("Space", self.toggle)):
+                          ("Right", self.forward), ("P", self.toggle)):
             shortcut = QShortcut(QKeySequence(key), widget)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(slot)

@@ -281,9 +281,31 @@ def test_camera_that_does_not_open():
         VideoReader(-1)
 
 
-def test_list_cameras_returns_indices_that_open():
-    cams = list_cameras(max_index=1)
-    assert isinstance(cams, list) and all(i in (0, 1) for i in cams)
+def test_list_cameras_returns_indices_that_open(monkeypatch):
+    import engine.media
+
+    made = []
+
+    class FakeCapture:
+        """Cameras 0 and 2 open; every capture records whether it was released."""
+
+        def __init__(self, index, *_args):
+            self.index, self.released = index, False
+            made.append(self)
+
+        def isOpened(self):
+            return self.index in (0, 2)
+
+        def release(self):
+            self.released = True
+
+    monkeypatch.setattr(engine.media.cv2, "VideoCapture", FakeCapture)
+    assert list_cameras(max_index=4) == [0, 2]
+    assert sorted(c.index for c in made) == [0, 1, 2, 3, 4]
+    assert all(c.released for c in made)  # the ones that opened too: the device is freed
+    made.clear()
+    assert list_cameras(max_index=1) == [0]
+    assert [c.index for c in made] == [0, 1]
 
 
 @pytest.mark.parametrize(

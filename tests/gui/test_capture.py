@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -81,6 +82,43 @@ def test_video_frames_reach_the_display(qtbot, hub, video_file):
     assert hub.source_info.describe() == "Video: clip.avi (128 x 96, 30 fps)"
     hub.session.set_display(resolution=640)  # a limit, never an enlargement
     qtbot.waitUntil(lambda: shown[-1].frame.shape == (96, 128, 3), timeout=3000)
+
+
+def square_x(frame: np.ndarray) -> int:
+    """Left edge of the bright square the test video draws (its x grows with the frame)."""
+    bright = frame.max(axis=(0, 2)) > 150  # (W,) columns holding the square (gray 40 elsewhere)
+    return int(np.argmax(bright))
+
+
+def test_a_video_file_loops_in_the_live_path(qtbot, hub, video_file):
+    seen = messages_of(hub.session)
+    positions = []
+    hub.resultUpdated.connect(lambda r: positions.append(square_x(r.frame)))
+    hub.session.set_source(SourceSpec(kind="video", path=str(video_file)))
+
+    def looped() -> bool:
+        # The square only moves right within the 24-frame clip: a jump back is the clip
+        # starting over; frames must keep coming after it.
+        jumps = [i for i in range(1, len(positions)) if positions[i] < positions[i - 1] - 20]
+        return bool(jumps) and len(positions) > jumps[0] + 5
+
+    qtbot.waitUntil(looped, timeout=10000)
+    assert hub.capture._index > 24 + 5  # more frames delivered than the clip has
+    assert not [m for m in seen if m[0] == "error"], seen
+    assert hub.error is None
+
+
+def test_at_least_four_samples_are_bundled_and_described():
+    from assets import __file__ as assets_init
+    from gui.session import list_samples, sample_path
+
+    names = list_samples()
+    assert len(names) >= 4
+    readme = (Path(assets_init).parent / "README.md").read_text(encoding="utf-8")
+    for name in names:
+        path = sample_path(name)
+        assert path.is_file() and path.stat().st_size > 1000, path
+        assert f"`{path.name}`" in readme, f"{path.name} is not described in assets/README.md"
 
 
 def test_pause_step_and_pipeline_swap_rerun_the_paused_frame(qtbot, hub, video_file):

@@ -56,8 +56,11 @@ def test_builds_on_default_and_follows_the_selection(qtbot, session):
     assert name in dock.caption.text() and "nearest" not in dock.caption.text()
     np.testing.assert_array_equal(dock.grid._weight, session.pipeline.nodes[conv].layer.weight)
     session.set_selected_layer(conv + 1)  # the ReLU after it
-    assert "nearest conv layer above" in dock.caption.text() and name in dock.caption.text()
-    assert "ReLU" in dock.explanation.text() and dock.explanation.isVisibleTo(dock)
+    caption = dock.caption.text()
+    assert "nearest conv layer above" in caption and name in caption
+    # What the selected layer does, in the same label (a second one made the dock too tall).
+    relu = session.pipeline.nodes[conv + 1].name
+    assert caption.startswith(f"<b>{relu}</b>: ReLU keeps positive values")
     assert dock.panel.isVisibleTo(dock)
 
 
@@ -65,7 +68,7 @@ def test_no_conv_above_explains_the_layer(qtbot):
     session = Session(Pipeline.chain([ReLU(), MaxPool2d(2), Conv2d(3, 2, 3)]))
     dock = make_dock(qtbot, session)
     session.set_selected_layer(1)
-    assert "largest value" in dock.explanation.text()
+    assert "largest value" in dock.caption.text() and "no kernels" in dock.caption.text()
     assert not dock.panel.isVisibleTo(dock)
     session.set_selected_layer(2)
     assert dock.panel.isVisibleTo(dock)
@@ -249,3 +252,60 @@ def test_editing_a_cell_changes_the_live_maps(qtbot, session, live):
     np.testing.assert_allclose(after, expected, rtol=1e-4, atol=1e-4)
     assert not np.allclose(after[0], before[0])
     np.testing.assert_allclose(after[1:], before[1:], rtol=1e-5, atol=1e-5)
+
+
+def _visible_widgets(layout):
+    """The visible widgets a layout places, its nested layouts' included."""
+    found = []
+    for i in range(layout.count()):
+        item = layout.itemAt(i)
+        if item.widget() is not None and item.widget().isVisible():
+            found.append(item.widget())
+        elif item.layout() is not None:
+            found += _visible_widgets(item.layout())
+    return found
+
+
+def overlaps(root):
+    """Pairs of widgets that one layout inside ``root`` places on top of each other, and
+    widgets that stick out of their parent: every problem as a short text."""
+    from PySide6.QtWidgets import QWidget
+
+    problems = []
+    for parent in [root, *root.findChildren(QWidget)]:
+        layout = parent.layout()
+        if layout is None or not parent.isVisible():
+            continue
+        placed = _visible_widgets(layout)
+        for i, a in enumerate(placed):
+            if not parent.rect().contains(a.geometry()):
+                problems.append(f"{type(a).__name__} {a.geometry()} sticks out of "
+                                f"{type(parent).__name__} {parent.rect()}")
+            for b in placed[i + 1:]:
+                if a.geometry().intersects(b.geometry()):
+                    problems.append(f"{type(a).__name__} {a.geometry()} overlaps "
+                                    f"{type(b).__name__} {b.geometry()}")
+    return problems
+
+
+@pytest.mark.parametrize("pipeline_name", ["default", "edges"])
+def test_nothing_is_cut_off_in_the_main_window_for_any_layer(qtbot, main_window,
+                                                            pipeline_name):
+    """At 1280 x 800, whatever the selected layer (a layer without kernels adds a sentence to
+    the caption), the weight table ends above the bias row and no widgets overlap."""
+    from PySide6.QtCore import QPoint
+
+    assert main_window.open_pipeline(pipeline_name)
+    dock = main_window.docks["kernels"].widget()
+    session = main_window.session
+    qtbot.waitUntil(lambda: dock.isVisible() and dock.height() > 100, timeout=3000)
+    for layer in range(len(session.pipeline.nodes)):
+        session.set_selected_layer(layer)
+        qtbot.wait(30)  # the new caption is laid out
+        assert dock.table.isVisible(), layer
+        table_bottom = dock.table.mapTo(dock, QPoint(0, dock.table.height())).y()
+        bias_top = min(w.mapTo(dock, QPoint(0, 0)).y() for w in (dock.bias, dock.flip))
+        assert table_bottom <= bias_top, (layer, table_bottom, bias_top)
+        bias_bottom = dock.bias.mapTo(dock, QPoint(0, dock.bias.height())).y()
+        assert bias_bottom <= dock.height(), (layer, bias_bottom, dock.height())
+        assert overlaps(dock) == [], (layer, overlaps(dock))

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QImage
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import (
+    QAction,
+    QDragEnterEvent,
+    QDropEvent,
+    QImage,
+    QKeyEvent,
+    QKeySequence,
+    QShortcut,
+)
+from PySide6.QtWidgets import QAbstractButton, QAbstractItemView
 
 from gui.docks import DOCKS
+from gui.help import shortcut_entries
 from gui.live import LiveResults
 from gui.main_window import MainWindow
 from gui.session import Session, SourceSpec
@@ -118,20 +130,176 @@ def test_menus_drive_the_session(qtbot, main_window):
     assert source.channels_view.isVisibleTo(source)
 
 
-def test_shortcuts_window_lists_every_shortcut(qtbot, main_window):
-    expected = {
-        a.text().replace("&", "")
-        for a in [*main_window.actions_by_name.values()]
-        + [d.toggleViewAction() for d in main_window.docks.values()]
-        if not a.shortcut().isEmpty()
-    }
+def every_shortcut_object(window):
+    """Walk the whole window by hand: each QAction and QShortcut (and button shortcut) that
+    has a key sequence, wherever it lives."""
+    found = []
+    for action in window.findChildren(QAction):
+        if any(not k.isEmpty() for k in action.shortcuts()):
+            found.append(action)
+    for shortcut in window.findChildren(QShortcut):
+        if not shortcut.key().isEmpty():
+            found.append(shortcut)
+    for button in window.findChildren(QAbstractButton):
+        if not button.shortcut().isEmpty():
+            found.append(button)
+    return found
+
+
+def table_rows(help_window):
+    table = help_window.table
+    return [tuple(table.item(r, c).text() if table.item(r, c) else "" for c in range(2))
+            for r in range(table.rowCount())]
+
+
+def test_shortcuts_window_lists_every_shortcut_of_the_window(qtbot, main_window):
+    expected = every_shortcut_object(main_window)
     window = main_window.show_shortcuts()
-    listed = {window.table.item(r, 1).text() for r in range(window.table.rowCount())}
-    assert listed == expected
-    assert {"Pause", "Next layer", "Open image...", "Save snapshot..."} <= listed
-    keys = {window.table.item(r, 1).text(): window.table.item(r, 2).text()
-            for r in range(window.table.rowCount())}
-    assert keys["Pause"] == "Space"
+    listed = [e.source for e in window.entries]
+    assert len({id(o) for o in listed}) == len(listed)  # each once
+    assert {id(o) for o in listed} == {id(o) for o in expected}
+    rows = table_rows(window)
+    for entry in window.entries:
+        assert any(r[0].split("\n")[0] == entry.action and r[1] == entry.keys
+                   for r in rows), entry
+        if entry.clash:  # said in the row, as the heading says the panel is where it works
+            assert any(r[0].startswith(f"{entry.action}\nDoes nothing") for r in rows), entry
+        assert (f"{entry.group}: {entry.where}", "") in rows  # its heading
+    by_group = {}
+    for e in window.entries:
+        by_group.setdefault(e.group, {})[e.keys] = e
+    assert by_group["Playback menu"]["Space"].action == "Pause"
+    assert by_group["File menu"]["Ctrl+O"].where == "anywhere in the window"
+    panels = {
+        "Pipeline panel": {"Del", "Ctrl+D", "Alt+Up", "Alt+Down"},
+        "Layer by layer panel": {"Left", "Right"},
+        "Convolution player panel": {"Home", "End", "Left", "Right", "P"},
+        "Pooling player panel": {"Home", "End", "Left", "Right", "P"},
+        "Guided tour panel": {"Alt+Left", "Alt+Right", "Alt+L"},
+    }
+    for group, keys in panels.items():
+        assert keys <= set(by_group[group]), group
+    title = "Pipeline"
+    assert by_group["Pipeline panel"]["Ctrl+D"].where == f"when the {title} panel has the focus"
+    assert "duplicate" in by_group["Pipeline panel"]["Ctrl+D"].action.lower() or \
+        "copy" in by_group["Pipeline panel"]["Ctrl+D"].action.lower()
+    assert by_group["Layer by layer panel"]["Left"].action == "Previous layer"
+    assert by_group["Guided tour panel"]["Alt+Right"].where == \
+        "while the Guided tour panel is shown"
+
+
+def test_a_shortcut_added_to_a_dock_later_is_listed(qtbot, main_window):
+    help_window = main_window.show_shortcuts()
+    ledger = main_window.docks["ledger"].widget()
+    extra = QShortcut(QKeySequence("Ctrl+Shift+F12"), ledger)
+    extra.setWhatsThis("Test shortcut")
+    extra.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    help_window.hide()
+    main_window.show_shortcuts()
+    entry = next(e for e in help_window.entries if e.source is extra)
+    assert (entry.group, entry.action, entry.keys) == ("Ledger panel", "Test shortcut",
+                                                      "Ctrl+Shift+F12")
+    assert entry.where == "when the Ledger panel has the focus"
+
+
+def test_shortcut_entries_say_where_each_works_and_mark_clashes(qtbot):
+    from PySide6.QtWidgets import QDockWidget, QMainWindow, QPushButton, QWidget
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    menu = window.menuBar().addMenu("&Play")
+    pause = menu.addAction("Pause")
+    pause.setShortcut(QKeySequence("Space"))
+    dock = QDockWidget("Toy", window)
+    body = QWidget()
+    dock.setWidget(body)
+    window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+    focus_only = QShortcut(QKeySequence("Space"), body)
+    focus_only.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    focus_only.setWhatsThis("Play the toy")
+    shown = QPushButton("Go", body)
+    shown.setShortcut(QKeySequence("Alt+G"))
+    shown.setToolTip("Go on (Alt+G)")
+    loose = QShortcut(QKeySequence("Ctrl+F11"), window)
+    loose.setContext(Qt.ShortcutContext.ApplicationShortcut)
+    entries = {e.source: e for e in shortcut_entries([menu], window)}
+    assert entries[pause].where == "anywhere in the window" and entries[pause].clash == ""
+    assert (entries[focus_only].group, entries[focus_only].action) == ("Toy panel",
+                                                                       "Play the toy")
+    assert entries[focus_only].where == "when the Toy panel has the focus"
+    assert entries[focus_only].clash == "Play > Pause"
+    assert (entries[shown].action, entries[shown].keys) == ("Go on", "Alt+G")
+    assert entries[shown].where == "while the Toy panel is shown"
+    assert (entries[loose].group, entries[loose].where) == ("Window", "anywhere in the window")
+    assert len(entries) == 4
+
+
+def _focus_inside(qtbot, widget):
+    """Give the focus to ``widget`` or a button or list inside it (not a text field, which
+    keeps the keys it types). The offscreen platform now and then leaves the window without
+    focus (a tooltip or popup coming and going), so the window is activated again as needed."""
+    from PySide6.QtWidgets import QApplication
+
+    candidates = [widget, *widget.findChildren(QAbstractButton),
+                  *widget.findChildren(QAbstractItemView)]
+    target = next(w for w in candidates
+                  if w.isVisible() and w.isEnabled()
+                  and w.focusPolicy() & Qt.FocusPolicy.TabFocus)
+
+    def has_focus():
+        if QApplication.focusWidget() is target:
+            return True
+        widget.window().activateWindow()
+        target.setFocus()
+        return False
+
+    qtbot.waitUntil(has_focus, timeout=3000)
+    return target
+
+
+def press(widget, key, modifiers):
+    """Press and release ``key`` with ``modifiers`` held, as one event each. (QTest.keyClick
+    also presses Alt on its own, which hands the focus to the menu bar.) A key press sent by
+    the application is offered to the shortcuts first, as a typed one is."""
+    from PySide6.QtWidgets import QApplication
+
+    for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+        QApplication.sendEvent(widget, QKeyEvent(kind, key, modifiers))
+
+
+def test_panel_shortcuts_work_where_the_help_says(qtbot, main_window):
+    """Every panel shortcut that works "when the panel has the focus" fires with the focus
+    there and not with the focus in another panel; a marked clash fires nowhere."""
+    main_window.activateWindow()
+    qtbot.waitActive(main_window)
+    for key in ("conv_player", "pool_player"):
+        main_window.docks[key].toggleViewAction().trigger()
+    entries = [e for e in shortcut_entries(main_window.menus, main_window)
+               if e.where.endswith("panel has the focus")]
+    assert len(entries) >= 16
+    docks = {f"{d.windowTitle()} panel": d for d in main_window.docks.values()}
+    elsewhere = main_window.docks["ledger"].widget()
+    for entry in entries:
+        main_window.session.set_selected_layer(2)  # a middle layer: up and down both apply
+        dock = docks[entry.group]
+        dock.show()
+        dock.raise_()
+        hits = []
+        signal = (entry.source.activated if isinstance(entry.source, QShortcut)
+                  else entry.source.triggered)
+        signal.connect(lambda *_, h=hits: h.append(1))
+        sequence = QKeySequence(entry.keys)
+        combo = sequence[0]
+        for target in (elsewhere, dock.widget()):
+            focused = _focus_inside(qtbot, target)
+            paused = main_window.session.paused  # Space elsewhere is Pause, as it should be
+            press(focused, combo.key(), combo.keyboardModifiers())
+            qtbot.wait(10)
+            if target is elsewhere:
+                assert hits == [], f"{entry} fired outside its panel"
+        assert hits == ([] if entry.clash else [1]), entry
+        if entry.clash:  # "here neither works": the window-wide one did not run either
+            assert main_window.session.paused == paused, entry
 
 
 def test_bad_files_give_messages_not_exceptions(qtbot, main_window, tmp_path):
@@ -230,6 +398,63 @@ def test_no_camera_gives_a_clear_message(qtbot, main_window, monkeypatch):
     assert main_window.session.source == before
 
 
+def test_camera_list_offers_the_cameras_that_open(qtbot, main_window, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    import engine.media
+
+    monkeypatch.setattr(engine.media, "list_cameras", lambda max_index=4: [0, 2])
+    offered = []
+
+    def choose(parent, title, label, items, current=0, editable=True):
+        offered.append(list(items))
+        return "Camera 2", True
+
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(choose))
+    main_window.actions_by_name["open_camera"].trigger()
+    assert offered == [["Camera 0", "Camera 2"]]
+    assert main_window.session.source == SourceSpec(kind="camera", camera_index=2)
+    # Cancelling the list leaves the source alone.
+    before = main_window.session.source
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda *a, **k: ("", False)))
+    main_window.actions_by_name["open_camera"].trigger()
+    assert main_window.session.source == before
+
+
+def drag_enter(window, paths):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    window.dragEnterEvent(event)
+    return event
+
+
+def test_drag_enter_accepts_images_and_refuses_other_files(qtbot, main_window, tmp_path):
+    picture, notes = tmp_path / "cat.png", tmp_path / "notes.txt"
+    picture.write_bytes(b"")
+    notes.write_text("hello")
+    assert drag_enter(main_window, [picture]).isAccepted()
+    assert not drag_enter(main_window, [notes]).isAccepted()
+    assert not drag_enter(main_window, [picture, notes]).isAccepted()  # all or nothing
+    assert not drag_enter(main_window, []).isAccepted()
+
+
+def test_status_bar_shows_the_live_statistics(qtbot, main_window, video_file):
+    stats = []
+    main_window.live.statsUpdated.connect(stats.append)
+    main_window.session.set_source(SourceSpec(kind="video", path=str(video_file)))
+    # Stats come twice a second; wait for one with the video running and frames shown.
+    qtbot.waitUntil(lambda: any(s.capture_fps > 0 and s.display_fps > 0 and s.engine_ms > 0
+                                for s in stats), timeout=10000)
+    last = stats[-1]
+    expected = (f"capture {last.capture_fps:.0f} fps · engine {last.engine_ms:.1f} ms · "
+                f"display {last.display_fps:.0f} fps · dropped {last.dropped}")
+    assert main_window.stats_label.text() == expected
+    assert re.fullmatch(r"capture [1-9]\d* fps · engine \d+\.\d ms · display [1-9]\d* fps · "
+                        r"dropped \d+", main_window.stats_label.text())
+
+
 def test_no_widget_outlives_the_window(qtbot, session, video_file):
     import gc
 
@@ -266,3 +491,17 @@ def test_default_layout_fits_a_1280_by_800_screen_and_holds_still(qtbot, main_wi
         main_window.session.set_selected_layer(layer)
         qtbot.wait(100)
     assert abs(main_window.docks["stepper"].width() - middle) <= 2
+
+
+def test_a_shorter_pipeline_never_shows_a_view_a_layer_it_lacks(qtbot, main_window):
+    from engine.spec import resolve_pipeline
+    from gui.tour import start_tour
+
+    session = main_window.session
+    session.set_selected_layer(7)
+    session.set_pipeline(resolve_pipeline("lecture"))  # one layer: every view must follow
+    assert session.selected_layer == 0
+    for stop in range(1, 11):  # each stop's pipeline replaces one whose last layer is selected
+        session.set_selected_layer(len(session.pipeline.nodes) - 1)
+        start_tour(main_window, stop)
+        qtbot.wait(20)

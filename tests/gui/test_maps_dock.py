@@ -14,7 +14,8 @@ from engine.pipeline import Pipeline
 from engine.spec import resolve_pipeline
 from gui.colormaps import indexed_lookup_table, lookup_table
 from gui.docks.map_detail import ZEROS_LABEL, ZEROS_LABEL_RELU
-from gui.docks.maps import PER_MAP_NOTE, MapsDock
+from gui.docks.maps import MapsDock
+from gui.widgets.colorbar import format_value
 from tests.gui.conftest import make_result, publish, show_dock
 
 
@@ -88,8 +89,11 @@ def test_tiled_image_equals_tile_maps_under_each_normalization(setup, mode):
             assert dock.colorbar.range == pytest.approx((lo, hi))
         else:
             np.testing.assert_allclose(levels, [0.0, 1.0])
-            assert dock.colorbar.tick_labels() == []
-            assert dock.colorbar._note == PER_MAP_NOTE
+            # The bar shows real numbers: map 0's own range (nothing hovered or selected).
+            lo, hi = min(a[0].ravel().tolist()), max(a[0].ravel().tolist())
+            assert dock.colorbar.range == pytest.approx((lo, hi), rel=1e-6)
+            assert dock.colorbar.tick_labels() == [format_value(lo), format_value(hi)]
+            assert dock.colorbar.note == "range of map 0"
 
 
 def test_one_index_label_per_map_and_layer_change_rebuilds(setup):
@@ -259,6 +263,54 @@ def test_colorbar_ticks_show_real_values(setup):
     assert len(labels) == 5
     assert float(labels[0]) == pytest.approx(float(a.min()), rel=1e-2, abs=1e-3)
     assert float(labels[-1]) == pytest.approx(float(a.max()), rel=1e-2)
+
+
+def hover(qtbot, dock, index, x=2, y=2):
+    pos = dock.mosaic.mapFromScene(dock.mosaic.view_point(index, x, y))
+    qtbot.mouseMove(dock.mosaic.viewport(), pos)
+    qtbot.waitUntil(lambda: f"map {index} ·" in dock.readout.text(), timeout=2000)
+
+
+def test_per_map_colorbar_shows_the_hovered_maps_real_range_live(setup, qtbot):
+    session, live, dock, result = setup
+    dock.auto_cmap.setChecked(False)
+    session.set_display(colormap="viridis", normalization="map")
+    relu = layer_index(session.pipeline, "ReLU")
+    session.set_selected_layer(relu)
+    name = session.pipeline.nodes[relu].name
+    a = result.activations[name]
+
+    def real_range(maps, i):
+        values = maps[i].ravel().tolist()
+        return min(values), max(values)
+
+    assert dock.colorbar.range == pytest.approx(real_range(a, 0), rel=1e-6)
+    hover(qtbot, dock, 5)
+    lo, hi = real_range(a, 5)
+    assert real_range(a, 5) != real_range(a, 0)
+    assert dock.colorbar.range == pytest.approx((lo, hi), rel=1e-6)
+    assert dock.colorbar.describe() == (f"range of map 5: {format_value(lo)} ... "
+                                        f"{format_value(hi)}")
+    # A new frame under a still mouse: the numbers follow it.
+    darker = make_result(session.pipeline, (result.frame // 3).astype(np.uint8), seq=2)
+    publish(live, darker)
+    b = darker.activations[name]
+    assert real_range(b, 5) != real_range(a, 5)
+    assert dock.colorbar.range == pytest.approx(real_range(b, 5), rel=1e-6)
+    # Off the maps: the selected map's range, and map 0's when none is selected.
+    session.set_selected_map(3)
+    dock.mosaic.scene().sigMouseMoved.emit(QPointF(-50.0, -50.0))
+    assert dock.colorbar.note == "range of map 3"
+    assert dock.colorbar.range == pytest.approx(real_range(b, 3), rel=1e-6)
+    session.set_selected_map(-1)
+    assert dock.colorbar.note == "range of map 0"
+    # A diverging colormap spans -+ the map's largest magnitude, as the map is drawn.
+    session.set_display(colormap="coolwarm")
+    bound = max(abs(v) for v in b[0].ravel().tolist())
+    assert dock.colorbar.range == pytest.approx((-bound, bound), rel=1e-6)
+    # Per-layer scaling: five ticks of the layer's range and no map named.
+    session.set_display(normalization="layer", colormap="viridis")
+    assert dock.colorbar.note == "" and len(dock.colorbar.tick_labels()) == 5
 
 
 def test_engine_error_is_shown_not_raised(setup):
