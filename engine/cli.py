@@ -173,7 +173,8 @@ def guarded(func: Callable[..., int], *args, stderr: TextIO | None = None, **kwa
     """Call a subcommand; bad input (any ValueError or OSError) -> one line on stderr, exit 2.
 
     ValueError covers SpecError, ShapeError and MediaError; OSError covers an output folder that
-    cannot be written. Anything else is a bug and keeps its traceback.
+    cannot be written; MemoryError a network whose activations do not fit in memory. Anything
+    else is a bug and keeps its traceback.
     """
     try:
         code = func(*args, **kwargs)
@@ -185,6 +186,10 @@ def guarded(func: Callable[..., int], *args, stderr: TextIO | None = None, **kwa
         with contextlib.suppress(OSError, ValueError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except MemoryError:
+        print(f"{PROG}: error: not enough memory for this network's activations at this input "
+              "size (see the Memory column of `summary`)", file=stderr or sys.stderr)
+        return 2
     except (ValueError, OSError) as exc:
         print(f"{PROG}: error: {one_line(exc)}", file=stderr or sys.stderr)
         return 2

@@ -438,5 +438,7 @@ def resolve_pipeline(name_or_path) -> Pipeline:
         return pipeline if recipe is None else pipeline.with_preprocess(recipe)
     if path.is_file():
         return load_pipeline(path)
+    if path.is_dir():
+        raise SpecError(text, "is a folder, not a pipeline file (.json) or a model (.onnx)")
     raise SpecError(text, f"no such file and not a bundled pipeline; bundled: "
                     f"{', '.join((*BUNDLED, *BUNDLED_MODELS))}")

@@ -312,3 +312,11 @@ def test_no_subcommand_opens_the_window_with_all_options(monkeypatch):
     assert (args.tour, args.model, args.camera, args.fresh) == (3, "m.onnx", None, True)
     assert main.main(["--camera", "1"]) == 0
     assert seen["args"].camera == 1
+
+
+def test_summary_of_a_folder_says_it_is_a_folder(tmp_path, capsys):
+    folder = tmp_path / "nets"
+    folder.mkdir()
+    assert main.main(["summary", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is a folder" in err and "Traceback" not in err

@@ -32,7 +32,7 @@ from gui.colormaps import (
 from gui.docks.map_detail import MapDetail, is_or_follows_relu
 from gui.widgets.colorbar import ColorBar
 from gui.widgets.histogram import BarChart
-from gui.widgets.mosaic_view import MosaicView
+from gui.widgets.mosaic_view import MosaicView, as_maps
 
 # Short enough to fit between the end values at the dock's minimum width (about 270 pixels).
 PER_MAP_NOTE = "range of map {index}"
@@ -56,18 +56,6 @@ def per_map_levels(m: np.ndarray, diverging: bool) -> tuple[float, float]:
         a = max(abs(lo), abs(hi))
         return (-a, a) if a > 0 else (-1.0, 1.0)
     return (lo, hi) if hi > lo else (lo, lo + 1.0)
-
-
-def as_maps(activation: np.ndarray) -> np.ndarray | None:
-    """The activation as ``(C, H, W)`` maps, or None when it is a vector (drawn as bars).
-
-    A ``(C, 1, 1)`` output (global average pooling) is a vector too: 1-pixel maps show nothing.
-    """
-    if activation.ndim == 2:
-        return activation[None]  # (1, H, W)
-    if activation.ndim == 3 and activation.shape[1] * activation.shape[2] > 1:
-        return activation
-    return None
 
 
 class MapsDock(QWidget):

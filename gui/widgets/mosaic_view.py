@@ -225,3 +225,15 @@ class MosaicView(pg.GraphicsLayoutWidget):
         hit = self.map_at_view(p.x(), p.y())
         if hit is not None:
             self.mapClicked.emit(hit[0])
+
+
+def as_maps(activation: np.ndarray) -> np.ndarray | None:
+    """The activation as ``(C, H, W)`` maps, or None when it is a vector (drawn as bars).
+
+    A ``(C, 1, 1)`` output (global average pooling) is a vector too: 1-pixel maps show nothing.
+    """
+    if activation.ndim == 2:
+        return activation[None]  # (1, H, W)
+    if activation.ndim == 3 and activation.shape[1] * activation.shape[2] > 1:
+        return activation
+    return None

@@ -11,9 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from gui.colormaps import COLORMAPS, DIVERGING, is_signed, scale_maps, suggest_colormap
-from gui.docks.maps import as_maps
 from gui.widgets.histogram import BarChart
-from gui.widgets.mosaic_view import MosaicView
+from gui.widgets.mosaic_view import MosaicView, as_maps
 
 MAX_MAPS = 16  # the side-by-side view shows at most this many maps per side (it is small)
 MAX_INPUTS = 4  # inputs of a joining layer drawn one above the other (all are in the caption)
