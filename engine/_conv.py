@@ -7,7 +7,9 @@ PyTorch's CPU kernels (see docs/benchmarks.md, "Engine"):
 - a general convolution copies the k x k taps of a band of output rows into an im2col
   workspace with one ``np.copyto`` from a strided window view (0.5-2 MiB a band, so it stays in
   cache) and runs one ``np.matmul(..., out=...)`` per band straight into the output, the bias
-  riding in the matmul;
+  riding in the matmul when the map is large; a small map (ResNet's 14x14 and 7x7) that fits
+  one band is split by input channels between the threads instead, and the partial outputs
+  summed;
 - a 1x1 convolution is a matmul per band with no copy;
 - a depthwise or single-filter convolution (Sobel) is a sum of shifted slices, separable
   kernels in two 1-D passes.
@@ -17,7 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine._parallel import _THREAD_MIN_WORK, bands, padded, run, thread_count, workspace
+from engine import _parallel
+from engine._parallel import bands, padded, run, thread_count, workspace
 
 # im2col band size (workspace + output band). A matmul as shallow as 3 x 3 taps of 3 channels
 # is memory-bound and wants its band in L2 (1 MiB a core here); deeper ones run best at 2 MiB.
@@ -67,12 +70,23 @@ def _conv_1x1(x4, w, b, stride, out_hw) -> np.ndarray:
     return y
 
 
+def _strided(a: np.ndarray, shape: tuple, strides: tuple) -> np.ndarray:
+    """A view of ``a`` with the given shape and strides (only ever read).
+
+    ``np.ndarray`` over a contiguous buffer costs 0.4 us; ``as_strided`` 2.4 us, which counts
+    on a small network.
+    """
+    if a.flags.c_contiguous:
+        return np.ndarray(shape, a.dtype, a, 0, strides)
+    return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=False)
+
+
 def _even_band(rows: int, most: int, n: int) -> int:
     """About ``most`` rows a band, in a number of bands that the threads share evenly.
 
     28 rows in bands of 13 would be 13 + 13 + 2, one thread doing two bands while the other
-    waits: two bands of 14 are faster. A map that fits one band stays whole (its filters are
-    split instead, see :func:`_out_parts`).
+    waits: two bands of 14 are faster. A map that fits one band stays whole (the threads then
+    split its input channels, see :func:`_in_parts`).
     """
     threads = thread_count()
     count = -(-rows // most)
@@ -90,7 +104,7 @@ def _in_parts(n_bands: int, c: int, work: float) -> list[tuple[int, int]]:
     instead made each thread copy all the columns.
     """
     threads = thread_count()
-    if n_bands >= threads or work < _THREAD_MIN_WORK or c < 2 * threads:
+    if n_bands >= threads or work < _parallel._THREAD_MIN_WORK or c < 2 * threads:
         return [(0, c)]
     step = -(-c // threads)
     return [(c0, min(c0 + step, c)) for c0 in range(0, c, step)]
@@ -117,20 +131,21 @@ def _conv_im2col(x4, w, b, stride, pads, dil, groups, out_hw) -> np.ndarray:
         parts = _in_parts(n * -(-ho // band), c, n * c_out * ho * wo * k)
     # The bias rides in the matmul (a column of W against a row of ones in cols) when the
     # output is large next to the weights: adding it afterwards is another pass over the output
-    # (+35% on a shallow layer), while the column means a copy of W on every call (a third of
-    # the time of a 7x7 map at 512 channels).
+    # (+35% on a shallow layer), while the column means a copy of W on every call (0.17 ms or
+    # more for ResNet's 512 x 4608, whose 7x7 layer now takes 1 ms in all).
     fold = b is not None and groups == 1 and len(parts) == 1 and k * 4 < n * ho * wo
     if fold:
         w_g = np.concatenate([w_g, b.reshape(1, c_out, 1)], axis=2)  # (1, C_out, K + 1)
     k_rows = k * groups + fold  # rows of the im2col matrix
     items = [(i, r0, r1, p) for i, r0, r1 in bands(n, ho, band) for p in range(len(parts))]
+    # Rows of cols a multiple of 1 KiB apart hit the same cache sets when BLAS packs them:
+    # an 8 x 76 by 76 x 4096 matmul took 100 us instead of 46. A little slack avoids it.
+    lead = band * wo + (16 if band * wo % 256 == 0 else 0)
     # every window of every output position as a read-only view, no copy:
     # (N, C_in, kh, kw, H_out, W_out); one copyto per band then fills the im2col workspace
     s_n, s_c, s_h, s_w = xp.strides
-    windows = np.lib.stride_tricks.as_strided(
-        xp, (n, c, kh, kw, ho, wo), (s_n, s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw),
-        writeable=False,
-    )  # fmt: skip
+    windows = _strided(xp, (n, c, kh, kw, ho, wo),
+                       (s_n, s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw))  # fmt: skip
     y = np.empty((n, c_out, ho, wo), np.float32)
     # the other channel ranges' partial sums, added into y at the end: (C_out, H_out*W_out)
     partial = [np.empty((n, c_out, ho * wo), np.float32) for _ in parts[1:]]
@@ -139,11 +154,11 @@ def _conv_im2col(x4, w, b, stride, pads, dil, groups, out_hw) -> np.ndarray:
         i, r0, r1, p = item
         c0, c1 = parts[p]
         rows, taps = r1 - r0, kh * kw
-        buf = workspace(("cols", k_rows, band, wo), (k_rows * band * wo,))
+        buf = workspace(("cols", k_rows, band, wo), (k_rows, lead))
         k_part = (c1 - c0) * taps + fold
-        cols = buf[: k_part * rows * wo].reshape(k_part, rows * wo)  # (K [+ 1], rows*W_out)
+        cols = buf[:k_part, : rows * wo]  # (K [+ 1], rows*W_out), rows `lead` apart
         src = windows[i, c0:c1, :, :, r0:r1]
-        np.copyto(cols[: (c1 - c0) * taps].reshape(c1 - c0, kh, kw, rows, wo), src)
+        np.copyto(cols[: (c1 - c0) * taps].reshape(c1 - c0, kh, kw, rows, wo, copy=False), src)
         if fold:
             cols[-1] = 1.0
         w_p = w_g if len(parts) == 1 else w_g[:, :, c0 * taps : c1 * taps]
@@ -151,7 +166,7 @@ def _conv_im2col(x4, w, b, stride, pads, dil, groups, out_hw) -> np.ndarray:
             dst = partial[p - 1][i, :, r0 * wo : r1 * wo].reshape(1, c_out, rows * wo)
         else:  # (G, C_out/G, rows*W_out): a view into y, the matmul writes the output in place
             dst = y[i, :, r0:r1].reshape(groups, c_out // groups, rows * wo, copy=False)
-        np.matmul(w_p, cols.reshape(groups, -1, rows * wo), out=dst)
+        np.matmul(w_p, cols.reshape(groups, -1, rows * wo, copy=False), out=dst)
         if b is not None and not fold and len(parts) == 1:
             dst += b.reshape(groups, c_out // groups, 1)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine import _parallel
 from engine._parallel import bands, padded, run, workspace
 
 # Bands for pooling, in output values: 256 KiB, so they stay in L2.
@@ -65,9 +66,19 @@ def _pool_taps(xp, k, s, d, out_hw, combine) -> np.ndarray:
     n, c = xp.shape[:2]
     width = (wo - 1) * sw + (k[1] - 1) * dw + 1  # input columns the windows touch
     y = np.empty((n, c, ho, wo), np.float32)
+    work = n * c * ho * wo * k[0] * k[1] * 8
+    if work < _parallel._THREAD_MIN_WORK and n * c * ho * width <= _SMALL_BAND:
+        # small (a 64x64 network's pools): every image at once, without bands or hand-offs
+        down = [xp[:, :, a * dh : a * dh + (ho - 1) * sh + 1 : sh, :width] for a in range(k[0])]
+        tmp = down[0]
+        if len(down) > 1:
+            tmp = workspace(("pool", n, c, ho, width), (n, c, ho, width))
+            _fold(combine, down, tmp)
+        _fold(combine, [tmp[..., b * dw : b * dw + (wo - 1) * sw + 1 : sw] for b in range(k[1])], y)
+        return y
     band = max(1, min(ho, _SMALL_BAND // (c * width)))
 
-    def work(item):
+    def work_on(item):
         i, r0, r1 = item
         rows = r1 - r0
         top = r0 * sh
@@ -83,5 +94,5 @@ def _pool_taps(xp, k, s, d, out_hw, combine) -> np.ndarray:
         across = [tmp[:, :, bb * dw : bb * dw + (wo - 1) * sw + 1 : sw] for bb in range(k[1])]
         _fold(combine, across, y[i, :, r0:r1])
 
-    run(bands(n, ho, band), work, n * c * ho * wo * k[0] * k[1] * 8)
+    run(bands(n, ho, band), work_on, work)
     return y

@@ -257,14 +257,20 @@ class Pipeline:
             self.shapes(x.shape[-3:])  # a clear message naming the layer before any op runs
             self._fitting_shapes.add(x.shape[-3:])
         values = {self.input_name: x}
-        outputs = {}
+        clock = time.perf_counter
+        # kept lean: on a small network (64x64) each op takes only 5-90 us
         for node in self.nodes:
-            start = time.perf_counter()
-            y = node.layer(*(values[s] for s in node.inputs))
+            ins = node.inputs
+            start = clock() if timings is not None else 0.0
+            if len(ins) == 1:
+                y = node.layer(values[ins[0]])
+            else:
+                y = node.layer(*[values[s] for s in ins])
             if timings is not None:
-                timings[node.name] = (time.perf_counter() - start) * 1000.0
-            values[node.name] = outputs[node.name] = y
-        return outputs
+                timings[node.name] = (clock() - start) * 1000.0
+            values[node.name] = y
+        del values[self.input_name]
+        return values
 
     def summary(self, input_shape) -> Ledger:
         """The ledger for ``input_shape`` (C, H, W): shapes, formulas, parameters, MACs, memory."""

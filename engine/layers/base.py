@@ -132,6 +132,10 @@ class Layer:
                 setattr(self, field.name, field.check(values[field.name], self.type_name))
 
     def __call__(self, *xs) -> np.ndarray:
+        if len(xs) == 1 == self.n_inputs:
+            x = xs[0]
+            if type(x) is np.ndarray and x.dtype == np.float32:  # most calls: nothing to convert
+                return self.forward(x)
         self._check_count(len(xs))
         arrays = [np.asarray(x, dtype=np.float32) for x in xs]
         return self.forward(*arrays)
