@@ -8,7 +8,15 @@ form the ops compute with: float32 arrays, ``(h, w)`` pairs of ints, padding as
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+# The most values an op allocates for one padded input or output: 2**31 float32 values are
+# 8 GiB, hundreds of times the largest map of any network the app runs (VGG's first block:
+# 64 x 226 x 226, 3.3 million). An absurd padding (10**9) then gets a message, not numpy's
+# "array is too big" or a MemoryError.
+MAX_VALUES = 2**31
 
 
 def array_arg(op: str, x, what: str = "input") -> np.ndarray:
@@ -99,6 +107,27 @@ def vector_arg(op: str, name: str, v, length: int, counted: str) -> np.ndarray:
     return arr
 
 
+def size_limit(op: str, what: str, shape: tuple[int, ...]) -> None:
+    """Refuse to allocate an array of ``shape`` with more than :data:`MAX_VALUES` values.
+
+    ``what`` says how it came about, e.g. ``"padding 9 makes the padded input"``.
+    """
+    total = math.prod(shape)
+    if total > MAX_VALUES:
+        raise ValueError(
+            f"{op}: {what} {'x'.join(str(d) for d in shape)}, {total:,} values; "
+            f"the engine allows at most {MAX_VALUES:,}"
+        )
+
+
+def _pads_text(pads: tuple[int, int, int, int]) -> str:
+    """(1, 1, 2, 2) -> "1x2"; uneven pads in full, with their order."""
+    top, bottom, left, right = pads
+    if (top, left) == (bottom, right):
+        return pair_text((top, left))
+    return f"{pads} (top, bottom, left, right)"
+
+
 def channel_axis(op: str, x: np.ndarray) -> int:
     """0 for 1-D and 3-D (unbatched) inputs, 1 for 2-D and 4-D (batched) ones."""
     if x.ndim not in (1, 2, 3, 4):
@@ -152,6 +181,10 @@ def conv_args(x, weight, bias, stride, padding, dilation, groups):
         )
         raise ValueError(f"conv2d: kernel {kh}x{kw}{spans} larger than the padded input {hp}x{wp}")
     out_hw = ((hp - ekh) // stride2[0] + 1, (wp - ekw) // stride2[1] + 1)
+    n = x4.shape[0]
+    if any(pads):
+        size_limit("conv2d", f"padding {_pads_text(pads)} makes the padded input", (n, c, hp, wp))
+    size_limit("conv2d", "the output would be", (n, c_out, *out_hw))
     return x4, batched, w, b, stride2, pads, dil, groups, out_hw
 
 
@@ -196,6 +229,13 @@ def pool_args(op, x, kernel_size, stride, padding, dilation, ceil_mode):
             f"{op}: kernel {k[0]}x{k[1]}{spans} larger than the padded input "
             f"{h + 2 * p[0]}x{w + 2 * p[1]}"
         )
+    if any(p):  # the padded copy, with ceil_mode's room for a last window (see engine._pool)
+        rows, cols = (
+            max(n + 2 * pi, (o - 1) * si + di * (ki - 1) + 1)
+            for n, o, ki, si, pi, di in zip((h, w), out, k, s, p, d, strict=True)
+        )
+        shape = (*x4.shape[:2], rows, cols)
+        size_limit(op, f"padding {pair_text(p)} makes the padded input", shape)
     return x4, batched, k, s, p, d, out
 
 
@@ -206,6 +246,41 @@ def _pool_size(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
     if ceil_mode and (out - 1) * s >= n + p:
         out -= 1
     return out
+
+
+def pad_args(arr: np.ndarray, padding) -> tuple[int, int, int, int]:
+    """``pad``'s amounts as (left, right, top, bottom), checked against the input's size.
+
+    Crops may not take all of a dimension (PyTorch refuses taking more than there is; an input
+    cropped to nothing is no image either), and the result must stay within MAX_VALUES.
+    """
+    if arr.ndim < 2:
+        raise ValueError(f"pad: input must have at least 2 dimensions, got shape {arr.shape}")
+    if is_int(padding):
+        amounts = (int(padding),) * 4
+    elif (
+        isinstance(padding, tuple | list)
+        and len(padding) in (2, 4)
+        and all(is_int(v) for v in padding)
+    ):
+        amounts = tuple(int(v) for v in padding) + (0, 0)[: 4 - len(padding)]
+    else:
+        raise ValueError(
+            f"pad: padding must be an int or (left, right[, top, bottom]) ints, got {padding!r}"
+        )
+    left, right, top, bottom = amounts
+    h, w = arr.shape[-2:]
+    for size, before, after, what in ((h, top, bottom, "rows"), (w, left, right, "columns")):
+        crop = -min(before, 0) - min(after, 0)
+        if crop >= size:
+            raise ValueError(
+                f"pad: padding {amounts} crops {crop} of the {size} {what}, "
+                f"which leaves nothing of the {h}x{w} input"
+            )
+    if max(amounts) > 0:
+        size_limit("pad", f"padding {amounts} makes the output",
+                   (*arr.shape[:-2], h + top + bottom, w + left + right))  # fmt: skip
+    return amounts
 
 
 # Checked arguments by their shapes and settings: on a tiny network (64x64) the checks took

@@ -184,11 +184,14 @@ def _separable(kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """(column, row) factors when the 2-D kernel is an outer product, like Sobel or Gaussian.
 
     The factors are a column and a scaled row of the kernel itself (not an SVD), so integer
-    kernels such as Sobel keep integer factors and give exact results.
+    kernels such as Sobel keep integer factors and give exact results. A kernel with a NaN or
+    infinite weight is never split: its plain sum is what PyTorch gives.
     """
     if min(kernel.shape) < 2:
         return None
     k = kernel.astype(np.float64)
+    if not np.isfinite(k).all():
+        return None
     i, j = np.unravel_index(np.argmax(np.abs(k)), k.shape)
     if k[i, j] == 0:
         return None
@@ -199,13 +202,27 @@ def _separable(kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return col / lead, row * lead
 
 
-def _weighted_sum(dst: np.ndarray, terms: list) -> None:
+def _all_finite(a: np.ndarray) -> bool:
+    """Whether ``a`` holds no NaN or infinity, in one BLAS pass (a third of ``isfinite().all()``).
+
+    The dot product of ``a`` with itself is NaN or infinite when any value is; a finite one
+    that overflows only costs the caller its shortcut. It is taken as a (1, n) by (n,) product
+    because numpy lets other threads (the GUI's) run meanwhile; with two vectors it holds the GIL.
+    """
+    flat = a.reshape(-1)  # (H * W,): a view when the rows are back to back
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.dot(flat[None], flat)[0]))
+
+
+def _weighted_sum(dst: np.ndarray, terms: list, skip_zeros: bool = True) -> None:
     """dst = sum of weight * source over (source, weight) terms.
 
-    Zero weights are skipped and weights of +-1 become plain additions and subtractions: a
-    Sobel pass is then one ``np.subtract`` instead of two multiplies and an add.
+    Zero weights are skipped (when ``skip_zeros``: only for sources known to be finite, since
+    0 * NaN is NaN) and weights of +-1 become plain additions and subtractions: a Sobel pass is
+    then one ``np.subtract`` instead of two multiplies and an add.
     """
-    terms = [(src, wt) for src, wt in terms if np.any(wt)]
+    if skip_zeros:
+        terms = [(src, wt) for src, wt in terms if np.any(wt)]
     unit = [(src, float(wt)) for src, wt in terms if np.ndim(wt) == 0 and abs(wt) == 1]
     other = [(src, wt) for src, wt in terms if np.ndim(wt) != 0 or abs(wt) != 1]
     if not terms:
@@ -238,6 +255,8 @@ def _conv_depthwise(x4, w, b, stride, pads, dil, out_hw) -> np.ndarray:
     """Each channel with its own k x k filter: a sum of shifted slices, no im2col.
 
     A single separable filter (Sobel, Gaussian) runs as a horizontal then a vertical 1-D pass.
+    Zero taps are skipped only when the input is all finite: a NaN under a zero weight still
+    makes the sum NaN, as in PyTorch.
     """
     n, c = x4.shape[:2]
     kh, kw = w.shape[2:]
@@ -246,13 +265,32 @@ def _conv_depthwise(x4, w, b, stride, pads, dil, out_hw) -> np.ndarray:
     y = np.empty((n, c, ho, wo), np.float32)
     factors = _separable(w[0, 0]) if c == 1 else None
     wk = w[:, 0].astype(np.float64)  # (C, kh, kw)
+    # a zero weight (in every channel) that the sums could skip: Sobel's middle column
+    zero_taps = (
+        not (np.all(factors[0]) and np.all(factors[1]))
+        if factors is not None
+        else not np.any(wk, axis=0).all()
+    )
+    # Skipping them is right only for a finite input (0 * NaN is NaN). One check of the whole
+    # input before the threads start: in the bands it cost 3-4x more (60 us on a 480x640
+    # image, the two threads competing), here 15 us.
+    skip = not zero_taps or _all_finite(xp)
+    # known finite input and weights: no inf * 0 or inf - inf, so no need to silence them
+    finite = zero_taps and skip and bool(np.isfinite(wk).all())
     band = max(1, min(ho, _DEPTHWISE_BAND // (c * wo)))
 
     def cols(a, t):  # the t-th horizontal tap of every row of a
         return a[..., t * dw : t * dw + (wo - 1) * sw + 1 : sw]
 
     def work(item):
-        i, r0, r1 = item
+        if finite:
+            _band(*item)
+            return
+        # an infinite weight or value gives NaN (inf * 0, inf - inf) quietly, as in PyTorch
+        with np.errstate(invalid="ignore", over="ignore"):
+            _band(*item)
+
+    def _band(i, r0, r1):
         rows = r1 - r0
         dst = y[i, :, r0:r1]
         top = r0 * sh
@@ -261,10 +299,13 @@ def _conv_depthwise(x4, w, b, stride, pads, dil, out_hw) -> np.ndarray:
             h_rows = (rows - 1) * sh + (kh - 1) * dh + 1  # input rows the band needs
             most = (band - 1) * sh + (kh - 1) * dh + 1
             mid = workspace(("sep", c, most, wo), (c, most, wo))[:, :h_rows]
-            _weighted_sum(mid, [(cols(xp[i, :, top : top + h_rows], t), row[t]) for t in range(kw)])
+            _weighted_sum(
+                mid, [(cols(xp[i, :, top : top + h_rows], t), row[t]) for t in range(kw)], skip
+            )
             _weighted_sum(
                 dst,
                 [(mid[:, t * dh : t * dh + (rows - 1) * sh + 1 : sh], col[t]) for t in range(kh)],
+                skip,
             )
         else:
             terms = []
@@ -272,7 +313,7 @@ def _conv_depthwise(x4, w, b, stride, pads, dil, out_hw) -> np.ndarray:
                 src = xp[i, :, top + a * dh : top + a * dh + (rows - 1) * sh + 1 : sh]
                 terms += [(cols(src, t), wk[:, a, t, None, None] if c > 1 else wk[0, a, t])
                           for t in range(kw)]  # fmt: skip
-            _weighted_sum(dst, terms)
+            _weighted_sum(dst, terms, skip)
         if b is not None:
             dst += b[:, None, None]
 

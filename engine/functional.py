@@ -34,7 +34,7 @@ from engine._checks import (
     dim_arg,
     image_arg,
     int_arg,
-    is_int,
+    pad_args,
     pool_args,
     real_arg,
     recall,
@@ -425,7 +425,7 @@ def flatten(x, start_dim=0, end_dim=-1) -> np.ndarray:
 def pad(x, padding, value=0.0) -> np.ndarray:
     """Pad the last two dims: padding = (left, right, top, bottom), or (left, right), or an int.
 
-    Negative amounts crop, as in ``torch.nn.functional.pad``.
+    Negative amounts crop, as in ``torch.nn.functional.pad``, but never all of a dimension.
 
     Examples
     --------
@@ -433,26 +433,10 @@ def pad(x, padding, value=0.0) -> np.ndarray:
     [[[0.0, 1.0], [0.0, 0.0]]]
     """
     arr = array_arg("pad", x)
-    if arr.ndim < 2:
-        raise ValueError(f"pad: input must have at least 2 dimensions, got shape {arr.shape}")
-    if is_int(padding):
-        amounts = (int(padding),) * 4
-    elif (
-        isinstance(padding, tuple | list)
-        and len(padding) in (2, 4)
-        and all(is_int(v) for v in padding)
-    ):
-        amounts = tuple(int(v) for v in padding) + (0, 0)[: 4 - len(padding)]
-    else:
-        raise ValueError(
-            f"pad: padding must be an int or (left, right[, top, bottom]) ints, got {padding!r}"
-        )
+    left, right, top, bottom = pad_args(arr, padding)
     fill = real_arg("pad", "value", value)
-    left, right, top, bottom = amounts
     h, w = arr.shape[-2:]
     new_h, new_w = h + top + bottom, w + left + right
-    if new_h < 1 or new_w < 1:
-        raise ValueError(f"pad: padding {amounts} leaves nothing of the {h}x{w} input")
     y = np.full((*arr.shape[:-2], new_h, new_w), fill, _F32)
     # crop where an amount is negative, place where it is positive
     src = arr[..., max(0, -top) : h - max(0, -bottom), max(0, -left) : w - max(0, -right)]

@@ -46,7 +46,22 @@ def _window(ctx: NodeContext, in_shape, kernel) -> tuple[tuple, tuple, tuple[int
         pads = (*before, *after)
     elif auto != "NOTSET":
         raise Unsupported(f"{ctx.op}: auto_pad {auto!r} is not an ONNX value")
-    return strides, dilations, tuple(int(p) for p in pads)
+    pads = tuple(int(p) for p in pads)
+    _check_pads(ctx.op, pads)
+    return strides, dilations, pads
+
+
+# The layers' own limit on padding (engine.layers.base._size_field). Uneven pads become a
+# separate Pad node, which has no limit of its own: without this check a pool's pads of 10**9
+# loaded and the first run asked for tens of GiB.
+_MOST_PAD = 256
+
+
+def _check_pads(op: str, pads) -> None:
+    """Refuse pads above the layers' limit (ONNX's shape inference already refuses negative
+    ones, and Pad's cropping is refused before)."""
+    if max(pads) > _MOST_PAD:
+        raise Unsupported(f"{op}: pads {list(pads)} may be at most {_MOST_PAD} each")
 
 
 def _short(pair) -> int | tuple[int, int]:
@@ -381,6 +396,7 @@ def _pad(ctx: NodeContext):
                            " supported")
     if min(pads) < 0:
         raise Unsupported("Pad with negative amounts (cropping) is not supported")
+    _check_pads("Pad", pads)
     if mode not in ("constant", "reflect", "edge"):
         raise Unsupported(f"Pad mode {mode!r} is not supported; the engine pads with constant,"
                            " reflect or edge")

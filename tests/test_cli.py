@@ -320,3 +320,18 @@ def test_summary_of_a_folder_says_it_is_a_folder(tmp_path, capsys):
     assert main.main(["summary", str(folder)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "is a folder" in err and "Traceback" not in err
+
+
+def test_onnx_pool_with_absurd_padding_is_refused_when_loading(tmp_path, capsys):
+    # Uneven pads become a separate Pad node; without a limit this pool loaded and `run` then
+    # died with a MemoryError traceback (89 GiB for the padded input).
+    g = onnx_models.GraphBuilder((1, 3, 8, 8))
+    y = g.node("MaxPool", ["input"], kernel_shape=[3, 3], pads=[0, 0, 0, 10**9])
+    path = tmp_path / "huge.onnx"
+    onnx.save(g.model([y]), str(path))
+    code, _, err = _run(capsys, "summary", str(path))
+    _assert_one_line_error(code, err, "huge.onnx", "MaxPool: pads [0, 0, 0, 1000000000] may be")
+    out_dir = tmp_path / "o"
+    code, _, err = _run(capsys, "run", str(path), str(SHAPES), "--out", str(out_dir))
+    _assert_one_line_error(code, err, "huge.onnx", "at most 256")
+    assert not out_dir.exists()

@@ -285,6 +285,94 @@ def test_conv2d_separable_and_sparse_single_filters():
             assert_close(F.conv2d(x, w, None, stride, padding, dilation), expected[0])
 
 
+SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], np.float32)
+
+
+def quiet_ref_conv2d(x, w, stride=1, padding=0, dilation=1, groups=1):
+    """The loop reference with inf * 0 and inf - inf giving NaN quietly, as the sum does."""
+    pair = (stride, stride), (padding,) * 4, (dilation, dilation)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return ref_conv2d(x, w, None, pair[0], pair[1], pair[2], groups).astype(np.float32)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf], ids=["nan", "inf", "-inf"])
+def test_conv2d_single_filter_with_a_non_finite_weight(bad):
+    # such a kernel is never split in two passes (the check for that must not warn: warnings
+    # are errors here) and gives the plain sum: NaN stays NaN, inf * 0 (the padding) is NaN
+    x = np.arange(1, 36, dtype=np.float32).reshape(1, 1, 5, 7)
+    for where in [(1, 1), (0, 0), (2, 1)]:
+        for w in (np.ones((1, 1, 3, 3), np.float32), SOBEL_X[None, None].copy()):
+            w[0, 0][where] = bad
+            for stride, padding, dilation in ((1, 0, 1), (1, 1, 1), (2, 2, 2)):
+                expected = quiet_ref_conv2d(x, w, stride, padding, dilation)
+                got = both_ways(lambda w=w, s=stride, p=padding, d=dilation:
+                                F.conv2d(x[0], w, None, s, p, d)[None])  # fmt: skip
+                np.testing.assert_array_equal(got, expected)
+    all_nan = np.full((1, 1, 3, 3), np.nan, np.float32)
+    np.testing.assert_array_equal(F.conv2d(x[0], all_nan), np.full((1, 3, 5), np.nan))
+
+
+def test_conv2d_zero_taps_still_propagate_nan_and_inf_like_the_sum():
+    # g = sum w * f: a NaN pixel under a zero weight still gives NaN (0 * NaN), as in PyTorch
+    x = np.ones((1, 5, 5), np.float32)
+    x[0, 2, 2] = np.nan  # inside every 3x3 window of the 5x5 input
+    sparse = np.zeros((1, 1, 3, 3), np.float32)
+    sparse[0, 0, 0, 0] = 1.0
+    for w in (sparse, np.zeros((1, 1, 3, 3), np.float32), SOBEL_X[None, None]):
+        assert np.isnan(F.conv2d(x, w)).all()
+    rng = np.random.default_rng(7)
+    img = arrays(rng, (2, 9, 11))
+    img[0, 4, 5], img[1, 0, 3], img[1, 6, 0] = np.nan, np.inf, -np.inf
+    depthwise = np.stack([SOBEL_X, SOBEL_X.T])[:, None]  # (2, 1, 3, 3): column 1 zero in both
+    cases = [(img[:1], SOBEL_X[None, None]), (img[1:], SOBEL_X.T[None, None]),
+             (img[:1], sparse), (img, depthwise)]  # fmt: skip
+    for x, w in cases:
+        for stride, padding, dilation in ((1, 1, 1), (2, 0, 1), (1, 2, 2)):
+            expected = quiet_ref_conv2d(x[None], w, stride, padding, dilation, len(x))[0]
+            finite = np.isfinite(expected)
+            assert not finite.all()
+            for bands in (contextlib.nullcontext, tiny_bands):
+                with bands():
+                    got = F.conv2d(x, w, None, stride, padding, dilation, len(x))
+                np.testing.assert_array_equal(got[~finite], expected[~finite])  # NaN, +-inf
+                assert_close(np.where(finite, got, 0), np.where(finite, expected, 0))
+    # the same finite image still takes the shortcut and agrees
+    clean = np.nan_to_num(img[:1], posinf=0, neginf=0, nan=0)
+    assert_close(F.conv2d(clean, SOBEL_X[None, None], padding=1),
+                 quiet_ref_conv2d(clean[None], SOBEL_X[None, None], 1, 1)[0])  # fmt: skip
+
+
+@pytest.mark.parametrize("c", [4, 5, 8])
+def test_conv2d_small_map_split_by_input_channels(monkeypatch, c):
+    # A map that fits one band is split by input channels between the threads, whose partial
+    # outputs are summed: that path runs only when the work is big enough for threads.
+    monkeypatch.setattr(_parallel, "_THREAD_MIN_WORK", 0)
+    before = F.get_num_threads()
+    F.set_num_threads(2)  # a one-core machine would otherwise never split
+    try:
+        assert len(_conv._in_parts(1, c, 1.0)) == 2  # the split this test is about
+        rng = np.random.default_rng(c)
+        x = arrays(rng, (1, c, 5, 5))
+        for k, stride, padding, dilation, groups, with_bias in [
+            ((3, 3), 1, 0, 1, 1, False),
+            ((3, 3), 1, 1, 1, 1, True),
+            ((3, 2), (2, 1), (1, 2), 1, 1, True),
+            ((2, 3), 1, 2, (2, 1), 1, False),
+            ((3, 3), 2, 1, 1, 1, True),
+            ((3, 3), 1, 1, 1, 2 if c % 2 == 0 else 1, True),
+        ]:
+            w = arrays(rng, (3 * groups if groups > 1 else 3, c // groups, *k))
+            b = arrays(rng, (w.shape[0],)) if with_bias else None
+            s = (stride,) * 2 if isinstance(stride, int) else stride
+            p = (padding,) * 4 if isinstance(padding, int) else (*padding[:1] * 2, *padding[1:] * 2)
+            d = (dilation,) * 2 if isinstance(dilation, int) else dilation
+            expected = ref_conv2d(x, w, b, s, p, d, groups)
+            assert_close(F.conv2d(x, w, b, stride, padding, dilation, groups), expected)
+            assert_close(F.conv2d(x[0], w, b, stride, padding, dilation, groups), expected[0])
+    finally:
+        F.set_num_threads(before)
+
+
 def test_conv2d_lecture_sizes():
     x = np.arange(49, dtype=np.float32).reshape(1, 7, 7)
     w = np.ones((1, 1, 3, 3), np.float32)
@@ -876,6 +964,57 @@ BAD = [
     (lambda: F.pad(x3, (1, 2, 3)), "pad: padding must be an int or"),
     (lambda: F.pad(x3, (-4, -4, 0, 0)), "pad: padding .* leaves nothing of the 8x8 input"),
     (lambda: F.pad(np.zeros(3), 1), "pad: input must have at least 2 dimensions"),
+    # cropping more than the input has (PyTorch: "narrow(): length must be non-negative")
+    (
+        lambda: F.pad(np.ones((1, 2)), (0, 0, -2, 3), 7.0),
+        r"pad: padding \(0, 0, -2, 3\) crops 2 of the 1 rows, which leaves nothing of the 1x2",
+    ),
+    (
+        lambda: F.pad(np.ones((1, 2)), (-3, 4, 0, 0)),
+        r"pad: padding \(-3, 4, 0, 0\) crops 3 of the 2 columns, which leaves nothing",
+    ),
+    # all of it: PyTorch returns only the fill here, the engine refuses an input cropped away
+    (lambda: F.pad(np.ones((2, 2)), (0, 0, -2, 3)), "pad: padding .* crops 2 of the 2 rows"),
+    (lambda: F.pad(x3, (0, 0, -5, -3)), "pad: padding .* crops 8 of the 8 rows"),
+    # sizes no op should allocate: a message instead of numpy's "array is too big"
+    (
+        lambda: F.pad(np.zeros((1, 4, 4)), 10**9),
+        r"pad: padding \(1000000000, 1000000000, 1000000000, 1000000000\) makes the output "
+        r"1x2000000004x2000000004, 4,000,000,016,000,000,016 values; the engine allows at most "
+        r"2,147,483,648",
+    ),
+    (
+        lambda: F.pad(np.zeros((2, 4, 4)), (0, 0, 0, 2**30)),
+        "pad: padding .* makes the output 2x1073741828x4, 8,589,934,624 values",
+    ),
+    (
+        lambda: F.conv2d(np.zeros((1, 4, 4)), np.ones((1, 1, 3, 3)), padding=10**9),
+        "conv2d: padding 1000000000 makes the padded input 1x1x2000000004x2000000004, "
+        "4,000,000,016,000,000,016 values; the engine allows at most 2,147,483,648",
+    ),
+    (
+        lambda: F.conv2d(np.zeros((1, 4, 4)), np.ones((1, 1, 3, 3)), padding=(0, 10**9)),
+        "conv2d: padding 0x1000000000 makes the padded input 1x1x4x2000000004",
+    ),
+    (
+        lambda: F.conv2d(np.zeros((1, 4, 4)), np.ones((1, 1, 1, 2)), padding="same",
+                         dilation=(1, 10**9 + 1)),
+        r"conv2d: padding \(0, 0, 500000000, 500000001\) \(top, bottom, left, right\) makes the"
+        " padded input 1x1x4x1000000005",
+    ),
+    (
+        lambda: F.conv2d(np.zeros((1, 4, 4)), np.ones((2**20, 1, 1, 1)), padding=(0, 2**9)),
+        "conv2d: the output would be 1x1048576x4x1028, 4,311,744,512 values",
+    ),
+    (
+        lambda: F.max_pool2d(np.ones((1, 5, 5)), 10**9, padding=5 * 10**8),
+        "max_pool2d: padding 500000000 makes the padded input 1x1x1000000005x1000000005, "
+        "1,000,000,010,000,000,025 values; the engine allows at most 2,147,483,648",
+    ),
+    (
+        lambda: F.avg_pool2d(np.ones((1, 5, 5)), (1, 10**9), padding=(0, 5 * 10**8)),
+        "avg_pool2d: padding 0x500000000 makes the padded input 1x1x5x1000000005",
+    ),
     (lambda: F.local_response_norm(x3, 0), "local_response_norm: size must be a positive int"),
     (lambda: F.set_num_threads(0), "set_num_threads: the thread count must be a positive int"),
 ]
