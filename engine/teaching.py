@@ -183,30 +183,34 @@ def _axis_fit(axis: str, n: int, k: int, s: int, p: int, d: int) -> AxisFit:
     return AxisFit(axis, n, out, size_formula(n, k, s, p, d), not dropped, dropped)
 
 
-def _check_map(x: np.ndarray, ndim: int, what: str) -> np.ndarray:
+def _check_map(x: np.ndarray, ndim: int, what: str, max_side: int = MAX_SIDE) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != ndim:
         want = "(C, H, W)" if ndim == 3 else "(H, W)"
         raise TraceError(f"{what} must have shape {want}, not {x.shape}")
-    if max(x.shape[-2:]) > MAX_SIDE:
+    if max(x.shape[-2:]) > max_side:
         raise TraceError(
             f"{what} is {x.shape[-2]}x{x.shape[-1]}; the players show at most "
-            f"{MAX_SIDE}x{MAX_SIDE} cells"
+            f"{max_side}x{max_side} cells"
         )
     return x
 
 
-def trace_conv(x, weight, bias=0.0, stride=1, padding=0, dilation=1) -> ConvTrace:
+def trace_conv(x, weight, bias=0.0, stride=1, padding=0, dilation=1,
+               max_side: int = MAX_SIDE) -> ConvTrace:
     """Trace one filter sliding over an input, as one output channel of ``conv2d`` computes it.
 
     Parameters
     ----------
     x : array (C, H, W)
-        Input, at most ``MAX_SIDE`` pixels on a side, any number of channels.
+        Input, at most ``max_side`` pixels on a side, any number of channels.
     weight : array (C, kh, kw)
         One filter; a 2-D ``(kh, kw)`` kernel is used for a single-channel input.
     bias : float
     stride, padding, dilation : int or (h, w)
+    max_side : int
+        The largest side accepted: ``MAX_SIDE`` (every number readable) unless the caller
+        shows a bigger worked example, such as the lecture's 32x32x3 volume.
 
     Returns
     -------
@@ -218,7 +222,7 @@ def trace_conv(x, weight, bias=0.0, stride=1, padding=0, dilation=1) -> ConvTrac
     >>> t.out_shape, t.step(0).value
     ((3, 3), 9.0)
     """
-    x = _check_map(x, 3, "input")
+    x = _check_map(x, 3, "input", max_side)
     weight = np.asarray(weight, dtype=np.float32)
     if weight.ndim == 2:
         weight = weight[None]

@@ -15,9 +15,10 @@ __all__ = [
     "LECTURE_POOL_INPUT",
     "LECTURE_POOL_OUTPUT",
     "SOBEL_X",
+    "VOLUME_SIDE",
     "crop_around",
     "lecture_7x7",
-    "lecture_volume_example",
+    "lecture_volume",
     "lecture_volume_summary",
 ]
 
@@ -28,6 +29,10 @@ LECTURE_POOL_INPUT = np.array(
     [[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], np.float32
 )
 LECTURE_POOL_OUTPUT = np.array([[6, 8], [3, 4]], np.float32)
+
+#: Side of the lecture's input volume (32x32x3): larger than a crop, so the player shows its
+#: numbers on hover and as colours.
+VOLUME_SIDE = 32
 
 
 def lecture_7x7() -> tuple[np.ndarray, np.ndarray]:
@@ -61,21 +66,46 @@ def lecture_7x7() -> tuple[np.ndarray, np.ndarray]:
     return x[None], SOBEL_X[None].copy()
 
 
-def lecture_volume_example(size: int = 8, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
-    """A small stand-in for the lecture's 32x32x3 input with one of its ten 5x5x3 filters.
+def lecture_volume(sample: str = "shapes") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The lecture's 32x32x3 input and its layer of ten 5x5x3 filters (stride 1, padding 2).
 
-    The players show at most 16x16 cells, so the input is ``size`` x ``size`` x 3 (whole
-    numbers 0 to 4) and the filter 5x5x3 (whole numbers -1 to 1); with padding 2 and stride 1
-    the output keeps the input's size, as on the lecture's slide.
+    The filters and biases are those of the bundled ``lecture`` pipeline, so the player and
+    the pipeline compute the same maps. The input is a bundled sample cut to 32x32 and
+    scaled to whole numbers 0 to 9 (``round(9 * pixel / 255)``) rather than the pipeline's
+    0 to 1: every input cell then holds a single digit, readable even in the small cells of
+    a 36x36 padded grid, and a product (digit x weight of about 0.2) keeps two significant
+    digits in the player's two-decimal format. Convolution is linear, so each map is the
+    pipeline's map of the unscaled image times about 9.
+
+    Parameters
+    ----------
+    sample : str
+        Name of a bundled sample image (without ".png").
 
     Returns
     -------
-    x : array (3, size, size); weight : array (3, 5, 5)
+    x : array (3, 32, 32)
+    weight : array (10, 3, 5, 5)
+    bias : array (10,)
+
+    Examples
+    --------
+    >>> x, w, b = lecture_volume()
+    >>> x.shape, w.shape, b.shape, int(x.min()) >= 0, int(x.max()) <= 9
+    ((3, 32, 32), (10, 3, 5, 5), (10,), True, True)
     """
-    rng = np.random.default_rng(seed)
-    x = rng.integers(0, 5, size=(3, size, size)).astype(np.float32)
-    weight = rng.integers(-1, 2, size=(3, 5, 5)).astype(np.float32)
-    return x, weight
+    from assets import asset_path
+    from engine.media import read_image, resize_to, to_input
+    from engine.spec import resolve_pipeline
+
+    conv = resolve_pipeline("lecture").nodes[0].layer
+    side = VOLUME_SIDE
+    image = resize_to(read_image(asset_path("samples", f"{sample}.png")), side, side)
+    x = np.round(to_input(image) * 9).astype(np.float32)  # (3, 32, 32), whole numbers 0-9
+    weight = np.asarray(conv.weight, np.float32).copy()  # (10, 3, 5, 5)
+    bias = conv.bias
+    bias = np.zeros(weight.shape[0], np.float32) if bias is None else np.asarray(bias, np.float32)
+    return x, weight, bias.copy()
 
 
 def lecture_volume_summary(in_shape=(3, 32, 32), n_filters=10, kernel_size=5, stride=1,

@@ -240,8 +240,8 @@ STOPS: tuple[TourStop, ...] = (
     ),
     TourStop(
         "Output volume and parameters",
-        "The lecture's layer: a 32×32×3 input, ten 5×5 filters, stride 1, padding 2 (the "
-        "player runs one filter on an 8×8×3 stand-in, small enough to read). Each filter has "
+        "The lecture's layer: a 32×32×3 input, ten 5×5 filters, stride 1, padding 2 (in the "
+        "player, pick one of the ten and step it over the sample cut to 32×32). Each filter has "
         "5·5·3 weights and one bias, so the layer learns 760 numbers, however large the image. "
         "A fully connected layer from that input to the same 32×32×10 output needs "
         "31,467,520 weights (3.1 × 10⁷); the lecture's ≈ 10⁸ gives each filter its own "
@@ -260,8 +260,10 @@ STOPS: tuple[TourStop, ...] = (
         "  ≈ 14.4 × 10⁹",
         "lecture", "shapes",
         (("parameters",), ("conv_player", "ledger")), (290, 680),
-        conv=ConvSetup("volume", stride=1, padding=2, step=-1),
+        conv=ConvSetup("lecture_volume", stride=1, padding=2, step=-1),
         calls=(("parameters", "show_example", ("conv32",)),),
+        # The ledger needs two rows; the player's two stacked 5x5 grids want the height.
+        heights=(("conv_player", 600),),
     ),
     TourStop(
         "1×1 convolutions",

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from engine.kernels import PRESET_DESCRIPTIONS, PRESETS, expand_kernel
 from engine.teaching import ConvTrace, trace_conv
-from engine.teaching_examples import lecture_7x7, lecture_volume_example
+from engine.teaching_examples import VOLUME_SIDE, lecture_7x7, lecture_volume
 from engine.teaching_text import channel_name, conv_sum_text, parse_kernel
 from gui.docks.player_base import PlayerDock
 from gui.widgets.cell_grid import CellGrid, titled
@@ -29,11 +29,13 @@ from gui.widgets.player_controls import labelled_row, shrinkable
 
 __all__ = ["ConvPlayerDock"]
 
+VOLUME = "lecture_volume"
 SOURCES = (
     ("lecture_7x7", "Lecture: 7x7 input", "The lecture's 7x7 input (small whole numbers) with "
      "a 3x3 filter"),
-    ("volume", "8x8x3 stand-in for the lecture's 32x32x3", "An 8x8x3 input standing in for the "
-     "lecture's 32x32x3 (small enough to read every number), with one 5x5x3 filter, padding 2"),
+    (VOLUME, "Lecture: 32x32x3 volume", "The lecture's 32x32x3 input (a sample picture in whole "
+     "numbers 0 to 9) with the lecture pipeline's ten 5x5x3 filters, stride 1, padding 2; "
+     "pick the filter to step through its map"),
     ("crop", "Crop of the frame", "A square cut out of the current frame, every channel"),
 )
 LECTURE_FILTER = "lecture filter"
@@ -48,7 +50,8 @@ class ConvPlayerDock(PlayerDock):
 
     def __init__(self, session, live, parent: QWidget | None = None) -> None:
         super().__init__(session, live, np.zeros((1, 7, 7), np.float32), parent)
-        self._lecture_weight = np.zeros((1, 3, 3), np.float32)
+        self._lecture_weight = np.zeros((1, 1, 3, 3), np.float32)  # (filters, C, kh, kw)
+        self._lecture_bias = np.zeros(1, np.float32)  # (filters,)
         self._custom = np.zeros((1, 3, 3), np.float32)  # (C, kh, kw), every channel
         self._values_shown = ""  # the text the values line was last set to
         self.trace: ConvTrace | None
@@ -89,6 +92,12 @@ class ConvPlayerDock(PlayerDock):
         self.channel = QSpinBox()
         self.channel.setToolTip("Which input channel's values, weights and products are shown")
         self.channel.valueChanged.connect(self._on_channel_changed)
+        self.filter = QSpinBox()
+        self.filter.setToolTip("Which of the layer's filters slides over the input; each one "
+                               "makes its own output map")
+        self.filter.valueChanged.connect(self._on_filter_changed)
+        self.filter_label = QLabel("filter")
+        self.filter_label.setToolTip(self.filter.toolTip())
 
         shrinkable(self.kernel, 8)
         # Two rows that fit the middle column; the box sizes shrink before anything is cut.
@@ -111,7 +120,11 @@ class ConvPlayerDock(PlayerDock):
         self.products_title, self.output_title = QLabel(), QLabel()
         grids = QGridLayout()
         grids.addWidget(titled(self.input_title, self.input_grid), 0, 0, 2, 1)
-        grids.addWidget(titled(self.kernel_title, self.kernel_grid), 0, 1)
+        # The filter choice sits over the weights it picks, where the middle column has room.
+        kernel_box = titled(self.kernel_title, self.kernel_grid)
+        kernel_box.layout().insertLayout(0, labelled_row(((None, self.filter_label),
+                                                          (None, self.filter))))
+        grids.addWidget(kernel_box, 0, 1)
         grids.addWidget(titled(self.products_title, self.products_grid), 1, 1)
         grids.addWidget(titled(self.output_title, self.output_grid), 0, 2, 2, 1)
         grids.setColumnStretch(0, 5)
@@ -123,23 +136,32 @@ class ConvPlayerDock(PlayerDock):
         self.sum_label.setToolTip("How this step's output value is computed")
         self.value_label = QLabel()
         self.value_label.setToolTip("The value written into the outlined output cell")
+        self.layer_label = QLabel()
+        self.layer_label.setWordWrap(True)
+        self.layer_label.setToolTip("The whole layer: every filter's map, and what it learns")
         self._build_status("Whether the windows tile the padded input exactly")
-        self._lay_out([top, settings], grids, [self.sum_label, self.value_label])
+        self._lay_out([top, settings], grids,
+                      [self.sum_label, self.value_label, self.layer_label])
 
     # -- sources and settings -----------------------------------------------------------------
     def load_source(self, key: str) -> None:
-        """Load one of SOURCES ("lecture_7x7", "volume") or take a crop ("crop")."""
+        """Load one of SOURCES ("lecture_7x7", "lecture_volume") or take a crop ("crop")."""
         if key == "crop":
             self.crop.take()  # cropTaken sets everything up; failed shows why not
             return
         if key == "lecture_7x7":
             x, w = lecture_7x7()
+            self._lecture_weight, self._lecture_bias = w[None], np.zeros(1, np.float32)
             kernel, padding = "sobel_x", 0
         else:
-            x, w = lecture_volume_example()
+            x, self._lecture_weight, self._lecture_bias = lecture_volume()
             kernel, padding = LECTURE_FILTER, 2
-        self._lecture_weight = w
-        self._set_input(x, key, kernel=kernel, stride=1, padding=padding, dilation=1)
+        self.filter.blockSignals(True)
+        self.filter.setRange(0, self._lecture_weight.shape[0] - 1)
+        self.filter.setValue(0)
+        self.filter.blockSignals(False)
+        self._set_input(x, key, kernel=kernel, stride=1, padding=padding, dilation=1,
+                        bias=float(self._lecture_bias[0]))
 
     def _on_crop_taken(self, crop) -> None:
         kernel = "sobel_x" if self.kernel.currentData() == LECTURE_FILTER else None
@@ -176,6 +198,19 @@ class ConvPlayerDock(PlayerDock):
     def _on_channel_changed(self, *_args) -> None:
         self.show_step(self.controls.step)
 
+    def _on_filter_changed(self, index: int) -> None:
+        """Another filter of the lecture's layer, with its own bias; the step stays."""
+        self.bias.blockSignals(True)  # one rebuild for filter and bias together
+        self.bias.setValue(float(self._lecture_bias[min(index, len(self._lecture_bias) - 1)]))
+        self.bias.blockSignals(False)
+        self.rebuild()
+
+    def _lecture_layer_shown(self) -> bool:
+        """True when the player steps one filter of the lecture's 10-filter layer."""
+        return (self.kernel.currentData() == LECTURE_FILTER
+                and self._lecture_weight.shape[0] > 1
+                and self._lecture_weight.shape[1] == self._x.shape[0])
+
     def _shown_channel(self) -> int:
         return min(self.channel.value(), self._x.shape[0] - 1)
 
@@ -190,8 +225,9 @@ class ConvPlayerDock(PlayerDock):
         """The filter (C, kh, kw) for the current input and kernel choice."""
         choice, c = self.kernel.currentData(), self._x.shape[0]
         if choice == LECTURE_FILTER:
-            if self._lecture_weight.shape[0] == c:
-                return self._lecture_weight
+            if self._lecture_weight.shape[1] == c:
+                index = min(self.filter.value(), self._lecture_weight.shape[0] - 1)
+                return self._lecture_weight[index]
             choice = "sobel_x"
         if choice == CUSTOM:
             if self._custom.shape[0] != c:
@@ -214,8 +250,20 @@ class ConvPlayerDock(PlayerDock):
 
     def _trace(self) -> ConvTrace:
         """The convolution of the current input with the current filter and settings."""
+        # Crops stay within MAX_SIDE (their controls see to it); only the lecture's volume is
+        # larger, and its 32x32 cells show their numbers as colours and on hover.
         return trace_conv(self._x, self.weight(), self.bias.value(), self.stride.value(),
-                          self.padding.value(), self.dilation.value())
+                          self.padding.value(), self.dilation.value(), max_side=VOLUME_SIDE)
+
+    def rebuild(self) -> None:
+        """Trace again, then show or hide the filter choice and the whole layer's numbers."""
+        super().rebuild()
+        layer = self._lecture_layer_shown()
+        self.filter.setVisible(layer)
+        self.filter_label.setVisible(layer)
+        self.layer_label.setVisible(layer and self.trace is not None)
+        if layer and self.trace is not None:
+            self.layer_label.setText(_layer_text(self._lecture_weight.shape, self.trace))
 
     # -- one step -----------------------------------------------------------------------------
     def _draw_step(self, trace: ConvTrace, s) -> None:
@@ -231,11 +279,23 @@ class ConvPlayerDock(PlayerDock):
         self.input_title.setText(f"Input {h}x{w}" + (f"x{c}, channel {name}" if c > 1 else "")
                                  + (f", padding {ph}" if ph or pw else ""))
         kh, kw = trace.weight.shape[1:]
-        self.kernel_title.setText(f"Kernel {kh}x{kw}" + (f", channel {name}" if c > 1 else ""))
+        layer = self._lecture_layer_shown()
+        which = f"Filter {self.filter.value()}, " if layer else "Kernel "
+        self.kernel_title.setText(f"{which}{kh}x{kw}" + (f", channel {name}" if c > 1 else ""))
         self.products_title.setText("Input x weight")
-        self.output_title.setText(f"Output {trace.out_shape[0]}x{trace.out_shape[1]}")
+        self.output_title.setText(("Output map " + f"{self.filter.value()}: " if layer
+                                   else "Output ") + f"{trace.out_shape[0]}x{trace.out_shape[1]}")
         self.sum_label.setText(conv_sum_text(trace, s, ch))
         self._show_values(trace, ch)
+
+
+def _layer_text(shape: tuple[int, ...], trace: ConvTrace) -> str:
+    """The whole layer's output volume and parameters, e.g. 32x32x10 = 10,240 and 760."""
+    n, c, kh, kw = shape  # (filters, C, kh, kw)
+    oh, ow = trace.out_shape
+    params = n * (c * kh * kw + 1)  # every filter's weights and its one bias
+    return (f"Whole layer: {n} maps, {oh}x{ow}x{n} = {oh * ow * n:,} values; "
+            f"{n} x ({kh}x{kw}x{c} + 1) = {params:,} parameters")
 
 
 def _number(value: float) -> str:

@@ -28,6 +28,9 @@ _MAX_CELL = 60.0  # bigger cells only make a small output harder to take in at a
 # A big grid (a 16x16 crop with padding) may shrink below min_cell down to this many pixels a
 # side: its numbers then move to the cell tooltips, but it no longer widens the whole panel.
 _MIN_CAP = 130
+# The smallest cell drawn: the lecture's 36x36 padded volume still fits _MIN_CAP at its
+# minimum size (its colours and the outlined window stay visible; numbers are on hover).
+_MIN_PX = 3
 
 
 def titled(title: QLabel, grid: QWidget) -> QWidget:
@@ -161,13 +164,14 @@ class CellGrid(QWidget):
 
     def minimumSizeHint(self) -> QSize:
         h, w = self._shape()
-        return QSize(min(w * self._min_cell + _HEADER + 2, max(_MIN_CAP, 4 * w + _HEADER + 2)),
-                     min(h * self._min_cell + _HEADER + 2, max(_MIN_CAP, 4 * h + _HEADER + 2)))
+        return QSize(
+            min(w * self._min_cell + _HEADER + 2, max(_MIN_CAP, _MIN_PX * w + _HEADER + 2)),
+            min(h * self._min_cell + _HEADER + 2, max(_MIN_CAP, _MIN_PX * h + _HEADER + 2)))
 
     def _layout(self) -> tuple[float, float, float]:
         h, w = self._shape()
         cell = min((self.width() - _HEADER - 2) / w, (self.height() - _HEADER - 2) / h)
-        cell = min(max(cell, 4.0), _MAX_CELL)
+        cell = min(max(cell, float(_MIN_PX)), _MAX_CELL)
         left = _HEADER + (self.width() - _HEADER - cell * w) / 2
         top = _HEADER + (self.height() - _HEADER - cell * h) / 2
         return cell, left, top
@@ -203,6 +207,10 @@ class CellGrid(QWidget):
         small = QFont(font)
         small.setPixelSize(max(int(cell * 0.3), 6))
         fonts = (font, QFontMetrics(font)), (small, QFontMetrics(small))
+        # Cells too small for even one digit (a 36x36 padded volume in a narrow panel) skip
+        # the text: measuring it for every cell would cost most of a repaint, for nothing.
+        if fonts[1][1].horizontalAdvance("0") > cell - 4:
+            fonts = ()
         grid_pen = QPen(QColor(150, 150, 150), 1)
         for r in range(h):
             for c in range(w):
@@ -237,6 +245,8 @@ class CellGrid(QWidget):
         if self._highlight[r, c]:
             painter.setPen(QPen(_HIGHLIGHT_EDGE, 1))
             painter.drawRect(rect.adjusted(1, 1, -1, -1))
+        if not fonts:
+            return
         text = self.text_at(r, c)
         if not text:
             return

@@ -73,7 +73,7 @@ def shrinkable(combo: QComboBox, chars: int = 10) -> QComboBox:
 
 
 #: Steps per second offered in the speed box.
-SPEEDS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+SPEEDS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 
 
 class PlayerControls(QWidget):
@@ -166,6 +166,9 @@ class PlayerControls(QWidget):
     def set_count(self, count: int) -> None:
         """Set the number of steps; the current step is kept when it still exists."""
         self._count = max(int(count), 1)
+        # Wide enough for the longest label of this count, so scrubbing never cuts it off.
+        longest = self.label.fontMetrics().horizontalAdvance(f"step {self._count} of {self._count}")
+        self.label.setMinimumWidth(max(90, longest + 8))
         if self._step >= self._count:
             self._step = self._count - 1
         self._sync()

@@ -17,10 +17,17 @@ from engine.teaching_examples import (
     LECTURE_POOL_INPUT,
     crop_around,
     lecture_7x7,
-    lecture_volume_example,
+    lecture_volume,
     lecture_volume_summary,
 )
-from engine.teaching_text import conv_sum_text, fit_text, format_value, parse_kernel, pool_text
+from engine.teaching_text import (
+    conv_sum_text,
+    fit_text,
+    format_value,
+    formula_text,
+    parse_kernel,
+    pool_text,
+)
 from engine.translation import compare_translation, shift_image
 
 # -- plain-loop references --------------------------------------------------------------------
@@ -172,15 +179,40 @@ def test_lecture_volume_numbers():
     assert round(big["fc_params"] / 1e9, 1) == 14.4
 
 
-def test_lecture_volume_example_keeps_size_with_padding_2():
-    x, w = lecture_volume_example()
-    assert x.shape == (3, 8, 8) and w.shape == (3, 5, 5)
-    trace = trace_conv(x, w, padding=2)
-    assert trace.out_shape == (8, 8)
-    step = trace.step(0)
-    assert step.channel_sums.shape == (3,)
+def test_lecture_volume_is_the_lecture_pipelines_layer_on_a_32x32_sample():
+    from engine.spec import resolve_pipeline
+
+    x, w, b = lecture_volume()
+    assert x.shape == (3, 32, 32) and w.shape == (10, 3, 5, 5) and b.shape == (10,)
+    assert np.array_equal(x, np.round(x)) and x.min() >= 0 and x.max() <= 9
+    pipeline = resolve_pipeline("lecture")
+    layer = pipeline.nodes[0].layer
+    assert (layer.stride, layer.padding) == (1, 2)
+    np.testing.assert_array_equal(w, layer.weight)
+    maps = pipeline.forward(x)["conv1"]  # (10, 32, 32)
+    for f in (0, 4, 9):
+        trace = trace_conv(x, w[f], b[f], padding=2, max_side=32)
+        assert trace.out_shape == (32, 32) and len(trace) == 1024
+        assert "(32 - 5 + 2*2)/1 + 1 = 32" in formula_text(trace)
+        np.testing.assert_allclose(trace.output, maps[f], rtol=1e-5, atol=1e-4)
+        # One step by plain loops over the zero-padded input.
+        step = trace.step(7 * 32 + 31)
+        padded = np.zeros((3, 36, 36), np.float32)
+        padded[:, 2:34, 2:34] = x
+        ref = float(b[f]) + sum(float(padded[c, 7 + u, 31 + v] * w[f, c, u, v])
+                                for c in range(3) for u in range(5) for v in range(5))
+        assert step.value == pytest.approx(ref, abs=1e-4)
+        assert step.channel_sums.shape == (3,)
     text = conv_sum_text(trace, step, 1)
     assert "Channel G" in text and f"= {format_value(step.value)}" in text
+
+
+def test_trace_conv_max_side_admits_the_lecture_volume_only_when_asked():
+    x = np.zeros((3, 32, 32), np.float32)
+    with pytest.raises(TraceError, match="at most 16x16"):
+        trace_conv(x, np.ones((3, 5, 5)), padding=2)
+    with pytest.raises(TraceError, match="at most 32x32"):
+        trace_conv(np.zeros((1, 33, 33)), np.ones((1, 3, 3)), max_side=32)
 
 
 def test_conv_sum_text_writes_out_small_sums():

@@ -10,7 +10,8 @@ from PySide6.QtCore import QObject, QPointF, Qt, Signal
 
 from engine import functional as F
 from engine.kernels import PRESETS, expand_kernel
-from engine.teaching_examples import crop_around, lecture_7x7, lecture_volume_example
+from engine.spec import resolve_pipeline
+from engine.teaching_examples import crop_around, lecture_7x7, lecture_volume
 from engine.teaching_text import format_value, parse_kernel
 from gui.docks.conv_player import ConvPlayerDock
 from gui.docks.pool_player import PoolPlayerDock
@@ -129,17 +130,82 @@ def test_conv_padding_and_dilation_match_the_engine(conv):
         check_conv_step(conv, engine)
 
 
-def test_conv_volume_example_shows_channel_sums(conv):
-    conv.load_source("volume")
-    x, w = lecture_volume_example()
-    engine = F.conv2d(x, w[None], padding=2)[0]
-    assert conv.trace.out_shape == (8, 8)
-    conv.controls.set_step(27)
-    check_conv_step(conv, engine)
+def lecture_layer():
+    """The bundled lecture pipeline's conv layer: weights (10, 3, 5, 5) and biases (10,)."""
+    layer = resolve_pipeline("lecture").nodes[0].layer
+    bias = np.zeros(10, np.float32) if layer.bias is None else np.asarray(layer.bias)
+    return resolve_pipeline("lecture"), np.asarray(layer.weight), bias
+
+
+def loop_conv_value(x, w, b, row, col, pad=2):
+    """One output value of a stride-1 convolution, by plain loops over the padded input."""
+    c, h, wd = x.shape
+    total = float(b)
+    for ch in range(c):
+        for u in range(w.shape[1]):
+            for v in range(w.shape[2]):
+                i, j = row + u - pad, col + v - pad
+                if 0 <= i < h and 0 <= j < wd:
+                    total += float(x[ch, i, j]) * float(w[ch, u, v])
+    return total
+
+
+def test_conv_lecture_volume_steps_every_filter_like_the_lecture_pipeline(conv):
+    conv.load_source("lecture_volume")
+    x = conv.trace.input
+    assert x.shape == (3, 32, 32) and conv.padding.value() == 2 and conv.stride.value() == 1
+    pipeline, w, b = lecture_layer()
+    maps = pipeline.forward(x)["conv1"]  # (10, 32, 32), the pipeline's own forward
+    np.testing.assert_allclose(F.conv2d(x, w, b, padding=2), maps, rtol=1e-5, atol=1e-4)
+    assert conv.filter.isVisibleTo(conv) and conv.filter.maximum() == 9
+    for f in range(10):
+        conv.filter.setValue(f)
+        assert conv.trace.out_shape == (32, 32) and len(conv.trace) == 1024
+        np.testing.assert_array_equal(conv.trace.weight, w[f])
+        assert conv.bias.value() == pytest.approx(float(b[f]), abs=5e-3)
+        np.testing.assert_allclose(conv.trace.output, maps[f], rtol=1e-5, atol=1e-4)
+        for k in (0, 33 + 97 * f, 511, 1023):
+            conv.controls.set_step(k)
+            row, col = divmod(k, 32)
+            value = conv.trace.step(k).value
+            assert value == pytest.approx(float(maps[f, row, col]), rel=1e-5, abs=1e-4)
+            assert value == pytest.approx(loop_conv_value(x, w[f], b[f], row, col), abs=1e-4)
+            assert shown_value(conv) == format_value(value)
+            assert conv.output_grid.marks == [(row, col)]
+            rows, cols = np.nonzero(conv.input_grid.highlight)
+            assert sorted(zip(rows.tolist(), cols.tolist(), strict=True)) == [
+                (row + u, col + v) for u in range(5) for v in range(5)]
+            assert conv.products_grid.values.shape == (5, 5)
+        assert conv.output_title.text() == f"Output map {f}: 32x32"
     assert "Channel sums (R, G, B)" in conv.sum_label.text()
     conv.channel.setValue(2)
-    assert conv.kernel_grid.values.tolist() == w[2].tolist()
+    assert conv.kernel_grid.values.tolist() == w[9, 2].tolist()
     assert "channel B" in conv.input_title.text()
+
+
+def test_conv_lecture_volume_says_the_layers_numbers(qtbot, conv):
+    conv.load_source("lecture_volume")
+    assert "(32 - 5 + 2*2)/1 + 1 = 32" in conv.formula_label.text()
+    layer = conv.layer_label.text()
+    assert conv.layer_label.isVisibleTo(conv)
+    assert "32x32x10 = 10,240 values" in layer and "10 x (5x5x3 + 1) = 760 parameters" in layer
+    # The input is the sample in whole numbers 0 to 9, one digit per cell.
+    x = conv.trace.input
+    assert np.array_equal(x, np.round(x)) and x.min() >= 0 and x.max() <= 9
+    assert conv.input_grid.values.shape == (36, 36) and conv.input_grid.text_at(0, 0) == "0"
+    # The 36x36 padded grid shrinks to colours rather than widen the middle column.
+    conv.show()
+    qtbot.wait(1)
+    assert conv.minimumSizeHint().width() <= 420
+    # Stride 2 changes the whole layer's output, not its parameters.
+    conv.stride.setValue(2)
+    assert conv.trace.out_shape == (16, 16)
+    assert "16x16x10 = 2,560 values" in conv.layer_label.text()
+    assert "= 760" in conv.layer_label.text()
+    # Another example hides the filter choice and the layer's numbers.
+    conv.load_source("lecture_7x7")
+    assert not conv.filter.isVisibleTo(conv) and not conv.layer_label.isVisibleTo(conv)
+    assert conv.trace.out_shape == (5, 5) and conv.bias.value() == 0
 
 
 def test_conv_crop_of_the_frame(conv):
@@ -290,8 +356,10 @@ def values_shown(dock) -> np.ndarray:
 
 
 def test_values_line_follows_the_lecture_filter_and_custom_starts_from_it(conv):
-    conv.load_source("volume")
-    x, w = lecture_volume_example()
+    conv.load_source("lecture_volume")
+    conv.filter.setValue(4)
+    x, weights, _ = lecture_volume()
+    w = weights[4]
     assert conv.kernel.currentData() == "lecture filter"
     np.testing.assert_allclose(values_shown(conv), w[0], rtol=1e-3, atol=1e-6)
     assert conv.values_label.text() == "w[R] ="

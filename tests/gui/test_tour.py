@@ -248,11 +248,19 @@ def test_volume_and_parameter_numbers_are_the_lectures(window):
     panel = window.docks["parameters"].widget()
     assert panel.mode == "conv32"
     assert panel.comparison.dense == dense and panel.comparison.lecture == lecture
-    # The player's stand-in says what it stands for, and shows its whole output.
+    # The player runs the lecture's own 32x32x3 volume with the pipeline's ten filters, and
+    # shows one whole 32x32 map with the layer's numbers.
     player = window.docks["conv_player"].widget()
-    assert "8x8x3 stand-in for the lecture's 32x32x3" in player.source.currentText()
-    assert "8×8×3 stand-in" in stop.text
-    assert player.controls.step == player.controls.count - 1
+    assert player.source.currentText() == "Lecture: 32x32x3 volume"
+    assert "sample cut to 32×32" in stop.text and "stand-in" not in stop.text
+    assert player.trace.input.shape == (3, 32, 32) and player.trace.out_shape == (32, 32)
+    assert player.filter.isVisibleTo(player) and player.filter.maximum() == 9
+    np.testing.assert_array_equal(
+        player.trace.weight, window.session.pipeline.nodes[0].layer.weight[0])
+    assert "= 32, so 32x32" in player.formula_label.text()
+    assert "10,240 values" in player.layer_label.text()
+    assert "= 760" in player.layer_label.text()
+    assert player.controls.step == player.controls.count - 1 == 1023
     assert all(player.output_grid.text_at(r, c) != "" for r in range(player.trace.out_shape[0])
                for c in range(player.trace.out_shape[1]))
 
