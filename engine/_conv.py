@@ -30,6 +30,13 @@ _SHALLOW_BAND_BYTES = 1 << 19
 _POINTWISE_BAND_BYTES = 1 << 18
 # Depthwise and single filters spend more on Python per band than on memory: 1 MiB, in values.
 _DEPTHWISE_BAND = 1 << 18
+# Below this many multiply-accumulates an im2col convolution runs on the calling thread: handing
+# bands to the pool cost more than it saved up to about 6 million (a 64x64 network's layers,
+# 35-90 us each, were 20-40% slower on two threads). Its bands then keep the im2col columns
+# in L2 between the copy and the matmul: 3 -> 8 5x5 at 64x64 took 88 us in one 1.2 MiB band,
+# 67 us in three.
+_SERIAL_WORK = 3 << 21
+_SERIAL_BAND_BYTES = 1 << 19
 
 
 def convolve(x4, w, b, stride, pads, dil, groups, out_hw) -> np.ndarray:
@@ -40,7 +47,56 @@ def convolve(x4, w, b, stride, pads, dil, groups, out_hw) -> np.ndarray:
         return _conv_1x1(x4, w, b, stride, out_hw)
     if c_in_g == 1 and c_out == c:  # depthwise (each channel its own filter), incl. 1 -> 1
         return _conv_depthwise(x4, w, b, stride, pads, dil, out_hw)
+    small = x4.shape[0] * c_out * out_hw[0] * out_hw[1] * c_in_g * kh * kw < _SERIAL_WORK
+    if small and groups == 1 and stride == (1, 1):
+        return _conv_flat(x4, w, b, pads, dil, out_hw)
     return _conv_im2col(x4, w, b, stride, pads, dil, groups, out_hw)
+
+
+def _conv_flat(x4, w, b, pads, dil, out_hw) -> np.ndarray:
+    """A small stride-1 convolution on the calling thread, im2col by "flat shifted slices".
+
+    Each im2col row of a band is one block of the flattened padded map, shifted by its tap's
+    offset, so the copy is one contiguous run per tap instead of one per output row. The
+    matmul then also computes the ``W_pad - W_out`` columns where a window wraps into the next
+    row; a pass drops them. On large layers that extra work lost (see
+    :func:`_conv_im2col`); on a 64x64 network's layers, where the copy's per-row cost counted,
+    16 -> 32 3x3 at 16x16 took 29 us instead of 36, 8 -> 16 at 32x32 35 instead of 40 and
+    3 -> 8 5x5 at 64x64 (three bands) 56 instead of 88.
+    """
+    _parallel.prepare()  # BLAS on one thread, as for every op (this one skips run())
+    n, c = x4.shape[:2]
+    c_out, _, kh, kw = w.shape
+    (ho, wo), (dh, dw) = out_hw, dil
+    xp = padded(x4, pads, 0.0)
+    if not xp.flags.c_contiguous:  # unpadded and strided: the blocks need back-to-back rows
+        xp = np.ascontiguousarray(xp)
+    wp = xp.shape[3]
+    k = c * kh * kw
+    fold = b is not None
+    w2 = w.reshape(c_out, k)  # (C_out, C_in*kh*kw)
+    if fold:  # the bias rides in the matmul: a column of W against a row of ones in cols
+        w2 = np.concatenate([w2, b[:, None]], axis=1)  # (C_out, K + 1)
+    most = max(1, _SERIAL_BAND_BYTES // (4 * (k + c_out) * wp))
+    band = -(-ho // -(-ho // most))
+    lead = band * wp + (16 if band * wp % 256 == 0 else 0)  # see _conv_im2col on aliasing
+    # created full of ones and only rows :k ever written, so a folded bias row stays ones
+    cols_buf = workspace(("flat", k, fold, lead), (k + fold, lead), 1.0)
+    out_buf = workspace(("flat-out", c_out, lead), (c_out, lead))
+    y = np.empty((n, c_out, ho, wo), np.float32)
+    s_n, s_c, s_h, s_w = xp.strides
+    for i, r0, r1 in bands(n, ho, band):
+        rows = r1 - r0
+        span = (rows - 1) * wp + wo  # from the band's first output to its last, flattened
+        # every tap's shifted block, read-only: (C_in, kh, kw, span)
+        taps = np.ndarray((c, kh, kw, span), np.float32, xp, i * s_n + r0 * s_h,
+                          (s_c, s_h * dh, s_w * dw, s_w))
+        cols = cols_buf[:, :span]
+        np.copyto(cols[:k].reshape(c, kh, kw, span, copy=False), taps)
+        np.matmul(w2, cols, out=out_buf[:, :span])
+        # (C_out, rows, W_pad): the first W_out columns of each row are the outputs
+        np.copyto(y[i, :, r0:r1], out_buf[:, : rows * wp].reshape(c_out, rows, wp)[:, :, :wo])
+    return y
 
 
 def _conv_1x1(x4, w, b, stride, out_hw) -> np.ndarray:
@@ -124,11 +180,16 @@ def _conv_im2col(x4, w, b, stride, pads, dil, groups, out_hw) -> np.ndarray:
     xp = padded(x4, pads, 0.0)
     k = c_in_g * kh * kw
     w_g = w.reshape(groups, c_out // groups, k)  # (G, C_out/G, C_in/G*kh*kw)
-    budget = _SHALLOW_BAND_BYTES if k <= 32 else _BAND_BYTES
-    band = _even_band(ho, max(1, budget // (4 * (k + c_out) * wo)), n)
+    macs = n * c_out * ho * wo * k
     parts = [(0, c)]
-    if groups == 1:
-        parts = _in_parts(n * -(-ho // band), c, n * c_out * ho * wo * k)
+    if macs < _SERIAL_WORK:  # one thread: as many bands as keep the columns in L2
+        most = max(1, _SERIAL_BAND_BYTES // (4 * (k + c_out) * wo))
+        band = -(-ho // -(-ho // most))
+    else:
+        budget = _SHALLOW_BAND_BYTES if k <= 32 else _BAND_BYTES
+        band = _even_band(ho, max(1, budget // (4 * (k + c_out) * wo)), n)
+        if groups == 1:
+            parts = _in_parts(n * -(-ho // band), c, macs)
     # The bias rides in the matmul (a column of W against a row of ones in cols) when the
     # output is large next to the weights: adding it afterwards is another pass over the output
     # (+35% on a shallow layer), while the column means a copy of W on every call (0.17 ms or
@@ -170,7 +231,7 @@ def _conv_im2col(x4, w, b, stride, pads, dil, groups, out_hw) -> np.ndarray:
         if b is not None and not fold and len(parts) == 1:
             dst += b.reshape(groups, c_out // groups, 1)
 
-    run(items, work, n * c_out * ho * wo * k)
+    run(items, work, macs if macs >= _SERIAL_WORK else 0)
     if partial:
         flat = y.reshape(n, c_out, ho * wo)
         for extra in partial:

@@ -105,12 +105,17 @@ def run(items: Sequence, fn: Callable, work: float) -> None:
     ``work`` is the op's size in multiply-accumulates (or a comparable count), weighed against
     ``_THREAD_MIN_WORK``.
     """
+    prepare()
+    _share(items, fn, work)
+
+
+def prepare() -> None:
+    """Set up the process once (see the module docstring); ops that skip :func:`run` call it."""
     global _tuned
-    if not _tuned:  # the first large op sets up the process once (see the module docstring)
+    if not _tuned:
         _tuned = True
         _single_thread_blas()
         _keep_freed_memory()
-    _share(items, fn, work)
 
 
 def _share(items: Sequence, fn: Callable, work: float) -> None:

@@ -19,8 +19,26 @@ _SMALL_BAND = 1 << 16
 
 def max_pool(x4, k, s, p, d, out_hw) -> np.ndarray:
     """Max over each window; padded cells never win."""
+    if k == s == (2, 2) and p == (0, 0) and d == (1, 1):
+        ho, wo = out_hw
+        n, c, h, w = x4.shape
+        if 2 * ho <= h and 2 * wo <= w and n * c * ho * w <= _SMALL_BAND:
+            return _max_pool_2x2(x4, ho, wo)
     xp = _pool_source(x4, k, s, p, d, out_hw, -np.inf)
     return _pool_taps(xp, k, s, d, out_hw, np.maximum)
+
+
+def _max_pool_2x2(x4, ho, wo) -> np.ndarray:
+    """The commonest pool on a small map (a 64x64 network's): two ``np.maximum`` calls.
+
+    The general path's bookkeeping (padding, bands, workspaces) took a third of its 15 us.
+    """
+    n, c = x4.shape[:2]
+    tmp = np.empty((n, c, ho, 2 * wo), np.float32)  # each pair of rows folded: contiguous, SIMD
+    np.maximum(x4[:, :, 0 : 2 * ho : 2, : 2 * wo], x4[:, :, 1 : 2 * ho : 2, : 2 * wo], out=tmp)
+    y = np.empty((n, c, ho, wo), np.float32)
+    np.maximum(tmp[..., 0::2], tmp[..., 1::2], out=y)
+    return y
 
 
 def avg_pool(x4, k, s, p, out_hw, count_include_pad: bool) -> np.ndarray:

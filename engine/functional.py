@@ -232,6 +232,9 @@ def _clamp(arr: np.ndarray, lo: float | None, hi: float | None) -> np.ndarray:
     src = np.ascontiguousarray(arr).reshape(-1)
     out = np.empty(arr.shape, _F32)
     dst = out.reshape(-1)
+    if lo is not None and hi is None and src.size <= _CHUNK:  # a small ReLU: one call
+        np.maximum(src, _constant(lo)[: src.size], out=dst)
+        return out
     whole = src.size // _CHUNK * _CHUNK
     parts = [(src[:whole].reshape(-1, _CHUNK), dst[:whole].reshape(-1, _CHUNK))]
     parts.append((src[whole:], dst[whole:]))

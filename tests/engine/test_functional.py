@@ -1067,3 +1067,20 @@ def test_junk_arguments_give_a_value_error_naming_the_op(op, a, b, c, shape):
     else:
         assert isinstance(out, np.ndarray)
         assert out.dtype == np.float32
+
+
+def test_reused_workspaces_do_not_leak_between_biased_and_unbiased_layers():
+    # Small convolutions share workspaces keyed by shape; a biased layer keeps a row of ones in
+    # its columns. An unbiased layer of matching size must not overwrite it for the next call.
+    rng = np.random.default_rng(5)
+    x1 = rng.standard_normal((1, 20, 20)).astype(np.float32)
+    w1 = rng.standard_normal((3, 1, 5, 3)).astype(np.float32)
+    b1 = rng.standard_normal(3).astype(np.float32)
+    x2 = rng.standard_normal((4, 21, 22)).astype(np.float32)
+    w2 = rng.standard_normal((3, 4, 2, 2)).astype(np.float32)
+    first = F.conv2d(x1, w1, b1, padding=(2, 1))
+    F.conv2d(x2, w2, None)
+    again = F.conv2d(x1, w1, b1, padding=(2, 1))
+    np.testing.assert_array_equal(first, again)
+    expected = ref_conv2d(x1[None].astype(np.float64), w1, b1, (1, 1), (2, 2, 1, 1), (1, 1), 1)[0]
+    np.testing.assert_allclose(again, expected, rtol=1e-5, atol=1e-5)
