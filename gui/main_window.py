@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -508,6 +508,9 @@ class MainWindow(QMainWindow):
         if dock is not None and ends_in_class_scores(pipeline):
             dock.show()
             dock.raise_()
+            # Before the window is shown a tab group may not take the raise yet: repeat it
+            # once the event loop runs.
+            QTimer.singleShot(0, dock.raise_)
 
     def _on_session_source(self, _spec) -> None:
         self._update_title()
