@@ -15,8 +15,10 @@ takes ``(N, H, W, C)`` images and transposes them at once also takes ``(C, H, W)
 its first Transpose becomes an Identity.
 
 This module reads and checks the file and walks the graph; the per-operator converters are in
-:mod:`engine.onnx_ops`, constant folding in :mod:`engine.onnx_constants`, the node context both
-use in :mod:`engine.onnx_node`, and the extra layer types in :mod:`engine.onnx_layers`.
+:mod:`engine.onnx_ops` (conv and pooling in :mod:`engine.onnx_windows`), constant folding in
+:mod:`engine.onnx_constants`, the node context both use in :mod:`engine.onnx_node`, and the extra
+layer types in :mod:`engine.onnx_layers` (:mod:`engine.onnx_shape_layers`,
+:mod:`engine.onnx_math_layers`).
 
 Examples
 --------

@@ -2,8 +2,9 @@
 
 A converter takes the :class:`~engine.onnx_node.NodeContext` of one node whose input comes from
 the image and returns the pipeline nodes it becomes, as ``(name, layer, input names)``: usually
-one, two when a Conv or pool needs its asymmetric padding as a separate Pad node. Converters see
-shapes without the batch axis and refuse what would mix the images of a batch.
+one, two when a Conv or pool needs its asymmetric padding as a separate Pad node (those live in
+:mod:`engine.onnx_windows`). Converters see shapes without the batch axis and refuse what would
+mix the images of a batch.
 """
 
 from __future__ import annotations
@@ -16,145 +17,16 @@ import numpy as np
 from engine import layers as L
 from engine import onnx_layers as O
 from engine.onnx_node import BATCH, NodeContext, Unsupported
+from engine.onnx_windows import (
+    avg_pool,
+    check_pads,
+    conv,
+    global_avg_pool,
+    global_max_pool,
+    max_pool,
+)
 
 __all__ = ["CONVERTERS", "SUPPORTED_OPERATORS"]
-
-
-# ---------------------------------------------------------------- windows: conv and pools
-
-
-def _window(ctx: NodeContext, in_shape, kernel) -> tuple[tuple, tuple, tuple[int, int, int, int]]:
-    """(strides, dilations, pads (top, left, bottom, right)) with auto_pad resolved."""
-    if len(in_shape) != 3:
-        raise Unsupported(f"{ctx.op} on a {len(in_shape) + 1}-D tensor: the engine runs 2-D"
-                           " windows on (N, C, H, W) maps only")
-    strides = tuple(ctx.attr("strides", [1, 1]))
-    dilations = tuple(ctx.attr("dilations", [1, 1]))
-    pads = tuple(ctx.attr("pads", [0, 0, 0, 0]))
-    auto = ctx.attr("auto_pad", "NOTSET")
-    if len(kernel) != 2 or len(strides) != 2 or len(dilations) != 2 or len(pads) != 4:
-        raise Unsupported(f"{ctx.op} with a {len(kernel)}-D kernel: the engine runs 2-D only")
-    if auto == "VALID":
-        pads = (0, 0, 0, 0)
-    elif auto in ("SAME_UPPER", "SAME_LOWER"):
-        before, after = [], []
-        for n, k, s, d in zip(in_shape[1:], kernel, strides, dilations, strict=True):
-            total = max((math.ceil(n / s) - 1) * s + (k - 1) * d + 1 - n, 0)
-            small = total // 2
-            before.append(small if auto == "SAME_UPPER" else total - small)
-            after.append(total - before[-1])
-        pads = (*before, *after)
-    elif auto != "NOTSET":
-        raise Unsupported(f"{ctx.op}: auto_pad {auto!r} is not an ONNX value")
-    pads = tuple(int(p) for p in pads)
-    _check_pads(ctx.op, pads)
-    return strides, dilations, pads
-
-
-# The layers' own limit on padding (engine.layers.base._size_field). Uneven pads become a
-# separate Pad node, which has no limit of its own: without this check a pool's pads of 10**9
-# loaded and the first run asked for tens of GiB.
-_MOST_PAD = 256
-
-
-def _check_pads(op: str, pads) -> None:
-    """Refuse pads above the layers' limit (ONNX's shape inference already refuses negative
-    ones, and Pad's cropping is refused before)."""
-    if max(pads) > _MOST_PAD:
-        raise Unsupported(f"{op}: pads {list(pads)} may be at most {_MOST_PAD} each")
-
-
-def _short(pair) -> int | tuple[int, int]:
-    """(3, 3) -> 3 so the layer's repr reads like PyTorch's."""
-    return int(pair[0]) if pair[0] == pair[1] else (int(pair[0]), int(pair[1]))
-
-
-def _padded_input(ctx: NodeContext, pads, mode: str = "constant",
-                  explicit: bool = False) -> tuple[list, str, tuple]:
-    """An explicit Pad node when asked or when pads are asymmetric; returns (nodes, the layer's
-    input, the layer's own padding)."""
-    top, left, bottom, right = pads
-    if (top, left) == (bottom, right) and not explicit:
-        return [], ctx.act(0), (top, left)
-    name = ctx.extra("pad")
-    return [(name, O.Pad((left, right, top, bottom), mode), [ctx.act(0)])], name, (0, 0)
-
-
-def _conv(ctx: NodeContext):
-    weight = ctx.const(1, "weight")
-    bias = ctx.const(2, "bias", required=False)
-    if weight.ndim != 4:
-        raise Unsupported(f"Conv with a {weight.ndim - 2}-D kernel: the engine runs 2-D only")
-    kernel = tuple(ctx.attr("kernel_shape", weight.shape[2:]))
-    if kernel != weight.shape[2:]:
-        raise Unsupported(f"Conv: kernel_shape {kernel} differs from the weight's"
-                           f" {weight.shape[2:]}")
-    strides, dilations, pads = _window(ctx, ctx.shape(0), kernel)
-    groups = ctx.attr("group", 1)
-    nodes, source, padding = _padded_input(ctx, pads)
-    layer = L.Conv2d(weight.shape[1] * groups, weight.shape[0], _short(kernel), _short(strides),
-                     _short(padding), _short(dilations), groups, bias=bias is not None,
-                     weight=weight, bias_values=bias)
-    layer.kernel_source = f"from the ONNX file ({ctx.input(1)})"  # shown in the ledger's notes
-    return [*nodes, (ctx.out, layer, [source])]
-
-
-def _explicit_pads(pads, kernel) -> bool:
-    """Pads a pool layer cannot take itself: asymmetric, or over half the window (PyTorch's
-    limit, which ONNX does not have)."""
-    return pads[:2] != pads[2:] or any(2 * p > k for p, k in zip(pads, kernel * 2, strict=True))
-
-
-def _max_pool(ctx: NodeContext):
-    kernel = tuple(ctx.attr("kernel_shape"))
-    strides, dilations, pads = _window(ctx, ctx.shape(0), kernel)
-    ceil = bool(ctx.attr("ceil_mode", 0))
-    if _explicit_pads(pads, kernel):
-        if ceil or max(dilations) > 1:
-            raise Unsupported("MaxPool with asymmetric pads or pads over half the window,"
-                               " together with ceil_mode or dilation, is not supported; the"
-                               " engine needs equal pads of at most half the window")
-        # Repeating the edge pixel never changes a maximum: each window that reaches into the
-        # border also covers the edge pixel it repeats.
-        nodes, source, padding = _padded_input(ctx, pads, mode="edge", explicit=True)
-    else:
-        nodes, source, padding = [], ctx.act(0), pads[:2]
-    layer = L.MaxPool2d(_short(kernel), _short(strides), _short(padding), _short(dilations), ceil)
-    return [*nodes, (ctx.out, layer, [source])]
-
-
-def _avg_pool(ctx: NodeContext):
-    kernel = tuple(ctx.attr("kernel_shape"))
-    strides, dilations, pads = _window(ctx, ctx.shape(0), kernel)
-    if max(dilations) > 1:
-        raise Unsupported("AveragePool with dilations is not supported; the engine's"
-                           " average pool has dense windows")
-    ceil = bool(ctx.attr("ceil_mode", 0))
-    include = bool(ctx.attr("count_include_pad", 0))
-    if _explicit_pads(pads, kernel):
-        if ceil or not include:
-            raise Unsupported("AveragePool with asymmetric pads or pads over half the window"
-                               " is supported only with count_include_pad=1 and ceil_mode=0"
-                               " (then the zeros count)")
-        nodes, source, padding = _padded_input(ctx, pads, explicit=True)
-    else:
-        nodes, source, padding = [], ctx.act(0), pads[:2]
-    layer = L.AvgPool2d(_short(kernel), _short(strides), _short(padding), ceil, include)
-    return [*nodes, (ctx.out, layer, [source])]
-
-
-def _global_avg_pool(ctx: NodeContext):
-    if len(ctx.shape(0)) != 3:
-        raise Unsupported("GlobalAveragePool needs an (N, C, H, W) map")
-    return [(ctx.out, L.GlobalAvgPool2d(), [ctx.act(0)])]
-
-
-def _global_max_pool(ctx: NodeContext):
-    shape = ctx.shape(0)
-    if len(shape) != 3:
-        raise Unsupported("GlobalMaxPool needs an (N, C, H, W) map")
-    # one window as large as the map: exactly a global maximum, and it reads like PyTorch
-    return [(ctx.out, L.MaxPool2d(_short(shape[1:])), [ctx.act(0)])]
 
 
 # ---------------------------------------------------------------- per-value and normalization
@@ -396,7 +268,7 @@ def _pad(ctx: NodeContext):
                            " supported")
     if min(pads) < 0:
         raise Unsupported("Pad with negative amounts (cropping) is not supported")
-    _check_pads("Pad", pads)
+    check_pads("Pad", pads)
     if mode not in ("constant", "reflect", "edge"):
         raise Unsupported(f"Pad mode {mode!r} is not supported; the engine pads with constant,"
                            " reflect or edge")
@@ -405,11 +277,11 @@ def _pad(ctx: NodeContext):
 
 
 CONVERTERS: dict[str, Callable[[NodeContext], list]] = {
-    "Add": _binary, "AveragePool": _avg_pool, "BatchNormalization": _batch_norm, "Clip": _clip,
-    "Concat": _concat, "Conv": _conv, "Div": _binary, "Dropout": _dropout, "Flatten": _flatten,
-    "Gemm": _gemm, "GlobalAveragePool": _global_avg_pool, "GlobalMaxPool": _global_max_pool,
+    "Add": _binary, "AveragePool": avg_pool, "BatchNormalization": _batch_norm, "Clip": _clip,
+    "Concat": _concat, "Conv": conv, "Div": _binary, "Dropout": _dropout, "Flatten": _flatten,
+    "Gemm": _gemm, "GlobalAveragePool": global_avg_pool, "GlobalMaxPool": global_max_pool,
     "Identity": _simple(O.Identity), "LeakyRelu": _leaky_relu, "LRN": _lrn, "MatMul": _matmul,
-    "MaxPool": _max_pool, "Mul": _binary, "Pad": _pad, "ReduceMean": _reduce_mean,
+    "MaxPool": max_pool, "Mul": _binary, "Pad": _pad, "ReduceMean": _reduce_mean,
     "Relu": _simple(L.ReLU), "Reshape": _reshape, "Sigmoid": _simple(L.Sigmoid),
     "Softmax": _softmax, "Sub": _binary, "Sum": _sum, "Tanh": _simple(L.Tanh),
     "Transpose": _transpose,
