@@ -1,26 +1,19 @@
-"""The main window: docks from the registry, menus, toolbar, status bar, saved layout."""
+"""The main window: docks from the registry, saved layout, session wiring, status bar.
+
+Its menus, toolbar and the slots they call live in :mod:`gui.actions`.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QApplication,
-    QComboBox,
-    QDockWidget,
-    QFileDialog,
-    QInputDialog,
-    QLabel,
-    QMainWindow,
-    QMenu,
-    QSizePolicy,
-    QWidget,
-)
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QComboBox, QDockWidget, QLabel, QMainWindow, QSizePolicy, QWidget
 
 from gui import help as help_
 from gui import tooltips
+from gui.actions import MenuActions, build_menus
 from gui.capture import classify_path
 from gui.docks import DOCKS, DockSpec
 from gui.live import LiveResults, Stats
@@ -30,7 +23,6 @@ LAYOUT_VERSION = 3  # bump when the dock set changes so an old saved layout is n
 DEFAULT_SIZE = (1280, 800)
 _CHROME_HEIGHT = 100  # menu bar, toolbar and status bar
 _SPLITTER = 6  # pixels between two stacked docks
-RESOLUTIONS = ((320, "320"), (480, "480"), (640, "640"), (None, "Full"))
 _AREAS = {
     "left": Qt.DockWidgetArea.LeftDockWidgetArea,
     "right": Qt.DockWidgetArea.RightDockWidgetArea,
@@ -54,61 +46,6 @@ _DEFAULT_SIZES = (
 )
 
 
-MENUS = (("file", "&File"), ("edit", "&Edit"), ("view", "&View"), ("playback", "&Playback"),
-         ("help", "&Help"))
-_STD = QKeySequence.StandardKey  # platform keys for undo / redo
-# (menu, (name, text, "owner.method", shortcut, tooltip, checkable)), or a marker for a separator
-# ("-") or a generated group ("samples", "bundled", "docks", "resolution").
-MENU_ACTIONS = (
-    ("file", ("open_image", "Open &image...", "window.ask_open_image", "Ctrl+O",
-              "Open a PNG, JPEG, BMP, TIFF or WebP image", False)),
-    ("file", ("open_video", "Open &video...", "window.ask_open_video", "Ctrl+Shift+O",
-              "Open a video file; it plays in a loop", False)),
-    ("file", ("open_camera", "Open &camera...", "window.ask_open_camera", "Ctrl+K",
-              "Use a webcam as the source", False)),
-    ("file", "samples"),
-    ("file", "-"),
-    ("file", ("open_pipeline", "Open &pipeline...", "window.ask_open_pipeline", "Ctrl+Shift+P",
-              "Open a pipeline file (.json)", False)),
-    ("file", ("open_model", "Open &model...", "window.ask_open_model", "Ctrl+M",
-              "Open a trained network in ONNX format (.onnx)", False)),
-    ("file", ("save_pipeline", "&Save pipeline as...", "window.ask_save_pipeline", "Ctrl+S",
-              "Save the current pipeline to a file", False)),
-    ("file", "bundled"),
-    ("file", "-"),
-    ("file", ("snapshot", "Save s&napshot...", "window.ask_snapshot", "Ctrl+Shift+S",
-              "Save a picture of the whole window as PNG", False)),
-    ("file", "-"),
-    ("file", ("quit", "&Quit", "window.close", "Ctrl+Q", "Close CNN Explorer", False)),
-    ("edit", ("undo", "&Undo", "session.undo", _STD.Undo,
-              "Undo the last change to the pipeline", False)),
-    ("edit", ("redo", "&Redo", "session.redo", _STD.Redo,
-              "Redo the pipeline change last undone", False)),
-    ("edit", "-"),
-    ("edit", ("preprocess", "Input &preprocessing...", "window.edit_preprocessing", None,
-              "How frames are resized and scaled for a trained network", False)),
-    ("view", "docks"),
-    ("view", ("reset_layout", "&Reset layout", "window.apply_default_layout", None,
-              "Put every panel back where it was at first", False)),
-    ("view", "-"),
-    ("view", "resolution"),
-    ("view", ("channels", "Show R, G, B &channels", "window.set_show_channels", "Ctrl+R",
-              "Show the input's red, green, blue and gray channels", True)),
-    ("playback", ("pause", "Pause", "window.set_paused", "Space",
-                  "Pause or resume the video or camera", True)),
-    ("playback", ("step", "Step &frame", "live.step", ".", "Pause and advance one frame", False)),
-    ("playback", "-"),
-    ("playback", ("next_layer", "&Next layer", "window.next_layer", "PgDown",
-                  "Select the next layer", False)),
-    ("playback", ("previous_layer", "P&revious layer", "window.previous_layer", "PgUp",
-                  "Select the previous layer", False)),
-    ("help", ("shortcuts", "&Keyboard shortcuts", "window.show_shortcuts", "F1",
-              "List every keyboard shortcut", False)),
-    ("help", ("about", "&About CNN Explorer", "window.show_about", None,
-              "What CNN Explorer is", False)),
-)
-TOOLBAR = ("open_image", "open_video", "open_camera", "-", "pause", "step", "previous_layer",
-           "next_layer", "-", "resolution", "channels")
 
 
 def _too_tall(column: list[QDockWidget]) -> bool:
@@ -117,7 +54,7 @@ def _too_tall(column: list[QDockWidget]) -> bool:
     return needed > DEFAULT_SIZE[1] - _CHROME_HEIGHT
 
 
-class MainWindow(QMainWindow):
+class MainWindow(MenuActions, QMainWindow):
     """CNN Explorer's window.
 
     Parameters
@@ -179,7 +116,7 @@ class MainWindow(QMainWindow):
                           "a file on the window. F1 lists the keyboard shortcuts.")
         self.actions_by_name: dict[str, QAction] = {}
         self._last_network_name: str | None = None
-        self.menus = self._build_menus()
+        self.menus = build_menus(self)
         self._sync_from_session()
         self._show_predictions_for_a_new_classifier(session.pipeline)
         session.message.connect(self.show_message)
@@ -191,151 +128,6 @@ class MainWindow(QMainWindow):
         if persist:
             self.restore_layout()
         tooltips.install(self)  # dock tabs and submenus explain themselves too
-
-    # -- menus and toolbar ----------------------------------------------------------------
-    def add_menu_action(
-        self, menu: str, name: str, text: str, slot, shortcut=None, tip: str = "",
-        checkable: bool = False,
-    ) -> QAction:
-        """Add an action to a menu ("file", "edit", "view", "playback", "help") by name.
-
-        For panels and features added later; the shortcuts window lists it automatically.
-        """
-        action = QAction(text, self, checkable=checkable)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setToolTip(tip or text.replace("&", "").rstrip("."))
-        action.setStatusTip(action.toolTip())
-        action.triggered.connect(slot)
-        self.actions_by_name[name] = action
-        self.menu_by_key[menu].addAction(action)
-        return action
-
-    def _build_menus(self) -> list[QMenu]:
-        from engine.spec import BUNDLED, BUNDLED_MODELS
-        from gui.session import list_samples
-
-        bar = self.menuBar()
-        self.menu_by_key = {key: bar.addMenu(title) for key, title in MENUS}
-        self.resolution_group, self.resolution_combo = make_resolution_group(self)
-        targets = {"session": self.session, "live": self.live, "window": self}
-        for menu, entry in MENU_ACTIONS:
-            target = self.menu_by_key[menu]
-            if entry == "-":
-                target.addSeparator()
-            elif entry == "docks":
-                for group in dict.fromkeys(spec.group for spec in self.dock_specs):
-                    target.addSection(group)
-                    target.addActions([self.docks[spec.key].toggleViewAction()
-                                       for spec in self.dock_specs if spec.group == group])
-                target.addSeparator()
-            elif entry == "resolution":
-                target.addMenu("Working &resolution").addActions(self.resolution_group.actions())
-            elif entry == "samples":
-                sub = target.addMenu("&Samples")
-                sub.setToolTipsVisible(True)
-                for name in list_samples():
-                    spec = SourceSpec(kind="sample", sample=name)
-                    action = sub.addAction(name.replace("_", " ").capitalize(),
-                                           lambda s=spec: self.open_source(s))
-                    action.setToolTip(f"Show the bundled sample image '{name}'")
-            elif entry == "bundled":
-                sub = target.addMenu("&Bundled pipelines")
-                sub.setToolTipsVisible(True)
-                for name in (*BUNDLED, *BUNDLED_MODELS):
-                    action = sub.addAction(name.capitalize(), lambda n=name: self.open_pipeline(n))
-                    action.setToolTip(f"Load the bundled pipeline '{name}'")
-            else:
-                name, text, slot, shortcut, tip, checkable = entry
-                owner, _, method = slot.partition(".")
-                self.add_menu_action(menu, name, text, getattr(targets[owner], method),
-                                     shortcut, tip, checkable)
-        for menu in self.menu_by_key.values():
-            menu.setToolTipsVisible(True)
-        tools = self.addToolBar("Playback")
-        tools.setObjectName("toolbar_playback")
-        for name in TOOLBAR:
-            if name == "-":
-                tools.addSeparator()
-            elif name == "resolution":
-                label = QLabel(" Resolution ")
-                label.setToolTip(self.resolution_combo.toolTip())
-                tools.addWidget(label)
-                tools.addWidget(self.resolution_combo)
-            else:
-                tools.addAction(self.actions_by_name[name])
-        return list(self.menu_by_key.values())
-
-    # -- small slots the menus call -------------------------------------------------------
-    def next_layer(self) -> None:
-        self.session.set_selected_layer(self.session.selected_layer + 1)
-
-    def previous_layer(self) -> None:
-        self.session.set_selected_layer(self.session.selected_layer - 1)
-
-    def set_paused(self, on: bool) -> None:
-        self.session.set_paused(bool(on))
-
-    def set_show_channels(self, on: bool) -> None:
-        self.session.set_display(show_channels=bool(on))
-
-    def ask_open_image(self) -> None:
-        self._ask_open("Open image", "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp)")
-
-    def ask_open_video(self) -> None:
-        self._ask_open("Open video", "Videos (*.avi *.mp4 *.mov *.mkv *.webm *.m4v *.mpg *.wmv)")
-
-    def ask_open_model(self) -> None:
-        self._ask_open("Open model", "ONNX models (*.onnx)")
-
-    def edit_preprocessing(self) -> None:
-        from gui.dialogs.preprocess import edit_preprocessing_flow
-
-        edit_preprocessing_flow(self, self.session)
-
-    def ask_open_pipeline(self) -> None:
-        self._ask_open("Open pipeline", "Pipelines (*.json)")
-
-    def _ask_open(self, title: str, filters: str) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, title, "", filters)
-        if path:
-            self.open_path(path)
-
-    def ask_open_camera(self) -> None:
-        from engine.media import list_cameras
-
-        # Probing absent cameras takes a moment; say so with the cursor.
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            cameras = list_cameras()
-        finally:
-            QApplication.restoreOverrideCursor()
-        if not cameras:
-            self._error("No camera found: none of cameras 0 to 4 opens. Is one connected?")
-            return
-        items = [f"Camera {i}" for i in cameras]
-        item, ok = QInputDialog.getItem(self, "Open camera", "Camera:", items, 0, False)
-        if ok:
-            index = cameras[items.index(item)]
-            self.open_source(SourceSpec(kind="camera", camera_index=index))
-
-    def ask_save_pipeline(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save pipeline as", self.session.pipeline_path or "pipeline.json",
-            "Pipelines (*.json)",
-        )
-        if path:
-            self.save_pipeline(path)
-
-    def ask_snapshot(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save snapshot", "cnn-explorer.png", "PNG images (*.png)"
-        )
-        if path:
-            self.save_snapshot(path)
-
-    def show_about(self) -> None:
-        help_.show_about(self)
 
     # -- docks and layout -----------------------------------------------------------------
     def _make_dock(self, spec: DockSpec) -> QDockWidget:
@@ -427,38 +219,6 @@ class MainWindow(QMainWindow):
         else:
             self.session.set_source(spec)
 
-    def open_pipeline(self, path_or_name: str | Path) -> bool:
-        from engine.spec import resolve_pipeline
-
-        try:
-            pipeline = resolve_pipeline(str(path_or_name))
-        except (OSError, ValueError) as exc:
-            self._error(f"Could not open the pipeline: {exc}")
-            return False
-        is_file = Path(str(path_or_name)).suffix.lower() == ".json"
-        self.session.set_pipeline(pipeline, path=str(path_or_name) if is_file else None)
-        return True
-
-    def save_pipeline(self, path: str | Path) -> bool:
-        from engine.spec import save_pipeline
-
-        try:
-            save_pipeline(self.session.pipeline, path)
-        except (OSError, ValueError) as exc:
-            self._error(f"Could not save the pipeline: {exc}")
-            return False
-        self.session.pipeline_path = str(path)
-        self.session.message.emit("info", f"Pipeline saved to {path}.")
-        return True
-
-    def save_snapshot(self, path: str | Path) -> bool:
-        """Save a PNG of the whole window."""
-        if not self.grab().save(str(path), "PNG"):
-            self._error(f"Could not write the snapshot to {path}.")
-            return False
-        self.session.message.emit("info", f"Snapshot saved to {path}.")
-        return True
-
     def _error(self, text: str) -> None:
         self.session.message.emit("error", text)
 
@@ -472,14 +232,6 @@ class MainWindow(QMainWindow):
             if url.isLocalFile():
                 self.open_path(url.toLocalFile())
         event.acceptProposedAction()
-
-    # -- help -----------------------------------------------------------------------------
-    def show_shortcuts(self) -> help_.ShortcutsWindow:
-        if self._help_window is None:
-            self._help_window = help_.ShortcutsWindow(self.menus, parent=self)
-        self._help_window.show()
-        self._help_window.raise_()
-        return self._help_window
 
     # -- session -> window ----------------------------------------------------------------
     def _sync_from_session(self) -> None:
@@ -566,24 +318,3 @@ class MainWindow(QMainWindow):
         if self._help_window is not None:
             self._help_window.close()
         super().closeEvent(event)
-
-
-def make_resolution_group(window: MainWindow) -> tuple[QActionGroup, QComboBox]:
-    """The working-resolution choices, as a radio group for the menu and a toolbar combo."""
-    group = QActionGroup(window)
-    combo = QComboBox()
-    combo.setToolTip(
-        "Working resolution: the longest side of the frame the network sees. "
-        "Smaller is faster; Full keeps the source's size."
-    )
-    for value, label in RESOLUTIONS:
-        action = QAction(f"{label} pixels" if value else "Full size", group, checkable=True)
-        action.setData(value)
-        action.setToolTip(f"Process frames with their longest side at {label.lower()}")
-        action.triggered.connect(lambda _=False, v=value: window.session.set_display(resolution=v))
-        combo.addItem(label, value)
-    combo.currentIndexChanged.connect(
-        lambda i: window.session.set_display(resolution=combo.itemData(i))
-    )
-    return group, combo
-

@@ -1,0 +1,292 @@
+"""The window's menus and toolbar: declared as data, built here, and the slots they call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QApplication, QComboBox, QFileDialog, QInputDialog, QLabel, QMenu
+
+from gui import help as help_
+from gui.session import SourceSpec
+
+if TYPE_CHECKING:
+    from gui.main_window import MainWindow
+
+RESOLUTIONS = ((320, "320"), (480, "480"), (640, "640"), (None, "Full"))
+
+MENUS = (("file", "&File"), ("edit", "&Edit"), ("view", "&View"), ("playback", "&Playback"),
+         ("help", "&Help"))
+_STD = QKeySequence.StandardKey  # platform keys for undo / redo
+# (menu, (name, text, "owner.method", shortcut, tooltip, checkable)), or a marker for a separator
+# ("-") or a generated group ("samples", "bundled", "docks", "resolution").
+MENU_ACTIONS = (
+    ("file", ("open_image", "Open &image...", "window.ask_open_image", "Ctrl+O",
+              "Open a PNG, JPEG, BMP, TIFF or WebP image", False)),
+    ("file", ("open_video", "Open &video...", "window.ask_open_video", "Ctrl+Shift+O",
+              "Open a video file; it plays in a loop", False)),
+    ("file", ("open_camera", "Open &camera...", "window.ask_open_camera", "Ctrl+K",
+              "Use a webcam as the source", False)),
+    ("file", "samples"),
+    ("file", "-"),
+    ("file", ("open_pipeline", "Open &pipeline...", "window.ask_open_pipeline", "Ctrl+Shift+P",
+              "Open a pipeline file (.json)", False)),
+    ("file", ("open_model", "Open &model...", "window.ask_open_model", "Ctrl+M",
+              "Open a trained network in ONNX format (.onnx)", False)),
+    ("file", ("save_pipeline", "&Save pipeline as...", "window.ask_save_pipeline", "Ctrl+S",
+              "Save the current pipeline to a file", False)),
+    ("file", "bundled"),
+    ("file", "-"),
+    ("file", ("snapshot", "Save s&napshot...", "window.ask_snapshot", "Ctrl+Shift+S",
+              "Save a picture of the whole window as PNG", False)),
+    ("file", "-"),
+    ("file", ("quit", "&Quit", "window.close", "Ctrl+Q", "Close CNN Explorer", False)),
+    ("edit", ("undo", "&Undo", "session.undo", _STD.Undo,
+              "Undo the last change to the pipeline", False)),
+    ("edit", ("redo", "&Redo", "session.redo", _STD.Redo,
+              "Redo the pipeline change last undone", False)),
+    ("edit", "-"),
+    ("edit", ("preprocess", "Input &preprocessing...", "window.edit_preprocessing", None,
+              "How frames are resized and scaled for a trained network", False)),
+    ("view", "docks"),
+    ("view", ("reset_layout", "&Reset layout", "window.apply_default_layout", None,
+              "Put every panel back where it was at first", False)),
+    ("view", "-"),
+    ("view", "resolution"),
+    ("view", ("channels", "Show R, G, B &channels", "window.set_show_channels", "Ctrl+R",
+              "Show the input's red, green, blue and gray channels", True)),
+    ("playback", ("pause", "Pause", "window.set_paused", "Space",
+                  "Pause or resume the video or camera", True)),
+    ("playback", ("step", "Step &frame", "live.step", ".", "Pause and advance one frame", False)),
+    ("playback", "-"),
+    ("playback", ("next_layer", "&Next layer", "window.next_layer", "PgDown",
+                  "Select the next layer", False)),
+    ("playback", ("previous_layer", "P&revious layer", "window.previous_layer", "PgUp",
+                  "Select the previous layer", False)),
+    ("help", ("shortcuts", "&Keyboard shortcuts", "window.show_shortcuts", "F1",
+              "List every keyboard shortcut", False)),
+    ("help", ("about", "&About CNN Explorer", "window.show_about", None,
+              "What CNN Explorer is", False)),
+)
+TOOLBAR = ("open_image", "open_video", "open_camera", "-", "pause", "step", "previous_layer",
+           "next_layer", "-", "resolution", "channels")
+
+
+def build_menus(window: MainWindow) -> list[QMenu]:
+    """Fill the window's menu bar and toolbar from MENUS, MENU_ACTIONS and TOOLBAR.
+
+    Sets ``window.menu_by_key``, ``window.resolution_group`` and ``window.resolution_combo``
+    and fills ``window.actions_by_name``; returns the menus in menu-bar order.
+    """
+    from engine.spec import BUNDLED, BUNDLED_MODELS
+    from gui.session import list_samples
+
+    bar = window.menuBar()
+    window.menu_by_key = {key: bar.addMenu(title) for key, title in MENUS}
+    window.resolution_group, window.resolution_combo = make_resolution_group(window)
+    targets = {"session": window.session, "live": window.live, "window": window}
+    for menu, entry in MENU_ACTIONS:
+        target = window.menu_by_key[menu]
+        if entry == "-":
+            target.addSeparator()
+        elif entry == "docks":
+            for group in dict.fromkeys(spec.group for spec in window.dock_specs):
+                target.addSection(group)
+                target.addActions([window.docks[spec.key].toggleViewAction()
+                                   for spec in window.dock_specs if spec.group == group])
+            target.addSeparator()
+        elif entry == "resolution":
+            target.addMenu("Working &resolution").addActions(window.resolution_group.actions())
+        elif entry == "samples":
+            sub = target.addMenu("&Samples")
+            sub.setToolTipsVisible(True)
+            for name in list_samples():
+                spec = SourceSpec(kind="sample", sample=name)
+                action = sub.addAction(name.replace("_", " ").capitalize(),
+                                       lambda s=spec: window.open_source(s))
+                action.setToolTip(f"Show the bundled sample image '{name}'")
+        elif entry == "bundled":
+            sub = target.addMenu("&Bundled pipelines")
+            sub.setToolTipsVisible(True)
+            for name in (*BUNDLED, *BUNDLED_MODELS):
+                action = sub.addAction(name.capitalize(), lambda n=name: window.open_pipeline(n))
+                action.setToolTip(f"Load the bundled pipeline '{name}'")
+        else:
+            name, text, slot, shortcut, tip, checkable = entry
+            owner, _, method = slot.partition(".")
+            window.add_menu_action(menu, name, text, getattr(targets[owner], method),
+                                   shortcut, tip, checkable)
+    for menu in window.menu_by_key.values():
+        menu.setToolTipsVisible(True)
+    tools = window.addToolBar("Playback")
+    tools.setObjectName("toolbar_playback")
+    for name in TOOLBAR:
+        if name == "-":
+            tools.addSeparator()
+        elif name == "resolution":
+            label = QLabel(" Resolution ")
+            label.setToolTip(window.resolution_combo.toolTip())
+            tools.addWidget(label)
+            tools.addWidget(window.resolution_combo)
+        else:
+            tools.addAction(window.actions_by_name[name])
+    return list(window.menu_by_key.values())
+
+
+def make_resolution_group(window: MainWindow) -> tuple[QActionGroup, QComboBox]:
+    """The working-resolution choices, as a radio group for the menu and a toolbar combo."""
+    group = QActionGroup(window)
+    combo = QComboBox()
+    combo.setToolTip(
+        "Working resolution: the longest side of the frame the network sees. "
+        "Smaller is faster; Full keeps the source's size."
+    )
+    for value, label in RESOLUTIONS:
+        action = QAction(f"{label} pixels" if value else "Full size", group, checkable=True)
+        action.setData(value)
+        action.setToolTip(f"Process frames with their longest side at {label.lower()}")
+        action.triggered.connect(lambda _=False, v=value: window.session.set_display(resolution=v))
+        combo.addItem(label, value)
+    combo.currentIndexChanged.connect(
+        lambda i: window.session.set_display(resolution=combo.itemData(i))
+    )
+    return group, combo
+
+
+class MenuActions:
+    """The slots the menus and toolbar call, mixed into :class:`~gui.main_window.MainWindow`.
+
+    Relies on the window's ``session``, ``menus``, ``menu_by_key``, ``actions_by_name``,
+    ``_help_window``, ``open_path``, ``open_source`` and ``_error``.
+    """
+
+    def add_menu_action(
+        self, menu: str, name: str, text: str, slot, shortcut=None, tip: str = "",
+        checkable: bool = False,
+    ) -> QAction:
+        """Add an action to a menu ("file", "edit", "view", "playback", "help") by name.
+
+        For panels and features added later; the shortcuts window lists it automatically.
+        """
+        action = QAction(text, self, checkable=checkable)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setToolTip(tip or text.replace("&", "").rstrip("."))
+        action.setStatusTip(action.toolTip())
+        action.triggered.connect(slot)
+        self.actions_by_name[name] = action
+        self.menu_by_key[menu].addAction(action)
+        return action
+
+    # -- small slots the menus call -------------------------------------------------------
+    def next_layer(self) -> None:
+        self.session.set_selected_layer(self.session.selected_layer + 1)
+
+    def previous_layer(self) -> None:
+        self.session.set_selected_layer(self.session.selected_layer - 1)
+
+    def set_paused(self, on: bool) -> None:
+        self.session.set_paused(bool(on))
+
+    def set_show_channels(self, on: bool) -> None:
+        self.session.set_display(show_channels=bool(on))
+
+    def ask_open_image(self) -> None:
+        self._ask_open("Open image", "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp)")
+
+    def ask_open_video(self) -> None:
+        self._ask_open("Open video", "Videos (*.avi *.mp4 *.mov *.mkv *.webm *.m4v *.mpg *.wmv)")
+
+    def ask_open_model(self) -> None:
+        self._ask_open("Open model", "ONNX models (*.onnx)")
+
+    def edit_preprocessing(self) -> None:
+        from gui.dialogs.preprocess import edit_preprocessing_flow
+
+        edit_preprocessing_flow(self, self.session)
+
+    def ask_open_pipeline(self) -> None:
+        self._ask_open("Open pipeline", "Pipelines (*.json)")
+
+    def _ask_open(self, title: str, filters: str) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, title, "", filters)
+        if path:
+            self.open_path(path)
+
+    def ask_open_camera(self) -> None:
+        from engine.media import list_cameras
+
+        # Probing absent cameras takes a moment; say so with the cursor.
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            cameras = list_cameras()
+        finally:
+            QApplication.restoreOverrideCursor()
+        if not cameras:
+            self._error("No camera found: none of cameras 0 to 4 opens. Is one connected?")
+            return
+        items = [f"Camera {i}" for i in cameras]
+        item, ok = QInputDialog.getItem(self, "Open camera", "Camera:", items, 0, False)
+        if ok:
+            index = cameras[items.index(item)]
+            self.open_source(SourceSpec(kind="camera", camera_index=index))
+
+    def ask_save_pipeline(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save pipeline as", self.session.pipeline_path or "pipeline.json",
+            "Pipelines (*.json)",
+        )
+        if path:
+            self.save_pipeline(path)
+
+    def ask_snapshot(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save snapshot", "cnn-explorer.png", "PNG images (*.png)"
+        )
+        if path:
+            self.save_snapshot(path)
+
+    # -- help and pipeline or snapshot files ---------------------------------------------
+    def show_about(self) -> None:
+        help_.show_about(self)
+
+    def show_shortcuts(self) -> help_.ShortcutsWindow:
+        if self._help_window is None:
+            self._help_window = help_.ShortcutsWindow(self.menus, parent=self)
+        self._help_window.show()
+        self._help_window.raise_()
+        return self._help_window
+
+    def open_pipeline(self, path_or_name: str | Path) -> bool:
+        from engine.spec import resolve_pipeline
+
+        try:
+            pipeline = resolve_pipeline(str(path_or_name))
+        except (OSError, ValueError) as exc:
+            self._error(f"Could not open the pipeline: {exc}")
+            return False
+        is_file = Path(str(path_or_name)).suffix.lower() == ".json"
+        self.session.set_pipeline(pipeline, path=str(path_or_name) if is_file else None)
+        return True
+
+    def save_pipeline(self, path: str | Path) -> bool:
+        from engine.spec import save_pipeline
+
+        try:
+            save_pipeline(self.session.pipeline, path)
+        except (OSError, ValueError) as exc:
+            self._error(f"Could not save the pipeline: {exc}")
+            return False
+        self.session.pipeline_path = str(path)
+        self.session.message.emit("info", f"Pipeline saved to {path}.")
+        return True
+
+    def save_snapshot(self, path: str | Path) -> bool:
+        """Save a PNG of the whole window."""
+        if not self.grab().save(str(path), "PNG"):
+            self._error(f"Could not write the snapshot to {path}.")
+            return False
+        self.session.message.emit("info", f"Snapshot saved to {path}.")
+        return True
