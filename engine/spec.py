@@ -23,10 +23,7 @@ carry ``"preprocess": {"size": [224, 224], "resize": "crop", "channel_order": "R
 
 from __future__ import annotations
 
-import difflib
-import json
 import os
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +35,26 @@ from engine.layers import Layer, LayerError
 from engine.pipeline import InputSpec, Node, Pipeline, auto_names
 from engine.preprocess import Preprocess, PreprocessError, load_beside
 from engine.shapes import ShapeError
+from engine.spec_arrays import (
+    INLINE_LIMIT,
+    SpecError,
+    check_keys,
+    dump_json,
+    parse_json,
+    plain_copy,
+    read_array,
+    write_array,
+)
 
 __all__ = [
     "BUNDLED",
     "BUNDLED_MODELS",
+    "FILE_TYPES",
     "FORMAT",
+    "INLINE_LIMIT",
     "VERSION",
     "SpecError",
+    "dump_json",
     "load_pipeline",
     "pipeline_from_dict",
     "pipeline_to_dict",
@@ -56,7 +66,6 @@ FORMAT = "cnn-explorer-pipeline"
 VERSION = 1
 BUNDLED: tuple[str, ...] = ("default", "edges", "lecture")
 BUNDLED_MODELS: tuple[str, ...] = ("shapes",)  # trained networks in assets/models/
-INLINE_LIMIT = 1024  # arrays with more values go to the .npz beside the file
 
 # Hyperparameters that describe how weights are drawn live inside "weights", not beside it.
 _WEIGHT_FIELDS = ("init", "seed")
@@ -73,67 +82,7 @@ FILE_TYPES: dict[str, type[Layer]] = {
 }
 
 
-class SpecError(ValueError):
-    """A pipeline file that cannot be loaded: names the file, the layer and the field."""
-
-    def __init__(self, source: str, message: str, index: int | None = None,
-                 type_name: str | None = None, field: str | None = None):
-        where = source
-        if index is not None:
-            where += f": layer {index}" + (f" ({type_name})" if type_name else "")
-        if field is not None:
-            where += f", field {field!r}"
-        super().__init__(f"{where}: {message}")
-        self.source, self.index, self.type_name, self.field = source, index, type_name, field
-
-
-def _keys(source: str, d: Any, what: str, allowed, required, index=None, type_name=None):
-    if not isinstance(d, dict):
-        raise SpecError(source, f"{what} must be an object, not {type(d).__name__}", index,
-                        type_name)
-    for key in d:
-        if key not in allowed:
-            close = difflib.get_close_matches(str(key), list(allowed), 1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise SpecError(source, f"unknown key in {what}{hint}; allowed: "
-                            f"{', '.join(allowed)}", index, type_name, str(key))
-    for key in required:
-        if key not in d:
-            raise SpecError(source, f"{what} lacks the required key", index, type_name, key)
-
-
 # Reading -------------------------------------------------------------------------------------
-
-
-def _read_array(source, value, key, base_dir, index, type_name) -> np.ndarray:
-    _keys(source, value, key, ("values", "npz", "key"), (), index, type_name)
-    if "values" in value:
-        if set(value) != {"values"}:
-            raise SpecError(source, "give either values or npz + key", index, type_name, key)
-        try:
-            array = np.array(value["values"], dtype=np.float64)
-        except (TypeError, ValueError):
-            raise SpecError(source, "values must be nested lists of numbers of equal length",
-                            index, type_name, key) from None
-        if not np.isfinite(array).all():
-            raise SpecError(source, "values must be finite numbers", index, type_name, key)
-        return array.astype(np.float32)
-    if set(value) != {"npz", "key"}:
-        raise SpecError(source, "an array needs values, or npz and key", index, type_name, key)
-    if base_dir is None:
-        raise SpecError(source, "an npz reference needs a file location", index, type_name, key)
-    path = Path(base_dir) / str(value["npz"])
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            if value["key"] not in archive.files:
-                raise SpecError(source, f"{path.name} has no array {value['key']!r}", index,
-                                type_name, key)
-            return np.array(archive[value["key"]], dtype=np.float32)
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
-        if isinstance(error, SpecError):
-            raise
-        raise SpecError(source, f"cannot read {path.name}: {error}", index, type_name,
-                        key) from None
 
 
 def _layer_from_dict(source, d, index, base_dir) -> tuple[Layer, Any, Any]:
@@ -149,7 +98,7 @@ def _layer_from_dict(source, d, index, base_dir) -> tuple[Layer, Any, Any]:
     arrays = [_ARRAY_KEYS[p] for p in _param_names(cls)]
     allowed = ("type", "name", "inputs", *(f.name for f in fields), *arrays)
     required = [f.name for f in fields if f.required]
-    _keys(source, d, "the layer", allowed, required, index, type_name)
+    check_keys(source, d, "the layer", allowed, required, index, type_name)
     kwargs = {}
     for field in fields:
         if field.name in d:
@@ -175,11 +124,11 @@ def _layer_from_dict(source, d, index, base_dir) -> tuple[Layer, Any, Any]:
             raise SpecError(source, "presets work for Conv2d only; use init + seed or values",
                             index, type_name, "weights")
     elif weights is not None:
-        kwargs["weight"] = _read_array(source, weights, "weights", base_dir, index, type_name)
+        kwargs["weight"] = read_array(source, weights, "weights", base_dir, index, type_name)
     for param, key in _ARRAY_KEYS.items():
         if key != "weights" and key in d:
             kw = param if cls.type_name == "BatchNorm2d" else key
-            kwargs[kw] = _read_array(source, d[key], key, base_dir, index, type_name)
+            kwargs[kw] = read_array(source, d[key], key, base_dir, index, type_name)
     try:
         layer = cls(**kwargs)
     except (LayerError, ValueError) as error:
@@ -197,7 +146,7 @@ def _param_names(cls) -> tuple[str, ...]:
 
 
 def _read_input(source: str, d: Any) -> tuple[InputSpec, str]:
-    _keys(source, d, "input", ("channels", "color", "height", "width", "name", "preprocess"),
+    check_keys(source, d, "input", ("channels", "color", "height", "width", "name", "preprocess"),
           ("channels", "color"))
     name = d.get("name", "input")
     if not isinstance(name, str) or not name:
@@ -214,7 +163,7 @@ def _read_input(source: str, d: Any) -> tuple[InputSpec, str]:
 
 def pipeline_from_dict(d: Any, source: str = "<dict>", base_dir=None) -> Pipeline:
     """Build a Pipeline from a parsed file; :class:`SpecError` for anything wrong."""
-    _keys(source, d, "the file", _TOP_KEYS, ("format", "version", "input", "layers"))
+    check_keys(source, d, "the file", _TOP_KEYS, ("format", "version", "input", "layers"))
     if d["format"] != FORMAT:
         raise SpecError(source, f"not a pipeline file: format is {d['format']!r}, expected"
                         f" {FORMAT!r}", field="format")
@@ -284,46 +233,10 @@ def load_pipeline(path) -> Pipeline:
         raise SpecError(source, "not a text file (expected JSON)") from None
     except OSError as error:
         raise SpecError(str(path), f"cannot read: {error.strerror or error}") from None
-    try:
-        data = json.loads(text, parse_constant=_no_constant)
-    except json.JSONDecodeError as error:
-        ends = error.pos >= len(text.rstrip())
-        hint = " (the file ends early: truncated?)" if ends else ""
-        raise SpecError(source, f"not valid JSON: {error.msg} at line {error.lineno},"
-                        f" column {error.colno}{hint}") from None
-    except ValueError as error:
-        raise SpecError(source, f"not valid JSON: {error}") from None
-    return pipeline_from_dict(data, source, path.parent)
-
-
-def _no_constant(name: str):
-    raise ValueError(f"{name} is not a number JSON allows")
+    return pipeline_from_dict(parse_json(text, source), source, path.parent)
 
 
 # Writing -------------------------------------------------------------------------------------
-
-
-def _short(value: np.float32) -> float:
-    """The shortest decimal that reads back as the same float32 (0.1, not 0.10000000149...)."""
-    text = np.format_float_positional(value, unique=True, trim="-")
-    short = float(text)
-    return short if np.float32(short) == value else float(value)
-
-
-def _values(array: np.ndarray) -> list:
-    flat = [_short(v) for v in np.asarray(array, dtype=np.float32).ravel()]
-    return np.array(flat, dtype=object).reshape(array.shape).tolist()
-
-
-def _plain(value):
-    """JSON-able copy of a weight source (arrays inside become nested lists)."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _values(value)
-    return value
 
 
 def _to_dict(pipeline: Pipeline, npz_name: str | None, store: dict) -> dict:
@@ -350,15 +263,10 @@ def _to_dict(pipeline: Pipeline, npz_name: str | None, store: dict) -> dict:
             if param == "bias" and not array.any():
                 continue  # zeros are what a layer without bias_values gets
             if param == "weight" and source is not None:
-                item[key] = _plain(source)
-            elif npz_name is None or (array.size <= INLINE_LIMIT and np.isfinite(array).all()):
-                if not np.isfinite(array).all():
-                    raise SpecError(pipeline.name or "<pipeline>", f"{node.name}.{param} holds"
-                                    " NaN or infinity, which JSON cannot; save to a file")
-                item[key] = {"values": _values(array)}
+                item[key] = plain_copy(source)
             else:
-                store[f"{node.name}.{param}"] = array
-                item[key] = {"npz": npz_name, "key": f"{node.name}.{param}"}
+                item[key] = write_array(array, f"{node.name}.{param}", npz_name, store,
+                                        pipeline.name or "<pipeline>")
         layers.append(item)
     size = {k: v for k, v in (("height", spec.height), ("width", spec.width)) if v is not None}
     if pipeline.input_name != "input":
@@ -385,34 +293,6 @@ def save_pipeline(pipeline: Pipeline, path) -> None:
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text(dump_json(data) + "\n", encoding="utf-8")
     os.replace(temporary, path)
-
-
-def dump_json(value, indent: int = 0) -> str:
-    """JSON with two-space indents, short objects and lists of numbers kept on one line."""
-    flat = json.dumps(value, ensure_ascii=False, allow_nan=False)
-    nested = isinstance(value, dict | list) and any(
-        isinstance(v, dict) or (isinstance(v, list) and v and isinstance(v[0], dict | list))
-        for v in (value.values() if isinstance(value, dict) else value))
-    if not isinstance(value, dict | list) or (len(flat) + indent <= 96 and not (
-            isinstance(value, dict) and nested)):
-        return flat
-    pad = "  " * (indent // 2 + 1)
-    if isinstance(value, dict):
-        items = [f"{pad}{json.dumps(k)}: {dump_json(v, indent + 2)}" for k, v in value.items()]
-        return "{\n" + ",\n".join(items) + "\n" + pad[:-2] + "}" if items else "{}"
-    if all(not isinstance(v, dict | list) for v in value):
-        # A long list of numbers: several to a line rather than one per line.
-        lines, line = [], ""
-        for v in value:
-            text = json.dumps(v, allow_nan=False)
-            if line and len(pad) + len(line) + len(text) + 2 > 96:
-                lines.append(line.rstrip())
-                line = ""
-            line += text + ", "
-        lines.append(line.rstrip(", "))
-        return "[\n" + ",\n".join(pad + li.rstrip(",") for li in lines) + "\n" + pad[:-2] + "]"
-    items = [f"{pad}{dump_json(v, indent + 2)}" for v in value]
-    return "[\n" + ",\n".join(items) + "\n" + pad[:-2] + "]" if items else "[]"
 
 
 def resolve_pipeline(name_or_path) -> Pipeline:

@@ -1,33 +1,29 @@
 """The Kernels dock: see and edit the filters of a conv layer.
 
 Shows every filter of the selected conv layer (or of the nearest conv layer above the
-selection) as small images, a numeric editor for one kernel, presets, seeded random weights,
-the bias and the true-convolution switch. Every edit builds a new Conv2d with ``replace`` and
-hands a new pipeline to the Session; the dock redraws only when the Session says so.
+selection) as small images, a numeric editor for one kernel, presets and seeded random weights
+(:class:`gui.widgets.kernel_tools.KernelTools`), the bias and the true-convolution switch.
+Every edit builds a new Conv2d with ``replace`` and hands a new pipeline to the Session; the
+dock redraws only when the Session says so.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDoubleSpinBox,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QPushButton,
-    QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from engine.kernels import PRESET_DESCRIPTIONS, PRESETS, expand_kernel, initialize
 from gui.widgets.kernel_grid import DivergingColorbar, KernelGridView, channel_label
 from gui.widgets.kernel_table import WEIGHT_LIMIT, KernelTable
+from gui.widgets.kernel_tools import KernelTools
 from gui.widgets.layer_form import LAYER_EXPLANATIONS
 
 FLIP_TIP = (
@@ -37,12 +33,6 @@ FLIP_TIP = (
     "degrees before it slides. Symmetric kernels (blur) give the same maps; Sobel flips sign.\n"
     "This is a setting of this conv layer and is saved with the pipeline."
 )
-
-EXPAND_TIPS = {
-    "luma": "Weight the kernel by 0.299 R + 0.587 G + 0.114 B: the map equals the kernel on "
-            "the gray image.",
-    "each": "Put the same kernel on every input channel (their responses are summed).",
-}
 
 
 def conv_index_for(pipeline, index: int) -> int | None:
@@ -54,23 +44,6 @@ def conv_index_for(pipeline, index: int) -> int | None:
         if pipeline.nodes[i].layer.type_name == "Conv2d":
             return i
     return None
-
-
-def fit_preset(kernel: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Place a 2-D preset into a kernel of ``shape``, centred with a zero border.
-
-    A 3x3 Sobel inside a 5x5 kernel gives the same response at the same centre pixel.
-    Raises ValueError when the preset is larger or cannot be centred.
-    """
-    kh, kw = kernel.shape
-    th, tw = shape
-    dh, dw = th - kh, tw - kw
-    if dh < 0 or dw < 0 or dh % 2 or dw % 2:
-        raise ValueError(f"this preset is {kh}x{kw}; it does not fit the layer's "
-                         f"{th}x{tw} kernels (it must be smaller by an even number or equal)")
-    out = np.zeros(shape, np.float32)
-    out[dh // 2:dh // 2 + kh, dw // 2:dw // 2 + kw] = kernel
-    return out
 
 
 class KernelsDock(QWidget):
@@ -117,7 +90,14 @@ class KernelsDock(QWidget):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self._build_editor(), "Edit filter")
         self.tabs.setTabToolTip(0, "Type the weights and the bias of the selected filter.")
-        self.tabs.addTab(self._build_tools(), "Set weights")
+        self.tools = tools = KernelTools()
+        tools.apply_preset.clicked.connect(self._on_apply_preset)
+        tools.randomize.clicked.connect(self._on_randomize)
+        # The tools' controls keep the names they had on the dock, where tests drive them.
+        self.scope, self.preset, self.expand = tools.scope, tools.preset, tools.expand
+        self.apply_preset, self.init, self.seed = tools.apply_preset, tools.init, tools.seed
+        self.randomize = tools.randomize
+        self.tabs.addTab(tools, "Set weights")
         self.tabs.setTabToolTip(1, "Load a preset kernel or seeded random weights.")
         panel.addWidget(self.tabs)
         layout.addWidget(self.panel, stretch=1)
@@ -156,61 +136,6 @@ class KernelsDock(QWidget):
         editor.addLayout(row)
         return self.editor_box
 
-    def _build_tools(self) -> QWidget:
-        box = QWidget()
-        form = QFormLayout(box)
-        form.setContentsMargins(4, 4, 4, 4)
-        self.scope = QComboBox()
-        self.scope.addItems(["selected filter", "all filters"])
-        self.scope.setToolTip("Whether a preset or random weights replace only the selected "
-                              "filter or every filter of the layer.")
-        self._add_row(form, "Apply to", self.scope)
-
-        self.preset = QComboBox()
-        for name in PRESETS:
-            self.preset.addItem(name)
-            self.preset.setItemData(self.preset.count() - 1, PRESET_DESCRIPTIONS.get(name, ""),
-                                    Qt.ItemDataRole.ToolTipRole)
-        self.preset.setCurrentText("sobel_x")
-        self.preset.setToolTip("A classic image-processing kernel to load into the filter.")
-        self.expand = QComboBox()
-        self.expand.setToolTip("How a 2-D preset is spread over the input channels.")
-        self.apply_preset = QPushButton("Apply")
-        self.apply_preset.setToolTip("Load the preset into the filter(s) chosen above.")
-        self.apply_preset.clicked.connect(self._on_apply_preset)
-        self._add_row(form, "Preset", self.preset, self.apply_preset)
-        self._add_row(form, "Channels", self.expand)
-
-        self.init = QComboBox()
-        self.init.addItem("He", "he")
-        self.init.setItemData(0, "Normal, std sqrt(2 / fan_in): suits layers followed by ReLU.",
-                              Qt.ItemDataRole.ToolTipRole)
-        self.init.addItem("Glorot", "glorot")
-        self.init.setItemData(1, "Uniform in +-sqrt(6 / (fan_in + fan_out)).",
-                              Qt.ItemDataRole.ToolTipRole)
-        self.init.setToolTip("The random initializer.")
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 99_999)  # five digits: plenty of seeds, and a narrow box
-        self.seed.setToolTip("The same seed always gives the same weights.")
-        self.randomize = QPushButton("Randomize")
-        self.randomize.setToolTip("Fill the filter(s) chosen above with seeded random weights.")
-        self.randomize.clicked.connect(self._on_randomize)
-        self._add_row(form, "Random", self.init, self.randomize)
-        self._add_row(form, "Seed", self.seed)
-        return box
-
-    @staticmethod
-    def _add_row(form: QFormLayout, text: str, *widgets: QWidget) -> None:
-        """One form row: a label with the first widget's tooltip, the widgets side by side."""
-        label = QLabel(text)
-        label.setToolTip(widgets[0].toolTip())
-        row = QHBoxLayout()
-        for widget in widgets:
-            # Combo boxes and spin boxes may shrink; buttons keep their text.
-            stretch = 0 if isinstance(widget, QPushButton) else 1
-            row.addWidget(widget, stretch)
-        form.addRow(label, row)
-
     # ----- model -> view ----------------------------------------------------------------
     def _layer(self):
         return self._session.pipeline.nodes[self._conv].layer
@@ -245,7 +170,7 @@ class KernelsDock(QWidget):
         self.grid_view.set_weight(weight)
         self._select_cell()
         self.colorbar.set_scale(self.grid.scale)
-        self._fill_expand(c_in)
+        self.tools.set_channels(c_in)
         self._show_filter()
 
     @staticmethod
@@ -287,19 +212,6 @@ class KernelsDock(QWidget):
     def _select_cell(self) -> None:
         self.grid.set_selected(self._filter, self._channel)
         self.grid_view.show_cell(self._filter, self._channel)
-
-    def _fill_expand(self, c_in: int) -> None:
-        modes = [("luma", "luma"), ("each channel", "each")]
-        modes += [(f"only {channel_label(c, c_in)}", f"channel:{c}") for c in range(c_in)]
-        if [self.expand.itemData(i) for i in range(self.expand.count())] == [m for _, m in modes]:
-            return
-        self.expand.blockSignals(True)
-        self.expand.clear()
-        for text, mode in modes:
-            self.expand.addItem(text, mode)
-            tip = EXPAND_TIPS.get(mode, "Put the kernel on this channel only, zeros elsewhere.")
-            self.expand.setItemData(self.expand.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
-        self.expand.blockSignals(False)
 
     def _show_filter(self) -> None:
         layer = self._layer()
@@ -376,41 +288,14 @@ class KernelsDock(QWidget):
         self._commit(f"{self._session.pipeline.nodes[self._conv].name} now runs {what}.",
                      flip=checked)
 
-    def _targets(self) -> list[int]:
-        if self.scope.currentIndex() == 0:
-            return [self._filter]
-        return list(range(self._layer().weight.shape[0]))
-
     def _on_apply_preset(self) -> None:
-        name = self.preset.currentText()
-        mode = self.expand.currentData()
-        weight = np.array(self._layer().weight, dtype=np.float32)  # (C_out, C_in, kh, kw)
         try:
-            kernel = fit_preset(PRESETS[name], weight.shape[2:])
-            one = expand_kernel(kernel, weight.shape[1], mode)  # (C_in, kh, kw)
+            text, changes = self.tools.preset_change(self._layer().weight, self._filter)
         except ValueError as exc:
-            self._say(f"Preset {name}: {exc}", error=True)
+            self._say(str(exc), error=True)
             return
-        targets = self._targets()
-        which = f"filter {targets[0]}" if len(targets) == 1 else "all filters"
-        text = f"Preset {name} ({self.expand.currentText()}) loaded into {which}."
-        if len(targets) > 1 and kernel.shape == PRESETS[name].shape:
-            # A named source, so the ledger and the saved file say "preset sobel_x on luma".
-            self._commit(text, weight_source={"preset": name, "expand": mode})
-            return
-        weight[targets] = one
-        self._commit(text, weight=weight)
+        self._commit(text, **changes)
 
     def _on_randomize(self) -> None:
-        init, seed = self.init.currentData(), self.seed.value()
-        targets = self._targets()
-        which = f"filter {targets[0]}" if len(targets) == 1 else "all filters"
-        text = f"{self.init.currentText()} random weights (seed {seed}) in {which}."
-        if len(targets) > 1:
-            # The layer's own initializer and seed: later redraws (new in_channels) keep them.
-            self._commit(text, init=init, seed=seed)
-            return
-        weight = np.array(self._layer().weight, dtype=np.float32)
-        fresh = initialize(init, weight.shape, seed)  # (C_out, C_in, kh, kw)
-        weight[targets] = fresh[targets]
-        self._commit(text, weight=weight)
+        text, changes = self.tools.random_change(self._layer().weight, self._filter)
+        self._commit(text, **changes)

@@ -320,7 +320,7 @@ def test_list_cameras_returns_indices_that_open(monkeypatch):
     ],
 )
 def test_header_size_is_read_without_decoding(ext, params):
-    from engine.media import _header_size
+    from engine.image_header import header_size as _header_size
 
     ok, data = cv2.imencode(ext, np.zeros((30, 41, 3), np.uint8), params)
     assert ok

@@ -1,0 +1,243 @@
+"""Arrays in pipeline files: reading inline values or the .npz beside the file, writing them
+back, and the JSON layout.
+
+Writing keeps the shortest decimal that reads back as the same float32, so that
+save -> load -> save gives the same bytes. :class:`SpecError` lives here because both this
+module and :mod:`engine.spec` raise it; import it from :mod:`engine.spec`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+INLINE_LIMIT = 1024  # arrays with more values go to the .npz beside the file
+
+
+class SpecError(ValueError):
+    """A pipeline file that cannot be loaded: names the file, the layer and the field."""
+
+    def __init__(self, source: str, message: str, index: int | None = None,
+                 type_name: str | None = None, field: str | None = None):
+        where = source
+        if index is not None:
+            where += f": layer {index}" + (f" ({type_name})" if type_name else "")
+        if field is not None:
+            where += f", field {field!r}"
+        super().__init__(f"{where}: {message}")
+        self.source, self.index, self.type_name, self.field = source, index, type_name, field
+
+
+def check_keys(source: str, d: Any, what: str, allowed, required, index=None, type_name=None):
+    """Check that ``d`` is an object with only ``allowed`` keys and every ``required`` one.
+
+    Parameters
+    ----------
+    source : str
+        The file's name, for the message.
+    d : Any
+        The parsed object.
+    what : str
+        What ``d`` is, in words ("the layer", "input").
+    allowed, required : sequence of str
+        The keys it may hold and the keys it must hold.
+    index, type_name : optional
+        The layer's position and type, when ``d`` belongs to a layer.
+
+    Raises
+    ------
+    SpecError
+        Not an object, an unknown key (with the closest allowed one), or a missing key.
+    """
+    if not isinstance(d, dict):
+        raise SpecError(source, f"{what} must be an object, not {type(d).__name__}", index,
+                        type_name)
+    for key in d:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), list(allowed), 1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise SpecError(source, f"unknown key in {what}{hint}; allowed: "
+                            f"{', '.join(allowed)}", index, type_name, str(key))
+    for key in required:
+        if key not in d:
+            raise SpecError(source, f"{what} lacks the required key", index, type_name, key)
+
+
+# Reading -------------------------------------------------------------------------------------
+
+
+def read_array(source, value, key, base_dir, index, type_name) -> np.ndarray:
+    """Read ``{"values": nested lists}`` or ``{"npz": file, "key": name}`` as float32.
+
+    Parameters
+    ----------
+    source : str
+        The file's name, for the message.
+    value : Any
+        The array's entry in the file.
+    key : str
+        The layer's key that holds it ("weights", "bias_values", ...).
+    base_dir : path-like or None
+        The folder of the file, where the .npz is; None when there is no file.
+    index, type_name
+        The layer's position and type, for the message.
+
+    Raises
+    ------
+    SpecError
+        Malformed or non-finite values, or an .npz that is missing, damaged or lacks the key.
+    """
+    check_keys(source, value, key, ("values", "npz", "key"), (), index, type_name)
+    if "values" in value:
+        if set(value) != {"values"}:
+            raise SpecError(source, "give either values or npz + key", index, type_name, key)
+        try:
+            array = np.array(value["values"], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise SpecError(source, "values must be nested lists of numbers of equal length",
+                            index, type_name, key) from None
+        if not np.isfinite(array).all():
+            raise SpecError(source, "values must be finite numbers", index, type_name, key)
+        return array.astype(np.float32)
+    if set(value) != {"npz", "key"}:
+        raise SpecError(source, "an array needs values, or npz and key", index, type_name, key)
+    if base_dir is None:
+        raise SpecError(source, "an npz reference needs a file location", index, type_name, key)
+    path = Path(base_dir) / str(value["npz"])
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if value["key"] not in archive.files:
+                raise SpecError(source, f"{path.name} has no array {value['key']!r}", index,
+                                type_name, key)
+            return np.array(archive[value["key"]], dtype=np.float32)
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        if isinstance(error, SpecError):
+            raise
+        raise SpecError(source, f"cannot read {path.name}: {error}", index, type_name,
+                        key) from None
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def parse_json(text: str, source: str) -> Any:
+    """Parse a pipeline file's text; NaN and Infinity are refused, as JSON itself does.
+
+    Parameters
+    ----------
+    text : str
+        The file's content.
+    source : str
+        The file's name, for the error message.
+
+    Returns
+    -------
+    Any
+        The parsed value (checked later by :func:`engine.spec.pipeline_from_dict`).
+
+    Raises
+    ------
+    SpecError
+        The text is not valid JSON; says where, and whether the file seems cut short.
+    """
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as error:
+        ends = error.pos >= len(text.rstrip())
+        hint = " (the file ends early: truncated?)" if ends else ""
+        raise SpecError(source, f"not valid JSON: {error.msg} at line {error.lineno},"
+                        f" column {error.colno}{hint}") from None
+    except ValueError as error:
+        raise SpecError(source, f"not valid JSON: {error}") from None
+
+
+# Writing -------------------------------------------------------------------------------------
+
+
+def short_float(value: np.float32) -> float:
+    """The shortest decimal that reads back as the same float32 (0.1, not 0.10000000149...)."""
+    text = np.format_float_positional(value, unique=True, trim="-")
+    short = float(text)
+    return short if np.float32(short) == value else float(value)
+
+
+def values_list(array: np.ndarray) -> list:
+    """Nested lists of the array's values as short decimals (see :func:`short_float`)."""
+    flat = [short_float(v) for v in np.asarray(array, dtype=np.float32).ravel()]
+    return np.array(flat, dtype=object).reshape(array.shape).tolist()
+
+
+def plain_copy(value):
+    """JSON-able copy of a weight source (arrays inside become nested lists)."""
+    if isinstance(value, dict):
+        return {k: plain_copy(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_copy(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return values_list(value)
+    return value
+
+
+def write_array(array: np.ndarray, key: str, npz_name: str | None, store: dict,
+                source: str) -> dict:
+    """The file entry for one array: its values inline, or a reference into the .npz.
+
+    Parameters
+    ----------
+    array : numpy.ndarray
+        The layer's parameter.
+    key : str
+        Its key in the .npz, ``"<layer name>.<parameter>"``.
+    npz_name : str or None
+        The .npz beside the file; None keeps every array inline.
+    store : dict
+        Collects the arrays that go to the .npz, by key.
+    source : str
+        The pipeline's name, for the error message.
+
+    Returns
+    -------
+    dict
+        ``{"values": nested lists}`` or ``{"npz": npz_name, "key": key}``.
+    """
+    if npz_name is None or (array.size <= INLINE_LIMIT and np.isfinite(array).all()):
+        if not np.isfinite(array).all():
+            raise SpecError(source, f"{key} holds NaN or infinity, which JSON cannot; save to"
+                            " a file")
+        return {"values": values_list(array)}
+    store[key] = array
+    return {"npz": npz_name, "key": key}
+
+
+def dump_json(value, indent: int = 0) -> str:
+    """JSON with two-space indents, short objects and lists of numbers kept on one line."""
+    flat = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    nested = isinstance(value, dict | list) and any(
+        isinstance(v, dict) or (isinstance(v, list) and v and isinstance(v[0], dict | list))
+        for v in (value.values() if isinstance(value, dict) else value))
+    if not isinstance(value, dict | list) or (len(flat) + indent <= 96 and not (
+            isinstance(value, dict) and nested)):
+        return flat
+    pad = "  " * (indent // 2 + 1)
+    if isinstance(value, dict):
+        items = [f"{pad}{json.dumps(k)}: {dump_json(v, indent + 2)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad[:-2] + "}" if items else "{}"
+    if all(not isinstance(v, dict | list) for v in value):
+        # A long list of numbers: several to a line rather than one per line.
+        lines, line = [], ""
+        for v in value:
+            text = json.dumps(v, allow_nan=False)
+            if line and len(pad) + len(line) + len(text) + 2 > 96:
+                lines.append(line.rstrip())
+                line = ""
+            line += text + ", "
+        lines.append(line.rstrip(", "))
+        return "[\n" + ",\n".join(pad + li.rstrip(",") for li in lines) + "\n" + pad[:-2] + "]"
+    items = [f"{pad}{dump_json(v, indent + 2)}" for v in value]
+    return "[\n" + ",\n".join(items) + "\n" + pad[:-2] + "]" if items else "[]"
