@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from engine import functional as F
+from engine.ops import functional as F
 
 # name, input (C, H, W), weight (C_out, C_in, kh, kw), stride, padding
 CONV_CASES = [
@@ -180,12 +180,12 @@ def pool_row(torch, tf, repeats: int) -> dict:
 def default_chain() -> tuple[str, list[tuple[np.ndarray, np.ndarray | None]], Callable]:
     """The bundled ``default`` pipeline, or the same three blocks built here if it is missing."""
     try:
-        from engine.spec import resolve_pipeline
+        from engine.graph.spec import resolve_pipeline
 
         pipeline = resolve_pipeline("default")
         convs = [n.layer for n in pipeline.nodes if type(n.layer).__name__ == "Conv2d"]
         params = [(np.asarray(c.weight, np.float32), c.bias) for c in convs]
-        return "engine.spec resolve_pipeline('default')", params, pipeline.forward
+        return "engine.graph.spec resolve_pipeline('default')", params, pipeline.forward
     except (ImportError, ValueError, OSError) as exc:  # spec errors are ValueErrors
         reason = f"{type(exc).__name__}: {exc}"
     rng = np.random.default_rng(2)
@@ -204,7 +204,7 @@ def default_chain() -> tuple[str, list[tuple[np.ndarray, np.ndarray | None]], Ca
             x = outs[f"pool{i}"] = F.max_pool2d(x, 2)
         return outs
 
-    return f"fallback chain from engine.functional ({reason})", params, forward
+    return f"fallback chain from engine.ops.functional ({reason})", params, forward
 
 
 def pipeline_row(torch, tf, repeats: int) -> tuple[dict, str]:

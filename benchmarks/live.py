@@ -29,7 +29,7 @@ def write_video(path: Path, fps: float = 60.0, n_frames: int = 120) -> Path:
     """A 480 x 640 MJPG clip: a bundled sample sliding sideways, so every frame differs."""
     import cv2
 
-    from engine.media import read_image, resize_to
+    from engine.io.media import read_image, resize_to
     from gui.session import default_sample_name, sample_path
 
     base = resize_to(read_image(sample_path(default_sample_name())), 480, 640)[:, :, ::-1]

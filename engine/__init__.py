@@ -9,8 +9,15 @@
 3
 """
 
-from engine import functional
-from engine.functional import (
+from engine.graph.pipeline import InputSpec, Ledger, LedgerRow, Node, Pipeline
+from engine.graph.spec import BUNDLED, SpecError, load_pipeline, resolve_pipeline, save_pipeline
+from engine.io.preprocess import PRESETS as PREPROCESS_PRESETS
+from engine.io.preprocess import Preprocess, frame_to_input
+from engine.layers import *  # noqa: F403  (the layer classes, listed in engine.layers.__all__)
+from engine.layers import __all__ as _layer_names
+from engine.layers.kernels import PRESETS, expand_kernel, glorot_init, he_init
+from engine.ops import functional
+from engine.ops.functional import (
     avg_pool2d,
     batch_norm,
     conv2d,
@@ -27,24 +34,17 @@ from engine.functional import (
     softmax,
     tanh,
 )
-from engine.kernels import PRESETS, expand_kernel, glorot_init, he_init
-from engine.layers import *  # noqa: F403  (the layer classes, listed in engine.layers.__all__)
-from engine.layers import __all__ as _layer_names
-from engine.pipeline import InputSpec, Ledger, LedgerRow, Node, Pipeline
-from engine.preprocess import PRESETS as PREPROCESS_PRESETS
-from engine.preprocess import Preprocess, frame_to_input
-from engine.shapes import *  # noqa: F403  (output sizes and counts, engine.shapes.__all__)
-from engine.shapes import __all__ as _shape_names
-from engine.spec import BUNDLED, SpecError, load_pipeline, resolve_pipeline, save_pipeline
+from engine.ops.shapes import *  # noqa: F403  (output sizes and counts, engine.ops.shapes.__all__)
+from engine.ops.shapes import __all__ as _shape_names
 
 
 def load_onnx(path, **options):
     """Load an ONNX model as a :class:`Pipeline` run by this engine.
 
-    ``options`` go to :func:`engine.onnx_import.load_onnx` (e.g. ``input_size=(224, 224)``).
+    ``options`` go to :func:`engine.onnx.importer.load_onnx` (e.g. ``input_size=(224, 224)``).
     Imported on first use, so that ``import engine`` does not load the onnx package.
     """
-    from engine.onnx_import import load_onnx as _load
+    from engine.onnx.importer import load_onnx as _load
 
     return _load(path, **options)
 

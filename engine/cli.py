@@ -20,9 +20,9 @@ from typing import TextIO
 
 import numpy as np
 
-from engine.media import read_image, resize_longest, resize_to, write_image
-from engine.mosaic import tile_maps, to_uint8
-from engine.preprocess import frame_to_input
+from engine.io.media import read_image, resize_longest, resize_to, write_image
+from engine.io.mosaic import tile_maps, to_uint8
+from engine.io.preprocess import frame_to_input
 
 PROG = "cnn-explorer"
 DEFAULT_HW = (480, 640)
@@ -52,7 +52,7 @@ def parse_shape(text: str) -> tuple[int, int, int]:
 
 def load_network(name_or_path: str):
     """Return the Pipeline for a bundled name, a pipeline file or an ONNX model (``.onnx``)."""
-    from engine.spec import resolve_pipeline  # imported here: `--help` should not need it
+    from engine.graph.spec import resolve_pipeline  # imported here: `--help` should not need it
 
     return resolve_pipeline(name_or_path)
 

@@ -35,7 +35,7 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _translation.ngettext(singular, plural, n)
 
 
-def N_(message: str) -> str:  # noqa: N802  (gettext's conventional name)
+def N_(message: str) -> str:
     """Mark ``message`` for the catalog without translating it now (translate where shown)."""
     return message
 

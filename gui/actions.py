@@ -80,7 +80,7 @@ def build_menus(window: MainWindow) -> list[QMenu]:
     Sets ``window.menu_by_key``, ``window.resolution_group`` and ``window.resolution_combo``
     and fills ``window.actions_by_name``; returns the menus in menu-bar order.
     """
-    from engine.spec import BUNDLED, BUNDLED_MODELS
+    from engine.graph.spec import BUNDLED, BUNDLED_MODELS
     from gui.session import list_samples
 
     bar = window.menuBar()
@@ -216,7 +216,7 @@ class MenuActions:
             self.open_path(path)
 
     def ask_open_camera(self) -> None:
-        from engine.media import list_cameras
+        from engine.io.media import list_cameras
 
         # Probing absent cameras takes a moment; say so with the cursor.
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
@@ -260,7 +260,7 @@ class MenuActions:
         return self._help_window
 
     def open_pipeline(self, path_or_name: str | Path) -> bool:
-        from engine.spec import resolve_pipeline
+        from engine.graph.spec import resolve_pipeline
 
         try:
             pipeline = resolve_pipeline(str(path_or_name))
@@ -272,7 +272,7 @@ class MenuActions:
         return True
 
     def save_pipeline(self, path: str | Path) -> bool:
-        from engine.spec import save_pipeline
+        from engine.graph.spec import save_pipeline
 
         try:
             save_pipeline(self.session.pipeline, path)

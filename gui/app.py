@@ -35,7 +35,7 @@ def _application() -> QApplication:
 
 def apply_args(session: Session, args: Namespace) -> list[str]:
     """Apply --source, --camera, --pipeline and --layer to ``session``; return the problems."""
-    from engine.spec import resolve_pipeline
+    from engine.graph.spec import resolve_pipeline
 
     problems: list[str] = []
     model = getattr(args, "model", None)
@@ -86,7 +86,7 @@ def apply_args(session: Session, args: Namespace) -> list[str]:
 
 def _check_source(session: Session) -> str | None:
     """Open the source once, so a --screenshot run fails at once with a clear message."""
-    from engine.media import MediaError
+    from engine.io.media import MediaError
     from gui.capture import open_source
 
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.media import MediaError, VideoReader, read_image, resize_longest
+from engine.io.media import MediaError, VideoReader, read_image, resize_longest
 from gui.session import SourceSpec, sample_path
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
@@ -358,7 +358,7 @@ class EngineWorker(threading.Thread):
             self.slot.changed.notify_all()
 
     def run(self) -> None:
-        from engine.preprocess import frame_to_input
+        from engine.io.preprocess import frame_to_input
 
         while True:
             with self.slot.changed:

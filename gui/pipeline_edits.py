@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.kernels import initialize
 from engine.layers import (
     AvgPool2d,
     BatchNorm2d,
@@ -22,7 +21,8 @@ from engine.layers import (
     Sigmoid,
     Tanh,
 )
-from engine.shapes import pair
+from engine.layers.kernels import initialize
+from engine.ops.shapes import pair
 
 #: Layers the Add menu offers: (label, tooltip, factory taking the channel count there).
 ADDABLE = (

@@ -115,7 +115,7 @@ def _same(a, b) -> bool:
 
 
 def _default_pipeline():
-    from engine.spec import resolve_pipeline
+    from engine.graph.spec import resolve_pipeline
 
     return resolve_pipeline("default")
 
@@ -237,7 +237,7 @@ class Session:
     # -- saving ---------------------------------------------------------------------------
     def to_dict(self) -> dict:
         """The state as JSON-able data; the pipeline is kept inline so edits are never lost."""
-        from engine.spec import pipeline_to_dict
+        from engine.graph.spec import pipeline_to_dict
 
         return {
             "version": STATE_VERSION,
@@ -254,7 +254,7 @@ class Session:
 
         Returns the problems found (also sent as one warning ``message``).
         """
-        from engine.spec import pipeline_from_dict
+        from engine.graph.spec import pipeline_from_dict
 
         problems: list[str] = []
         if not isinstance(data, dict):

@@ -93,7 +93,7 @@ class TourStop:
 
     def build_pipeline(self):
         """The stop's Pipeline (a fresh one each time)."""
-        from engine.spec import resolve_pipeline
+        from engine.graph.spec import resolve_pipeline
 
         if callable(self.pipeline):
             return self.pipeline()
@@ -112,8 +112,8 @@ def stops() -> tuple[TourStop, ...]:
 # -- the pipelines the stops build ------------------------------------------------------------
 def _gray_conv(name: str, presets: list[str], **settings):
     """One 3x3 convolution of the gray image with the given kernel presets."""
+    from engine.graph.pipeline import InputSpec, Pipeline
     from engine.layers import Conv2d
-    from engine.pipeline import InputSpec, Pipeline
 
     conv = Conv2d(1, len(presets), 3, weight_source={"presets": presets}, **settings)
     return Pipeline.chain([conv], names=[name], input_spec=InputSpec(1, "gray"), name=name)
@@ -121,8 +121,8 @@ def _gray_conv(name: str, presets: list[str], **settings):
 
 def channels_pipeline():
     """Three identity filters, one per colour: the maps are the R, G and B channels."""
+    from engine.graph.pipeline import Pipeline
     from engine.layers import Conv2d
-    from engine.pipeline import Pipeline
 
     source = {"presets": [{"preset": "identity", "expand": c} for c in ("red", "green", "blue")]}
     conv = Conv2d(3, 3, 3, padding=1, bias=False, weight_source=source)
@@ -146,8 +146,8 @@ def padding_pipeline():
 
 def conv_layer_pipeline():
     """The default pipeline's eight hand-picked 3x3x3 filters without padding."""
-    from engine.pipeline import Pipeline
-    from engine.spec import resolve_pipeline
+    from engine.graph.pipeline import Pipeline
+    from engine.graph.spec import resolve_pipeline
 
     conv1 = resolve_pipeline("default").nodes[0].layer.replace(padding=0)
     return Pipeline.chain([conv1], names=["conv1"], name="eight filters")
@@ -155,9 +155,9 @@ def conv_layer_pipeline():
 
 def one_by_one_pipeline():
     """Eight 3x3 filters and ReLU, then a 1x1 convolution that mixes the 8 maps into 4."""
+    from engine.graph.pipeline import Pipeline
+    from engine.graph.spec import resolve_pipeline
     from engine.layers import Conv2d, ReLU
-    from engine.pipeline import Pipeline
-    from engine.spec import resolve_pipeline
 
     conv1 = resolve_pipeline("default").nodes[0].layer
     mix = Conv2d(8, 4, 1, seed=7)

@@ -17,7 +17,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.media import write_image  # noqa: E402  (needs the repository on sys.path)
+from engine.io.media import write_image  # noqa: E402  (needs the repository on sys.path)
 
 W, H = 640, 480
 S = 2  # supersampling factor

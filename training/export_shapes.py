@@ -23,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.graph.pipeline import InputSpec, Pipeline
+from engine.graph.spec import load_pipeline, save_pipeline
+from engine.io.preprocess import Preprocess
 from engine.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Softmax
-from engine.pipeline import InputSpec, Pipeline
-from engine.preprocess import Preprocess
-from engine.spec import load_pipeline, save_pipeline
 from training.shapes_data import CLASSES, SIZE
 
 ROOT = Path(__file__).resolve().parents[1]

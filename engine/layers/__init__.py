@@ -20,7 +20,7 @@ The package was one module; every name stays importable from ``engine.layers``:
 - ``merge``: Add, Concat
 
 :data:`LAYER_TYPES` maps each type name to its class; it lives here so that one dict is shared
-(engine.onnx_layers adds its types to it).
+(engine.layers.imported adds its types to it).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from engine.layers.normalization import BatchNorm2d
 from engine.layers.pooling import AvgPool2d, GlobalAvgPool2d, MaxPool2d
 from engine.layers.pooling import _Pool as _Pool
 from engine.layers.windowed import _Windowed as _Windowed
-from engine.shapes import ShapeError as ShapeError
+from engine.ops.shapes import ShapeError as ShapeError
 
 __all__ = [
     "LAYER_TYPES",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from engine import functional as F
 from engine.layers.base import Field, Layer, LayerError, _batched
-from engine.shapes import ShapeError
+from engine.ops import functional as F
+from engine.ops.shapes import ShapeError
 
 
 class ReLU(Layer):

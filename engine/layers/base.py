@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from engine.shapes import ShapeError, activation_bytes
+from engine.ops.shapes import ShapeError, activation_bytes
 
 
 class LayerError(ValueError):

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine import functional as F
-from engine.kernels import build_weight
 from engine.layers.base import REQUIRED, Field, LayerError, _size_field
+from engine.layers.kernels import build_weight
 from engine.layers.weighted import _Weighted
 from engine.layers.windowed import _Windowed
-from engine.shapes import ShapeError, conv_macs, pair
+from engine.ops import functional as F
+from engine.ops.shapes import ShapeError, conv_macs, pair
 
 
 class Conv2d(_Weighted, _Windowed):
     """2-D convolution layer (cross-correlation like PyTorch; ``flip=True``: true convolution).
 
     ``weight=None`` draws the weights from ``weight_source`` when given (a preset, a list of
-    presets, see :func:`engine.kernels.build_weight`) or else from the seeded initializer
+    presets, see :func:`engine.layers.kernels.build_weight`) or else from the seeded initializer
     ``init``. Changing a shape-defining argument with :meth:`replace` rebuilds the weights
     from the same source when it still fits, else draws them with ``init`` and ``seed``.
 

@@ -6,11 +6,11 @@ import math
 
 import numpy as np
 
-from engine import functional as F
-from engine.kernels import initialize
 from engine.layers.base import REQUIRED, Field, Layer, LayerError, _batched, _vector_arg
+from engine.layers.kernels import initialize
 from engine.layers.weighted import _Weighted
-from engine.shapes import ShapeError
+from engine.ops import functional as F
+from engine.ops.shapes import ShapeError
 
 
 class Flatten(Layer):

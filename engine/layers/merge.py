@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from engine.layers.base import Field, Layer, _batched
-from engine.shapes import ShapeError
+from engine.ops.shapes import ShapeError
 
 
 class Add(Layer):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
-from engine import functional as F
 from engine.layers.base import REQUIRED, Field, Layer, LayerError, _vector_arg
-from engine.shapes import ShapeError
+from engine.ops import functional as F
+from engine.ops.shapes import ShapeError
 
 
 class BatchNorm2d(Layer):

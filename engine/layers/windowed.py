@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.layers.base import Layer
-from engine.shapes import ShapeError, conv_output_size, dropped_pixels, pair, size_formula
+from engine.ops.shapes import ShapeError, conv_output_size, dropped_pixels, pair, size_formula
 
 
 class _Windowed(Layer):

@@ -1,7 +1,7 @@
 """The preprocessing dialog, and the whole "open a model" flow that uses it.
 
 A trained network only works on input prepared as in training. :class:`PreprocessDialog` edits
-an :class:`engine.preprocess.Preprocess` (size, crop or stretch, channel order, scale, mean,
+an :class:`engine.io.preprocess.Preprocess` (size, crop or stretch, channel order, scale, mean,
 std), with presets for the common conventions. :func:`open_model_flow` loads an ONNX file,
 asks for the preprocessing when none is saved beside the model, saves it there for next time
 and hands the network to the session.
@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.preprocess import (
+from engine.io.preprocess import (
     CHANNEL_ORDERS,
     PRESETS,
     RESIZE_MODES,
@@ -252,7 +252,7 @@ def open_model_flow(parent, path, session,
     (screenshot runs: nobody to ask) takes :func:`guess_preprocess` and saves nothing. Every
     failure becomes one ``session.message`` error and a False return, never an exception.
     """
-    from engine.onnx_import import load_onnx
+    from engine.onnx.importer import load_onnx
 
     path = Path(path)
     try:

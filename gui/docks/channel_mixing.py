@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine.layers import Conv2d
-from engine.shapes import conv_params, pair
-from engine.teaching_text import format_value
+from engine.lecture.text import format_value
+from engine.ops.shapes import conv_params, pair
 from gui.widgets.cell_grid import CellGrid
 from gui.widgets.pixel_view import PixelView
 from gui.widgets.player_controls import labelled_row

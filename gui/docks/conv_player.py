@@ -3,7 +3,7 @@
 At every step the cells under the kernel light up on the (padded) input, the element-wise
 products appear in their own grid, the per-channel sums and the bias add up to the output value,
 and that value is written into its output cell. The numbers come from
-:func:`engine.teaching.trace_conv`, which the tests hold equal to ``engine.functional.conv2d``.
+:func:`engine.lecture.traces.trace_conv`, which the tests hold equal to ``engine.ops.functional.conv2d``.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.kernels import PRESET_DESCRIPTIONS, PRESETS, expand_kernel
-from engine.teaching import ConvTrace, trace_conv
-from engine.teaching_examples import VOLUME_SIDE, lecture_7x7, lecture_volume
-from engine.teaching_text import channel_name, conv_sum_text, parse_kernel
+from engine.layers.kernels import PRESET_DESCRIPTIONS, PRESETS, expand_kernel
+from engine.lecture.examples import VOLUME_SIDE, lecture_7x7, lecture_volume
+from engine.lecture.text import channel_name, conv_sum_text, parse_kernel
+from engine.lecture.traces import ConvTrace, trace_conv
 from gui.docks.player_base import PlayerDock
 from gui.widgets.cell_grid import CellGrid, titled
 from gui.widgets.player_controls import labelled_row, shrinkable

@@ -5,7 +5,7 @@ window, not at the whole input. Weight sharing: every position of a map uses the
 so the layer stores n x (k x k x C + 1) numbers however large the image is. The dock puts the
 selected conv layer (or the nearest one) beside fully connected layers on the same input, and
 offers the lecture's two examples one click away, with their formulas written out. The counts
-come from :mod:`engine.comparisons`.
+come from :mod:`engine.lecture.comparisons`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.comparisons import Comparison, comparison_for_layer, lecture_comparison
-from engine.shapes import dense_params
+from engine.lecture.comparisons import Comparison, comparison_for_layer, lecture_comparison
+from engine.ops.shapes import dense_params
 from gui.widgets.bar_compare import BarCompare, power_of_ten, thousands
 
 __all__ = ["LECTURE_EXAMPLES", "ParametersDock"]

@@ -15,8 +15,8 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QLayout, QSpinBox, QVBoxLayout, QWidget
 
-from engine.teaching import TraceError
-from engine.teaching_text import fit_text, format_value, formula_text
+from engine.lecture.text import fit_text, format_value, formula_text
+from engine.lecture.traces import TraceError
 from gui.widgets.crop_controls import CropControls
 from gui.widgets.player_controls import PlayerControls, set_warning, shrinkable
 

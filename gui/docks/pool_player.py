@@ -3,7 +3,7 @@
 The window is highlighted on the (padded) input, for max pooling its winning cell is outlined,
 and the result is written into its output cell. "Lecture example" loads the lecture's 4x4 map,
 whose 2x2 max pooling with stride 2 gives [[6, 8], [3, 4]]. The numbers come from
-:func:`engine.teaching.trace_pool`, which the tests hold equal to ``engine.functional``.
+:func:`engine.lecture.traces.trace_pool`, which the tests hold equal to ``engine.ops.functional``.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.teaching import PoolTrace, trace_pool
-from engine.teaching_examples import LECTURE_POOL_INPUT, lecture_7x7
-from engine.teaching_text import channel_name, pool_text
+from engine.lecture.examples import LECTURE_POOL_INPUT, lecture_7x7
+from engine.lecture.text import channel_name, pool_text
+from engine.lecture.traces import PoolTrace, trace_pool
 from gui.docks.player_base import PlayerDock
 from gui.widgets.cell_grid import CellGrid, titled
 from gui.widgets.player_controls import labelled_row

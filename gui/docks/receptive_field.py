@@ -1,6 +1,6 @@
 """Receptive fields: click a unit of a layer's map and see which input pixels can change it.
 
-The box comes from :func:`engine.receptive.receptive_field`, which walks back through the
+The box comes from :func:`engine.lecture.receptive.receptive_field`, which walks back through the
 kernels, strides, paddings and dilations before the unit. The dock draws it on the input frame
 and on every earlier layer that changes the geometry (convolutions and pooling), and prints its
 size: clipped to the image, and as the textbook formula gives it without the border.
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.receptive import ReceptiveField, receptive_field
+from engine.lecture.receptive import ReceptiveField, receptive_field
 from gui.widgets.crop_controls import frame_thumbnail
 from gui.widgets.pixel_view import PixelView
 from gui.widgets.player_controls import labelled_row, shrinkable

@@ -5,7 +5,7 @@ This dock tests that on the current frame and pipeline: it runs the pipeline on 
 on a copy moved by 1 to 3 pixels, and for the selected conv layer, the layers after it and the
 first pooling layer measures the mean absolute change, divided by the layer's mean absolute
 value so that layers of different scale compare (the numbers come from
-:mod:`engine.translation`). The verdict is read off those numbers.
+:mod:`engine.lecture.translation`). The verdict is read off those numbers.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.media import resize_longest, to_input
-from engine.translation import ShiftChange, compare_translation_pipeline, layers_to_compare
+from engine.io.media import resize_longest, to_input
+from engine.lecture.translation import ShiftChange, compare_translation_pipeline, layers_to_compare
 from gui.widgets.pixel_view import PixelView
 
 __all__ = ["DIRECTIONS", "WORK_SIDE", "TranslationDock", "conclusion"]

@@ -14,7 +14,7 @@ from PySide6.QtCore import QEvent, QPoint, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
-from engine.teaching_text import format_value
+from engine.lecture.text import format_value
 
 __all__ = ["CellGrid", "format_value", "titled"]
 

@@ -10,8 +10,8 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
-from engine.teaching import MAX_SIDE
-from engine.teaching_examples import crop_around
+from engine.lecture.examples import crop_around
+from engine.lecture.traces import MAX_SIDE
 from gui.widgets.pixel_view import MARK_COLOR, PixelView
 
 __all__ = ["CropControls", "frame_thumbnail"]

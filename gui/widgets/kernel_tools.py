@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.kernels import PRESET_DESCRIPTIONS, PRESETS, expand_kernel, initialize
+from engine.layers.kernels import PRESET_DESCRIPTIONS, PRESETS, expand_kernel, initialize
 from gui.widgets.kernel_grid import channel_label
 
 EXPAND_TIPS = {

@@ -16,7 +16,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGraphicsRectItem
 
-from engine.mosaic import grid_shape, map_at, mosaic_shape, tile_maps, tile_origin
+from engine.io.mosaic import grid_shape, map_at, mosaic_shape, tile_maps, tile_origin
 from gui.colormaps import indexed_lookup_table, to_indices
 
 # Index labels are hidden when a tile is drawn smaller than this (they would cover it).

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from assets import asset_path
+from engine.graph.spec import BUNDLED_MODELS, load_pipeline, resolve_pipeline
+from engine.io.preprocess import frame_to_input
 from engine.layers import Linear, Softmax
-from engine.preprocess import frame_to_input
-from engine.spec import BUNDLED_MODELS, load_pipeline, resolve_pipeline
 from training.shapes_data import CLASSES, make_dataset
 
 ROOT = asset_path().parent

@@ -1,4 +1,4 @@
-"""Parameter comparisons (engine.comparisons) and the pipeline translation test.
+"""Parameter comparisons (engine.lecture.comparisons) and the pipeline translation test.
 
 References: counts taken from the layers' real weight arrays and window positions counted in
 loops; shifts by edge padding; changes computed with plain loops over the engine's own forward
@@ -10,16 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.comparisons import comparison_for_layer, lecture_comparison, nearest_conv_index
+from engine.graph.pipeline import Pipeline
 from engine.layers import AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d, ReLU
-from engine.pipeline import Pipeline
-from engine.shapes import ShapeError
-from engine.translation import (
+from engine.lecture.comparisons import comparison_for_layer, lecture_comparison, nearest_conv_index
+from engine.lecture.translation import (
     compare_translation_pipeline,
     layers_to_compare,
     relative_change,
     shift_image,
 )
+from engine.ops.shapes import ShapeError
 
 # -- references -------------------------------------------------------------------------------
 

@@ -6,7 +6,6 @@ import math
 import numpy as np
 import pytest
 
-from engine.kernels import PRESETS, he_init
 from engine.layers import (
     LAYER_TYPES,
     REQUIRED,
@@ -28,7 +27,8 @@ from engine.layers import (
     Softmax,
     Tanh,
 )
-from engine.shapes import ShapeError
+from engine.layers.kernels import PRESETS, he_init
+from engine.ops.shapes import ShapeError
 
 
 def conv_loop(x, w, b, stride, padding):

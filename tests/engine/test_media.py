@@ -1,4 +1,4 @@
-"""engine.media: every image format and kind, broken files, video files and cameras.
+"""engine.io.media: every image format and kind, broken files, video files and cameras.
 
 Test images are written with cv2 here; expected RGB values are worked out by hand.
 """
@@ -14,7 +14,8 @@ import cv2
 import numpy as np
 import pytest
 
-from engine.media import (
+from engine.graph.pipeline import InputSpec
+from engine.io.media import (
     MediaError,
     VideoReader,
     list_cameras,
@@ -24,7 +25,6 @@ from engine.media import (
     to_input,
     write_image,
 )
-from engine.pipeline import InputSpec
 
 
 def _rgb_pattern(h: int = 24, w: int = 32) -> np.ndarray:
@@ -282,7 +282,7 @@ def test_camera_that_does_not_open():
 
 
 def test_list_cameras_returns_indices_that_open(monkeypatch):
-    import engine.media
+    import engine.io.media
 
     made = []
 
@@ -299,7 +299,7 @@ def test_list_cameras_returns_indices_that_open(monkeypatch):
         def release(self):
             self.released = True
 
-    monkeypatch.setattr(engine.media.cv2, "VideoCapture", FakeCapture)
+    monkeypatch.setattr(engine.io.media.cv2, "VideoCapture", FakeCapture)
     assert list_cameras(max_index=4) == [0, 2]
     assert sorted(c.index for c in made) == [0, 1, 2, 3, 4]
     assert all(c.released for c in made)  # the ones that opened too: the device is freed
@@ -320,7 +320,7 @@ def test_list_cameras_returns_indices_that_open(monkeypatch):
     ],
 )
 def test_header_size_is_read_without_decoding(ext, params):
-    from engine.image_header import header_size as _header_size
+    from engine.io.headers import header_size as _header_size
 
     ok, data = cv2.imencode(ext, np.zeros((30, 41, 3), np.uint8), params)
     assert ok

@@ -1,4 +1,4 @@
-"""engine.mosaic: tiling against a plain-loop reference, and hover lookups as its inverse."""
+"""engine.io.mosaic: tiling against a plain-loop reference, and hover lookups as its inverse."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.mosaic import grid_shape, map_at, mosaic_shape, tile_maps, tile_origin, to_uint8
+from engine.io.mosaic import grid_shape, map_at, mosaic_shape, tile_maps, tile_origin, to_uint8
 
 
 def _tile_reference(maps, cols, gap, fill):

@@ -11,15 +11,15 @@ import pytest
 from onnx import TensorProto, helper
 
 from engine.layers import LAYER_TYPES
-from engine.onnx_import import OnnxImportError, load_onnx, load_onnx_model
-from engine.onnx_layers import (
+from engine.layers.imported import (
     ONNX_LAYER_TYPES,
     LocalResponseNorm,
     Pad,
     Reshape,
     register_onnx_layers,
 )
-from engine.shapes import ShapeError
+from engine.onnx.importer import OnnxImportError, load_onnx, load_onnx_model
+from engine.ops.shapes import ShapeError
 from tests.engine import onnx_models
 from tests.engine.onnx_models import MODELS, GraphBuilder
 

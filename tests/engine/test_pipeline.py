@@ -7,6 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.graph.pipeline import InputSpec, Node, Pipeline
+from engine.graph.spec import BUNDLED, resolve_pipeline
 from engine.layers import (
     Add,
     AvgPool2d,
@@ -21,9 +23,7 @@ from engine.layers import (
     Sigmoid,
     Softmax,
 )
-from engine.pipeline import InputSpec, Node, Pipeline
-from engine.shapes import ShapeError
-from engine.spec import BUNDLED, resolve_pipeline
+from engine.ops.shapes import ShapeError
 
 
 def residual_graph() -> Pipeline:

@@ -8,9 +8,15 @@ import cv2
 import numpy as np
 import pytest
 
-from engine.layers import Conv2d, ReLU
-from engine.pipeline import InputSpec, Pipeline
-from engine.preprocess import (
+from engine.graph.pipeline import InputSpec, Pipeline
+from engine.graph.spec import (
+    SpecError,
+    load_pipeline,
+    pipeline_from_dict,
+    pipeline_to_dict,
+    save_pipeline,
+)
+from engine.io.preprocess import (
     PRESETS,
     Preprocess,
     PreprocessError,
@@ -19,13 +25,7 @@ from engine.preprocess import (
     save_beside,
     sidecar_path,
 )
-from engine.spec import (
-    SpecError,
-    load_pipeline,
-    pipeline_from_dict,
-    pipeline_to_dict,
-    save_pipeline,
-)
+from engine.layers import Conv2d, ReLU
 
 
 def random_frame(h: int, w: int, seed: int = 0) -> np.ndarray:

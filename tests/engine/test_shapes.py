@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.shapes import (
+from engine.ops.shapes import (
     ShapeError,
     activation_bytes,
     conv_macs,

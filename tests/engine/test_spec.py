@@ -9,10 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assets import asset_path
-from engine.kernels import PRESETS, expand_kernel, he_init
-from engine.layers import BatchNorm2d, Conv2d, Linear, MaxPool2d, ReLU
-from engine.pipeline import InputSpec, Node, Pipeline
-from engine.spec import (
+from engine.graph.pipeline import InputSpec, Node, Pipeline
+from engine.graph.spec import (
     BUNDLED,
     FORMAT,
     VERSION,
@@ -23,6 +21,8 @@ from engine.spec import (
     resolve_pipeline,
     save_pipeline,
 )
+from engine.layers import BatchNorm2d, Conv2d, Linear, MaxPool2d, ReLU
+from engine.layers.kernels import PRESETS, expand_kernel, he_init
 
 # Bundled pipelines -----------------------------------------------------------------------------
 

@@ -8,19 +8,17 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from engine import functional as F
+from engine.graph.pipeline import InputSpec, Node, Pipeline
 from engine.layers import Add, AvgPool2d, Concat, Conv2d, MaxPool2d, ReLU
-from engine.pipeline import InputSpec, Node, Pipeline
-from engine.receptive import receptive_field
-from engine.teaching import TraceError, trace_conv, trace_pool
-from engine.teaching_examples import (
+from engine.lecture.examples import (
     LECTURE_POOL_INPUT,
     crop_around,
     lecture_7x7,
     lecture_volume,
     lecture_volume_summary,
 )
-from engine.teaching_text import (
+from engine.lecture.receptive import receptive_field
+from engine.lecture.text import (
     conv_sum_text,
     fit_text,
     format_value,
@@ -28,7 +26,9 @@ from engine.teaching_text import (
     parse_kernel,
     pool_text,
 )
-from engine.translation import compare_translation, shift_image
+from engine.lecture.traces import TraceError, trace_conv, trace_pool
+from engine.lecture.translation import compare_translation, shift_image
+from engine.ops import functional as F
 
 # -- plain-loop references --------------------------------------------------------------------
 
@@ -180,7 +180,7 @@ def test_lecture_volume_numbers():
 
 
 def test_lecture_volume_is_the_lecture_pipelines_layer_on_a_32x32_sample():
-    from engine.spec import resolve_pipeline
+    from engine.graph.spec import resolve_pipeline
 
     x, w, b = lecture_volume()
     assert x.shape == (3, 32, 32) and w.shape == (10, 3, 5, 5) and b.shape == (10,)

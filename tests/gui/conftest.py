@@ -90,7 +90,7 @@ def main_window(qtbot, session, live):
 
 def street_frame(side: int = 80) -> np.ndarray:
     """The bundled street sample, its longer side scaled to ``side`` (80: 60 x 80 x 3 RGB)."""
-    from engine.media import read_image, resize_longest
+    from engine.io.media import read_image, resize_longest
     from gui.session import sample_path
 
     return resize_longest(read_image(sample_path("street")), side)
@@ -110,7 +110,7 @@ def noise_frame(h: int = 60, w: int = 80, seed: int = 0) -> np.ndarray:
 def make_result(pipeline, frame: np.ndarray | None = None, seq: int = 1):
     """Run the real pipeline on ``frame`` (default :func:`street_frame`), as the engine worker
     would, and pack it into a Result with its timings."""
-    from engine.media import to_input
+    from engine.io.media import to_input
     from gui.capture import Result
 
     frame = street_frame() if frame is None else frame
@@ -140,7 +140,7 @@ def idle_live(qtbot):
     """A function ``idle_live(pipeline=None)`` giving (session, live): a Session on
     ``pipeline`` (the bundled default when None) and a LiveResults whose threads never start,
     fed by hand with :func:`publish`. Every one is stopped after the test."""
-    from engine.spec import resolve_pipeline
+    from engine.graph.spec import resolve_pipeline
     from gui.live import LiveResults
     from gui.session import Session
 

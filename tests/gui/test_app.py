@@ -9,7 +9,7 @@ from argparse import Namespace
 
 import pytest
 
-from engine.media import read_image
+from engine.io.media import read_image
 from gui.app import apply_args, close_on_terminal_signals, run
 from gui.session import Session, SourceSpec
 
@@ -125,9 +125,9 @@ def test_interactive_run_shows_argument_errors_and_goes_on(
 
 
 def test_a_pipeline_that_cannot_run_fails_a_screenshot_run_at_once(qtbot, tmp_path, capsys):
+    from engine.graph.pipeline import Pipeline
+    from engine.graph.spec import save_pipeline
     from engine.layers import MaxPool2d
-    from engine.pipeline import Pipeline
-    from engine.spec import save_pipeline
 
     # The default sample at 480 is 360 x 480: the first pool leaves 1 x 2, too small for 2 x 2.
     path = tmp_path / "too_small.json"

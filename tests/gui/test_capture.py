@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.graph.pipeline import Pipeline
+from engine.io.media import to_input
 from engine.layers import Conv2d, MaxPool2d, ReLU
-from engine.media import to_input
-from engine.pipeline import Pipeline
 from gui import capture
 from gui.capture import classify_path
 from gui.live import LiveResults

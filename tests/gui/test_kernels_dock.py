@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from engine.functional import conv2d
-from engine.kernels import he_init
+from engine.graph.pipeline import Pipeline
 from engine.layers import Conv2d, MaxPool2d, ReLU
-from engine.pipeline import Pipeline
+from engine.layers.kernels import he_init
+from engine.ops.functional import conv2d
 from gui.docks.kernels import KernelsDock
 from gui.session import Session
 
@@ -221,7 +221,7 @@ def test_every_control_has_a_tooltip(qtbot, session):
 
 
 def test_gray_pipeline_has_no_color_column(qtbot):
-    from engine.spec import resolve_pipeline
+    from engine.graph.spec import resolve_pipeline
 
     session = Session(resolve_pipeline("edges"))
     dock = make_dock(qtbot, session)

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from engine import functional as F
-from engine.media import resize_longest, to_input
-from engine.receptive import receptive_field
-from engine.translation import ShiftChange
+from engine.io.media import resize_longest, to_input
+from engine.lecture.receptive import receptive_field
+from engine.lecture.translation import ShiftChange
+from engine.ops import functional as F
 from gui.docks.channel_mixing import ChannelMixingDock, demo_layer
 from gui.docks.parameters import ParametersDock
 from gui.docks.receptive_field import ReceptiveFieldDock
@@ -102,8 +102,8 @@ def test_receptive_box_lands_on_the_input_of_a_fixed_size_network(qtbot, idle_li
     """The bundled shapes model takes a 64 x 64 crop: the box is drawn on that, not the frame."""
     import time
 
-    from engine.preprocess import frame_to_input
-    from engine.spec import resolve_pipeline
+    from engine.graph.spec import resolve_pipeline
+    from engine.io.preprocess import frame_to_input
     from gui.capture import Result
     from tests.gui.conftest import smooth_frame
 
@@ -311,8 +311,8 @@ def test_conclusion_never_claims_what_the_numbers_do_not_show():
 @pytest.mark.parametrize("cls", [ReceptiveFieldDock, ParametersDock, ChannelMixingDock,
                                  TranslationDock])
 def test_docks_handle_vector_layers_and_missing_frames(qtbot, idle_live, cls):
+    from engine.graph.pipeline import Pipeline
     from engine.layers import Conv2d, Flatten, GlobalAvgPool2d, Linear, MaxPool2d, ReLU
-    from engine.pipeline import Pipeline
 
     pipeline = Pipeline.chain([Conv2d(3, 4, 3, padding=1), ReLU(), MaxPool2d(2),
                                GlobalAvgPool2d(), Flatten(), Linear(4, 2)])
@@ -334,8 +334,8 @@ def test_docks_handle_vector_layers_and_missing_frames(qtbot, idle_live, cls):
 
 
 def test_parameters_dock_without_a_conv_layer(qtbot, idle_live):
+    from engine.graph.pipeline import Pipeline
     from engine.layers import MaxPool2d
-    from engine.pipeline import Pipeline
 
     dock = build(qtbot, ParametersDock, *idle_live(Pipeline.chain([MaxPool2d(2)])))
     assert dock.comparison is None and "no convolution" in dock.title.text()

@@ -388,9 +388,9 @@ def test_source_panel_shows_the_frame_and_its_channels(qtbot, main_window):
 
 
 def test_no_camera_gives_a_clear_message(qtbot, main_window, monkeypatch):
-    import engine.media
+    import engine.io.media
 
-    monkeypatch.setattr(engine.media, "list_cameras", lambda max_index=4: [])
+    monkeypatch.setattr(engine.io.media, "list_cameras", lambda max_index=4: [])
     before = main_window.session.source
     main_window.actions_by_name["open_camera"].trigger()
     level, text = main_window.last_message
@@ -401,9 +401,9 @@ def test_no_camera_gives_a_clear_message(qtbot, main_window, monkeypatch):
 def test_camera_list_offers_the_cameras_that_open(qtbot, main_window, monkeypatch):
     from PySide6.QtWidgets import QInputDialog
 
-    import engine.media
+    import engine.io.media
 
-    monkeypatch.setattr(engine.media, "list_cameras", lambda max_index=4: [0, 2])
+    monkeypatch.setattr(engine.io.media, "list_cameras", lambda max_index=4: [0, 2])
     offered = []
 
     def choose(parent, title, label, items, current=0, editable=True):
@@ -494,7 +494,7 @@ def test_default_layout_fits_a_1280_by_800_screen_and_holds_still(qtbot, main_wi
 
 
 def test_a_shorter_pipeline_never_shows_a_view_a_layer_it_lacks(qtbot, main_window):
-    from engine.spec import resolve_pipeline
+    from engine.graph.spec import resolve_pipeline
     from gui.tour import start_tour
 
     session = main_window.session

@@ -12,8 +12,8 @@ from onnx import TensorProto, helper, numpy_helper
 from PySide6.QtCore import QObject, QPoint, Qt, Signal
 from PySide6.QtWidgets import QDialogButtonBox
 
-from engine.preprocess import PRESETS, Preprocess, frame_to_input, load_beside, sidecar_path
-from engine.spec import resolve_pipeline
+from engine.graph.spec import resolve_pipeline
+from engine.io.preprocess import PRESETS, Preprocess, frame_to_input, load_beside, sidecar_path
 from gui.capture import Result
 from gui.dialogs.preprocess import (
     PreprocessDialog,
@@ -145,8 +145,8 @@ def test_filter_gallery_shows_8_color_filters_and_pages_deeper(qtbot, shapes, fa
 
 
 def test_filter_gallery_without_convolutions(qtbot, fake_live):
+    from engine.graph.pipeline import Pipeline
     from engine.layers import MaxPool2d
-    from engine.pipeline import Pipeline
 
     dock = FilterGalleryDock(Session(Pipeline.chain([MaxPool2d(2)])), fake_live)
     qtbot.addWidget(dock)
@@ -338,7 +338,7 @@ def test_open_model_from_the_command_line(tmp_path):
 
 
 def test_opening_a_classifier_brings_the_predictions_into_view(qtbot, main_window):
-    from engine.spec import resolve_pipeline
+    from engine.graph.spec import resolve_pipeline
 
     predictions = main_window.docks["predictions"]
     assert predictions.isHidden()  # the default network ends in maps, not class scores

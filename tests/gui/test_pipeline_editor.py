@@ -10,8 +10,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QAbstractItemView
 
+from engine.graph.pipeline import InputSpec, Pipeline
 from engine.layers import Conv2d, MaxPool2d, ReLU
-from engine.pipeline import InputSpec, Pipeline
 from gui.docks.pipeline_editor import ADDABLE, EditRefused, PipelineDock, fit_and_check
 from gui.session import Session
 
@@ -255,8 +255,8 @@ def test_fit_and_check_matches_the_hand_formula(small):
 
 
 def test_branching_pipeline_is_listed_and_refuses_chain_edits(qtbot):
+    from engine.graph.pipeline import Node
     from engine.layers import Add
-    from engine.pipeline import Node
 
     nodes = [Node("a", ReLU(), ("input",)), Node("b", Conv2d(3, 3, 1), ("input",)),
              Node("sum", Add(), ("a", "b"))]
@@ -294,7 +294,7 @@ def test_kernel_size_edit_redraws_weights_and_says_so(qtbot, small):
 
 
 def test_channels_come_from_the_pipeline_not_a_stale_frame(qtbot):
-    from engine.spec import resolve_pipeline
+    from engine.graph.spec import resolve_pipeline
 
     session = Session(resolve_pipeline("edges"))  # gray input, conv1 takes 1 channel
     dock = make_dock(qtbot, session, FakeLive((3, 30, 40)))  # a frame of the previous RGB one
@@ -341,7 +341,7 @@ def test_shapes_keep_the_last_frame_size_while_the_new_pipeline_runs(qtbot, smal
 
 
 def test_a_graph_lists_inputs_marks_joins_and_turns_structure_edits_off(qtbot):
-    from engine.onnx_import import load_onnx_model
+    from engine.onnx.importer import load_onnx_model
     from gui.docks.pipeline_editor import GRAPH_REASON
     from tests.engine.onnx_models import residual
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from engine.graph.pipeline import Pipeline
 from engine.layers import Conv2d, MaxPool2d, ReLU
-from engine.pipeline import Pipeline
 from gui.session import DisplayOptions, Session, SourceSpec, list_samples
 
 

@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableView, QWidget
 
-from engine import functional as F
-from engine.shapes import (
+from engine.ops import functional as F
+from engine.ops.shapes import (
     conv_output_size,
     conv_params,
     dense_params,
@@ -367,7 +367,7 @@ def test_make_tour_docs_writes_pictures_and_text(qtbot, tmp_path):
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     assert tool.main(["--stops", "8", "--docs", str(tmp_path)]) == 0
-    from engine.media import read_image
+    from engine.io.media import read_image
 
     picture = read_image(tmp_path / "tour" / "stop-08.png")  # (H, W, 3)
     assert picture.shape[:2] == (800, 1280) and picture.std() > 10

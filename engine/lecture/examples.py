@@ -1,15 +1,15 @@
 """The lecture's worked examples as ready-made inputs, and a crop helper.
 
 The examples use small whole numbers so that every product and sum the players show can be
-checked by hand. The translation test (shifting the input) is in :mod:`engine.translation`.
+checked by hand. The translation test (shifting the input) is in :mod:`engine.lecture.translation`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from engine.shapes import conv_output_size, conv_params, fc_equivalent_params, pair
-from engine.teaching import MAX_SIDE, TraceError
+from engine.lecture.traces import MAX_SIDE, TraceError
+from engine.ops.shapes import conv_output_size, conv_params, fc_equivalent_params, pair
 
 __all__ = [
     "LECTURE_POOL_INPUT",
@@ -95,8 +95,8 @@ def lecture_volume(sample: str = "shapes") -> tuple[np.ndarray, np.ndarray, np.n
     ((3, 32, 32), (10, 3, 5, 5), (10,), True, True)
     """
     from assets import asset_path
-    from engine.media import read_image, resize_to, to_input
-    from engine.spec import resolve_pipeline
+    from engine.graph.spec import resolve_pipeline
+    from engine.io.media import read_image, resize_to, to_input
 
     conv = resolve_pipeline("lecture").nodes[0].layer
     side = VOLUME_SIDE

@@ -1,9 +1,9 @@
 """The ONNX importer's converters: one function per operator, and the table that picks them.
 
-A converter takes the :class:`~engine.onnx_node.NodeContext` of one node whose input comes from
+A converter takes the :class:`~engine.onnx.node.NodeContext` of one node whose input comes from
 the image and returns the pipeline nodes it becomes, as ``(name, layer, input names)``: usually
 one, two when a Conv or pool needs its asymmetric padding as a separate Pad node (those live in
-:mod:`engine.onnx_windows`). Converters see shapes without the batch axis and refuse what would
+:mod:`engine.onnx.windows`). Converters see shapes without the batch axis and refuse what would
 mix the images of a batch.
 """
 
@@ -15,9 +15,9 @@ from collections.abc import Callable
 import numpy as np
 
 from engine import layers as L
-from engine import onnx_layers as O
-from engine.onnx_node import BATCH, NodeContext, Unsupported
-from engine.onnx_windows import (
+from engine.layers import imported as O
+from engine.onnx.node import BATCH, NodeContext, Unsupported
+from engine.onnx.windows import (
     avg_pool,
     check_pads,
     conv,

@@ -1,17 +1,17 @@
-"""The pooling routines behind :func:`engine.functional.max_pool2d` and ``avg_pool2d``.
+"""The pooling routines behind :func:`engine.ops.functional.max_pool2d` and ``avg_pool2d``.
 
 Max and sum are separable, so a k x k window is folded in two passes: a running
 ``np.maximum`` / ``np.add`` down the rows, then across the columns. Padded cells hold ``-inf``
 for max pooling (they never win) and 0 for average pooling. The routines take checked arguments
-(see :func:`engine._checks.pool_args`) as (h, w) pairs and return (N, C, H_out, W_out).
+(see :func:`engine.ops._checks.pool_args`) as (h, w) pairs and return (N, C, H_out, W_out).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from engine import _parallel
-from engine._parallel import bands, padded, run, workspace
+from engine.ops import _parallel
+from engine.ops._parallel import bands, padded, run, workspace
 
 # Bands for pooling, in output values: 256 KiB, so they stay in L2.
 _SMALL_BAND = 1 << 16
@@ -42,7 +42,7 @@ def _max_pool_2x2(x4, ho, wo) -> np.ndarray:
 
 
 def avg_pool(x4, k, s, p, out_hw, count_include_pad: bool) -> np.ndarray:
-    """Mean over each window, divided as :func:`engine.functional.avg_pool2d` describes."""
+    """Mean over each window, divided as :func:`engine.ops.functional.avg_pool2d` describes."""
     d = (1, 1)
     xp = _pool_source(x4, k, s, p, d, out_hw, 0.0)
     y = _pool_taps(xp, k, s, d, out_hw, np.add)

@@ -5,7 +5,7 @@ window, not at the whole input. Weight sharing: every position of a map uses the
 so the layer stores n x (k x k x C + 1) numbers however large the image is. A
 :class:`Comparison` puts those numbers beside two fully connected layers on the same input:
 one straight to the conv layer's output volume, and the lecture's count (one same-size fully
-connected layer per filter). The counts come from :mod:`engine.shapes`.
+connected layer per filter). The counts come from :mod:`engine.ops.shapes`.
 
 Examples
 --------
@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass
 
 from engine.layers import Conv2d
-from engine.shapes import conv_params, dense_params, fc_equivalent_params, pair
+from engine.ops.shapes import conv_params, dense_params, fc_equivalent_params, pair
 
 __all__ = ["Comparison", "comparison_for_layer", "lecture_comparison", "nearest_conv_index"]
 
@@ -95,7 +95,7 @@ def nearest_conv_index(pipeline, index: int) -> int | None:
     Examples
     --------
     >>> from engine.layers import Conv2d, MaxPool2d, ReLU
-    >>> from engine.pipeline import Pipeline
+    >>> from engine.graph.pipeline import Pipeline
     >>> p = Pipeline.chain([MaxPool2d(2), Conv2d(3, 4, 3), ReLU()])
     >>> nearest_conv_index(p, 2), nearest_conv_index(p, 0)
     (1, 1)
@@ -112,7 +112,7 @@ def comparison_for_layer(pipeline, index: int, input_shape) -> Comparison | None
     """The comparison for the conv layer at ``index`` or the nearest one (earlier first).
 
     ``input_shape`` (C, H, W) is the pipeline's input; None if the pipeline has no conv layer.
-    A pipeline that does not fit the input raises :class:`engine.shapes.ShapeError`.
+    A pipeline that does not fit the input raises :class:`engine.ops.shapes.ShapeError`.
     """
     conv_i = nearest_conv_index(pipeline, index)
     if conv_i is None:

@@ -1,6 +1,6 @@
-"""The convolution routines behind :func:`engine.functional.conv2d`, one per kind of layer.
+"""The convolution routines behind :func:`engine.ops.functional.conv2d`, one per kind of layer.
 
-All take checked arguments (see :func:`engine._checks.conv_args`) and return a new float32
+All take checked arguments (see :func:`engine.ops._checks.conv_args`) and return a new float32
 array (N, C_out, H_out, W_out). The ways, measured on a 2-core AVX-512 machine against
 PyTorch's CPU kernels (see docs/benchmarks.md, "Engine"):
 
@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine import _parallel
-from engine._parallel import bands, padded, run, thread_count, workspace
+from engine.ops import _parallel
+from engine.ops._parallel import bands, padded, run, thread_count, workspace
 
 # im2col band size (workspace + output band). A matmul as shallow as 3 x 3 taps of 3 channels
 # is memory-bound and wants its band in L2 (1 MiB a core here); deeper ones run best at 2 MiB.

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.graph.ledger import Ledger, LedgerRow
+from engine.io.preprocess import Preprocess
 from engine.layers import Conv2d, Layer
-from engine.ledger import Ledger, LedgerRow
-from engine.preprocess import Preprocess
-from engine.shapes import ShapeError, activation_bytes, fc_equivalent_params
+from engine.ops.shapes import ShapeError, activation_bytes, fc_equivalent_params
 
 __all__ = ["InputSpec", "Ledger", "LedgerRow", "Node", "Pipeline", "auto_names"]
 

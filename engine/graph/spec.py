@@ -18,7 +18,7 @@ Layers without ``inputs`` take the previous layer's output. When ``height`` and 
 given, every stride must tile its input exactly at that size. A trained network's input may
 carry ``"preprocess": {"size": [224, 224], "resize": "crop", "channel_order": "RGB",
 "scale": 0.00392156862745098, "mean": [...], "std": [...], "invert": false}``
-(:class:`engine.preprocess.Preprocess`).
+(:class:`engine.io.preprocess.Preprocess`).
 """
 
 from __future__ import annotations
@@ -31,11 +31,8 @@ import numpy as np
 
 from assets import asset_path
 from engine import layers as L
-from engine.layers import Layer, LayerError
-from engine.pipeline import InputSpec, Node, Pipeline, auto_names
-from engine.preprocess import Preprocess, PreprocessError, load_beside
-from engine.shapes import ShapeError
-from engine.spec_arrays import (
+from engine.graph.pipeline import InputSpec, Node, Pipeline, auto_names
+from engine.graph.spec_arrays import (
     INLINE_LIMIT,
     SpecError,
     check_keys,
@@ -45,6 +42,9 @@ from engine.spec_arrays import (
     read_array,
     write_array,
 )
+from engine.io.preprocess import Preprocess, PreprocessError, load_beside
+from engine.layers import Layer, LayerError
+from engine.ops.shapes import ShapeError
 
 __all__ = [
     "BUNDLED",
@@ -298,7 +298,7 @@ def save_pipeline(pipeline: Pipeline, path) -> None:
 def resolve_pipeline(name_or_path) -> Pipeline:
     """A bundled pipeline ("default", "edges", "lecture") or model ("shapes"), or a file path.
 
-    An ``.onnx`` path is read with :func:`engine.onnx_import.load_onnx`, with the
+    An ``.onnx`` path is read with :func:`engine.onnx.importer.load_onnx`, with the
     preprocessing saved beside it (``<model>.preprocess.json``) when there is one.
     """
     text = str(name_or_path)
@@ -308,7 +308,7 @@ def resolve_pipeline(name_or_path) -> Pipeline:
         return load_pipeline(asset_path("models", f"{text}.json"))
     path = Path(text)
     if path.suffix.lower() == ".onnx":
-        from engine.onnx_import import load_onnx
+        from engine.onnx.importer import load_onnx
 
         pipeline = load_onnx(path)
         try:

@@ -1,6 +1,6 @@
 """ONNX-only layers that compute: Clip, MatMul, the element-wise arithmetic, LRN and ReduceMean.
 
-Like every layer in :mod:`engine.onnx_layers` they may see tensors of any rank, so those that
+Like every layer in :mod:`engine.layers.imported` they may see tensors of any rank, so those that
 care are told the rank of their unbatched input (``in_rank``) and treat one dimension more as
 batched.
 """
@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from engine.layers import Field, Layer, LayerError
-from engine.shapes import ShapeError
+from engine.ops.shapes import ShapeError
 
 __all__ = [
     "AddConstant",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.teaching import AxisFit, ConvStep, ConvTrace, PoolStep, PoolTrace
+from engine.lecture.traces import AxisFit, ConvStep, ConvTrace, PoolStep, PoolTrace
 
 __all__ = [
     "channel_name",

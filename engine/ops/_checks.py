@@ -1,4 +1,4 @@
-"""Argument checks for the ops in :mod:`engine.functional`, and the messages they raise.
+"""Argument checks for the ops in :mod:`engine.ops.functional`, and the messages they raise.
 
 Every check takes the op's name first, so each message starts with it and gives the numbers,
 e.g. ``"conv2d: input has 4 channels, weight expects 3"``. Checks return the argument in the
@@ -229,7 +229,7 @@ def pool_args(op, x, kernel_size, stride, padding, dilation, ceil_mode):
             f"{op}: kernel {k[0]}x{k[1]}{spans} larger than the padded input "
             f"{h + 2 * p[0]}x{w + 2 * p[1]}"
         )
-    if any(p):  # the padded copy, with ceil_mode's room for a last window (see engine._pool)
+    if any(p):  # the padded copy, with ceil_mode's room for a last window (see engine.ops._pool)
         rows, cols = (
             max(n + 2 * pi, (o - 1) * si + di * (ki - 1) + 1)
             for n, o, ki, si, pi, di in zip((h, w), out, k, s, p, d, strict=True)

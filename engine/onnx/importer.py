@@ -15,10 +15,10 @@ takes ``(N, H, W, C)`` images and transposes them at once also takes ``(C, H, W)
 its first Transpose becomes an Identity.
 
 This module reads and checks the file and walks the graph; the per-operator converters are in
-:mod:`engine.onnx_ops` (conv and pooling in :mod:`engine.onnx_windows`), constant folding in
-:mod:`engine.onnx_constants`, the node context both use in :mod:`engine.onnx_node`, and the extra
-layer types in :mod:`engine.onnx_layers` (:mod:`engine.onnx_shape_layers`,
-:mod:`engine.onnx_math_layers`).
+:mod:`engine.onnx.converters` (conv and pooling in :mod:`engine.onnx.windows`), constant folding in
+:mod:`engine.onnx.constants`, the node context both use in :mod:`engine.onnx.node`, and the extra
+layer types in :mod:`engine.layers.imported` (:mod:`engine.layers.reshaping`,
+:mod:`engine.layers.arithmetic`).
 
 Examples
 --------
@@ -38,11 +38,11 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from engine.onnx_constants import fold, shape_part
-from engine.onnx_node import BATCH, NodeContext, Unsupported
-from engine.onnx_ops import CONVERTERS, SUPPORTED_OPERATORS
-from engine.pipeline import InputSpec, Node, Pipeline
-from engine.shapes import ShapeError
+from engine.graph.pipeline import InputSpec, Node, Pipeline
+from engine.onnx.constants import fold, shape_part
+from engine.onnx.converters import CONVERTERS, SUPPORTED_OPERATORS
+from engine.onnx.node import BATCH, NodeContext, Unsupported
+from engine.ops.shapes import ShapeError
 
 __all__ = ["DEFAULT_SIZE", "SUPPORTED_OPERATORS", "OnnxImportError", "load_onnx",
            "load_onnx_model"]
@@ -56,7 +56,7 @@ class OnnxImportError(ValueError):
 
 
 def load_onnx(path, input_size: tuple[int, int] | None = None) -> Pipeline:
-    """Read an ONNX file and return it as a :class:`~engine.pipeline.Pipeline`.
+    """Read an ONNX file and return it as a :class:`~engine.graph.pipeline.Pipeline`.
 
     Parameters
     ----------

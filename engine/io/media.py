@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from engine.image_header import format_name, header_size
+from engine.io.headers import format_name, header_size
 
 # OpenCV prints its own warnings for every file or camera it cannot open; we turn those cases into
 # MediaError messages, so its log would only repeat them. OPENCV_LOG_LEVEL still wins if set.

@@ -1,6 +1,6 @@
 """The ledger: a pipeline's shapes, parameters and costs per layer, like Keras' model.summary().
 
-Built by :meth:`engine.pipeline.Pipeline.summary` from arithmetic alone; printed with
+Built by :meth:`engine.graph.pipeline.Pipeline.summary` from arithmetic alone; printed with
 :meth:`Ledger.to_text` or saved with :meth:`Ledger.to_dict`.
 """
 

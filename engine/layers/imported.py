@@ -8,15 +8,15 @@ the rank of its unbatched input when the importer builds it (``in_rank``), and a
 dimension more is batched.
 
 Call :func:`register_onnx_layers` to add the types to :data:`engine.layers.LAYER_TYPES`.
-The classes live in two modules by kind: :mod:`engine.onnx_shape_layers` (layers that move or
-copy values) and :mod:`engine.onnx_math_layers` (layers that compute); all are importable from
+The classes live in two modules by kind: :mod:`engine.layers.reshaping` (layers that move or
+copy values) and :mod:`engine.layers.arithmetic` (layers that compute); all are importable from
 here.
 """
 
 from __future__ import annotations
 
 from engine.layers import LAYER_TYPES, Layer
-from engine.onnx_math_layers import (
+from engine.layers.arithmetic import (
     AddConstant,
     Clip,
     Div,
@@ -26,7 +26,7 @@ from engine.onnx_math_layers import (
     ReduceMean,
     Sub,
 )
-from engine.onnx_shape_layers import Dropout, Identity, Pad, Reshape, Transpose
+from engine.layers.reshaping import Dropout, Identity, Pad, Reshape, Transpose
 
 __all__ = [
     "ONNX_LAYER_TYPES",

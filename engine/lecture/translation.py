@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine import functional as F
-from engine.comparisons import nearest_conv_index
-from engine.shapes import ShapeError
+from engine.lecture.comparisons import nearest_conv_index
+from engine.ops import functional as F
+from engine.ops.shapes import ShapeError
 
 __all__ = [
     "ShiftChange",
@@ -149,7 +149,7 @@ def compare_translation_pipeline(pipeline, x, dy: int, dx: int, names) -> list[S
     Examples
     --------
     >>> from engine.layers import Conv2d, MaxPool2d
-    >>> from engine.pipeline import Pipeline
+    >>> from engine.graph.pipeline import Pipeline
     >>> p = Pipeline.chain([Conv2d(3, 2, 3, padding=1), MaxPool2d(2)])
     >>> x = np.random.default_rng(0).random((3, 8, 8), dtype=np.float32)
     >>> [c.name for c in compare_translation_pipeline(p, x, 0, 1, ["conv1", "pool1"])]

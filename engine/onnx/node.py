@@ -1,7 +1,7 @@
 """What the ONNX importer's converters and folders share: one node's context and the errors.
 
-:class:`NodeContext` wraps one ``onnx.NodeProto`` while it is converted (``engine.onnx_ops``) or
-folded (``engine.onnx_constants``): its attributes with defaults, its inputs as constants or as
+:class:`NodeContext` wraps one ``onnx.NodeProto`` while it is converted (``engine.onnx.converters``) or
+folded (``engine.onnx.constants``): its attributes with defaults, its inputs as constants or as
 activations, and the batch-axis bookkeeping. Every attribute a converter does not read is refused
 afterwards, so no part of a node's meaning is silently dropped.
 """
@@ -15,7 +15,7 @@ import onnx
 from onnx import helper
 
 if TYPE_CHECKING:
-    from engine.onnx_import import _Importer
+    from engine.onnx.importer import _Importer
 
 __all__ = ["BATCH", "NodeContext", "Unsupported"]
 

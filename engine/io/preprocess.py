@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.media import LUMA
+from engine.io.media import LUMA
 
 __all__ = [
     "CHANNEL_ORDERS",
@@ -260,12 +260,12 @@ def frame_to_input(frame: np.ndarray, pipeline) -> np.ndarray:
     """The (C, H, W) float32 input for ``pipeline`` from an (H, W, 3) uint8 RGB frame.
 
     Uses the pipeline's preprocessing when it has one, else the app's own convention
-    (:func:`engine.media.to_input`: RGB or luma in [0, 1] at the frame's size).
+    (:func:`engine.io.media.to_input`: RGB or luma in [0, 1] at the frame's size).
     """
     spec = pipeline.input_spec
     recipe = getattr(spec, "preprocess", None)
     if recipe is None:
-        from engine.media import to_input
+        from engine.io.media import to_input
 
         return to_input(frame, spec)
     return recipe.apply(frame, spec.channels)

@@ -1,8 +1,8 @@
 """The ONNX importer's converters for windows: Conv, the pools, and how their padding is read.
 
-Each converter takes the :class:`~engine.onnx_node.NodeContext` of one node and returns one
+Each converter takes the :class:`~engine.onnx.node.NodeContext` of one node and returns one
 pipeline node, or two when the padding is asymmetric or larger than the layer takes and becomes a
-separate Pad node first. :data:`engine.onnx_ops.CONVERTERS` lists them with the other operators.
+separate Pad node first. :data:`engine.onnx.converters.CONVERTERS` lists them with the other operators.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 
 from engine import layers as L
-from engine.onnx_node import NodeContext, Unsupported
-from engine.onnx_shape_layers import Pad
+from engine.layers.reshaping import Pad
+from engine.onnx.node import NodeContext, Unsupported
 
 __all__ = ["avg_pool", "check_pads", "conv", "global_avg_pool", "global_max_pool", "max_pool"]
 

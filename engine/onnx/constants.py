@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 from onnx import helper, numpy_helper
 
-from engine.onnx_node import NodeContext, Unsupported
+from engine.onnx.node import NodeContext, Unsupported
 
 __all__ = ["FOLDERS", "fold", "shape_part"]
 

@@ -3,7 +3,7 @@ back, and the JSON layout.
 
 Writing keeps the shortest decimal that reads back as the same float32, so that
 save -> load -> save gives the same bytes. :class:`SpecError` lives here because both this
-module and :mod:`engine.spec` raise it; import it from :mod:`engine.spec`.
+module and :mod:`engine.graph.spec` raise it; import it from :mod:`engine.graph.spec`.
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def parse_json(text: str, source: str) -> Any:
     Returns
     -------
     Any
-        The parsed value (checked later by :func:`engine.spec.pipeline_from_dict`).
+        The parsed value (checked later by :func:`engine.graph.spec.pipeline_from_dict`).
 
     Raises
     ------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.shapes import pair
+from engine.ops.shapes import pair
 
 __all__ = ["ReceptiveField", "Region", "receptive_field"]
 
@@ -181,7 +181,7 @@ def receptive_field(pipeline, input_shape, node: str, channel: int, y: int,
 
     Parameters
     ----------
-    pipeline : engine.pipeline.Pipeline
+    pipeline : engine.graph.pipeline.Pipeline
         A chain or a graph.
     input_shape : (C, H, W)
     node : str

@@ -8,10 +8,10 @@ message starts with the op's name and gives the numbers, e.g.
 
 This module holds the public ops; the machinery behind them lives next door:
 
-- :mod:`engine._checks`: argument checks and their messages;
-- :mod:`engine._conv`: the convolution routines (im2col bands, 1x1, depthwise and separable);
-- :mod:`engine._pool`: the pooling routines (separable max and sum);
-- :mod:`engine._parallel`: the thread pool, per-thread workspaces and reused padded buffers,
+- :mod:`engine.ops._checks`: argument checks and their messages;
+- :mod:`engine.ops._conv`: the convolution routines (im2col bands, 1x1, depthwise and separable);
+- :mod:`engine.ops._pool`: the pooling routines (separable max and sum);
+- :mod:`engine.ops._parallel`: the thread pool, per-thread workspaces and reused padded buffers,
   and the one-time process set-up (OpenBLAS on one thread, glibc keeping freed memory).
 
 Speed matters because the GUI runs these ops on live video; each module's docstring gives the
@@ -26,8 +26,8 @@ import math
 
 import numpy as np
 
-from engine import _parallel
-from engine._checks import (
+from engine.ops import _parallel
+from engine.ops._checks import (
     array_arg,
     channel_axis,
     conv_args,
@@ -41,9 +41,9 @@ from engine._checks import (
     remember,
     vector_arg,
 )
-from engine._conv import convolve
-from engine._parallel import run
-from engine._pool import avg_pool, max_pool
+from engine.ops._conv import convolve
+from engine.ops._parallel import run
+from engine.ops._pool import avg_pool, max_pool
 
 __all__ = [
     "avg_pool2d",

@@ -1,6 +1,6 @@
 """Image file headers: which format a file is, and its width and height, without decoding.
 
-:func:`engine.media.read_image` uses this to refuse a huge image before OpenCV allocates its
+:func:`engine.io.media.read_image` uses this to refuse a huge image before OpenCV allocates its
 pixels. Plain ``struct`` parsing only, so this module does not need OpenCV.
 """
 
@@ -42,7 +42,7 @@ def format_name(head: bytes) -> str | None:
 def header_size(head: bytes) -> tuple[int, int] | None:
     """Return (width, height) read from the header, without decoding; None when not found.
 
-    This lets :func:`engine.media.read_image` refuse a huge image before it allocates the pixels.
+    This lets :func:`engine.io.media.read_image` refuse a huge image before it allocates the pixels.
 
     Parameters
     ----------
