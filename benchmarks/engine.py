@@ -180,12 +180,12 @@ def pool_row(torch, tf, repeats: int) -> dict:
 def default_chain() -> tuple[str, list[tuple[np.ndarray, np.ndarray | None]], Callable]:
     """The bundled ``default`` pipeline, or the same three blocks built here if it is missing."""
     try:
-        from engine.graph.spec import resolve_pipeline
+        from engine.resolve import resolve_pipeline
 
         pipeline = resolve_pipeline("default")
         convs = [n.layer for n in pipeline.nodes if type(n.layer).__name__ == "Conv2d"]
         params = [(np.asarray(c.weight, np.float32), c.bias) for c in convs]
-        return "engine.graph.spec resolve_pipeline('default')", params, pipeline.forward
+        return "engine.resolve resolve_pipeline('default')", params, pipeline.forward
     except (ImportError, ValueError, OSError) as exc:  # spec errors are ValueErrors
         reason = f"{type(exc).__name__}: {exc}"
     rng = np.random.default_rng(2)

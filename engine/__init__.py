@@ -10,7 +10,7 @@
 """
 
 from engine.graph.pipeline import InputSpec, Ledger, LedgerRow, Node, Pipeline
-from engine.graph.spec import BUNDLED, SpecError, load_pipeline, resolve_pipeline, save_pipeline
+from engine.graph.spec import BUNDLED, SpecError, load_pipeline, save_pipeline
 from engine.io.preprocess import PRESETS as PREPROCESS_PRESETS
 from engine.io.preprocess import Preprocess, frame_to_input
 from engine.layers import *  # noqa: F403  (the layer classes, listed in engine.layers.__all__)
@@ -36,6 +36,7 @@ from engine.ops.functional import (
 )
 from engine.ops.shapes import *  # noqa: F403  (output sizes and counts, engine.ops.shapes.__all__)
 from engine.ops.shapes import __all__ as _shape_names
+from engine.resolve import resolve_pipeline
 
 
 def load_onnx(path, **options):

@@ -52,7 +52,7 @@ def parse_shape(text: str) -> tuple[int, int, int]:
 
 def load_network(name_or_path: str):
     """Return the Pipeline for a bundled name, a pipeline file or an ONNX model (``.onnx``)."""
-    from engine.graph.spec import resolve_pipeline  # imported here: `--help` should not need it
+    from engine.resolve import resolve_pipeline  # imported here: `--help` should not need it
 
     return resolve_pipeline(name_or_path)
 

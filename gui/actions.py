@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -11,9 +10,6 @@ from PySide6.QtWidgets import QApplication, QComboBox, QFileDialog, QInputDialog
 
 from gui import help as help_
 from gui.session import SourceSpec
-
-if TYPE_CHECKING:
-    from gui.main_window import MainWindow
 
 RESOLUTIONS = ((320, "320"), (480, "480"), (640, "640"), (None, "Full"))
 
@@ -74,7 +70,7 @@ TOOLBAR = ("open_image", "open_video", "open_camera", "-", "pause", "step", "pre
            "next_layer", "-", "resolution", "channels")
 
 
-def build_menus(window: MainWindow) -> list[QMenu]:
+def build_menus(window: MenuActions) -> list[QMenu]:
     """Fill the window's menu bar and toolbar from MENUS, MENU_ACTIONS and TOOLBAR.
 
     Sets ``window.menu_by_key``, ``window.resolution_group`` and ``window.resolution_combo``
@@ -135,7 +131,7 @@ def build_menus(window: MainWindow) -> list[QMenu]:
     return list(window.menu_by_key.values())
 
 
-def make_resolution_group(window: MainWindow) -> tuple[QActionGroup, QComboBox]:
+def make_resolution_group(window: MenuActions) -> tuple[QActionGroup, QComboBox]:
     """The working-resolution choices, as a radio group for the menu and a toolbar combo."""
     group = QActionGroup(window)
     combo = QComboBox()
@@ -260,7 +256,7 @@ class MenuActions:
         return self._help_window
 
     def open_pipeline(self, path_or_name: str | Path) -> bool:
-        from engine.graph.spec import resolve_pipeline
+        from engine.resolve import resolve_pipeline
 
         try:
             pipeline = resolve_pipeline(str(path_or_name))

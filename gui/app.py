@@ -35,7 +35,7 @@ def _application() -> QApplication:
 
 def apply_args(session: Session, args: Namespace) -> list[str]:
     """Apply --source, --camera, --pipeline and --layer to ``session``; return the problems."""
-    from engine.graph.spec import resolve_pipeline
+    from engine.resolve import resolve_pipeline
 
     problems: list[str] = []
     model = getattr(args, "model", None)

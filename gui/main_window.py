@@ -15,12 +15,11 @@ from gui import help as help_
 from gui import tooltips
 from gui.actions import MenuActions, build_menus
 from gui.capture import classify_path
-from gui.docks import DOCKS, DockSpec
+from gui.layout import DEFAULT_SIZE, DOCKS, DockSpec
 from gui.live import LiveResults, Stats
 from gui.session import Session, SourceSpec, config_dir
 
 LAYOUT_VERSION = 3  # bump when the dock set changes so an old saved layout is not applied
-DEFAULT_SIZE = (1280, 800)
 _CHROME_HEIGHT = 100  # menu bar, toolbar and status bar
 _SPLITTER = 6  # pixels between two stacked docks
 _AREAS = {

@@ -115,7 +115,7 @@ def _same(a, b) -> bool:
 
 
 def _default_pipeline():
-    from engine.graph.spec import resolve_pipeline
+    from engine.resolve import resolve_pipeline
 
     return resolve_pipeline("default")
 

@@ -13,7 +13,7 @@ from itertools import pairwise
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
-from gui.main_window import DEFAULT_SIZE
+from gui.layout import DEFAULT_SIZE, DOCKS, DockSpec
 from gui.session import SourceSpec, list_samples
 from gui.tour_stops import TourStop, stops
 
@@ -46,10 +46,8 @@ def with_tour_docks(docks=None) -> tuple:
     Parameters
     ----------
     docks : tuple of DockSpec, optional
-        The registry to complete (``gui.docks.DOCKS`` by default).
+        The registry to complete (``gui.layout.DOCKS`` by default).
     """
-    from gui.docks import DOCKS, DockSpec
-
     docks = DOCKS if docks is None else docks
     if any(spec.key == TOUR_KEY for spec in docks):
         return tuple(docks)
@@ -114,11 +112,12 @@ def start_tour(window: QMainWindow, n: int, use_own_source: bool = False) -> Non
     """Open stop ``n`` (1-based, as on the command line), adding the tour panel if needed."""
     index = check_stop_number(n)
     if TOUR_KEY not in window.docks:
-        from gui.docks.tour import TourDock
-
-        dock = QDockWidget("Guided tour", window)
+        spec = next(s for s in with_tour_docks() if s.key == TOUR_KEY)
+        dock = QDockWidget(spec.title, window)
         dock.setObjectName(f"dock_{TOUR_KEY}")
-        dock.setWidget(TourDock(window.session, window.live, parent=dock))
+        # Through the registry's factory, as every panel is built: the tour panel's module
+        # imports this one, so this one never imports it.
+        dock.setWidget(spec.load()(window.session, window.live, parent=dock))
         window.docks[TOUR_KEY] = dock
     window.docks[TOUR_KEY].widget().set_use_own_source(use_own_source)
     apply_stop(window, index, use_own_source)

@@ -93,7 +93,7 @@ class TourStop:
 
     def build_pipeline(self):
         """The stop's Pipeline (a fresh one each time)."""
-        from engine.graph.spec import resolve_pipeline
+        from engine.resolve import resolve_pipeline
 
         if callable(self.pipeline):
             return self.pipeline()
@@ -147,7 +147,7 @@ def padding_pipeline():
 def conv_layer_pipeline():
     """The default pipeline's eight hand-picked 3x3x3 filters without padding."""
     from engine.graph.pipeline import Pipeline
-    from engine.graph.spec import resolve_pipeline
+    from engine.resolve import resolve_pipeline
 
     conv1 = resolve_pipeline("default").nodes[0].layer.replace(padding=0)
     return Pipeline.chain([conv1], names=["conv1"], name="eight filters")
@@ -156,8 +156,8 @@ def conv_layer_pipeline():
 def one_by_one_pipeline():
     """Eight 3x3 filters and ReLU, then a 1x1 convolution that mixes the 8 maps into 4."""
     from engine.graph.pipeline import Pipeline
-    from engine.graph.spec import resolve_pipeline
     from engine.layers import Conv2d, ReLU
+    from engine.resolve import resolve_pipeline
 
     conv1 = resolve_pipeline("default").nodes[0].layer
     mix = Conv2d(8, 4, 1, seed=7)

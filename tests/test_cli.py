@@ -14,11 +14,12 @@ from onnx import numpy_helper
 
 import main
 from assets import asset_path
-from engine.graph.spec import BUNDLED, resolve_pipeline, save_pipeline
+from engine.graph.spec import BUNDLED, save_pipeline
 from engine.io.media import read_image, to_input, write_image
 from engine.io.mosaic import mosaic_shape, tile_origin
 from engine.io.preprocess import frame_to_input
 from engine.onnx.importer import load_onnx
+from engine.resolve import resolve_pipeline
 from tests.engine import onnx_models
 
 ROOT = Path(__file__).resolve().parents[1]

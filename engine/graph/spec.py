@@ -42,7 +42,7 @@ from engine.graph.spec_arrays import (
     read_array,
     write_array,
 )
-from engine.io.preprocess import Preprocess, PreprocessError, load_beside
+from engine.io.preprocess import Preprocess, PreprocessError
 from engine.layers import Layer, LayerError
 from engine.ops.shapes import ShapeError
 
@@ -55,10 +55,10 @@ __all__ = [
     "VERSION",
     "SpecError",
     "dump_json",
+    "load_bundled",
     "load_pipeline",
     "pipeline_from_dict",
     "pipeline_to_dict",
-    "resolve_pipeline",
     "save_pipeline",
 ]
 
@@ -295,30 +295,14 @@ def save_pipeline(pipeline: Pipeline, path) -> None:
     os.replace(temporary, path)
 
 
-def resolve_pipeline(name_or_path) -> Pipeline:
-    """A bundled pipeline ("default", "edges", "lecture") or model ("shapes"), or a file path.
+def load_bundled(name: str) -> Pipeline:
+    """A bundled pipeline ("default", "edges", "lecture") or trained model ("shapes") by name.
 
-    An ``.onnx`` path is read with :func:`engine.onnx.importer.load_onnx`, with the
-    preprocessing saved beside it (``<model>.preprocess.json``) when there is one.
+    Any other name, file or ``.onnx`` model goes through :func:`engine.resolve.resolve_pipeline`.
     """
-    text = str(name_or_path)
-    if text in BUNDLED:
-        return load_pipeline(asset_path("pipelines", f"{text}.json"))
-    if text in BUNDLED_MODELS:
-        return load_pipeline(asset_path("models", f"{text}.json"))
-    path = Path(text)
-    if path.suffix.lower() == ".onnx":
-        from engine.onnx.importer import load_onnx
-
-        pipeline = load_onnx(path)
-        try:
-            recipe = load_beside(path)
-        except PreprocessError as error:
-            raise SpecError(str(path), str(error), field="preprocess") from None
-        return pipeline if recipe is None else pipeline.with_preprocess(recipe)
-    if path.is_file():
-        return load_pipeline(path)
-    if path.is_dir():
-        raise SpecError(text, "is a folder, not a pipeline file (.json) or a model (.onnx)")
-    raise SpecError(text, f"no such file and not a bundled pipeline; bundled: "
+    if name in BUNDLED:
+        return load_pipeline(asset_path("pipelines", f"{name}.json"))
+    if name in BUNDLED_MODELS:
+        return load_pipeline(asset_path("models", f"{name}.json"))
+    raise SpecError(name, f"is not a bundled pipeline; bundled: "
                     f"{', '.join((*BUNDLED, *BUNDLED_MODELS))}")

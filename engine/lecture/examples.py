@@ -95,10 +95,10 @@ def lecture_volume(sample: str = "shapes") -> tuple[np.ndarray, np.ndarray, np.n
     ((3, 32, 32), (10, 3, 5, 5), (10,), True, True)
     """
     from assets import asset_path
-    from engine.graph.spec import resolve_pipeline
+    from engine.graph.spec import load_bundled
     from engine.io.media import read_image, resize_to, to_input
 
-    conv = resolve_pipeline("lecture").nodes[0].layer
+    conv = load_bundled("lecture").nodes[0].layer
     side = VOLUME_SIDE
     image = resize_to(read_image(asset_path("samples", f"{sample}.png")), side, side)
     x = np.round(to_input(image) * 9).astype(np.float32)  # (3, 32, 32), whole numbers 0-9

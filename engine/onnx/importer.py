@@ -41,7 +41,7 @@ from onnx import helper, numpy_helper
 from engine.graph.pipeline import InputSpec, Node, Pipeline
 from engine.onnx.constants import fold, shape_part
 from engine.onnx.converters import CONVERTERS, SUPPORTED_OPERATORS
-from engine.onnx.node import BATCH, NodeContext, Unsupported
+from engine.onnx.node import BATCH, GraphTables, NodeContext, Unsupported
 from engine.ops.shapes import ShapeError
 
 __all__ = ["DEFAULT_SIZE", "SUPPORTED_OPERATORS", "OnnxImportError", "load_onnx",
@@ -119,7 +119,7 @@ def _first_line(error: Exception) -> str:
 # ---------------------------------------------------------------- the graph walk
 
 
-class _Importer:
+class _Importer(GraphTables):
     """Walks the graph once, folding constants and converting every other node."""
 
     def __init__(self, model: onnx.ModelProto, source: str, input_size, name: str):
@@ -237,10 +237,3 @@ class _Importer:
         self.consts[proto.output[0]] = fold(ctx, values)
         ctx.check_attributes()
 
-    def fresh_name(self, base: str) -> str:
-        name, n = base, 1
-        while name in self.taken:
-            n += 1
-            name = f"{base}{n}"
-        self.taken.add(name)
-        return name

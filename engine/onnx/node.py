@@ -1,23 +1,19 @@
 """What the ONNX importer's converters and folders share: one node's context and the errors.
 
-:class:`NodeContext` wraps one ``onnx.NodeProto`` while it is converted (``engine.onnx.converters``) or
-folded (``engine.onnx.constants``): its attributes with defaults, its inputs as constants or as
-activations, and the batch-axis bookkeeping. Every attribute a converter does not read is refused
-afterwards, so no part of a node's meaning is silently dropped.
+:class:`NodeContext` wraps one ``onnx.NodeProto`` while it is converted
+(``engine.onnx.converters``) or folded (``engine.onnx.constants``): its attributes with
+defaults, its inputs as constants or as activations, and the batch-axis bookkeeping. Every
+attribute a converter does not read is refused afterwards, so no part of a node's meaning is
+silently dropped. :class:`GraphTables` is what the importer knows of the graph so far.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import numpy as np
 import onnx
 from onnx import helper
 
-if TYPE_CHECKING:
-    from engine.onnx.importer import _Importer
-
-__all__ = ["BATCH", "NodeContext", "Unsupported"]
+__all__ = ["BATCH", "GraphTables", "NodeContext", "Unsupported"]
 
 # Stands for the batch size in folded shape arithmetic when the file leaves it open.
 BATCH = -(2**40)
@@ -27,10 +23,36 @@ class Unsupported(Exception):
     """Raised inside the importer; wrapped into OnnxImportError with the file's name."""
 
 
+class GraphTables:
+    """What the importer knows of the graph so far, which every node's converter reads.
+
+    The importer fills these tables while it walks the graph; converters see them through
+    :attr:`NodeContext.imp`. Kept here, not in the importer, so that converters depend on the
+    tables and the importer on the converters, never the other way round.
+    """
+
+    opset: int
+    consts: dict[str, np.ndarray]  # folded constants by name
+    shapes: dict[str, tuple[int, ...]]  # activations, without the batch axis
+    taken: set[str]  # every tensor name in use
+    input_name: str
+    nhwc: bool  # the model's input is channels-last (Keras); the engine's is channels-first
+    batch: int | None  # the batch size the file fixes, None when left open
+
+    def fresh_name(self, base: str) -> str:
+        """``base``, or ``base2``, ``base3``, ...: a tensor name no other tensor has."""
+        name, n = base, 1
+        while name in self.taken:
+            n += 1
+            name = f"{base}{n}"
+        self.taken.add(name)
+        return name
+
+
 class NodeContext:
     """One node being converted: its attributes (with defaults) and typed access to inputs."""
 
-    def __init__(self, proto: onnx.NodeProto, imp: _Importer):
+    def __init__(self, proto: onnx.NodeProto, imp: GraphTables):
         self.proto, self.imp, self.opset = proto, imp, imp.opset
         self.op, self.out = proto.op_type, proto.output[0]
         self.attrs = {}

@@ -2,7 +2,8 @@
 
 Each converter takes the :class:`~engine.onnx.node.NodeContext` of one node and returns one
 pipeline node, or two when the padding is asymmetric or larger than the layer takes and becomes a
-separate Pad node first. :data:`engine.onnx.converters.CONVERTERS` lists them with the other operators.
+separate Pad node first. :data:`engine.onnx.converters.CONVERTERS` lists them with the other
+operators.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 At every step the cells under the kernel light up on the (padded) input, the element-wise
 products appear in their own grid, the per-channel sums and the bias add up to the output value,
 and that value is written into its output cell. The numbers come from
-:func:`engine.lecture.traces.trace_conv`, which the tests hold equal to ``engine.ops.functional.conv2d``.
+:func:`engine.lecture.traces.trace_conv`, which the tests hold equal to ``engine.ops.conv2d``.
 """
 
 from __future__ import annotations

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from assets import asset_path
-from engine.graph.spec import BUNDLED_MODELS, load_pipeline, resolve_pipeline
+from engine.graph.spec import BUNDLED_MODELS, load_pipeline
 from engine.io.preprocess import frame_to_input
 from engine.layers import Linear, Softmax
+from engine.resolve import resolve_pipeline
 from training.shapes_data import CLASSES, make_dataset
 
 ROOT = asset_path().parent

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.graph.pipeline import InputSpec, Node, Pipeline
-from engine.graph.spec import BUNDLED, resolve_pipeline
+from engine.graph.spec import BUNDLED
 from engine.layers import (
     Add,
     AvgPool2d,
@@ -24,6 +24,7 @@ from engine.layers import (
     Softmax,
 )
 from engine.ops.shapes import ShapeError
+from engine.resolve import resolve_pipeline
 
 
 def residual_graph() -> Pipeline:

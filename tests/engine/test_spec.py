@@ -18,11 +18,11 @@ from engine.graph.spec import (
     load_pipeline,
     pipeline_from_dict,
     pipeline_to_dict,
-    resolve_pipeline,
     save_pipeline,
 )
 from engine.layers import BatchNorm2d, Conv2d, Linear, MaxPool2d, ReLU
 from engine.layers.kernels import PRESETS, expand_kernel, he_init
+from engine.resolve import resolve_pipeline
 
 # Bundled pipelines -----------------------------------------------------------------------------
 

@@ -180,7 +180,7 @@ def test_lecture_volume_numbers():
 
 
 def test_lecture_volume_is_the_lecture_pipelines_layer_on_a_32x32_sample():
-    from engine.graph.spec import resolve_pipeline
+    from engine.resolve import resolve_pipeline
 
     x, w, b = lecture_volume()
     assert x.shape == (3, 32, 32) and w.shape == (10, 3, 5, 5) and b.shape == (10,)

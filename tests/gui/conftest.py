@@ -140,7 +140,7 @@ def idle_live(qtbot):
     """A function ``idle_live(pipeline=None)`` giving (session, live): a Session on
     ``pipeline`` (the bundled default when None) and a LiveResults whose threads never start,
     fed by hand with :func:`publish`. Every one is stopped after the test."""
-    from engine.graph.spec import resolve_pipeline
+    from engine.resolve import resolve_pipeline
     from gui.live import LiveResults
     from gui.session import Session
 

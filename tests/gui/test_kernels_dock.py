@@ -221,7 +221,7 @@ def test_every_control_has_a_tooltip(qtbot, session):
 
 
 def test_gray_pipeline_has_no_color_column(qtbot):
-    from engine.graph.spec import resolve_pipeline
+    from engine.resolve import resolve_pipeline
 
     session = Session(resolve_pipeline("edges"))
     dock = make_dock(qtbot, session)

@@ -102,8 +102,8 @@ def test_receptive_box_lands_on_the_input_of_a_fixed_size_network(qtbot, idle_li
     """The bundled shapes model takes a 64 x 64 crop: the box is drawn on that, not the frame."""
     import time
 
-    from engine.graph.spec import resolve_pipeline
     from engine.io.preprocess import frame_to_input
+    from engine.resolve import resolve_pipeline
     from gui.capture import Result
     from tests.gui.conftest import smooth_frame
 

@@ -6,9 +6,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from engine.graph.pipeline import InputSpec, Pipeline
-from engine.graph.spec import resolve_pipeline
 from engine.layers import Conv2d, ReLU
 from engine.onnx.importer import load_onnx_model
+from engine.resolve import resolve_pipeline
 from gui.docks.ledger import COL, COLUMNS, MS_COLUMN, LedgerDock
 from tests.engine.onnx_models import residual
 from tests.gui.conftest import make_result, noise_frame, publish

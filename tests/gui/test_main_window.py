@@ -17,8 +17,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractButton, QAbstractItemView
 
-from gui.docks import DOCKS
 from gui.help import shortcut_entries
+from gui.layout import DOCKS
 from gui.live import LiveResults
 from gui.main_window import MainWindow
 from gui.session import Session, SourceSpec
@@ -494,7 +494,7 @@ def test_default_layout_fits_a_1280_by_800_screen_and_holds_still(qtbot, main_wi
 
 
 def test_a_shorter_pipeline_never_shows_a_view_a_layer_it_lacks(qtbot, main_window):
-    from engine.graph.spec import resolve_pipeline
+    from engine.resolve import resolve_pipeline
     from gui.tour import start_tour
 
     session = main_window.session

@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from engine.graph.pipeline import Pipeline
-from engine.graph.spec import resolve_pipeline
 from engine.io.mosaic import tile_maps
 from engine.layers import Flatten, GlobalAvgPool2d, Linear, Softmax
+from engine.resolve import resolve_pipeline
 from gui.colormaps import indexed_lookup_table, lookup_table
 from gui.docks.map_detail import ZEROS_LABEL, ZEROS_LABEL_RELU
 from gui.docks.maps import MapsDock

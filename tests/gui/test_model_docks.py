@@ -12,8 +12,8 @@ from onnx import TensorProto, helper, numpy_helper
 from PySide6.QtCore import QObject, QPoint, Qt, Signal
 from PySide6.QtWidgets import QDialogButtonBox
 
-from engine.graph.spec import resolve_pipeline
 from engine.io.preprocess import PRESETS, Preprocess, frame_to_input, load_beside, sidecar_path
+from engine.resolve import resolve_pipeline
 from gui.capture import Result
 from gui.dialogs.preprocess import (
     PreprocessDialog,
@@ -338,7 +338,7 @@ def test_open_model_from_the_command_line(tmp_path):
 
 
 def test_opening_a_classifier_brings_the_predictions_into_view(qtbot, main_window):
-    from engine.graph.spec import resolve_pipeline
+    from engine.resolve import resolve_pipeline
 
     predictions = main_window.docks["predictions"]
     assert predictions.isHidden()  # the default network ends in maps, not class scores

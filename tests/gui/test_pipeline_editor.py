@@ -294,7 +294,7 @@ def test_kernel_size_edit_redraws_weights_and_says_so(qtbot, small):
 
 
 def test_channels_come_from_the_pipeline_not_a_stale_frame(qtbot):
-    from engine.graph.spec import resolve_pipeline
+    from engine.resolve import resolve_pipeline
 
     session = Session(resolve_pipeline("edges"))  # gray input, conv1 takes 1 channel
     dock = make_dock(qtbot, session, FakeLive((3, 30, 40)))  # a frame of the previous RGB one

@@ -8,10 +8,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 from engine.graph.pipeline import InputSpec, Node, Pipeline
-from engine.graph.spec import resolve_pipeline
 from engine.io.mosaic import tile_maps
 from engine.layers import Concat, Conv2d, Flatten, GlobalAvgPool2d, ReLU
 from engine.onnx.importer import load_onnx_model
+from engine.resolve import resolve_pipeline
 from gui.colormaps import indexed_lookup_table
 from gui.docks.stepper import StepperDock
 from gui.widgets.step_view import MAX_INPUTS, MAX_MAPS

@@ -19,7 +19,7 @@ from engine.ops.shapes import (
     fc_equivalent_params,
     same_padding,
 )
-from gui.docks import DOCKS
+from gui.layout import DOCKS
 from gui.main_window import MainWindow
 from gui.session import SourceSpec
 from gui.tour import TourError, apply_stop, check_stop_number, start_tour, stops, with_tour_docks

@@ -1,0 +1,127 @@
+"""The dock registry: every panel of the main window and the default layout, declared as data.
+
+A new panel is one more line in :data:`DOCKS`. Each factory is a ``"module:Class"`` string,
+imported only when the window is built, for a ``QWidget`` subclass constructed as
+``Class(session, live, parent=None)``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+AREAS = ("left", "right", "top", "bottom")
+DEFAULT_SIZE = (1280, 800)  # the window at first start: a laptop screen
+
+
+@dataclass(frozen=True)
+class DockSpec:
+    """One panel: its key (also its saved-layout name), title, default area and factory."""
+
+    key: str
+    title: str
+    area: str  # "left" | "right" | "top" | "bottom"
+    factory: str  # "package.module:ClassName"
+    tooltip: str
+    shortcut: str = ""  # toggles the panel from the View menu
+    group: str = "Explore"  # the View menu's section
+    shown: bool = True  # open in the default layout; otherwise opened from the View menu or tour
+    tab_with: str = ""  # key of the dock whose tab group it joins in the default layout
+
+    def load(self) -> type:
+        """Import and return the dock's widget class."""
+        module_name, _, class_name = self.factory.partition(":")
+        return getattr(importlib.import_module(module_name), class_name)
+
+
+DOCKS: tuple[DockSpec, ...] = (
+    DockSpec(
+        "source", "Input", "left", "gui.docks.source:SourceDock",
+        "The frame that enters the network, and on request its R, G, B and gray channels",
+        "Ctrl+1",
+    ),
+    DockSpec(
+        "maps", "Activation maps", "left", "gui.docks.maps:MapsDock",
+        "Every map of the selected layer; hover for values, click a map to enlarge it",
+        "Ctrl+2",
+    ),
+    DockSpec(
+        "pipeline", "Pipeline", "right", "gui.docks.pipeline_editor:PipelineDock",
+        "The layers of the network: add, remove, reorder and edit them",
+        "Ctrl+3",
+    ),
+    DockSpec(
+        "kernels", "Kernels", "right", "gui.docks.kernels:KernelsDock",
+        "The filters of the selected convolution layer; edit a weight and watch the maps change",
+        "Ctrl+4",
+    ),
+    DockSpec(
+        "stepper", "Layer by layer", "top", "gui.docks.stepper:StepperDock",
+        "Every layer with its output shape; step through them and compare input and output",
+        "Ctrl+5",
+    ),
+    DockSpec(
+        "ledger", "Ledger", "bottom", "gui.docks.ledger:LedgerDock",
+        "Output size, parameters, multiply-adds, memory and time of every layer",
+        "Ctrl+6",
+    ),
+    DockSpec(
+        "predictions", "Predictions", "right", "gui.docks.predictions:PredictionsDock",
+        "The top 5 classes of a classifier, live", "Ctrl+7", group="Networks", shown=False,
+        tab_with="pipeline",
+    ),
+    DockSpec(
+        "filters", "Filter gallery", "right", "gui.docks.filters:FilterGalleryDock",
+        "The learned filters of each conv layer as pictures", "Ctrl+8", group="Networks",
+        shown=False, tab_with="pipeline",
+    ),
+    DockSpec(
+        "canvas", "Drawing canvas", "left", "gui.docks.canvas:DrawingCanvasDock",
+        "Draw a shape with the mouse and send it to the network", "Ctrl+9", group="Networks",
+        shown=False, tab_with="source",
+    ),
+    DockSpec(
+        "tour", "Guided tour", "left", "gui.docks.tour:TourDock",
+        "The lecture, one stop at a time: each stop sets up the panels for one idea", "Ctrl+T",
+        group="Lecture", shown=False, tab_with="source",
+    ),
+    DockSpec(
+        "conv_player", "Convolution player", "top", "gui.docks.conv_player:ConvPlayerDock",
+        "One filter sliding over a small input, one output cell per step", "Ctrl+Alt+1",
+        group="Lecture", shown=False, tab_with="stepper",
+    ),
+    DockSpec(
+        "pool_player", "Pooling player", "top", "gui.docks.pool_player:PoolPlayerDock",
+        "Max and average pooling, one window per step", "Ctrl+Alt+2",
+        group="Lecture", shown=False, tab_with="stepper",
+    ),
+    DockSpec(
+        "receptive_field", "Receptive field", "top",
+        "gui.docks.receptive_field:ReceptiveFieldDock",
+        "Click a unit of a layer's map to see which input pixels can change it", "Ctrl+Alt+3",
+        group="Lecture", shown=False, tab_with="stepper",
+    ),
+    DockSpec(
+        "parameters", "Why convolutions", "top", "gui.docks.parameters:ParametersDock",
+        "Weights of a conv layer against a fully connected layer on the same input",
+        "Ctrl+Alt+4", group="Lecture", shown=False, tab_with="stepper",
+    ),
+    DockSpec(
+        "channel_mixing", "1x1 convolutions", "top", "gui.docks.channel_mixing:ChannelMixingDock",
+        "A 1x1 convolution mixes the channels of each pixel: inputs, weights, bias and outputs",
+        "Ctrl+Alt+5", group="Lecture", shown=False, tab_with="stepper",
+    ),
+    DockSpec(
+        "translation", "Small shifts", "top", "gui.docks.translation:TranslationDock",
+        "Shift the input by 1 to 3 pixels: how much conv maps and pooled maps change",
+        "Ctrl+Alt+6", group="Lecture", shown=False, tab_with="stepper",
+    ),
+)
+
+
+def dock_spec(key: str, docks: tuple[DockSpec, ...] = DOCKS) -> DockSpec:
+    """Return the registered dock called ``key``."""
+    for spec in docks:
+        if spec.key == key:
+            return spec
+    raise KeyError(f"no dock called {key!r}; known: {', '.join(s.key for s in docks)}")
