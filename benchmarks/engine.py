@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from engine.ops import functional as F
+from engine import ops as F
 
 # name, input (C, H, W), weight (C_out, C_in, kh, kw), stride, padding
 CONV_CASES = [
@@ -204,7 +204,7 @@ def default_chain() -> tuple[str, list[tuple[np.ndarray, np.ndarray | None]], Ca
             x = outs[f"pool{i}"] = F.max_pool2d(x, 2)
         return outs
 
-    return f"fallback chain from engine.ops.functional ({reason})", params, forward
+    return f"fallback chain from engine.ops ({reason})", params, forward
 
 
 def pipeline_row(torch, tf, repeats: int) -> tuple[dict, str]:

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from engine import ops as F
 from engine.onnx.importer import load_onnx
-from engine.ops import functional as F
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "models"
 TOLERANCE = 1e-3  # max |engine - onnxruntime| / max |onnxruntime| on the final output

@@ -9,6 +9,7 @@
 3
 """
 
+from engine import ops as functional
 from engine.graph.pipeline import InputSpec, Ledger, LedgerRow, Node, Pipeline
 from engine.graph.spec import BUNDLED, SpecError, load_pipeline, save_pipeline
 from engine.io.preprocess import PRESETS as PREPROCESS_PRESETS
@@ -16,8 +17,7 @@ from engine.io.preprocess import Preprocess, frame_to_input
 from engine.layers import *  # noqa: F403  (the layer classes, listed in engine.layers.__all__)
 from engine.layers import __all__ as _layer_names
 from engine.layers.kernels import PRESETS, expand_kernel, glorot_init, he_init
-from engine.ops import functional
-from engine.ops.functional import (
+from engine.ops import (
     avg_pool2d,
     batch_norm,
     conv2d,

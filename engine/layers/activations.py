@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from engine import ops as F
 from engine.layers.base import Field, Layer, LayerError, _batched
-from engine.ops import functional as F
 from engine.ops.shapes import ShapeError
 
 

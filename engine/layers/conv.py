@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine import ops as F
 from engine.layers.base import REQUIRED, Field, LayerError, _size_field
 from engine.layers.kernels import build_weight
 from engine.layers.weighted import _Weighted
 from engine.layers.windowed import _Windowed
-from engine.ops import functional as F
 from engine.ops.shapes import ShapeError, conv_macs, pair
 
 

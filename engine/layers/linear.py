@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 
+from engine import ops as F
 from engine.layers.base import REQUIRED, Field, Layer, LayerError, _batched, _vector_arg
 from engine.layers.kernels import initialize
 from engine.layers.weighted import _Weighted
-from engine.ops import functional as F
 from engine.ops.shapes import ShapeError
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
+from engine import ops as F
 from engine.layers.base import REQUIRED, Field, Layer, LayerError, _vector_arg
-from engine.ops import functional as F
 from engine.ops.shapes import ShapeError
 
 

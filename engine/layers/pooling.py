@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
+from engine import ops as F
 from engine.layers.base import REQUIRED, Field, Layer, LayerError, _size_field
 from engine.layers.windowed import _Windowed
-from engine.ops import functional as F
 from engine.ops.shapes import pair
 
 

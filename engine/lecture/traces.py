@@ -4,7 +4,7 @@ A trace holds everything a teaching view needs to replay an operation one output
 time: the zero-padded input and which of its cells are padding, the output size with its
 formula, whether the stride fits (and which rows and columns the floor drops), and for every
 output position (row-major) the window under the kernel with its numbers. The arithmetic is the
-same as :func:`engine.ops.functional.conv2d` / ``max_pool2d`` / ``avg_pool2d``; the tests check that
+same as :func:`engine.ops.conv2d` / ``max_pool2d`` / ``avg_pool2d``; the tests check that
 at every step.
 """
 

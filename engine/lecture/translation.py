@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine import ops as F
 from engine.lecture.comparisons import nearest_conv_index
-from engine.ops import functional as F
 from engine.ops.shapes import ShapeError
 
 __all__ = [

@@ -1,10 +1,51 @@
-"""Pure array ops with PyTorch's names: ``conv2d``, ``max_pool2d``, ``relu``, ...
+"""Pure CNN ops in numpy, with PyTorch's names, arguments and results.
 
-Functions of numpy arrays and numbers only: no layers, no graphs. Each op's backward pass lives
-beside it. The machinery behind them is private: ``_checks`` (argument checks and their
-messages), ``_conv`` and ``_pool`` (the vectorized routines), ``_parallel`` (the engine's threads
-and reused workspaces). :mod:`engine.ops.shapes` holds the output-size and counting arithmetic.
+Image ops take float32 arrays shaped ``(C, H, W)`` or ``(N, C, H, W)`` and return float32 arrays
+of the same batchedness. Convolution is cross-correlation, as in PyTorch and the lecture:
+``g(x, y) = sum_s sum_t w(s, t) f(x + s, y + t)``. Every bad argument raises ``ValueError`` whose
+message starts with the op's name and gives the numbers, e.g.
+``"conv2d: input has 4 channels, weight expects 3"``.
+
+The public ops live in one module per family (:mod:`~engine.ops.conv`,
+:mod:`~engine.ops.pooling`, :mod:`~engine.ops.activations`, :mod:`~engine.ops.normalization`,
+:mod:`~engine.ops.linear`, :mod:`~engine.ops.threads`), each op's backward pass beside it; the
+machinery behind them is private:
+
+- :mod:`engine.ops._checks`: argument checks and their messages;
+- :mod:`engine.ops._conv`: the convolution routines (im2col bands, 1x1, depthwise and separable);
+- :mod:`engine.ops._pool`: the pooling routines (separable max and sum);
+- :mod:`engine.ops._parallel`: the thread pool, per-thread workspaces and reused padded buffers,
+  and the one-time process set-up (OpenBLAS on one thread, glibc keeping freed memory).
+
+Speed matters because the GUI runs these ops on live video; each module's docstring gives the
+measured choices (see docs/benchmarks.md, "Engine"). Here: ReLU and hardtanh compare with a
+vector of constants, not a scalar (numpy's loop for that is 3x slower), and large ``linear``
+layers split their output features over the threads.
 """
 
-from engine.ops.functional import *  # noqa: F403  (the ops, listed in functional.__all__)
-from engine.ops.functional import __all__ as __all__
+from engine.ops.activations import hardtanh, leaky_relu, relu, sigmoid, softmax, tanh
+from engine.ops.conv import conv2d, pad
+from engine.ops.linear import flatten, linear
+from engine.ops.normalization import batch_norm, local_response_norm
+from engine.ops.pooling import avg_pool2d, global_avg_pool2d, max_pool2d
+from engine.ops.threads import get_num_threads, set_num_threads
+
+__all__ = [
+    "avg_pool2d",
+    "batch_norm",
+    "conv2d",
+    "flatten",
+    "get_num_threads",
+    "global_avg_pool2d",
+    "hardtanh",
+    "leaky_relu",
+    "linear",
+    "local_response_norm",
+    "max_pool2d",
+    "pad",
+    "relu",
+    "set_num_threads",
+    "sigmoid",
+    "softmax",
+    "tanh",
+]

@@ -1,4 +1,4 @@
-"""Argument checks for the ops in :mod:`engine.ops.functional`, and the messages they raise.
+"""Argument checks for the ops in :mod:`engine.ops`, and the messages they raise.
 
 Every check takes the op's name first, so each message starts with it and gives the numbers,
 e.g. ``"conv2d: input has 4 channels, weight expects 3"``. Checks return the argument in the
@@ -322,3 +322,8 @@ def remember(key: tuple | None, checked: tuple) -> None:
     if len(_checked) >= 256:
         _checked.clear()
     _checked[key] = checked
+
+
+def batched_out(y: np.ndarray, batched: bool) -> np.ndarray:
+    """``y`` (N, ...) as the caller gave its input: with the batch axis, or without (N = 1)."""
+    return y if batched else y[0]

@@ -1,4 +1,4 @@
-"""The convolution routines behind :func:`engine.ops.functional.conv2d`, one per kind of layer.
+"""The convolution routines behind :func:`engine.ops.conv2d`, one per kind of layer.
 
 All take checked arguments (see :func:`engine.ops._checks.conv_args`) and return a new float32
 array (N, C_out, H_out, W_out). The ways, measured on a 2-core AVX-512 machine against

@@ -1,4 +1,4 @@
-"""The pooling routines behind :func:`engine.ops.functional.max_pool2d` and ``avg_pool2d``.
+"""The pooling routines behind :func:`engine.ops.max_pool2d` and ``avg_pool2d``.
 
 Max and sum are separable, so a k x k window is folded in two passes: a running
 ``np.maximum`` / ``np.add`` down the rows, then across the columns. Padded cells hold ``-inf``
@@ -42,7 +42,7 @@ def _max_pool_2x2(x4, ho, wo) -> np.ndarray:
 
 
 def avg_pool(x4, k, s, p, out_hw, count_include_pad: bool) -> np.ndarray:
-    """Mean over each window, divided as :func:`engine.ops.functional.avg_pool2d` describes."""
+    """Mean over each window, divided as :func:`engine.ops.avg_pool2d` describes."""
     d = (1, 1)
     xp = _pool_source(x4, k, s, p, d, out_hw, 0.0)
     y = _pool_taps(xp, k, s, d, out_hw, np.add)

@@ -3,7 +3,7 @@
 The window is highlighted on the (padded) input, for max pooling its winning cell is outlined,
 and the result is written into its output cell. "Lecture example" loads the lecture's 4x4 map,
 whose 2x2 max pooling with stride 2 gives [[6, 8], [3, 4]]. The numbers come from
-:func:`engine.lecture.traces.trace_pool`, which the tests hold equal to ``engine.ops.functional``.
+:func:`engine.lecture.traces.trace_pool`, which the tests hold equal to ``engine.ops``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""engine.ops.functional against plain-loop references written here, independent of the engine.
+"""engine.ops against plain-loop references written here, independent of the engine.
 
 The references loop over output positions in float64 and know nothing of im2col, bands,
 threads or cached buffers. PyTorch comparisons live in benchmarks/engine.py (torch is a
@@ -14,8 +14,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from engine import ops as F
 from engine.ops import _conv, _parallel, _pool
-from engine.ops import functional as F
 
 SETTINGS = settings(max_examples=60, deadline=None)
 

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from engine import ops as F
 from engine.layers.kernels import (
     PRESET_DESCRIPTIONS,
     PRESETS,
@@ -16,7 +17,6 @@ from engine.layers.kernels import (
     he_init,
     initialize,
 )
-from engine.ops import functional as F
 
 NAMES = ["identity", "box_blur", "gaussian_3", "gaussian_5", "gaussian_7", "sharpen", "emboss",
          "outline", "sobel_x", "sobel_y", "scharr_x", "scharr_y", "prewitt_x", "prewitt_y"]

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from engine import ops as F
 from engine.graph.pipeline import InputSpec, Node, Pipeline
 from engine.layers import Add, AvgPool2d, Concat, Conv2d, MaxPool2d, ReLU
 from engine.lecture.examples import (
@@ -28,7 +29,6 @@ from engine.lecture.text import (
 )
 from engine.lecture.traces import TraceError, trace_conv, trace_pool
 from engine.lecture.translation import compare_translation, shift_image
-from engine.ops import functional as F
 
 # -- plain-loop references --------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, Qt
 from engine.graph.pipeline import Pipeline
 from engine.layers import Conv2d, MaxPool2d, ReLU
 from engine.layers.kernels import he_init
-from engine.ops.functional import conv2d
+from engine.ops import conv2d
 from gui.docks.kernels import KernelsDock
 from gui.session import Session
 

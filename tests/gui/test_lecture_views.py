@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from engine import ops as F
 from engine.io.media import resize_longest, to_input
 from engine.lecture.receptive import receptive_field
 from engine.lecture.translation import ShiftChange
-from engine.ops import functional as F
 from gui.docks.channel_mixing import ChannelMixingDock, demo_layer
 from gui.docks.parameters import ParametersDock
 from gui.docks.receptive_field import ReceptiveFieldDock

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QObject, QPointF, Qt, Signal
 
+from engine import ops as F
 from engine.layers.kernels import PRESETS, expand_kernel
 from engine.lecture.examples import crop_around, lecture_7x7, lecture_volume
 from engine.lecture.text import format_value, parse_kernel
-from engine.ops import functional as F
 from engine.resolve import resolve_pipeline
 from gui.docks.conv_player import ConvPlayerDock
 from gui.docks.pool_player import PoolPlayerDock

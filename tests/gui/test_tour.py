@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableView, QWidget
 
-from engine.ops import functional as F
+from engine import ops as F
 from engine.ops.shapes import (
     conv_output_size,
     conv_params,

@@ -1,0 +1,77 @@
+"""Fully connected layers and flattening; large ``linear`` layers split their output
+features over the engine's threads.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from engine.ops import _parallel
+from engine.ops._checks import (
+    array_arg,
+    dim_arg,
+    vector_arg,
+)
+from engine.ops._parallel import run
+
+__all__ = ['flatten', 'linear']
+
+_F32 = np.float32
+
+
+def linear(x, weight, bias=None) -> np.ndarray:
+    """x @ weight.T + bias over the last axis of x: (..., in) -> (..., out).
+
+    Examples
+    --------
+    >>> linear(np.ones(3, np.float32), np.ones((2, 3), np.float32), np.array([0.0, 1.0])).tolist()
+    [3.0, 4.0]
+    """
+    arr = array_arg("linear", x)
+    w = array_arg("linear", weight, "weight")
+    if w.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out, in), got shape {tuple(w.shape)}")
+    if arr.ndim == 0:
+        raise ValueError("linear: input must have at least 1 dimension, got a scalar")
+    if arr.shape[-1] != w.shape[1]:
+        raise ValueError(f"linear: input has {arr.shape[-1]} features, weight expects {w.shape[1]}")
+    b = None if bias is None else vector_arg("linear", "bias", bias, w.shape[0], "output feature")
+    rows = arr.reshape(-1, w.shape[1])  # (M, in)
+    y = np.empty((rows.shape[0], w.shape[0]), _F32)  # (M, out)
+    if y.size * w.shape[1] < _parallel._THREAD_MIN_WORK:  # small: one matmul, no hand-off
+        np.matmul(rows, w.T, out=y)
+        if b is not None:
+            y += b
+        return y.reshape(*arr.shape[:-1], w.shape[0])
+    # large layers (AlexNet's and VGG's classifiers) split their output features over the threads
+    step = max(1, -(-w.shape[0] // _parallel.thread_count()))
+    parts = [(o, min(o + step, w.shape[0])) for o in range(0, w.shape[0], step)]
+
+    def work(part):
+        o0, o1 = part
+        np.matmul(rows, w[o0:o1].T, out=y[:, o0:o1])
+        if b is not None:
+            y[:, o0:o1] += b[o0:o1]
+
+    run(parts, work, y.size * w.shape[1])
+    return y.reshape(*arr.shape[:-1], w.shape[0])
+
+
+def flatten(x, start_dim=0, end_dim=-1) -> np.ndarray:
+    """Merge dims start_dim..end_dim into one, like ``torch.flatten``.
+
+    Examples
+    --------
+    >>> flatten(np.zeros((2, 3, 4), np.float32), 1).shape
+    (2, 12)
+    """
+    arr = array_arg("flatten", x)
+    if arr.ndim == 0:
+        return arr.reshape(1)
+    s = dim_arg("flatten", "start_dim", start_dim, arr.ndim)
+    e = dim_arg("flatten", "end_dim", end_dim, arr.ndim)
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    return arr.reshape((*arr.shape[:s], math.prod(arr.shape[s : e + 1]), *arr.shape[e + 1 :]))
