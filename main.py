@@ -12,6 +12,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+import engine
 from engine import cli
 
 EPILOG = """\
@@ -119,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # The engine's threads and process settings, once, for the window and every subcommand
+    # (importing the engine changes none of them; see engine/config.py).
+    engine.configure()
     if args.command == "summary":
         return cli.guarded(cli.summary, args.pipeline, args.input_shape, as_json=args.json)
     if args.command == "run":

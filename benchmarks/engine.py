@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+import engine
 from engine import ops as F
 
 # name, input (C, H, W), weight (C_out, C_in, kh, kw), stride, padding
@@ -265,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         print("PyTorch is not installed: pip install -e .[bench]")
         return 2
-    F.set_num_threads(args.threads)
+    engine.configure(threads=args.threads)
     torch.set_num_threads(args.threads)
     torch.set_grad_enabled(False)
 

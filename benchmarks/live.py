@@ -62,11 +62,13 @@ def run(tmp: Path, seconds: float) -> int:
     """
     os.environ["CNN_EXPLORER_CONFIG_DIR"] = str(tmp)  # never touch the user's saved state
 
+    import engine
     from gui.app import _application
     from gui.live import LiveResults
     from gui.main_window import MainWindow
     from gui.session import Session, SourceSpec
 
+    engine.configure()  # as the app does at start (main.py)
     app = _application()
     video = write_video(tmp / "bench.avi")
     session = Session()

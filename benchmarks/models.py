@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+import engine
 from engine import ops as F
 from engine.onnx.importer import load_onnx
 
@@ -208,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
-    F.set_num_threads(args.threads)
+    engine.configure(threads=args.threads)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} logical"
           f" CPUs, {platform.platform()}")
     print(f"numpy {np.__version__}, onnxruntime {onnxruntime.__version__}, torch"

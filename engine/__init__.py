@@ -10,6 +10,7 @@
 """
 
 from engine import ops as functional
+from engine.config import Configuration, configuration, configure
 from engine.graph.pipeline import InputSpec, Ledger, LedgerRow, Node, Pipeline
 from engine.graph.spec import BUNDLED, SpecError, load_pipeline, save_pipeline
 from engine.io.preprocess import PRESETS as PREPROCESS_PRESETS
@@ -52,6 +53,7 @@ def load_onnx(path, **options):
 
 __all__ = [
     "BUNDLED",
+    "Configuration",
     "PREPROCESS_PRESETS",
     "PRESETS",
     "Preprocess",
@@ -63,6 +65,8 @@ __all__ = [
     "SpecError",
     "avg_pool2d",
     "batch_norm",
+    "configuration",
+    "configure",
     "conv2d",
     "expand_kernel",
     "flatten",

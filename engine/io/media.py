@@ -14,18 +14,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from engine.io.color import LUMA
 from engine.io.headers import format_name, header_size
-
-# OpenCV prints its own warnings for every file or camera it cannot open; we turn those cases into
-# MediaError messages, so its log would only repeat them. OPENCV_LOG_LEVEL still wins if set.
-if "OPENCV_LOG_LEVEL" not in os.environ:
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 
 MAX_PIXELS = 100_000_000
 """Images with more pixels than this are refused: at 100 megapixels one RGB frame already
 needs 300 MB, and every layer's float32 maps need several times that."""
 
-LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 """ITU-R BT.601 luma weights for R, G, B: the gray image the lecture and OpenCV use."""
 
 
@@ -362,3 +357,16 @@ def list_cameras(max_index: int = 4) -> list[int]:
             found.append(index)
         cap.release()
     return found
+
+
+def quiet_opencv() -> bool:
+    """Silence OpenCV's own log (process-wide); True when it was done.
+
+    OpenCV prints a warning for every file or camera it cannot open; the app turns those cases
+    into :class:`MediaError` messages, so its log would only repeat them. Called by
+    :func:`engine.configure`, never at import. ``OPENCV_LOG_LEVEL``, when set, wins.
+    """
+    if "OPENCV_LOG_LEVEL" in os.environ:
+        return False
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    return True

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.io.media import LUMA
+from engine.io.color import LUMA
 
 __all__ = [
     "CHANNEL_ORDERS",

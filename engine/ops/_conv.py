@@ -64,7 +64,6 @@ def _conv_flat(x4, w, b, pads, dil, out_hw) -> np.ndarray:
     16 -> 32 3x3 at 16x16 took 29 us instead of 36, 8 -> 16 at 32x32 35 instead of 40 and
     3 -> 8 5x5 at 64x64 (three bands) 56 instead of 88.
     """
-    _parallel.prepare()  # BLAS on one thread, as for every op (this one skips run())
     n, c = x4.shape[:2]
     c_out, _, kh, kw = w.shape
     (ho, wo), (dh, dw) = out_hw, dil

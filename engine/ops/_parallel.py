@@ -1,4 +1,4 @@
-"""The engine's threads, its per-thread workspaces and its one-time process set-up.
+"""The engine's threads and its per-thread workspaces.
 
 Large ops split their output into bands of rows and call :func:`run`, which shares the bands
 between the calling thread and a small pool (numpy's BLAS and its loops release the GIL, so the
@@ -6,31 +6,26 @@ threads really run at once). Workspaces (im2col matrices, padded inputs) are cac
 thread-local storage, so the GUI's worker thread and a test calling from the main thread never
 share one.
 
-The first large op changes two process-wide settings, once: numpy's OpenBLAS goes to one thread
-(the engine's own threads share the work; :func:`_single_thread_blas`), and on Linux glibc keeps
-large freed blocks for reuse instead of mapping fresh, page-faulting memory for every activation
-map (:func:`_keep_freed_memory`).
+Nothing here changes a process-wide setting. Until :func:`engine.configure` is called the engine
+runs every op on the calling thread and leaves numpy's BLAS as it found it; ``configure`` is the
+one place that puts BLAS on one thread per engine thread, starts the second thread and asks
+glibc to keep freed blocks (see :mod:`engine.config`).
 """
 
 from __future__ import annotations
 
-import ctypes
-import os
-import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 
 # Below this many multiply-accumulates a second thread costs more than it saves.
 _THREAD_MIN_WORK = 1 << 21
-_num_threads = max(1, min(2, os.cpu_count() or 1))
+_num_threads = 1  # engine.configure() raises it
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 _local = threading.local()
-_tuned = False
 
 
 def thread_count() -> int:
@@ -56,66 +51,13 @@ def _executor() -> ThreadPoolExecutor:
         return _pool
 
 
-def _single_thread_blas() -> bool:
-    """Put numpy's OpenBLAS on one thread, once; True when it could be done.
-
-    The engine splits its work over its own threads, each calling BLAS on a band. Letting
-    OpenBLAS also start threads for those small matmuls made them 10-70x slower here (its
-    threads wait for cores that are busy). OpenBLAS's thread count is global to the process, so
-    it is set once and left so: restoring it per call would race with other threads.
-    """
-    root = Path(np.__file__).parent
-    names = ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
-             "openblas_set_num_threads")  # fmt: skip
-    for path in [*root.parent.glob("numpy.libs/*openblas*"), *root.glob(".dylibs/*openblas*")]:
-        try:
-            lib = ctypes.CDLL(str(path))
-        except OSError:
-            continue
-        for name in names:
-            setter = getattr(lib, name, None)
-            if setter is not None:
-                setter.argtypes, setter.restype = [ctypes.c_int], None
-                setter(1)
-                return True
-    return False
-
-
-def _keep_freed_memory() -> bool:
-    """Let glibc reuse freed activation maps instead of mapping fresh pages for each.
-
-    By default every block above 128 KiB-32 MiB is a fresh ``mmap`` and its first write
-    page-faults: the ``default`` pipeline took 2,100 faults and 4-5 ms of kernel time per frame
-    (a third of its time). With large blocks kept on the heap (up to 64 MiB, and up to 256 MiB
-    of freed memory kept rather than returned to the system) it takes 200 faults and under 1 ms.
-    """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return False
-    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
-    return bool(mallopt(m_mmap_threshold, 64 << 20) and mallopt(m_trim_threshold, 256 << 20))
-
-
 def run(items: Sequence, fn: Callable, work: float) -> None:
     """Call ``fn`` on every item, sharing the items among the threads when it pays.
 
     ``work`` is the op's size in multiply-accumulates (or a comparable count), weighed against
     ``_THREAD_MIN_WORK``.
     """
-    prepare()
     _share(items, fn, work)
-
-
-def prepare() -> None:
-    """Set up the process once (see the module docstring); ops that skip :func:`run` call it."""
-    global _tuned
-    if not _tuned:
-        _tuned = True
-        _single_thread_blas()
-        _keep_freed_memory()
 
 
 def _share(items: Sequence, fn: Callable, work: float) -> None:

@@ -6,9 +6,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from engine.io.color import LUMA
 from gui.session import DisplayOptions
-
-LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R BT.601, as the engine's gray input
 
 
 def _ramp(r: float, g: float, b: float) -> np.ndarray:
