@@ -19,11 +19,11 @@ import copy
 import dataclasses
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from engine.graph.ledger import Ledger, LedgerRow
+from engine.graph.node import InputSpec, Node, _topological, auto_names
 from engine.io.preprocess import Preprocess
 from engine.layers import Conv2d, Layer
 from engine.ops.shapes import ShapeError, activation_bytes, fc_equivalent_params
@@ -31,86 +31,13 @@ from engine.ops.shapes import ShapeError, activation_bytes, fc_equivalent_params
 __all__ = ["InputSpec", "Ledger", "LedgerRow", "Node", "Pipeline", "auto_names"]
 
 
-@dataclass(frozen=True)
-class Node:
-    """One layer in the graph: its unique name, the layer and the names of its inputs."""
-
-    name: str
-    layer: Layer
-    inputs: tuple[str, ...] = field(default=())
-
-    def __post_init__(self):
-        object.__setattr__(self, "inputs", tuple(self.inputs))
-
-
-@dataclass(frozen=True)
-class InputSpec:
-    """What enters the pipeline: 3 channels for "rgb", 1 for "gray"; height/width are hints.
-
-    ``preprocess``: how a frame becomes the input of a trained network (size, channel order,
-    scale, mean, std); None means the app's own convention, RGB or gray in [0, 1].
-    """
-
-    channels: int = 3
-    color: str = "rgb"
-    height: int | None = None
-    width: int | None = None
-    preprocess: Preprocess | None = None
-
-    def __post_init__(self):
-        expected = {"rgb": 3, "gray": 1}
-        if self.color not in expected:
-            raise ValueError(f"input color must be rgb or gray, not {self.color!r}")
-        if self.channels != expected[self.color]:
-            raise ValueError(f"a {self.color} input has {expected[self.color]} channel(s),"
-                             f" not {self.channels}")
-        for label, value in (("height", self.height), ("width", self.width)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                      or value < 1):
-                raise ValueError(f"input {label} must be a positive whole number, not {value!r}")
-        if self.preprocess is not None:
-            if not isinstance(self.preprocess, Preprocess):
-                raise ValueError(f"preprocess must be a Preprocess, not {self.preprocess!r}")
-            self.preprocess.check_channels(self.channels)
-
-    @property
-    def shape(self) -> tuple[int, int, int] | None:
-        """``(C, H, W)`` when height and width are given, else None."""
-        if self.height is None or self.width is None:
-            return None
-        return self.channels, self.height, self.width
-
-
-def auto_names(layers: Sequence[Layer]) -> list[str]:
-    """Type-based names numbered per prefix: conv1, relu1, pool1, conv2, ..."""
-    counts: dict[str, int] = {}
-    names = []
-    for layer in layers:
-        counts[layer.name_prefix] = counts.get(layer.name_prefix, 0) + 1
-        names.append(f"{layer.name_prefix}{counts[layer.name_prefix]}")
-    return names
-
-
-def _topological(nodes: list[Node], input_name: str) -> tuple[Node, ...]:
-    """Nodes ordered so every input comes first, keeping the given order where it is free."""
-    known = {input_name}
-    pending = list(nodes)
-    ordered = []
-    while pending:
-        ready = next((n for n in pending if all(i in known for i in n.inputs)), None)
-        if ready is None:
-            names = ", ".join(n.name for n in pending)
-            raise ValueError(f"the pipeline has a cycle: nodes {names} wait on each other")
-        pending.remove(ready)
-        ordered.append(ready)
-        known.add(ready.name)
-    return tuple(ordered)
+_RGB = InputSpec()  # the default input: RGB of any size
 
 
 class Pipeline:
     """An immutable graph of named layers fed by one input image."""
 
-    def __init__(self, nodes: Iterable[Node], input_spec: InputSpec = InputSpec(), name: str = "",
+    def __init__(self, nodes: Iterable[Node], input_spec: InputSpec = _RGB, name: str = "",
                  description: str = "", input_name: str = "input"):
         nodes = list(nodes)
         seen = {input_name}

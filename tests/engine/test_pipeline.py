@@ -163,10 +163,22 @@ def test_graph_errors(nodes, message):
 
 def test_input_spec():
     assert InputSpec().shape is None and InputSpec(1, "gray", 4, 5).shape == (1, 4, 5)
-    with pytest.raises(ValueError, match=r"a gray input has 1 channel\(s\), not 3"):
+    with pytest.raises(ValueError, match=r"a gray input cannot have 3 channel\(s\); 3 channel"):
         InputSpec(3, "gray")
-    with pytest.raises(ValueError, match="input color must be rgb or gray, not 'rgba'"):
+    with pytest.raises(ValueError, match="input color must be rgb, gray or none, not 'rgba'"):
         InputSpec(4, "rgba")
+    with pytest.raises(ValueError, match="input channels must be a whole number 1 or more"):
+        InputSpec(0)
+
+
+@pytest.mark.parametrize(("channels", "color"), [(1, "gray"), (3, "rgb"), (2, "none"),
+                                                 (4, "none"), (17, "none")])
+def test_input_spec_takes_any_channel_count(channels, color):
+    spec = InputSpec(channels=channels, height=8, width=8)
+    assert spec.color == color and spec.shape == (channels, 8, 8)
+    assert InputSpec(channels, color) == spec.__class__(channels=channels)
+    p = Pipeline.chain([Conv2d(channels, 2, 3)], input_spec=spec)
+    assert p.forward(np.ones((1, channels, 8, 8), np.float32))["conv1"].shape == (1, 2, 6, 6)
     with pytest.raises(ValueError, match="input height must be a positive whole number, not 0"):
         InputSpec(3, "rgb", 0, 5)
 

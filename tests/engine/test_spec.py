@@ -234,9 +234,10 @@ BAD = [
      " CNN Explorer); this program reads version 1"),
     (("version",), None, "t.json, field 'version': the file lacks the required key"),
     (("colour",), 1, "t.json, field 'colour': unknown key in the file; allowed: format,"),
-    (("input", "color"), "grey", "t.json, field 'input': input color must be rgb or gray, not"
-     " 'grey'"),
-    (("input", "channels"), 1, "t.json, field 'input': a rgb input has 3 channel(s), not 1"),
+    (("input", "color"), "grey", "t.json, field 'input': input color must be rgb, gray or none,"
+     " not 'grey'"),
+    (("input", "channels"), 1, "t.json, field 'input': a rgb input cannot have 1 channel(s); 1"
+     " channel(s) make a gray input"),
     (("name",), 5, "t.json, field 'name': must be text"),
 ]
 
