@@ -18,6 +18,7 @@ The package was one module; every name stays importable from ``engine.layers``:
 - ``normalization``: BatchNorm2d
 - ``linear``: Flatten, Linear
 - ``merge``: Add, Concat
+- ``dropout``: Dropout
 
 :data:`LAYER_TYPES` maps each type name to its class; it lives here so that one dict is shared
 (engine.layers.imported adds its types to it).
@@ -31,6 +32,7 @@ from engine.layers.base import (
     Field,
     Layer,
     LayerError,
+    NotDifferentiable,
 )
 
 # Private helpers, kept reachable under their old module path for code that used them.
@@ -40,6 +42,7 @@ from engine.layers.base import _Required as _Required
 from engine.layers.base import _size_field as _size_field
 from engine.layers.base import _vector_arg as _vector_arg
 from engine.layers.conv import Conv2d
+from engine.layers.dropout import Dropout
 from engine.layers.linear import Flatten, Linear
 from engine.layers.merge import Add, Concat
 from engine.layers.normalization import BatchNorm2d
@@ -56,6 +59,7 @@ __all__ = [
     "BatchNorm2d",
     "Concat",
     "Conv2d",
+    "Dropout",
     "Field",
     "Flatten",
     "GlobalAvgPool2d",
@@ -65,6 +69,7 @@ __all__ = [
     "LeakyReLU",
     "Linear",
     "MaxPool2d",
+    "NotDifferentiable",
     "ReLU",
     "Sigmoid",
     "Softmax",
@@ -74,5 +79,5 @@ __all__ = [
 LAYER_TYPES: dict[str, type[Layer]] = {
     cls.type_name: cls
     for cls in (Conv2d, ReLU, LeakyReLU, Sigmoid, Tanh, Hardtanh, MaxPool2d, AvgPool2d,
-                GlobalAvgPool2d, BatchNorm2d, Flatten, Linear, Softmax, Add, Concat)
+                GlobalAvgPool2d, BatchNorm2d, Flatten, Linear, Softmax, Dropout, Add, Concat)
 }

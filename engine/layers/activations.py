@@ -16,6 +16,11 @@ class ReLU(Layer):
     def forward(self, x):
         return F.relu(x)
 
+    differentiable = True
+
+    def backward(self, grad, saved, params, need_input=True):
+        return (F.relu_backward(grad, saved[1]),), {}
+
 
 class LeakyReLU(Layer):
     """``x`` where positive, else ``negative_slope * x``."""
@@ -30,6 +35,11 @@ class LeakyReLU(Layer):
     def forward(self, x):
         return F.leaky_relu(x, self.negative_slope)
 
+    differentiable = True
+
+    def backward(self, grad, saved, params, need_input=True):
+        return (F.leaky_relu_backward(grad, saved[0][0], self.negative_slope),), {}
+
 
 class Sigmoid(Layer):
     """``1 / (1 + exp(-x))``: squashes to (0, 1)."""
@@ -40,6 +50,11 @@ class Sigmoid(Layer):
     def forward(self, x):
         return F.sigmoid(x)
 
+    differentiable = True
+
+    def backward(self, grad, saved, params, need_input=True):
+        return (F.sigmoid_backward(grad, saved[1]),), {}
+
 
 class Tanh(Layer):
     """Hyperbolic tangent: squashes to (-1, 1)."""
@@ -49,6 +64,11 @@ class Tanh(Layer):
 
     def forward(self, x):
         return F.tanh(x)
+
+    differentiable = True
+
+    def backward(self, grad, saved, params, need_input=True):
+        return (F.tanh_backward(grad, saved[1]),), {}
 
 
 class Hardtanh(Layer):
@@ -70,6 +90,11 @@ class Hardtanh(Layer):
     def forward(self, x):
         return F.hardtanh(x, self.min_val, self.max_val)
 
+    differentiable = True
+
+    def backward(self, grad, saved, params, need_input=True):
+        return (F.hardtanh_backward(grad, saved[0][0], self.min_val, self.max_val),), {}
+
 
 class Softmax(Layer):
     """``exp(x) / sum(exp(x))`` along ``dim`` (counted in unbatched shapes)."""
@@ -84,6 +109,13 @@ class Softmax(Layer):
     def forward(self, x):
         dim = self.dim + int(_batched(x)) if self.dim >= 0 else self.dim
         return F.softmax(x, dim)
+
+    differentiable = True
+
+    def backward(self, grad, saved, params, need_input=True):
+        (x,), y = saved
+        dim = self.dim + int(_batched(x)) if self.dim >= 0 else self.dim
+        return (F.softmax_backward(grad, y, dim),), {}
 
     def _out_shape(self, in_shape, strict):
         if not -len(in_shape) <= self.dim < len(in_shape):

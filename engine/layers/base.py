@@ -26,6 +26,14 @@ class LayerError(ValueError):
         self.reason = message if reason is None else reason
 
 
+class NotDifferentiable(LayerError):
+    """A layer type that has no backward pass (yet): gradients cannot flow through it."""
+
+    def __init__(self, type_name: str):
+        super().__init__(f"{type_name} cannot be differentiated: it has no backward pass yet")
+        self.type_name = type_name
+
+
 class _Required:
     def __repr__(self) -> str:
         return "REQUIRED"
@@ -119,6 +127,9 @@ class Layer:
     name_prefix: ClassVar[str] = "layer"
     n_inputs: ClassVar[int | None] = 1
     FIELDS: ClassVar[tuple[Field, ...]] = ()
+    # Gradients: parameters that training changes, and whether backward() is defined.
+    trainable: ClassVar[tuple[str, ...]] = ()
+    differentiable: ClassVar[bool] = False
     _repr_always: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
@@ -142,6 +153,48 @@ class Layer:
 
     def forward(self, *xs: np.ndarray) -> np.ndarray:
         raise TypeError(f"{self.type_name} does not define forward")
+
+    # -- gradients -----------------------------------------------------------------------------
+    # The graph (engine.graph.autograd) calls forward_train on every node in order, keeping what
+    # each returns, then backward in reverse order. Inputs are batched float32 arrays.
+
+    def trainable_parameters(self) -> dict[str, np.ndarray]:
+        """The parameters training changes (``weight``, ``bias``; not running statistics)."""
+        own = self.parameters()
+        return {name: own[name] for name in self.trainable if name in own}
+
+    def forward_train(self, xs: tuple[np.ndarray, ...], params: dict[str, np.ndarray],
+                      train: bool, rng: np.random.Generator) -> tuple[np.ndarray, Any, dict]:
+        """Forward for gradients: ``(output, saved, buffers)``.
+
+        ``params`` holds the arrays to use for :attr:`trainable` (a trainer's current values);
+        ``train`` selects training behaviour (batch statistics, dropout); ``saved`` is whatever
+        :meth:`backward` needs; ``buffers`` the new values of non-trained state (running
+        statistics) that training mode updates, else empty.
+        """
+        y = self.forward(*xs)
+        return y, (xs, y), {}
+
+    def backward(self, grad: np.ndarray, saved: Any, params: dict[str, np.ndarray],
+                 need_input: bool = True) -> tuple[tuple[np.ndarray | None, ...], dict]:
+        """Gradients ``((d inputs...), {parameter: d parameter})`` from the output's ``grad``.
+
+        ``need_input=False``: the inputs' gradients may be None (the first layer in training).
+        """
+        raise NotDifferentiable(self.type_name)
+
+    def with_parameters(self, **arrays: np.ndarray) -> Layer:
+        """A new layer like this one with some parameter arrays replaced (same shapes)."""
+        own = self.parameters()
+        for name, value in arrays.items():
+            if name not in own:
+                raise LayerError(f"{self.type_name} has no parameter {name!r}", name)
+            if np.shape(value) != own[name].shape:
+                raise LayerError(f"{self.type_name}: {name} has shape {np.shape(value)},"
+                                 f" expected {own[name].shape}", name)
+        return self.replace(**{self._parameter_kwargs.get(k, k): v for k, v in arrays.items()})
+
+    _parameter_kwargs: ClassVar[dict[str, str]] = {}  # parameter name -> constructor argument
 
     def _check_count(self, count: int) -> None:
         if self.n_inputs is None and count < 2:

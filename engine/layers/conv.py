@@ -93,6 +93,26 @@ class Conv2d(_Weighted, _Windowed):
         return F.conv2d(x, self._kernel, self.bias, self.stride, self.padding, self.dilation,
                         self.groups)
 
+    def _kernel_of(self, weight: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(weight[..., ::-1, ::-1]) if self.flip else weight
+
+    def forward_train(self, xs, params, train, rng):
+        (x,) = xs
+        kernel = self._kernel_of(params["weight"])
+        y = F.conv2d(x, kernel, params.get("bias"), self.stride, self.padding, self.dilation,
+                     self.groups)
+        return y, (x, kernel), {}
+
+    def backward(self, grad, saved, params, need_input=True):
+        x, kernel = saved
+        gx, gw, gb = F.conv2d_backward(grad, x, kernel, self.stride, self.padding, self.dilation,
+                                       self.groups, need_input=need_input,
+                                       need_bias=self.bias is not None)
+        grads = {"weight": self._kernel_of(gw)}  # a flipped kernel's gradient, flipped back
+        if self.bias is not None:
+            grads["bias"] = gb
+        return (gx,), grads
+
     def _out_shape(self, in_shape, strict):
         self._need_map(in_shape)
         if in_shape[0] != self.in_channels:

@@ -26,14 +26,13 @@ from engine.layers.arithmetic import (
     ReduceMean,
     Sub,
 )
-from engine.layers.reshaping import Dropout, Identity, Pad, Reshape, Transpose
+from engine.layers.reshaping import Identity, Pad, Reshape, Transpose
 
 __all__ = [
     "ONNX_LAYER_TYPES",
     "AddConstant",
     "Clip",
     "Div",
-    "Dropout",
     "Identity",
     "LocalResponseNorm",
     "MatMul",
@@ -49,7 +48,7 @@ __all__ = [
 
 ONNX_LAYER_TYPES: dict[str, type[Layer]] = {
     cls.type_name: cls
-    for cls in (Identity, Dropout, Clip, Reshape, MatMul, AddConstant, Mul, Sub, Div, Pad,
+    for cls in (Identity, Clip, Reshape, MatMul, AddConstant, Mul, Sub, Div, Pad,
                 LocalResponseNorm, ReduceMean, Transpose)
 }
 

@@ -38,6 +38,12 @@ class Flatten(Layer):
         start, end = self._dims(x.ndim - shift)
         return x.reshape(*x.shape[:start + shift], -1, *x.shape[end + shift + 1:])
 
+    differentiable = True
+
+    def backward(self, grad, saved, params, need_input=True):
+        (x,), _ = saved
+        return (grad.reshape(x.shape),), {}
+
     def _out_shape(self, in_shape, strict):
         start, end = self._dims(len(in_shape))
         return (*in_shape[:start], math.prod(in_shape[start:end + 1]), *in_shape[end + 1:])
@@ -89,6 +95,18 @@ class Linear(_Weighted, Layer):
 
     def forward(self, x):
         return F.linear(x, self.weight, self.bias)
+
+    def forward_train(self, xs, params, train, rng):
+        (x,) = xs
+        return F.linear(x, params["weight"], params.get("bias")), x, {}
+
+    def backward(self, grad, saved, params, need_input=True):
+        gx, gw, gb = F.linear_backward(grad, saved, params["weight"], need_input=need_input,
+                                       need_bias=self.bias is not None)
+        grads = {"weight": gw}
+        if self.bias is not None:
+            grads["bias"] = gb
+        return (gx,), grads
 
     def _out_shape(self, in_shape, strict):
         if not in_shape or in_shape[-1] != self.in_features:

@@ -23,6 +23,12 @@ class Add(Layer):
             out += x
         return out
 
+    differentiable = True
+
+    def backward(self, grad, saved, params, need_input=True):
+        xs, _ = saved
+        return (grad,) * len(xs), {}  # the graph copies before it accumulates into one
+
     def _out_shape(self, *in_shapes, strict):
         if any(shape != in_shapes[0] for shape in in_shapes):
             raise ShapeError(f"Add: inputs must have the same shape, got"
@@ -47,6 +53,14 @@ class Concat(Layer):
     def forward(self, *xs):
         dim = self.dim + int(_batched(xs[0])) if self.dim >= 0 else self.dim
         return np.concatenate(xs, axis=dim)
+
+    differentiable = True
+
+    def backward(self, grad, saved, params, need_input=True):
+        xs, _ = saved
+        dim = self.dim + int(_batched(xs[0])) if self.dim >= 0 else self.dim
+        edges = np.cumsum([x.shape[dim] for x in xs])[:-1]
+        return tuple(np.split(grad, edges, axis=dim)), {}
 
     def _out_shape(self, *in_shapes, strict):
         ndim = len(in_shapes[0])

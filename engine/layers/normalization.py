@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from engine import ops as F
 from engine.layers.base import REQUIRED, Field, Layer, LayerError, _vector_arg
 from engine.ops.shapes import ShapeError
@@ -36,6 +38,31 @@ class BatchNorm2d(Layer):
     def forward(self, x):
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                             self.eps)
+
+    trainable = ("weight", "bias")
+    differentiable = True
+    momentum = 0.1  # PyTorch's: running = (1 - momentum) * running + momentum * batch
+
+    def forward_train(self, xs, params, train, rng):
+        (x,) = xs
+        weight, bias = params["weight"], params["bias"]
+        if not train:  # the running statistics are constants: a per-channel affine map
+            y = F.batch_norm(x, self.running_mean, self.running_var, weight, bias, self.eps)
+            inv_std = (1 / np.sqrt(self.running_var.astype(np.float64) + self.eps))
+            shape = (1, -1) + (1,) * (x.ndim - 2)
+            xhat = (x - self.running_mean.reshape(shape)) * inv_std.astype(np.float32).reshape(
+                shape)
+            return y, ((xhat, inv_std.astype(np.float32)), False), {}
+        y, saved, mean, var = F.batch_norm_train(x, weight, bias, self.eps)
+        m = self.momentum
+        buffers = {"running_mean": ((1 - m) * self.running_mean + m * mean).astype(np.float32),
+                   "running_var": ((1 - m) * self.running_var + m * var).astype(np.float32)}
+        return y, (saved, True), buffers
+
+    def backward(self, grad, saved, params, need_input=True):
+        stats, train = saved
+        gx, gw, gb = F.batch_norm_backward(grad, stats, params["weight"], train=train)
+        return (gx,), {"weight": gw, "bias": gb}
 
     def _out_shape(self, in_shape, strict):
         if len(in_shape) != 3 or in_shape[0] != self.num_features:

@@ -54,6 +54,13 @@ class MaxPool2d(_Pool):
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
                             self.ceil_mode)
 
+    differentiable = True
+
+    def backward(self, grad, saved, params, need_input=True):
+        (x,), _ = saved
+        return (F.max_pool2d_backward(grad, x, self.kernel_size, self.stride, self.padding,
+                                      self.dilation, self.ceil_mode),), {}
+
 
 class AvgPool2d(_Pool):
     """Average pooling; ``stride=None`` means stride = kernel size.
@@ -84,6 +91,14 @@ class AvgPool2d(_Pool):
         return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad)
 
+    differentiable = True
+
+    def backward(self, grad, saved, params, need_input=True):
+        (x,), _ = saved
+        return (F.avg_pool2d_backward(grad, x.shape, self.kernel_size, self.stride,
+                                      self.padding, self.ceil_mode,
+                                      self.count_include_pad),), {}
+
     def macs(self, *in_shapes):
         kh, kw = pair(self.kernel_size)
         return math.prod(self.out_shape(*in_shapes)) * kh * kw
@@ -97,6 +112,12 @@ class GlobalAvgPool2d(Layer):
 
     def forward(self, x):
         return F.global_avg_pool2d(x)
+
+    differentiable = True
+
+    def backward(self, grad, saved, params, need_input=True):
+        (x,), _ = saved
+        return (F.global_avg_pool2d_backward(grad, x.shape),), {}
 
     def _out_shape(self, in_shape, strict):
         self._need_map(in_shape)

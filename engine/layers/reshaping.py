@@ -1,4 +1,4 @@
-"""ONNX-only layers that move or copy values: Identity, Dropout, Reshape, Transpose and Pad.
+"""ONNX-only layers that move or copy values: Identity, Reshape, Transpose and Pad.
 
 Like every layer in :mod:`engine.layers.imported` they may see tensors of any rank, so those that
 care are told the rank of their unbatched input (``in_rank``) and treat one dimension more as
@@ -14,7 +14,7 @@ import numpy as np
 from engine.layers import Field, Layer, LayerError
 from engine.ops.shapes import ShapeError
 
-__all__ = ["Dropout", "Identity", "Pad", "Reshape", "Transpose"]
+__all__ = ["Identity", "Pad", "Reshape", "Transpose"]
 
 
 class Identity(Layer):
@@ -25,13 +25,6 @@ class Identity(Layer):
 
     def forward(self, x):
         return x
-
-
-class Dropout(Identity):
-    """Dropout at inference: the identity (it only drops values while training)."""
-
-    type_name = "Dropout"
-    name_prefix = "dropout"
 
 
 class Reshape(Layer):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 
@@ -15,6 +17,9 @@ class _Weighted:
 
     weight: np.ndarray
     bias: np.ndarray | None
+    trainable = ("weight", "bias")
+    differentiable = True
+    _parameter_kwargs: ClassVar[dict[str, str]] = {"bias": "bias_values"}
 
     def _value(self, name):
         return self.bias is not None if name == "bias" else getattr(self, name)

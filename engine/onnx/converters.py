@@ -101,13 +101,15 @@ def _reduce_mean(ctx: NodeContext):
 
 
 def _dropout(ctx: NodeContext):
-    ctx.attr("ratio")
+    ratio = ctx.attr("ratio", 0.5)
     ctx.attr("is_test")  # opset < 7: inference either way
     if ctx.opset >= 12:
+        given = ctx.const(1, "ratio", required=False)
+        ratio = 0.5 if given is None else float(given)
         training = ctx.const(2, "training_mode", required=False)
         if training is not None and bool(training):
             raise Unsupported("Dropout in training mode is not supported")
-    return [(ctx.out, O.Dropout(), [ctx.act(0)])]
+    return [(ctx.out, L.Dropout(float(ratio)), [ctx.act(0)])]
 
 
 # ---------------------------------------------------------------- dense, arithmetic, shapes

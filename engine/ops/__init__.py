@@ -23,29 +23,65 @@ vector of constants, not a scalar (numpy's loop for that is 3x slower), and larg
 layers split their output features over the threads.
 """
 
-from engine.ops.activations import hardtanh, leaky_relu, relu, sigmoid, softmax, tanh
+from engine.ops.activations import (
+    dropout,
+    dropout_backward,
+    hardtanh,
+    hardtanh_backward,
+    leaky_relu,
+    leaky_relu_backward,
+    relu,
+    relu_backward,
+    sigmoid,
+    sigmoid_backward,
+    softmax,
+    softmax_backward,
+    tanh,
+    tanh_backward,
+)
 from engine.ops.conv import conv2d, pad
-from engine.ops.linear import flatten, linear
-from engine.ops.normalization import batch_norm, local_response_norm
+from engine.ops.linear import flatten, linear, linear_backward
+from engine.ops.losses import cross_entropy, dot_loss, log_softmax, mse_loss
+from engine.ops.normalization import (
+    batch_norm,
+    batch_norm_backward,
+    batch_norm_train,
+    local_response_norm,
+)
 from engine.ops.pooling import avg_pool2d, global_avg_pool2d, max_pool2d
 from engine.ops.threads import get_num_threads, set_num_threads
 
 __all__ = [
     "avg_pool2d",
     "batch_norm",
+    "batch_norm_backward",
+    "batch_norm_train",
     "conv2d",
+    "cross_entropy",
+    "dot_loss",
+    "dropout",
+    "dropout_backward",
     "flatten",
     "get_num_threads",
     "global_avg_pool2d",
     "hardtanh",
+    "hardtanh_backward",
     "leaky_relu",
+    "leaky_relu_backward",
     "linear",
+    "linear_backward",
     "local_response_norm",
+    "log_softmax",
     "max_pool2d",
+    "mse_loss",
     "pad",
     "relu",
+    "relu_backward",
     "set_num_threads",
     "sigmoid",
+    "sigmoid_backward",
     "softmax",
+    "softmax_backward",
     "tanh",
+    "tanh_backward",
 ]

@@ -14,7 +14,22 @@ from engine.ops._checks import (
     real_arg,
 )
 
-__all__ = ['hardtanh', 'leaky_relu', 'relu', 'sigmoid', 'softmax', 'tanh']
+__all__ = [
+    "dropout",
+    "dropout_backward",
+    "hardtanh",
+    "hardtanh_backward",
+    "leaky_relu",
+    "leaky_relu_backward",
+    "relu",
+    "relu_backward",
+    "sigmoid",
+    "sigmoid_backward",
+    "softmax",
+    "softmax_backward",
+    "tanh",
+    "tanh_backward",
+]
 
 _F32 = np.float32
 
@@ -144,3 +159,111 @@ def softmax(x, dim=-1) -> np.ndarray:
     axis = dim_arg("softmax", "dim", dim, arr.ndim)
     e = np.exp(arr - arr.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
+
+
+# ---------------------------------------------------------------- backward passes
+# Each takes the gradient of the loss with respect to the op's output and what the forward saw
+# (its input ``x`` or its output ``y``, whichever is cheaper to keep) and returns the gradient
+# with respect to the input, with PyTorch's choices at the kinks.
+
+
+def relu_backward(grad, y) -> np.ndarray:
+    """Gradient of :func:`relu`: ``grad`` where the output was positive, else 0 (0 at x = 0).
+
+    Examples
+    --------
+    >>> relu_backward(np.ones(3, np.float32), np.array([0.0, 2.0, 0.0], np.float32)).tolist()
+    [0.0, 1.0, 0.0]
+    """
+    return np.multiply(grad, y > 0, dtype=_F32)
+
+
+def leaky_relu_backward(grad, x, negative_slope=0.01) -> np.ndarray:
+    """Gradient of :func:`leaky_relu`: 1 where x > 0, else ``negative_slope``.
+
+    Examples
+    --------
+    >>> leaky_relu_backward(np.ones(2, np.float32), np.array([-1.0, 1.0], np.float32), 0.5)
+    array([0.5, 1. ], dtype=float32)
+    """
+    factor = np.where(x > 0, _F32(1), _F32(negative_slope))
+    return np.multiply(grad, factor, dtype=_F32)
+
+
+def sigmoid_backward(grad, y) -> np.ndarray:
+    """Gradient of :func:`sigmoid` from its output: ``grad * y * (1 - y)``.
+
+    Examples
+    --------
+    >>> sigmoid_backward(np.ones(1, np.float32), np.array([0.5], np.float32)).tolist()
+    [0.25]
+    """
+    return (grad * (y * (1 - y))).astype(_F32, copy=False)
+
+
+def tanh_backward(grad, y) -> np.ndarray:
+    """Gradient of :func:`tanh` from its output: ``grad * (1 - y**2)``.
+
+    Examples
+    --------
+    >>> tanh_backward(np.ones(1, np.float32), np.array([0.0], np.float32)).tolist()
+    [1.0]
+    """
+    return (grad * (1 - y * y)).astype(_F32, copy=False)
+
+
+def hardtanh_backward(grad, x, min_val=-1.0, max_val=1.0) -> np.ndarray:
+    """Gradient of :func:`hardtanh`: ``grad`` strictly inside (min_val, max_val), else 0.
+
+    Examples
+    --------
+    >>> hardtanh_backward(np.ones(3, np.float32), np.array([-2.0, 0.0, 1.0], np.float32)).tolist()
+    [0.0, 1.0, 0.0]
+    """
+    inside = (x > _F32(min_val)) & (x < _F32(max_val))
+    return np.multiply(grad, inside, dtype=_F32)
+
+
+def softmax_backward(grad, y, dim=-1) -> np.ndarray:
+    """Gradient of :func:`softmax` from its output: ``y * (grad - sum(grad * y, dim))``.
+
+    Examples
+    --------
+    >>> softmax_backward(np.array([1.0, 0.0], np.float32), np.array([0.5, 0.5], np.float32))
+    array([ 0.25, -0.25], dtype=float32)
+    """
+    dot = np.sum(grad * y, axis=dim, keepdims=True)
+    return (y * (grad - dot)).astype(_F32, copy=False)
+
+
+def dropout(x, p: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Zero each value with probability ``p`` and scale the rest by 1 / (1 - p), as in training.
+
+    Returns the output and the mask (0 or 1 / (1 - p) per value) that :func:`dropout_backward`
+    needs. ``p`` = 0 keeps everything; ``p`` = 1 drops everything.
+
+    Examples
+    --------
+    >>> y, mask = dropout(np.ones(4, np.float32), 0.5, np.random.default_rng(0))
+    >>> sorted(set(y.tolist()) | {0.0, 2.0})
+    [0.0, 2.0]
+    """
+    arr = array_arg("dropout", x)
+    p = real_arg("dropout", "p", p)
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout: p must be between 0 and 1, got {p:g}")
+    keep = _F32(0) if p == 1 else _F32(1 / (1 - p))
+    mask = (rng.random(arr.shape, dtype=_F32) >= _F32(p)).astype(_F32)
+    mask *= keep
+    return arr * mask, mask
+
+
+def dropout_backward(grad, mask) -> np.ndarray:
+    """Gradient of :func:`dropout`: the output gradient through the same mask.
+
+    Examples
+    --------
+    >>> dropout_backward(np.ones(2, np.float32), np.array([0.0, 2.0], np.float32)).tolist()
+    [0.0, 2.0]
+    """
+    return np.multiply(grad, mask, dtype=_F32)

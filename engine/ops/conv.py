@@ -16,7 +16,7 @@ from engine.ops._checks import (
 )
 from engine.ops._conv import convolve
 
-__all__ = ['conv2d', 'pad']
+__all__ = ["conv2d", "pad"]
 
 _F32 = np.float32
 

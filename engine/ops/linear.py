@@ -16,7 +16,7 @@ from engine.ops._checks import (
 )
 from engine.ops._parallel import run
 
-__all__ = ['flatten', 'linear']
+__all__ = ["flatten", "linear", "linear_backward"]
 
 _F32 = np.float32
 
@@ -75,3 +75,25 @@ def flatten(x, start_dim=0, end_dim=-1) -> np.ndarray:
     if s > e:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     return arr.reshape((*arr.shape[:s], math.prod(arr.shape[s : e + 1]), *arr.shape[e + 1 :]))
+
+
+def linear_backward(grad, x, weight, need_input=True, need_bias=True):
+    """Gradients of :func:`linear`: ``(grad_x, grad_weight, grad_bias)``.
+
+    ``grad`` has the output's shape (..., out); ``grad_weight = grad^T @ x`` summed over every
+    leading axis, ``grad_x = grad @ weight``.
+
+    Examples
+    --------
+    >>> gx, gw, gb = linear_backward(np.ones((1, 2), np.float32), np.ones((1, 3), np.float32),
+    ...                              np.ones((2, 3), np.float32))
+    >>> gx.tolist(), gw.shape, gb.tolist()
+    ([[2.0, 2.0, 2.0]], (2, 3), [1.0, 1.0])
+    """
+    w = np.asarray(weight, _F32)
+    g2 = np.asarray(grad, _F32).reshape(-1, w.shape[0])  # (M, out)
+    x2 = np.asarray(x, _F32).reshape(-1, w.shape[1])  # (M, in)
+    grad_w = g2.T @ x2  # (out, in)
+    grad_b = g2.sum(axis=0, dtype=np.float64).astype(_F32) if need_bias else None
+    grad_x = (g2 @ w).reshape(np.shape(x)) if need_input else None
+    return grad_x, grad_w, grad_b

@@ -13,7 +13,7 @@ from engine.ops._checks import (
     vector_arg,
 )
 
-__all__ = ['batch_norm', 'local_response_norm']
+__all__ = ["batch_norm", "batch_norm_backward", "batch_norm_train", "local_response_norm"]
 
 _F32 = np.float32
 
@@ -80,3 +80,80 @@ def local_response_norm(x, size, alpha=1e-4, beta=0.75, k=1.0) -> np.ndarray:
         total += padded[t : t + c]
     div = np.power(_F32(k) + _F32(alpha / size) * total, _F32(beta))
     return arr / np.moveaxis(div, 0, axis)
+
+
+def _per_channel(v: np.ndarray, ndim: int) -> np.ndarray:
+    """A (C,) vector shaped to broadcast over (N, C, ...)."""
+    return v.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def batch_norm_train(x, weight=None, bias=None, eps=1e-5):
+    """Training-mode batch norm over a batch (N, C, ...): normalized by the batch's statistics.
+
+    Like ``torch.nn.functional.batch_norm(..., training=True)``: per channel, the mean and the
+    biased variance over every axis but the channel axis 1.
+
+    Returns
+    -------
+    y : array like x
+    saved : tuple (xhat, inv_std)
+        What :func:`batch_norm_backward` needs.
+    mean, var : arrays (C,), float64
+        The batch's mean and *unbiased* variance, which update the running statistics.
+
+    Examples
+    --------
+    >>> y, _, mean, var = batch_norm_train(np.array([[1.0], [3.0]], np.float32), eps=0.0)
+    >>> y.ravel().tolist(), mean.tolist(), var.tolist()
+    ([-1.0, 1.0], [2.0], [2.0])
+    """
+    arr = array_arg("batch_norm_train", x)
+    if arr.ndim < 2:
+        raise ValueError(f"batch_norm_train: input must be batched (N, C, ...), got {arr.shape}")
+    axes = (0, *range(2, arr.ndim))
+    count = arr.size // arr.shape[1]
+    if count < 2:
+        raise ValueError("batch_norm_train: training needs more than one value per channel"
+                         f" (got input of shape {arr.shape})")
+    mean = arr.mean(axis=axes, dtype=np.float64)
+    centered = arr - _per_channel(mean.astype(_F32), arr.ndim)
+    var = np.mean(np.square(centered, dtype=np.float64), axis=axes)  # biased, as torch normalizes
+    inv_std = (1.0 / np.sqrt(var + eps)).astype(_F32)
+    xhat = centered * _per_channel(inv_std, arr.ndim)
+    y = xhat if weight is None else xhat * _per_channel(np.asarray(weight, _F32), arr.ndim)
+    if bias is not None:
+        y = y + _per_channel(np.asarray(bias, _F32), arr.ndim)
+    return y.astype(_F32, copy=False), (xhat, inv_std), mean, var * count / (count - 1)
+
+
+def batch_norm_backward(grad, saved, weight=None, train=True):
+    """Gradients of batch norm: ``(grad_x, grad_weight, grad_bias)``.
+
+    ``saved`` is ``(xhat, inv_std)``: from :func:`batch_norm_train` when ``train``, else the
+    input normalized by the running statistics and ``1 / sqrt(running_var + eps)`` (then the
+    statistics are constants and the input gradient is a per-channel scale).
+
+    Examples
+    --------
+    >>> x = np.array([[1.0], [3.0]], np.float32)
+    >>> _, saved, _, _ = batch_norm_train(x, eps=0.0)
+    >>> gx, gw, gb = batch_norm_backward(np.array([[1.0], [0.0]], np.float32), saved)
+    >>> gx.ravel().tolist(), gw.tolist(), gb.tolist()
+    ([0.0, 0.0], [-1.0], [1.0])
+    """
+    xhat, inv_std = saved
+    g = np.asarray(grad, _F32)
+    axes = (0, *range(2, g.ndim))
+    grad_bias = g.sum(axis=axes, dtype=np.float64)
+    grad_weight = np.sum(g * xhat, axis=axes, dtype=np.float64)
+    gamma = np.ones(g.shape[1], _F32) if weight is None else np.asarray(weight, _F32)
+    scale = _per_channel(gamma * inv_std, g.ndim)
+    if not train:
+        grad_x = g * scale
+    else:
+        count = g.size // g.shape[1]
+        mean_g = _per_channel((grad_bias / count).astype(_F32), g.ndim)
+        mean_gx = _per_channel((grad_weight / count).astype(_F32), g.ndim)
+        grad_x = (g - mean_g - xhat * mean_gx) * scale
+    return (grad_x.astype(_F32, copy=False), grad_weight.astype(_F32),
+            grad_bias.astype(_F32))

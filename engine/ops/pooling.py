@@ -1,4 +1,4 @@
-"""Max, average and global average pooling, like ``torch.nn.functional``'s.
+"""Max, average and global average pooling, like ``torch.nn.functional``"s.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from engine.ops._checks import (
 )
 from engine.ops._pool import avg_pool, max_pool
 
-__all__ = ['avg_pool2d', 'global_avg_pool2d', 'max_pool2d']
+__all__ = ["avg_pool2d", "global_avg_pool2d", "max_pool2d"]
 
 _F32 = np.float32
 

@@ -321,7 +321,7 @@ SAMPLE_INPUTS = {"Linear": [(4,)], "Softmax": [(4,)], "Add": [(4, 6, 6)] * 2,
 def test_registry_lists_every_type():
     assert list(LAYER_TYPES) == ["Conv2d", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Hardtanh",
                                  "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "BatchNorm2d",
-                                 "Flatten", "Linear", "Softmax", "Add", "Concat"]
+                                 "Flatten", "Linear", "Softmax", "Dropout", "Add", "Concat"]
 
 
 @pytest.mark.parametrize("type_name", list(LAYER_TYPES))
