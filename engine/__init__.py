@@ -11,6 +11,7 @@
 
 from engine import ops as functional
 from engine.config import Configuration, configuration, configure
+from engine.graph.autograd import GradResult, forward_backward, value_and_grad
 from engine.graph.pipeline import InputSpec, Ledger, LedgerRow, Node, Pipeline
 from engine.graph.spec import BUNDLED, SpecError, load_pipeline, save_pipeline
 from engine.io.preprocess import PRESETS as PREPROCESS_PRESETS
@@ -54,6 +55,7 @@ def load_onnx(path, **options):
 __all__ = [
     "BUNDLED",
     "Configuration",
+    "GradResult",
     "PREPROCESS_PRESETS",
     "PRESETS",
     "Preprocess",
@@ -70,6 +72,7 @@ __all__ = [
     "conv2d",
     "expand_kernel",
     "flatten",
+    "forward_backward",
     "frame_to_input",
     "functional",
     "global_avg_pool2d",
@@ -89,6 +92,7 @@ __all__ = [
     "sigmoid",
     "softmax",
     "tanh",
+    "value_and_grad",
     *_layer_names,
     *_shape_names,
 ]

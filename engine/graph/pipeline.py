@@ -230,6 +230,39 @@ class Pipeline:
             total_memory_bytes=sum(r.memory_bytes for r in rows), name=self.name,
             is_chain=self.is_chain, input_name=self.input_name)
 
+    # Parameters by name, as PyTorch's state_dict: "<node>.<parameter>".
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Every parameter and buffer as ``{"<node>.<parameter>": array}`` (read-only arrays).
+
+        >>> from engine.layers import Conv2d, ReLU
+        >>> sorted(Pipeline.chain([Conv2d(3, 2, 3), ReLU()]).state_dict())
+        ['conv1.bias', 'conv1.weight']
+        """
+        return {f"{node.name}.{name}": value for node in self.nodes
+                for name, value in node.layer.parameters().items()}
+
+    def load_state_dict(self, state, strict: bool = True) -> Pipeline:
+        """A new pipeline with the arrays of ``state`` (same names and shapes as state_dict).
+
+        ``strict``: every name of :meth:`state_dict` must be given, and no other.
+        """
+        own = self.state_dict()
+        unknown = sorted(set(state) - set(own))
+        missing = sorted(set(own) - set(state)) if strict else []
+        if unknown or missing:
+            parts = [f"unknown: {', '.join(unknown)}"] if unknown else []
+            parts += [f"missing: {', '.join(missing)}"] if missing else []
+            raise ValueError(f"load_state_dict: the names do not match the pipeline's"
+                             f" ({'; '.join(parts)})")
+        nodes = []
+        for node in self.nodes:
+            arrays = {name: state[f"{node.name}.{name}"] for name in node.layer.parameters()
+                      if f"{node.name}.{name}" in state}
+            layer = node.layer.with_parameters(**arrays) if arrays else node.layer
+            nodes.append(dataclasses.replace(node, layer=layer))
+        return self._with_nodes(nodes)
+
     # Editing. Chains only, except replace_layer; every helper returns a new Pipeline.
 
     def _with_nodes(self, nodes) -> Pipeline:

@@ -1,0 +1,177 @@
+"""Reverse-mode gradients through any pipeline: :func:`value_and_grad` and its workhorse.
+
+The graph owns the order. :func:`forward_backward` runs the nodes the loss depends on forward,
+keeping what each layer's backward needs (``Layer.forward_train``), computes the loss on the
+output, then walks the nodes in reverse topological order (``Layer.backward``), summing
+gradients where an output feeds several nodes. Layers stay immutable: the arrays to train come
+in as ``params`` (named ``"<node>.<parameter>"``, PyTorch's ``state_dict`` names) and the
+gradients go out under the same names, so an optimizer can keep its state by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.graph.pipeline import Pipeline
+from engine.layers import NotDifferentiable, Softmax
+from engine.ops import cross_entropy, dot_loss, mse_loss
+from engine.ops.shapes import ShapeError
+
+__all__ = ["LOSSES", "GradResult", "forward_backward", "logits_node", "trainable_parameters",
+           "value_and_grad"]
+
+LOSSES = {"cross_entropy": cross_entropy, "mse": mse_loss, "dot": dot_loss}
+
+
+@dataclass
+class GradResult:
+    """Everything one forward and backward pass produced.
+
+    ``grads`` holds ``"input"`` (when asked) and ``"<node>.<parameter>"`` for every trainable
+    parameter the loss depends on; ``activation_grads`` the gradients of the node outputs named
+    in ``keep``; ``buffers`` the running statistics training mode moved (``"bn1.running_mean"``).
+    """
+
+    loss: float
+    output: np.ndarray  # what the loss was computed on (the logits before a final Softmax)
+    grads: dict[str, np.ndarray]
+    outputs: dict[str, np.ndarray] = field(repr=False)
+    activation_grads: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    buffers: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+
+def logits_node(pipeline: Pipeline, loss: str = "cross_entropy") -> str:
+    """The node whose output the loss reads: the last, or the one before a final Softmax.
+
+    A classifier that ends in Softmax is trained (and explained) on its logits, as PyTorch
+    trains on the scores before ``softmax``; only ``cross_entropy`` skips the Softmax.
+    """
+    last = pipeline.nodes[-1]
+    if loss == "cross_entropy" and isinstance(last.layer, Softmax) and len(pipeline) > 1:
+        return last.inputs[0]
+    return last.name
+
+
+def trainable_parameters(pipeline: Pipeline) -> dict[str, np.ndarray]:
+    """``{"<node>.<parameter>": array}`` for every parameter training changes."""
+    return {f"{node.name}.{name}": value for node in pipeline
+            for name, value in node.layer.trainable_parameters().items()}
+
+
+def _ancestors(pipeline: Pipeline, output: str) -> list:
+    """The nodes ``output`` depends on, in the pipeline's (topological) order."""
+    needed, stack = set(), [output]
+    while stack:
+        name = stack.pop()
+        if name in needed or name == pipeline.input_name:
+            continue
+        needed.add(name)
+        stack.extend(pipeline[name].inputs)
+    return [node for node in pipeline if node.name in needed]
+
+
+def _accumulate(grads: dict[str, np.ndarray], name: str, g: np.ndarray) -> None:
+    if name in grads:
+        grads[name] = grads[name] + g  # a new array: a layer's backward may return views
+    else:
+        grads[name] = g
+
+
+def forward_backward(pipeline: Pipeline, x, target, loss: str = "cross_entropy",
+                     train: bool = False, params: Mapping[str, np.ndarray] | None = None,
+                     rng: np.random.Generator | None = None, need_input: bool = True,
+                     output: str | None = None, keep: tuple[str, ...] = ()) -> GradResult:
+    """One forward and backward pass; see :func:`value_and_grad` for the arguments.
+
+    ``params`` overrides trainable parameters by name (a trainer's current values); ``rng``
+    draws dropout masks; ``need_input=False`` skips the input's gradient (training does not
+    need it); ``output`` picks the node the loss reads (default :func:`logits_node`); ``keep``
+    names nodes whose output gradients to return (Grad-CAM reads a conv layer's).
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim != 4:
+        raise ShapeError(f"gradients need a batch (N, C, H, W), got shape {x.shape}")
+    pipeline.shapes(x.shape[1:])  # a clear message naming the layer before any op runs
+    output = output or logits_node(pipeline, loss)
+    nodes = _ancestors(pipeline, output)
+    for node in nodes:
+        if not node.layer.differentiable:
+            raise NotDifferentiable(f"layer {pipeline.index(node.name)} ({node.name}, "
+                                    f"{node.layer.type_name})")
+    overrides = params or {}
+    rng = rng if rng is not None else np.random.default_rng()
+    values: dict[str, np.ndarray] = {pipeline.input_name: x}
+    tape, buffers = [], {}
+    for node in nodes:
+        layer_params = {k: overrides.get(f"{node.name}.{k}", v)
+                        for k, v in node.layer.trainable_parameters().items()}
+        y, saved, moved = node.layer.forward_train(tuple(values[s] for s in node.inputs),
+                                                   layer_params, train, rng)
+        values[node.name] = y
+        tape.append((node, saved, layer_params))
+        buffers.update({f"{node.name}.{k}": v for k, v in moved.items()})
+    out = values[output]
+    value, grad_out = LOSSES[loss](out, target)
+    grads: dict[str, np.ndarray] = {output: grad_out}
+    param_grads: dict[str, np.ndarray] = {}
+    kept: dict[str, np.ndarray] = {}
+    first = {node.name for node in nodes if pipeline.input_name in node.inputs}
+    for node, saved, layer_params in reversed(tape):
+        g = grads.pop(node.name, None)
+        if g is None:
+            continue  # the loss does not depend on this node's output
+        if node.name in keep:
+            kept[node.name] = g
+        wants_input = need_input or node.name not in first or len(node.inputs) > 1
+        input_grads, own = node.layer.backward(g, saved, layer_params, need_input=wants_input)
+        for name, value_grad in own.items():
+            param_grads[f"{node.name}.{name}"] = value_grad
+        for source, gi in zip(node.inputs, input_grads, strict=True):
+            if gi is not None:
+                _accumulate(grads, source, gi)
+    result = {}
+    if need_input:
+        result["input"] = grads.get(pipeline.input_name, np.zeros_like(x))
+    result.update(param_grads)
+    values.pop(pipeline.input_name)
+    return GradResult(value, out, result, values, kept, buffers)
+
+
+def value_and_grad(pipeline: Pipeline, x, target, loss: str = "cross_entropy",
+                   train: bool = False) -> tuple[float, dict[str, np.ndarray]]:
+    """The loss of ``pipeline`` on a batch and its gradients, by reverse-mode differentiation.
+
+    Parameters
+    ----------
+    pipeline : Pipeline
+    x : array (N, C, H, W), float32
+    target : labels (N,) for ``"cross_entropy"`` (the last output taken as logits; a final
+        Softmax is skipped), an array of the output's shape for ``"mse"`` (mean over all
+        elements) and ``"dot"`` (the sum of output times target: a vector-Jacobian product).
+    loss : "cross_entropy", "mse" or "dot"
+    train : BatchNorm uses the batch's statistics and Dropout drops, as PyTorch's ``.train()``;
+        else running statistics and no dropout.
+
+    Returns
+    -------
+    (loss, grads)
+        ``grads["input"]`` is dL/dx; ``grads["<node>.<parameter>"]`` the gradient of every
+        trainable parameter (``conv1.weight``, ``conv1.bias``, ``bn1.weight``, ...).
+
+    Examples
+    --------
+    >>> from engine.graph.node import InputSpec
+    >>> from engine.layers import Flatten, Linear
+    >>> p = Pipeline.chain([Flatten(), Linear(4, 2, weight=np.zeros((2, 4)))],
+    ...                    input_spec=InputSpec(channels=1))
+    >>> loss, grads = value_and_grad(p, np.ones((1, 1, 2, 2), np.float32), np.array([0]))
+    >>> round(loss, 4), sorted(grads), grads["fc1.bias"].tolist()
+    (0.6931, ['fc1.bias', 'fc1.weight', 'input'], [-0.5, 0.5])
+    """
+    result = forward_backward(pipeline, x, target, loss=loss, train=train)
+    return result.loss, result.grads
