@@ -135,7 +135,8 @@ def test_bad_calls_say_what_is_wrong():
 
     q = Pipeline.chain([ReduceMean((1, 2), True, 3), Flatten(), Linear(2, 2)],
                        input_spec=InputSpec(channels=2))
-    with pytest.raises(NotDifferentiable, match=r"layer 0 \(mean1, ReduceMean\) cannot be differentiated"):
+    with pytest.raises(NotDifferentiable,
+                       match=r"layer 0 \(mean1, ReduceMean\) cannot be differentiated"):
         engine.value_and_grad(q, _x(1, 2, 3, 3), np.array([0]))
 
 
@@ -150,11 +151,11 @@ def test_state_dict_round_trip_and_refusals():
     assert q is not p and all(np.array_equal(q.state_dict()[k], new[k]) for k in new)
     assert np.array_equal(p.state_dict()["fc1.weight"], state["fc1.weight"])  # p unchanged
     assert set(trainable_parameters(q)) == {"bn1.weight", "bn1.bias", "fc1.weight", "fc1.bias"}
-    with pytest.raises(ValueError, match="missing: fc1.bias"):
+    with pytest.raises(ValueError, match=r"missing: fc1\.bias"):
         p.load_state_dict({k: v for k, v in state.items() if k != "fc1.bias"})
-    with pytest.raises(ValueError, match="unknown: fc9.weight"):
+    with pytest.raises(ValueError, match=r"unknown: fc9\.weight"):
         p.load_state_dict({**state, "fc9.weight": state["fc1.weight"]})
-    with pytest.raises(ValueError, match=r"fc1.weight|weight has shape"):
+    with pytest.raises(ValueError, match=r"weight has shape"):
         p.load_state_dict({**state, "fc1.weight": np.zeros((2, 2), np.float32)})
     assert p.load_state_dict({"fc1.bias": np.ones(3)}, strict=False).state_dict()[
         "fc1.bias"].tolist() == [1.0, 1.0, 1.0]
