@@ -24,7 +24,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from engine.i18n import _
-from engine.media import LUMA, resize_to
+from engine.media import LUMA
 
 __all__ = [
     "MAX_DATASET_BYTES",
@@ -239,4 +239,6 @@ def fit_image(image: np.ndarray, size: tuple[int, int], channels: int) -> np.nda
     The image is center-cropped to the aspect ratio of ``size`` and resized (area averaging
     when shrinking), as :func:`engine.media.resize_to` does for the live input.
     """
+    from engine.media import resize_to  # OpenCV loads on first use, not with the engine
+
     return to_channels(resize_to(image, size[0], size[1]), channels)

@@ -15,24 +15,18 @@ Examples
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 __all__ = ["DIGITS", "FONTS", "SIZE", "draw_digit", "make_digits"]
 
 DIGITS = tuple("0123456789")
 SIZE = 64
-FONTS = (
-    cv2.FONT_HERSHEY_SIMPLEX,
-    cv2.FONT_HERSHEY_PLAIN,
-    cv2.FONT_HERSHEY_DUPLEX,
-    cv2.FONT_HERSHEY_COMPLEX,
-    cv2.FONT_HERSHEY_TRIPLEX,
-    cv2.FONT_HERSHEY_SCRIPT_SIMPLEX,
-    cv2.FONT_HERSHEY_SCRIPT_COMPLEX,
-)
-"""OpenCV 4's Hershey stroke fonts (OpenCV 5 draws all of them in one variable font)."""
-_VARIABLE_FONT = hasattr(cv2, "FontFace")
+FONTS = (0, 1, 2, 3, 4, 6, 7)
+"""OpenCV 4's Hershey stroke fonts, by number (cv2.FONT_HERSHEY_SIMPLEX = 0, PLAIN, DUPLEX,
+COMPLEX, TRIPLEX, and SCRIPT_SIMPLEX = 6, SCRIPT_COMPLEX); OpenCV 5 draws them all in one
+variable-weight font."""
+_VARIABLE_FONT: bool | None = None
+"""Whether cv2 has OpenCV 5's variable font; None: look on first use (tests may set it)."""
 
 
 def _paper(rng: np.random.Generator, big: int) -> np.ndarray:
@@ -50,9 +44,12 @@ def _glyph(text: str, rng: np.random.Generator, big: int) -> np.ndarray:
     it): the weight varies from thin to black. OpenCV 4 has only the Hershey stroke fonts, so
     the font and the stroke width vary. Either way the slant comes later, from the affine warp.
     """
+    import cv2  # here, not at the top: importing the engine does not load OpenCV
+
     mask = np.zeros((big, big), np.uint8)
     origin = (int(0.3 * big), int(0.8 * big))  # bottom-left of the text
-    if _VARIABLE_FONT:
+    variable = hasattr(cv2, "FontFace") if _VARIABLE_FONT is None else _VARIABLE_FONT
+    if variable:
         weight = int(rng.uniform(200, 900))
         cv2.putText(mask, text, origin, 255, cv2.FontFace("sans"), int(0.6 * big), weight)
     else:
@@ -65,6 +62,8 @@ def _glyph(text: str, rng: np.random.Generator, big: int) -> np.ndarray:
 
 def draw_digit(label: int, rng: np.random.Generator, size: int = SIZE) -> np.ndarray:
     """Draw the digit ``label`` (0-9) as a (size, size, 3) uint8 RGB image."""
+    import cv2
+
     scale = 4  # draw large, then shrink: smooth strokes
     big = size * scale
     img = _paper(rng, big)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import itertools
 
-import cv2
 import numpy as np
 
 from engine.i18n import _
@@ -87,6 +86,8 @@ def _outline(name: str, rng: np.random.Generator) -> list[tuple[np.ndarray, bool
 
 def draw_shape(label: int, rng: np.random.Generator, size: int = SIZE) -> np.ndarray:
     """Draw one example of class ``label`` as an (size, size, 3) uint8 RGB image."""
+    import cv2  # here, not at the top: importing the engine does not load OpenCV
+
     name = CLASSES[label]
     scale = 4  # draw large, then shrink: smooth anti-aliased strokes
     big = size * scale

@@ -29,7 +29,6 @@ from pathlib import Path
 import numpy as np
 
 from engine.i18n import _
-from engine.media import MediaError, read_image
 from engine.train.dataset import (
     ArrayDataset,
     DatasetError,
@@ -107,6 +106,8 @@ def load_folder(folder, *, size: tuple[int, int] = (64, 64), channels: int = 3,
     DatasetError
         See :func:`class_files`; also when every file of a class is unreadable.
     """
+    from engine.media import MediaError, read_image  # OpenCV loads on first use
+
     size, channels = check_input(size, channels)
     classes, files, labels = class_files(folder)
     root = Path(folder).expanduser()
