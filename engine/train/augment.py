@@ -38,14 +38,15 @@ from engine.media import LUMA
 __all__ = ["Augment", "augment"]
 
 
-def _fraction(name: str, value, top: float) -> float:
+def _fraction(value, top: float, message: str) -> float:
+    """``value`` as a float from 0 to ``top``; else ValueError with ``message`` (a whole
+    sentence with ``{value!r}``)."""
     try:
         number = float(value)
     except (TypeError, ValueError):
         number = math.nan
     if isinstance(value, bool) or not 0.0 <= number <= top:
-        raise ValueError(_("The {name} setting must be a number from 0 to {top}, not {value!r}")
-                         .format(name=name, top=top, value=value))
+        raise ValueError(message.format(value=value))
     return number
 
 
@@ -76,16 +77,22 @@ class Augment:
     contrast: float = 0.0
 
     def __post_init__(self):
-        object.__setattr__(self, "shift", _fraction("shift", self.shift, 0.5))
-        object.__setattr__(self, "crop", _fraction("crop", self.crop, 0.9))
+        check = {
+            "shift": (0.5, _("The shift must be a number from 0 to 0.5, not {value!r}")),
+            "crop": (0.9, _("The crop must be a number from 0 to 0.9, not {value!r}")),
+            "rotate_degrees": (180.0, _("The rotation must be a number of degrees from 0 to"
+                                        " 180, not {value!r}")),
+            "brightness": (1.0, _("The brightness change must be a number from 0 to 1, not"
+                                  " {value!r}")),
+            "contrast": (1.0, _("The contrast change must be a number from 0 to 1, not"
+                                " {value!r}")),
+        }
+        for name, (top, message) in check.items():
+            object.__setattr__(self, name, _fraction(getattr(self, name), top, message))
         if not isinstance(self.mirror, bool | np.bool_):
             raise ValueError(_("The mirror setting must be true or false, not {value!r}")
                              .format(value=self.mirror))
         object.__setattr__(self, "mirror", bool(self.mirror))
-        object.__setattr__(self, "rotate_degrees",
-                           _fraction("rotation", self.rotate_degrees, 180.0))
-        object.__setattr__(self, "brightness", _fraction("brightness", self.brightness, 1.0))
-        object.__setattr__(self, "contrast", _fraction("contrast", self.contrast, 1.0))
 
     @property
     def is_identity(self) -> bool:

@@ -152,7 +152,10 @@ def split(dataset: ArrayDataset, val_fraction: float = 0.1,
     >>> [len(part) for part in split(data, 0.2, seed=1)]
     [8, 2]
     """
-    fraction = float(val_fraction)
+    try:
+        fraction = float(val_fraction)
+    except (TypeError, ValueError):
+        fraction = -1.0
     if not 0.0 <= fraction < 1.0:
         raise DatasetError(_("The validation fraction must be at least 0 and below 1, not"
                              " {value!r}").format(value=val_fraction))

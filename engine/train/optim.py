@@ -39,27 +39,30 @@ class OptimizerError(ValueError):
     """A hyperparameter, parameter, gradient or saved state that does not fit, in words."""
 
 
-def _number(name: str, value, low: float = 0.0, below: float | None = None) -> float:
-    """``value`` as a finite float with ``low <= value`` (and ``value < below`` when given)."""
+def _number(value, message: str, low: float = 0.0, below: float | None = None) -> float:
+    """``value`` as a finite float with ``low <= value`` (and ``value < below`` when given);
+    else :class:`OptimizerError` with ``message`` (a whole sentence with ``{value!r}``)."""
     try:
         number = float(value)
     except (TypeError, ValueError):
         number = math.nan
     if isinstance(value, bool) or not math.isfinite(number) or number < low or (
             below is not None and number >= below):
-        if below is None:
-            raise OptimizerError(_("The {name} must be a number of at least {low}, not {value!r}")
-                                 .format(name=name, low=low, value=value))
-        raise OptimizerError(_("The {name} must be a number from {low} up to (not including)"
-                               " {below}, not {value!r}")
-                             .format(name=name, low=low, below=below, value=value))
+        raise OptimizerError(message.format(value=value))
     return number
 
 
-def _flag(name: str, value) -> bool:
+def _lr(value) -> float:
+    return _number(value, _("The learning rate must be a number of 0 or more, not {value!r}"))
+
+
+def _weight_decay(value) -> float:
+    return _number(value, _("The weight decay must be a number of 0 or more, not {value!r}"))
+
+
+def _flag(value, message: str) -> bool:
     if not isinstance(value, bool | np.bool_):
-        raise OptimizerError(_("The {name} setting must be true or false, not {value!r}")
-                             .format(name=name, value=value))
+        raise OptimizerError(message.format(value=value))
     return bool(value)
 
 
@@ -69,7 +72,10 @@ def _betas(value) -> tuple[float, float]:
     except (TypeError, ValueError):
         raise OptimizerError(_("The betas must be two numbers, not {value!r}").format(
             value=value)) from None
-    return _number("beta1", b1, 0.0, 1.0), _number("beta2", b2, 0.0, 1.0)
+    return (_number(b1, _("Beta1 must be a number from 0 up to (not including) 1, not {value!r}"),
+                    0.0, 1.0),
+            _number(b2, _("Beta2 must be a number from 0 up to (not including) 1, not {value!r}"),
+                    0.0, 1.0))
 
 
 class Optimizer:
@@ -80,7 +86,7 @@ class Optimizer:
     """
 
     def __init__(self, lr: float):
-        self.lr = _number("learning rate", lr)
+        self.lr = _lr(lr)
         self.state: dict[str, dict] = {}
         self._scratch: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -107,7 +113,7 @@ class Optimizer:
         [-0.5, 0.5]
         """
         if lr is not None:
-            self.lr = _number("learning rate", lr)
+            self.lr = _lr(lr)
         unknown = [name for name in grads if name not in params]
         if unknown:
             raise OptimizerError(_("There is a gradient for {names} but no parameter of that"
@@ -256,8 +262,9 @@ class SGD(Optimizer):
                 "nesterov": self.nesterov, "weight_decay": self.weight_decay}
 
     def _set_hyper(self, *, lr, momentum, dampening, nesterov, weight_decay) -> None:
-        lr = _number("learning rate", lr)
-        momentum = _number("momentum", momentum)
+        lr = _lr(lr)
+        momentum = _number(momentum, _("The momentum must be a number of 0 or more, not"
+                                        " {value!r}"))
         try:
             dampening = float(dampening)
         except (TypeError, ValueError):
@@ -265,8 +272,9 @@ class SGD(Optimizer):
         if not math.isfinite(dampening):  # PyTorch takes any dampening; only refuse nonsense
             raise OptimizerError(_("The dampening must be a number, not {value!r}")
                                  .format(value=dampening))
-        nesterov = _flag("nesterov", nesterov)
-        weight_decay = _number("weight decay", weight_decay)
+        nesterov = _flag(nesterov, _("The nesterov setting must be true or false, not"
+                                     " {value!r}"))
+        weight_decay = _weight_decay(weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise OptimizerError(_("Nesterov momentum needs a momentum above 0 and a dampening"
                                    " of 0"))
@@ -336,9 +344,9 @@ class Adam(Optimizer):
                 "weight_decay": self.weight_decay, "amsgrad": self.amsgrad}
 
     def _set_hyper(self, *, lr, betas, eps, weight_decay, amsgrad) -> None:
-        lr, betas = _number("learning rate", lr), _betas(betas)
-        eps, weight_decay = _number("epsilon", eps), _number("weight decay", weight_decay)
-        amsgrad = _flag("amsgrad", amsgrad)
+        lr, betas, weight_decay = _lr(lr), _betas(betas), _weight_decay(weight_decay)
+        eps = _number(eps, _("Epsilon must be a number of 0 or more, not {value!r}"))
+        amsgrad = _flag(amsgrad, _("The amsgrad setting must be true or false, not {value!r}"))
         self.lr, self.betas, self.eps = lr, betas, eps
         self.weight_decay, self.amsgrad = weight_decay, amsgrad
 

@@ -34,23 +34,26 @@ __all__ = [
 ]
 
 
-def _number(name: str, value, low: float = 0.0, positive: bool = False) -> float:
+def _number(value, message: str, low: float = 0.0, positive: bool = False) -> float:
+    """``value`` as a finite float of at least ``low`` (above it when ``positive``); else
+    ValueError with ``message``, a whole sentence with ``{value!r}``."""
     try:
         number = float(value)
     except (TypeError, ValueError):
         number = math.nan
     if (isinstance(value, bool) or not math.isfinite(number) or number < low
             or (positive and number <= low)):
-        word = _("above") if positive else _("at least")
-        raise ValueError(_("The {name} must be a number {word} {low}, not {value!r}")
-                         .format(name=name, word=word, low=low, value=value))
+        raise ValueError(message.format(value=value))
     return number
 
 
-def _count(name: str, value, low: int) -> int:
+def _lr(value) -> float:
+    return _number(value, _("The learning rate must be a number of 0 or more, not {value!r}"))
+
+
+def _count(value, message: str, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(_("The {name} must be a whole number of at least {low}, not {value!r}")
-                         .format(name=name, low=low, value=value))
+        raise ValueError(message.format(value=value))
     return int(value)
 
 
@@ -74,7 +77,7 @@ class Constant:
     base_lr: float
 
     def __post_init__(self):
-        object.__setattr__(self, "base_lr", _number("learning rate", self.base_lr))
+        object.__setattr__(self, "base_lr", _lr(self.base_lr))
 
     def __call__(self, step: int) -> float:
         _step(step)
@@ -97,9 +100,11 @@ class StepLR:
     gamma: float = 0.1
 
     def __post_init__(self):
-        object.__setattr__(self, "base_lr", _number("learning rate", self.base_lr))
-        object.__setattr__(self, "step_size", _count("step size", self.step_size, 1))
-        object.__setattr__(self, "gamma", _number("gamma", self.gamma))
+        object.__setattr__(self, "base_lr", _lr(self.base_lr))
+        object.__setattr__(self, "step_size", _count(self.step_size, _(
+            "The step size must be a whole number of at least 1, not {value!r}"), 1))
+        object.__setattr__(self, "gamma", _number(self.gamma, _(
+            "Gamma must be a number of 0 or more, not {value!r}")))
 
     def __call__(self, step: int) -> float:
         return self.base_lr * self.gamma ** (_step(step) // self.step_size)
@@ -123,17 +128,22 @@ class CosineLR:
     warmup_start_factor: float = 1 / 3
 
     def __post_init__(self):
-        object.__setattr__(self, "base_lr", _number("learning rate", self.base_lr))
-        total = _count("number of steps", self.total_steps, 1)
-        warmup = _count("number of warm-up steps", self.warmup_steps, 0)
+        object.__setattr__(self, "base_lr", _lr(self.base_lr))
+        total = _count(self.total_steps, _("The number of steps must be a whole number of at"
+                                           " least 1, not {value!r}"), 1)
+        warmup = _count(self.warmup_steps, _("The number of warm-up steps must be a whole number"
+                                             " of 0 or more, not {value!r}"), 0)
         if warmup >= total:
             raise ValueError(_("The warm-up ({warmup} steps) must be shorter than the whole"
                                " schedule ({total} steps)").format(warmup=warmup, total=total))
-        min_lr = _number("minimum learning rate", self.min_lr)
+        min_lr = _number(self.min_lr, _("The minimum learning rate must be a number of 0 or"
+                                        " more, not {value!r}"))
         if min_lr > self.base_lr:
             raise ValueError(_("The minimum learning rate {min_lr} is above the learning rate"
                                " {lr}").format(min_lr=min_lr, lr=self.base_lr))
-        factor = _number("warm-up start factor", self.warmup_start_factor, positive=True)
+        factor = _number(self.warmup_start_factor, _("The warm-up start factor must be above 0"
+                                                     " and at most 1, not {value!r}"),
+                         positive=True)
         if factor > 1:
             raise ValueError(_("The warm-up start factor must be above 0 and at most 1, not"
                                " {value!r}").format(value=self.warmup_start_factor))
@@ -226,7 +236,8 @@ def clip_grad_norm(grads: dict[str, np.ndarray] | Iterable[np.ndarray], max_norm
     >>> g["w"].round(5).tolist()
     [0.6, 0.8]
     """
-    max_norm = _number("maximum gradient norm", max_norm, positive=True)
+    max_norm = _number(max_norm, _("The maximum gradient norm must be a number above 0, not"
+                                    " {value!r}"), positive=True)
     arrays = _arrays(grads)
     total = global_norm(arrays, norm_type)
     if not math.isfinite(total):

@@ -217,7 +217,7 @@ def test_load_state_dict_refuses_another_optimizer_or_broken_settings():
         Adam().load_state_dict(saved)
     broken = {**Adam().state_dict(), "betas": (1.5, 0.9)}
     opt = Adam(lr=0.25)
-    with pytest.raises(OptimizerError, match="beta1"):
+    with pytest.raises(OptimizerError, match="Beta1"):
         opt.load_state_dict(broken)
     assert opt.lr == 0.25  # nothing changed
     missing = {k: v for k, v in Adam().state_dict().items() if k != "eps"}
@@ -286,10 +286,10 @@ def test_gradient_errors_name_the_parameter():
     (lambda: SGD(momentum=0.9, dampening=0.1, nesterov=True), "Nesterov"),
     (lambda: SGD(weight_decay=-1), "weight decay"),
     (lambda: SGD(nesterov="yes"), "true or false"),
-    (lambda: Adam(betas=(1.0, 0.9)), "beta1"),
-    (lambda: Adam(betas=(0.9, -0.1)), "beta2"),
+    (lambda: Adam(betas=(1.0, 0.9)), "Beta1"),
+    (lambda: Adam(betas=(0.9, -0.1)), "Beta2"),
     (lambda: Adam(betas=0.9), "two numbers"),
-    (lambda: Adam(eps=-1e-8), "epsilon"),
+    (lambda: Adam(eps=-1e-8), "Epsilon"),
     (lambda: AdamW(amsgrad=1), "true or false"),
 ])
 def test_bad_settings_are_refused_in_words(make, match):
