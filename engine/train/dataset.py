@@ -226,6 +226,11 @@ def to_channels(images: np.ndarray, channels: int) -> np.ndarray:
     """(..., H, W, 3 or 1) uint8 -> (..., H, W, channels): luma for gray, repeat for RGB.
 
     Gray is the BT.601 luma that :data:`engine.media.LUMA` defines, rounded to uint8.
+
+    Examples
+    --------
+    >>> to_channels(np.array([[[255, 0, 0]]], np.uint8), 1).tolist()
+    [[[76]]]
     """
     have = images.shape[-1]
     if have == channels:
@@ -241,6 +246,11 @@ def fit_image(image: np.ndarray, size: tuple[int, int], channels: int) -> np.nda
 
     The image is center-cropped to the aspect ratio of ``size`` and resized (area averaging
     when shrinking), as :func:`engine.media.resize_to` does for the live input.
+
+    Examples
+    --------
+    >>> fit_image(np.zeros((30, 60, 3), np.uint8), (16, 16), channels=1).shape
+    (16, 16, 1)
     """
     from engine.media import resize_to  # OpenCV loads on first use, not with the engine
 

@@ -70,6 +70,11 @@ def shapes_dataset(n: int | None = None, seed: int = 0, size: tuple[int, int] = 
 
     ``shapes_dataset(n, seed)`` holds the same images and labels as
     ``training.shapes_data.make_dataset(n, seed)``.
+
+    Examples
+    --------
+    >>> shapes_dataset(16, seed=0).class_names[:3]
+    ('circle', 'triangle', 'square')
     """
     return _drawn(draw_shapes.draw_shape, draw_shapes.CLASSES, n, seed, size, channels,
                   progress, _("drawn shapes"))
@@ -78,7 +83,13 @@ def shapes_dataset(n: int | None = None, seed: int = 0, size: tuple[int, int] = 
 def digits_dataset(n: int | None = None, seed: int = 0, size: tuple[int, int] = (64, 64),
                    channels: int = 3,
                    progress: Callable[[int, int], None] | None = None) -> ArrayDataset:
-    """Digits 0-9 drawn with OpenCV's text renderer (see :mod:`engine.train.draw_digits`)."""
+    """Digits 0-9 drawn with OpenCV's text renderer (see :mod:`engine.train.draw_digits`).
+
+    Examples
+    --------
+    >>> digits_dataset(20, seed=0, size=(28, 28), channels=1).counts().tolist()
+    [2, 2, 2, 2, 2, 2, 2, 2, 2, 2]
+    """
     return _drawn(draw_digits.draw_digit, draw_digits.DIGITS, n, seed, size, channels,
                   progress, _("drawn digits"))
 
