@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from engine.i18n import _
-from engine.media import LUMA
+from engine.io.color import LUMA
 
 __all__ = ["Augment", "augment"]
 

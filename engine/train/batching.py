@@ -22,10 +22,10 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from engine.graph.node import InputSpec
 from engine.i18n import _
-from engine.media import LUMA
-from engine.pipeline import InputSpec
-from engine.preprocess import Preprocess
+from engine.io.color import LUMA
+from engine.io.preprocess import Preprocess
 from engine.train.dataset import DatasetError
 
 __all__ = ["batches", "to_batch"]
@@ -142,7 +142,7 @@ def to_batch(images: np.ndarray, preprocess: Preprocess | InputSpec | None = Non
 
 
 def _app_convention(images: np.ndarray, channels: int) -> np.ndarray:
-    """:func:`engine.media.to_input` for a batch: RGB or luma in [0, 1]."""
+    """:func:`engine.io.media.to_input` for a batch: RGB or luma in [0, 1]."""
     n, h, w, c = images.shape
     scale = np.float32(1.0 / 255.0)
     out = np.empty((n, channels, h, w), np.float32)  # (N, C, H, W)

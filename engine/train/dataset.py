@@ -24,7 +24,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from engine.i18n import _
-from engine.media import LUMA
+from engine.io.color import LUMA
 
 __all__ = [
     "MAX_DATASET_BYTES",
@@ -225,7 +225,7 @@ def check_fits_in_memory(count: int, size: tuple[int, int], channels: int) -> No
 def to_channels(images: np.ndarray, channels: int) -> np.ndarray:
     """(..., H, W, 3 or 1) uint8 -> (..., H, W, channels): luma for gray, repeat for RGB.
 
-    Gray is the BT.601 luma that :data:`engine.media.LUMA` defines, rounded to uint8.
+    Gray is the BT.601 luma that :data:`engine.io.color.LUMA` defines, rounded to uint8.
 
     Examples
     --------
@@ -245,13 +245,13 @@ def fit_image(image: np.ndarray, size: tuple[int, int], channels: int) -> np.nda
     """One (H, W, 3) RGB image -> (size[0], size[1], channels) uint8.
 
     The image is center-cropped to the aspect ratio of ``size`` and resized (area averaging
-    when shrinking), as :func:`engine.media.resize_to` does for the live input.
+    when shrinking), as :func:`engine.io.media.resize_to` does for the live input.
 
     Examples
     --------
     >>> fit_image(np.zeros((30, 60, 3), np.uint8), (16, 16), channels=1).shape
     (16, 16, 1)
     """
-    from engine.media import resize_to  # OpenCV loads on first use, not with the engine
+    from engine.io.media import resize_to  # OpenCV loads on first use, not with the engine
 
     return to_channels(resize_to(image, size[0], size[1]), channels)

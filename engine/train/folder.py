@@ -1,7 +1,7 @@
 """An image folder with one subfolder per class: ``pets/cat/*.jpg``, ``pets/dog/*.png``, ...
 
 The class names are the subfolder names, sorted. Every file below a class folder (also in
-deeper folders) is tried with :func:`engine.media.read_image`, so whatever OpenCV reads works and
+deeper folders) is tried with :func:`engine.io.media.read_image`, so whatever OpenCV reads works and
 what it cannot read is skipped and counted, not fatal. Each image is center-cropped to the
 network's aspect ratio, resized to its input size and converted to its channels. Hidden files
 and folders (names starting with a dot) are ignored.
@@ -9,7 +9,7 @@ and folders (names starting with a dot) are ignored.
 Examples
 --------
 >>> import tempfile, pathlib
->>> from engine.media import write_image
+>>> from engine.io.media import write_image
 >>> root = pathlib.Path(tempfile.mkdtemp())
 >>> for name in ("cat", "dog"):
 ...     (root / name).mkdir()
@@ -106,7 +106,7 @@ def load_folder(folder, *, size: tuple[int, int] = (64, 64), channels: int = 3,
     DatasetError
         See :func:`class_files`; also when every file of a class is unreadable.
     """
-    from engine.media import MediaError, read_image  # OpenCV loads on first use
+    from engine.io.media import MediaError, read_image  # OpenCV loads on first use
 
     size, channels = check_input(size, channels)
     classes, files, labels = class_files(folder)

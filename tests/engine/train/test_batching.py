@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.graph.node import InputSpec
+from engine.graph.pipeline import Pipeline
+from engine.io.preprocess import PRESETS, Preprocess, frame_to_input
 from engine.layers import ReLU
-from engine.pipeline import InputSpec, Pipeline
-from engine.preprocess import PRESETS, Preprocess, frame_to_input
 from engine.train import ArrayDataset, DatasetError, batches, to_batch
 
 

@@ -3,6 +3,9 @@ and clipping train a softmax regression well above chance (its gradient written 
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 
 from engine.train import (
@@ -45,3 +48,13 @@ def test_a_linear_classifier_learns_the_drawn_digits():
             step += 1
     accuracy = (logits(to_batch(val.images) - 0.5).argmax(axis=1) == val.labels).mean()
     assert accuracy > 0.3  # chance is 0.1
+
+
+def test_importing_engine_train_loads_no_opencv():
+    """Like ``import engine``: OpenCV loads only when a picture is read, drawn or resized."""
+    code = ("import sys, engine.train; "
+            "print([m for m in ('cv2', 'onnx', 'PySide6', 'torch') if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
