@@ -86,7 +86,7 @@ def forward_backward(pipeline: Pipeline, x, target, loss: str = "cross_entropy",
                      output: str | None = None, keep: tuple[str, ...] = ()) -> GradResult:
     """One forward and backward pass; see :func:`value_and_grad` for the arguments.
 
-    ``params`` overrides trainable parameters by name (a trainer's current values); ``rng``
+    ``params`` overrides parameters and buffers by name (a trainer's current values); ``rng``
     draws dropout masks; ``need_input=False`` skips the input's gradient (training does not
     need it); ``output`` picks the node the loss reads (default :func:`logits_node`); ``keep``
     names nodes whose output gradients to return (Grad-CAM reads a conv layer's).
@@ -108,8 +108,8 @@ def forward_backward(pipeline: Pipeline, x, target, loss: str = "cross_entropy",
     values: dict[str, np.ndarray] = {pipeline.input_name: x}
     tape, buffers = [], {}
     for node in nodes:
-        layer_params = {k: overrides.get(f"{node.name}.{k}", v)
-                        for k, v in node.layer.trainable_parameters().items()}
+        layer_params = {k: overrides.get(f"{node.name}.{k}", v)  # buffers too (running stats)
+                        for k, v in node.layer.parameters().items()}
         y, saved, moved = node.layer.forward_train(tuple(values[s] for s in node.inputs),
                                                    layer_params, train, rng)
         values[node.name] = y

@@ -46,17 +46,17 @@ class BatchNorm2d(Layer):
     def forward_train(self, xs, params, train, rng):
         (x,) = xs
         weight, bias = params["weight"], params["bias"]
+        running_mean, running_var = params["running_mean"], params["running_var"]
         if not train:  # the running statistics are constants: a per-channel affine map
-            y = F.batch_norm(x, self.running_mean, self.running_var, weight, bias, self.eps)
-            inv_std = (1 / np.sqrt(self.running_var.astype(np.float64) + self.eps))
+            y = F.batch_norm(x, running_mean, running_var, weight, bias, self.eps)
+            inv_std = (1 / np.sqrt(running_var.astype(np.float64) + self.eps))
             shape = (1, -1) + (1,) * (x.ndim - 2)
-            xhat = (x - self.running_mean.reshape(shape)) * inv_std.astype(np.float32).reshape(
-                shape)
+            xhat = (x - running_mean.reshape(shape)) * inv_std.astype(np.float32).reshape(shape)
             return y, ((xhat, inv_std.astype(np.float32)), False), {}
         y, saved, mean, var = F.batch_norm_train(x, weight, bias, self.eps)
         m = self.momentum
-        buffers = {"running_mean": ((1 - m) * self.running_mean + m * mean).astype(np.float32),
-                   "running_var": ((1 - m) * self.running_var + m * var).astype(np.float32)}
+        buffers = {"running_mean": ((1 - m) * running_mean + m * mean).astype(np.float32),
+                   "running_var": ((1 - m) * running_var + m * var).astype(np.float32)}
         return y, (saved, True), buffers
 
     def backward(self, grad, saved, params, need_input=True):

@@ -14,6 +14,8 @@ Everything here is numpy (and OpenCV for reading and drawing pictures); nothing 
 
 from engine.train.augment import Augment, augment
 from engine.train.batching import batches, to_batch
+from engine.train.checkpoint import CheckpointError, read_checkpoint, write_checkpoint
+from engine.train.config import TrainConfig
 from engine.train.dataset import (
     ArrayDataset,
     Dataset,
@@ -24,6 +26,7 @@ from engine.train.dataset import (
 )
 from engine.train.draw_digits import draw_digit, make_digits
 from engine.train.draw_shapes import draw_shape, make_dataset
+from engine.train.evaluation import Evaluation, evaluate
 from engine.train.folder import load_folder
 from engine.train.idx import (
     FASHION_CLASSES,
@@ -33,6 +36,7 @@ from engine.train.idx import (
     read_idx,
     write_idx,
 )
+from engine.train.network import NetworkMismatch, check_fits, fit_head, reinitialize
 from engine.train.optim import SGD, Adam, AdamW, Optimizer, OptimizerError
 from engine.train.schedules import (
     Constant,
@@ -45,6 +49,7 @@ from engine.train.schedules import (
     step_lr,
 )
 from engine.train.sources import digits_dataset, open_dataset, shapes_dataset
+from engine.train.trainer import EpochMetrics, StepMetrics, Trainer, TrainingError
 
 __all__ = [
     "FASHION_CLASSES",
@@ -54,22 +59,33 @@ __all__ = [
     "AdamW",
     "ArrayDataset",
     "Augment",
+    "CheckpointError",
     "Constant",
     "CosineLR",
     "Dataset",
     "DatasetError",
+    "EpochMetrics",
+    "Evaluation",
+    "NetworkMismatch",
     "Optimizer",
     "OptimizerError",
     "StepLR",
+    "StepMetrics",
+    "TrainConfig",
+    "Trainer",
+    "TrainingError",
     "augment",
     "batches",
+    "check_fits",
     "clip_grad_norm",
     "constant",
     "cosine_lr",
     "digits_dataset",
     "draw_digit",
     "draw_shape",
+    "evaluate",
     "find_mnist_files",
+    "fit_head",
     "fit_image",
     "global_norm",
     "load_folder",
@@ -77,11 +93,14 @@ __all__ = [
     "make_dataset",
     "make_digits",
     "open_dataset",
+    "read_checkpoint",
     "read_idx",
+    "reinitialize",
     "shapes_dataset",
     "split",
     "step_lr",
     "stratified_pick",
     "to_batch",
+    "write_checkpoint",
     "write_idx",
 ]
