@@ -24,24 +24,35 @@ layers split their output features over the threads.
 """
 
 from engine.ops.activations import hardtanh, leaky_relu, relu, sigmoid, softmax, tanh
-from engine.ops.conv import conv2d, pad
+from engine.ops.conv import conv2d, conv2d_backward, pad
 from engine.ops.linear import flatten, linear
 from engine.ops.normalization import batch_norm, local_response_norm
-from engine.ops.pooling import avg_pool2d, global_avg_pool2d, max_pool2d
+from engine.ops.pooling import (
+    avg_pool2d,
+    avg_pool2d_backward,
+    global_avg_pool2d,
+    global_avg_pool2d_backward,
+    max_pool2d,
+    max_pool2d_backward,
+)
 from engine.ops.threads import get_num_threads, set_num_threads
 
 __all__ = [
     "avg_pool2d",
+    "avg_pool2d_backward",
     "batch_norm",
     "conv2d",
+    "conv2d_backward",
     "flatten",
     "get_num_threads",
     "global_avg_pool2d",
+    "global_avg_pool2d_backward",
     "hardtanh",
     "leaky_relu",
     "linear",
     "local_response_norm",
     "max_pool2d",
+    "max_pool2d_backward",
     "pad",
     "relu",
     "set_num_threads",
