@@ -39,7 +39,7 @@ from engine.ops.activations import (
     tanh,
     tanh_backward,
 )
-from engine.ops.conv import conv2d, pad
+from engine.ops.conv import conv2d, conv2d_backward, pad
 from engine.ops.linear import flatten, linear, linear_backward
 from engine.ops.losses import cross_entropy, dot_loss, log_softmax, mse_loss
 from engine.ops.normalization import (
@@ -48,15 +48,24 @@ from engine.ops.normalization import (
     batch_norm_train,
     local_response_norm,
 )
-from engine.ops.pooling import avg_pool2d, global_avg_pool2d, max_pool2d
+from engine.ops.pooling import (
+    avg_pool2d,
+    avg_pool2d_backward,
+    global_avg_pool2d,
+    global_avg_pool2d_backward,
+    max_pool2d,
+    max_pool2d_backward,
+)
 from engine.ops.threads import get_num_threads, set_num_threads
 
 __all__ = [
     "avg_pool2d",
+    "avg_pool2d_backward",
     "batch_norm",
     "batch_norm_backward",
     "batch_norm_train",
     "conv2d",
+    "conv2d_backward",
     "cross_entropy",
     "dot_loss",
     "dropout",
@@ -64,6 +73,7 @@ __all__ = [
     "flatten",
     "get_num_threads",
     "global_avg_pool2d",
+    "global_avg_pool2d_backward",
     "hardtanh",
     "hardtanh_backward",
     "leaky_relu",
@@ -73,6 +83,7 @@ __all__ = [
     "local_response_norm",
     "log_softmax",
     "max_pool2d",
+    "max_pool2d_backward",
     "mse_loss",
     "pad",
     "relu",

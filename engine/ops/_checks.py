@@ -140,37 +140,37 @@ def channel_axis(op: str, x: np.ndarray) -> int:
 # ---------------------------------------------------------------- convolution and pooling
 
 
-def conv_args(x, weight, bias, stride, padding, dilation, groups):
-    """conv2d's arguments, checked against each other.
+def conv_args(x, weight, bias, stride, padding, dilation, groups, op="conv2d"):
+    """conv2d's arguments, checked against each other; messages start with ``op``.
 
     Returns ``(x4, batched, w, b, stride, pads, dilation, groups, (H_out, W_out))`` with ``x4``
     shaped (N, C, H, W) and ``pads`` = (top, bottom, left, right).
     """
-    x4, batched = image_arg("conv2d", x)
-    w = array_arg("conv2d", weight, "weight")
+    x4, batched = image_arg(op, x)
+    w = array_arg(op, weight, "weight")
     if w.ndim != 4 or 0 in w.shape:
         raise ValueError(
-            "conv2d: weight must be 4-D (C_out, C_in/groups, kh, kw) with no empty dimension, "
+            f"{op}: weight must be 4-D (C_out, C_in/groups, kh, kw) with no empty dimension, "
             f"got shape {tuple(w.shape)}"
         )
-    groups = int_arg("conv2d", "groups", groups, 1)
+    groups = int_arg(op, "groups", groups, 1)
     _, c, h, wd = x4.shape
     c_out, c_in_g, kh, kw = w.shape
     if c % groups:
-        raise ValueError(f"conv2d: groups {groups} does not divide the {c} input channels")
+        raise ValueError(f"{op}: groups {groups} does not divide the {c} input channels")
     if c_out % groups:
         raise ValueError(
-            f"conv2d: groups {groups} does not divide the {c_out} output channels (filters)"
+            f"{op}: groups {groups} does not divide the {c_out} output channels (filters)"
         )
     if c_in_g * groups != c:
         per_group = f" ({c_in_g} per group x {groups} groups)" if groups > 1 else ""
         raise ValueError(
-            f"conv2d: input has {c} channels, weight expects {c_in_g * groups}{per_group}"
+            f"{op}: input has {c} channels, weight expects {c_in_g * groups}{per_group}"
         )
-    stride2 = pair_arg("conv2d", "stride", stride, 1)
-    dil = pair_arg("conv2d", "dilation", dilation, 1)
-    pads = _conv_padding(padding, (kh, kw), dil, stride2)
-    b = None if bias is None else vector_arg("conv2d", "bias", bias, c_out, "filter")
+    stride2 = pair_arg(op, "stride", stride, 1)
+    dil = pair_arg(op, "dilation", dilation, 1)
+    pads = _conv_padding(op, padding, (kh, kw), dil, stride2)
+    b = None if bias is None else vector_arg(op, "bias", bias, c_out, "filter")
     hp, wp = h + pads[0] + pads[1], wd + pads[2] + pads[3]
     ekh, ekw = dil[0] * (kh - 1) + 1, dil[1] * (kw - 1) + 1
     if ekh > hp or ekw > wp:
@@ -179,27 +179,27 @@ def conv_args(x, weight, bias, stride, padding, dilation, groups):
             if (ekh, ekw) != (kh, kw)
             else " is"
         )
-        raise ValueError(f"conv2d: kernel {kh}x{kw}{spans} larger than the padded input {hp}x{wp}")
+        raise ValueError(f"{op}: kernel {kh}x{kw}{spans} larger than the padded input {hp}x{wp}")
     out_hw = ((hp - ekh) // stride2[0] + 1, (wp - ekw) // stride2[1] + 1)
     n = x4.shape[0]
     if any(pads):
-        size_limit("conv2d", f"padding {_pads_text(pads)} makes the padded input", (n, c, hp, wp))
-    size_limit("conv2d", "the output would be", (n, c_out, *out_hw))
+        size_limit(op, f"padding {_pads_text(pads)} makes the padded input", (n, c, hp, wp))
+    size_limit(op, "the output would be", (n, c_out, *out_hw))
     return x4, batched, w, b, stride2, pads, dil, groups, out_hw
 
 
-def _conv_padding(padding, kernel, dil, stride) -> tuple[int, int, int, int]:
+def _conv_padding(op, padding, kernel, dil, stride) -> tuple[int, int, int, int]:
     """(top, bottom, left, right) from an int, a pair, "valid" or "same" (PyTorch's rules)."""
     if isinstance(padding, str):
         if padding == "valid":
             return (0, 0, 0, 0)
         if padding == "same":
             if stride != (1, 1):
-                raise ValueError(f"conv2d: padding 'same' needs stride 1, got {pair_text(stride)}")
+                raise ValueError(f"{op}: padding 'same' needs stride 1, got {pair_text(stride)}")
             th, tw = dil[0] * (kernel[0] - 1), dil[1] * (kernel[1] - 1)
             return (th // 2, th - th // 2, tw // 2, tw - tw // 2)
-        raise ValueError(f"conv2d: padding {padding!r} is not 'valid', 'same' or a number")
-    ph, pw = pair_arg("conv2d", "padding", padding, 0)
+        raise ValueError(f"{op}: padding {padding!r} is not 'valid', 'same' or a number")
+    ph, pw = pair_arg(op, "padding", padding, 0)
     return (ph, ph, pw, pw)
 
 
@@ -237,6 +237,39 @@ def pool_args(op, x, kernel_size, stride, padding, dilation, ceil_mode):
         shape = (*x4.shape[:2], rows, cols)
         size_limit(op, f"padding {pair_text(p)} makes the padded input", shape)
     return x4, batched, k, s, p, d, out
+
+
+def grad_arg(op: str, grad, expected: tuple[int, ...], batched: bool, forward: str) -> np.ndarray:
+    """A backward op's ``grad_out``: float32 (N, C, H_out, W_out), C-contiguous.
+
+    It must have exactly the shape the forward op gives for the same input and arguments
+    (``expected``, batched), without the batch axis when the input had none.
+    """
+    g = array_arg(op, grad, "grad_out")
+    want = tuple(expected) if batched else tuple(expected[1:])
+    if g.shape != want:
+        raise ValueError(
+            f"{op}: grad_out has shape {tuple(g.shape)}, expected {want} "
+            f"(the shape of {forward}'s output for this input and these arguments)"
+        )
+    return np.ascontiguousarray(g if batched else g[None])
+
+
+def shape_arg(op: str, shape) -> np.ndarray:
+    """An input shape (C, H, W) or (N, C, H, W) as a read-only zero-stride float32 array.
+
+    Backward ops that need only the input's shape take it as ``x_shape``; the stand-in array
+    (no memory) lets them reuse the forward's checks unchanged.
+    """
+    if (
+        not isinstance(shape, tuple | list)
+        or len(shape) not in (3, 4)
+        or not all(is_int(v) and v >= 1 for v in shape)
+    ):
+        raise ValueError(
+            f"{op}: x_shape must be 3 or 4 positive ints, (C, H, W) or (N, C, H, W), got {shape!r}"
+        )
+    return np.broadcast_to(np.zeros((), np.float32), tuple(int(v) for v in shape))
 
 
 def _pool_size(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:

@@ -106,3 +106,18 @@ def padded(x4: np.ndarray, pads: tuple[int, int, int, int], fill: float) -> np.n
     buf = workspace(("pad", x4.shape, pads, fill), shape, fill)
     buf[:, :, top : top + h, left : left + w] = x4  # the border is never written, so stays `fill`
     return buf
+
+
+def quietly(fn: Callable) -> Callable:
+    """``fn`` with numpy's floating-point warnings off, on whichever thread calls it.
+
+    A NaN or infinity in an input gives NaN or infinity in the result, quietly, as in PyTorch
+    (``inf * 0``, ``inf - inf``, or a float32 sum that overflows). ``np.errstate`` lives in a
+    context variable, which the pool's threads do not inherit, so each call sets its own.
+    """
+
+    def call(*args):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return fn(*args)
+
+    return call

@@ -46,15 +46,20 @@ def avg_pool(x4, k, s, p, out_hw, count_include_pad: bool) -> np.ndarray:
     d = (1, 1)
     xp = _pool_source(x4, k, s, p, d, out_hw, 0.0)
     y = _pool_taps(xp, k, s, d, out_hw, np.add)
+    div = avg_divisors(x4.shape[2:], k, s, p, out_hw, count_include_pad)
+    y *= (1.0 / div).astype(np.float32)
+    return y
+
+
+def avg_divisors(hw, k, s, p, out_hw, count_include_pad: bool) -> np.ndarray:
+    """Each window's divisor, (H_out, W_out) ints of at least 1 (an empty window's sum is 0)."""
     divisors = []
-    for n, o, ki, si, pi in zip(x4.shape[2:], out_hw, k, s, p, strict=True):
+    for n, o, ki, si, pi in zip(hw, out_hw, k, s, p, strict=True):
         start = np.arange(o) * si - pi
         end = np.minimum(start + ki, n + pi)  # windows never count cells past the padding
         inside = np.minimum(end, n) - np.maximum(start, 0)
         divisors.append(end - start if count_include_pad else inside)
-    div = divisors[0][:, None] * divisors[1][None, :]  # (H_out, W_out)
-    y *= (1.0 / np.maximum(div, 1)).astype(np.float32)  # empty windows sum to 0 and stay 0
-    return y
+    return np.maximum(divisors[0][:, None] * divisors[1][None, :], 1)  # (H_out, W_out)
 
 
 def _pool_source(x4, k, s, p, d, out_hw, fill) -> np.ndarray:

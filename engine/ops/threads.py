@@ -1,4 +1,4 @@
-"""The engine"s thread count for large ops.
+"""The engine's thread count for large ops.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def get_num_threads() -> int:
 def set_num_threads(n: int) -> None:
     """Set how many threads the ops use (1 = everything on the calling thread).
 
-    Each thread runs numpy"s BLAS on one thread of its own.
+    Each thread runs numpy's BLAS on one thread of its own.
 
     Examples
     --------
