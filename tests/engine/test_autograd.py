@@ -11,13 +11,17 @@ from engine.graph.node import InputSpec, Node
 from engine.graph.pipeline import Pipeline
 from engine.layers import (
     Add,
+    AvgPool2d,
     BatchNorm2d,
     Concat,
+    Conv2d,
     Dropout,
     Flatten,
+    GlobalAvgPool2d,
     Hardtanh,
     LeakyReLU,
     Linear,
+    MaxPool2d,
     NotDifferentiable,
     ReLU,
     Sigmoid,
@@ -159,3 +163,55 @@ def test_state_dict_round_trip_and_refusals():
         p.load_state_dict({**state, "fc1.weight": np.zeros((2, 2), np.float32)})
     assert p.load_state_dict({"fc1.bias": np.ones(3)}, strict=False).state_dict()[
         "fc1.bias"].tolist() == [1.0, 1.0, 1.0]
+
+
+# -- convolution and pooling layers -----------------------------------------------------------
+
+
+@settings(max_examples=30, deadline=None)
+@given(c_in=st.sampled_from([1, 2, 4]), c_out=st.sampled_from([2, 4]),
+       k=st.integers(1, 3), stride=st.integers(1, 2), padding=st.integers(0, 2),
+       dilation=st.integers(1, 2), depthwise=st.booleans(), flip=st.booleans(),
+       bias=st.booleans(), n=st.integers(1, 2), h=st.integers(5, 8), w=st.integers(5, 8),
+       seed=st.integers(0, 99))
+def test_conv2d_layer_gradients(c_in, c_out, k, stride, padding, dilation, depthwise, flip,
+                                bias, n, h, w, seed):
+    groups = c_in if depthwise else 1
+    c_out = c_in if depthwise else c_out
+    conv = Conv2d(c_in, c_out, k, stride=stride, padding=padding, dilation=dilation,
+                  groups=groups, bias=bias, flip=flip, seed=seed,
+                  bias_values=np.linspace(-0.5, 0.5, c_out) if bias else None)
+    try:
+        out = conv.out_shape((c_in, h, w))
+    except ValueError:
+        return  # the kernel does not fit this input; the ledger says so elsewhere
+    head = Pipeline.chain([conv, Flatten(), Linear(int(np.prod(out)), 3, seed=seed)],
+                          input_spec=InputSpec(channels=c_in))
+    check_gradients(head, _x(n, c_in, h, w, seed=seed), seed=seed)
+
+
+POOLS = [MaxPool2d(2), MaxPool2d(3, stride=2, padding=1), MaxPool2d(2, dilation=2),
+         MaxPool2d(3, stride=2, ceil_mode=True), AvgPool2d(2), AvgPool2d(3, 2, padding=1),
+         AvgPool2d(3, 2, padding=1, count_include_pad=False), AvgPool2d(2, ceil_mode=True),
+         GlobalAvgPool2d()]
+
+
+@pytest.mark.parametrize("pool", POOLS, ids=repr)
+def test_pooling_layer_gradients(pool):
+    # distinct values: finite differences are smooth where no two inputs tie for a maximum
+    x = np.random.default_rng(3).permutation(2 * 2 * 7 * 7).reshape(2, 2, 7, 7)
+    x = (x / 20.0).astype(np.float32)
+    out = pool.out_shape((2, 7, 7))
+    p = Pipeline.chain([pool, Flatten(), Linear(int(np.prod(out)), 3, seed=1)],
+                       input_spec=InputSpec(channels=2))
+    check_gradients(p, x, rtol=2e-2, atol=2e-3)
+
+
+def test_whole_bundled_classifier_gradient():
+    shapes = engine.resolve_pipeline("shapes")
+    x = np.random.default_rng(0).uniform(0, 1, (2, 3, 64, 64)).astype(np.float32)
+    check_gradients(shapes, x, directions=2)
+    loss, grads = engine.value_and_grad(shapes, x, np.array([1, 5]))
+    assert set(grads) == {"input", *(f"{n}.{p}" for n in ("conv1", "conv2", "conv3", "fc1",
+                                                           "fc2") for p in ("weight", "bias"))}
+    assert np.isfinite(loss) and all(np.isfinite(g).all() for g in grads.values())
