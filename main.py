@@ -115,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=_count,
         help="scale the image so its longest side is N pixels first",
     )
+    from engine.train import commands as train_commands
+
+    train_commands.add_parsers(sub)
     return parser
 
 
@@ -127,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
         return cli.guarded(cli.summary, args.pipeline, args.input_shape, as_json=args.json)
     if args.command == "run":
         return cli.guarded(cli.run, args.pipeline, args.image, args.out, side=args.side)
+    if args.command in ("train", "evaluate"):
+        from engine.train import commands
+
+        command = commands.train_command if args.command == "train" else commands.evaluate_command
+        return cli.guarded(command, args)
     if args.source is not None and args.camera is not None:
         print(f"{cli.PROG}: error: choose either --source or --camera, not both", file=sys.stderr)
         return 2

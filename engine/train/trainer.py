@@ -102,6 +102,7 @@ class Trainer:
         self._sums = [0.0, 0, 0]  # this epoch's loss sum, correct answers, examples
         self._listeners: list[Callable[[object], None]] = []
         self._stop = threading.Event()
+        self.interrupted = False  # set when a user asked to stop (Ctrl-C, the Stop button)
 
     # -- events --------------------------------------------------------------------------------
     def subscribe(self, listener: Callable[[object], None]) -> None:
@@ -144,9 +145,12 @@ class Trainer:
         if not self.config.augment.is_identity:
             images = self.config.augment(images, self.rng)
         x = to_batch(images, self._net.input_spec)
-        result = forward_backward(self._net, x, labels, train=True,
-                                  params={**self.params, **self.buffers}, rng=self.rng,
-                                  need_input=False)
+        # A diverging run overflows somewhere before its loss does; the check below says so
+        # in one message instead of numpy's warnings from the middle of an op.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            result = forward_backward(self._net, x, labels, train=True,
+                                      params={**self.params, **self.buffers}, rng=self.rng,
+                                      need_input=False)
         if not math.isfinite(result.loss):
             raise TrainingError(_("The loss became {value} at step {step} (epoch {epoch}):"
                                   " training stopped and the weights of step {last} are kept;"
@@ -223,10 +227,13 @@ class Trainer:
                            for m in self.history],
                 "steps": [vars(m) for m in self.curve]}
 
-    def restore(self, optimizer_state: dict, state: dict) -> None:
-        """Continue from a checkpoint's optimizer and trainer state (the weights come with the
-        pipeline the trainer was made with)."""
+    def restore(self, optimizer_state: dict, state: dict, metrics: dict | None = None) -> None:
+        """Continue from a checkpoint's optimizer and trainer state and its curves (the weights
+        come with the pipeline the trainer was made with)."""
         self.optimizer.load_state_dict(optimizer_state)
+        if metrics:
+            self.history = [EpochMetrics(**e) for e in metrics.get("epochs", [])]
+            self.curve = [StepMetrics(**s) for s in metrics.get("steps", [])]
         self.step_count, self.epoch = int(state["step"]), int(state["epoch"])
         self.examples_seen, self.elapsed = int(state["examples"]), float(state["elapsed"])
         self.rng.bit_generator.state = state["rng"]
