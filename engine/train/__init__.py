@@ -10,97 +10,83 @@ Everything here is numpy (and OpenCV for reading and drawing pictures); nothing 
 >>> x = to_batch(Augment(mirror=True)(images, np.random.default_rng(0)))
 >>> x.shape, x.dtype, len(val)
 ((8, 3, 32, 32), dtype('float32'), 8)
+
+The names below are imported on first use (PEP 562), so that starting the app or a
+subcommand that does not train loads none of the training code.
 """
 
-from engine.train.augment import Augment, augment
-from engine.train.batching import batches, to_batch
-from engine.train.checkpoint import CheckpointError, read_checkpoint, write_checkpoint
-from engine.train.config import TrainConfig
-from engine.train.dataset import (
-    ArrayDataset,
-    Dataset,
-    DatasetError,
-    fit_image,
-    split,
-    stratified_pick,
-)
-from engine.train.draw_digits import draw_digit, make_digits
-from engine.train.draw_shapes import draw_shape, make_dataset
-from engine.train.evaluation import Evaluation, evaluate
-from engine.train.folder import load_folder
-from engine.train.idx import (
-    FASHION_CLASSES,
-    MNIST_CLASSES,
-    find_mnist_files,
-    load_mnist,
-    read_idx,
-    write_idx,
-)
-from engine.train.network import NetworkMismatch, check_fits, fit_head, reinitialize
-from engine.train.optim import SGD, Adam, AdamW, Optimizer, OptimizerError
-from engine.train.schedules import (
-    Constant,
-    CosineLR,
-    StepLR,
-    clip_grad_norm,
-    constant,
-    cosine_lr,
-    global_norm,
-    step_lr,
-)
-from engine.train.sources import digits_dataset, open_dataset, shapes_dataset
-from engine.train.trainer import EpochMetrics, StepMetrics, Trainer, TrainingError
+from __future__ import annotations
 
-__all__ = [
-    "FASHION_CLASSES",
-    "MNIST_CLASSES",
-    "SGD",
-    "Adam",
-    "AdamW",
-    "ArrayDataset",
-    "Augment",
-    "CheckpointError",
-    "Constant",
-    "CosineLR",
-    "Dataset",
-    "DatasetError",
-    "EpochMetrics",
-    "Evaluation",
-    "NetworkMismatch",
-    "Optimizer",
-    "OptimizerError",
-    "StepLR",
-    "StepMetrics",
-    "TrainConfig",
-    "Trainer",
-    "TrainingError",
-    "augment",
-    "batches",
-    "check_fits",
-    "clip_grad_norm",
-    "constant",
-    "cosine_lr",
-    "digits_dataset",
-    "draw_digit",
-    "draw_shape",
-    "evaluate",
-    "find_mnist_files",
-    "fit_head",
-    "fit_image",
-    "global_norm",
-    "load_folder",
-    "load_mnist",
-    "make_dataset",
-    "make_digits",
-    "open_dataset",
-    "read_checkpoint",
-    "read_idx",
-    "reinitialize",
-    "shapes_dataset",
-    "split",
-    "step_lr",
-    "stratified_pick",
-    "to_batch",
-    "write_checkpoint",
-    "write_idx",
-]
+import importlib
+
+# Bound now: ``augment`` is also the name of the submodule that defines it, and importing the
+# submodule later would otherwise leave the module, not the function, under this name.
+from engine.train.augment import Augment as Augment
+from engine.train.augment import augment as augment
+
+_WHERE = {
+    "Adam": "engine.train.optim",
+    "AdamW": "engine.train.optim",
+    "ArrayDataset": "engine.train.dataset",
+    "CheckpointError": "engine.train.checkpoint",
+    "Constant": "engine.train.schedules",
+    "CosineLR": "engine.train.schedules",
+    "Dataset": "engine.train.dataset",
+    "DatasetError": "engine.train.dataset",
+    "EpochMetrics": "engine.train.trainer",
+    "Evaluation": "engine.train.evaluation",
+    "FASHION_CLASSES": "engine.train.idx",
+    "MNIST_CLASSES": "engine.train.idx",
+    "NetworkMismatch": "engine.train.network",
+    "Optimizer": "engine.train.optim",
+    "OptimizerError": "engine.train.optim",
+    "SGD": "engine.train.optim",
+    "StepLR": "engine.train.schedules",
+    "StepMetrics": "engine.train.trainer",
+    "TrainConfig": "engine.train.config",
+    "Trainer": "engine.train.trainer",
+    "TrainingError": "engine.train.trainer",
+    "batches": "engine.train.batching",
+    "check_fits": "engine.train.network",
+    "clip_grad_norm": "engine.train.schedules",
+    "constant": "engine.train.schedules",
+    "cosine_lr": "engine.train.schedules",
+    "digits_dataset": "engine.train.sources",
+    "draw_digit": "engine.train.draw_digits",
+    "draw_shape": "engine.train.draw_shapes",
+    "evaluate": "engine.train.evaluation",
+    "find_mnist_files": "engine.train.idx",
+    "fit_head": "engine.train.network",
+    "fit_image": "engine.train.dataset",
+    "global_norm": "engine.train.schedules",
+    "load_folder": "engine.train.folder",
+    "load_mnist": "engine.train.idx",
+    "make_dataset": "engine.train.draw_shapes",
+    "make_digits": "engine.train.draw_digits",
+    "open_dataset": "engine.train.sources",
+    "read_checkpoint": "engine.train.checkpoint",
+    "read_idx": "engine.train.idx",
+    "reinitialize": "engine.train.network",
+    "shapes_dataset": "engine.train.sources",
+    "split": "engine.train.dataset",
+    "step_lr": "engine.train.schedules",
+    "stratified_pick": "engine.train.dataset",
+    "to_batch": "engine.train.batching",
+    "write_checkpoint": "engine.train.checkpoint",
+    "write_idx": "engine.train.idx",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_WHERE})
