@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_count,
         help="scale the image so its longest side is N pixels first",
     )
-    from engine.train import commands as train_commands
+    from engine.cli import train as train_commands
 
     train_commands.add_parsers(sub)
     return parser
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         return cli.guarded(cli.run, args.pipeline, args.image, args.out, side=args.side)
     if args.command in ("train", "evaluate"):
-        from engine.train import commands
+        from engine.cli import train as commands
 
         command = commands.train_command if args.command == "train" else commands.evaluate_command
         return cli.guarded(command, args)
