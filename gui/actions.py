@@ -77,7 +77,7 @@ def build_menus(window: MenuActions) -> list[QMenu]:
     and fills ``window.actions_by_name``; returns the menus in menu-bar order.
     """
     from engine.graph.spec import BUNDLED, BUNDLED_MODELS
-    from gui.session import list_samples
+    from gui.samples_menu import fill_samples_menu
 
     bar = window.menuBar()
     window.menu_by_key = {key: bar.addMenu(title) for key, title in MENUS}
@@ -96,13 +96,7 @@ def build_menus(window: MenuActions) -> list[QMenu]:
         elif entry == "resolution":
             target.addMenu("Working &resolution").addActions(window.resolution_group.actions())
         elif entry == "samples":
-            sub = target.addMenu("&Samples")
-            sub.setToolTipsVisible(True)
-            for name in list_samples():
-                spec = SourceSpec(kind="sample", sample=name)
-                action = sub.addAction(name.replace("_", " ").capitalize(),
-                                       lambda s=spec: window.open_source(s))
-                action.setToolTip(f"Show the bundled sample image '{name}'")
+            fill_samples_menu(target.addMenu("&Samples"), window.open_source)
         elif entry == "bundled":
             sub = target.addMenu("&Bundled pipelines")
             sub.setToolTipsVisible(True)
