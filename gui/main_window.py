@@ -125,6 +125,7 @@ class MainWindow(MenuActions, QMainWindow):
         self.resize(self._first_size())
         self.apply_default_layout()
         self._help_window: help_.ShortcutsWindow | None = None
+        self._welcome_window = None  # gui.welcome.WelcomeDialog, made when first shown
         self.message_label = QLabel()
         self.message_label.setToolTip("The latest message from the app")
         self.stats_label = QLabel("starting...")
@@ -355,6 +356,7 @@ class MainWindow(MenuActions, QMainWindow):
             (self.session.paused_changed, self._on_session_paused),
         ):
             signal.disconnect(slot, missing_ok=True)
-        if self._help_window is not None:
-            self._help_window.close()
+        for child in (self._help_window, self._welcome_window):
+            if child is not None:
+                child.close()
         super().closeEvent(event)
