@@ -24,6 +24,7 @@ from gui import tooltips
 from gui.actions import MenuActions, build_menus
 from gui.capture import classify_path
 from gui.layout import DEFAULT_SIZE, DOCKS, DockSpec
+from gui.lazy_dock import LazyDock
 from gui.live import LiveResults, Stats
 from gui.session import Session, SourceSpec, config_dir
 
@@ -155,10 +156,16 @@ class MainWindow(MenuActions, QMainWindow):
 
     # -- docks and layout -----------------------------------------------------------------
     def _make_dock(self, spec: DockSpec) -> QDockWidget:
-        dock = QDockWidget(spec.title, self)
+        def build(parent: QWidget) -> QWidget:
+            return spec.load()(self.session, self.live, parent=parent)
+
+        if spec.shown:
+            dock = QDockWidget(spec.title, self)
+            dock.setWidget(build(dock))
+        else:  # hidden at start: built when first shown (start-up time)
+            dock = LazyDock(spec.title, self, build)
         dock.setObjectName(f"dock_{spec.key}")
         dock.setToolTip(spec.tooltip)
-        dock.setWidget(spec.load()(self.session, self.live, parent=dock))
         toggle = dock.toggleViewAction()
         toggle.setToolTip(f"Show or hide the {spec.title} panel")
         if spec.shortcut:
