@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QPoint, QRect, QSize
 from PySide6.QtGui import QTextDocument
 
-from gui.docks import DOCKS
+from gui.layout import DOCKS
 from gui.main_window import initial_size
 
 EXPLORE = [spec.key for spec in DOCKS if spec.shown]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gui.docks import DOCKS
+from gui.layout import DOCKS
 from gui.lazy_dock import LazyDock
 
 
