@@ -309,7 +309,7 @@ STOPS: tuple[TourStop, ...] = (
         "a conv3 unit sees 18 × 18 pixels",
         "default", "coffee",
         (("stepper", "ledger"), ("receptive_field",)), (510, 460),
-        layer=6, heights=(("stepper", 330),),
+        layer=6, heights=(("stepper", 280),),
     ),
     TourStop(
         "Looking inside: filters and maps",

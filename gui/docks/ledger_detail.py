@@ -65,6 +65,12 @@ class LedgerDetail(QLabel):
 
     def show_row(self, row, shape_text: str, floored_tip: str) -> None:
         self.setText(detail_html(row, shape_text, floored_tip))
+        # A formula part never breaks, so the label must be at least as wide as the widest.
+        parts = [*(row.size_formula.split("; ") if row.size_formula else []),
+                 _("Parameters: {formula}").format(formula=row.params_formula or "")]
+        margins = self.contentsMargins()
+        widest = max(self.fontMetrics().horizontalAdvance(p + ";") for p in parts)
+        self.setMinimumWidth(widest + margins.left() + margins.right() + 2)
         self.setVisible(True)
 
     def clear_row(self) -> None:
