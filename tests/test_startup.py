@@ -1,4 +1,5 @@
-"""Start-up loads only what the first window needs: no ONNX, no training code, no hidden panel."""
+"""Start-up loads only what the first window needs: no ONNX, no training code (the parser lists
+`train` without loading it), no hidden panel."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("onnx", "onnxruntime", "torch", "training")
+HEAVY = ("onnx", "onnxruntime", "torch", "training", "tqdm", "engine.train.trainer",
+         "engine.train.optim", "engine.train.dataset", "engine.train.run")
 
 CHILD = """
 import json, sys
 import main
+main.build_parser()  # lists every subcommand, train and evaluate too
 from gui.app import _application
 from gui.live import LiveResults
 from gui.main_window import MainWindow
