@@ -138,6 +138,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.source is not None and args.camera is not None:
         print(f"{cli.PROG}: error: choose either --source or --camera, not both", file=sys.stderr)
         return 2
+    from gui.platform_check import exit_if_qt_cannot_start
+
+    # Qt aborts with a misleading message when its xcb plugin cannot load: say which libraries
+    # are missing (or that there is no display) before any Qt code runs.
+    code = exit_if_qt_cannot_start(cli.PROG)
+    if code is not None:
+        return code
     from gui.app import run  # Qt only now: the subcommands above need no display
 
     return run(args)

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QApplication, QComboBox, QFileDialog, QInputDialog, QLabel, QMenu
 
+from engine.i18n import N_, _
 from gui import help as help_
 from gui.session import SourceSpec
 
@@ -61,6 +62,8 @@ MENU_ACTIONS = (
                   "Select the next layer", False)),
     ("playback", ("previous_layer", "P&revious layer", "window.previous_layer", "PgUp",
                   "Select the previous layer", False)),
+    ("help", ("welcome", N_("&Welcome and first steps"), "window.show_welcome", None,
+              N_("What the workspaces are, three things to try, and the guided tour"), False)),
     ("help", ("shortcuts", "&Keyboard shortcuts", "window.show_shortcuts", "F1",
               "List every keyboard shortcut", False)),
     ("help", ("about", "&About CNN Explorer", "window.show_about", None,
@@ -77,7 +80,7 @@ def build_menus(window: MenuActions) -> list[QMenu]:
     and fills ``window.actions_by_name``; returns the menus in menu-bar order.
     """
     from engine.graph.spec import BUNDLED, BUNDLED_MODELS
-    from gui.session import list_samples
+    from gui.samples_menu import fill_samples_menu
 
     bar = window.menuBar()
     window.menu_by_key = {key: bar.addMenu(title) for key, title in MENUS}
@@ -96,13 +99,7 @@ def build_menus(window: MenuActions) -> list[QMenu]:
         elif entry == "resolution":
             target.addMenu("Working &resolution").addActions(window.resolution_group.actions())
         elif entry == "samples":
-            sub = target.addMenu("&Samples")
-            sub.setToolTipsVisible(True)
-            for name in list_samples():
-                spec = SourceSpec(kind="sample", sample=name)
-                action = sub.addAction(name.replace("_", " ").capitalize(),
-                                       lambda s=spec: window.open_source(s))
-                action.setToolTip(f"Show the bundled sample image '{name}'")
+            fill_samples_menu(target.addMenu("&Samples"), window.open_source)
         elif entry == "bundled":
             sub = target.addMenu("&Bundled pipelines")
             sub.setToolTipsVisible(True)
@@ -111,9 +108,9 @@ def build_menus(window: MenuActions) -> list[QMenu]:
                 action.setToolTip(f"Load the bundled pipeline '{name}'")
         else:
             name, text, slot, shortcut, tip, checkable = entry
-            owner, _, method = slot.partition(".")
-            window.add_menu_action(menu, name, text, getattr(targets[owner], method),
-                                   shortcut, tip, checkable)
+            owner, _dot, method = slot.partition(".")
+            window.add_menu_action(menu, name, _(text), getattr(targets[owner], method),
+                                   shortcut, _(tip), checkable)
     for menu in window.menu_by_key.values():
         menu.setToolTipsVisible(True)
     tools = window.addToolBar("Playback")
@@ -143,7 +140,8 @@ def make_resolution_group(window: MenuActions) -> tuple[QActionGroup, QComboBox]
         action = QAction(f"{label} pixels" if value else "Full size", group, checkable=True)
         action.setData(value)
         action.setToolTip(f"Process frames with their longest side at {label.lower()}")
-        action.triggered.connect(lambda _=False, v=value: window.session.set_display(resolution=v))
+        action.triggered.connect(
+            lambda _checked=False, v=value: window.session.set_display(resolution=v))
         combo.addItem(label, value)
     combo.currentIndexChanged.connect(
         lambda i: window.session.set_display(resolution=combo.itemData(i))
@@ -155,7 +153,7 @@ class MenuActions:
     """The slots the menus and toolbar call, mixed into :class:`~gui.main_window.MainWindow`.
 
     Relies on the window's ``session``, ``menus``, ``menu_by_key``, ``actions_by_name``,
-    ``_help_window``, ``open_path``, ``open_source`` and ``_error``.
+    ``_help_window``, ``_welcome_window``, ``open_path``, ``open_source`` and ``_error``.
     """
 
     def add_menu_action(
@@ -207,7 +205,7 @@ class MenuActions:
         self._ask_open("Open pipeline", "Pipelines (*.json)")
 
     def _ask_open(self, title: str, filters: str) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, title, "", filters)
+        path, _filter = QFileDialog.getOpenFileName(self, title, "", filters)
         if path:
             self.open_path(path)
 
@@ -230,7 +228,7 @@ class MenuActions:
             self.open_source(SourceSpec(kind="camera", camera_index=index))
 
     def ask_save_pipeline(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
+        path, _filter = QFileDialog.getSaveFileName(
             self, "Save pipeline as", self.session.pipeline_path or "pipeline.json",
             "Pipelines (*.json)",
         )
@@ -238,13 +236,28 @@ class MenuActions:
             self.save_pipeline(path)
 
     def ask_snapshot(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
+        path, _filter = QFileDialog.getSaveFileName(
             self, "Save snapshot", "cnn-explorer.png", "PNG images (*.png)"
         )
         if path:
             self.save_snapshot(path)
 
     # -- help and pipeline or snapshot files ---------------------------------------------
+    def show_welcome(self):
+        """The welcome window (non-modal): workspaces, three things to try, the tour."""
+        from gui.welcome import WelcomeDialog
+
+        if self._welcome_window is None:
+            self._welcome_window = WelcomeDialog(self.start_guided_tour, parent=self)
+        self._welcome_window.show()
+        self._welcome_window.raise_()
+        return self._welcome_window
+
+    def start_guided_tour(self) -> None:
+        from gui.tour import start_tour
+
+        start_tour(self, 1)
+
     def show_about(self) -> None:
         help_.show_about(self)
 

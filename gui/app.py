@@ -169,6 +169,11 @@ def run(args: Namespace) -> int:
 
         own = bool(getattr(args, "source", None)) or getattr(args, "camera", None) is not None
         start_tour(window, args.tour, use_own_source=own)
+    elif not screenshot:
+        from gui.welcome import was_seen
+
+        if not was_seen():  # the first start: say what is where, once
+            window.show_welcome()
     if screenshot:
         error = take_screenshot(window, screenshot)
         window.close()

@@ -155,6 +155,8 @@ def panel_entries(window: QWidget, listed: set[int]) -> list[ShortcutEntry]:
     docks = list(getattr(window, "docks", {}).values())  # the registry's order, if any
     docks += [d for d in window.findChildren(QDockWidget) if d not in docks]
     for dock in docks:
+        if hasattr(dock, "ensure_built"):  # a panel not opened yet: its shortcuts count too
+            dock.ensure_built()
         title = dock.windowTitle().replace("&", "")
         for obj in shortcut_objects(dock):
             if id(obj) in seen:

@@ -7,19 +7,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QComboBox, QDockWidget, QLabel, QMainWindow, QSizePolicy, QWidget
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QSizePolicy,
+    QTabWidget,
+    QWidget,
+)
 
 from gui import help as help_
 from gui import tooltips
 from gui.actions import MenuActions, build_menus
 from gui.capture import classify_path
 from gui.layout import DEFAULT_SIZE, DOCKS, DockSpec
+from gui.lazy_dock import LazyDock
 from gui.live import LiveResults, Stats
 from gui.session import Session, SourceSpec, config_dir
 
-LAYOUT_VERSION = 3  # bump when the dock set changes so an old saved layout is not applied
+LAYOUT_VERSION = 4  # bump when the dock set or default layout changes (an old one is not applied)
+_GROW = 0.9  # on a bigger screen than DEFAULT_SIZE the window takes this share of it
 _CHROME_HEIGHT = 100  # menu bar, toolbar and status bar
 _SPLITTER = 6  # pixels between two stacked docks
 _AREAS = {
@@ -35,22 +45,35 @@ _STACKING = {
     "top": Qt.Orientation.Vertical,
     "bottom": Qt.Orientation.Horizontal,
 }
-# Default sizes at 1280 x 800: (key, pixels, along which direction). The maps get the rest.
-_DEFAULT_SIZES = (
-    ("source", 300, Qt.Orientation.Vertical),
-    ("maps", 430, Qt.Orientation.Horizontal),
-    ("kernels", 400, Qt.Orientation.Vertical),
-    ("pipeline", 390, Qt.Orientation.Horizontal),
-    ("stepper", 340, Qt.Orientation.Vertical),
+# Default sizes as shares of the window: (key, share, along which direction); widths are shares
+# of the window's width, heights of the height left by the menus, toolbar and status bar.
+# At 1280 x 800 the side columns are 430 and 390 pixels wide; the middle gets the rest.
+_DEFAULT_SHARES = (
+    ("source", 0.42, Qt.Orientation.Vertical),
+    ("maps", 0.336, Qt.Orientation.Horizontal),
+    ("kernels", 0.55, Qt.Orientation.Vertical),
+    ("pipeline", 0.305, Qt.Orientation.Horizontal),
+    ("stepper", 0.46, Qt.Orientation.Vertical),
 )
+# When a column is too short to stack its docks and they become tabs, this one is in front: the
+# kernels sit beside the maps they make (the layers are listed by the stepper and the ledger).
+_FRONT_WHEN_TABBED = ("kernels",)
 
 
+def initial_size(available: QSize) -> QSize:
+    """The window's first size on a screen whose free area is ``available``.
+
+    1280 x 800 on a laptop-sized screen (all of it when smaller), 90% of a bigger one.
+    """
+    width, height = DEFAULT_SIZE
+    return QSize(min(available.width(), max(width, round(available.width() * _GROW))),
+                 min(available.height(), max(height, round(available.height() * _GROW))))
 
 
-def _too_tall(column: list[QDockWidget]) -> bool:
-    """Would these docks, stacked, need more height than the default window offers?"""
+def _too_tall(column: list[QDockWidget], room: int) -> bool:
+    """Would these docks, stacked, need more than ``room`` pixels of height?"""
     needed = sum(d.minimumSizeHint().height() for d in column) + _SPLITTER * (len(column) - 1)
-    return needed > DEFAULT_SIZE[1] - _CHROME_HEIGHT
+    return needed > room
 
 
 class MainWindow(MenuActions, QMainWindow):
@@ -79,6 +102,8 @@ class MainWindow(MenuActions, QMainWindow):
         self.setObjectName("CnnExplorerMainWindow")
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
+        # Tabs of docks that share a place go on top, where a newcomer sees them, not below.
+        self.setTabPosition(Qt.DockWidgetArea.AllDockWidgetAreas, QTabWidget.TabPosition.North)
         # Left and right columns run the full height; top and bottom fit between them.
         for corner, area in (
             (Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea),
@@ -98,9 +123,10 @@ class MainWindow(MenuActions, QMainWindow):
         spacer.setMaximumHeight(0)
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setCentralWidget(spacer)
-        self.resize(*DEFAULT_SIZE)
+        self.resize(self._first_size())
         self.apply_default_layout()
         self._help_window: help_.ShortcutsWindow | None = None
+        self._welcome_window = None  # gui.welcome.WelcomeDialog, made when first shown
         self.message_label = QLabel()
         self.message_label.setToolTip("The latest message from the app")
         self.stats_label = QLabel("starting...")
@@ -130,27 +156,44 @@ class MainWindow(MenuActions, QMainWindow):
 
     # -- docks and layout -----------------------------------------------------------------
     def _make_dock(self, spec: DockSpec) -> QDockWidget:
-        dock = QDockWidget(spec.title, self)
+        def build(parent: QWidget) -> QWidget:
+            return spec.load()(self.session, self.live, parent=parent)
+
+        if spec.shown:
+            dock = QDockWidget(spec.title, self)
+            dock.setWidget(build(dock))
+        else:  # hidden at start: built when first shown (start-up time)
+            dock = LazyDock(spec.title, self, build)
         dock.setObjectName(f"dock_{spec.key}")
         dock.setToolTip(spec.tooltip)
-        dock.setWidget(spec.load()(self.session, self.live, parent=dock))
         toggle = dock.toggleViewAction()
         toggle.setToolTip(f"Show or hide the {spec.title} panel")
         if spec.shortcut:
             toggle.setShortcut(QKeySequence(spec.shortcut))
         return dock
 
+    def _first_size(self) -> QSize:
+        """:func:`initial_size` for this window's screen; 1280 x 800 without a real screen
+        (the offscreen platform of tests and screenshot runs has an 800 x 800 one)."""
+        screen = self.screen()
+        if screen is None or QGuiApplication.platformName() in ("offscreen", "minimal"):
+            return QSize(*DEFAULT_SIZE)
+        return initial_size(screen.availableGeometry().size())
+
     def apply_default_layout(self) -> None:
         """Put every dock back in its default place and size, docked and visible.
 
-        Docks sharing an area are stacked while their minimum heights fit the default window;
-        one that would not fit becomes a tab of the area's first dock instead.
+        Docks sharing an area are stacked while their minimum heights fit the window; one that
+        would not fit becomes a tab of the area's first dock instead (at 1280 x 800 the
+        pipeline and the kernels share the right column as tabs; at 1920 x 1080 both show).
         """
+        room = self.height() - _CHROME_HEIGHT
         for spec in self.dock_specs:  # panels added later by other code stay where they are
             dock = self.docks[spec.key]
             dock.setFloating(False)
             self.removeDockWidget(dock)
         placed: dict[str, list[QDockWidget]] = {}
+        tabbed: list[QDockWidget] = []
         for spec in self.dock_specs:
             dock = self.docks[spec.key]
             column = placed.setdefault(spec.area, [])
@@ -161,17 +204,23 @@ class MainWindow(MenuActions, QMainWindow):
             if not column:
                 self.addDockWidget(_AREAS[spec.area], dock)
                 column.append(dock)
-            elif _STACKING[spec.area] == Qt.Orientation.Vertical and _too_tall([*column, dock]):
+            elif (_STACKING[spec.area] == Qt.Orientation.Vertical
+                  and _too_tall([*column, dock], room)):
                 self.tabifyDockWidget(column[0], dock)
+                tabbed.append(dock)
             else:
                 self.splitDockWidget(column[-1], dock, _STACKING[spec.area])
                 column.append(dock)
             dock.setVisible(spec.shown)
         for column in placed.values():
             column[0].raise_()  # the first dock of a tab group is the one in front
-        for key, size, orientation in _DEFAULT_SIZES:
+        for dock in tabbed:
+            if dock.objectName().removeprefix("dock_") in _FRONT_WHEN_TABBED:
+                dock.raise_()
+        for key, share, orientation in _DEFAULT_SHARES:
             if key in self.docks:
-                self.resizeDocks([self.docks[key]], [size], orientation)
+                total = self.width() if orientation == Qt.Orientation.Horizontal else room
+                self.resizeDocks([self.docks[key]], [round(share * total)], orientation)
 
     def _settings(self) -> QSettings:
         return QSettings(str(config_dir() / "layout.ini"), QSettings.Format.IniFormat)
@@ -314,6 +363,7 @@ class MainWindow(MenuActions, QMainWindow):
             (self.session.paused_changed, self._on_session_paused),
         ):
             signal.disconnect(slot, missing_ok=True)
-        if self._help_window is not None:
-            self._help_window.close()
+        for child in (self._help_window, self._welcome_window):
+            if child is not None:
+                child.close()
         super().closeEvent(event)

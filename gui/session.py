@@ -25,24 +25,41 @@ CONFIG_ENV = "CNN_EXPLORER_CONFIG_DIR"
 KEEP_PATH = object()  # set_pipeline's default: an edit keeps the pipeline's file path
 
 
+SAMPLE_SUFFIXES = (".jpg", ".png")  # photographs are JPEG (small), drawings PNG
+# The photographs, in menu order; the others are drawn by tools/make_samples.py.
+PHOTOGRAPHS = ("cat", "coffee", "astronaut", "rocket", "brick", "grass")
+
+
 def list_samples() -> list[str]:
-    """Return the names (file stems) of the bundled sample images, sorted."""
+    """Return the names (file stems) of the bundled sample images: photographs first, in
+    :data:`PHOTOGRAPHS` order, then the drawn ones sorted."""
     folder = asset_path("samples")
     if not folder.is_dir():
         return []
-    return sorted(p.stem for p in folder.glob("*.png"))
+    names = {p.stem for p in folder.iterdir() if p.suffix.lower() in SAMPLE_SUFFIXES}
+    return [n for n in PHOTOGRAPHS if n in names] + sorted(names - set(PHOTOGRAPHS))
+
+
+def is_photograph(name: str) -> bool:
+    """True for the bundled photographs, False for the drawn samples."""
+    return name in PHOTOGRAPHS
 
 
 def sample_path(name: str) -> Path:
     """Return the file of the bundled sample image called ``name``."""
+    for suffix in SAMPLE_SUFFIXES:
+        path = asset_path("samples", f"{name}{suffix}")
+        if path.is_file():
+            return path
     return asset_path("samples", f"{name}.png")
 
 
-DEFAULT_SAMPLE = "shapes"
+DEFAULT_SAMPLE = "coffee"
 
 
 def default_sample_name() -> str:
-    """Return the sample shown on a first start: ``shapes`` (edges and colors), else the first."""
+    """Return the sample shown on a first start: the ``coffee`` photograph (a red cup on wood:
+    strong colour channels, round edges, texture), else the first."""
     names = list_samples()
     if DEFAULT_SAMPLE in names:
         return DEFAULT_SAMPLE

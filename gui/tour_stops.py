@@ -175,7 +175,7 @@ STOPS: tuple[TourStop, ...] = (
         "is R, map 1 is G and map 2 is B (hover them to read the values).",
         "image: H × W × 3 numbers, 0 … 255\n"
         "gray = 0.299 R + 0.587 G + 0.114 B",
-        channels_pipeline, "colors",
+        channels_pipeline, "astronaut",
         (("source",), ("maps",)), (380, 580),
         show_channels=True,
     ),
@@ -202,7 +202,7 @@ STOPS: tuple[TourStop, ...] = (
         "filters: n of 3 × 3 × 3\n"
         "output:  (W − 2) × (H − 2) × n\n"
         "here n = 8: eight maps, stacked",
-        conv_layer_pipeline, "street",
+        conv_layer_pipeline, "cat",
         (("stepper", "maps"), ("kernels",)), (575, 400),
         normalization="map", heights=(("stepper", 300),),
     ),
@@ -307,9 +307,9 @@ STOPS: tuple[TourStop, ...] = (
         "parameters: 224 + 1,168 + 4,640\n"
         "          = 6,032\n"
         "a conv3 unit sees 18 × 18 pixels",
-        "default", "street",
+        "default", "coffee",
         (("stepper", "ledger"), ("receptive_field",)), (510, 460),
-        layer=6, heights=(("stepper", 330),),
+        layer=6, heights=(("stepper", 280),),
     ),
     TourStop(
         "Looking inside: filters and maps",

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.docks.ledger_detail import LedgerDetail
 from gui.pipeline_edits import short_name
 
 # (title, header tooltip); the order is the column order. What a reader looks at first comes
@@ -247,6 +248,9 @@ class LedgerDock(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.info)
         layout.addWidget(self.table, 1)
+        # The formula columns do not fit a laptop-sized dock: the selected row's, whole, here.
+        self.detail = LedgerDetail()
+        layout.addWidget(self.detail)
         session.pipeline_changed.connect(self._on_session_pipeline_changed)
         session.selected_layer_changed.connect(self._select_row)
         live.resultUpdated.connect(self._on_live_result)
@@ -270,6 +274,7 @@ class LedgerDock(QWidget):
             ledger = self._pipeline.summary(shape)
         except ValueError as exc:
             self.model.set_ledger(None)
+            self.detail.clear_row()
             self.info.setText(f"<span style='color:#c62828'>The pipeline does not fit an input "
                               f"of {format_shape(shape)}: {exc}</span>")
             return
@@ -329,7 +334,10 @@ class LedgerDock(QWidget):
 
     def _select_row(self, index: int) -> None:
         if self.model.ledger is None or not 0 <= index < len(self.model.ledger.rows):
+            self.detail.clear_row()
             return
+        row = self.model.ledger.rows[index]
+        self.detail.show_row(row, format_shape(row.out_shape), FLOORED_TIP)
         # A flag, not blockSignals: the view itself must still hear the selection change.
         self._syncing = True
         try:

@@ -20,7 +20,7 @@ DIVERGING_LUT = np.ascontiguousarray(lookup_table("coolwarm")[:, :3])  # (256, 3
 
 _BACKGROUND = (60, 60, 60)
 _GAP = 4  # dark line between kernels, in screen pixels
-MIN_VISIBLE_ROWS = 2  # filters the grid view always has room for; the rest scroll
+MIN_VISIBLE_ROWS = 4  # filters the grid view always has room for; the rest scroll
 
 
 def diverging_rgb(values: np.ndarray, scale: float) -> np.ndarray:

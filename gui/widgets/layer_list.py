@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
 
 from gui.pipeline_edits import is_join, shape_text, short_name, short_params
 
+MIN_ROWS = 5  # layers the list always has room for; a longer pipeline scrolls
 _CHAIN_TIP = ("The layers in order, each with its output shape. Drag to reorder; right-click for "
               "actions.")
 _GRAPH_TIP = ("The layers in the order they run; ← names each layer's inputs. Layers that join "
@@ -87,6 +88,14 @@ class LayerList(QListWidget):
         self.setCurrentRow(selected)
         self.model().blockSignals(False)
         self.blockSignals(False)
+        self._fit_rows()
+
+    def _fit_rows(self) -> None:
+        """Ask for room for :data:`MIN_ROWS` rows, so the main window never squeezes the list
+        to a row or two (it stacks the panel with another only when both fit)."""
+        rows = min(self.count(), MIN_ROWS)
+        height = sum(self.sizeHintForRow(i) for i in range(rows))
+        self.setMinimumHeight(height + 2 * self.frameWidth() + 2)
 
     def select_quietly(self, row: int) -> None:
         """Make ``row`` current without emitting ``currentRowChanged``."""

@@ -129,7 +129,7 @@ def test_a_pipeline_that_cannot_run_fails_a_screenshot_run_at_once(qtbot, tmp_pa
     from engine.graph.spec import save_pipeline
     from engine.layers import MaxPool2d
 
-    # The default sample at 480 is 360 x 480: the first pool leaves 1 x 2, too small for 2 x 2.
+    # The default sample at 480 is 320 x 480: the first pool leaves 1 x 2, too small for 2 x 2.
     path = tmp_path / "too_small.json"
     save_pipeline(Pipeline.chain([MaxPool2d(200), MaxPool2d(2)], name="shrink"), path)
     start = time.perf_counter()

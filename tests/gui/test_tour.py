@@ -30,15 +30,15 @@ N_STOPS = 10
 # What each stop must set up, written out independently of the stop data:
 # (layer types of the pipeline, selected layer, sample, panels shown besides the tour).
 EXPECTED = {
-    1: (["Conv2d"], 0, "colors", {"source", "maps"}),
+    1: (["Conv2d"], 0, "astronaut", {"source", "maps"}),
     2: (["Conv2d"], 0, "shapes", {"source", "maps", "kernels"}),
-    3: (["Conv2d"], 0, "street", {"stepper", "maps", "kernels"}),
+    3: (["Conv2d"], 0, "cat", {"stepper", "maps", "kernels"}),
     4: (["Conv2d"], 0, "textures", {"conv_player", "maps", "ledger"}),
     5: (["Conv2d"], 0, "shapes", {"conv_player", "maps", "ledger"}),
     6: (["Conv2d"], 0, "shapes", {"parameters", "conv_player", "ledger"}),
     7: (["Conv2d", "ReLU", "Conv2d"], 2, "colors", {"channel_mixing", "maps", "ledger"}),
     8: (["Conv2d", "ReLU", "MaxPool2d"], 2, "shapes", {"pool_player", "translation", "ledger"}),
-    9: (["Conv2d", "ReLU", "MaxPool2d"] * 3, 6, "street", {"stepper", "ledger",
+    9: (["Conv2d", "ReLU", "MaxPool2d"] * 3, 6, "coffee", {"stepper", "ledger",
                                                            "receptive_field"}),
     10: (["Conv2d", "ReLU", "MaxPool2d"] * 3, 1, "digits", {"kernels", "maps"}),
 }
@@ -333,7 +333,7 @@ def test_my_own_source_is_kept_when_asked(qtbot, window, video_file):
     assert window.session.source == own and window.session.pipeline.name == "sobel"
     panel.own_source.setChecked(False)
     panel.go_to(2)
-    assert window.session.source == SourceSpec(kind="sample", sample="street")
+    assert window.session.source == SourceSpec(kind="sample", sample="cat")
 
 
 def test_the_panel_alone_sets_up_the_session(qtbot, session, live):
