@@ -15,15 +15,27 @@ import os
 import re
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 import numpy as np
 
-from engine.io.media import read_image, resize_longest, resize_to, write_image
+from engine.graph.memory import check_forward_memory
+from engine.i18n import _, ngettext
+from engine.io.budget import check_allocation
+from engine.io.media import (
+    check_resize,
+    longest_side_size,
+    read_image,
+    resize_longest,
+    resize_to,
+    write_image,
+)
 from engine.io.mosaic import tile_maps, to_uint8
 from engine.io.preprocess import frame_to_input
+from engine.io.terminal import muted_stderr, printable
 
 PROG = "cnn-explorer"
 DEFAULT_HW = (480, 640)
@@ -31,6 +43,9 @@ DEFAULT_HW = (480, 640)
 
 MIN_TILE = 16
 """Maps smaller than this (in pixels) are enlarged in the PNG so that they can be seen."""
+
+MAX_TILED = 1 << 24
+"""Most values a layer's enlarged maps may have: long vectors are enlarged less."""
 
 
 def parse_shape(text: str) -> tuple[int, int, int]:
@@ -78,9 +93,9 @@ def summary(
     network = load_network(pipeline)
     ledger = network.summary(input_shape or default_input_shape(network))
     if as_json:
-        print(json.dumps(ledger.to_dict(), indent=2), file=stdout)
-    else:
-        print(ledger.to_text(), file=stdout)
+        print(json.dumps(ledger.to_dict(), indent=2), file=stdout)  # escapes control characters
+    else:  # names come from the file: shown escaped, never as terminal control sequences
+        print("\n".join(printable(line) for line in ledger.to_text().splitlines()), file=stdout)
     return 0
 
 
@@ -99,6 +114,9 @@ def maps_image(activation: np.ndarray) -> np.ndarray:
     elif a.ndim != 3:
         a = a.reshape(-1, 1, 1)  # (F, 1, 1): one tile per value
     k = max(1, math.ceil(MIN_TILE / min(a.shape[1:])))
+    k = max(1, min(k, math.isqrt(MAX_TILED // max(a.size, 1))))  # long vectors: smaller tiles
+    check_allocation(_("drawing the maps of a {shape} output").format(
+        shape=" x ".join(map(str, activation.shape))), a.size * k * k * 16)
     if k > 1:  # nearest-neighbour enlargement, so that tiny maps stay visible
         a = a.repeat(k, axis=1).repeat(k, axis=2)
     finite = a[np.isfinite(a)]
@@ -127,16 +145,24 @@ def run(
     """
     stdout = stdout or sys.stdout
     network = load_network(pipeline)
-    picture = read_image(image)
-    spec = network.input_spec
-    h, w = getattr(spec, "height", None), getattr(spec, "width", None)
-    recipe = getattr(spec, "preprocess", None)  # a trained network's own size and scaling
+    with muted_stderr():  # libpng and libtiff print their warnings to fd 2 themselves
+        picture = read_image(image)
+    target = _scaled_size(network, picture.shape[:2], side)
+    recipe = getattr(network.input_spec, "preprocess", None)  # a trained network's own size
+    frame = target or picture.shape[:2]
+    hw = frame if recipe is None else recipe.output_size(*frame)
+    in_shape = (int(network.input_spec.channels), *hw)
+    ledger = network.summary(in_shape)  # raises ShapeError before any work if a layer cannot fit
+    if target is not None:
+        check_resize(*target)
+    check_forward_memory(network, in_shape, ledger)  # every size is checked before allocating
     if side is not None:
         picture = resize_longest(picture, side)
-    elif h and w and recipe is None:
-        picture = resize_to(picture, int(h), int(w))
+    elif target is not None:
+        picture = resize_to(picture, *target)
     x = frame_to_input(picture, network)
-    ledger = network.summary(x.shape)  # raises ShapeError before any work if a layer cannot fit
+    if x.shape != in_shape:
+        ledger = network.summary(x.shape)
     timings: dict[str, float] = {}
     start = time.perf_counter()
     activations = network.forward(x, timings=timings)
@@ -153,44 +179,64 @@ def run(
         print(f"{stem:<24} {shape:<20} {timings.get(name, 0.0):8.1f} ms", file=stdout)
     (folder / "ledger.json").write_text(json.dumps(ledger.to_dict(), indent=2) + "\n")
     n = len(activations)
-    print(
-        f"wrote {n} layer{'' if n == 1 else 's'} for a {x.shape[1]} x {x.shape[2]} input "
-        f"to {folder} ({total_ms:.0f} ms)",
-        file=stdout,
-    )
+    print(ngettext("wrote {n} layer for a {h} x {w} input to {folder} ({ms:.0f} ms)",
+                   "wrote {n} layers for a {h} x {w} input to {folder} ({ms:.0f} ms)", n).format(
+                       n=n, h=x.shape[1], w=x.shape[2], folder=printable(folder), ms=total_ms),
+          file=stdout)
     return 0
 
 
+def _scaled_size(network, size: tuple[int, int], side: int | None) -> tuple[int, int] | None:
+    """The image's (height, width) after ``--side`` or the network's declared input size, or
+    None when it stays as it is. A network with its own preprocessing resizes by itself."""
+    spec = network.input_spec
+    h, w = getattr(spec, "height", None), getattr(spec, "width", None)
+    if side is not None:
+        return longest_side_size(*size, side)
+    if h and w and getattr(spec, "preprocess", None) is None:
+        return int(h), int(w)
+    return None
+
+
 def one_line(exc: BaseException) -> str:
-    """The exception's message on one line (some messages list several problems)."""
+    """The exception's message on one printable line (control characters shown escaped)."""
     text = " ".join(str(exc).split())
     if isinstance(exc, OSError) and exc.strerror:
         where = f" '{exc.filename}'" if exc.filename else ""
         text = f"{exc.strerror}{where}"
-    return text or type(exc).__name__
+    return printable(text or type(exc).__name__)
 
 
 def guarded(func: Callable[..., int], *args, stderr: TextIO | None = None, **kwargs) -> int:
     """Call a subcommand; bad input (any ValueError or OSError) -> one line on stderr, exit 2.
 
-    ValueError covers SpecError, ShapeError and MediaError; OSError covers an output folder that
-    cannot be written; MemoryError a network whose activations do not fit in memory. Anything
-    else is a bug and keeps its traceback.
+    ValueError covers SpecError, ShapeError, MediaError and BudgetError (a size over the memory
+    budget); OSError covers an output folder that cannot be written; MemoryError what the budget
+    did not foresee. Anything else is a bug and keeps its traceback. Python warnings raised on
+    the way (a model's unreadable preprocessing file) are printed as one line each after a
+    success; after an error only the error's line is printed.
     """
-    try:
-        code = func(*args, **kwargs)
-        sys.stdout.flush()  # a closed pipe shows up here, not at exit
-        return code
-    except BrokenPipeError:
-        # The reader went away (`cnn-explorer summary default | head`): stop quietly. Point
-        # stdout at devnull so that Python's final flush does not complain a second time.
-        with contextlib.suppress(OSError, ValueError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
-    except MemoryError:
-        print(f"{PROG}: error: not enough memory for this network's activations at this input "
-              "size (see the Memory column of `summary`)", file=stderr or sys.stderr)
-        return 2
-    except (ValueError, OSError) as exc:
-        print(f"{PROG}: error: {one_line(exc)}", file=stderr or sys.stderr)
-        return 2
+    err = stderr or sys.stderr
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            code = func(*args, **kwargs)
+            sys.stdout.flush()  # a closed pipe shows up here, not at exit
+        except BrokenPipeError:
+            # The reader went away (`cnn-explorer summary default | head`): stop quietly. Point
+            # stdout at devnull so that Python's final flush does not complain a second time.
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
+        except MemoryError:
+            print(_("{prog}: error: not enough memory for this network's activations at this"
+                    " input size (see the Memory column of `summary`)").format(prog=PROG),
+                  file=err)
+            return 2
+        except (ValueError, OSError) as exc:
+            print(_("{prog}: error: {message}").format(prog=PROG, message=one_line(exc)),
+                  file=err)
+            return 2
+    for message in dict.fromkeys(one_line(w.message) for w in caught):
+        print(_("{prog}: warning: {message}").format(prog=PROG, message=message), file=err)
+    return code

@@ -36,13 +36,16 @@ from engine.graph.spec_arrays import (
     INLINE_LIMIT,
     SpecError,
     check_keys,
+    check_weight_memory,
     dump_json,
-    parse_json,
     plain_copy,
     read_array,
     write_array,
 )
+from engine.i18n import _
+from engine.io.files import FileProblem, check_regular
 from engine.io.preprocess import Preprocess, PreprocessError
+from engine.io.safe_json import JsonError, load_file
 from engine.layers import Layer, LayerError
 from engine.ops.shapes import ShapeError
 
@@ -52,6 +55,8 @@ __all__ = [
     "FILE_TYPES",
     "FORMAT",
     "INLINE_LIMIT",
+    "MAX_FILE_BYTES",
+    "MAX_LAYERS",
     "VERSION",
     "SpecError",
     "dump_json",
@@ -64,6 +69,8 @@ __all__ = [
 
 FORMAT = "cnn-explorer-pipeline"
 VERSION = 1
+MAX_FILE_BYTES = 32 << 20  # larger files are refused unread (large arrays go to the .npz)
+MAX_LAYERS = 10_000
 BUNDLED: tuple[str, ...] = ("default", "edges", "lecture")
 BUNDLED_MODELS: tuple[str, ...] = ("shapes",)  # trained networks in assets/models/
 
@@ -129,6 +136,7 @@ def _layer_from_dict(source, d, index, base_dir) -> tuple[Layer, Any, Any]:
         if key != "weights" and key in d:
             kw = param if cls.type_name == "BatchNorm2d" else key
             kwargs[kw] = read_array(source, d[key], key, base_dir, index, type_name)
+    check_weight_memory(source, type_name, kwargs, index)
     try:
         layer = cls(**kwargs)
     except (LayerError, ValueError) as error:
@@ -177,7 +185,11 @@ def pipeline_from_dict(d: Any, source: str = "<dict>", base_dir=None) -> Pipelin
             raise SpecError(source, "must be text", field=key)
     spec, input_name = _read_input(source, d["input"])
     if not isinstance(d["layers"], list):
-        raise SpecError(source, "must be a list of layers", field="layers")
+        raise SpecError(source, _("must be a list of layers"), field="layers")
+    if len(d["layers"]) > MAX_LAYERS:
+        raise SpecError(source, _("has {n:,} layers; a pipeline file may hold at most"
+                                  " {limit:,}").format(n=len(d["layers"]), limit=MAX_LAYERS),
+                        field="layers")
     built = [_layer_from_dict(source, item, i, base_dir) for i, item in enumerate(d["layers"])]
     names = auto_names([layer for layer, _, _ in built])
     nodes, seen, previous = [], {input_name}, input_name
@@ -222,18 +234,22 @@ def pipeline_from_dict(d: Any, source: str = "<dict>", base_dir=None) -> Pipelin
 
 
 def load_pipeline(path) -> Pipeline:
-    """Read a pipeline file (and the .npz beside it, if it refers to one)."""
+    """Read a pipeline file (and the .npz beside it, if it refers to one); :class:`SpecError`.
+
+    Only a regular file of at most :data:`MAX_FILE_BYTES` is read, as JSON of limited depth
+    (:mod:`engine.io.safe_json`); arrays come only from ``.npz`` files in its folder or below.
+    """
     path = Path(path)
     source = path.name
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError(str(path), "no such file") from None
-    except UnicodeDecodeError:
-        raise SpecError(source, "not a text file (expected JSON)") from None
-    except OSError as error:
-        raise SpecError(str(path), f"cannot read: {error.strerror or error}") from None
-    return pipeline_from_dict(parse_json(text, source), source, path.parent)
+        check_regular(path)
+    except FileProblem as problem:
+        raise SpecError(str(path), problem.reason) from None
+    try:
+        data = load_file(path, source, max_bytes=MAX_FILE_BYTES)
+    except JsonError as error:
+        raise SpecError(source, error.reason) from None
+    return pipeline_from_dict(data, source, path.parent)
 
 
 # Writing -------------------------------------------------------------------------------------

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import difflib
 import json
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from engine.i18n import _
+from engine.io.budget import BudgetError, check_allocation
+from engine.io.npz import NpzArchive, NpzError
 
 INLINE_LIMIT = 1024  # arrays with more values go to the .npz beside the file
 
@@ -105,56 +108,75 @@ def read_array(source, value, key, base_dir, index, type_name) -> np.ndarray:
             raise SpecError(source, "values must be finite numbers", index, type_name, key)
         return array.astype(np.float32)
     if set(value) != {"npz", "key"}:
-        raise SpecError(source, "an array needs values, or npz and key", index, type_name, key)
+        raise SpecError(source, _("an array needs values, or npz and key"), index, type_name, key)
     if base_dir is None:
-        raise SpecError(source, "an npz reference needs a file location", index, type_name, key)
-    path = Path(base_dir) / str(value["npz"])
+        raise SpecError(source, _("an npz reference needs a file location"), index, type_name,
+                        key)
+    name, member = value["npz"], value["key"]
+    if not isinstance(name, str) or not isinstance(member, str) or not name or not member:
+        raise SpecError(source, _("npz and key must be non-empty text"), index, type_name, key)
+    path = _beside(source, Path(base_dir), name, index, type_name, key)
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if value["key"] not in archive.files:
-                raise SpecError(source, f"{path.name} has no array {value['key']!r}", index,
-                                type_name, key)
-            return np.array(archive[value["key"]], dtype=np.float32)
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
-        if isinstance(error, SpecError):
-            raise
-        raise SpecError(source, f"cannot read {path.name}: {error}", index, type_name,
-                        key) from None
+        with NpzArchive(path, path.name) as archive:
+            if member not in archive:
+                raise SpecError(source, _("{npz} has no array {member!r}").format(
+                    npz=path.name, member=member), index, type_name, key)
+            array = archive.read(member)
+    except NpzError as error:
+        raise SpecError(source, _("cannot read {npz}: {reason}").format(
+            npz=path.name, reason=error.reason), index, type_name, key) from None
+    except BudgetError as error:
+        raise SpecError(source, str(error), index, type_name, key) from None
+    if not np.isfinite(array).all():
+        raise SpecError(source, _("{npz}: array {member!r} holds NaN or infinite values; weights"
+                                  " must be finite numbers").format(npz=path.name,
+                                                                   member=member),
+                        index, type_name, key)
+    return np.asarray(array, dtype=np.float32)
 
 
-def _no_constant(name: str):
-    raise ValueError(f"{name} is not a number JSON allows")
+def _beside(source, base_dir: Path, name: str, index, type_name, key) -> Path:
+    """The .npz ``name`` in the pipeline file's folder or below it; SpecError for the rest."""
+    relative = Path(name)
+    if relative.is_absolute() or relative.drive or ".." in relative.parts or "\0" in name:
+        raise SpecError(source, _("the npz file {name!r} must be in the pipeline file's folder"
+                                  " or below it (no absolute path, no '..')").format(name=name),
+                        index, type_name, key)
+    path = base_dir / relative
+    try:
+        inside = path.resolve().is_relative_to(base_dir.resolve())
+    except (OSError, RuntimeError):  # a symbolic link loop
+        inside = False
+    if not inside:
+        raise SpecError(source, _("the npz file {name!r} leads out of the pipeline file's folder"
+                                  " (through a symbolic link)").format(name=name),
+                        index, type_name, key)
+    return path
 
 
-def parse_json(text: str, source: str) -> Any:
-    """Parse a pipeline file's text; NaN and Infinity are refused, as JSON itself does.
+def _pair(value) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else tuple(value)
 
-    Parameters
-    ----------
-    text : str
-        The file's content.
-    source : str
-        The file's name, for the error message.
 
-    Returns
-    -------
-    Any
-        The parsed value (checked later by :func:`engine.graph.spec.pipeline_from_dict`).
+def check_weight_memory(source: str, type_name: str, kwargs: dict, index: int) -> None:
+    """Refuse weights to be drawn that would not fit in the memory budget, before drawing them.
 
-    Raises
-    ------
-    SpecError
-        The text is not valid JSON; says where, and whether the file seems cut short.
+    A 300-byte file can declare a Linear layer of 2^24 x 2^24 weights; arrays read from a file
+    are checked by the .npz reader instead.
     """
-    try:
-        return json.loads(text, parse_constant=_no_constant)
-    except json.JSONDecodeError as error:
-        ends = error.pos >= len(text.rstrip())
-        hint = " (the file ends early: truncated?)" if ends else ""
-        raise SpecError(source, f"not valid JSON: {error.msg} at line {error.lineno},"
-                        f" column {error.colno}{hint}") from None
-    except ValueError as error:
-        raise SpecError(source, f"not valid JSON: {error}") from None
+    if "weight" in kwargs or type_name not in ("Conv2d", "Linear"):
+        return
+    if type_name == "Linear":
+        count = kwargs.get("in_features", 1) * kwargs.get("out_features", 1)
+    else:
+        kh, kw = _pair(kwargs.get("kernel_size", 1))
+        groups = kwargs.get("groups", 1)
+        count = kwargs.get("out_channels", 1) * max(1, kwargs.get("in_channels", 1) // groups)
+        count *= kh * kw
+    try:  # drawn in float64, kept in float32
+        check_allocation(_("its weights ({count:,} values)").format(count=count), count * 12)
+    except BudgetError as error:
+        raise SpecError(source, str(error), index, type_name) from None
 
 
 # Writing -------------------------------------------------------------------------------------

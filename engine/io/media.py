@@ -1,78 +1,42 @@
 """Images, video files and cameras in, numpy arrays out.
 
-This is the only module of the project that imports OpenCV. Everything it returns is a
-C-contiguous ``(H, W, 3)`` uint8 RGB array (or the engine's ``(C, H, W)`` float32 input), and
-everything that can go wrong raises :class:`MediaError` with a message a user can act on.
+With :mod:`engine.io.decode` and :mod:`engine.io.video` (whose names it re-exports), this is the
+part of the project that imports OpenCV. Everything it returns is a C-contiguous ``(H, W, 3)``
+uint8 RGB array (or the engine's ``(C, H, W)`` float32 input), and everything that can go wrong
+raises :class:`MediaError` with a message a user can act on.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from engine.i18n import _
+from engine.io.budget import BudgetError, check_allocation
 from engine.io.color import LUMA
-from engine.io.headers import format_name, header_size
+from engine.io.decode import MAX_PIXELS, MediaError, check_header, decode, read_file
+from engine.io.video import VideoReader, list_cameras
 
-MAX_PIXELS = 100_000_000
-"""Images with more pixels than this are refused: at 100 megapixels one RGB frame already
-needs 300 MB, and every layer's float32 maps need several times that."""
+__all__ = ["LUMA", "MAX_PIXELS", "MediaError", "VideoReader", "check_resize", "list_cameras",
+           "longest_side_size", "quiet_opencv", "read_image", "resize_longest", "resize_to",
+           "to_input", "write_image"]
 
-"""ITU-R BT.601 luma weights for R, G, B: the gray image the lecture and OpenCV use."""
-
-
-class MediaError(ValueError):
-    """An image, video or camera that cannot be used, with the reason in words."""
-
-
-def _check_size(name: str, width: int, height: int, max_pixels: int) -> None:
-    if width * height > max_pixels:
-        raise MediaError(
-            f"{name} is too large: {width} x {height} = {width * height / 1e6:.1f} megapixels; "
-            f"the limit is {max_pixels / 1e6:g} megapixels. Scale it down first."
-        )
-
-
-def _to_rgb8(decoded: np.ndarray, name: str) -> np.ndarray:
-    """Convert what OpenCV decoded (any depth; gray, BGR or BGRA) to (H, W, 3) uint8 RGB."""
-    if decoded.dtype == np.uint8:
-        img = decoded
-    elif decoded.dtype == np.uint16:
-        # 65535 / 257 = 255 exactly, so white stays white; + 128 rounds instead of truncating.
-        img = ((decoded.astype(np.uint32) + 128) // 257).astype(np.uint8)
-    elif decoded.dtype in (np.float32, np.float64):
-        # Float images (TIFF, EXR, HDR) are taken as 0..1 and clipped, like most viewers do.
-        img = np.rint(np.clip(np.nan_to_num(decoded), 0.0, 1.0) * 255.0).astype(np.uint8)
-    else:
-        raise MediaError(f"{name} uses {decoded.dtype} pixels, which this app cannot show")
-    if img.ndim == 2:
-        return np.ascontiguousarray(np.repeat(img[:, :, None], 3, axis=2))
-    channels = img.shape[2]
-    if channels == 1:
-        return np.ascontiguousarray(np.repeat(img, 3, axis=2))
-    if channels == 3:
-        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-    if channels == 4:
-        # Composite on white: transparent areas become white, as image viewers and browsers show
-        # them, instead of whatever colour happens to be stored under alpha = 0.
-        alpha = img[:, :, 3:4].astype(np.float32) / 255.0
-        bgr = img[:, :, :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
-        return cv2.cvtColor(np.rint(bgr).astype(np.uint8), cv2.COLOR_BGR2RGB)
-    raise MediaError(
-        f"{name} has {channels} channels; only gray, RGB and RGBA images are supported"
-    )
+MAX_SIDE = 1 << 16
+"""The longest side an image may be scaled to; a number this large never reaches OpenCV."""
 
 
 def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Read an image file as an (H, W, 3) uint8 RGB array.
 
-    PNG, JPEG, BMP, TIFF and WebP are read (and whatever else OpenCV decodes). Gray images are
-    repeated into three equal channels; RGBA images are composited on a white background (the
-    alpha channel is not kept); 16-bit images are scaled to 8 bits (65535 -> 255); JPEG EXIF
-    orientation is applied. Non-ASCII paths work.
+    PNG, JPEG, GIF (its first frame), BMP, TIFF and WebP are read: the formats whose size the
+    header tells (:mod:`engine.io.headers`), so that a file declaring a huge image is refused
+    before any pixel is allocated. Gray images are repeated into three equal channels; RGBA
+    images are composited on a white background (the alpha channel is not kept); 16-bit images
+    are scaled to 8 bits (65535 -> 255); JPEG EXIF orientation is applied. Non-ASCII paths work.
+    Only regular files are opened (not pipes or devices).
 
     Parameters
     ----------
@@ -89,7 +53,8 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndar
     Raises
     ------
     MediaError
-        The file is missing, a folder, empty, not an image, truncated or damaged, or too large.
+        The file is missing, not a regular file, empty, not an image, truncated or damaged, too
+        large, or would need more memory than the budget (:mod:`engine.io.budget`).
 
     Examples
     --------
@@ -99,40 +64,9 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> np.ndar
     """
     p = Path(path)
     name = f"'{p}'"
-    if not p.exists():
-        raise MediaError(f"cannot open image {name}: the file does not exist")
-    if p.is_dir():
-        raise MediaError(f"cannot open image {name}: it is a folder, not a file")
-    try:
-        buf = np.fromfile(p, dtype=np.uint8)  # then imdecode: cv2.imread fails on non-ASCII paths
-    except OSError as exc:
-        raise MediaError(f"cannot read image {name}: {exc.strerror or exc}") from None
-    if buf.size == 0:
-        raise MediaError(f"cannot read image {name}: the file is empty (0 bytes)")
-    head = buf[: 1 << 20].tobytes()
-    fmt = format_name(head)
-    size = header_size(head)
-    if size is not None:
-        _check_size(f"Image {name}", size[0], size[1], max_pixels)
-    # IMREAD_UNCHANGED keeps alpha and 16 bits but skips EXIF orientation, which matters for
-    # phone photos (JPEG, which has neither alpha nor 16 bits in practice).
-    flags = cv2.IMREAD_COLOR if fmt == "JPEG" else cv2.IMREAD_UNCHANGED
-    try:
-        decoded = cv2.imdecode(buf, flags)
-    except cv2.error:
-        decoded = None
-    if decoded is None or decoded.size == 0:
-        if fmt is not None:
-            raise MediaError(
-                f"cannot read image {name}: it looks like a {fmt} file but cannot be decoded; "
-                "it is probably truncated or damaged"
-            )
-        raise MediaError(
-            f"cannot read image {name}: it is not an image file "
-            "(supported: PNG, JPEG, BMP, TIFF, WebP)"
-        )
-    _check_size(f"Image {name}", decoded.shape[1], decoded.shape[0], max_pixels)
-    return _to_rgb8(decoded, f"Image {name}")
+    data = read_file(p, name)
+    fmt = check_header(data, name, max_pixels)
+    return decode(data, fmt, name, max_pixels)
 
 
 def write_image(path: str | os.PathLike, image: np.ndarray) -> None:
@@ -209,33 +143,83 @@ def to_input(image: np.ndarray, input_spec=None) -> np.ndarray:
     return out
 
 
+def longest_side_size(height: int, width: int, side: int) -> tuple[int, int]:
+    """The (height, width) :func:`resize_longest` gives a ``height`` x ``width`` image.
+
+    >>> longest_side_size(480, 640, 64)
+    (48, 64)
+    """
+    if int(side) < 1:
+        raise MediaError(_("the working resolution must be at least 1 pixel, got {side}").format(
+            side=side))
+    if int(side) > MAX_SIDE:
+        text = str(side) if len(str(side)) <= 12 else str(side)[:9] + "..."
+        raise MediaError(_("the working resolution must be at most {limit} pixels, got {side}"
+                           ).format(limit=MAX_SIDE, side=text))
+    scale = side / max(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def check_resize(height: int, width: int, channels: int = 3, max_pixels: int = MAX_PIXELS,
+                 ) -> None:
+    """Refuse a resize target that is too large or over the memory budget, before OpenCV tries.
+
+    Raises
+    ------
+    MediaError
+        More than ``max_pixels`` pixels, or more bytes than :func:`engine.io.budget.memory_budget`.
+    """
+    if height * width > max_pixels:
+        raise MediaError(_(
+            "scaling the image to {width} x {height} = {mp:.1f} megapixels is too large; the"
+            " limit is {limit:g} megapixels").format(width=width, height=height,
+                                                     mp=width * height / 1e6,
+                                                     limit=max_pixels / 1e6))
+    try:
+        check_allocation(_("scaling the image to {width} x {height}").format(
+            width=width, height=height), height * width * channels)
+    except BudgetError as error:
+        raise MediaError(str(error)) from None
+
+
+def _resize(image: np.ndarray, height: int, width: int, interp: int) -> np.ndarray:
+    check_resize(height, width, image.shape[2] if image.ndim == 3 else 1)
+    try:
+        return cv2.resize(np.ascontiguousarray(image), (width, height), interpolation=interp)
+    except cv2.error as error:  # "Insufficient memory" and the like: a message, no traceback
+        lines = [line for line in str(error).splitlines() if line.strip()]
+        raise MediaError(_("cannot scale the image to {width} x {height}: {reason}").format(
+            width=width, height=height, reason=lines[-1].strip() if lines else "")) from None
+
+
 def resize_longest(image: np.ndarray, side: int | None) -> np.ndarray:
     """Scale an image so that its longest side is ``side`` pixels, keeping its aspect ratio.
 
     ``side=None`` (or the image already that size) returns the image unchanged. Shrinking uses
-    area averaging (no aliasing), enlarging bilinear interpolation.
+    area averaging (no aliasing), enlarging bilinear interpolation. A target over
+    :data:`MAX_PIXELS` or the memory budget raises :class:`MediaError` before anything is
+    allocated.
     """
     if side is None:
         return image
-    if int(side) < 1:
-        raise MediaError(f"the working resolution must be at least 1 pixel, got {side}")
     h, w = image.shape[:2]
+    height, width = longest_side_size(h, w, int(side))
     if max(h, w) == side:
         return image
-    scale = side / max(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))  # cv2 wants (width, height)
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    return cv2.resize(image, size, interpolation=interp)
+    interp = cv2.INTER_AREA if side < max(h, w) else cv2.INTER_LINEAR
+    return _resize(image, height, width, interp)
 
 
 def resize_to(image: np.ndarray, height: int, width: int) -> np.ndarray:
     """Center-crop an image to the aspect ratio ``width / height``, then resize it to that size.
 
-    This is how classifiers are usually fed: nothing is stretched; the borders are cut.
+    This is how classifiers are usually fed: nothing is stretched; the borders are cut. A target
+    over :data:`MAX_PIXELS` or the memory budget raises :class:`MediaError` first.
     """
     h, w = image.shape[:2]
     if (h, w) == (height, width):
         return image
+    check_resize(height, width, image.shape[2] if image.ndim == 3 else 1)
     if w * height > h * width:  # too wide: cut left and right
         cw = max(1, round(h * width / height))
         x0 = (w - cw) // 2
@@ -245,118 +229,7 @@ def resize_to(image: np.ndarray, height: int, width: int) -> np.ndarray:
         y0 = (h - ch) // 2
         image = image[y0 : y0 + ch]
     interp = cv2.INTER_AREA if image.shape[0] > height else cv2.INTER_LINEAR
-    return cv2.resize(np.ascontiguousarray(image), (width, height), interpolation=interp)
-
-
-class VideoReader:
-    """Frames from a video file or a camera, as (H, W, 3) uint8 RGB arrays.
-
-    Parameters
-    ----------
-    source : str, path-like or int
-        A video file, or a camera index (0 is the first camera).
-    loop : bool
-        For files: start again from the first frame at the end (default True).
-
-    Examples
-    --------
-    Read the first frame of a file (a camera works the same with its index)::
-
-        with VideoReader("clip.mp4") as video:
-            frame = video.read()   # (H, W, 3) uint8 RGB, or None when a camera stops
-    """
-
-    def __init__(self, source: str | os.PathLike | int, loop: bool = True) -> None:
-        self.is_camera = isinstance(source, int | np.integer)
-        self.loop = loop
-        self.source = int(source) if self.is_camera else str(source)
-        self._lock = threading.Lock()  # read() runs in a capture thread, close() in the GUI's
-        if self.is_camera:
-            if self.source < 0:
-                raise MediaError(f"camera index must be 0 or more, got {self.source}")
-        else:
-            p = Path(self.source)
-            if not p.exists():
-                raise MediaError(f"cannot open video '{p}': the file does not exist")
-            if p.is_dir():
-                raise MediaError(f"cannot open video '{p}': it is a folder, not a file")
-        self._cap = self._open()
-
-    def _open(self) -> cv2.VideoCapture:
-        cap = cv2.VideoCapture(self.source)
-        if not cap.isOpened():
-            cap.release()
-            if self.is_camera:
-                raise MediaError(
-                    f"camera {self.source} cannot be opened: it is not connected, "
-                    "or another program is using it"
-                )
-            raise MediaError(f"cannot open video '{self.source}': not a video file OpenCV can read")
-        return cap
-
-    @property
-    def fps(self) -> float:
-        """Frames per second the source declares; 30.0 when it does not say."""
-        fps = self._cap.get(cv2.CAP_PROP_FPS) if self._cap is not None else 0.0
-        return float(fps) if 0.0 < fps < 1000.0 else 30.0
-
-    @property
-    def frame_count(self) -> int:
-        """Number of frames in a file; 0 for a camera or when the file does not say."""
-        if self.is_camera or self._cap is None:
-            return 0
-        n = self._cap.get(cv2.CAP_PROP_FRAME_COUNT)
-        return int(n) if 0 < n < 1e12 else 0  # some containers report garbage such as -2^63
-
-    def read(self) -> np.ndarray | None:
-        """Return the next frame, or None when a file ended (loop=False), a camera stopped
-        delivering, or the reader is closed."""
-        with self._lock:
-            if self._cap is None:
-                return None
-            ok, frame = self._cap.read()
-            if not ok and self.loop and not self.is_camera:
-                # Seek back to the start; some containers cannot seek, then reopen the file.
-                self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-                ok, frame = self._cap.read()
-                if not ok:
-                    self._cap.release()
-                    self._cap = None  # stays closed if the file vanished and _open raises
-                    self._cap = self._open()
-                    ok, frame = self._cap.read()
-            if not ok or frame is None:
-                return None
-            if frame.ndim == 2:
-                return cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB)
-            return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-
-    def close(self) -> None:
-        """Release the file or camera; later reads return None. Safe to call twice."""
-        with self._lock:
-            if self._cap is not None:
-                self._cap.release()
-                self._cap = None
-
-    def __enter__(self) -> VideoReader:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        kind = "camera" if self.is_camera else "file"
-        return f"VideoReader({kind} {self.source!r}, loop={self.loop})"
-
-
-def list_cameras(max_index: int = 4) -> list[int]:
-    """Return the camera indices from 0 to ``max_index`` (inclusive) that open."""
-    found = []
-    for index in range(max_index + 1):
-        cap = cv2.VideoCapture(index)
-        if cap.isOpened():
-            found.append(index)
-        cap.release()
-    return found
+    return _resize(image, height, width, interp)
 
 
 def quiet_opencv() -> bool:

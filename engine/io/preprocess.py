@@ -22,13 +22,18 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from engine.i18n import _
+from engine.io.budget import check_allocation
 from engine.io.color import LUMA
+from engine.io.files import FileProblem, check_regular
+from engine.io.resample import center_crop, resize_maps
+from engine.io.safe_json import JsonError, load_file
 
 __all__ = [
     "CHANNEL_ORDERS",
@@ -36,6 +41,7 @@ __all__ = [
     "RESIZE_MODES",
     "Preprocess",
     "PreprocessError",
+    "PreprocessWarning",
     "frame_to_input",
     "load_beside",
     "save_beside",
@@ -45,11 +51,17 @@ __all__ = [
 RESIZE_MODES = ("crop", "stretch", "none")
 CHANNEL_ORDERS = ("RGB", "BGR")
 SUFFIX = ".preprocess.json"
+MAX_SIDECAR_BYTES = 1 << 16  # a recipe is a few hundred bytes
+MAX_SIDE = 1 << 15  # the largest input side a recipe may ask for
 _KEYS = ("size", "resize", "channel_order", "scale", "mean", "std", "invert")
 
 
 class PreprocessError(ValueError):
     """A preprocessing recipe or a frame that does not fit it, with the reason in words."""
+
+
+class PreprocessWarning(UserWarning):
+    """A model's saved recipe could not be used; the model opens without it."""
 
 
 def _numbers(name: str, value, positive: bool) -> tuple[float, ...]:
@@ -152,7 +164,7 @@ class Preprocess:
         if self.invert:
             image = 255 - image
         if self.size is not None and self.resize == "crop":
-            image = _center_crop(image, *self.size)
+            image = center_crop(image, *self.size)
         pixels = np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float32)  # (3, H, W)
         if channels == 1:
             x = np.tensordot(LUMA, pixels, axes=1)[None]  # (1, H, W)
@@ -160,7 +172,10 @@ class Preprocess:
             x = pixels[::-1] if self.channel_order == "BGR" else pixels
         h, w = self.output_size(*image.shape[:2])
         if (h, w) != image.shape[:2]:
-            x = _resize(x, h, w)
+            h0, w0 = image.shape[:2]  # the interpolation matrices, then rows, output, arithmetic
+            check_allocation(_("preparing a {h} x {w} input").format(h=h, w=w),
+                             24 * (h * h0 + w * w0) + 4 * x.shape[0] * h * (w0 + 3 * w))
+            x = resize_maps(x, h, w)
         mean = np.asarray(self.mean, np.float32)[:, None, None]
         std = np.asarray(self.std, np.float32)[:, None, None]
         x = (x * np.float32(self.scale) - mean) / std
@@ -223,39 +238,6 @@ PRESETS: dict[str, Preprocess] = {
 """Common conventions. Their sizes are the usual ones; a dialog keeps the model's own size."""
 
 
-def _center_crop(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """The largest centered part of ``image`` with the aspect ratio ``width / height``."""
-    h, w = image.shape[:2]
-    if w * height > h * width:  # too wide: cut left and right
-        cw = max(1, round(h * width / height))
-        x0 = (w - cw) // 2
-        return image[:, x0 : x0 + cw]
-    ch = max(1, round(w * height / width))
-    y0 = (h - ch) // 2
-    return image[y0 : y0 + ch]
-
-
-@lru_cache(maxsize=32)
-def _weights(n_in: int, n_out: int) -> np.ndarray:
-    """(n_out, n_in) interpolation matrix: a triangle filter, widened when shrinking."""
-    ratio = n_in / n_out
-    support = max(ratio, 1.0)  # the wider filter averages away what would alias
-    centers = (np.arange(n_out) + 0.5) * ratio - 0.5  # output pixel centers in input pixels
-    distance = np.abs(np.arange(n_in)[None, :] - centers[:, None]) / support
-    w = np.clip(1.0 - distance, 0.0, None)  # (n_out, n_in)
-    w /= w.sum(axis=1, keepdims=True)
-    w = w.astype(np.float32)
-    w.flags.writeable = False  # shared through the cache
-    return w
-
-
-def _resize(maps: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Resize (C, H, W) float32 maps to (C, height, width) with two matrix products."""
-    h, w = maps.shape[1:]
-    rows = np.matmul(_weights(h, height), maps)  # (C, height, W)
-    return np.matmul(rows, _weights(w, width).T)  # (C, height, width)
-
-
 def frame_to_input(frame: np.ndarray, pipeline) -> np.ndarray:
     """The (C, H, W) float32 input for ``pipeline`` from an (H, W, 3) uint8 RGB frame.
 
@@ -280,12 +262,18 @@ def sidecar_path(model_path) -> Path:
 def load_beside(model_path) -> Preprocess | None:
     """The recipe saved beside a model, or None when there is none."""
     path = sidecar_path(model_path)
-    if not path.is_file():
-        return None
     try:
-        return Preprocess.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, TypeError) as error:
-        raise PreprocessError(f"{path.name}: cannot be read: {error}") from None
+        check_regular(path)
+    except FileProblem as problem:
+        if not os.path.lexists(path):
+            return None
+        raise PreprocessError(_("{name}: cannot be read: {reason}").format(
+            name=path.name, reason=problem.reason)) from None
+    try:
+        return Preprocess.from_dict(load_file(path, path.name, max_bytes=MAX_SIDECAR_BYTES))
+    except JsonError as error:
+        raise PreprocessError(_("{name}: cannot be read: {reason}").format(
+            name=path.name, reason=error.reason)) from None
     except PreprocessError as error:
         raise PreprocessError(f"{path.name}: {error}") from None
 

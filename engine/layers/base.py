@@ -86,7 +86,10 @@ class Field:
             what = "a whole number" if self.kind == "int" else "a number"
             extra = " or a pair of them" if self.pair else ""
             self._fail(owner, f"must be {what}{extra}, not {value!r}")
-        value = int(value) if self.kind == "int" else float(value)
+        try:
+            value = int(value) if self.kind == "int" else float(value)
+        except OverflowError:  # a whole number too large for a float: 10**400
+            self._fail(owner, "must be a finite number, not one this large")
         if not math.isfinite(value):
             self._fail(owner, f"must be finite, not {value}")
         if self.min is not None and value < self.min:

@@ -32,6 +32,7 @@ Examples
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -39,9 +40,11 @@ import onnx
 from onnx import helper, numpy_helper
 
 from engine.graph.pipeline import InputSpec, Node, Pipeline
+from engine.i18n import _
 from engine.onnx.constants import fold, shape_part
 from engine.onnx.converters import CONVERTERS, SUPPORTED_OPERATORS
 from engine.onnx.node import BATCH, GraphTables, NodeContext, Unsupported
+from engine.onnx.reading import read_model
 from engine.ops.shapes import ShapeError
 
 __all__ = ["DEFAULT_SIZE", "SUPPORTED_OPERATORS", "OnnxImportError", "load_onnx",
@@ -77,14 +80,14 @@ def load_onnx(path, input_size: tuple[int, int] | None = None) -> Pipeline:
         The file is missing or damaged, or uses an operator or attribute the engine cannot run.
     """
     path = Path(path)
-    if not path.is_file():
-        what = "is a folder, not a file" if path.is_dir() else "does not exist"
-        raise OnnxImportError(f"{path}: the model file {what}")
+    if path.is_dir() or not os.path.lexists(path):
+        what = _("is a folder, not a file") if path.is_dir() else _("does not exist")
+        raise OnnxImportError(_("{path}: the model file {what}").format(path=path, what=what))
     try:
-        model = onnx.load(str(path))
-    except Exception as error:  # protobuf raises several types for damaged bytes
-        raise OnnxImportError(f"{path}: cannot be read as an ONNX model"
-                              f" ({_first_line(error)})") from None
+        model = read_model(path)
+    except Exception as error:  # ModelFileError, or one of protobuf's types for damaged bytes
+        raise OnnxImportError(_("{path}: cannot be read as an ONNX model ({reason})").format(
+            path=path, reason=_first_line(error))) from None
     return load_onnx_model(model, source=str(path), input_size=input_size, name=path.stem)
 
 

@@ -275,7 +275,7 @@ def test_not_json_and_truncated(tmp_path):
     file.write_text('{"version": NaN}')
     with pytest.raises(SpecError, match="NaN is not a number JSON allows"):
         load_pipeline(file)
-    with pytest.raises(SpecError, match=r"nope\.json: no such file$"):
+    with pytest.raises(SpecError, match=r"nope\.json: the file does not exist$"):
         load_pipeline(tmp_path / "nope.json")
 
 
