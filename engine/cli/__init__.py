@@ -95,7 +95,7 @@ def summary(
     if as_json:
         print(json.dumps(ledger.to_dict(), indent=2), file=stdout)  # escapes control characters
     else:  # names come from the file: shown escaped, never as terminal control sequences
-        print("\n".join(printable(line) for line in ledger.to_text().splitlines()), file=stdout)
+        print("\n".join(printable(line) for line in ledger.to_text().split("\n")), file=stdout)
     return 0
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
+from engine.io.terminal import printable
+
 __all__ = ["Ledger", "LedgerRow", "format_bytes", "format_shape"]
 
 
@@ -57,7 +59,7 @@ class Ledger:
         return out
 
     def to_text(self) -> str:
-        """An aligned table with totals and notes, for a terminal."""
+        """An aligned table with totals and notes, for a terminal (names shown escaped)."""
         header = ["#", "Layer (type)"]
         if not self.is_chain:
             header.append("Inputs")
@@ -65,9 +67,10 @@ class Ledger:
                    "FC equivalent", "MACs", "Memory"]
         table = [header]
         for row in self.rows:
-            cells = [f"{row.index}{'!' if row.floored else ''}", f"{row.name} ({row.type_name})"]
+            name = printable(f"{row.name} ({row.type_name})")  # names from files: escaped
+            cells = [f"{row.index}{'!' if row.floored else ''}", name]
             if not self.is_chain:
-                cells.append(", ".join(row.inputs))
+                cells.append(printable(", ".join(row.inputs)))
             cells += [
                 format_shape(row.out_shape),
                 f"{math.prod(row.out_shape):,}",
@@ -91,13 +94,15 @@ class Ledger:
         title = f"Pipeline {self.name!r}" if self.name else "Pipeline"
         values = math.prod(self.input_shape)
         lines = [
-            f"{title}: {self.input_name} {format_shape(self.input_shape)} = {values:,} values",
+            f"{title}: {printable(self.input_name)} {format_shape(self.input_shape)} ="
+            f" {values:,} values",
             rule, line(header), "-" * len(rule), *(line(c) for c in table[1:]), rule,
             f"Total params: {self.total_params:,}",
             f"Total MACs: {self.total_macs:,}",
             f"Activation memory: {format_bytes(self.total_memory_bytes)} (float32, all outputs)",
         ]
-        notes = [f"{row.name}: {row.note}" for row in self.rows if row.note] + self.notes
+        notes = [printable(f"{row.name}: {row.note}") for row in self.rows if row.note]
+        notes += [printable(note) for note in self.notes]
         if notes:
             lines += ["", "Notes (! = the floor dropped border pixels):"]
             lines += [f"  {n}" for n in notes]

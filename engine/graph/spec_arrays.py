@@ -98,15 +98,16 @@ def read_array(source, value, key, base_dir, index, type_name) -> np.ndarray:
     check_keys(source, value, key, ("values", "npz", "key"), (), index, type_name)
     if "values" in value:
         if set(value) != {"values"}:
-            raise SpecError(source, "give either values or npz + key", index, type_name, key)
+            raise SpecError(source, _("give either values or npz + key"), index, type_name, key)
         try:
-            array = np.array(value["values"], dtype=np.float64)
-        except (TypeError, ValueError):
-            raise SpecError(source, "values must be nested lists of numbers of equal length",
+            array = _float32(np.array(value["values"], dtype=np.float64))
+        except (TypeError, ValueError, OverflowError):
+            raise SpecError(source, _("values must be nested lists of numbers of equal length"),
                             index, type_name, key) from None
         if not np.isfinite(array).all():
-            raise SpecError(source, "values must be finite numbers", index, type_name, key)
-        return array.astype(np.float32)
+            raise SpecError(source, _("values must be finite numbers within float32's range"),
+                            index, type_name, key)
+        return array
     if set(value) != {"npz", "key"}:
         raise SpecError(source, _("an array needs values, or npz and key"), index, type_name, key)
     if base_dir is None:
@@ -127,12 +128,20 @@ def read_array(source, value, key, base_dir, index, type_name) -> np.ndarray:
             npz=path.name, reason=error.reason), index, type_name, key) from None
     except BudgetError as error:
         raise SpecError(source, str(error), index, type_name, key) from None
+    array = _float32(array)
     if not np.isfinite(array).all():
-        raise SpecError(source, _("{npz}: array {member!r} holds NaN or infinite values; weights"
-                                  " must be finite numbers").format(npz=path.name,
-                                                                   member=member),
+        raise SpecError(source, _("{npz}: array {member!r} holds NaN or infinite values (or"
+                                  " values beyond float32's range); weights must be finite"
+                                  " numbers").format(npz=path.name, member=member),
                         index, type_name, key)
-    return np.asarray(array, dtype=np.float32)
+    return array
+
+
+def _float32(array: np.ndarray) -> np.ndarray:
+    """``array`` as float32; values beyond float32's range become infinite, without a warning
+    (the caller refuses them with a message)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.asarray(array, dtype=np.float32)
 
 
 def _beside(source, base_dir: Path, name: str, index, type_name, key) -> Path:

@@ -118,9 +118,12 @@ class NpzArchive:
                                               key=key, reason=_first_line(error))) from None
 
     def _check(self, key, info, shape, dtype, header) -> None:
-        if dtype.hasobject or dtype.fields is not None:
+        if dtype.hasobject:
             raise NpzError(self.source, _("array {key!r} holds Python objects, which are never"
                                           " loaded (they could run code)").format(key=key))
+        if dtype.fields is not None:
+            raise NpzError(self.source, _("array {key!r} holds structured records, not"
+                                          " numbers").format(key=key))
         if dtype.kind not in _KINDS:
             raise NpzError(self.source, _("array {key!r} holds {dtype} values, not numbers"
                                           ).format(key=key, dtype=dtype))

@@ -90,7 +90,7 @@ class Field:
             value = int(value) if self.kind == "int" else float(value)
         except OverflowError:  # a whole number too large for a float: 10**400
             self._fail(owner, "must be a finite number, not one this large")
-        if not math.isfinite(value):
+        if self.kind == "float" and not math.isfinite(value):
             self._fail(owner, f"must be finite, not {value}")
         if self.min is not None and value < self.min:
             self._fail(owner, f"must be at least {_num(self.min)}, not {_num(value)}")
@@ -103,6 +103,8 @@ class Field:
 
 
 def _num(x: float) -> str:
+    if isinstance(x, int):  # may be far beyond a float: 10**400 from a file
+        return str(x) if abs(x) < 10**15 else f"about 10^{int(abs(x).bit_length() * 0.30103)}"
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 

@@ -7,11 +7,14 @@ never become pipeline nodes. Values are numpy arrays; integer division truncates
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 from onnx import helper, numpy_helper
 
+from engine.i18n import _
+from engine.io.budget import BudgetError, check_allocation
 from engine.onnx.node import NodeContext, Unsupported
 
 __all__ = ["FOLDERS", "fold", "shape_part"]
@@ -42,9 +45,27 @@ def fold(ctx: NodeContext, values: list[np.ndarray]) -> np.ndarray:
         raise Unsupported(f"operator {ctx.op} on constants is not supported; the"
                           f" engine folds {', '.join(sorted(FOLDERS))} while loading")
     try:
+        check_allocation(_("folding {op} on constants").format(op=ctx.op),
+                         _result_bytes(ctx, values))
         return np.asarray(compute(ctx, values))
+    except BudgetError as error:
+        raise Unsupported(str(error)) from None
     except (ValueError, IndexError, TypeError) as error:
         raise Unsupported(f"computing {ctx.op} on constants failed ({error})") from None
+
+
+def _result_bytes(ctx: NodeContext, values: list[np.ndarray]) -> int:
+    """An upper bound of the folded result's size, known before computing it: two constants
+    of 100,000 values each broadcast to 10^10 (a file of 800 kB asking for 40 GB)."""
+    largest = max((v.size for v in values), default=1)
+    if ctx.op in ("Add", "Sub", "Mul", "Div"):
+        largest = math.prod(np.broadcast_shapes(*(v.shape for v in values)))
+    elif ctx.op == "Gather" and len(values) == 2 and values[0].ndim:
+        taken_from = values[0].shape[ctx.attr("axis", 0)]  # replaced by the indices' shape
+        largest = values[0].size // max(1, taken_from) * values[1].size
+    elif ctx.op == "Concat":
+        largest = sum(v.size for v in values)
+    return largest * 8  # int64 and float64 at most
 
 
 def _constant(ctx: NodeContext, values):
