@@ -24,6 +24,7 @@ MAX_PIXELS = 100_000_000
 """Images with more pixels than this are refused: at 100 megapixels one RGB frame already
 needs 300 MB, and every layer's float32 maps need several times that."""
 
+
 class MediaError(ValueError):
     """An image, video or camera that cannot be used, with the reason in words."""
 
@@ -33,6 +34,7 @@ _BAND = 1 << 20
 
 
 def check_pixels(name: str, width: int, height: int, max_pixels: int) -> None:
+    """Refuse more than ``max_pixels`` pixels; ``name`` starts the message ("Image 'a.png'")."""
     if width * height > max_pixels:
         raise MediaError(_(
             "{name} is too large: {width} x {height} = {mp:.1f} megapixels; the limit is"

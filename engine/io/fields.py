@@ -97,19 +97,20 @@ class Fields:
                     hint=hint, keys=", ".join(allowed)))
         return self
 
-    def _get(self, name: str, default: Any) -> Any:
+    def _get(self, name: str, default: Any) -> tuple[bool, Any]:
+        """(given, value): the field's value, or the default when it is left out or null."""
         value = self.data.get(name)
         if value is None:
             if default is MISSING:
                 self.fail(name, _("is required"))
-            return default
-        return value
+            return False, default
+        return True, value
 
     def text(self, name: str, default: Any = MISSING, choices: Iterable[str] | None = None,
              max_length: int = MAX_TEXT) -> Any:
         """A string of at most ``max_length`` characters, one of ``choices`` when given."""
-        value = self._get(name, default)
-        if value is default:
+        given, value = self._get(name, default)
+        if not given:
             return value
         if not isinstance(value, str):
             self.fail(name, _("must be text, not {value}").format(value=shown(value)))
@@ -124,15 +125,15 @@ class Fields:
     def path(self, name: str, default: Any = MISSING) -> Any:
         """A file path: non-empty text without NUL characters."""
         value = self.text(name, default)
-        if value is not default and (not value or "\0" in value):
+        if name in self.data and self.data[name] is not None and (not value or "\0" in value):
             self.fail(name, _("must be a file path, not {value}").format(value=shown(value)))
         return value
 
     def integer(self, name: str, default: Any = MISSING, low: int | None = None,
                 high: int | None = None) -> Any:
         """A whole number (not a bool, not a float) within ``low`` .. ``high``."""
-        value = self._get(name, default)
-        if value is default:
+        given, value = self._get(name, default)
+        if not given:
             return value
         if isinstance(value, bool) or not isinstance(value, int) or (
                 low is not None and value < low) or (high is not None and value > high):
@@ -143,8 +144,8 @@ class Fields:
     def number(self, name: str, default: Any = MISSING, low: float | None = None,
                high: float | None = None) -> Any:
         """A finite number (whole or not, never a bool) within ``low`` .. ``high``."""
-        value = self._get(name, default)
-        if value is default:
+        given, value = self._get(name, default)
+        if not given:
             return value
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         try:
@@ -159,15 +160,15 @@ class Fields:
 
     def boolean(self, name: str, default: Any = MISSING) -> Any:
         """true or false."""
-        value = self._get(name, default)
-        if value is not default and not isinstance(value, bool):
+        given, value = self._get(name, default)
+        if given and not isinstance(value, bool):
             self.fail(name, _("must be true or false, not {value}").format(value=shown(value)))
         return value
 
     def items(self, name: str, default: Any = MISSING, max_length: int = 10_000) -> Any:
         """A list of at most ``max_length`` items (their types are the caller's to check)."""
-        value = self._get(name, default)
-        if value is default:
+        given, value = self._get(name, default)
+        if not given:
             return value
         if not isinstance(value, list):
             self.fail(name, _("must be a list [...], not {value}").format(value=shown(value)))
@@ -178,8 +179,8 @@ class Fields:
 
     def child(self, name: str, default: Any = MISSING) -> Any:
         """The nested object ``name`` as :class:`Fields` (``default`` when left out)."""
-        value = self._get(name, default)
-        return value if value is default else Fields(value, self.source, f"{self.prefix}{name}.")
+        given, value = self._get(name, default)
+        return Fields(value, self.source, f"{self.prefix}{name}.") if given else value
 
 
 def _range(low, high) -> str:
