@@ -43,6 +43,7 @@ from engine.graph.spec_arrays import (
     write_array,
 )
 from engine.i18n import _
+from engine.io.fields import shown
 from engine.io.files import FileProblem, check_regular
 from engine.io.preprocess import Preprocess, PreprocessError
 from engine.io.safe_json import JsonError, load_file
@@ -71,6 +72,7 @@ FORMAT = "cnn-explorer-pipeline"
 VERSION = 1
 MAX_FILE_BYTES = 32 << 20  # larger files are refused unread (large arrays go to the .npz)
 MAX_LAYERS = 10_000
+MAX_CHANNELS = 4096  # as many as a Conv2d takes
 BUNDLED: tuple[str, ...] = ("default", "edges", "lecture")
 BUNDLED_MODELS: tuple[str, ...] = ("shapes",)  # trained networks in assets/models/
 
@@ -159,6 +161,11 @@ def _read_input(source: str, d: Any) -> tuple[InputSpec, str]:
     name = d.get("name", "input")
     if not isinstance(name, str) or not name:
         raise SpecError(source, "the input's name must be non-empty text", field="input")
+    channels = d["channels"]
+    if isinstance(channels, int) and not 1 <= channels <= MAX_CHANNELS:  # not 10**400 maps
+        raise SpecError(source, _("input channels must be a whole number from 1 to {limit}, not"
+                                  " {n}").format(limit=MAX_CHANNELS, n=shown(channels)),
+                        field="input")
     try:
         recipe = None if d.get("preprocess") is None else Preprocess.from_dict(d["preprocess"])
         return InputSpec(d["channels"], d["color"], d.get("height"), d.get("width"),

@@ -113,9 +113,9 @@ class Preprocess:
             if (not isinstance(size, list | tuple) or len(size) != 2
                     or not all(isinstance(s, int | np.integer) and not isinstance(s, bool)
                                and 1 <= s <= MAX_SIDE for s in size)):
-                raise PreprocessError(_("size must be two whole numbers (height, width) from 1 to"
-                                        " {limit}, not {size!r}").format(limit=MAX_SIDE,
-                                                                         size=size))
+                raise PreprocessError(_("size must be two positive whole numbers (height, width)"
+                                        " of at most {limit}, not {size!r}").format(
+                                            limit=MAX_SIDE, size=size))
             object.__setattr__(self, "size", (int(size[0]), int(size[1])))
         if self.resize not in RESIZE_MODES:
             raise PreprocessError(f"resize must be one of {', '.join(RESIZE_MODES)}, not"

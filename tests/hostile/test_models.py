@@ -91,7 +91,7 @@ def test_external_data_only_from_inside_the_models_folder(tmp_path, capfd, make,
 SIDECARS = [
     ("not-json", lambda p: p.write_text("{not json"), "not valid JSON"),
     ("deep", lambda p: p.write_text("[" * 60_000), "nest 60000 levels deep"),
-    ("wrong-types", lambda p: p.write_text('{"size": "big"}'), "size must be two whole numbers"),
+    ("wrong-types", lambda p: p.write_text('{"size": "big"}'), "two positive whole numbers"),
     ("huge-number", lambda p: p.write_text('{"scale": 1e999}'), "too large for a number"),
     ("unknown-key", lambda p: p.write_text('{"sise": [2, 2]}'), "unknown preprocessing key"),
     ("not-utf8", lambda p: p.write_bytes(b"\xff\xfe\x00"), "not a text file"),

@@ -86,13 +86,13 @@ STRUCTURE = [
     Case("inputs-text", _layer(inputs="input"), "inputs must be a list of layer names"),
     Case("inputs-numbers", _layer(inputs=[1, 2]), "inputs must be a list of layer names"),
     Case("input-text", _top(input="rgb"), "input must be an object, not str"),
-    Case("input-channels-huge", _input(channels=10**400), "not 1000000"),
+    Case("input-channels-huge", _input(channels=10**400), "from 1 to 4096, not 1000000"),
     Case("input-height-negative", _input(height=-5), "input height must be a positive"),
     Case("input-height-text", _input(height="480"), "input height must be a positive"),
-    Case("input-color-number", _input(color=3), "input color must be rgb or gray"),
+    Case("input-color-number", _input(color=3), "input color must be rgb, gray or none"),
     Case("preprocess-text", _input(preprocess="imagenet"), "preprocessing must be a JSON object"),
-    Case("preprocess-size-text", _input(preprocess={"size": ["a", 2]}), "size must be two whole"),
-    Case("preprocess-size-huge", _input(preprocess={"size": [10**9, 10**9]}), "from 1 to 32768"),
+    Case("preprocess-size-text", _input(preprocess={"size": ["a", 2]}), "two positive whole"),
+    Case("preprocess-size-huge", _input(preprocess={"size": [10**9, 10**9]}), "of at most 32768"),
     Case("preprocess-std-zero", _input(preprocess={"std": [0]}), "std must be above zero"),
 ]
 
