@@ -87,6 +87,9 @@ class NpzArchive:
     def __contains__(self, key: object) -> bool:
         return key in self._members
 
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
     def read(self, key: str) -> np.ndarray:
         """The array ``key``, after its header has been checked.
 

@@ -9,7 +9,6 @@ renamed over the old one, so a crash leaves the previous epoch's file, never hal
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -19,6 +18,8 @@ import numpy as np
 from engine.graph.pipeline import Pipeline
 from engine.graph.spec import dump_json, load_pipeline, save_pipeline
 from engine.i18n import _
+from engine.io.npz import NpzArchive
+from engine.io.safe_json import JsonError, load_file
 from engine.train.dataset import DatasetError
 
 __all__ = ["CheckpointError", "read_checkpoint", "write_atomic", "write_checkpoint"]
@@ -76,11 +77,11 @@ def write_checkpoint(folder, pipeline: Pipeline, optimizer_state: dict, trainer_
 def read_checkpoint(folder) -> tuple[Pipeline, dict, dict, dict]:
     """``(pipeline, optimizer_state, trainer_state, metrics)`` from a checkpoint folder."""
     folder = Path(folder)
-    try:
-        state = json.loads((folder / "trainer.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+    try:  # regular files of limited size and depth (engine.io.safe_json): no hostile JSON
+        state = load_file(folder / "trainer.json", "trainer.json")
+    except JsonError as error:
         raise CheckpointError(_("{folder} holds no readable checkpoint (trainer.json: {reason})")
-                              .format(folder=folder, reason=error)) from None
+                              .format(folder=folder, reason=error.reason)) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(_("{file} is not a CNN Explorer checkpoint")
                               .format(file=folder / "trainer.json"))
@@ -90,10 +91,10 @@ def read_checkpoint(folder) -> tuple[Pipeline, dict, dict, dict]:
                                                        version=state.get("version"),
                                                        supported=VERSION))
     pipeline = load_pipeline(folder / "model.json")
-    try:
-        with np.load(folder / "optimizer.npz", allow_pickle=False) as saved:
-            optimizer = {k: saved[k] for k in saved.files}
-        metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    try:  # every array's size is checked against the memory budget before it is read
+        with NpzArchive(folder / "optimizer.npz", "optimizer.npz") as saved:
+            optimizer = {k: saved.read(k) for k in saved}
+        metrics = load_file(folder / "metrics.json", "metrics.json")
     except (OSError, ValueError) as error:
         raise CheckpointError(_("The checkpoint in {folder} is incomplete: {reason}")
                               .format(folder=folder, reason=error)) from None

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.i18n import _
+from engine.io.files import FileProblem, check_regular, open_regular
 from engine.train.dataset import (
     ArrayDataset,
     DatasetError,
@@ -117,8 +118,8 @@ def read_idx(path, ndim: int | None = None) -> np.ndarray:
     path = Path(path)
     name = path.name
     try:
-        size = path.stat().st_size
-        with open(path, "rb") as raw:
+        size = check_regular(path).st_size  # a FIFO would block the open below forever
+        with open_regular(path) as raw:
             if raw.read(2) != _GZIP_MAGIC:
                 raw.seek(0)
                 return _read(raw, name, ndim, size, gz=False)
@@ -132,6 +133,9 @@ def read_idx(path, ndim: int | None = None) -> np.ndarray:
                 return _read(stream, name, ndim, uncompressed, gz=True)
     except FileNotFoundError:
         raise DatasetError(_("{path} does not exist").format(path=path)) from None
+    except FileProblem as problem:
+        raise DatasetError(_("{name} cannot be read: {reason}").format(
+            name=name, reason=problem.reason)) from None
     except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
         raise DatasetError(_("{name} cannot be read or decompressed: {error}")
                            .format(name=name, error=error)) from None
