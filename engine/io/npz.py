@@ -78,7 +78,11 @@ class NpzArchive:
         self._members = {m.filename.removesuffix(".npy"): m for m in members
                          if not m.is_dir()}
         total = sum(m.file_size for m in self._members.values())
-        check_allocation(_("the arrays in {source}").format(source=source), total)
+        try:
+            check_allocation(_("the arrays in {source}").format(source=source), total)
+        except BaseException:
+            self.close()
+            raise
 
     def keys(self) -> list[str]:
         """The names of the arrays, as ``numpy.savez`` gave them."""
