@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from engine.i18n import _, ngettext
+from engine.io.terminal import printable
 
 __all__ = ["EVALUATE_SEED", "add_parsers", "evaluate_command", "train_command"]
 
@@ -125,14 +126,15 @@ def evaluate_command(args) -> int:
     print(ngettext("accuracy {accuracy:.2%} on {n:,} picture (loss {loss:.4f})",
                    "accuracy {accuracy:.2%} on {n:,} pictures (loss {loss:.4f})", n)
           .format(accuracy=scores.accuracy, n=n, loss=scores.loss))
-    width = max(len(name) for name in scores.class_names)
+    names = [printable(name) for name in scores.class_names]  # folder names: shown escaped
+    width = max(len(name) for name in names)
     print(_("per class:"))
-    for name, value in zip(scores.class_names, scores.per_class, strict=True):
+    for name, value in zip(names, scores.per_class, strict=True):
         shown = "-" if math.isnan(value) else f"{value:.2%}"
         print(f"  {name:<{width}}  {shown:>7}")
     print(_("confusion matrix (rows: true class, columns: predicted):"))
     cell = max(5, len(str(int(scores.confusion.max()))) + 1)
     print(" " * (width + 2) + "".join(f"{i:>{cell}}" for i in range(len(scores.class_names))))
-    for i, (name, row) in enumerate(zip(scores.class_names, scores.confusion, strict=True)):
+    for i, (name, row) in enumerate(zip(names, scores.confusion, strict=True)):
         print(f"{name:<{width}} {i:>1}" + "".join(f"{int(v):>{cell}}" for v in row))
     return 0

@@ -33,9 +33,9 @@ from engine.i18n import _
 from engine.io.budget import check_allocation
 from engine.io.files import FileProblem, open_regular
 
-__all__ = ["NpzArchive", "NpzError"]
+__all__ = ["NUMBERS", "NpzArchive", "NpzError"]
 
-_KINDS = "biuf"  # bool, signed and unsigned integers, floats: the arrays of a network
+NUMBERS = "biuf"  # bool, signed and unsigned integers, floats: the arrays of a network
 _MAX_HEADER = 10_000  # numpy's own limit for a trusted header
 
 
@@ -56,10 +56,13 @@ class NpzArchive:
         A path is opened only if it is a regular file.
     source : str
         How messages name it.
+    kinds : str
+        The dtype kinds accepted (numpy's ``dtype.kind`` letters); default numbers. ``"U"``
+        (text) is safe too; object arrays never are.
     """
 
-    def __init__(self, file: str | os.PathLike | BinaryIO, source: str):
-        self.source = source
+    def __init__(self, file: str | os.PathLike | BinaryIO, source: str, kinds: str = NUMBERS):
+        self.source, self.kinds = source, kinds
         try:
             self._file = file if hasattr(file, "read") else open_regular(file)
         except FileProblem as problem:
@@ -131,7 +134,7 @@ class NpzArchive:
         if dtype.fields is not None:
             raise NpzError(self.source, _("array {key!r} holds structured records, not"
                                           " numbers").format(key=key))
-        if dtype.kind not in _KINDS:
+        if dtype.kind not in self.kinds:
             raise NpzError(self.source, _("array {key!r} holds {dtype} values, not numbers"
                                           ).format(key=key, dtype=dtype))
         nbytes = math.prod(shape) * dtype.itemsize

@@ -18,7 +18,7 @@ import numpy as np
 from engine.graph.pipeline import Pipeline
 from engine.graph.spec import dump_json, load_pipeline, save_pipeline
 from engine.i18n import _
-from engine.io.npz import NpzArchive
+from engine.io.npz import NUMBERS, NpzArchive
 from engine.io.safe_json import JsonError, load_file
 from engine.train.dataset import DatasetError
 
@@ -92,7 +92,7 @@ def read_checkpoint(folder) -> tuple[Pipeline, dict, dict, dict]:
                                                        supported=VERSION))
     pipeline = load_pipeline(folder / "model.json")
     try:  # every array's size is checked against the memory budget before it is read
-        with NpzArchive(folder / "optimizer.npz", "optimizer.npz") as saved:
+        with NpzArchive(folder / "optimizer.npz", "optimizer.npz", NUMBERS + "U") as saved:
             optimizer = {k: saved.read(k) for k in saved}
         metrics = load_file(folder / "metrics.json", "metrics.json")
     except (OSError, ValueError) as error:
