@@ -22,6 +22,7 @@ examples:
   cnn-explorer --pipeline default --layer 2 --screenshot shot.png
   cnn-explorer summary lecture --input-shape 3,32,32
   cnn-explorer run default photo.jpg --out maps/
+  cnn-explorer explain shapes drawing.png --method gradcam --out why/
 """
 
 
@@ -118,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.cli import train as train_commands
 
     train_commands.add_parsers(sub)
+    from engine.explain import commands as explain_commands
+
+    explain_commands.add_parsers(sub)
     return parser
 
 
@@ -135,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
 
         command = commands.train_command if args.command == "train" else commands.evaluate_command
         return cli.guarded(command, args)
+    if args.command == "explain":
+        from engine.explain import commands
+
+        return cli.guarded(commands.explain_command, args)
     if args.source is not None and args.camera is not None:
         print(f"{cli.PROG}: error: choose either --source or --camera, not both", file=sys.stderr)
         return 2

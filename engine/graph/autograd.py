@@ -10,8 +10,9 @@ gradients go out under the same names, so an optimizer can keep its state by nam
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +25,12 @@ __all__ = ["LOSSES", "GradResult", "forward_backward", "logits_node", "trainable
            "value_and_grad"]
 
 LOSSES = {"cross_entropy": cross_entropy, "mse": mse_loss, "dot": dot_loss}
+
+Loss = Callable[[np.ndarray, Any], tuple[float, np.ndarray]]
+"""A loss given as a function: ``loss(output, target) -> (value, d value / d output)``."""
+
+BackwardRule = Callable[..., tuple[tuple[np.ndarray | None, ...], dict]]
+"""``rule(layer, grad, saved, params, need_input)``: what ``layer.backward`` would return."""
 
 
 @dataclass
@@ -80,27 +87,50 @@ def _accumulate(grads: dict[str, np.ndarray], name: str, g: np.ndarray) -> None:
         grads[name] = g
 
 
-def forward_backward(pipeline: Pipeline, x, target, loss: str = "cross_entropy",
+def _rule_for(rules: Mapping[type, BackwardRule], layer) -> BackwardRule | None:
+    """The rule registered for the layer's class or its nearest base class, else None."""
+    for cls in type(layer).__mro__:
+        if cls in rules:
+            return rules[cls]
+    return None
+
+
+def forward_backward(pipeline: Pipeline, x, target, loss: str | Loss = "cross_entropy",
                      train: bool = False, params: Mapping[str, np.ndarray] | None = None,
                      rng: np.random.Generator | None = None, need_input: bool = True,
-                     output: str | None = None, keep: tuple[str, ...] = ()) -> GradResult:
+                     output: str | None = None, keep: tuple[str, ...] = (),
+                     backward_rules: Mapping[type, BackwardRule] | None = None) -> GradResult:
     """One forward and backward pass; see :func:`value_and_grad` for the arguments.
 
     ``params`` overrides parameters and buffers by name (a trainer's current values); ``rng``
     draws dropout masks; ``need_input=False`` skips the input's gradient (training does not
-    need it); ``output`` picks the node the loss reads (default :func:`logits_node`); ``keep``
-    names nodes whose output gradients to return (Grad-CAM reads a conv layer's).
+    need it); ``output`` picks the node the loss reads (default :func:`logits_node`; for a
+    loss given as a function, the last node); ``keep`` names nodes whose output gradients to
+    return (Grad-CAM reads a conv layer's).
+
+    ``loss`` may also be a function ``loss(output, target) -> (value, d value / d output)``:
+    a loss that depends on the output itself (the gradient of the top class, which is known
+    only after the forward pass). ``backward_rules`` maps a layer class to a function
+    ``rule(layer, grad, saved, params, need_input)`` used instead of that class's
+    ``backward`` (subclasses included): guided backpropagation's ReLU, or a backward that
+    skips the weight gradients an explanation does not need. A rule returns what
+    ``Layer.backward`` returns.
     """
-    if loss not in LOSSES:
+    if callable(loss):
+        loss_fn, loss_name = loss, "dot"
+    elif loss in LOSSES:
+        loss_fn, loss_name = LOSSES[loss], loss
+    else:
         raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 4:
         raise ShapeError(f"gradients need a batch (N, C, H, W), got shape {x.shape}")
     pipeline.shapes(x.shape[1:])  # a clear message naming the layer before any op runs
-    output = output or logits_node(pipeline, loss)
+    output = output or logits_node(pipeline, loss_name)
     nodes = _ancestors(pipeline, output)
+    rules = backward_rules or {}
     for node in nodes:
-        if not node.layer.differentiable:
+        if not node.layer.differentiable and _rule_for(rules, node.layer) is None:
             raise NotDifferentiable(f"layer {pipeline.index(node.name)} ({node.name}, "
                                     f"{node.layer.type_name})")
     overrides = params or {}
@@ -116,7 +146,7 @@ def forward_backward(pipeline: Pipeline, x, target, loss: str = "cross_entropy",
         tape.append((node, saved, layer_params))
         buffers.update({f"{node.name}.{k}": v for k, v in moved.items()})
     out = values[output]
-    value, grad_out = LOSSES[loss](out, target)
+    value, grad_out = loss_fn(out, target)
     grads: dict[str, np.ndarray] = {output: grad_out}
     param_grads: dict[str, np.ndarray] = {}
     kept: dict[str, np.ndarray] = {}
@@ -128,7 +158,12 @@ def forward_backward(pipeline: Pipeline, x, target, loss: str = "cross_entropy",
         if node.name in keep:
             kept[node.name] = g
         wants_input = need_input or node.name not in first or len(node.inputs) > 1
-        input_grads, own = node.layer.backward(g, saved, layer_params, need_input=wants_input)
+        rule = _rule_for(rules, node.layer) if rules else None
+        if rule is None:
+            input_grads, own = node.layer.backward(g, saved, layer_params,
+                                                   need_input=wants_input)
+        else:
+            input_grads, own = rule(node.layer, g, saved, layer_params, wants_input)
         for name, value_grad in own.items():
             param_grads[f"{node.name}.{name}"] = value_grad
         for source, gi in zip(node.inputs, input_grads, strict=True):
