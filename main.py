@@ -119,9 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.cli import train as train_commands
 
     train_commands.add_parsers(sub)
-    from engine.explain import commands as explain_commands
+    from engine.cli import explain as explain_command
 
-    explain_commands.add_parsers(sub)
+    explain_command.add_parsers(sub)
     return parser
 
 
@@ -140,9 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         command = commands.train_command if args.command == "train" else commands.evaluate_command
         return cli.guarded(command, args)
     if args.command == "explain":
-        from engine.explain import commands
+        from engine.cli import explain
 
-        return cli.guarded(commands.explain_command, args)
+        return cli.guarded(explain.explain_command, args)
     if args.source is not None and args.camera is not None:
         print(f"{cli.PROG}: error: choose either --source or --camera, not both", file=sys.stderr)
         return 2

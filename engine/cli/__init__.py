@@ -1,5 +1,5 @@
 """The headless subcommands of ``cnn-explorer``: ``summary`` and ``run`` here; ``train`` and
-``evaluate`` in :mod:`engine.cli.train`.
+``evaluate`` in :mod:`engine.cli.train`; ``explain`` in :mod:`engine.cli.explain`.
 
 No Qt here: these work over SSH, in CI and in notebooks. ``main.py`` parses the arguments and
 calls :func:`summary` or :func:`run` through :func:`guarded`, which turns every bad input into

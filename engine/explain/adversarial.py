@@ -29,6 +29,7 @@ from engine.explain.core import (
     require_differentiable,
     unbatch,
 )
+from engine.explain.gradients import INPUT_ONLY_RULES
 from engine.graph.autograd import forward_backward
 from engine.graph.pipeline import Pipeline
 from engine.i18n import _
@@ -87,7 +88,8 @@ def _direction(pipeline: Pipeline, x4: np.ndarray, target):
         chosen["k"] = np.argmax(out, axis=1) if k is None else k
         return cross_entropy(out, chosen["k"])
 
-    result = forward_backward(pipeline, x4, None, loss=loss, output=output)
+    result = forward_backward(pipeline, x4, None, loss=loss, output=output,
+                              backward_rules=INPUT_ONLY_RULES)
     return np.sign(result.grads["input"]), chosen["k"], result.output, output
 
 

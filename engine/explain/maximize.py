@@ -29,6 +29,7 @@ from engine.explain.core import (
     input_shape,
     require_differentiable,
 )
+from engine.explain.gradients import INPUT_ONLY_RULES
 from engine.graph.autograd import forward_backward, logits_node
 from engine.graph.pipeline import Pipeline
 from engine.i18n import _
@@ -157,7 +158,8 @@ def maximize(pipeline: Pipeline, layer: str | None = None, channel: int = 0,
     loss = _objective(channel, unit)
 
     def run(image):
-        return forward_backward(pipeline, image[None], None, loss=loss, output=layer)
+        return forward_backward(pipeline, image[None], None, loss=loss, output=layer,
+                                backward_rules=INPUT_ONLY_RULES)
 
     initial = run(x).loss
     history, stopped = [], False

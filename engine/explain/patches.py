@@ -14,8 +14,8 @@ competes, ties again in input then row-major order. A vector layer (Linear) has 
 >>> rng = np.random.default_rng(0)
 >>> xs = [rng.uniform(0, 1, (3, 64, 64)).astype(np.float32) for _ in range(12)]
 >>> top = top_patches(engine.resolve_pipeline("shapes"), xs, "conv2", k=9)
->>> len(top.patches), len(top.patches[0]), top.patches[0][0].region.height
-(16, 9, 6)
+>>> len(top.patches), len(top.patches[0]), top.count
+(16, 9, 12)
 """
 
 from __future__ import annotations

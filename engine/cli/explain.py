@@ -1,6 +1,8 @@
 """The ``explain`` subcommand of ``cnn-explorer``, headless: why did the network say that?
 
-``main.py`` adds its arguments with :func:`add_parsers` and runs :func:`explain_command`
+The explanations themselves are :mod:`engine.explain`'s functions (the window calls the same
+ones); this module reads the image, calls one and writes its files. ``main.py`` adds its
+arguments with :func:`add_parsers` and runs :func:`explain_command`
 through :func:`engine.cli.guarded`, so every bad input ends with exit code 2 and one line.
 
 Files written to ``--out DIR``:
