@@ -22,7 +22,7 @@ examples:
   cnn-explorer --pipeline default --layer 2 --screenshot shot.png
   cnn-explorer summary lecture --input-shape 3,32,32
   cnn-explorer run default photo.jpg --out maps/
-  cnn-explorer explain shapes drawing.png --method gradcam --out why/
+  cnn-explorer explain shapes picture.png --method gradcam --out why/
 """
 
 

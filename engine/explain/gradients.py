@@ -143,6 +143,8 @@ GUIDED_RULES: dict[type, BackwardRule] = {}
 
 def _guided(layer, grad, saved, params, need_input):
     """Guided backpropagation's rule: only positive gradients pass back through a ReLU."""
+    if isinstance(layer, Hardtanh) and layer.min_val != 0:  # a clip, not a ReLU6
+        return layer.backward(grad, saved, params, need_input=need_input)
     return layer.backward(np.maximum(grad, 0.0), saved, params, need_input=need_input)
 
 
