@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+import benchmarks.engine as timing
 import engine
 from benchmarks.engine import _load, cpu_model, interleaved
 from benchmarks.models import _randomize_bn, build_resnet18, export
@@ -115,7 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--stat", choices=sorted(timing.STAT), default="median",
+                        help="median (default) or min of the timed calls: min shows what each"
+                        " side does when the shared machine leaves it alone")
     args = parser.parse_args(argv)
+    timing._stat = timing.STAT[args.stat]
     try:
         import torch
     except ImportError:
@@ -125,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     print(f"machine: {cpu_model()}, {os.cpu_count()} logical CPUs, {platform.platform()}")
     print(f"numpy {np.__version__}, torch {torch.__version__}; threads: engine "
-          f"{engine.ops.get_num_threads()}, torch {torch.get_num_threads()}; load {_load()}")
+          f"{engine.ops.get_num_threads()}, torch {torch.get_num_threads()}; load {_load()};"
+          f" {args.stat} of {args.repeats} calls")
     print(f"\n{'case':<46} {'ms':>8} {'per s':>7}")
     live = live_rows(args.repeats)
     for label, seconds in live:
