@@ -114,17 +114,13 @@ def class_names(pipeline, source: str, n: int) -> tuple[str, ...] | None:
 
 def _load(args):
     """The pipeline, the picture as the network sees it (H, W, 3) and its input (C, H, W)."""
+    from engine.explain.inputs import prepare
     from engine.explain.overlay import to_image
-    from engine.io.media import read_image, resize_to
-    from engine.io.preprocess import frame_to_input
+    from engine.io.media import read_image
     from engine.resolve import resolve_pipeline
 
     pipeline = resolve_pipeline(args.pipeline)
-    picture = read_image(args.image)
-    spec = pipeline.input_spec
-    if spec.height and spec.width and spec.preprocess is None:
-        picture = resize_to(picture, int(spec.height), int(spec.width))
-    x = frame_to_input(picture, pipeline)
+    x = prepare(read_image(args.image), pipeline)
     pipeline.shapes(x.shape)  # a layer that cannot fit: one line naming it
     return pipeline, to_image(x, pipeline), x
 

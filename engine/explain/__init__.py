@@ -13,6 +13,8 @@ window all call the same functions; a view only overlays what they return
 - :func:`maximize` (maximize.py): activation maximization -> :class:`Maximized`
 - :func:`top_patches` (patches.py): the top-k inputs per channel -> :class:`TopPatches`
 - :func:`fgsm`, :func:`fgsm_sweep` (adversarial.py) -> :class:`Adversarial`
+- :mod:`engine.explain.inputs`: pictures, folders and videos as inputs (imported on use: it
+  loads OpenCV); :mod:`engine.explain.overlay`: maps as pictures
 
 A layer without a backward pass on the way to the class scores makes the gradient methods
 raise :class:`NotDifferentiableLayer` (an :class:`engine.layers.NotDifferentiable`) naming it;

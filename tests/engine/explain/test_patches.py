@@ -86,3 +86,38 @@ def test_stop_and_progress_and_bad_requests():
         top_patches(pipeline, [], "conv2")
     with pytest.raises(ExplainError, match="k must be"):
         top_patches(pipeline, inputs, "conv2", k=0)
+
+
+
+def test_top_patches_of_a_folder_and_of_a_video(tmp_path):
+    import cv2
+
+    from engine.explain.inputs import folder_inputs, image_files, prepare, video_inputs
+    from engine.io.media import MediaError, read_image, write_image
+    from engine.train import make_dataset
+
+    pipeline = drawn_shapes(1, seed=0)[0]
+    images, _labels = make_dataset(5, seed=12)
+    (tmp_path / "more").mkdir()
+    for i, image in enumerate(images):
+        write_image(tmp_path / ("more" if i % 2 else ".") / f"{i}.png", image)
+    (tmp_path / "notes.txt").write_text("not a picture")
+    files = image_files(tmp_path)
+    assert [f.name for f in files] == ["0.png", "2.png", "4.png", "1.png", "3.png"]
+    top = top_patches(pipeline, folder_inputs(files, pipeline), "conv3", k=2)
+    direct = [prepare(read_image(f), pipeline) for f in files]
+    assert top.count == 5 and top.to_dict() == top_patches(pipeline, direct, "conv3",
+                                                           k=2).to_dict()
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 64))
+    for image in images:
+        writer.write(cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    writer.release()
+    frames = list(video_inputs(video, pipeline, every=2))
+    assert len(frames) == 3 and frames[0].shape == (3, 64, 64)
+    assert top_patches(pipeline, video_inputs(video, pipeline, limit=4), "fc1", k=3).count == 4
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(MediaError, match="no pictures"):
+        image_files(tmp_path / "empty")
+    with pytest.raises(MediaError, match="not a folder"):
+        image_files(tmp_path / "missing")
