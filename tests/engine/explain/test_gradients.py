@@ -209,3 +209,27 @@ def test_the_input_only_backward_gives_the_layers_own_input_gradient():
         own = forward_backward(pipeline, x, cotangent, loss="dot").grads["input"]
         ours = saliency(pipeline, x, target=k).attribution
         np.testing.assert_allclose(ours, own, rtol=1e-6, atol=1e-7)
+
+
+def test_saliency_on_an_imported_resnet_block_matches_central_differences(tmp_path):
+    """A graph with branches (Add), batch norm and a pooled head, imported from ONNX."""
+    import onnx
+
+    from engine import load_onnx
+    from engine.explain import grad_cam
+    from tests.engine.onnx_models import residual
+
+    onnx.save(residual(), str(tmp_path / "block.onnx"))
+    pipeline = load_onnx(tmp_path / "block.onnx", input_size=(12, 12))
+    x = random_input(3, 12, 12, seed=11)
+    e = saliency(pipeline, x, target=3)
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        v = rng.standard_normal(x.shape)
+        v /= np.linalg.norm(v)
+        step = (H * v).astype(np.float32)
+        numeric = (logits(pipeline, x + step)[3] - logits(pipeline, x - step)[3]) / (2 * H)
+        assert float(np.sum(e.attribution * v)) == pytest.approx(numeric, rel=2e-2, abs=2e-3)
+    relu = [node.name for node in pipeline if node.layer.type_name == "ReLU"][-1]
+    assert grad_cam(pipeline, x, layer=relu).map.shape == (6, 6)
+    assert guided_backprop(pipeline, x).map.shape == (12, 12)
