@@ -249,8 +249,8 @@ def table(rows: list[dict]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--threads", type=int, default=F.get_num_threads(),
-        help="threads for the engine and for torch (default: the engine's)",
+        "--threads", type=int, default=min(2, os.cpu_count() or 1),
+        help="threads for the engine and for torch (default: 2, or 1 on a one-core machine)",
     )  # fmt: skip
     parser.add_argument("--repeats", type=int, default=21, help="timed runs per case")
     parser.add_argument(
