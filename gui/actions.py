@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QFileDialog, QInputDialog
 
 from engine.i18n import N_, _
 from gui import help as help_
+from gui.guards import live_memory_problem
 from gui.session import SourceSpec
 
 RESOLUTIONS = ((320, "320"), (480, "480"), (640, "640"), (None, "Full"))
@@ -274,7 +275,11 @@ class MenuActions:
         try:
             pipeline = resolve_pipeline(str(path_or_name))
         except (OSError, ValueError) as exc:
-            self._error(f"Could not open the pipeline: {exc}")
+            self._error(_("Could not open the pipeline: {problem}").format(problem=exc))
+            return False
+        problem = live_memory_problem(pipeline, self.live.frame_hw)
+        if problem is not None:  # refused before it replaces the pipeline that runs
+            self._error(_("Could not open the pipeline: {problem}.").format(problem=problem))
             return False
         is_file = Path(str(path_or_name)).suffix.lower() == ".json"
         self.session.set_pipeline(pipeline, path=str(path_or_name) if is_file else None)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.io.media import MediaError, VideoReader, read_image, resize_longest
+from gui.guards import ForwardMemoryCheck
 from gui.session import SourceSpec, sample_path
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
@@ -340,6 +341,7 @@ class EngineWorker(threading.Thread):
         self._seq = 0
         self._lock = threading.Lock()
         self._result: Result | None = None
+        self._check_memory = ForwardMemoryCheck()  # a run too large for memory: a message
 
     @property
     def latest(self) -> Result | None:
@@ -380,6 +382,7 @@ class EngineWorker(threading.Thread):
             start = time.perf_counter()
             try:
                 x = frame_to_input(frame.image, pipeline)
+                self._check_memory(pipeline, x.shape)
                 activations = pipeline.forward(x, timings)
             except Exception as exc:
                 # Any failure becomes a message, never a dead thread.

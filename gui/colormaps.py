@@ -12,8 +12,18 @@ from functools import cache
 import numpy as np
 import pyqtgraph as pg
 
-#: Colormap names offered to the user, in menu order.
-COLORMAPS: tuple[str, ...] = ("gray", "viridis", "magma", "inferno", "coolwarm")
+from gui.session_state import COLORMAPS
+
+__all__ = ["COLORMAPS", "DIVERGING", "NONFINITE_INDEX", "NONFINITE_RGB", "NORMALIZATIONS",
+           "ColormapError", "finite_range", "indexed_lookup_table", "is_signed", "levels_for",
+           "lookup_table", "nonfinite_mask", "scale_maps", "suggest_colormap", "to_indices",
+           "value_range"]
+
+#: Where a value is NaN or infinite (finite weights can still overflow during a run), maps are
+#: drawn in this colour, which no colormap here uses: the last entry of the indexed table.
+NONFINITE_RGB = (255, 0, 255)
+NONFINITE_INDEX = 255
+_TOP = 254  # the highest colour index a finite value gets
 
 #: Colormaps whose middle colour means zero: they get levels symmetric around zero.
 DIVERGING: frozenset[str] = frozenset({"coolwarm"})
@@ -92,7 +102,8 @@ def lookup_table(name: str) -> np.ndarray:
 
 @cache
 def indexed_lookup_table(name: str) -> np.ndarray:
-    """The table for images made by :func:`to_indices`: index 0 transparent, 1..255 the map.
+    """The table for images made by :func:`to_indices`: index 0 transparent, 1..254 the map,
+    255 (:data:`NONFINITE_INDEX`) the colour of NaN and infinite values.
 
     Returns
     -------
@@ -100,29 +111,85 @@ def indexed_lookup_table(name: str) -> np.ndarray:
         ``(256, 4)`` uint8, read-only.
     """
     lut = np.zeros((256, 4), dtype=np.uint8)
-    lut[1:] = _colormap(name).getLookupTable(0.0, 1.0, 255, alpha=True)
+    lut[1:NONFINITE_INDEX] = _colormap(name).getLookupTable(0.0, 1.0, _TOP, alpha=True)
+    lut[NONFINITE_INDEX] = (*NONFINITE_RGB, 255)
     return _frozen(lut)
 
 
-def to_indices(values: np.ndarray, levels: tuple[float, float],
-               out: np.ndarray | None = None) -> np.ndarray:
-    """Turn values into lookup-table indices 1..255 (as float32; index 0 is left for gaps).
-
-    ``levels[0]`` maps to 1 and ``levels[1]`` to 255, values outside are clipped. The result is
-    0.5 above the index, so that a truncating cast to uint8 rounds. An 8-bit image with a
-    256-entry table is drawn by Qt as an indexed image: far cheaper per frame than a float
-    image that pyqtgraph has to scan for NaNs and colour itself.
+def nonfinite_mask(values: np.ndarray) -> np.ndarray | None:
+    """Where ``values`` is NaN or infinite; None when every value is finite (the usual case,
+    found with one summing pass and no mask).
 
     Examples
     --------
-    >>> to_indices(np.array([0.0, 0.5, 1.0], dtype=np.float32), (0.0, 1.0)).astype(np.uint8)
-    array([  1, 128, 255], dtype=uint8)
+    >>> nonfinite_mask(np.array([1.0, 2.0])) is None
+    True
+    >>> nonfinite_mask(np.array([1.0, np.nan, -np.inf])).tolist()
+    [False, True, True]
     """
+    if values.size == 0:
+        return None
+    with np.errstate(all="ignore"):  # a huge sum overflows: then the mask decides
+        total = np.add.reduce(values, axis=None)
+    if np.isfinite(total):
+        return None
+    mask = ~np.isfinite(values)
+    return mask if mask.any() else None
+
+
+def finite_range(values: np.ndarray) -> tuple[float, float]:
+    """Smallest and largest finite value; ``(0.0, 0.0)`` when there is none.
+
+    Examples
+    --------
+    >>> finite_range(np.array([np.nan, -1.0, np.inf, 3.0]))
+    (-1.0, 3.0)
+    """
+    bounds = _finite_bounds(values)
+    return (0.0, 0.0) if bounds is None else bounds
+
+
+def _finite_bounds(values: np.ndarray) -> tuple[float, float] | None:
+    """(min, max) of the finite values, None when there is none; a mask only when needed."""
+    if values.size == 0:
+        return None
+    lo, hi = float(np.min(values)), float(np.max(values))
+    if np.isfinite(lo) and np.isfinite(hi):
+        return lo, hi
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return None
+    return float(finite.min()), float(finite.max())
+
+
+def to_indices(values: np.ndarray, levels: tuple[float, float],
+               out: np.ndarray | None = None, nonfinite=True) -> np.ndarray:
+    """Turn values into lookup-table indices 1..254 (as float32; index 0 is left for gaps).
+
+    ``levels[0]`` maps to 1 and ``levels[1]`` to 254, values outside are clipped; NaN and
+    infinite values get :data:`NONFINITE_INDEX` (255). The result is 0.5 above the index, so
+    that a truncating cast to uint8 rounds. An 8-bit image with a 256-entry table is drawn by
+    Qt as an indexed image: far cheaper per frame than a float image that pyqtgraph has to
+    scan for NaNs and colour itself.
+
+    ``nonfinite``: True finds the NaN and infinite values itself (:func:`nonfinite_mask`);
+    a caller that already has the mask passes it, or False when every value is finite.
+
+    Examples
+    --------
+    >>> to_indices(np.array([0.0, 0.5, 1.0, np.nan], dtype=np.float32), (0.0, 1.0)).astype(np.uint8)
+    array([  1, 128, 254, 255], dtype=uint8)
+    """
+    mask = nonfinite_mask(values) if nonfinite is True else (
+        nonfinite if isinstance(nonfinite, np.ndarray) else None)
     lo, hi = float(levels[0]), float(levels[1])
-    scale = 254.0 / (hi - lo) if hi > lo else 0.0
-    out = np.multiply(values, np.float32(scale), out=out, dtype=np.float32)
-    out += np.float32(1.5 - lo * scale)
-    np.clip(out, 1.0, 255.49, out=out)
+    scale = (_TOP - 1.0) / (hi - lo) if hi > lo else 0.0
+    with np.errstate(invalid="ignore", over="ignore"):  # inf x 0 and overflow: masked below
+        out = np.multiply(values, np.float32(scale), out=out, dtype=np.float32)
+        out += np.float32(1.5 - lo * scale)
+    np.clip(out, 1.0, _TOP + 0.49, out=out)
+    if mask is not None:
+        out[mask] = NONFINITE_INDEX + 0.5
     return out
 
 
@@ -130,8 +197,7 @@ def is_signed(array: np.ndarray) -> bool:
     """True when an activation holds clearly negative values (a diverging colormap suits it)."""
     if array.size == 0:
         return False
-    lo = float(np.min(array))
-    hi = float(np.max(array))
+    lo, hi = finite_range(array)
     # A tiny negative tail (rounding) should not switch the colormap.
     return lo < 0.0 and -lo > 0.01 * max(abs(hi), abs(lo))
 
@@ -155,9 +221,9 @@ def value_range(arrays) -> tuple[float, float]:
     """Smallest and largest finite value over several arrays; ``(0.0, 0.0)`` when empty."""
     lo, hi = np.inf, -np.inf
     for a in arrays:
-        if a.size:
-            lo = min(lo, float(np.min(a)))
-            hi = max(hi, float(np.max(a)))
+        bounds = _finite_bounds(a)
+        if bounds is not None:
+            lo, hi = min(lo, bounds[0]), max(hi, bounds[1])
     if not np.isfinite(lo) or not np.isfinite(hi):
         return 0.0, 0.0
     return lo, hi
@@ -220,9 +286,30 @@ def scale_maps(
         return maps, (0.0, 1.0)
     if diverging:
         scale = np.abs(maps).max(axis=(1, 2), keepdims=True)  # (C, 1, 1)
+        if not np.isfinite(scale).all():  # NaN or infinity somewhere: the slower way
+            return _per_map_nonfinite(maps, diverging)
         shown = maps / np.where(scale > 0, scale, 1.0)
         return shown.astype(np.float32, copy=False), (-1.0, 1.0)
     lo = maps.min(axis=(1, 2), keepdims=True)  # (C, 1, 1)
     span = maps.max(axis=(1, 2), keepdims=True) - lo
+    if not np.isfinite(span).all():
+        return _per_map_nonfinite(maps, diverging)
     shown = (maps - lo) / np.where(span > 0, span, 1.0)
     return shown.astype(np.float32, copy=False), (0.0, 1.0)
+
+
+def _per_map_nonfinite(maps: np.ndarray, diverging: bool) -> tuple[np.ndarray, tuple]:
+    """``scale_maps(..., "map")`` for maps holding NaN or infinity: every map scaled by its
+    finite values; the others come out as NaN (drawn in :data:`NONFINITE_RGB`)."""
+    finite = np.isfinite(maps)  # (C, H, W)
+    with np.errstate(invalid="ignore", over="ignore"):
+        if diverging:
+            scale = np.where(finite, np.abs(maps), 0.0).max(axis=(1, 2), keepdims=True)
+            shown = np.where(finite, maps / np.where(scale > 0, scale, 1.0), np.nan)
+            return shown.astype(np.float32), (-1.0, 1.0)
+        lo = np.where(finite, maps, np.inf).min(axis=(1, 2), keepdims=True)  # (C, 1, 1)
+        hi = np.where(finite, maps, -np.inf).max(axis=(1, 2), keepdims=True)
+        lo = np.where(np.isfinite(lo), lo, 0.0)  # a map with no finite value at all
+        span = np.where(np.isfinite(hi), hi, lo) - lo
+        shown = np.where(finite, (maps - lo) / np.where(span > 0, span, 1.0), np.nan)
+    return shown.astype(np.float32), (0.0, 1.0)

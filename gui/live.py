@@ -97,6 +97,12 @@ class LiveResults(QObject):
         return r if r is not None and r.pipeline is self.session.pipeline else None
 
     @property
+    def frame_hw(self) -> tuple[int, int] | None:
+        """(height, width) of the last frame shown, None before the first."""
+        r = self._latest
+        return None if r is None else tuple(r.frame.shape[:2])
+
+    @property
     def running(self) -> bool:
         return self.capture.is_alive() or self.engine.is_alive()
 

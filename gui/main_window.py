@@ -22,7 +22,9 @@ from PySide6.QtWidgets import (
 from gui import help as help_
 from gui import tooltips
 from gui.actions import MenuActions, build_menus
+from gui.autosave import Autosaver
 from gui.capture import classify_path
+from gui.guards import open_problem, sentence
 from gui.layout import DEFAULT_SIZE, DOCKS, DockSpec
 from gui.lazy_dock import LazyDock
 from gui.live import LiveResults, Stats
@@ -150,8 +152,10 @@ class MainWindow(MenuActions, QMainWindow):
         session.display_changed.connect(self._on_session_display)
         session.paused_changed.connect(self._on_session_paused)
         live.statsUpdated.connect(self._on_live_stats)
+        self.autosaver = None  # screenshot runs save nothing
         if persist:
             self.restore_layout()
+            self.autosaver = Autosaver(session, parent=self)
         tooltips.install(self)  # dock tabs and submenus explain themselves too
 
     # -- docks and layout -----------------------------------------------------------------
@@ -248,8 +252,9 @@ class MainWindow(MenuActions, QMainWindow):
         if kind is None:
             self._error(f"{path.name}: not an image, video or pipeline file CNN Explorer knows.")
             return False
-        if not path.is_file():
-            self._error(f"{path}: the file does not exist.")
+        problem = open_problem(path, kind)  # a FIFO named x.png, a header declaring 400 MP
+        if problem is not None:
+            self._error(sentence(problem))
             return False
         if kind == "pipeline":
             return self.open_pipeline(path)
@@ -350,8 +355,8 @@ class MainWindow(MenuActions, QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.persist:
             self.save_layout()
-            try:
-                self.session.save()
+            try:  # the final save, not marked as running: the next start knows the run ended
+                self.autosaver.close()
             except (OSError, ValueError) as exc:
                 self._error(f"Could not save the session: {exc}")
         self.live.stop()

@@ -7,118 +7,48 @@ emit psygnal signals only when a value really changes, so views never echo each 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from psygnal import Signal
 
-from assets import asset_path
+from engine.i18n import _
+from gui.session_file import (
+    FILE_NAME,
+    STATE_VERSION,
+    SavedState,
+    SessionFileError,
+    StateWriter,
+    parse_state,
+    read_state,
+    remove_stale_files,
+    set_aside,
+)
+from gui.session_state import (
+    COLORMAPS,
+    CONFIG_ENV,
+    DEFAULT_SAMPLE,
+    NORMALIZATIONS,
+    PHOTOGRAPHS,
+    SAMPLE_SUFFIXES,
+    SOURCE_KINDS,
+    DisplayOptions,
+    SourceSpec,
+    config_dir,
+    default_sample_name,
+    is_photograph,
+    list_samples,
+    sample_path,
+)
 
-STATE_VERSION = 1
+__all__ = ["COLORMAPS", "CONFIG_ENV", "DEFAULT_SAMPLE", "HISTORY_LIMIT", "NORMALIZATIONS",
+           "PHOTOGRAPHS", "SAMPLE_SUFFIXES", "SOURCE_KINDS", "DisplayOptions", "Session",
+           "SourceSpec", "config_dir", "default_sample_name", "is_photograph", "list_samples",
+           "sample_path"]
+
 HISTORY_LIMIT = 100  # undo steps kept; older edits fall off the bottom
-SOURCE_KINDS = ("sample", "image", "video", "camera", "canvas")
-NORMALIZATIONS = ("map", "layer", "global")
-CONFIG_ENV = "CNN_EXPLORER_CONFIG_DIR"
 KEEP_PATH = object()  # set_pipeline's default: an edit keeps the pipeline's file path
-
-
-SAMPLE_SUFFIXES = (".jpg", ".png")  # photographs are JPEG (small), drawings PNG
-# The photographs, in menu order; the others are drawn by tools/make_samples.py.
-PHOTOGRAPHS = ("cat", "coffee", "astronaut", "rocket", "brick", "grass")
-
-
-def list_samples() -> list[str]:
-    """Return the names (file stems) of the bundled sample images: photographs first, in
-    :data:`PHOTOGRAPHS` order, then the drawn ones sorted."""
-    folder = asset_path("samples")
-    if not folder.is_dir():
-        return []
-    names = {p.stem for p in folder.iterdir() if p.suffix.lower() in SAMPLE_SUFFIXES}
-    return [n for n in PHOTOGRAPHS if n in names] + sorted(names - set(PHOTOGRAPHS))
-
-
-def is_photograph(name: str) -> bool:
-    """True for the bundled photographs, False for the drawn samples."""
-    return name in PHOTOGRAPHS
-
-
-def sample_path(name: str) -> Path:
-    """Return the file of the bundled sample image called ``name``."""
-    for suffix in SAMPLE_SUFFIXES:
-        path = asset_path("samples", f"{name}{suffix}")
-        if path.is_file():
-            return path
-    return asset_path("samples", f"{name}.png")
-
-
-DEFAULT_SAMPLE = "coffee"
-
-
-def default_sample_name() -> str:
-    """Return the sample shown on a first start: the ``coffee`` photograph (a red cup on wood:
-    strong colour channels, round edges, texture), else the first."""
-    names = list_samples()
-    if DEFAULT_SAMPLE in names:
-        return DEFAULT_SAMPLE
-    return names[0] if names else ""
-
-
-def config_dir() -> Path:
-    """Return the folder for saved state: ``$CNN_EXPLORER_CONFIG_DIR`` or ~/.config/cnn-explorer."""
-    override = os.environ.get(CONFIG_ENV)
-    if override:
-        return Path(override)
-    return Path.home() / ".config" / "cnn-explorer"
-
-
-@dataclass(frozen=True)
-class SourceSpec:
-    """Where frames come from: a bundled sample, an image or video file, or a camera."""
-
-    kind: str = "sample"
-    path: str | None = None
-    camera_index: int = 0
-    sample: str = field(default_factory=default_sample_name)
-
-    def __post_init__(self) -> None:
-        if self.kind not in SOURCE_KINDS:
-            raise ValueError(f"source kind {self.kind!r} is not one of {', '.join(SOURCE_KINDS)}")
-        if self.kind in ("image", "video") and not self.path:
-            raise ValueError(f"a {self.kind} source needs a file path")
-
-    def describe(self) -> str:
-        """A short label such as ``"video clip.avi"`` or ``"camera 0"``."""
-        if self.kind == "camera":
-            return f"camera {self.camera_index}"
-        if self.kind == "canvas":
-            return "drawing canvas"
-        if self.kind == "sample":
-            return f"sample {self.sample}"
-        return f"{self.kind} {Path(self.path or '').name}"
-
-
-@dataclass(frozen=True)
-class DisplayOptions:
-    """How activations are drawn and at what size frames are processed."""
-
-    colormap: str = "viridis"
-    normalization: str = "map"  # every map's structure visible; the colorbar says so
-    resolution: int | None = 480  # longest side of the working frame; None = full size
-    show_channels: bool = False  # the input panel also shows R, G, B and gray
-    flip_kernels: bool = False  # true convolution instead of cross-correlation
-
-    def __post_init__(self) -> None:
-        if self.normalization not in NORMALIZATIONS:
-            raise ValueError(
-                f"normalization {self.normalization!r} is not one of {', '.join(NORMALIZATIONS)}"
-            )
-        if self.resolution is not None and (
-            not isinstance(self.resolution, int) or self.resolution < 16
-        ):
-            raise ValueError(f"working resolution must be 16 pixels or more, not {self.resolution}")
 
 
 def _same(a, b) -> bool:
@@ -253,7 +183,8 @@ class Session:
 
     # -- saving ---------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        """The state as JSON-able data; the pipeline is kept inline so edits are never lost."""
+        """The state as JSON-able data, every array inline (session files keep large ones in
+        an .npz beside them: :mod:`gui.session_file`)."""
         from engine.graph.spec import pipeline_to_dict
 
         return {
@@ -266,72 +197,82 @@ class Session:
             "display": dataclasses.asdict(self.display),
         }
 
-    def from_dict(self, data: Any) -> list[str]:
-        """Apply saved state; parts that are bad keep their current value.
+    def apply_state(self, state: SavedState) -> None:
+        """Show a checked saved state (the pipeline too, when it holds one)."""
+        if state.pipeline is not None:
+            self.set_pipeline(state.pipeline, undoable=False, path=state.pipeline_path)
+        self.set_source(state.source)
+        self.set_display(**dataclasses.asdict(state.display))
+        self.set_selected_layer(state.selected_layer)
+        self.set_selected_map(state.selected_map)
 
-        Returns the problems found (also sent as one warning ``message``).
+    def from_dict(self, data: Any, source: str = "saved session") -> list[str]:
+        """Apply saved state, all of it or, when any part does not fit, none of it.
+
+        Returns the problem found (also sent as one warning ``message``), or an empty list.
         """
-        from engine.graph.spec import pipeline_from_dict
-
-        problems: list[str] = []
-        if not isinstance(data, dict):
-            data = {}
-            problems.append("the saved state is not a JSON object")
         try:
-            pipeline = pipeline_from_dict(data["pipeline"], source="saved session")
-            self.set_pipeline(pipeline, undoable=False, path=data.get("pipeline_path"))
-        except (KeyError, TypeError, ValueError) as exc:
-            if "pipeline" in data:
-                problems.append(f"pipeline: {exc}")
-        for key, cls, setter in (
-            ("source", SourceSpec, self.set_source),
-            ("display", DisplayOptions, lambda d: self.set_display(**dataclasses.asdict(d))),
-        ):
-            if key in data:
-                try:
-                    setter(cls(**data[key]))
-                except (TypeError, ValueError) as exc:
-                    problems.append(f"{key}: {exc}")
-        if self.source.kind == "sample" and self.source.sample not in list_samples():
-            self.set_source(SourceSpec())
-        for key, setter in (
-            ("selected_layer", self.set_selected_layer),
-            ("selected_map", self.set_selected_map),
-        ):
-            if key in data:
-                try:
-                    setter(int(data[key]))
-                except (TypeError, ValueError):
-                    problems.append(f"{key}: {data[key]!r} is not a whole number")
-        if problems:
-            self.message.emit(
-                "warning", "Parts of the last session could not be restored: " + "; ".join(problems)
-            )
-        return problems
+            state = parse_state(data, source)
+        except SessionFileError as error:
+            self.message.emit("warning", _("The saved session could not be used: {problem}."
+                                           " Started with the defaults.").format(problem=error))
+            return [str(error)]
+        self.apply_state(state)
+        return []
 
     @staticmethod
     def default_state_path() -> Path:
         """The file where the session is kept between runs."""
-        return config_dir() / "session.json"
+        return config_dir() / FILE_NAME
 
-    def save(self, path: str | Path | None = None) -> None:
-        """Write the state as JSON (to :meth:`default_state_path` when no path is given)."""
+    def save(self, path: str | Path | None = None, running: bool = False) -> None:
+        """Write the state (to :meth:`default_state_path` when no path is given): temporary
+        file, fsync, rename. ``running`` marks an autosave of a window still open."""
         path = Path(path) if path is not None else self.default_state_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        # Write then rename, so a crash mid-write never leaves half a file behind.
-        tmp.write_text(json.dumps(self.to_dict(), indent=1), encoding="utf-8")
-        tmp.replace(path)
+        StateWriter().job(self, path, running).write()
 
     def load(self, path: str | Path | None = None) -> bool:
-        """Restore state saved by :meth:`save`; returns False when there was none to read."""
+        """Restore state saved by :meth:`save`; False when there was none or it was unusable.
+
+        An unusable file (not JSON, a value of the wrong type or range, arrays missing) is
+        renamed ``session.json.bad-<time>`` and the defaults stay; one warning ``message``
+        says so and where the file went. A restored session is announced with an ``info``
+        message naming its pipeline, layer and source.
+        """
         path = Path(path) if path is not None else self.default_state_path()
-        if not path.is_file():
+        if path.parent.is_dir():
+            remove_stale_files(path.parent)
+        if not os.path.lexists(path):
             return False
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            self.message.emit("warning", f"The last session could not be read ({exc}).")
+            state = read_state(path)
+        except SessionFileError as error:
+            try:
+                where = _("it was kept as {path}").format(path=set_aside(path))
+            except OSError as move:
+                where = _("it could not be moved aside ({reason})").format(
+                    reason=move.strerror or move)
+            self.message.emit("warning", _(
+                "The last session could not be read and was not restored: {problem}. Started"
+                " with the defaults; {where}.").format(problem=error, where=where))
             return False
-        self.from_dict(data)
+        self.apply_state(state)
+        self.message.emit("info", describe_restored(self, state))
         return True
+
+
+def describe_restored(session: Session, state: SavedState) -> str:
+    """One sentence saying what a restored session brought back, and whether the last run
+    ended without closing the window (then the state is its last autosave)."""
+    nodes = session.pipeline.nodes
+    layer = nodes[session.selected_layer].name if nodes else "-"
+    what = _("pipeline {pipeline}, layer {index} ({layer}), source {source}").format(
+        pipeline=getattr(session.pipeline, "name", "") or _("unnamed"),
+        index=session.selected_layer, layer=layer, source=session.source.describe())
+    if state.pipeline is None:
+        what = _("{what}; the imported network was not kept and must be opened again").format(
+            what=what)
+    if state.running:
+        return _("The last run ended without closing the window; restored its autosaved"
+                 " session: {what}.").format(what=what)
+    return _("Restored the last session: {what}.").format(what=what)

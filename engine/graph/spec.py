@@ -301,9 +301,14 @@ def _to_dict(pipeline: Pipeline, npz_name: str | None, store: dict) -> dict:
             "input": {"channels": spec.channels, "color": spec.color, **size}, "layers": layers}
 
 
-def pipeline_to_dict(pipeline: Pipeline) -> dict:
-    """The file's content as a dict, every array inline."""
-    return _to_dict(pipeline, None, {})
+def pipeline_to_dict(pipeline: Pipeline, npz_name: str | None = None,
+                     store: dict | None = None) -> dict:
+    """The file's content as a dict: every array inline, or with ``npz_name`` the arrays over
+    :data:`INLINE_LIMIT` values (and any holding NaN or infinity) as references into that
+    ``.npz``, their values put in ``store`` by key for the caller to write."""
+    if npz_name is not None and store is None:
+        raise ValueError("pipeline_to_dict: npz_name needs a store dict for the arrays")
+    return _to_dict(pipeline, npz_name, {} if store is None else store)
 
 
 def save_pipeline(pipeline: Pipeline, path) -> None:

@@ -8,6 +8,10 @@ through a descriptor that is checked again after opening (the path may change in
 Errors are :class:`FileProblem`, whose ``reason`` is a sentence without the path, so that each
 reader can put it in its own message ("cannot open image 'x.png': it is a named pipe (FIFO),
 not a regular file").
+
+Writing goes the other way round: :func:`write_atomic` writes a temporary file beside the
+target, flushes it to disk and renames it over the target, so that a crash or a full disk
+leaves the previous file whole, never half of a new one, and no temporary file behind.
 """
 
 from __future__ import annotations
@@ -15,11 +19,17 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import tempfile
+from pathlib import Path
 from typing import BinaryIO
 
 from engine.i18n import _
 
-__all__ = ["FileProblem", "check_regular", "open_regular", "read_regular"]
+__all__ = ["TEMPORARY_SUFFIX", "FileProblem", "check_regular", "open_regular", "read_regular",
+           "write_atomic"]
+
+TEMPORARY_SUFFIX = ".tmp"
+"""How the temporary files of :func:`write_atomic` end (``.<name>.<random>.tmp``)."""
 
 
 class FileProblem(ValueError):
@@ -121,3 +131,47 @@ def read_regular(path: str | os.PathLike, max_bytes: int | None = None) -> bytes
         raise FileProblem(path, _("the file is more than the {limit:,} bytes allowed for"
                                   " it").format(limit=max_bytes))
     return data
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable; a file system that cannot sync folders is skipped."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path``: temporary file in the same folder, flush, fsync, rename.
+
+    Readers see either the old file or the whole new one. On any failure (a full disk, a
+    folder that cannot be written) the temporary file is removed and the error raised; the old
+    file is left as it was.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> write_atomic(folder / "a.json", b"{}")
+    >>> sorted(p.name for p in folder.iterdir())
+    ['a.json']
+    """
+    path = Path(path)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX,
+                                dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    _fsync_folder(path.parent)

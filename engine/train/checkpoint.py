@@ -18,6 +18,7 @@ import numpy as np
 from engine.graph.pipeline import Pipeline
 from engine.graph.spec import dump_json, load_pipeline, save_pipeline
 from engine.i18n import _
+from engine.io.files import write_atomic
 from engine.io.npz import NUMBERS, NpzArchive
 from engine.io.safe_json import JsonError, load_file
 from engine.train.dataset import DatasetError
@@ -36,19 +37,6 @@ def _fsync_replace(temporary: Path, target: Path) -> None:
     with open(temporary, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(temporary, target)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file, fsync and rename."""
-    path = Path(path)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        _fsync_replace(Path(name), path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
 
 
 def write_checkpoint(folder, pipeline: Pipeline, optimizer_state: dict, trainer_state: dict,

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import _
+from gui.colormaps import nonfinite_mask, to_indices
 from gui.widgets.histogram import HistogramView
 
 ZEROS_LABEL = "share of zeros"
@@ -36,6 +38,8 @@ def map_statistics(m: np.ndarray) -> dict[str, float]:
     0.5
     """
     m = np.asarray(m, dtype=np.float32)
+    if nonfinite_mask(m) is not None:  # NaN or infinity: the numbers of the finite values
+        m = m[np.isfinite(m)]
     if m.size == 0:
         return {"min": 0.0, "max": 0.0, "mean": 0.0, "std": 0.0, "zeros": 0.0}
     # float64 accumulators: a float32 sum over a 640x480 map loses digits in the mean.
@@ -167,10 +171,17 @@ class MapDetail(QWidget):
         lut: np.ndarray,
         relu: bool,
     ) -> None:
-        """Display map ``index`` of ``layer_name``: ``m`` is ``(H, W)`` in real values."""
+        """Display map ``index`` of ``layer_name``: ``m`` is ``(H, W)`` in real values,
+        ``lut`` an indexed table (:func:`gui.colormaps.indexed_lookup_table`): NaN and
+        infinite values get its own colour, the statistics count finite values only."""
         h, w = m.shape
-        self.title.setText(f"{layer_name} · map {index} of {n_maps} · {h}×{w}")
-        self._image.setImage(np.ascontiguousarray(m, dtype=np.float32), levels=levels, lut=lut,
+        title = f"{layer_name} · map {index} of {n_maps} · {h}×{w}"
+        mask = nonfinite_mask(m)
+        if mask is not None:
+            title += " · " + _("{n} NaN or infinite").format(n=int(np.count_nonzero(mask)))
+        self.title.setText(title)
+        indices = to_indices(m, levels, nonfinite=False if mask is None else mask)
+        self._image.setImage(indices.astype(np.uint8), levels=(0, 255), lut=lut,
                              autoLevels=False)
         if self._shape != m.shape:
             self._shape = m.shape

@@ -15,13 +15,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import N_, _
 from gui.colormaps import (
     COLORMAP_TIPS,
     COLORMAPS,
     DIVERGING,
+    NONFINITE_RGB,
     NORMALIZATION_LABELS,
     NORMALIZATION_TIPS,
     NORMALIZATIONS,
+    finite_range,
+    indexed_lookup_table,
     is_signed,
     levels_for,
     lookup_table,
@@ -42,6 +46,8 @@ PER_MAP_TIP = ("Each map is scaled to its own range, so a colour stands for othe
 BAR_TIP = "Colour scale: the real value each colour stands for."
 HOVER_HINT = "Hover over a map to read its values; click a map to enlarge it."
 HOVER_HINT_BARS = "Hover over a bar to read its value."
+NONFINITE_NOTE = N_("{n} values are NaN or infinite (a number overflowed during the run); they"
+                    " are drawn in {color} and left out of the colour scale.")
 
 
 def per_map_levels(m: np.ndarray, diverging: bool) -> tuple[float, float]:
@@ -51,7 +57,7 @@ def per_map_levels(m: np.ndarray, diverging: bool) -> tuple[float, float]:
     -+ its largest magnitude; any other map spans min to max; a flat map sits at the first
     colour (or at white in the middle of a diverging scale).
     """
-    lo, hi = float(m.min()), float(m.max())
+    lo, hi = finite_range(m)  # NaN and infinite values have their own colour
     if diverging:
         a = max(abs(lo), abs(hi))
         return (-a, a) if a > 0 else (-1.0, 1.0)
@@ -70,6 +76,8 @@ class MapsDock(QWidget):
         self._global = (None, (0.0, 0.0))  # (result seq, range over every layer)
         self._hover = (-1, -1, -1)
         self._activation: np.ndarray | None = None
+        self._description = ""  # what the layer outputs; a NaN/inf note may follow it
+        self._nonfinite = 0
         self._build()
         session.pipeline_changed.connect(self._on_session_pipeline_changed)
         session.selected_layer_changed.connect(self._on_session_layer_changed)
@@ -262,9 +270,26 @@ class MapsDock(QWidget):
             self._restructure(node, index, activation, maps)
         if maps is None:
             self.bars.set_values(activation)
+            self._show_nonfinite(self.bars.nonfinite)
         else:
             self._draw_maps(node, index, maps, result)
+            self._show_nonfinite(self.mosaic.nonfinite)
         self._show_readout()
+
+    def _describe(self, text: str) -> None:
+        self._description = text
+        self._show_nonfinite(0)
+
+    def _show_nonfinite(self, n: int) -> None:
+        """Say in the dock's status text how many values are NaN or infinite (none: nothing)."""
+        self._nonfinite = n
+        text = self._description
+        if n:
+            color = "#{:02x}{:02x}{:02x}".format(*NONFINITE_RGB)
+            text += " " + _(NONFINITE_NOTE).format(n=f"{n:,}", color=_("magenta ({color})")
+                                                   .format(color=color))
+        if self.info.text() != text:  # a new text relays the dock out: only when it changes
+            self.info.setText(text)
 
     def _restructure(self, node, index, activation, maps) -> None:
         self._key = (node.name, activation.shape)
@@ -273,15 +298,15 @@ class MapsDock(QWidget):
         if maps is None:
             self.stack.setCurrentWidget(self.bars)
             self.colorbar.hide()
-            self.info.setText(f"{node.name} ({node.layer.type_name}) outputs a vector of "
-                              f"{activation.size} values ({shape}), shown as bars.")
+            self._describe(f"{node.name} ({node.layer.type_name}) outputs a vector of "
+                           f"{activation.size} values ({shape}), shown as bars.")
             return
         self.stack.setCurrentWidget(self.mosaic)
         self.colorbar.show()
         c, h, w = maps.shape
         self.mosaic.set_grid(c, h, w)
-        self.info.setText(f"{node.name} ({node.layer.type_name}): {c} map{'s' * (c != 1)} "
-                          f"of {h}×{w} pixels (output {shape})")
+        self._describe(f"{node.name} ({node.layer.type_name}): {c} map{'s' * (c != 1)} "
+                       f"of {h}×{w} pixels (output {shape})")
         if self.auto_cmap.isChecked():
             wanted = suggest_colormap(is_signed(maps), self.colormap)
             if wanted != self.session.display.colormap:
@@ -291,6 +316,7 @@ class MapsDock(QWidget):
         mode = self.session.display.normalization
         diverging = self.colormap in DIVERGING
         lut = lookup_table(self.colormap)
+        detail_lut = indexed_lookup_table(self.colormap)
         global_range = self._global_range(result) if mode == "global" else None
         shown, levels = scale_maps(maps, mode, diverging, global_range)
         self.mosaic.set_maps(shown, levels, self.colormap)
@@ -304,11 +330,8 @@ class MapsDock(QWidget):
         selected = self.session.selected_map
         if 0 <= selected < maps.shape[0] and self.detail.isVisible():
             m = maps[selected]
-            if mode == "map":
-                detail_levels = levels_for(float(m.min()), float(m.max()), diverging)
-            else:
-                detail_levels = levels
-            self.detail.show_map(node.name, selected, maps.shape[0], m, detail_levels, lut,
+            detail_levels = levels_for(*finite_range(m), diverging) if mode == "map" else levels
+            self.detail.show_map(node.name, selected, maps.shape[0], m, detail_levels, detail_lut,
                                  is_or_follows_relu(self.session.pipeline, index))
 
     def bar_map(self) -> int:

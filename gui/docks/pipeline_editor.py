@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.guards import forward_memory_problem
 from gui.pipeline_edits import (
     ADDABLE,
     EditRefused,
@@ -219,7 +220,11 @@ class PipelineDock(QWidget):
         Returns True when the candidate was applied.
         """
         try:
-            fitted, _, notes = fit_and_check(candidate, self._input_shape, self.strict.isChecked())
+            fitted, _shapes, notes = fit_and_check(candidate, self._input_shape,
+                                                   self.strict.isChecked())
+            problem = forward_memory_problem(fitted, self._input_shape)  # 4096 filters at 640
+            if problem is not None:
+                raise EditRefused(problem)
         except EditRefused as exc:
             text = f"Not applied: {exc}"
             if field is not None:

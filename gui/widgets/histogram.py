@@ -6,7 +6,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
 
+from gui.colormaps import NONFINITE_RGB, nonfinite_mask
+
 _BINS = 64
+_BRUSH = (90, 140, 220)
+_NONFINITE_BRUSH = NONFINITE_RGB
 
 
 def value_histogram(values: np.ndarray, bins: int = _BINS) -> tuple[np.ndarray, np.ndarray]:
@@ -88,23 +92,35 @@ class BarChart(pg.PlotWidget):
         self.setLabel("left", "value")
         self.getAxis("left").enableAutoSIPrefix(False)
         self.showGrid(y=True, alpha=0.25)
-        self._bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=(90, 140, 220),
+        self._bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=_BRUSH,
                                      pen=pg.mkPen(None))
         self.addItem(self._bars)
         self._n = 0
+        self.nonfinite = 0
         self.values = np.zeros(0, dtype=np.float32)
         self.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
 
     def set_values(self, values: np.ndarray) -> None:
-        """Show ``values`` ``(F,)``; the x positions are rebuilt only when F changes."""
+        """Show ``values`` ``(F,)``; the x positions are rebuilt only when F changes.
+
+        A NaN or infinite value is drawn as a full-height bar in the colour no colormap uses
+        (:data:`gui.colormaps.NONFINITE_RGB`); :attr:`nonfinite` counts them.
+        """
         self.values = np.ascontiguousarray(values, dtype=np.float32).ravel()
+        mask = nonfinite_mask(self.values)
+        self.nonfinite = 0 if mask is None else int(np.count_nonzero(mask))
+        heights, brushes = self.values, None
+        if mask is not None:
+            top = float(np.abs(self.values[~mask]).max()) if self.nonfinite < mask.size else 1.0
+            heights = np.where(mask, top or 1.0, self.values)
+            brushes = [_NONFINITE_BRUSH if bad else _BRUSH for bad in mask.tolist()]
         if self.values.size != self._n:
             self._n = self.values.size
-            self._bars.setOpts(x=np.arange(self._n), height=self.values,
+            self._bars.setOpts(x=np.arange(self._n), height=heights, brushes=brushes,
                                width=0.8 if self._n < 200 else 1.0)
             self.getPlotItem().enableAutoRange()
         else:
-            self._bars.setOpts(height=self.values)
+            self._bars.setOpts(height=heights, brushes=brushes)
 
     def _on_scene_mouse_moved(self, scene_pos) -> None:
         vb = self.getPlotItem().getViewBox()

@@ -17,7 +17,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from engine.io.mosaic import grid_shape, map_at, mosaic_shape, tile_maps, tile_origin
-from gui.colormaps import indexed_lookup_table, to_indices
+from gui.colormaps import indexed_lookup_table, nonfinite_mask, to_indices
 
 # Index labels are hidden when a tile is drawn smaller than this (they would cover it).
 _MIN_TILE_PX_FOR_LABEL = 44
@@ -60,6 +60,7 @@ class MosaicView(pg.GraphicsLayoutWidget):
         self._rgb = False
         self.tiled: np.ndarray | None = None
         self.levels = (0.0, 1.0)
+        self.nonfinite = 0  # values of the last maps that are NaN or infinite
         self._last = None
         self._pending_autorange = True
         self.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
@@ -147,13 +148,17 @@ class MosaicView(pg.GraphicsLayoutWidget):
         """Tile ``shown`` ``(C, H, W)`` into the grid and display it (pixels only).
 
         ``levels`` are the values drawn with the first and the last colour of ``colormap``.
-        After the call :attr:`tiled` holds the uint8 colour-table indices (0 in the gaps).
+        After the call :attr:`tiled` holds the uint8 colour-table indices (0 in the gaps, 255
+        where a value is NaN or infinite) and :attr:`nonfinite` how many such values there are.
         """
         if shown.shape[0] != self._n_maps or shown.shape[1:] != self._map_shape:
             self.set_grid(shown.shape[0], shown.shape[1], shown.shape[2])
         self._last = (shown, levels, colormap)
         self.levels = (float(levels[0]), float(levels[1]))
-        to_indices(shown, levels, out=self._scratch)  # (C, H, W) float32 in 1..255
+        mask = nonfinite_mask(shown)  # None unless a value is NaN or infinite
+        self.nonfinite = 0 if mask is None else int(np.count_nonzero(mask))
+        # (C, H, W) float32: 1..254, and 255 (its own colour) where a value is not finite
+        to_indices(shown, levels, out=self._scratch, nonfinite=False if mask is None else mask)
         # (rows*H + gaps, cols*W + gaps); gaps and empty cells are 0, the transparent index
         tile_maps(self._scratch, columns=self._grid[1], gap=self._gap, fill=0.0,
                   out=self._buffer)

@@ -12,7 +12,13 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from gui.colormaps import indexed_lookup_table, levels_for, to_indices
+from gui.colormaps import (
+    finite_range,
+    indexed_lookup_table,
+    levels_for,
+    nonfinite_mask,
+    to_indices,
+)
 
 __all__ = ["PixelView", "colorize"]
 
@@ -21,10 +27,11 @@ MARK_COLOR = QColor(255, 200, 0)
 
 def colorize(values: np.ndarray, colormap: str = "viridis", levels=None) -> np.ndarray:
     """An (H, W) float map as an (H, W, 3) uint8 image through a colormap."""
-    values = np.nan_to_num(np.asarray(values, np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    values = np.asarray(values, np.float32)
+    mask = nonfinite_mask(values)  # NaN and infinity get their own colour
     if levels is None:
-        levels = levels_for(float(values.min()), float(values.max()), colormap == "coolwarm")
-    idx = to_indices(values, levels).astype(np.uint8)
+        levels = levels_for(*finite_range(values), colormap == "coolwarm")
+    idx = to_indices(values, levels, nonfinite=False if mask is None else mask).astype(np.uint8)
     return np.ascontiguousarray(indexed_lookup_table(colormap)[idx][..., :3])
 
 

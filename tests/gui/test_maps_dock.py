@@ -34,18 +34,18 @@ def layer_index(pipeline, type_name, after=0):
 
 
 def reference_indices(tiled, levels):
-    """Colour-table indices of a float mosaic: 0 in the NaN gaps, 1..255 from lo to hi."""
+    """Colour-table indices of a float mosaic: 0 in the NaN gaps, 1..254 from lo to hi."""
     lo, hi = levels
     out = np.zeros(tiled.shape, dtype=np.uint8)
     ok = ~np.isnan(tiled)
-    out[ok] = 1 + np.rint(np.clip((tiled[ok] - lo) / (hi - lo), 0.0, 1.0) * 254)
+    out[ok] = 1 + np.rint(np.clip((tiled[ok] - lo) / (hi - lo), 0.0, 1.0) * 253)
     return out
 
 
 def assert_same_indices(actual, tiled, levels):
     expected = reference_indices(tiled, levels)
     np.testing.assert_array_equal(actual == 0, expected == 0)  # the gaps, exactly
-    # Rounding at an exact half may differ by one step of the 254.
+    # Rounding at an exact half may differ by one step of the 253.
     assert np.abs(actual.astype(int) - expected.astype(int)).max() <= 1
 
 
@@ -333,7 +333,7 @@ def test_scaling_helpers_edge_cases():
     zeros = np.zeros((1, 2, 2), dtype=np.float32)
     assert scale_maps(zeros, "map", diverging=True)[1] == (-1.0, 1.0)
     idx = to_indices(np.array([-5.0, 0.0, 10.0, 20.0], dtype=np.float32), (0.0, 10.0))
-    assert idx.astype(np.uint8).tolist() == [1, 1, 255, 255]
+    assert idx.astype(np.uint8).tolist() == [1, 1, 254, 254]  # 255: NaN and infinity
     assert is_signed(np.array([-1.0, 2.0])) and not is_signed(np.array([0.0, 2.0]))
     with pytest.raises(ColormapError, match="unknown colormap"):
         lookup_table("rainbow")

@@ -112,7 +112,7 @@ def test_input_and_output_side_by_side(make_dock):
         tiled = tile_maps(shown, columns=cols)
         reference = np.zeros(tiled.shape, dtype=np.uint8)
         ok = ~np.isnan(tiled)
-        reference[ok] = 1 + np.rint((tiled[ok] - expected[0]) / (expected[1] - expected[0]) * 254)
+        reference[ok] = 1 + np.rint((tiled[ok] - expected[0]) / (expected[1] - expected[0]) * 253)
         assert np.abs(panel.mosaic.tiled.astype(int) - reference).max() <= 1
         np.testing.assert_array_equal(panel.mosaic.tiled == 0, reference == 0)
         lut = indexed_lookup_table("coolwarm" if lo < 0 else session.display.colormap)

@@ -1,0 +1,115 @@
+"""The values a session holds, without Qt or signals: source, display options, samples, folder.
+
+:mod:`gui.session` (the Session and its signals) and :mod:`gui.session_file` (session.json on
+disk) both build on these; ``gui.session`` re-exports them for the rest of the window.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assets import asset_path
+
+SOURCE_KINDS = ("sample", "image", "video", "camera", "canvas")
+NORMALIZATIONS = ("map", "layer", "global")
+#: Colormap names a session may hold, in menu order (gui.colormaps draws them).
+COLORMAPS = ("gray", "viridis", "magma", "inferno", "coolwarm")
+CONFIG_ENV = "CNN_EXPLORER_CONFIG_DIR"
+
+
+SAMPLE_SUFFIXES = (".jpg", ".png")  # photographs are JPEG (small), drawings PNG
+# The photographs, in menu order; the others are drawn by tools/make_samples.py.
+PHOTOGRAPHS = ("cat", "coffee", "astronaut", "rocket", "brick", "grass")
+
+
+def list_samples() -> list[str]:
+    """Return the names (file stems) of the bundled sample images: photographs first, in
+    :data:`PHOTOGRAPHS` order, then the drawn ones sorted."""
+    folder = asset_path("samples")
+    if not folder.is_dir():
+        return []
+    names = {p.stem for p in folder.iterdir() if p.suffix.lower() in SAMPLE_SUFFIXES}
+    return [n for n in PHOTOGRAPHS if n in names] + sorted(names - set(PHOTOGRAPHS))
+
+
+def is_photograph(name: str) -> bool:
+    """True for the bundled photographs, False for the drawn samples."""
+    return name in PHOTOGRAPHS
+
+
+def sample_path(name: str) -> Path:
+    """Return the file of the bundled sample image called ``name``."""
+    for suffix in SAMPLE_SUFFIXES:
+        path = asset_path("samples", f"{name}{suffix}")
+        if path.is_file():
+            return path
+    return asset_path("samples", f"{name}.png")
+
+
+DEFAULT_SAMPLE = "coffee"
+
+
+def default_sample_name() -> str:
+    """Return the sample shown on a first start: the ``coffee`` photograph (a red cup on wood:
+    strong colour channels, round edges, texture), else the first."""
+    names = list_samples()
+    if DEFAULT_SAMPLE in names:
+        return DEFAULT_SAMPLE
+    return names[0] if names else ""
+
+
+def config_dir() -> Path:
+    """Return the folder for saved state: ``$CNN_EXPLORER_CONFIG_DIR`` or ~/.config/cnn-explorer."""
+    override = os.environ.get(CONFIG_ENV)
+    if override:
+        return Path(override)
+    return Path.home() / ".config" / "cnn-explorer"
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """Where frames come from: a bundled sample, an image or video file, or a camera."""
+
+    kind: str = "sample"
+    path: str | None = None
+    camera_index: int = 0
+    sample: str = field(default_factory=default_sample_name)
+
+    def __post_init__(self) -> None:
+        if self.kind not in SOURCE_KINDS:
+            raise ValueError(f"source kind {self.kind!r} is not one of {', '.join(SOURCE_KINDS)}")
+        if self.kind in ("image", "video") and not self.path:
+            raise ValueError(f"a {self.kind} source needs a file path")
+
+    def describe(self) -> str:
+        """A short label such as ``"video clip.avi"`` or ``"camera 0"``."""
+        if self.kind == "camera":
+            return f"camera {self.camera_index}"
+        if self.kind == "canvas":
+            return "drawing canvas"
+        if self.kind == "sample":
+            return f"sample {self.sample}"
+        return f"{self.kind} {Path(self.path or '').name}"
+
+
+@dataclass(frozen=True)
+class DisplayOptions:
+    """How activations are drawn and at what size frames are processed."""
+
+    colormap: str = "viridis"
+    normalization: str = "map"  # every map's structure visible; the colorbar says so
+    resolution: int | None = 480  # longest side of the working frame; None = full size
+    show_channels: bool = False  # the input panel also shows R, G, B and gray
+    flip_kernels: bool = False  # true convolution instead of cross-correlation
+
+    def __post_init__(self) -> None:
+        if self.normalization not in NORMALIZATIONS:
+            raise ValueError(
+                f"normalization {self.normalization!r} is not one of {', '.join(NORMALIZATIONS)}"
+            )
+        if self.resolution is not None and (
+            not isinstance(self.resolution, int) or self.resolution < 16
+        ):
+            raise ValueError(f"working resolution must be 16 pixels or more, not {self.resolution}")
