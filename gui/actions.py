@@ -189,7 +189,7 @@ class MenuActions:
         self.session.set_display(show_channels=bool(on))
 
     def ask_open_image(self) -> None:
-        self._ask_open("Open image", "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp)")
+        self._ask_open("Open image", "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.gif)")
 
     def ask_open_video(self) -> None:
         self._ask_open("Open video", "Videos (*.avi *.mp4 *.mov *.mkv *.webm *.m4v *.mpg *.wmv)")

@@ -19,7 +19,7 @@ from engine.io.media import MediaError, VideoReader, read_image, resize_longest
 from gui.guards import ForwardMemoryCheck
 from gui.session import SourceSpec, sample_path
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 VIDEO_SUFFIXES = (".avi", ".mp4", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 PIPELINE_SUFFIXES = (".json",)
 
