@@ -14,10 +14,10 @@ import pyqtgraph as pg
 
 from gui.session_state import COLORMAPS
 
-__all__ = ["COLORMAPS", "DIVERGING", "NONFINITE_INDEX", "NONFINITE_RGB", "NORMALIZATIONS",
-           "ColormapError", "finite_range", "indexed_lookup_table", "is_signed", "levels_for",
-           "lookup_table", "nonfinite_mask", "scale_maps", "suggest_colormap", "to_indices",
-           "value_range"]
+__all__ = ["COLORMAPS", "DIVERGING", "DIVERGING_LUT", "NONFINITE_INDEX", "NONFINITE_RGB",
+           "NORMALIZATIONS", "ColormapError", "diverging_rgb", "finite_range",
+           "indexed_lookup_table", "is_signed", "levels_for", "lookup_table", "nonfinite_mask",
+           "scale_maps", "suggest_colormap", "to_indices", "value_range"]
 
 #: Where a value is NaN or infinite (finite weights can still overflow during a run), maps are
 #: drawn in this colour, which no colormap here uses: the last entry of the indexed table.
@@ -114,6 +114,43 @@ def indexed_lookup_table(name: str) -> np.ndarray:
     lut[1:NONFINITE_INDEX] = _colormap(name).getLookupTable(0.0, 1.0, _TOP, alpha=True)
     lut[NONFINITE_INDEX] = (*NONFINITE_RGB, 255)
     return _frozen(lut)
+
+
+# Kernels and weights are coloured with the diverging map the activation maps use, so a colour
+# means the same sign everywhere.
+DIVERGING_LUT = np.ascontiguousarray(lookup_table("coolwarm")[:, :3])  # (256, 3) uint8
+
+
+def diverging_rgb(values: np.ndarray, scale: float) -> np.ndarray:
+    """Map signed values to RGB with white at zero and +-scale at the ends.
+
+    Parameters
+    ----------
+    values : np.ndarray
+        Any shape.
+    scale : float
+        The magnitude shown as full blue / full red; values beyond it are clipped.
+
+    Returns
+    -------
+    np.ndarray
+        uint8 array of shape ``values.shape + (3,)``.
+
+    Examples
+    --------
+    >>> diverging_rgb(np.array([-1.0, 1.0]), 1.0).tolist()
+    [[59, 76, 192], [180, 4, 38]]
+    """
+    scale = float(scale) if np.isfinite(scale) and scale > 0 else 1.0
+    values = np.asarray(values)
+    mask = nonfinite_mask(values)
+    if mask is not None:  # NaN or infinity: its own colour, never a wild index into the table
+        values = np.where(mask, 0.0, values)
+    idx = np.clip(np.round((values / scale + 1.0) * 127.5), 0, 255).astype(np.intp)
+    colors = DIVERGING_LUT[idx]
+    if mask is not None:
+        colors[mask] = NONFINITE_RGB
+    return colors
 
 
 def nonfinite_mask(values: np.ndarray) -> np.ndarray | None:

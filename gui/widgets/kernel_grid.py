@@ -13,46 +13,11 @@ from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QScrollArea, QSizePolicy, QToolTip, QWidget
 
-from gui.colormaps import NONFINITE_RGB, lookup_table, nonfinite_mask
-
-# The activation maps use the same diverging map, so a colour means the same sign everywhere.
-DIVERGING_LUT = np.ascontiguousarray(lookup_table("coolwarm")[:, :3])  # (256, 3) uint8
+from gui.colormaps import DIVERGING_LUT, diverging_rgb
 
 _BACKGROUND = (60, 60, 60)
 _GAP = 4  # dark line between kernels, in screen pixels
 MIN_VISIBLE_ROWS = 4  # filters the grid view always has room for; the rest scroll
-
-
-def diverging_rgb(values: np.ndarray, scale: float) -> np.ndarray:
-    """Map signed values to RGB with white at zero and +-scale at the ends.
-
-    Parameters
-    ----------
-    values : np.ndarray
-        Any shape.
-    scale : float
-        The magnitude shown as full blue / full red; values beyond it are clipped.
-
-    Returns
-    -------
-    np.ndarray
-        uint8 array of shape ``values.shape + (3,)``.
-
-    Examples
-    --------
-    >>> diverging_rgb(np.array([-1.0, 1.0]), 1.0).tolist()
-    [[59, 76, 192], [180, 4, 38]]
-    """
-    scale = float(scale) if np.isfinite(scale) and scale > 0 else 1.0
-    values = np.asarray(values)
-    mask = nonfinite_mask(values)
-    if mask is not None:  # NaN or infinity: its own colour, never a wild index into the table
-        values = np.where(mask, 0.0, values)
-    idx = np.clip(np.round((values / scale + 1.0) * 127.5), 0, 255).astype(np.intp)
-    colors = DIVERGING_LUT[idx]
-    if mask is not None:
-        colors[mask] = NONFINITE_RGB
-    return colors
 
 
 def channel_label(channel: int, in_channels: int) -> str:

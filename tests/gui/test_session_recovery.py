@@ -251,70 +251,6 @@ def test_temporaries_a_killed_run_left_are_removed_at_the_next_start(tmp_path):
     assert not stale.exists() and fresh.exists()
 
 
-# -- autosave ------------------------------------------------------------------------------------
-
-def _tmp_files(folder: Path) -> list[str]:
-    return [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
-
-
-def test_autosave_follows_changes_debounced_and_marks_the_run(qtbot, tmp_path, app_threads):
-    from gui.autosave import Autosaver
-
-    before = app_threads()
-    s = Session()
-    path = tmp_path / "session.json"
-    saver = Autosaver(s, path, delay_ms=150)
-    qtbot.waitUntil(lambda: saver.saves == 1 and not saver.pending, timeout=5000)
-    for i in range(1, 5):  # a burst of edits: one save
-        s.set_selected_layer(i)
-        s.set_display(colormap=("gray", "magma")[i % 2])
-    qtbot.waitUntil(lambda: saver.saves >= 2 and not saver.pending, timeout=5000)
-    assert saver.saves == 2
-    data = json.loads(path.read_text())
-    assert data["running"] is True and data["selected_layer"] == 4
-    assert data["display"]["colormap"] == "gray"
-    saver.close()
-    assert json.loads(path.read_text())["running"] is False
-    assert _tmp_files(tmp_path) == []
-    s.set_selected_layer(1)  # after close: nothing follows the session any more
-    qtbot.wait(300)
-    assert json.loads(path.read_text())["selected_layer"] == 4
-    assert app_threads() <= before
-
-
-def test_autosave_that_cannot_write_says_so_once_and_the_window_goes_on(qtbot, tmp_path):
-    from gui.autosave import Autosaver
-
-    blocker = tmp_path / "config"
-    blocker.write_text("a file where the folder should be")
-    s = Session()
-    messages = Messages(s)
-    saver = Autosaver(s, blocker / "session.json", delay_ms=50)
-    qtbot.waitUntil(lambda: not saver.pending, timeout=5000)
-    for i in range(3):
-        s.set_selected_layer(i + 1)
-        qtbot.waitUntil(lambda: not saver.pending, timeout=5000)
-    saver.wait()
-    qtbot.wait(100)
-    saver._on_timer()  # reports what the last write met
-    saver.wait()
-    warnings = [text for level, text in messages.calls if level == "warning"]
-    assert len(warnings) == 1 and "could not be autosaved" in warnings[0], messages.calls
-    with pytest.raises(OSError):
-        saver.close()
-
-
-def test_a_screenshot_run_starts_no_autosave(qtbot, main_window):
-    from gui.live import LiveResults
-    from gui.main_window import MainWindow
-
-    live = LiveResults(main_window.session, start=False)
-    window = MainWindow(main_window.session, live, persist=False)
-    qtbot.addWidget(window)
-    assert window.autosaver is None and main_window.autosaver is not None
-    window.close()
-
-
 # -- the window's start with a bad session, and after kill -9 -------------------------------------
 
 def _args(**given) -> Namespace:
@@ -402,7 +338,7 @@ def test_after_kill_9_the_next_start_restores_the_autosaved_session(
         child.wait(10)
         child.stderr.close()
     assert child.returncode == -signal.SIGKILL
-    assert _tmp_files(config_dir) == []
+    assert [p.name for p in config_dir.iterdir() if p.name.endswith(".tmp")] == []
 
     seen = _run_window_briefly(monkeypatch, _args())
     assert seen["source"] == SourceSpec(kind="video", path=str(video_file))
