@@ -37,18 +37,19 @@ _F32 = np.float32
 _CHUNK = 1 << 15
 
 
-_constants: dict[float, np.ndarray] = {}
+_constants: dict[bytes, np.ndarray] = {}
 
 
 def _constant(value: float) -> np.ndarray:
     """A read-only vector of _CHUNK copies of ``value``."""
-    vec = _constants.get(value)
+    key = _F32(value).tobytes()  # by bits: -0.0 == 0.0, but a -0.0 bound must not become 0.0's
+    vec = _constants.get(key)
     if vec is None:
         vec = np.full(_CHUNK, value, _F32)
         vec.flags.writeable = False
         if len(_constants) > 16:
             _constants.clear()
-        _constants[value] = vec
+        _constants[key] = vec
     return vec
 
 

@@ -245,3 +245,11 @@ def test_local_response_norm_matches_loop(dims, size, alpha, beta, k, seed):
                 sq += float(x[(*idx[:axis], cc, *idx[axis + 1 :])]) ** 2
         expected[idx] = float(x[idx]) / (k + alpha / size * sq) ** beta
     assert_close(F.local_response_norm(x, size, alpha, beta, k), expected)
+
+
+def test_a_negative_zero_bound_does_not_change_a_later_zero_bound():
+    """The bounds' constant vectors are cached: -0.0 (equal to 0.0) must get its own."""
+    x = np.array([-3.0, 0.5, 9.0], np.float32)
+    F.hardtanh(x, -0.0, 6.0)
+    assert np.signbit(F.hardtanh(x, 0.0, 6.0)).tolist() == [False, False, False]
+    assert np.signbit(F.relu(x)).tolist() == [False, False, False]
