@@ -7,6 +7,7 @@ The update rules themselves are in :mod:`engine.train.optim`.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 
 import numpy as np
@@ -47,7 +48,7 @@ def _flag(value, message: str) -> bool:
     return bool(value)
 
 
-class Optimizer:
+class Optimizer(ABC):
     """The shared part: checks, per-name state and scratch arrays, ``state_dict``, ``repr``.
 
     Subclasses define ``_hyper()`` (their settings, in constructor order), ``_set_hyper(**h)``
@@ -128,15 +129,18 @@ class Optimizer:
                                          param=param.shape))
         return array
 
+    @abstractmethod
     def _update(self, name: str, param: np.ndarray, grad: np.ndarray, lr: float) -> None:
-        raise NotImplementedError
+        """Change ``param`` in place by one step of this optimizer's rule."""
 
     # -- settings and checkpoints -----------------------------------------------------------
+    @abstractmethod
     def _hyper(self) -> dict:
-        raise NotImplementedError
+        """The settings, in constructor order (saved with the state)."""
 
+    @abstractmethod
     def _set_hyper(self, **hyper) -> None:
-        raise NotImplementedError
+        """Check and set the settings that :meth:`_hyper` returns."""
 
     def state_dict(self) -> dict:
         """A flat dict of copies that ``np.savez`` can store: settings and per-name state.
