@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
+from engine.i18n import N_
+
 AREAS = ("left", "right", "top", "bottom")
 DEFAULT_SIZE = (1280, 800)  # the window at first start: a laptop screen
 
@@ -79,6 +81,12 @@ DOCKS: tuple[DockSpec, ...] = (
         "canvas", "Drawing canvas", "left", "gui.docks.canvas:DrawingCanvasDock",
         "Draw a shape with the mouse and send it to the network", "Ctrl+9", group="Networks",
         shown=False, tab_with="source",
+    ),
+    DockSpec(
+        "explain", N_("Explain"), "right", "gui.explain.dock:ExplainDock",
+        N_("Why did it say that? Saliency, Grad-CAM, occlusion and FGSM over the live frame;"
+           " what drives the selected channel"), "Ctrl+E", group="Networks", shown=False,
+        tab_with="pipeline",
     ),
     DockSpec(
         "tour", "Guided tour", "left", "gui.docks.tour:TourDock",

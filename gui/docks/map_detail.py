@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from engine.i18n import _
 from gui.colormaps import nonfinite_mask, to_indices
+from gui.explain.entry import TIP
 from gui.widgets.histogram import HistogramView
 
 ZEROS_LABEL = "share of zeros"
@@ -68,11 +69,14 @@ class MapDetail(QWidget):
     -------
     closeRequested()
         The user pressed the close button.
+    explainRequested()
+        The user asked what drives this map (the Explain panel's channel tab).
     pixelHovered(int, int)
         ``(x, y)`` of the enlarged map under the mouse; ``(-1, -1)`` when off the map.
     """
 
     closeRequested = Signal()
+    explainRequested = Signal()
     pixelHovered = Signal(int, int)
 
     def __init__(self, parent=None):
@@ -85,8 +89,15 @@ class MapDetail(QWidget):
         close.setAutoRaise(True)
         close.setToolTip("Close the enlarged map")
         close.clicked.connect(self.closeRequested)
+        explain = QToolButton()
+        explain.setText(_("What drives it?"))
+        explain.setAutoRaise(True)
+        explain.setToolTip(_(TIP))
+        explain.clicked.connect(self.explainRequested)
+        self.explain_button = explain
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
+        header.addWidget(explain)
         header.addWidget(close)
 
         self.view = pg.GraphicsLayoutWidget()

@@ -34,6 +34,7 @@ from gui.colormaps import (
     value_range,
 )
 from gui.docks.map_detail import MapDetail, is_or_follows_relu
+from gui.explain.entry import explain_channel, show_channel_menu
 from gui.widgets.colorbar import ColorBar
 from gui.widgets.histogram import BarChart
 from gui.widgets.mosaic_view import MosaicView, as_maps
@@ -149,6 +150,8 @@ class MapsDock(QWidget):
                                "scroll to zoom.")
         self.mosaic.mapHovered.connect(self._on_mosaic_hovered)
         self.mosaic.mapClicked.connect(self.session.set_selected_map)
+        self.mosaic.mapMenuRequested.connect(  # right click: "What drives map N?"
+            lambda i, pos: show_channel_menu(self, self.session, i, pos))
         self.bars = BarChart()
         self.bars.setToolTip("This layer outputs a vector: one bar per feature")
         self.bars.barHovered.connect(self._on_bars_hovered)
@@ -158,6 +161,8 @@ class MapsDock(QWidget):
 
         self.detail = MapDetail()
         self.detail.closeRequested.connect(lambda: self.session.set_selected_map(-1))
+        self.detail.explainRequested.connect(
+            lambda: explain_channel(self, self.session, self.session.selected_map))
         self.detail.pixelHovered.connect(self._on_detail_hovered)
         self.detail.hide()
         self.splitter = QSplitter(Qt.Orientation.Horizontal)

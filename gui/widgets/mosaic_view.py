@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGraphicsRectItem
 
@@ -32,10 +32,13 @@ class MosaicView(pg.GraphicsLayoutWidget):
         ``(map, x, y)`` under the mouse; map is -1 when the mouse is over no map.
     mapClicked(int)
         The map that was clicked with the left button.
+    mapMenuRequested(int, QPoint)
+        The map that was clicked with the right button, and where on the screen.
     """
 
     mapHovered = Signal(int, int, int)
     mapClicked = Signal(int)
+    mapMenuRequested = Signal(int, QPoint)
 
     def __init__(self, parent=None, *, labels: bool = True, gap: int = 1):
         super().__init__(parent)
@@ -224,11 +227,14 @@ class MosaicView(pg.GraphicsLayoutWidget):
             self.mapHovered.emit(*hit)
 
     def _on_scene_mouse_clicked(self, event) -> None:
-        if event.button() != Qt.MouseButton.LeftButton or self._rgb:
+        right = event.button() == Qt.MouseButton.RightButton
+        if (event.button() != Qt.MouseButton.LeftButton and not right) or self._rgb:
             return
         p = self._view.mapSceneToView(event.scenePos())
         hit = self.map_at_view(p.x(), p.y())
-        if hit is not None:
+        if hit is not None and right:
+            self.mapMenuRequested.emit(hit[0], event.screenPos().toPoint())
+        elif hit is not None:
             self.mapClicked.emit(hit[0])
 
 
