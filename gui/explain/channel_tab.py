@@ -215,6 +215,9 @@ class ChannelTab(QWidget):
         if r.stopped:
             text = _("Stopped: mean activation {start:.3g} at the start, {end:.3g} after {steps}"
                      " steps.")
+        elif r.initial == r.objective == 0:
+            text = _("The channel stays at 0 from noise (its ReLU never opens), so the ascent"
+                     " has no gradient to follow.")
         self.maximized.caption.setText(text.format(start=r.initial, end=r.objective,
                                                    steps=r.steps))
 

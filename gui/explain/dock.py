@@ -67,7 +67,7 @@ class ExplainDock(QWidget):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if self.worker is None:
-            self.worker = LiveWorker()
+            self.worker, self._seen = LiveWorker(), 0  # a new worker counts from 1 again
             self.worker.start()
         self.timer.start()
         self.resubmit()
