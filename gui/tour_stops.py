@@ -1,4 +1,4 @@
-"""The guided tour's ten stops, as data: what each one shows and says, following the lecture.
+"""The guided tour's stops, as data: what each one shows and says, following the lecture.
 
 A :class:`TourStop` names a pipeline, a sample image, the panels to show (column by column), the
 layer to select and, for the players, the lecture example to load; :data:`STOPS` lists them in
@@ -324,5 +324,21 @@ STOPS: tuple[TourStop, ...] = (
         "default", "digits",
         (("kernels",), ("maps",)), (400, 575),
         layer=1, normalization="map",
+    ),
+    TourStop(
+        "What a unit responds to",
+        "Deeper filters are hard to read from their weights, so ask what their unit responds "
+        "to. The Explain panel grows, from noise, the picture that excites the selected map "
+        "most and gives the map's weight in the top class's score; click another map to ask "
+        "about it. Choose a folder of pictures there to see the nine patches that excite it "
+        "most.",
+        "x* = argmax_x mean A_c(x)\n"
+        "x += η · ∇ₓ mean A_c   (ascent)\n"
+        "α_c = mean_ij ∂y_k / ∂A_c,ij\n"
+        "      (map c's weight for class k)",
+        "shapes", "shapes",
+        (("maps",), ("explain",)), (470, 500),
+        layer=4, selected_map=5, normalization="map",
+        calls=(("explain", "show_channel", ()),),
     ),
 )

@@ -15,7 +15,6 @@ from functools import partial
 
 import numpy as np
 from PySide6.QtWidgets import (
-    QBoxLayout,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
@@ -27,7 +26,6 @@ from PySide6.QtWidgets import (
 
 from engine.explain import input_shape
 from engine.i18n import _
-from gui.explain.heat_page import adaptive_direction
 from gui.explain.jobs import AlphaOutcome, Request
 from gui.explain.methods import class_count
 from gui.explain.patches_job import MaximizeResult, PatchesRun, maximize_job, patches_job, run_text
@@ -130,7 +128,9 @@ class ChannelTab(QWidget):
         right.addWidget(self.patches, 1)
         right.addWidget(self.patches_note)
         right.addWidget(self.patch_row)
-        self.answers = QBoxLayout(QBoxLayout.Direction.TopToBottom)  # side by side when wide
+        # Stacked, never side by side: two columns of buttons would double the panel's
+        # minimum width, and a dock cannot be narrower than that.
+        self.answers = QVBoxLayout()
         self.answers.addLayout(left, 1)
         self.answers.addLayout(right, 1)
         layout = QVBoxLayout(self)
@@ -138,10 +138,6 @@ class ChannelTab(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.weight)
         layout.addLayout(self.answers, 1)
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        adaptive_direction(self.answers, self.width(), 0.6 * self.height())
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

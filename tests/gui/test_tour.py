@@ -25,7 +25,9 @@ from gui.session import SourceSpec
 from gui.tour import TourError, apply_stop, check_stop_number, start_tour, stops, with_tour_docks
 
 ROOT = Path(__file__).resolve().parents[2]
-N_STOPS = 10
+N_STOPS = 11
+
+SHAPES = ["Conv2d", "ReLU", "MaxPool2d"] * 3 + ["Flatten", "Linear", "ReLU", "Linear", "Softmax"]
 
 # What each stop must set up, written out independently of the stop data:
 # (layer types of the pipeline, selected layer, sample, panels shown besides the tour).
@@ -41,6 +43,7 @@ EXPECTED = {
     9: (["Conv2d", "ReLU", "MaxPool2d"] * 3, 6, "coffee", {"stepper", "ledger",
                                                            "receptive_field"}),
     10: (["Conv2d", "ReLU", "MaxPool2d"] * 3, 1, "digits", {"kernels", "maps"}),
+    11: (SHAPES, 4, "shapes", {"maps", "explain"}),
 }
 
 
@@ -121,11 +124,12 @@ def receptive_size(pipeline) -> dict[str, int]:
 
 
 # -- every stop --------------------------------------------------------------------------------
-def test_the_tour_has_ten_stops_in_the_lectures_order():
+def test_the_tour_has_its_stops_in_the_lectures_order():
     titles = [stop.title.lower() for stop in stops()]
     assert len(titles) == N_STOPS
     for title, word in zip(titles, ("image", "edges", "filters", "stride", "padding",
-                                    "parameters", "1×1", "pooling", "convnet", "filters"),
+                                    "parameters", "1×1", "pooling", "convnet", "filters",
+                                    "unit"),
                            strict=True):
         assert word in title
     for stop in stops():
@@ -268,11 +272,20 @@ def test_volume_and_parameter_numbers_are_the_lectures(window):
 def test_first_and_last_stops_say_what_their_maps_are(qtbot, window):
     apply_stop(window, 0)
     assert "map 0 is R, map 1 is G and map 2 is B" in stops()[0].text
-    apply_stop(window, N_STOPS - 1)
+    apply_stop(window, 9)
     # Stop 10's formula has the ReLU: the maps shown are the ReLU's, of conv1's filters.
     node = window.session.pipeline.nodes[window.session.selected_layer]
-    assert node.layer.type_name == "ReLU" and "ReLU(" in stops()[-1].formula
+    assert node.layer.type_name == "ReLU" and "ReLU(" in stops()[9].formula
     assert window.session.pipeline.nodes[window.session.selected_layer - 1].name == "conv1"
+
+
+def test_the_unit_stop_asks_the_explain_panel_about_the_selected_map(qtbot, window):
+    assert stops()[10].title == "What a unit responds to"  # right after the filters
+    apply_stop(window, 10)
+    panel = window.docks["explain"].widget()
+    assert panel.tabs.currentWidget() is panel.channel_tab
+    assert window.session.selected_map == 5 and panel.channel_tab.layer == "relu2"
+    assert panel.channel_tab.channel_spin.value() == 5
 
 
 def test_pooling_numbers_are_the_lectures(window):
@@ -297,7 +310,7 @@ def test_next_and_back_move_through_the_stops(qtbot, window):
     panel = tour_panel(window)
     assert panel.index == 0 and not panel.back_button.isEnabled()
     qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
-    assert panel.index == 1 and panel.progress_label.text() == "Stop 2 of 10"
+    assert panel.index == 1 and panel.progress_label.text() == f"Stop 2 of {N_STOPS}"
     assert window.session.pipeline.name == "sobel"
     assert visible_docks(window) == EXPECTED[2][3] | {"tour"}
     qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
@@ -343,7 +356,7 @@ def test_the_panel_alone_sets_up_the_session(qtbot, session, live):
     qtbot.addWidget(panel)
     panel.go_to(6)
     assert session.selected_layer == 2 and session.pipeline.nodes[2].name == "mix1x1"
-    assert panel.progress_label.text() == "Stop 7 of 10"
+    assert panel.progress_label.text() == f"Stop 7 of {N_STOPS}"
 
 
 # -- the command line and the docs -------------------------------------------------------------
@@ -351,8 +364,8 @@ def test_start_tour_adds_the_panel_and_checks_the_number(qtbot, session, live):
     window = MainWindow(session, live, docks=DOCKS, persist=False)
     qtbot.addWidget(window)
     window.show()
-    with pytest.raises(TourError, match="the tour has stops 1 to 10; there is no stop 11"):
-        start_tour(window, 11)
+    with pytest.raises(TourError, match=f"the tour has stops 1 to {N_STOPS}; there is no stop {N_STOPS + 1}"):
+        start_tour(window, N_STOPS + 1)
     with pytest.raises(ValueError, match="no stop 0"):
         check_stop_number(0)
     start_tour(window, 3)
