@@ -253,7 +253,7 @@ class ChannelTab(QWidget):
         if not class_count(result.pipeline, result.input.shape):
             return None
         return Request("alpha", result.pipeline, result.frame, result.input, None,
-                       {"layer": self.layer}, result.seq)
+                       {"layer": self.layer}, result.seq, result.captured_at)
 
     def show_outcome(self, outcome) -> None:
         if isinstance(outcome, AlphaOutcome):

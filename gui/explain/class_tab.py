@@ -286,7 +286,8 @@ class ClassTab(QWidget):
         if not self.n_classes or (m.gradient and self.blocked):
             return None
         return Request(m.key, result.pipeline, result.frame, result.input, self.classes.target,
-                       self._settings_for(m.key), result.seq)
+                       self._settings_for(m.key), result.seq,
+                       result.captured_at)
 
     # -- live ------------------------------------------------------------------------------
     def live_request(self, result) -> Request | None:

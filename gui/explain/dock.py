@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from engine.i18n import _
@@ -26,7 +26,15 @@ POLL_MS = 15  # reading the worker's slot costs microseconds; a map waits at mos
 
 
 class ExplainDock(QWidget):
-    """Explanations of the live frame (first tab) and of the selected channel (second tab)."""
+    """Explanations of the live frame (first tab) and of the selected channel (second tab).
+
+    Signals
+    -------
+    mapShown(object)
+        A live map (or FGSM's pictures) was drawn: its outcome (for benchmarks and tests).
+    """
+
+    mapShown = Signal(object)
 
     def __init__(self, session, live, parent=None):
         super().__init__(parent)
@@ -154,3 +162,5 @@ class ExplainDock(QWidget):
                                    if len(recent) > 1 else 0.0)
         if isinstance(outcome, HeatOutcome | FgsmOutcome | Failure):
             self.class_tab.show_outcome(outcome)
+        if isinstance(outcome, HeatOutcome | FgsmOutcome):
+            self.mapShown.emit(outcome)

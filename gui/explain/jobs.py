@@ -51,6 +51,7 @@ class Request:
     target: int | None = None  # None: the top class
     settings: dict = field(default_factory=dict)  # layer, epsilon, patch, ...
     seq: int = 0  # the live result it came from
+    captured_at: float = 0.0  # time.perf_counter() when its frame was captured
 
 
 @dataclass(frozen=True, eq=False)
