@@ -7,6 +7,7 @@ window once the map is drawn. Run from the repository root (no display needed)::
     python tools/make_explain_shot.py                          # Grad-CAM -> docs/explain.png
     python tools/make_explain_shot.py --method saliency --out shot.png
     python tools/make_explain_shot.py --channel 5 --layer 4 --out channel.png
+    python tools/make_explain_shot.py --model resnet18.onnx --method gradcam --out r.png
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ def wait(app, seconds: float, until=None) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pipeline", default="shapes")
+    parser.add_argument("--model", help="an ONNX model instead of --pipeline")
     parser.add_argument("--source", default=str(ROOT / "assets" / "samples" / "shapes.png"))
     parser.add_argument("--method", default="gradcam", help="a method key of gui.explain")
     parser.add_argument("--layer", type=int, help="select this layer (with --channel)")
@@ -58,6 +60,13 @@ def shoot(args) -> int:
     engine.configure()
     app = _application()
     session = Session(resolve_pipeline(args.pipeline))
+    if args.model:
+        from gui.dialogs.preprocess import open_model_from_args
+
+        problem = open_model_from_args(session, args.model, interactive=False)
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
     session.set_source(SourceSpec(kind="image", path=str(args.source)))
     live = LiveResults(session)
     window = MainWindow(session, live, persist=False)

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from engine.explain import default_cam_layer, input_shape
 from engine.explain.occlusion import patch_positions
-from engine.i18n import _
+from engine.i18n import N_, _
 from gui.explain.class_names import ClassChoice
 from gui.explain.heat_page import FgsmPage, HeatPage
 from gui.explain.jobs import (
@@ -44,12 +44,13 @@ from gui.explain.methods import (
     gradcam_layers,
     method,
     not_differentiable_text,
+    percent,
 )
 from gui.explain.task_row import TaskRow, button
 
 __all__ = ["ClassTab"]
 
-NOT_A_CLASSIFIER = ("This network ends in feature maps, not class scores, so there is no"
+NOT_A_CLASSIFIER = N_("This network ends in feature maps, not class scores, so there is no"
                     " answer to explain. Open the bundled shapes classifier (File > Bundled"
                     " pipelines > Shapes) or an ONNX classifier (File > Open model...). The"
                     " second tab works on every network.")
@@ -310,8 +311,8 @@ class ClassTab(QWidget):
 
     def _caption(self, outcome: HeatOutcome) -> str:
         e = outcome.explanation
-        text = _("Class {name}: probability {p:.0%}, score {score:.3g}; computed in {ms:.0f} ms.")
-        text = text.format(name=self.names(e.target), p=e.probability, score=e.score,
+        text = _("Class {name}: probability {p}, score {score:.3g}; computed in {ms:.0f} ms.")
+        text = text.format(name=self.names(e.target), p=percent(e.probability), score=e.score,
                            ms=outcome.ms)
         if e.layer:
             text += " " + _("Layer {layer}.").format(layer=e.layer)

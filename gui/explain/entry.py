@@ -10,12 +10,12 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMenu, QWidget
 
-from engine.i18n import _
+from engine.i18n import N_, _
 
 __all__ = ["EXPLAIN_KEY", "explain_channel", "show_channel_menu"]
 
 EXPLAIN_KEY = "explain"  # the panel's key in gui.layout.DOCKS
-TIP = ("Open the Explain panel on this map: the input that excites it most, its top 9 patches"
+TIP = N_("Open the Explain panel on this map: the input that excites it most, its top 9 patches"
        " and its weight for the top class")
 
 

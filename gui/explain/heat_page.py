@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from engine.i18n import _
 from gui.colormaps import COLORMAP_TIPS, COLORMAPS, lookup_table
 from gui.explain.jobs import FgsmOutcome, HeatOutcome
+from gui.explain.methods import percent
 from gui.explain.render import heat_lut
 from gui.explain.views import TitledPicture
 from gui.widgets.colorbar import ColorBar
@@ -54,8 +55,8 @@ class HeatPage(QWidget):
               " drag to pan."))
         self.pictures = QBoxLayout(QBoxLayout.Direction.TopToBottom)  # side by side when wide
         self.pictures.setSpacing(4)
-        self.pictures.addWidget(self.input_view, 1)
-        self.pictures.addWidget(self.overlay_view, 1)
+        self.pictures.addWidget(self.input_view, 2)
+        self.pictures.addWidget(self.overlay_view, 3)  # the answer gets the larger share
 
         self.opacity = QSlider(Qt.Orientation.Horizontal)
         self.opacity.setRange(0, 100)
@@ -181,21 +182,22 @@ class FgsmPage(QWidget):
         self.original.view.set_picture(outcome.original)
         self.perturbation.view.set_picture(outcome.perturbation)
         self.adversarial.view.set_picture(outcome.image)
-        self.original.caption.setText(_("{name}, {p:.0%}").format(
-            name=names(a.original), p=a.original_probability))
+        self.original.caption.setText(_("{name}, {p}").format(
+            name=names(a.original), p=percent(a.original_probability)))
         step = round(a.epsilon * 255)
         self.perturbation.caption.setText(_("ε = {step}/255 of the range").format(step=step))
-        self.adversarial.caption.setText(_("{name}, {p:.0%}").format(
-            name=names(a.predicted), p=a.probability))
+        self.adversarial.caption.setText(_("{name}, {p}").format(
+            name=names(a.predicted), p=percent(a.probability)))
         if a.flipped:
             text = _("A change of at most {step}/255 per pixel turned {old} into {new}.").format(
                 step=step, old=names(a.original), new=names(a.predicted))
         elif a.target == a.original:
-            text = _("Still {name}: its probability went from {before:.0%} to {after:.0%}.").format(
-                name=names(a.predicted), before=a.original_probability,
-                after=a.target_probability)
+            text = _("Still {name}: its probability went from {before} to {after}.").format(
+                name=names(a.predicted), before=percent(a.original_probability),
+                after=percent(a.target_probability))
         else:
-            text = _("Still {name}; the probability of {target} is now {after:.0%}.").format(
-                name=names(a.predicted), target=names(a.target), after=a.target_probability)
+            text = _("Still {name}; the probability of {target} is now {after}.").format(
+                name=names(a.predicted), target=names(a.target),
+                after=percent(a.target_probability))
         self.verdict.setText(text)
         self.verdict.setStyleSheet("color: #c62828; font-weight: bold" if a.flipped else "")

@@ -15,7 +15,7 @@ from engine.graph.autograd import logits_node
 from engine.i18n import N_, _
 
 __all__ = ["CLASS_METHODS", "METHODS", "Method", "class_count", "gradcam_layers", "method",
-           "not_differentiable_text"]
+           "not_differentiable_text", "percent"]
 
 
 @dataclass(frozen=True)
@@ -105,3 +105,14 @@ def not_differentiable_text(pipeline) -> str:
         _("{name} ({type})").format(name=n, type=pipeline[n].layer.type_name) for n in names)
     return _("This network has a layer that cannot be differentiated: {layers}. The gradient"
              " methods are off; occlusion needs no gradients.").format(layers=described)
+
+
+def percent(p: float) -> str:
+    """A probability for a caption: whole percents, a decimal below 10%, never a bare 0%.
+
+    >>> percent(0.836), percent(0.0123), percent(0.00001)
+    ('84%', '1.2%', '< 0.1%')
+    """
+    if p >= 0.0995:
+        return f"{p:.0%}"
+    return f"{p:.1%}" if p >= 0.0005 else "< 0.1%"
