@@ -23,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from benchmarks.live import TIMER_MS, WARMUP_S, write_video  # noqa: E402
+from benchmarks.live import TIMER_MS, WARMUP_S, write_video
 
 METHODS = ("saliency", "gradcam")
 

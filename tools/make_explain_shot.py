@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--method", default="gradcam", help="a method key of gui.explain")
     parser.add_argument("--layer", type=int, help="select this layer (with --channel)")
     parser.add_argument("--channel", type=int, help="show the channel tab on this map")
+    parser.add_argument("--steps", type=int, default=200, help="with --channel: ascent steps")
     parser.add_argument("--folder", help="with --channel: find the top 9 patches in this folder")
     parser.add_argument("--size", default="1280x800")
     parser.add_argument("--out", default=str(ROOT / "docs" / "explain.png"))
@@ -85,8 +86,9 @@ def shoot(args) -> int:
             if args.layer is not None:
                 session.set_selected_layer(args.layer)
             session.set_selected_map(args.channel)
-            panel.show_channel()
             tab = panel.channel_tab
+            tab.steps.setValue(args.steps)
+            panel.show_channel()
             if args.folder:
                 tab.find_patches("folder", args.folder)
                 wait(app, 120, lambda: tab.patches_run is not None)

@@ -89,15 +89,14 @@ class MapDetail(QWidget):
         close.setAutoRaise(True)
         close.setToolTip("Close the enlarged map")
         close.clicked.connect(self.closeRequested)
-        explain = QToolButton()
-        explain.setText(_("What drives it?"))
+        explain = QToolButton()  # on a line of its own: long layer names fill the header
+        explain.setText(_("What drives this map? ›"))
         explain.setAutoRaise(True)
         explain.setToolTip(_(TIP))
         explain.clicked.connect(self.explainRequested)
         self.explain_button = explain
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
-        header.addWidget(explain)
         header.addWidget(close)
 
         self.view = pg.GraphicsLayoutWidget()
@@ -158,6 +157,7 @@ class MapDetail(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addLayout(header)
+        layout.addWidget(explain, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(lower, 1)
         layout.addWidget(stats)
         self.stats: dict[str, float] = {}

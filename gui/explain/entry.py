@@ -1,8 +1,9 @@
 """Ways into the Explain panel from other panels, without importing the panel itself.
 
 The activation maps panel calls these when a map is right-clicked or its enlarged view asks
-"What drives it?": the map is selected in the session and the window's ``explain`` dock (found
-by the ``docks`` of the window holding the widget) shows its "What drives this channel?" tab.
+"What drives this map?": the map is selected in the session and the window's ``explain`` dock
+(found by the ``docks`` of the window holding the widget) shows its "What drives this channel?"
+tab.
 """
 
 from __future__ import annotations

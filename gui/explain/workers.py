@@ -35,7 +35,6 @@ class LiveWorker(threading.Thread):
         self._stopping = False
         self._latest: tuple[int, Any] | None = None  # (number, outcome)
         self._count = 0
-        self.busy = False
 
     def submit(self, request: Request) -> None:
         """Ask for ``request``; an older one not started yet is dropped."""
@@ -63,7 +62,6 @@ class LiveWorker(threading.Thread):
                 if self._stopping:
                     return
                 request, self._request = self._request, None
-                self.busy = True
             try:
                 outcome = self._compute(request)
             except Exception as exc:  # compute functions return failures; this is a last net
@@ -71,7 +69,6 @@ class LiveWorker(threading.Thread):
             with self._changed:
                 self._count += 1
                 self._latest = (self._count, outcome)
-                self.busy = False
 
 
 @dataclass(frozen=True, eq=False)

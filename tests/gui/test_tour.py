@@ -364,7 +364,8 @@ def test_start_tour_adds_the_panel_and_checks_the_number(qtbot, session, live):
     window = MainWindow(session, live, docks=DOCKS, persist=False)
     qtbot.addWidget(window)
     window.show()
-    with pytest.raises(TourError, match=f"the tour has stops 1 to {N_STOPS}; there is no stop {N_STOPS + 1}"):
+    no_stop = f"the tour has stops 1 to {N_STOPS}; there is no stop {N_STOPS + 1}"
+    with pytest.raises(TourError, match=no_stop):
         start_tour(window, N_STOPS + 1)
     with pytest.raises(ValueError, match="no stop 0"):
         check_stop_number(0)
