@@ -174,6 +174,7 @@ class ChannelTab(QWidget):
         self._on_session_selection_changed()
 
     def _on_session_pipeline_changed(self, _pipeline) -> None:
+        self.patch_tasks.cancel()  # patches of the network replaced would be stale
         self.alpha = None
         self._fill_layers()
 

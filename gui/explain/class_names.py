@@ -53,11 +53,13 @@ class ClassChoice:
 
     def update(self, pipeline, n_classes: int | None, session_path: str | None) -> None:
         """Fill the list for a network with ``n_classes`` classes (None: not a classifier)."""
-        key = (id(pipeline), n_classes)
+        path = model_path_of(pipeline, session_path) if pipeline is not None else None
+        # By name and file, not by object: an edit of the network keeps the class chosen.
+        key = (getattr(pipeline, "name", None), n_classes, path)
         if key == self._key:
             return
         self._key = key
-        self.names = (class_names(n_classes, pipeline, model_path_of(pipeline, session_path))
+        self.names = (class_names(n_classes, pipeline, path)
                       if pipeline is not None and n_classes else None)
         self.combo.blockSignals(True)
         self.combo.clear()

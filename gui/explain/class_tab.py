@@ -196,6 +196,7 @@ class ClassTab(QWidget):
         self.run()
 
     def _on_session_pipeline_changed(self, pipeline) -> None:
+        self.tasks.cancel()  # a map of the network replaced would be stale
         self._update_for_pipeline(pipeline, None)
 
     def _update_for_pipeline(self, pipeline, shape) -> None:
@@ -208,16 +209,17 @@ class ClassTab(QWidget):
         self.blocked = not_differentiable_text(pipeline) if self.n_classes else ""
         self.classes.update(pipeline, self.n_classes, self.session.pipeline_path)
         layers = gradcam_layers(pipeline, shape) if self.n_classes else []
+        chosen = self.layer_combo.currentData()
         self.layer_combo.blockSignals(True)
         self.layer_combo.clear()
         for name in layers:
             self.layer_combo.addItem(name, name)
-        if layers:
+        if chosen not in layers and layers:  # a new network: its default layer
             try:
-                self.layer_combo.setCurrentIndex(
-                    max(layers.index(default_cam_layer(pipeline, shape)), 0))
+                chosen = default_cam_layer(pipeline, shape)
             except ValueError:
-                self.layer_combo.setCurrentIndex(len(layers) - 1)
+                chosen = layers[-1]
+        self.layer_combo.setCurrentIndex(max(self.layer_combo.findData(chosen), 0))
         self.layer_combo.blockSignals(False)
         model = self.method_combo.model()
         for i, m in enumerate(METHODS):
@@ -341,7 +343,9 @@ class ClassTab(QWidget):
 
     def on_task_done(self, done) -> None:
         self._set_running(False)
-        if done.name != f"class:{self.method.key}":
+        stale = done.result is not None and done.result.request.pipeline is not (
+            self.session.pipeline)
+        if done.name != f"class:{self.method.key}" or stale:
             return
         if done.error:
             self.heat_page.clear_heat(done.error)
