@@ -305,8 +305,13 @@ class ClassTab(QWidget):
             self.heat_page.show_outcome(outcome, self._title(outcome), self._caption(outcome))
         elif isinstance(outcome, FgsmOutcome):
             self.fgsm_page.show_outcome(outcome, self.names)
-        else:  # a Failure
-            self.heat_page.clear_heat(outcome.text)
+        else:  # a Failure: said above the pictures, where every method's page shows it
+            self.heat_page.clear_heat()
+            self.note.setText(outcome.text)
+            self.note.setVisible(True)
+            return
+        if self.method.live and self.note.isVisible() and not self.blocked:
+            self._update_hint()  # a failure said before is over
 
     def _title(self, outcome: HeatOutcome) -> str:
         return _("{method} over the frame").format(method=_(self.method.label))

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from engine.graph.node import InputSpec
 from engine.graph.pipeline import Pipeline
 from engine.io.preprocess import Preprocess
-from engine.layers import Conv2d, Flatten, Linear, ReLU
+from engine.layers import Conv2d, Flatten, Linear, ReLU, Tanh
 from engine.layers.arithmetic import LocalResponseNorm
 from engine.resolve import resolve_pipeline
 from gui.explain.dock import ExplainDock
@@ -268,4 +268,22 @@ def test_the_views_work_on_an_onnx_imported_network(qtbot, session, live, tmp_pa
                                          for i in range(tab.layer_combo.count())]
     tab.select_method("fgsm")
     wait_shown(qtbot, dock, "fgsm")
+    dock.shutdown()
+
+
+def test_a_method_that_does_not_fit_the_network_says_why(qtbot, session, live):
+    tanh_net = Pipeline.chain(
+        [Conv2d(3, 4, 3, padding=1, seed=1), Tanh(), Flatten(), Linear(4 * 16 * 16, 3, seed=2)],
+        input_spec=InputSpec(channels=3), name="tanh net",
+    ).with_preprocess(Preprocess(size=(16, 16)))
+    use(qtbot, session, live, tanh_net)
+    dock = show_dock(qtbot, ExplainDock(session, live), 390, 700)
+    tab = dock.class_tab
+    tab.select_method("guided")
+    qtbot.waitUntil(lambda: "needs a network with ReLU layers" in tab.note.text(),
+                    timeout=TIMEOUT)
+    assert tab.note.isVisible() and tab.heat_page.outcome is None
+    tab.select_method("saliency")  # works on any network: the message goes
+    wait_shown(qtbot, dock, "saliency")
+    assert not tab.note.isVisible()
     dock.shutdown()
