@@ -122,7 +122,7 @@ class ClassTab(QWidget):
         self.stride.setRange(1, 256)
         self.stride.setValue(4)
         self.stride.setToolTip(_("Occlusion: how far the patch moves between two positions"))
-        for box in (self.patch, self.stride):
+        for box in (self.copies, self.patch, self.stride):
             box.valueChanged.connect(self._update_hint)
         self.epsilon = QSlider(Qt.Orientation.Horizontal)
         self.epsilon.setRange(0, 32)

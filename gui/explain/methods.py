@@ -14,7 +14,7 @@ from engine.explain import input_shape, map_layers, non_differentiable
 from engine.graph.autograd import logits_node
 from engine.i18n import N_, _
 
-__all__ = ["CLASS_METHODS", "METHODS", "Method", "class_count", "gradcam_layers", "method",
+__all__ = ["METHODS", "Method", "class_count", "gradcam_layers", "method",
            "not_differentiable_text", "percent"]
 
 
@@ -56,8 +56,6 @@ METHODS: tuple[Method, ...] = (
            N_("The fast gradient sign method: move every pixel by epsilon against the class and"
               " see whether the answer changes. Follows the live frame."), True, True),
 )
-
-CLASS_METHODS = METHODS  # every method here explains one class
 
 
 def method(key: str) -> Method:

@@ -41,7 +41,7 @@ def test_screenshot_writes_the_whole_window(
         ({"source": "nowhere/photo.png"}, "--source nowhere/photo.png: the file does not exist"),
         ({"pipeline": "no-such-pipeline"}, "--pipeline no-such-pipeline"),
         ({"layer": 99}, "--layer 99: the pipeline has layers 0 to"),
-        ({"tour": 11}, "--tour 11: the tour has stops 1 to 10"),
+        ({"tour": 99}, "--tour 99: the tour has stops 1 to"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_message(qtbot, tmp_path, capsys, given, words):
