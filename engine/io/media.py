@@ -109,7 +109,8 @@ def to_input(image: np.ndarray, input_spec=None) -> np.ndarray:
     input_spec : InputSpec, optional
         Uses ``channels`` and ``color``. ``color == "gray"`` (or ``channels == 1``) gives the
         luma 0.299 R + 0.587 G + 0.114 B, repeated ``channels`` times; "rgb" with 3 channels
-        gives R, G, B. None means RGB.
+        gives R, G, B; "none" (any other channel count) gives R, G, B, R, G, ... None means
+        RGB.
 
     Examples
     --------
@@ -134,6 +135,9 @@ def to_input(image: np.ndarray, input_spec=None) -> np.ndarray:
         out = np.empty((channels, h, w), dtype=np.float32)
         out[:] = gray.reshape(1, h, w)
         return out
+    if color == "none":  # a network of C planes (not a picture): R, G, B, R, ... as a stand-in
+        planes = image.transpose(2, 0, 1)[np.arange(channels) % 3]  # (C, H, W)
+        return np.multiply(planes, scale, dtype=np.float32)
     if channels != 3:
         raise MediaError(
             f"the pipeline expects {channels} input channels; an image has 3 (RGB) or 1 (gray)"

@@ -26,6 +26,11 @@ class Identity(Layer):
     def forward(self, x):
         return x
 
+    differentiable = True
+
+    def backward(self, grad, saved, params, need_input=True):
+        return (grad,), {}
+
 
 class Reshape(Layer):
     """Reshape each sample to ``shape`` (unbatched; 0 copies that input dimension, -1 infers one).
@@ -67,6 +72,12 @@ class Reshape(Layer):
     def forward(self, x):
         lead = x.shape[: x.ndim - self.in_rank]  # (N,) when batched, () when not
         return x.reshape(*lead, *self._target(x.shape[len(lead):]))
+
+    differentiable = True
+
+    def backward(self, grad, saved, params, need_input=True):
+        (x,), _ = saved
+        return (grad.reshape(x.shape),), {}
 
     def _out_shape(self, in_shape, strict):
         if len(in_shape) != self.in_rank:
@@ -111,6 +122,14 @@ class Transpose(Layer):
     def forward(self, x):
         lead = x.ndim - len(self.perm)  # 1 when batched
         return np.ascontiguousarray(x.transpose(*range(lead), *(p + lead for p in self.perm)))
+
+    differentiable = True
+
+    def backward(self, grad, saved, params, need_input=True):
+        lead = grad.ndim - len(self.perm)
+        inverse = np.argsort(self.perm)
+        return (np.ascontiguousarray(grad.transpose(*range(lead),
+                                                    *(int(p) + lead for p in inverse))),), {}
 
     def _out_shape(self, in_shape, strict):
         if len(in_shape) != len(self.perm):
@@ -161,6 +180,19 @@ class Pad(Layer):
         if self.mode == "constant":
             return np.pad(x, widths, constant_values=np.float32(self.value))
         return np.pad(x, widths, mode=self.mode)
+
+    differentiable = True
+
+    def backward(self, grad, saved, params, need_input=True):
+        """Each output pixel's gradient back to the input pixel it copies (none: the fill)."""
+        (x,), _ = saved
+        left, right, top, bottom = self.padding
+        h, w = x.shape[-2:]
+        if self.mode == "constant":
+            return (np.ascontiguousarray(grad[..., top : top + h, left : left + w]),), {}
+        rows = np.eye(h, dtype=np.float32)[np.pad(np.arange(h), (top, bottom), self.mode)]
+        cols = np.eye(w, dtype=np.float32)[np.pad(np.arange(w), (left, right), self.mode)]
+        return ((rows.T @ grad @ cols).astype(np.float32, copy=False),), {}
 
     def _out_shape(self, in_shape, strict):
         if len(in_shape) < 2:

@@ -7,6 +7,7 @@ never become pipeline nodes. Values are numpy arrays; integer division truncates
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 
@@ -58,8 +59,17 @@ def _result_bytes(ctx: NodeContext, values: list[np.ndarray]) -> int:
     """An upper bound of the folded result's size, known before computing it: two constants
     of 100,000 values each broadcast to 10^10 (a file of 800 kB asking for 40 GB)."""
     largest = max((v.size for v in values), default=1)
-    if ctx.op in ("Add", "Sub", "Mul", "Div"):
+    if ctx.op in ("Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less", "Greater", "Mod", "Max",
+                  "Min", "Where"):
         largest = math.prod(np.broadcast_shapes(*(v.shape for v in values)))
+    elif ctx.op == "ConstantOfShape" and values:
+        largest = math.prod(max(0, int(n)) for n in values[0].reshape(-1))
+    elif ctx.op == "Expand" and len(values) == 2:
+        target = tuple(max(0, int(n)) for n in values[1].reshape(-1))
+        largest = math.prod(np.broadcast_shapes(values[0].shape, target))
+    elif ctx.op == "Range" and len(values) == 3:
+        start, limit, delta = (float(v.reshape(-1)[0]) for v in values)
+        largest = math.ceil(abs((limit - start) / delta)) if delta else 0
     elif ctx.op == "Gather" and len(values) == 2 and values[0].ndim:
         taken_from = values[0].shape[ctx.attr("axis", 0)]  # replaced by the indices' shape
         largest = values[0].size // max(1, taken_from) * values[1].size
@@ -119,7 +129,49 @@ def _cast(ctx: NodeContext, values):
     return values[0].astype(helper.tensor_dtype_to_np_dtype(ctx.attr("to")))
 
 
+def _fold_slice(ctx: NodeContext, values):
+    data = values[0]
+    if ctx.opset < 10:
+        starts, ends, axes, steps = ctx.attr("starts"), ctx.attr("ends"), ctx.attr("axes"), None
+    else:
+        starts, ends = values[1], values[2]
+        axes, steps = (values[i] if len(values) > i else None for i in (3, 4))
+    starts = [int(v) for v in np.reshape(starts, -1)]
+    axes = range(len(starts)) if axes is None else [int(a) for a in np.reshape(axes, -1)]
+    steps = [1] * len(starts) if steps is None else [int(v) for v in np.reshape(steps, -1)]
+    index = [slice(None)] * data.ndim
+    for a, s, e, t in zip(axes, starts, np.reshape(ends, -1), steps, strict=True):
+        index[a] = slice(s, int(e) if -(2**62) < int(e) < 2**62 else None, t)
+    return data[tuple(index)]
+
+
+def _constant_of_shape(ctx: NodeContext, values):
+    fill = ctx.attr("value")
+    fill = np.zeros(1, np.float32) if fill is None else numpy_helper.to_array(fill)
+    return np.full([int(n) for n in values[0].reshape(-1)], fill.reshape(-1)[0], fill.dtype)
+
+
+def _range(ctx: NodeContext, values):
+    start, limit, delta = (v.item() for v in values)
+    return np.arange(start, limit, delta, dtype=values[0].dtype)
+
+
+_UNARY = {"Neg": np.negative, "Sqrt": np.sqrt, "Abs": np.abs, "Exp": np.exp, "Log": np.log,
+          "Reciprocal": np.reciprocal, "Floor": np.floor, "Ceil": np.ceil, "Not": np.logical_not}
+_BINARY = {"Pow": np.power, "Equal": np.equal, "Less": np.less, "Greater": np.greater,
+           "Mod": np.fmod}
+
+
 FOLDERS: dict[str, Callable] = {
+    **{op: lambda ctx, v, f=f: f(v[0]) for op, f in _UNARY.items()},
+    **{op: lambda ctx, v, f=f: f(v[0], v[1]) for op, f in _BINARY.items()},
+    "Slice": _fold_slice,
+    "ConstantOfShape": _constant_of_shape,
+    "Range": _range,
+    "Where": lambda ctx, v: np.where(v[0], v[1], v[2]),
+    "Expand": lambda ctx, v: v[0] * np.ones([int(n) for n in v[1].reshape(-1)], v[0].dtype),
+    "Max": lambda ctx, v: functools.reduce(np.maximum, v),
+    "Min": lambda ctx, v: functools.reduce(np.minimum, v),
     "Constant": _constant,
     "Identity": lambda ctx, v: v[0],
     "Cast": _cast,

@@ -16,7 +16,11 @@ import numpy as np
 
 from engine import layers as L
 from engine.layers import imported as O
+from engine.onnx.activations import ACTIVATIONS
+from engine.onnx.arithmetic import ARITHMETIC
 from engine.onnx.node import BATCH, NodeContext, Unsupported
+from engine.onnx.shaping import SHAPING
+from engine.onnx.upsampling import UPSAMPLING
 from engine.onnx.windows import (
     avg_pool,
     check_pads,
@@ -62,6 +66,7 @@ def _clip(ctx: NodeContext):
     lo, hi = (None if v is None or abs(float(v)) >= 3e38 else float(v) for v in (lo, hi))
     if lo == 0.0 and hi is None:
         layer = L.ReLU()
+
     elif lo is not None and hi is not None and max(abs(lo), abs(hi)) <= 1e6 and lo < hi:
         layer = L.Hardtanh(lo, hi)  # ReLU6 reads as Hardtanh(0, 6), like PyTorch
     else:
@@ -85,21 +90,6 @@ def _softmax(ctx: NodeContext):
     return [(ctx.out, L.Softmax(axis - rank), [ctx.act(0)])]
 
 
-def _reduce_mean(ctx: NodeContext):
-    rank = len(ctx.shape(0))
-    axes = ctx.const(1, "axes", required=False) if ctx.opset >= 18 else ctx.attr("axes")
-    if ctx.attr("noop_with_empty_axes", 0) and axes is None:
-        return [(ctx.out, O.Identity(), [ctx.act(0)])]
-    if axes is None:
-        raise Unsupported("ReduceMean over every axis would mix images of a batch; the"
-                           " engine needs axes without the batch axis")
-    dims = sorted({ctx.axis(int(a), rank, "axis") for a in np.asarray(axes).reshape(-1)})
-    keep = bool(ctx.attr("keepdims", 1))
-    if rank == 3 and dims == [1, 2] and keep:
-        return [(ctx.out, L.GlobalAvgPool2d(), [ctx.act(0)])]
-    return [(ctx.out, O.ReduceMean(dims, keep, rank), [ctx.act(0)])]
-
-
 def _dropout(ctx: NodeContext):
     ratio = ctx.attr("ratio", 0.5)
     ctx.attr("is_test")  # opset < 7: inference either way
@@ -112,7 +102,7 @@ def _dropout(ctx: NodeContext):
     return [(ctx.out, L.Dropout(float(ratio)), [ctx.act(0)])]
 
 
-# ---------------------------------------------------------------- dense, arithmetic, shapes
+# ---------------------------------------------------------------- dense and shapes
 
 
 def _gemm(ctx: NodeContext):
@@ -145,52 +135,6 @@ def _matmul(ctx: NodeContext):
     return [(ctx.out, O.MatMul(b), [ctx.act(0)])]
 
 
-def _binary(ctx: NodeContext):
-    names = [ctx.input(0), ctx.input(1)]
-    const_at = [i for i, n in enumerate(names) if n in ctx.imp.consts]
-    if not const_at:
-        ranks = {len(ctx.shape(0)), len(ctx.shape(1))}
-        if len(ranks) != 1:
-            raise Unsupported(f"{ctx.op} of tensors of different ranks is not supported")
-        if ctx.op == "Add":
-            if ctx.shape(0) != ctx.shape(1):
-                raise Unsupported(f"Add of shapes {ctx.shape(0)} and {ctx.shape(1)} (with"
-                                   " broadcasting) is not supported; the engine adds equal shapes")
-            return [(ctx.out, L.Add(), names)]
-        return [(ctx.out, _ARITHMETIC[ctx.op](), names)]
-    i = const_at[0]
-    value = ctx.const(i, "constant operand").astype(np.float32)
-    full = len(ctx.shape(1 - i)) + 1
-    if ctx.attr("broadcast", 0) and ctx.attr("axis") is not None:
-        # opset < 7: the constant lines up with the tensor from `axis` on, not from the right
-        start = ctx.attr("axis") % full
-        value = value.reshape(value.shape + (1,) * (full - start - value.ndim))
-    if value.ndim == full:
-        if value.shape[0] != 1:
-            raise Unsupported(f"{ctx.op} by a constant with {value.shape[0]} entries along the"
-                               " batch axis is not supported")
-        value = value[0]  # (1, C, 1, 1) -> (C, 1, 1): broadcasts the same with or without N
-    elif value.ndim > full:
-        raise Unsupported(f"{ctx.op} by a {value.ndim}-D constant on a {full}-D tensor")
-    source = [names[1 - i]]
-    if ctx.op == "Add":
-        return [(ctx.out, O.AddConstant(value), source)]
-    return [(ctx.out, _ARITHMETIC[ctx.op](value, constant_first=i == 0), source)]
-
-
-_ARITHMETIC = {"Mul": O.Mul, "Sub": O.Sub, "Div": O.Div}
-
-
-def _sum(ctx: NodeContext):
-    sources = [ctx.act(i) for i in range(len(ctx.proto.input))]
-    if len(sources) == 1:
-        return [(ctx.out, O.Identity(), sources)]
-    if any(ctx.imp.shapes[s] != ctx.shape(0) for s in sources):
-        raise Unsupported("Sum of inputs of different shapes (with broadcasting) is not"
-                           " supported; the engine adds equal shapes")
-    return [(ctx.out, L.Add(), sources)]
-
-
 def _transpose(ctx: NodeContext):
     if ctx.imp.nhwc and ctx.input(0) == ctx.imp.input_name:
         ctx.attr("perm")
@@ -207,6 +151,8 @@ def _concat(ctx: NodeContext):
     sources = [ctx.act(i) for i in range(len(ctx.proto.input))]
     rank = len(ctx.shape(0))
     dim = ctx.axis(ctx.attr("axis"), rank, "axis")
+    if len(sources) == 1:  # DenseNet's first block joins one tensor: a copy
+        return [(ctx.out, O.Identity(), sources)]
     if rank not in (1, 3):
         raise Unsupported(f"Concat of {rank + 1}-D tensors is not supported; the engine joins"
                            " (N, C, H, W) maps or (N, F) vectors")
@@ -279,13 +225,12 @@ def _pad(ctx: NodeContext):
 
 
 CONVERTERS: dict[str, Callable[[NodeContext], list]] = {
-    "Add": _binary, "AveragePool": avg_pool, "BatchNormalization": _batch_norm, "Clip": _clip,
-    "Concat": _concat, "Conv": conv, "Div": _binary, "Dropout": _dropout, "Flatten": _flatten,
+    "AveragePool": avg_pool, "BatchNormalization": _batch_norm, "Clip": _clip,
+    "Concat": _concat, "Conv": conv, "Dropout": _dropout, "Flatten": _flatten,
     "Gemm": _gemm, "GlobalAveragePool": global_avg_pool, "GlobalMaxPool": global_max_pool,
     "Identity": _simple(O.Identity), "LeakyRelu": _leaky_relu, "LRN": _lrn, "MatMul": _matmul,
-    "MaxPool": max_pool, "Mul": _binary, "Pad": _pad, "ReduceMean": _reduce_mean,
-    "Relu": _simple(L.ReLU), "Reshape": _reshape, "Sigmoid": _simple(L.Sigmoid),
-    "Softmax": _softmax, "Sub": _binary, "Sum": _sum, "Tanh": _simple(L.Tanh),
-    "Transpose": _transpose,
+    "MaxPool": max_pool, "Pad": _pad, "Relu": _simple(L.ReLU), "Reshape": _reshape,
+    "Sigmoid": _simple(L.Sigmoid), "Softmax": _softmax, "Tanh": _simple(L.Tanh),
+    "Transpose": _transpose, **ACTIVATIONS, **ARITHMETIC, **SHAPING, **UPSAMPLING,
 }
 SUPPORTED_OPERATORS: tuple[str, ...] = tuple(sorted(CONVERTERS))

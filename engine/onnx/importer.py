@@ -143,8 +143,7 @@ class _Importer(GraphTables):
     def run(self) -> Pipeline:
         spec = self._input()
         for index, proto in enumerate(self.graph.node):
-            named = f" {proto.name!r}" if proto.name else ""
-            where = f"node {index} ({proto.op_type}{named} -> {proto.output[0]!r})"
+            where = f"node {index} ({proto.op_type} {proto.name or proto.output[0]!r})"
             try:
                 self._node(proto)
             except (Unsupported, ShapeError, ValueError) as error:
@@ -182,17 +181,16 @@ class _Importer(GraphTables):
             self.notes.append("the file takes (N, H, W, C) images and transposes them to"
                               " (N, C, H, W); here images enter as (C, H, W) and that"
                               " Transpose passes them through")
-        if channels not in (1, 3):
-            raise Unsupported(f"input {info.name!r} has {channels} channels; the engine's"
-                               " inputs are images with 3 (RGB) or 1 (gray)")
+        if not channels:
+            raise Unsupported(_("input {name!r} leaves its number of channels open")
+                              .format(name=info.name))
         if height is None or width is None:
             height, width = self.input_size or (DEFAULT_SIZE, DEFAULT_SIZE)
             self.notes.append(f"input height and width are open in the file, {height}x{width}"
                               " assumed")
         self.batch = batch or None  # None: left open in the file
         self.shapes[info.name] = (channels, int(height), int(width))
-        return InputSpec(channels=channels, color="rgb" if channels == 3 else "gray",
-                         height=int(height), width=int(width))
+        return InputSpec(channels=channels, height=int(height), width=int(width))
 
     def _channels_last(self, name: str, dims: list) -> bool:
         """Keras exports: an (N, H, W, C) input whose only use is a Transpose to NCHW."""
@@ -221,9 +219,7 @@ class _Importer(GraphTables):
         else:
             convert = CONVERTERS.get(proto.op_type)
             if convert is None:
-                raise Unsupported(f"operator {proto.op_type} is not supported: the engine would"
-                                   f" need a {proto.op_type} layer (it runs"
-                                   f" {', '.join(SUPPORTED_OPERATORS)})")
+                raise Unsupported(_("operator {op} is not supported").format(op=proto.op_type))
             ctx = NodeContext(proto, self)
             for name, layer, inputs in convert(ctx):
                 shape = layer.out_shape(*(self.shapes[i] for i in inputs))
@@ -231,7 +227,7 @@ class _Importer(GraphTables):
                 self.shapes[name] = shape
             ctx.check_attributes()
         for extra in proto.output[1:]:
-            if extra and extra in self.used:
+            if extra and extra in self.used and extra not in self.shapes:
                 raise Unsupported(f"its extra output {extra!r} is used, the engine computes"
                                    f" only the main output of {proto.op_type}")
 

@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from engine import layers as L
+from engine.i18n import _
+from engine.layers.binary import Mul
 from engine.layers.reshaping import Pad
 from engine.onnx.node import NodeContext, Unsupported
 
-__all__ = ["avg_pool", "check_pads", "conv", "global_avg_pool", "global_max_pool", "max_pool"]
+__all__ = ["avg_pool", "check_pads", "conv", "explicit_pads", "global_avg_pool", "global_max_pool",
+           "max_pool", "padded_input", "short", "window_settings"]
 
 
-def _window(ctx: NodeContext, in_shape, kernel) -> tuple[tuple, tuple, tuple[int, int, int, int]]:
+def window_settings(ctx: NodeContext, in_shape,
+                    kernel) -> tuple[tuple, tuple, tuple[int, int, int, int]]:
     """(strides, dilations, pads (top, left, bottom, right)) with auto_pad resolved."""
     if len(in_shape) != 3:
         raise Unsupported(f"{ctx.op} on a {len(in_shape) + 1}-D tensor: the engine runs 2-D"
@@ -58,12 +64,12 @@ def check_pads(op: str, pads) -> None:
         raise Unsupported(f"{op}: pads {list(pads)} may be at most {_MOST_PAD} each")
 
 
-def _short(pair) -> int | tuple[int, int]:
+def short(pair) -> int | tuple[int, int]:
     """(3, 3) -> 3 so the layer's repr reads like PyTorch's."""
     return int(pair[0]) if pair[0] == pair[1] else (int(pair[0]), int(pair[1]))
 
 
-def _padded_input(ctx: NodeContext, pads, mode: str = "constant",
+def padded_input(ctx: NodeContext, pads, mode: str = "constant",
                   explicit: bool = False) -> tuple[list, str, tuple]:
     """An explicit Pad node when asked or when pads are asymmetric; returns (nodes, the layer's
     input, the layer's own padding)."""
@@ -84,17 +90,17 @@ def conv(ctx: NodeContext):
     if kernel != weight.shape[2:]:
         raise Unsupported(f"Conv: kernel_shape {kernel} differs from the weight's"
                            f" {weight.shape[2:]}")
-    strides, dilations, pads = _window(ctx, ctx.shape(0), kernel)
+    strides, dilations, pads = window_settings(ctx, ctx.shape(0), kernel)
     groups = ctx.attr("group", 1)
-    nodes, source, padding = _padded_input(ctx, pads)
-    layer = L.Conv2d(weight.shape[1] * groups, weight.shape[0], _short(kernel), _short(strides),
-                     _short(padding), _short(dilations), groups, bias=bias is not None,
+    nodes, source, padding = padded_input(ctx, pads)
+    layer = L.Conv2d(weight.shape[1] * groups, weight.shape[0], short(kernel), short(strides),
+                     short(padding), short(dilations), groups, bias=bias is not None,
                      weight=weight, bias_values=bias)
     layer.kernel_source = f"from the ONNX file ({ctx.input(1)})"  # shown in the ledger's notes
     return [*nodes, (ctx.out, layer, [source])]
 
 
-def _explicit_pads(pads, kernel) -> bool:
+def explicit_pads(pads, kernel) -> bool:
     """Pads a pool layer cannot take itself: asymmetric, or over half the window (PyTorch's
     limit, which ONNX does not have)."""
     return pads[:2] != pads[2:] or any(2 * p > k for p, k in zip(pads, kernel * 2, strict=True))
@@ -103,41 +109,51 @@ def _explicit_pads(pads, kernel) -> bool:
 def max_pool(ctx: NodeContext):
     """A MaxPool node as a MaxPool2d layer, after an edge Pad if the pads need one."""
     kernel = tuple(ctx.attr("kernel_shape"))
-    strides, dilations, pads = _window(ctx, ctx.shape(0), kernel)
+    strides, dilations, pads = window_settings(ctx, ctx.shape(0), kernel)
     ceil = bool(ctx.attr("ceil_mode", 0))
-    if _explicit_pads(pads, kernel):
+    if explicit_pads(pads, kernel):
         if ceil or max(dilations) > 1:
             raise Unsupported("MaxPool with asymmetric pads or pads over half the window,"
                                " together with ceil_mode or dilation, is not supported; the"
                                " engine needs equal pads of at most half the window")
         # Repeating the edge pixel never changes a maximum: each window that reaches into the
         # border also covers the edge pixel it repeats.
-        nodes, source, padding = _padded_input(ctx, pads, mode="edge", explicit=True)
+        nodes, source, padding = padded_input(ctx, pads, mode="edge", explicit=True)
     else:
         nodes, source, padding = [], ctx.act(0), pads[:2]
-    layer = L.MaxPool2d(_short(kernel), _short(strides), _short(padding), _short(dilations), ceil)
+    layer = L.MaxPool2d(short(kernel), short(strides), short(padding), short(dilations), ceil)
     return [*nodes, (ctx.out, layer, [source])]
 
 
 def avg_pool(ctx: NodeContext):
     """An AveragePool node as an AvgPool2d layer, after a zero Pad if the pads need one."""
     kernel = tuple(ctx.attr("kernel_shape"))
-    strides, dilations, pads = _window(ctx, ctx.shape(0), kernel)
+    strides, dilations, pads = window_settings(ctx, ctx.shape(0), kernel)
     if max(dilations) > 1:
         raise Unsupported("AveragePool with dilations is not supported; the engine's"
                            " average pool has dense windows")
     ceil = bool(ctx.attr("ceil_mode", 0))
     include = bool(ctx.attr("count_include_pad", 0))
-    if _explicit_pads(pads, kernel):
-        if ceil or not include:
-            raise Unsupported("AveragePool with asymmetric pads or pads over half the window"
-                               " is supported only with count_include_pad=1 and ceil_mode=0"
-                               " (then the zeros count)")
-        nodes, source, padding = _padded_input(ctx, pads, explicit=True)
-    else:
-        nodes, source, padding = [], ctx.act(0), pads[:2]
-    layer = L.AvgPool2d(_short(kernel), _short(strides), _short(padding), ceil, include)
-    return [*nodes, (ctx.out, layer, [source])]
+    if explicit_pads(pads, kernel):
+        if ceil:
+            raise Unsupported(_("AveragePool with uneven pads and ceil_mode is not supported"))
+        nodes, source, _none = padded_input(ctx, pads, explicit=True)
+        layer = L.AvgPool2d(short(kernel), short(strides), 0, False, True)
+        if include:
+            return [*nodes, (ctx.out, layer, [source])]
+        # the zeros must not count: scale each window's mean by (window size / real pixels)
+        pooled = ctx.extra("mean")
+        return [*nodes, (pooled, layer, [source]),
+                (ctx.out, Mul(_pad_correction(ctx.shape(0), layer, nodes[0][1])), [pooled])]
+    layer = L.AvgPool2d(short(kernel), short(strides), short(pads[:2]), ceil, include)
+    return [(ctx.out, layer, [ctx.act(0)])]
+
+
+def _pad_correction(shape, pool, pad) -> np.ndarray:
+    """(1, H_out, W_out): each window's size over the input pixels it covers."""
+    ones = np.ones((1, *shape[1:]), np.float32)
+    covered = pool(pad(ones))  # the mean of 1s and padding zeros: the covered fraction
+    return (1.0 / covered).astype(np.float32)
 
 
 def global_avg_pool(ctx: NodeContext):
@@ -153,4 +169,4 @@ def global_max_pool(ctx: NodeContext):
     if len(shape) != 3:
         raise Unsupported("GlobalMaxPool needs an (N, C, H, W) map")
     # one window as large as the map: exactly a global maximum, and it reads like PyTorch
-    return [(ctx.out, L.MaxPool2d(_short(shape[1:])), [ctx.act(0)])]
+    return [(ctx.out, L.MaxPool2d(short(shape[1:])), [ctx.act(0)])]

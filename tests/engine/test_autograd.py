@@ -135,12 +135,12 @@ def test_bad_calls_say_what_is_wrong():
         engine.value_and_grad(p, _x(1, 2, 3, 3), np.array([3]))
     with pytest.raises(ValueError, match=r"gradients need a batch \(N, C, H, W\)"):
         engine.value_and_grad(p, _x(2, 3, 3), np.array([0]))
-    from engine.layers.imported import ReduceMean
+    from engine.layers.imported import LocalResponseNorm
 
-    q = Pipeline.chain([ReduceMean((1, 2), True, 3), Flatten(), Linear(2, 2)],
+    q = Pipeline.chain([LocalResponseNorm(3), Flatten(), Linear(18, 2)],
                        input_spec=InputSpec(channels=2))
     with pytest.raises(NotDifferentiable,
-                       match=r"layer 0 \(mean1, ReduceMean\) cannot be differentiated"):
+                       match=r"layer 0 \(lrn1, LocalResponseNorm\) cannot be differentiated"):
         engine.value_and_grad(q, _x(1, 2, 3, 3), np.array([0]))
 
 

@@ -12,17 +12,15 @@ from tests.engine import onnx_models
 from tests.engine.onnx_models import GraphBuilder
 
 
-@pytest.mark.parametrize("op", ["Resize", "Floor"])
-def test_unsupported_operator_names_operator_and_node(op):
+@pytest.mark.parametrize("op", ["Round", "Floor"])
+def test_unsupported_operator_names_operator_and_node_in_one_short_line(op):
     model = onnx_models.unsupported(op)
     node = model.graph.node[-1]
     with pytest.raises(OnnxImportError) as info:
         load_onnx_model(model, source="net.onnx")
     text = str(info.value)
-    assert text.startswith("net.onnx: node 1")
-    assert f"({op} {node.name!r} -> {node.output[0]!r})" in text
-    assert f"operator {op} is not supported: the engine would need a {op} layer" in text
-    assert "Conv" in text  # says what the engine does run
+    assert text == f"net.onnx: node 1 ({op} {node.name!r}): operator {op} is not supported"
+    assert len(text) < 100
 
 
 def _single(op: str, shape=(1, 3, 8, 8), inputs=(), opset=13, **attrs) -> onnx.ModelProto:
@@ -38,8 +36,9 @@ def _flat_then(op: str, *inputs, **attrs) -> onnx.ModelProto:
 
 
 def _two_branches(op: str) -> onnx.ModelProto:
-    g = GraphBuilder((1, 3, 8, 8), seed=4)
-    return g.model([g.node(op, ["input", g.node("GlobalAveragePool", ["input"])])])
+    g = GraphBuilder((1, 3, 4, 3), seed=4)
+    flat = g.node("Flatten", [g.node("GlobalAveragePool", ["input"])])  # (1, 3)
+    return g.model([g.node(op, ["input", flat])])
 
 
 def _indices_used() -> onnx.ModelProto:
@@ -54,8 +53,8 @@ def _on_constants(op: str) -> onnx.ModelProto:
 
 
 @pytest.mark.parametrize(("model", "expected"), [
-    (lambda: _single("AveragePool", kernel_shape=[2, 2], pads=[0, 0, 1, 1]),
-     "count_include_pad=1 and ceil_mode=0"),
+    (lambda: _single("AveragePool", kernel_shape=[2, 2], pads=[0, 0, 1, 1], ceil_mode=1),
+     "uneven pads and ceil_mode"),
     (lambda: _single("MaxPool", kernel_shape=[3, 3], pads=[0, 0, 1, 1], ceil_mode=1),
      "needs equal pads"),
     (lambda: _flat_then("Gemm", np.ones((1, 3), np.float32), transA=1), "transA"),
@@ -82,7 +81,6 @@ def _on_constants(op: str) -> onnx.ModelProto:
     (lambda: _single("Conv", inputs=[np.ones((2, 3, 3, 3), np.float32)], pads=[9, 9, 9, 10**9]),
      r"Conv: pads \[9, 9, 9, 1000000000\] may be at most 256"),
     (lambda: _single("MatMul", inputs=[np.ones((3, 8, 4), np.float32)]), "3-D constant"),
-    (lambda: _single("Relu", shape=(1, 4, 8, 8)), "4 channels"),
     (lambda: _single("Relu", shape=(1, 3, 8)),
      r"has 3 dimensions, the engine needs 4 \(N, C, H, W\)"),
     (lambda: _single("Conv", inputs=[np.ones((2, 3, 3, 3, 3), np.float32)],
@@ -92,8 +90,7 @@ def _on_constants(op: str) -> onnx.ModelProto:
     (lambda: _single("ReduceMean", keepdims=1), "every axis"),
     (lambda: _single("Mul", inputs=[np.ones((2, 3, 1, 1), np.float32)]),
      "2 entries along the batch axis"),
-    (lambda: _two_branches("Add"),
-     r"Add of shapes \(3, 8, 8\) and \(3, 1, 1\)"),
+    (lambda: _two_branches("Add"), "different ranks"),
     (lambda: _indices_used(), "extra output"),
     (lambda: _single("Transpose", perm=[1, 0, 2, 3]), "perm to start with 0"),
     (lambda: _on_constants("Relu"), "Relu on constants is not supported"),
