@@ -29,7 +29,8 @@ def _resize_layer(ctx: NodeContext, scales, sizes, mode: str, coord: str, neares
                             " nearest or linear").format(op=ctx.op, mode=mode))
     if sizes is not None:
         sizes = [int(s) for s in np.asarray(sizes).reshape(-1)]
-        if len(sizes) != 4 or sizes[0] not in (BATCH, ctx.imp.batch or BATCH, 1) or (
+        batch_ok = sizes[0] == BATCH or ctx.imp.batch in (None, sizes[0])
+        if len(sizes) != 4 or not batch_ok or (
                 sizes[1] != shape[0]):
             raise Unsupported(_("{op} to sizes {sizes} would change the batch or channels")
                               .format(op=ctx.op, sizes=sizes))
@@ -91,6 +92,8 @@ def _conv_transpose(ctx: NodeContext):
         for i in range(2):
             total = (strides[i] * (shape[1 + i] - 1) + extra[i] + (kernel[i] - 1) * dilations[i]
                      + 1 - wanted[i])
+            if total < 0 and auto in ("SAME_UPPER", "SAME_LOWER"):
+                total = 0  # onnxruntime's reading: never pad below nothing
             if total < 0:
                 raise Unsupported(_("ConvTranspose: output_shape {shape} is larger than the"
                                     " layer makes").format(shape=wanted))
