@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from engine import layers as L
+from engine.graph.spec_arrays import short_float
 from engine.layers import imported as O
 from engine.onnx.activations import ACTIVATIONS
 from engine.onnx.arithmetic import ARITHMETIC
@@ -49,6 +50,12 @@ def _batch_norm(ctx: NodeContext):
     return [(ctx.out, layer, [ctx.act(0)])]
 
 
+def _short(value) -> float:
+    """A float32 constant as the shortest decimal that reads back the same (0.3, not
+    0.30000001192092896), so that layers read from a file print and compare as written."""
+    return short_float(np.float32(np.asarray(value).reshape(-1)[0]))
+
+
 def _simple(layer_type: type[L.Layer]) -> Callable:
     return lambda ctx: [(ctx.out, layer_type(), [ctx.act(0)])]
 
@@ -63,7 +70,7 @@ def _clip(ctx: NodeContext):
     else:
         lo, hi = (ctx.const(i, what, required=False) for i, what in ((1, "min"), (2, "max")))
     # ONNX's default bounds are the float32 limits: treat them as absent.
-    lo, hi = (None if v is None or abs(float(v)) >= 3e38 else float(v) for v in (lo, hi))
+    lo, hi = (None if v is None or abs(float(v)) >= 3e38 else _short(v) for v in (lo, hi))
     if lo == 0.0 and hi is None:
         layer = L.ReLU()
 
@@ -95,7 +102,7 @@ def _dropout(ctx: NodeContext):
     ctx.attr("is_test")  # opset < 7: inference either way
     if ctx.opset >= 12:
         given = ctx.const(1, "ratio", required=False)
-        ratio = 0.5 if given is None else float(given)
+        ratio = 0.5 if given is None else _short(given)
         training = ctx.const(2, "training_mode", required=False)
         if training is not None and bool(training):
             raise Unsupported("Dropout in training mode is not supported")
@@ -199,7 +206,7 @@ def _pad(ctx: NodeContext):
     else:
         pads = ctx.const(1, "pads")
         fill = ctx.const(2, "constant_value", required=False)
-        value = 0.0 if fill is None else float(fill.reshape(-1)[0]) if fill.size else 0.0
+        value = 0.0 if fill is None else _short(fill.reshape(-1)[0]) if fill.size else 0.0
         axes = ctx.const(3, "axes", required=False)
     rank = len(ctx.shape(0)) + 1
     pads = [int(p) for p in np.asarray(pads).reshape(-1)]

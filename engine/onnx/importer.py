@@ -32,6 +32,7 @@ Examples
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -41,9 +42,10 @@ from onnx import helper, numpy_helper
 
 from engine.graph.pipeline import InputSpec, Node, Pipeline
 from engine.i18n import _
+from engine.io.preprocess import Preprocess
 from engine.onnx.constants import fold, shape_part
 from engine.onnx.converters import CONVERTERS, SUPPORTED_OPERATORS
-from engine.onnx.node import BATCH, GraphTables, NodeContext, Unsupported
+from engine.onnx.node import BATCH, PREPROCESS_KEY, GraphTables, NodeContext, Unsupported
 from engine.onnx.reading import read_model
 from engine.ops.shapes import ShapeError
 
@@ -109,9 +111,17 @@ def load_onnx_model(model: onnx.ModelProto, source: str = "<model>",
     except Exception as error:  # ValidationError, or a protobuf error for a damaged proto
         raise OnnxImportError(f"{source}: not a valid ONNX model ({_first_line(error)})") from None
     try:
-        return _Importer(model, source, input_size, name).run()
+        pipeline = _Importer(model, source, input_size, name).run()
     except Unsupported as error:
         raise OnnxImportError(f"{source}: {error}") from None
+    recipe = {p.key: p.value for p in model.metadata_props}.get(PREPROCESS_KEY)
+    if recipe is not None:  # written by engine.onnx.export
+        try:
+            pipeline = pipeline.with_preprocess(Preprocess.from_dict(json.loads(recipe)))
+        except (ValueError, TypeError) as error:
+            raise OnnxImportError(_("{source}: its preprocessing cannot be read ({error})")
+                                  .format(source=source, error=error)) from None
+    return pipeline
 
 
 def _first_line(error: Exception) -> str:

@@ -13,7 +13,12 @@ import numpy as np
 import onnx
 from onnx import helper
 
-__all__ = ["BATCH", "GraphTables", "NodeContext", "Unsupported"]
+from engine.graph.spec_arrays import short_float
+
+__all__ = ["BATCH", "PREPROCESS_KEY", "GraphTables", "NodeContext", "Unsupported"]
+
+# The model metadata key under which an exported pipeline's preprocessing travels (JSON).
+PREPROCESS_KEY = "cnn_explorer.preprocess"
 
 # Stands for the batch size in folded shape arithmetic when the file leaves it open.
 BATCH = -(2**40)
@@ -58,6 +63,10 @@ class NodeContext:
         self.attrs = {}
         for a in proto.attribute:
             value = helper.get_attribute_value(a)
+            if isinstance(value, float):  # a float32: 1e-4, not 9.99999974e-05
+                value = short_float(np.float32(value))
+            elif isinstance(value, list) and value and isinstance(value[0], float):
+                value = [short_float(np.float32(v)) for v in value]
             self.attrs[a.name] = value.decode() if isinstance(value, bytes) else value
         self.read: set[str] = set()
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from engine.graph.spec_arrays import short_float
 from engine.i18n import _
 from engine.layers import imported as O
 from engine.onnx.node import BATCH, NodeContext, Unsupported
@@ -36,7 +37,9 @@ def _resize_layer(ctx: NodeContext, scales, sizes, mode: str, coord: str, neares
                               .format(op=ctx.op, sizes=sizes))
         layer = O.Resize(size=sizes[2:], mode=mode, coordinate_mode=coord, nearest_mode=nearest)
     else:
-        scales = [float(s) for s in np.asarray(scales).reshape(-1)]
+        scales = [short_float(np.float32(s)) for s in np.asarray(scales).reshape(-1)]
+        if nearest == "simple" and min(scales) >= 1:
+            nearest = "floor"  # what "simple" means when every axis grows
         if len(scales) != 4 or scales[:2] != [1.0, 1.0]:
             raise Unsupported(_("{op} by scales {scales}: the engine resizes height and width"
                                 " only").format(op=ctx.op, scales=scales))
