@@ -23,6 +23,7 @@ examples:
   cnn-explorer summary lecture --input-shape 3,32,32
   cnn-explorer run default photo.jpg --out maps/
   cnn-explorer explain shapes picture.png --method gradcam --out why/
+  cnn-explorer export shapes --format onnx --out shapes.onnx
 """
 
 
@@ -116,12 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=_count,
         help="scale the image so its longest side is N pixels first",
     )
+    from engine.cli import export as export_commands
     from engine.cli import train as train_commands
 
     train_commands.add_parsers(sub)
     from engine.cli import explain as explain_command
 
     explain_command.add_parsers(sub)
+    export_commands.add_parsers(sub)
     return parser
 
 
@@ -134,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
         return cli.guarded(cli.summary, args.pipeline, args.input_shape, as_json=args.json)
     if args.command == "run":
         return cli.guarded(cli.run, args.pipeline, args.image, args.out, side=args.side)
+    if args.command == "export":
+        from engine.cli.export import export_command
+
+        return cli.guarded(export_command, args)
     if args.command in ("train", "evaluate"):
         from engine.cli import train as commands
 
