@@ -35,6 +35,11 @@ MENU_ACTIONS = (
               "Open a trained network in ONNX format (.onnx)", False)),
     ("file", ("save_pipeline", "&Save pipeline as...", "window.ask_save_pipeline", "Ctrl+S",
               "Save the current pipeline to a file", False)),
+    ("file", ("gallery", N_("Model &gallery..."), "window.show_gallery", None,
+              N_("Download a pretrained classifier from the ONNX Model Zoo and open it"),
+              False)),
+    ("file", ("export", N_("&Export..."), "window.ask_export", "Ctrl+E",
+              N_("Write the pipeline as ONNX, PyTorch source or a numpy script"), False)),
     ("file", "bundled"),
     ("file", "-"),
     ("file", ("snapshot", "Save s&napshot...", "window.ask_snapshot", "Ctrl+Shift+S",
@@ -196,6 +201,20 @@ class MenuActions:
 
     def ask_open_model(self) -> None:
         self._ask_open("Open model", "ONNX models (*.onnx)")
+
+    def ask_export(self) -> None:
+        from gui.dialogs.export import ask_export
+
+        ask_export(self)
+
+    def show_gallery(self):
+        """File > Model gallery (modal); a downloaded model opens like File > Open model."""
+        from gui.dialogs.gallery import GalleryDialog
+
+        dialog = GalleryDialog(self.open_path, parent=self)
+        dialog.opened.connect(dialog.accept)
+        dialog.open()
+        return dialog
 
     def edit_preprocessing(self) -> None:
         from gui.dialogs.preprocess import edit_preprocessing_flow

@@ -89,6 +89,7 @@ def _fetch(model, temporary: Path, progress, cancelled, timeout, digest) -> int:
     try:
         response = urllib.request.urlopen(model.url, timeout=timeout)
     except urllib.error.HTTPError as error:
+        error.close()  # it holds the response's socket
         raise DownloadError(_("{name}: the server answered {code} {reason} for {url}").format(
             name=model.name, code=error.code, reason=error.reason, url=model.url)) from None
     except (urllib.error.URLError, OSError) as error:

@@ -5,8 +5,6 @@ shape, offline, and cancel; nothing half-written is ever left in the cache."""
 from __future__ import annotations
 
 import dataclasses
-import http.server
-import threading
 
 import numpy as np
 import pytest
@@ -20,48 +18,13 @@ from engine.gallery import (
     load_catalog,
     open_model,
 )
-from tests.engine.onnx_models import GraphBuilder
-
-
-def _classifier(size=32, seed=0) -> bytes:
-    g = GraphBuilder(("N", 3, size, size), seed=seed)
-    y = g.node("Flatten", [g.node("GlobalAveragePool", ["input"])])
-    return g.model([g.gemm(y, 3, 1000)]).SerializeToString()
-
-
-GOOD = _classifier()
-FILES = {"/model.onnx": GOOD, "/other.onnx": _classifier(seed=1),
-         "/small.onnx": _classifier(size=16), "/corrupt.onnx": bytes(range(256)) * 60}
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = FILES.get(self.path.replace("/truncated", ""))
-        if body is None:
-            self.send_error(404, "Not Found")
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.path.startswith("/truncated"):
-            self.wfile.write(body[: len(body) // 2])  # then the connection closes
-            self.close_connection = True
-            return
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+from tests.gallery_server import GOOD, serve
 
 
 @pytest.fixture(scope="module")
 def server():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    with serve() as url:
+        yield url
 
 
 def _entry(url: str, **changes):

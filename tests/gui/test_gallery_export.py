@@ -1,0 +1,71 @@
+"""File > Model gallery (download with a progress bar and Cancel, from a local server) and
+File > Export."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from engine.gallery import load_catalog
+from engine.onnx.importer import load_onnx
+from gui.dialogs.export import export_current
+from gui.dialogs.gallery import GalleryDialog
+from tests.gallery_server import GOOD, serve
+
+
+@pytest.fixture(scope="module")
+def server():
+    with serve() as url:
+        yield url
+
+
+def _models(server):
+    base = load_catalog()[0]
+    return [dataclasses.replace(base, id=name, name=name.title(), url=f"{server}{path}",
+                                size_mb=len(GOOD) / 1e6, input=(3, 32, 32))
+            for name, path in (("tiny", "/model.onnx"), ("broken", "/truncated/model.onnx"))]
+
+
+def test_gallery_downloads_with_progress_and_opens(qtbot, server, tmp_path):
+    opened = []
+    dialog = GalleryDialog(opened.append, _models(server), tmp_path)
+    qtbot.addWidget(dialog)
+    assert dialog.list.count() == 2 and "Tiny" in dialog.list.item(0).text()
+    with qtbot.waitSignal(dialog.opened, timeout=10_000):
+        dialog.download.click()
+    assert opened == [str(tmp_path / "tiny.onnx")] and not dialog.busy
+    assert "downloaded" in dialog.list.item(0).text()
+    assert dialog.download.isEnabled() and not dialog.cancel.isEnabled()
+
+
+def test_gallery_says_what_failed_and_keeps_nothing(qtbot, server, tmp_path):
+    dialog = GalleryDialog(lambda path: None, _models(server), tmp_path)
+    qtbot.addWidget(dialog)
+    dialog.list.setCurrentRow(1)
+    dialog.download.click()
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=10_000)
+    assert "transfer" in dialog.status.text()
+    assert [p.name for p in tmp_path.iterdir()] == []
+
+
+def test_gallery_cancel(qtbot, server, tmp_path):
+    dialog = GalleryDialog(lambda path: None, _models(server), tmp_path)
+    qtbot.addWidget(dialog)
+    dialog._stop.set()  # as if Cancel were pressed before the first block arrives
+    dialog._stop.clear = lambda: None
+    dialog.download.click()
+    assert dialog.cancel.isEnabled()
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=10_000)
+    assert "cancelled" in dialog.status.text()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_file_menu_has_gallery_and_export(main_window, tmp_path):
+    assert {"gallery", "export"} <= set(main_window.actions_by_name)
+    assert export_current(main_window, "onnx", str(tmp_path / "net.onnx"))
+    again = load_onnx(tmp_path / "net.onnx")
+    assert [n.name for n in again] == [n.name for n in main_window.session.pipeline]
+    assert export_current(main_window, "numpy", str(tmp_path / "net.py"))
+    assert (tmp_path / "net.npz").is_file()
+    assert not export_current(main_window, "caffe", str(tmp_path / "x"))
