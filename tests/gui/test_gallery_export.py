@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from engine.gallery import load_catalog
@@ -69,3 +70,15 @@ def test_file_menu_has_gallery_and_export(main_window, tmp_path):
     assert export_current(main_window, "numpy", str(tmp_path / "net.py"))
     assert (tmp_path / "net.npz").is_file()
     assert not export_current(main_window, "caffe", str(tmp_path / "x"))
+
+
+def test_a_network_whose_output_is_a_map_is_not_read_as_classes():
+    """A U-Net's per-pixel output: the predictions dock says so, the maps docks show it."""
+    from engine.onnx.importer import load_onnx_model
+    from gui.docks.predictions import ends_in_class_scores, predict
+    from tests.engine.onnx.networks import unet
+
+    pipeline = load_onnx_model(unet())
+    assert ends_in_class_scores(pipeline) is False
+    out = pipeline.forward(np.zeros((3, 12, 12), np.float32))[pipeline.nodes[-1].name]
+    assert out.shape == (3, 12, 12) and predict(out, False) is None
