@@ -40,7 +40,7 @@ def import_torchvision():
     try:
         import torchvision
     except RuntimeError:  # "operator torchvision::nms does not exist"
-        library = torch.library.Library("torchvision", "DEF")  # noqa: F841 - kept while used
+        library = torch.library.Library("torchvision", "DEF")
         for op in ("nms", "qnms"):
             library.define(f"{op}(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
         import torchvision
