@@ -155,3 +155,8 @@ def idle_live(qtbot):
     yield make
     for hub in hubs:
         hub.stop()
+
+
+# Fixtures of a few test modules, kept in their support modules and offered here by name.
+from tests.gui.lecture_support import env  # noqa: E402, F401
+from tests.gui.player_support import conv, pool  # noqa: E402, F401
