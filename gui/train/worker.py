@@ -1,0 +1,334 @@
+"""The training thread: runs the engine's Trainer and publishes one latest Snapshot. Qt-free.
+
+The window sends commands (prepare, run, pause, step, epoch, stop, reset, resume); the thread
+takes them between two steps, so a pause or a stop never cuts an update in half. While running
+it publishes a :class:`~gui.train.snapshot.Snapshot` into a one-slot holder about four times a
+second, and at once after every command and every epoch; the window's timer reads the newest
+one. After every epoch the run's checkpoint is written atomically into its run folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+
+from engine.i18n import _
+from gui.train import runs
+from gui.train.plan import Prepared, TrainPlan, data_key, load_data, prepare
+from gui.train.snapshot import Snapshot, first_conv, histograms, probe_outputs
+
+__all__ = ["PUBLISH_S", "TrainWorker"]
+
+PUBLISH_S = 0.25  # while running: a snapshot at most this often
+RATE_WINDOW_S = 3.0  # steps per second over the last few seconds
+ACTIVE = ("ready", "running", "paused")  # a run that can go on
+
+
+class _Cancelled(Exception):
+    """The window closed while data was being read."""
+
+
+class TrainWorker(threading.Thread):
+    """The thread that trains. Start it, send commands, read :attr:`latest`, :meth:`shutdown`.
+
+    Parameters
+    ----------
+    persist : bool
+        Keep run folders in the user data folder (resumable); False puts them in a temporary
+        folder removed at :meth:`shutdown` (screenshot runs change nothing of the user's).
+    """
+
+    def __init__(self, persist: bool = True) -> None:
+        super().__init__(name="cnn-explorer-train", daemon=True)
+        self.persist = persist
+        self._wake = threading.Condition()
+        self._commands: deque[tuple] = deque()
+        self._sent = self._handled = 0  # commands sent, and handled with their outcome published
+        self._stopping = False
+        self._slot_lock = threading.Lock()
+        self._latest = Snapshot(0, 0, "idle")
+        self._scratch = None if persist else Path(tempfile.mkdtemp(prefix="cnn-explorer-run-"))
+        # Below: the thread's own state, never touched by the window.
+        self.state, self.message = "idle", ""
+        self.prepared: Prepared | None = None
+        self.plan: TrainPlan | None = None
+        self.run_folder: Path | None = None
+        self._seq = self._generation = 0
+        self._data: tuple | None = None  # (key, dataset): reused while the data do not change
+        self._epoch_filters: tuple = ()
+        self._max_steps: int | None = None
+        self._rates: deque[tuple[float, int]] = deque()
+        self._published = 0.0
+
+    # -- the window's side ------------------------------------------------------------------
+    @property
+    def latest(self) -> Snapshot:
+        with self._slot_lock:
+            return self._latest
+
+    @property
+    def has_commands(self) -> bool:
+        """Commands sent whose outcome is not published yet."""
+        return self._handled != self._sent
+
+    def command(self, name: str, *args) -> None:
+        """Queue a command; the thread takes it before its next step."""
+        with self._wake:
+            self._commands.append((name, *args))
+            self._sent += 1
+            self._wake.notify_all()
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop after the current step (saving a resumable checkpoint) and join the thread."""
+        with self._wake:
+            self._stopping = True
+            self._wake.notify_all()
+        if self.is_alive():
+            self.join(timeout)
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+
+    # -- the thread ---------------------------------------------------------------------------
+    def run(self) -> None:
+        try:
+            while True:
+                with self._wake:
+                    while not (self._commands or self._stopping or self.state == "running"):
+                        self._wake.wait()
+                    if self._stopping:
+                        break
+                    command = self._commands.popleft() if self._commands else None
+                if command is not None:
+                    self._handle(*command)
+                else:
+                    self._step_once()
+        finally:
+            self._leave()
+
+    def _handle(self, name: str, *args) -> None:
+        try:
+            getattr(self, f"_do_{name}")(*args)
+        except _Cancelled:
+            self._handled += 1
+            return
+        except Exception as error:  # every failure becomes a message in the window
+            self._fail(str(error) or type(error).__name__)
+        self._publish()
+        self._handled += 1
+
+    def _fail(self, text: str) -> None:
+        self.state, self.message = "error", text
+        if self.run_folder is not None:
+            runs.set_status(self.run_folder, "failed")
+
+    @property
+    def trainer(self):
+        return self.prepared.trainer if self.prepared is not None else None
+
+    # -- commands -------------------------------------------------------------------------------
+    def _do_prepare(self, plan: TrainPlan, current=None) -> None:
+        self._end_run("stopped")
+        self.prepared, self.plan, self.run_folder = None, plan, None
+        self.state, self.message, self._generation = "preparing", "", self._generation + 1
+        self._publish()
+        key = data_key(plan, current)
+        if self._data is None or self._data[0] != key:
+            self._data = None
+            self._data = (key, load_data(plan, current, self._progress))
+        self._start(prepare(plan, current, self._data[1]), plan)
+
+    def _start(self, prepared: Prepared, plan: TrainPlan, folder: Path | None = None) -> None:
+        trainer = prepared.trainer
+        trainer.subscribe(self._on_event)
+        self.prepared, self.plan = prepared, plan
+        if folder is None:
+            root = self._scratch if self._scratch is not None else None
+            folder = runs.new_run(plan, trainer.train_data.class_names, prepared.start, root)
+        self.run_folder = folder
+        filters = self._filters()
+        self._epoch_filters = () if filters is None else ((trainer.epoch, trainer.step_count,
+                                                           filters),)
+        self.state, self._max_steps = "ready", None
+
+    def _do_resume(self, folder: Path) -> None:
+        from engine.graph.spec import load_pipeline
+        from engine.train.checkpoint import read_checkpoint
+        from engine.train.config import TrainConfig
+
+        info = runs.read_run(folder)
+        if info is None or not info.resumable:
+            raise ValueError(_("The run in {folder} cannot be resumed.").format(folder=folder))
+        self._end_run("stopped")
+        self.state, self._generation = "preparing", self._generation + 1
+        self._publish()
+        pipeline, optimizer, state, metrics = read_checkpoint(folder)
+        plan = TrainPlan.from_dict(info.plan)
+        plan = plan.replace(config=TrainConfig.from_dict(state["config"]))
+        start = load_pipeline(Path(folder) / "start.json")
+        self._data = (data_key(plan, start), load_data(plan, start, self._progress))
+        prepared = prepare(plan, start, self._data[1], network=pipeline)
+        prepared.trainer.restore(optimizer, state, metrics)
+        self._start(Prepared(prepared.trainer, prepared.train, prepared.val, start), plan,
+                    Path(folder))
+        self.state = "paused"
+        self.message = _("Resumed at step {step}, epoch {epoch}.").format(
+            step=prepared.trainer.step_count, epoch=prepared.trainer.epoch + 1)
+
+    def _do_run(self, max_steps: int | None = None) -> None:
+        if self.trainer is None or self.state not in ACTIVE or self.trainer.done:
+            return
+        self._max_steps = None if max_steps is None else self.trainer.step_count + max_steps
+        self.state, self.message = "running", ""
+        self._rates.clear()
+        runs.set_status(self.run_folder, "running")
+
+    def _do_pause(self) -> None:
+        if self.state == "running":
+            self.state = "paused"
+            runs.set_status(self.run_folder, "paused")
+
+    def _do_step(self) -> None:
+        if self.trainer is not None and self.state in ACTIVE and not self.trainer.done:
+            self.state = "paused"
+            self._step_once(force=True)
+
+    def _do_epoch(self) -> None:
+        trainer = self.trainer
+        if trainer is None or self.state not in ACTIVE or trainer.done:
+            return
+        self.state, epoch = "running", trainer.epoch
+        while trainer.epoch == epoch and self.state == "running":
+            self._step_once()
+            with self._wake:
+                if self._commands or self._stopping:
+                    break  # a pause or stop pressed meanwhile wins
+        if self.state == "running":
+            self.state = "paused"
+
+    def _do_stop(self) -> None:
+        if self.trainer is not None and self.state in ACTIVE:
+            self._save()
+            self._end_run("stopped")
+            self.state, self.message = "stopped", ""
+
+    def _do_reset(self) -> None:
+        self._end_run("stopped")
+        self.prepared, self.run_folder, self._epoch_filters = None, None, ()
+        self.state, self.message, self._generation = "idle", "", self._generation + 1
+
+    # -- stepping -------------------------------------------------------------------------------
+    def _step_once(self, force: bool = False) -> None:
+        from engine.train.trainer import TrainingError
+
+        trainer = self.trainer
+        try:
+            trainer.step()
+        except TrainingError as error:
+            self._save()  # the weights from before the failed step
+            self._fail(str(error))
+            self._publish()
+            return
+        now = time.perf_counter()
+        self._rates.append((now, trainer.step_count))
+        while now - self._rates[0][0] > RATE_WINDOW_S:
+            self._rates.popleft()
+        if trainer.done:
+            self._end_run("finished")
+            self.state = "done"
+            self.message = _("Training finished: {epochs} epochs, {steps} steps.").format(
+                epochs=trainer.epoch, steps=trainer.step_count)
+        elif self._max_steps is not None and trainer.step_count >= self._max_steps:
+            self.state, self._max_steps = "paused", None
+            runs.set_status(self.run_folder, "paused")
+        if force or self.state != "running" or now - self._published >= PUBLISH_S:
+            self._publish()
+
+    def _on_event(self, event) -> None:
+        from engine.train.trainer import EpochMetrics
+
+        if isinstance(event, EpochMetrics):
+            self._save()
+            filters = self._filters()
+            if filters is not None:
+                trainer = self.trainer
+                self._epoch_filters += ((trainer.epoch, trainer.step_count, filters),)
+            self._published = 0.0  # show the epoch's scores at once
+
+    def _save(self) -> None:
+        from engine.train.run import save_checkpoint
+
+        if self.trainer is not None and self.run_folder is not None:
+            save_checkpoint(self.trainer, self.run_folder)
+
+    def _end_run(self, status: str) -> None:
+        if self.run_folder is not None and self.state in ACTIVE:
+            runs.set_status(self.run_folder, status)
+
+    def _leave(self) -> None:
+        """The window closes: a run that can go on keeps a checkpoint to resume from."""
+        if self.trainer is not None and self.state in ("running", "paused"):
+            try:
+                self._save()
+                runs.set_status(self.run_folder, "paused")
+            except (OSError, ValueError):
+                pass
+        self.state = "closed"
+
+    def _progress(self, done: int, total: int) -> None:
+        if self._stopping:
+            raise _Cancelled
+        now = time.perf_counter()
+        if now - self._published >= PUBLISH_S or done == total:
+            self._publish(progress=(done, total))
+
+    # -- publishing -----------------------------------------------------------------------------
+    def _filters(self) -> np.ndarray | None:
+        if self.prepared is None:
+            return None
+        name = first_conv(self.prepared.start)
+        return None if name is None else self.trainer.params[f"{name}.weight"].copy()
+
+    def _publish(self, progress: tuple[int, int] | None = None) -> None:
+        self._seq += 1
+        self._published = time.perf_counter()
+        trainer = self.trainer
+        base = {"seq": self._seq, "generation": self._generation, "state": self.state,
+                "message": self.message, "progress": progress, "plan": self.plan,
+                "run_folder": self.run_folder}
+        snapshot = (Snapshot(**base) if trainer is None
+                    else self._training_snapshot(base, trainer))
+        with self._slot_lock:
+            self._latest = snapshot
+
+    def _training_snapshot(self, base: dict, trainer) -> Snapshot:
+        pipeline = trainer.pipeline
+        val = self.prepared.val
+        probe_set = val if val is not None else trainer.train_data
+        probe, label = probe_set[0]
+        try:
+            with np.errstate(all="ignore"):
+                activations, probs = probe_outputs(pipeline, probe)
+        except ValueError:
+            activations, probs = {}, None
+        history = tuple(trainer.history)
+        evaluation = next((m.evaluation for m in reversed(history) if m.evaluation), None)
+        rate = 0.0  # of the latest stretch of running (kept while paused)
+        if len(self._rates) > 1:
+            (t0, s0), (t1, s1) = self._rates[0], self._rates[-1]
+            rate = (s1 - s0) / max(t1 - t0, 1e-9)
+        return Snapshot(
+            **base, step=trainer.step_count, epoch=trainer.epoch, epochs=trainer.config.epochs,
+            steps_per_epoch=trainer.steps_per_epoch, examples=trainer.examples_seen,
+            elapsed=trainer.elapsed, rate=rate, curve=trainer.curve,
+            curve_len=len(trainer.curve), history=history, pipeline=pipeline,
+            class_names=trainer.train_data.class_names, filters=self._filters(), probe=probe,
+            probe_label=label, probe_probs=probs, activations=activations,
+            hist=histograms(trainer.params, trainer.last_grads), val=val,
+            evaluation=evaluation, epoch_filters=self._epoch_filters,
+            max_steps=self._max_steps)
