@@ -55,7 +55,6 @@ class TrainCurvesDock(QWidget):
         self.lr_plot.setLabel("bottom", _("step (batches trained)"))
         for plot in (self.acc_plot, self.lr_plot):
             plot.setXLink(self.loss_plot)
-        self.lr_plot.getAxis("left").setStyle(maxTickLevel=0)  # a few labels: the plot is short
         self.lr_plot.setMaximumHeight(120)
         self.lr_plot.setMinimumHeight(90)
         legend = self.loss_plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
@@ -123,6 +122,7 @@ class TrainCurvesDock(QWidget):
         self.acc_raw.setData(step, 100 * store.accuracy[:n])
         self.acc_smooth.setData(step, 100 * store.smoothed("accuracy", self.weight)[:n])
         self.lr_curve.setData(step, store.lr[:n])
+        self._lr_ticks(store.lr[:n])
         epochs = store.epochs
         shown = epochs["step"] <= (step[-1] if n else 0)
         val_x = epochs["step"][shown]
@@ -138,6 +138,17 @@ class TrainCurvesDock(QWidget):
         else:
             self.loss_plot.enableAutoRange(x=True)
         self.summary.setText(self._summary(n))
+
+    def _lr_ticks(self, lr: np.ndarray) -> None:
+        """Two labels, the highest and the lowest rate: the plot is too short for more."""
+        axis = self.lr_plot.getAxis("left")
+        if not len(lr):
+            axis.setTicks(None)
+            return
+        lo, hi = float(lr.min()), float(lr.max())
+        ticks = [(hi, f"{hi:.2g}")] if hi - lo <= 0.25 * hi else [(lo, f"{lo:.2g}"),
+                                                                   (hi, f"{hi:.2g}")]
+        axis.setTicks([ticks, []])
 
     def _summary(self, n: int) -> str:
         store = self.controller.curves

@@ -70,9 +70,21 @@ class TrainFiltersDock(QWidget):
         self.controller = c = controller_for(session, live)
         self.filters_caption = QLabel()
         self.filters_caption.setWordWrap(True)
-        self.filters = ScaledPicture(min_side=96)
-        self.filters.setToolTip(_("Each filter of the first convolution as a small picture:"
-                                  " random noise at first, then edges, spots and colours"))
+        self.filters = ScaledPicture(min_side=80)
+        self.filters.setToolTip(_("Each filter of the first convolution as a small picture,"
+                                  " as it is now: the random start still shows through"))
+        self.change = ScaledPicture(min_side=80)
+        self.change.setToolTip(_("What training has added to each filter: the filter now"
+                                 " minus the filter at the start. The random start cancels"
+                                 " out, and the edge and colour detectors that training"
+                                 " builds show"))
+        self.now_label, self.change_label = QLabel(), QLabel()
+        pictures = QHBoxLayout()
+        for label, picture in ((self.now_label, self.filters), (self.change_label, self.change)):
+            column = QVBoxLayout()
+            column.addWidget(label)
+            column.addWidget(picture, 1)
+            pictures.addLayout(column, 1)
         self.probe = ScaledPicture(min_side=64)
         self.probe.setMaximumWidth(96)
         self.probe.setToolTip(_("A fixed picture from the validation data: the maps on the"
@@ -97,7 +109,7 @@ class TrainFiltersDock(QWidget):
         row.addLayout(maps_column, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.filters_caption)
-        layout.addWidget(self.filters, 2)
+        layout.addLayout(pictures, 2)
         layout.addLayout(row, 3)
         self._structure = None  # (node names) the layer combo was filled for
         c.snapshotUpdated.connect(self.redraw)
@@ -105,16 +117,16 @@ class TrainFiltersDock(QWidget):
         c.replayChanged.connect(self.redraw)
         self.redraw()
 
-    def learn_for_tour(self, steps: int = 60) -> None:
-        """The tour's "How filters learn": train the tiny network on drawn shapes for a few
-        seconds, from random filters, and pause (the tour calls this)."""
+    def learn_for_tour(self, steps: int = 80) -> None:
+        """The tour's "How filters learn": train the shapes network (fresh weights) on drawn
+        shapes for a few seconds, and pause (the tour calls this)."""
         from engine.train.config import TrainConfig
 
         c = self.controller
         if c.locked:
             c.reset()
-        c.set_plan(data="shapes", samples=1200, network="tiny",
-                   config=TrainConfig(epochs=3, batch_size=32, lr=0.01, seed=0))
+        c.set_plan(data="shapes", samples=1200, network="small",
+                   config=TrainConfig(epochs=10, batch_size=32, lr=0.003, seed=0))
         c.start(max_steps=steps)
 
     def _fill_layers(self, snapshot) -> None:
@@ -139,18 +151,27 @@ class TrainFiltersDock(QWidget):
         if c.replay is not None and c.replay < len(stored):
             epoch, step, weight = stored[c.replay]
             when = _("after epoch {epoch} (step {step})").format(epoch=epoch, step=step)
-            if epoch == 0:
+            if step == 0:
                 when = _("at the start (random weights)")
         if weight is None:
             self.filters.set_picture(None)
+            self.change.set_picture(None)
+            self.now_label.setText("")
+            self.change_label.setText("")
             self.filters_caption.setText(_("The first layer's filters appear here when a run"
                                            " starts."))
         else:
             n, c_in, kh, kw = weight.shape
+            start_step, start = stored[0][1], stored[0][2]
             self.filters.set_picture(filter_mosaic(weight))
+            self.change.set_picture(filter_mosaic(weight - start))
+            self.now_label.setText(_("the filters {when}").format(when=when))
+            self.change_label.setText(_("minus their start: what was learned") if start_step == 0
+                                      else _("minus step {step}: what was learned").format(
+                                          step=start_step))
             self.filters_caption.setText(_(
-                "First layer: {n} filters of {kh} x {kw} x {c}, {when}; each scaled to its own"
-                " range").format(n=n, kh=kh, kw=kw, c=c_in, when=when))
+                "First layer: {n} filters of {kh} x {kw} x {c}, each scaled to its own range."
+            ).format(n=n, kh=kh, kw=kw, c=c_in))
         self._fill_layers(s)
         maps = s.activations.get(self.layer.currentText())
         self.maps.set_picture(None if maps is None else maps_mosaic(maps))
