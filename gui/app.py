@@ -20,6 +20,7 @@ from gui.session import Session, SourceSpec
 SCREENSHOT_TIMEOUT_S = 30.0
 TRAINING_TIMEOUT_S = 600.0  # a --train screenshot waits this long at most for its steps
 SETTLE_MS = 400  # after the first result: time for every dock to paint it
+PANELS_MS = 500  # after training paused: the Train panels' own redraws (gui.train.controller)
 
 
 class ArgumentError(ValueError):
@@ -129,9 +130,11 @@ def wait_for_training(window: MainWindow, timeout_s: float = TRAINING_TIMEOUT_S)
     while time.perf_counter() < deadline:
         controller.poll()
         if not controller.busy and not controller.pending:
-            return
+            break
         QTimer.singleShot(50, loop.quit)
         loop.exec()
+    QTimer.singleShot(PANELS_MS, loop.quit)  # each panel redraws in a turn of its own
+    loop.exec()
 
 
 def start_training(window: MainWindow, args: Namespace) -> None:

@@ -1,27 +1,29 @@
 """The Train workspace's hub in the GUI thread: the plan, the commands, the latest snapshot.
 
 One :class:`TrainController` per window (per Session): every Train panel gets it with
-:func:`controller_for`. It owns the :class:`~gui.train.worker.TrainWorker` thread (started on
-the first command) and a 20 Hz timer that looks at the worker's one-slot snapshot; when a new
-one is there it appends the new curve points to :attr:`curves` in place and emits
-``snapshotUpdated`` once. Nothing here waits for training.
+:func:`controller_for`. It owns the training process (a
+:class:`~gui.train.process.TrainProcess`, started on the first command) and a 20 Hz timer that
+looks at its newest snapshot; when a new one is there it appends the new curve points to
+:attr:`curves` in place and emits ``snapshotUpdated`` once. Nothing here waits for training.
 """
 
 from __future__ import annotations
 
+import time
 import weakref
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 
 from engine.i18n import _
 from gui.train.curves_data import CurveStore
 from gui.train.plan import TrainPlan, check_plan
+from gui.train.process import TrainProcess
 from gui.train.recording import DEFAULT_DATASET, RecordedClasses, datasets_dir
 from gui.train.snapshot import Snapshot
-from gui.train.worker import ACTIVE, TrainWorker
+from gui.train.worker import ACTIVE
 
-__all__ = ["POLL_MS", "TrainController", "controller_for", "set_persist", "shutdown"]
+__all__ = ["POLL_MS", "Redraw", "TrainController", "controller_for", "set_persist", "shutdown"]
 
 POLL_MS = 50
 _CONTROLLERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -67,7 +69,7 @@ class TrainController(QObject):
         self.curves = CurveStore()
         self.replay: int | None = None
         self.recorded = RecordedClasses(datasets_dir() / DEFAULT_DATASET)
-        self._worker: TrainWorker | None = None
+        self._worker: TrainProcess | None = None
         self._seen_seq = self._seen_points = 0
         self._generation = 0
         self._last_message = ""
@@ -129,7 +131,7 @@ class TrainController(QObject):
     # -- commands -------------------------------------------------------------------------------
     def _send(self, *command) -> None:
         if self._worker is None:
-            self._worker = TrainWorker(self.persist)
+            self._worker = TrainProcess(self.persist)
             self._worker.start()
             self._timer.start()
         self._worker.command(*command)
@@ -270,3 +272,42 @@ class TrainController(QObject):
         if self._worker is not None:
             self._worker.shutdown()
             self._worker = None
+
+
+class Redraw(QObject):
+    """A panel's redraw, run in an event-loop turn of its own and only while it is visible.
+
+    Every Train panel redrawing at once on a new snapshot made one long turn of the event loop
+    (the window stalled); each panel redraws ``delay_ms`` after the snapshot instead, so the
+    turns are short and interleave with everything else. At most every ``min_ms``; a hidden
+    panel (a tab behind another) catches up when it is shown.
+    """
+
+    def __init__(self, widget, callback, delay_ms: int = 0, min_ms: int = 0) -> None:
+        super().__init__(widget)
+        self._widget, self._callback = widget, callback
+        self._delay, self._min = delay_ms, min_ms
+        self._last = -1e9
+        self._dirty = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._run)
+        widget.installEventFilter(self)
+
+    def request(self, *_args) -> None:
+        if not self._timer.isActive():
+            wait = max(self._delay, int(self._min - (time.perf_counter() - self._last) * 1000))
+            self._timer.start(max(wait, 0))
+
+    def _run(self) -> None:
+        if not self._widget.isVisible():
+            self._dirty = True
+            return
+        self._dirty = False
+        self._last = time.perf_counter()
+        self._callback()
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Show and self._dirty:
+            self.request()
+        return False

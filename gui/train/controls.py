@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSlider,
     QVBoxLayout,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from engine.i18n import N_, _
 from gui.train.controller import controller_for
+from gui.train.pictures import ProgressLine, StatusText
 from gui.train.runs import set_status, unfinished_run
 from gui.train.worker import ACTIVE
 
@@ -76,15 +76,10 @@ class TrainControlsDock(QWidget):
             button.clicked.connect(getattr(c, method))
             grid.addWidget(button, i // 3, i % 3)
             self.buttons[name] = button
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        font = self.status.font()
-        font.setBold(True)
-        self.status.setFont(font)
-        self.progress = QProgressBar()
+        self.status = StatusText(lines=2, bold=True)
+        self.progress = ProgressLine()
         self.progress.setToolTip(_("Steps done of the whole run"))
-        self.stats = QLabel()
-        self.stats.setWordWrap(True)
+        self.stats = StatusText(lines=2)
         self.stats.setToolTip(_("Training speed in batches (steps) per second, pictures seen"
                                 " so far, time spent training and the time left at this speed"))
         self.replay = QSlider(Qt.Orientation.Horizontal)
@@ -247,8 +242,7 @@ class TrainControlsDock(QWidget):
             text = _("Reading pictures: {done} of {total}...").format(
                 done=s.progress[0], total=s.progress[1])
         self.status.setText(text)
-        self.progress.setRange(0, max(s.total_steps, 1))
-        self.progress.setValue(min(s.step, max(s.total_steps, 1)))
+        self.progress.set_progress(s.step, s.total_steps)
         if s.total_steps:
             rate = _("{rate:.1f} steps/s").format(rate=s.rate) if s.rate else _("- steps/s")
             eta = s.eta

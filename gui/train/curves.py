@@ -9,7 +9,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from engine.i18n import _
-from gui.train.controller import controller_for
+from gui.train.controller import Redraw, controller_for
+from gui.train.pictures import StatusText
+from gui.train.snapshot import nice_ceiling
 
 __all__ = ["TrainCurvesDock"]
 
@@ -18,6 +20,7 @@ TRAIN = (90, 170, 255)
 VAL = (255, 160, 40)
 LR = (170, 220, 120)
 DEFAULT_SMOOTHING = 60  # of 100: TensorBoard's default 0.6
+LOSS_STEPS = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)  # finer: the loss should fill its plot
 
 
 def _plot(label: str, unit: str = "") -> pg.PlotWidget:
@@ -29,6 +32,7 @@ def _plot(label: str, unit: str = "") -> pg.PlotWidget:
     plot.getAxis("left").enableAutoSIPrefix(False)
     plot.getAxis("left").setWidth(54)
     plot.setMouseEnabled(x=False, y=False)
+    plot.disableAutoRange()  # ranges set in steps (each change redraws the axes: slow)
     plot.setClipToView(True)
     plot.setDownsampling(auto=True, mode="peak")
     return plot
@@ -83,8 +87,8 @@ class TrainCurvesDock(QWidget):
                                     " so the trend shows through the noise of single batches"))
         self.smoothing.valueChanged.connect(self.redraw)
         self.smoothing_label = QLabel()
-        self.summary = QLabel()
-        self.summary.setWordWrap(True)
+        self._ranges: tuple | None = None
+        self.summary = StatusText(lines=2)
         row = QHBoxLayout()
         row.addWidget(QLabel(_("Smoothing")))
         row.addWidget(self.smoothing, 1)
@@ -95,7 +99,8 @@ class TrainCurvesDock(QWidget):
         layout.addWidget(self.acc_plot, 3)
         layout.addWidget(self.lr_plot, 1)
         layout.addLayout(row)
-        c.snapshotUpdated.connect(self.redraw)
+        self._redraw = Redraw(self, self.redraw, delay_ms=10, min_ms=0)
+        c.snapshotUpdated.connect(self._redraw.request)
         c.runChanged.connect(self.redraw)
         c.replayChanged.connect(self.redraw)
         self.redraw()
@@ -133,11 +138,27 @@ class TrainCurvesDock(QWidget):
             marker.setVisible(replaying)
             if replaying and n:
                 marker.setValue(float(step[-1]))
-        if replaying:  # the whole run's width: the curves grow back as the epochs replay
-            self.loss_plot.setXRange(0, max(float(store.step[store.n - 1]), 1), padding=0.02)
-        else:
-            self.loss_plot.enableAutoRange(x=True)
+        # The whole run's width while replaying: the curves grow back as the epochs replay.
+        last = float(store.step[store.n - 1]) if store.n else 0.0
+        self._set_ranges(last if replaying else (float(step[-1]) if n else 0.0), store, n)
         self.summary.setText(self._summary(n))
+
+    def _set_ranges(self, last_step: float, store, n: int) -> None:
+        """Axis ranges in round steps, changed only when the data outgrow them."""
+        loss = np.concatenate([store.loss[:n], store.epochs["val_loss"]])
+        loss = loss[np.isfinite(loss)]
+        lr = store.lr[:n]
+        ranges = (nice_ceiling(max(last_step, 10.0)),
+                  nice_ceiling(float(loss.max()), LOSS_STEPS) if loss.size else 1.0,
+                  nice_ceiling(float(lr.max()), LOSS_STEPS) if lr.size else 1.0)
+        if ranges == self._ranges:
+            return
+        self._ranges = ranges
+        x, top, lr_top = ranges
+        self.loss_plot.setXRange(0, x, padding=0.02)
+        self.loss_plot.setYRange(0, top, padding=0.02)
+        self.acc_plot.setYRange(0, 100, padding=0.02)
+        self.lr_plot.setYRange(0, lr_top, padding=0.05)
 
     def _lr_ticks(self, lr: np.ndarray) -> None:
         """Two labels, the highest and the lowest rate: the plot is too short for more."""

@@ -8,8 +8,8 @@ import numpy as np
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.i18n import _
-from gui.train.controller import controller_for
-from gui.train.pictures import ScaledPicture
+from gui.train.controller import Redraw, controller_for
+from gui.train.pictures import ScaledPicture, StatusText
 
 __all__ = ["TrainFiltersDock", "filter_mosaic", "maps_mosaic"]
 
@@ -89,8 +89,8 @@ class TrainFiltersDock(QWidget):
         self.probe.setMaximumWidth(96)
         self.probe.setToolTip(_("A fixed picture from the validation data: the maps on the"
                                 " right are what the network makes of it"))
-        self.prediction = QLabel()
-        self.prediction.setWordWrap(True)
+        self.prediction = StatusText(lines=4)
+        self.prediction.setFixedWidth(96)
         self.layer = QComboBox()
         self.layer.setToolTip(_("The layer whose maps are shown"))
         self.layer.activated.connect(lambda _i: self.redraw())
@@ -112,7 +112,8 @@ class TrainFiltersDock(QWidget):
         layout.addLayout(pictures, 2)
         layout.addLayout(row, 3)
         self._structure = None  # (node names) the layer combo was filled for
-        c.snapshotUpdated.connect(self.redraw)
+        self._redraw = Redraw(self, self.redraw, delay_ms=60, min_ms=400)
+        c.snapshotUpdated.connect(self._redraw.request)
         c.runChanged.connect(self.redraw)
         c.replayChanged.connect(self.redraw)
         self.redraw()

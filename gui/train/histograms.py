@@ -10,7 +10,9 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.i18n import _
-from gui.train.controller import controller_for
+from gui.train.controller import Redraw, controller_for
+from gui.train.pictures import StatusText
+from gui.train.snapshot import GRAD_RANGE, nice_ceiling
 
 __all__ = ["TrainHistogramsDock", "gradient_note"]
 
@@ -49,6 +51,7 @@ def _plot(label: str, tip: str) -> pg.PlotWidget:
     plot.setMenuEnabled(False)
     plot.hideButtons()
     plot.setMouseEnabled(x=False, y=False)
+    plot.disableAutoRange()  # ranges in round steps: each change redraws the axes
     plot.setLabel("bottom", label)
     plot.setLabel("left", _("share"))
     plot.getAxis("left").setWidth(44)
@@ -73,8 +76,7 @@ class TrainHistogramsDock(QWidget):
             " (exploding gradients)"))
         self.key = QLabel()  # the layers' colours, above the plots rather than over the curves
         self.key.setToolTip(_("The colour of each layer in both plots"))
-        self.note = QLabel()
-        self.note.setWordWrap(True)
+        self.note = StatusText(lines=3)
         layout = QVBoxLayout(self)
         layout.addWidget(self.key)
         layout.addWidget(self.weights, 1)
@@ -83,7 +85,9 @@ class TrainHistogramsDock(QWidget):
         self._names: tuple[str, ...] = ()
         self._weight_curves: list = []
         self._grad_curves: list = []
-        c.snapshotUpdated.connect(self.redraw)
+        self._ranges: tuple | None = None
+        self._redraw = Redraw(self, self.redraw, delay_ms=120, min_ms=400)
+        c.snapshotUpdated.connect(self._redraw.request)
         c.runChanged.connect(self.redraw)
         self.redraw()
 
@@ -118,4 +122,13 @@ class TrainHistogramsDock(QWidget):
         for i in range(len(h.names)):
             self._weight_curves[i].setData(h.weight_edges, h.weights[i])
             self._grad_curves[i].setData(h.grad_edges, h.grads[i])
+        ranges = (float(h.weight_edges[-1]), nice_ceiling(float(h.weights.max(initial=0))),
+                  nice_ceiling(float(h.grads.max(initial=0))))
+        if ranges != self._ranges:
+            self._ranges = ranges
+            top, w_share, g_share = ranges
+            self.weights.setXRange(-top, top, padding=0.02)
+            self.weights.setYRange(0, w_share, padding=0.02)
+            self.grads.setXRange(*GRAD_RANGE, padding=0.02)
+            self.grads.setYRange(0, g_share, padding=0.02)
         self.note.setText(gradient_note(h.names, h.grad_rms))

@@ -1,10 +1,11 @@
-"""Small pictures for the Train panels: numpy arrays to QImage/QPixmap, and a thumbnail grid."""
+"""Small views for the Train panels: numpy arrays as pictures, a thumbnail grid, and text
+that changes often without laying the window out again."""
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
@@ -14,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["ScaledPicture", "ThumbGrid", "to_image", "to_pixmap"]
+__all__ = ["ProgressLine", "ScaledPicture", "StatusText", "ThumbGrid", "to_image", "to_pixmap"]
 
 
 def to_image(picture: np.ndarray) -> QImage:
@@ -104,4 +105,94 @@ class ScaledPicture(QWidget):
         target = QRectF((self.width() - tw) / 2, (self.height() - th) / 2, tw, th)
         painter = QPainter(self)
         painter.drawImage(target, self._image)
+        painter.end()
+
+
+class StatusText(QWidget):
+    """A few lines of text that change several times a second, painted in a fixed height.
+
+    A QLabel asks its layout, and so the whole window, to lay out again whenever its text
+    changes; a busy Train workspace paid for that with stalls of the event loop. This widget's
+    size never depends on its text: a new text only repaints it. Long text is cut at the last
+    line (the tooltip has all of it).
+    """
+
+    def __init__(self, lines: int = 1, bold: bool = False, parent=None) -> None:
+        super().__init__(parent)
+        self._text, self._lines, self._color = "", lines, None
+        if bold:
+            font = self.font()
+            font.setBold(True)
+            self.setFont(font)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(self.fontMetrics().lineSpacing() * lines + 4)
+
+    def text(self) -> str:
+        return self._text
+
+    def setText(self, text: str) -> None:  # the QLabel name: panels and tests read it so
+        if text != self._text:
+            self._text = text
+            self.update()
+
+    def set_color(self, color: str | None) -> None:
+        """A colour for the text (``"#c62828"`` for errors), None for the palette's."""
+        if color != self._color:
+            self._color = color
+            self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(200, self.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(40, self.height())
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        if self._color:
+            painter.setPen(QColor(self._color))
+        else:
+            painter.setPen(self.palette().windowText().color())
+        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
+        painter.drawText(self.rect().adjusted(1, 2, -1, 0), flags, self._text)
+        painter.end()
+
+
+class ProgressLine(QWidget):
+    """A progress bar that repaints later, like every other widget (QProgressBar repaints at
+    once, inside setValue: a few milliseconds of the event loop at every new step)."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._done, self._total = 0, 1
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(self.fontMetrics().height() + 6)
+
+    def set_progress(self, done: int, total: int) -> None:
+        done, total = int(done), max(int(total), 1)
+        if (done, total) != (self._done, self._total):
+            self._done, self._total = done, total
+            self.update()
+
+    def value(self) -> int:
+        return self._done
+
+    def maximum(self) -> int:
+        return self._total
+
+    def sizeHint(self) -> QSize:
+        return QSize(200, self.height())
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        palette = self.palette()
+        rect = self.rect().adjusted(0, 0, -1, -1)
+        painter.fillRect(rect, palette.base())
+        share = min(self._done / self._total, 1.0)
+        filled = rect.adjusted(0, 0, -round(rect.width() * (1 - share)), 0)
+        painter.fillRect(filled, palette.highlight())
+        painter.setPen(palette.mid().color())
+        painter.drawRect(rect)
+        painter.setPen(palette.text().color())
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"{share:.0%}")
         painter.end()

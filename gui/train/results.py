@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.i18n import _
-from gui.train.controller import controller_for
+from gui.train.controller import Redraw, controller_for
 from gui.train.pictures import ThumbGrid
 
 __all__ = ["MAX_SHOWN", "TrainResultsDock", "confident_mistakes"]
@@ -71,7 +71,8 @@ class TrainResultsDock(QWidget):
         layout.addWidget(self.grid, 2)
         self._evaluation = None
         self._cell: tuple[int, int] | None = None
-        c.snapshotUpdated.connect(self.redraw)
+        self._redraw = Redraw(self, self.redraw, delay_ms=180, min_ms=0)
+        c.snapshotUpdated.connect(self._redraw.request)
         c.runChanged.connect(self.redraw)
         self.redraw()
 

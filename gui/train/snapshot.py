@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["GRAD_RANGE", "Histograms", "Snapshot", "first_conv", "histograms", "probe_outputs"]
+__all__ = ["GRAD_RANGE", "Histograms", "Snapshot", "first_conv", "histograms", "nice_ceiling",
+           "probe_outputs"]
 
 BINS = 40
 GRAD_RANGE = (-10.0, 1.0)  # log10 |gradient|: a vanishing layer sits at the left, exploding right
@@ -35,6 +36,19 @@ class Histograms:
     grad_rms: np.ndarray  # (L,) NaN before the first step
 
 
+def nice_ceiling(value: float, steps=(1, 2, 5, 10)) -> float:
+    """The smallest of 1, 2, 5 times a power of ten (or ``steps``) that is >= ``value``: axis
+    ranges that change now and then, not with every new point (each change redraws the axis).
+
+    >>> nice_ceiling(0.37), nice_ceiling(2.3), nice_ceiling(120)
+    (0.5, 5.0, 200.0)
+    """
+    if not value > 0 or not np.isfinite(value):
+        return 1.0
+    power = 10.0 ** np.floor(np.log10(value))
+    return float(next(m * power for m in steps if m * power >= value * (1 - 1e-9)))
+
+
 def histograms(params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> Histograms:
     """Histograms of every weight tensor (not the biases) and of its latest gradient.
 
@@ -43,7 +57,7 @@ def histograms(params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> H
     (('fc.weight',), 1.0, True)
     """
     names = tuple(k for k, v in params.items() if k.endswith(".weight") and v.ndim >= 2)
-    top = max((float(np.abs(params[k]).max()) for k in names), default=1.0) or 1.0
+    top = nice_ceiling(max((float(np.abs(params[k]).max()) for k in names), default=1.0))
     weight_edges = np.linspace(-top, top, BINS + 1)
     grad_edges = np.linspace(*GRAD_RANGE, BINS + 1)
     weights = np.zeros((len(names), BINS))

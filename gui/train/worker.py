@@ -234,6 +234,11 @@ class TrainWorker(threading.Thread):
             self._fail(str(error))
             self._publish()
             return
+        except Exception as error:  # anything else: a message, never a dead thread
+            self._fail(_("Training stopped at step {step}: {reason}").format(
+                step=trainer.step_count + 1, reason=error))
+            self._publish()
+            return
         now = time.perf_counter()
         self._rates.append((now, trainer.step_count))
         while now - self._rates[0][0] > RATE_WINDOW_S:

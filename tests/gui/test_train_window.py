@@ -26,6 +26,11 @@ def train(qtbot, main_window):
     return main_window, c
 
 
+def points(curve) -> int:
+    x = curve.getData()[0]
+    return 0 if x is None else len(x)
+
+
 def panel(window, key):
     return window.docks[key].widget()
 
@@ -49,19 +54,20 @@ def test_the_train_workspace_shows_its_panels_and_explore_comes_back(qtbot, main
 def test_a_run_of_a_few_steps_adds_points_to_the_curves(qtbot, train):
     window, c = train
     curves = panel(window, "train_curves")
-    assert curves.loss_raw.getData()[0] is None or len(curves.loss_raw.getData()[0]) == 0
+    assert points(curves.loss_raw) == 0
     c.start(max_steps=3)
     s = wait_state(qtbot, c, "paused")
     assert s.step == 3 and c.curves.n == 3
-    qtbot.waitUntil(lambda: len(curves.loss_raw.getData()[0]) == 3, timeout=5000)
+    qtbot.waitUntil(lambda: points(curves.loss_raw) == 3, timeout=5000)
     x, y = curves.loss_smooth.getData()
     assert x.tolist() == [1.0, 2.0, 3.0] and np.isfinite(y).all()
     assert "Step 3" in curves.summary.text()
     controls = panel(window, "train_controls")
     assert "step 3 of 12" in controls.status.text()
     assert controls.buttons["start"].isEnabled() and not controls.buttons["pause"].isEnabled()
-    filters = panel(window, "train_filters")
-    assert filters.filters.picture_size != (0, 0) and filters.maps.picture_size != (0, 0)
+    filters = panel(window, "train_filters")  # redrawn in a turn of its own, a little later
+    qtbot.waitUntil(lambda: filters.maps.picture_size != (0, 0), timeout=5000)
+    assert filters.filters.picture_size != (0, 0) and filters.change.picture_size != (0, 0)
 
 
 def test_pause_stops_the_steps(qtbot, train):
