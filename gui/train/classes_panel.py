@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
     QFrame,
     QHBoxLayout,
@@ -16,21 +15,19 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QScrollArea,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.i18n import _
 from gui.train.controller import controller_for
-from gui.train.pictures import ThumbGrid, to_pixmap
+from gui.train.frame_source import FrameSourceView
+from gui.train.pictures import ThumbGrid
 from gui.train.recording import DEFAULT_DATASET, list_datasets
 
 __all__ = ["RECORD_MS", "TrainClassesDock"]
 
 RECORD_MS = 200  # five frames a second while Record is held
-PREVIEW_MS = 200
-PREVIEW_SIDE = 120
 
 
 class TrainClassesDock(QWidget):
@@ -65,50 +62,14 @@ class TrainClassesDock(QWidget):
         class_row = QHBoxLayout()
         class_row.addWidget(add)
         class_row.addWidget(self.remove)
-        self.source = QComboBox()
-        self.source.addItem(_("the Input (camera, video, image)"), "input")
-        self.source.addItem(_("a drawing"), "canvas")
-        self.source.setToolTip(_("Where frames come from: the window's Input, or a drawing"))
-        self.source.currentIndexChanged.connect(self._on_source_chosen)
-        self.camera = camera = QPushButton(_("Camera"))
-        camera.setToolTip(_("Make the first webcam the Input"))
-        camera.clicked.connect(self.open_camera)
-        self.video = video = QPushButton(_("Video..."))
-        video.setToolTip(_("Make a video file the Input"))
-        video.clicked.connect(self.ask_video)
-        self.source.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.source.setMinimumContentsLength(12)
-        source_row = QHBoxLayout()
-        source_row.addWidget(QLabel(_("Frames from")))
-        source_row.addWidget(self.source, 1)
-        input_row = QHBoxLayout()
-        input_row.addWidget(camera)
-        input_row.addWidget(video)
-        self.preview = QLabel()
-        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setFixedHeight(PREVIEW_SIDE)
-        self.preview.setToolTip(_("What Record takes now"))
-        from gui.docks.canvas import CanvasBoard, DrawingCanvas
-
-        self.canvas = DrawingCanvas(CanvasBoard())  # its own board: not the Input's canvas
-        self.canvas.setFixedHeight(PREVIEW_SIDE)
-        self.canvas.setMinimumWidth(PREVIEW_SIDE)
-        self.view = QStackedWidget()
-        self.view.addWidget(self.preview)
-        self.view.addWidget(self.canvas)
+        self.frames = FrameSourceView(session, live)
+        self.frames.problem.connect(self.say)
+        self.source = self.frames.source  # the panel's parts, by their names
         self.record = QPushButton(_("Hold to record"))
         self.record.setToolTip(_("Hold the button down: five frames a second go into the"
                                  " selected class. A click takes one frame."))
         self.record.pressed.connect(self._on_record_pressed)
         self.record.released.connect(self._on_record_released)
-        clear = QPushButton(_("Clear drawing"))
-        clear.setToolTip(_("Erase the drawing canvas"))
-        clear.clicked.connect(self.canvas.clear)
-        self.clear = clear
-        input_row.addWidget(clear)
-        record_row = QHBoxLayout()
-        record_row.addWidget(self.record, 1)
         self.thumbs = ThumbGrid(48)
         self.thumbs.setMinimumHeight(2 * self.thumbs.gridSize().height() + 8)
         self.thumbs.setToolTip(_("The frames of the selected class; select bad ones and delete"
@@ -129,10 +90,8 @@ class TrainClassesDock(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.classes)
         layout.addLayout(class_row)
-        layout.addLayout(source_row)
-        layout.addLayout(input_row)
-        layout.addWidget(self.view)
-        layout.addLayout(record_row)
+        layout.addWidget(self.frames)
+        layout.addWidget(self.record)
         layout.addWidget(self.thumbs, 1)
         layout.addWidget(self.delete_frames)
         layout.addWidget(self.message)
@@ -140,73 +99,19 @@ class TrainClassesDock(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(RECORD_MS)
         self._timer.timeout.connect(self.record_frame)
-        self._preview_timer = QTimer(self)
-        self._preview_timer.setInterval(PREVIEW_MS)
-        self._preview_timer.timeout.connect(self._update_preview)
         c.recordedChanged.connect(lambda _r: self._refresh())
-        self._on_source_chosen()
         self._refresh()
 
     @property
     def recorded(self):
         return self.controller.recorded
 
-    # -- frames -----------------------------------------------------------------------------
-    def current_frame(self):
-        """The frame Record would take now ((H, W, 3) uint8 RGB), or None."""
-        if self.source.currentData() == "canvas":
-            return self.canvas.array()
-        result = self.live.engine.latest  # the newest frame, even if the network fails on it
-        return None if result is None else result.frame
-
-    def _update_preview(self) -> None:
-        frame = self.current_frame() if self.source.currentData() == "input" else None
-        if frame is not None:
-            self.preview.setPixmap(to_pixmap(frame, PREVIEW_SIDE, smooth=True))
-
-    def showEvent(self, event) -> None:
-        self._preview_timer.start()
-        super().showEvent(event)
-
     def hideEvent(self, event) -> None:
-        self._preview_timer.stop()
-        self._timer.stop()
+        self._timer.stop()  # a hidden panel records nothing
         super().hideEvent(event)
 
-    def _on_source_chosen(self, *_args) -> None:
-        canvas = self.source.currentData() == "canvas"
-        self.view.setCurrentWidget(self.canvas if canvas else self.preview)
-        self.clear.setVisible(canvas)
-        self.camera.setVisible(not canvas)
-        self.video.setVisible(not canvas)
-        self._update_preview()
-
     def open_camera(self) -> None:
-        from engine.io.media import list_cameras
-        from gui.session import SourceSpec
-
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            cameras = list_cameras()
-        finally:
-            QApplication.restoreOverrideCursor()
-        if not cameras:
-            self.say(_("No camera found: none of cameras 0 to 4 opens. Record from a video file"
-                       " or the drawing canvas instead."))
-            return
-        self.source.setCurrentIndex(self.source.findData("input"))
-        self.session.set_source(SourceSpec(kind="camera", camera_index=cameras[0]))
-
-    def ask_video(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
-
-        from gui.session import SourceSpec
-
-        path, _f = QFileDialog.getOpenFileName(
-            self, _("Open video"), "", _("Videos (*.avi *.mp4 *.mov *.mkv *.webm *.m4v)"))
-        if path:
-            self.source.setCurrentIndex(self.source.findData("input"))
-            self.session.set_source(SourceSpec(kind="video", path=path))
+        self.frames.open_camera()
 
     # -- recording --------------------------------------------------------------------------
     def selected_class(self) -> str | None:
@@ -220,7 +125,7 @@ class TrainClassesDock(QWidget):
             self.say(_("Add a class first (Add class...), then record frames of it."))
             self._timer.stop()
             return False
-        frame = self.current_frame()
+        frame = self.frames.current_frame()
         if frame is None:
             self.say(_("There is no frame to record yet: open a camera or a video, or choose"
                        " the drawing canvas."))

@@ -9,11 +9,10 @@ looks at its newest snapshot; when a new one is there it appends the new curve p
 
 from __future__ import annotations
 
-import time
 import weakref
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from engine.i18n import _
 from gui.train.curves_data import CurveStore
@@ -23,7 +22,7 @@ from gui.train.recording import DEFAULT_DATASET, RecordedClasses, datasets_dir
 from gui.train.snapshot import Snapshot
 from gui.train.worker import ACTIVE
 
-__all__ = ["POLL_MS", "Redraw", "TrainController", "controller_for", "set_persist", "shutdown"]
+__all__ = ["POLL_MS", "TrainController", "controller_for", "set_persist", "shutdown"]
 
 POLL_MS = 50
 _CONTROLLERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -273,41 +272,3 @@ class TrainController(QObject):
             self._worker.shutdown()
             self._worker = None
 
-
-class Redraw(QObject):
-    """A panel's redraw, run in an event-loop turn of its own and only while it is visible.
-
-    Every Train panel redrawing at once on a new snapshot made one long turn of the event loop
-    (the window stalled); each panel redraws ``delay_ms`` after the snapshot instead, so the
-    turns are short and interleave with everything else. At most every ``min_ms``; a hidden
-    panel (a tab behind another) catches up when it is shown.
-    """
-
-    def __init__(self, widget, callback, delay_ms: int = 0, min_ms: int = 0) -> None:
-        super().__init__(widget)
-        self._widget, self._callback = widget, callback
-        self._delay, self._min = delay_ms, min_ms
-        self._last = -1e9
-        self._dirty = False
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self._run)
-        widget.installEventFilter(self)
-
-    def request(self, *_args) -> None:
-        if not self._timer.isActive():
-            wait = max(self._delay, int(self._min - (time.perf_counter() - self._last) * 1000))
-            self._timer.start(max(wait, 0))
-
-    def _run(self) -> None:
-        if not self._widget.isVisible():
-            self._dirty = True
-            return
-        self._dirty = False
-        self._last = time.perf_counter()
-        self._callback()
-
-    def eventFilter(self, watched, event) -> bool:
-        if event.type() == QEvent.Type.Show and self._dirty:
-            self.request()
-        return False

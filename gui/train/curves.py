@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from engine.i18n import _
-from gui.train.controller import Redraw, controller_for
-from gui.train.pictures import StatusText
+from gui.train.controller import controller_for
+from gui.train.pictures import Redraw, StatusText
 from gui.train.snapshot import nice_ceiling
 
 __all__ = ["TrainCurvesDock"]
@@ -164,7 +164,7 @@ class TrainCurvesDock(QWidget):
         """Two labels, the highest and the lowest rate: the plot is too short for more."""
         axis = self.lr_plot.getAxis("left")
         if not len(lr):
-            axis.setTicks(None)
+            axis.setTicks([[], []])  # no rate yet: no labels (the default ones crowd)
             return
         lo, hi = float(lr.min()), float(lr.max())
         ticks = [(hi, f"{hi:.2g}")] if hi - lo <= 0.25 * hi else [(lo, f"{lo:.2g}"),

@@ -8,8 +8,8 @@ import numpy as np
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.i18n import _
-from gui.train.controller import Redraw, controller_for
-from gui.train.pictures import ScaledPicture, StatusText
+from gui.train.controller import controller_for
+from gui.train.pictures import Redraw, ScaledPicture, StatusText
 
 __all__ = ["TrainFiltersDock", "filter_mosaic", "maps_mosaic"]
 

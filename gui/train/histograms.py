@@ -10,8 +10,8 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.i18n import _
-from gui.train.controller import Redraw, controller_for
-from gui.train.pictures import StatusText
+from gui.train.controller import controller_for
+from gui.train.pictures import Redraw, StatusText
 from gui.train.snapshot import GRAD_RANGE, nice_ceiling
 
 __all__ = ["TrainHistogramsDock", "gradient_note"]

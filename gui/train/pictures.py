@@ -1,10 +1,12 @@
-"""Small views for the Train panels: numpy arrays as pictures, a thumbnail grid, and text
-that changes often without laying the window out again."""
+"""Small views for the Train panels: numpy arrays as pictures, a thumbnail grid, text and
+progress that change often without laying the window out again, and staggered redraws."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -15,7 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["ProgressLine", "ScaledPicture", "StatusText", "ThumbGrid", "to_image", "to_pixmap"]
+__all__ = ["ProgressLine", "Redraw", "ScaledPicture", "StatusText", "ThumbGrid", "to_image",
+           "to_pixmap"]
 
 
 def to_image(picture: np.ndarray) -> QImage:
@@ -196,3 +199,42 @@ class ProgressLine(QWidget):
         painter.setPen(palette.text().color())
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"{share:.0%}")
         painter.end()
+
+
+class Redraw(QObject):
+    """A panel's redraw, run in an event-loop turn of its own and only while it is visible.
+
+    Every Train panel redrawing at once on a new snapshot made one long turn of the event loop
+    (the window stalled); each panel redraws ``delay_ms`` after the snapshot instead, so the
+    turns are short and interleave with everything else. At most every ``min_ms``; a hidden
+    panel (a tab behind another) catches up when it is shown.
+    """
+
+    def __init__(self, widget, callback, delay_ms: int = 0, min_ms: int = 0) -> None:
+        super().__init__(widget)
+        self._widget, self._callback = widget, callback
+        self._delay, self._min = delay_ms, min_ms
+        self._last = -1e9
+        self._dirty = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._run)
+        widget.installEventFilter(self)
+
+    def request(self, *_args) -> None:
+        if not self._timer.isActive():
+            wait = max(self._delay, int(self._min - (time.perf_counter() - self._last) * 1000))
+            self._timer.start(max(wait, 0))
+
+    def _run(self) -> None:
+        if not self._widget.isVisible():
+            self._dirty = True
+            return
+        self._dirty = False
+        self._last = time.perf_counter()
+        self._callback()
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Show and self._dirty:
+            self.request()
+        return False

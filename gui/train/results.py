@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine.i18n import _
-from gui.train.controller import Redraw, controller_for
-from gui.train.pictures import ThumbGrid
+from gui.train.controller import controller_for
+from gui.train.pictures import Redraw, ThumbGrid
 
 __all__ = ["MAX_SHOWN", "TrainResultsDock", "confident_mistakes"]
 

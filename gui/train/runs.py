@@ -17,7 +17,8 @@ from pathlib import Path
 
 from gui.session import data_dir
 
-__all__ = ["RunInfo", "new_run", "read_run", "runs_dir", "set_status", "unfinished_run"]
+__all__ = ["RunInfo", "new_run", "read_run", "resume", "runs_dir", "set_status",
+           "unfinished_run"]
 
 RUN_FILE = "run.json"
 UNFINISHED = ("running", "paused")
@@ -113,3 +114,27 @@ def unfinished_run(root: Path | None = None) -> RunInfo | None:
         return None
     info = read_run(folders[-1])
     return info if info is not None and info.resumable else None
+
+
+def resume(folder: Path, progress=None) -> tuple:
+    """The run in ``folder`` ready to go on from its last checkpoint:
+    ``(Prepared, TrainPlan, (data key, data set))``; ValueError (a DatasetError) when it cannot.
+    """
+    from engine.graph.spec import load_pipeline
+    from engine.i18n import _
+    from engine.train.checkpoint import read_checkpoint
+    from engine.train.config import TrainConfig
+    from gui.train.plan import Prepared, TrainPlan, data_key, load_data, prepare
+
+    info = read_run(folder)
+    if info is None or not info.resumable:
+        raise ValueError(_("The run in {folder} cannot be resumed.").format(folder=folder))
+    pipeline, optimizer, state, metrics = read_checkpoint(folder)
+    plan = TrainPlan.from_dict(info.plan)
+    plan = plan.replace(config=TrainConfig.from_dict(state["config"]))
+    start = load_pipeline(Path(folder) / "start.json")
+    data = load_data(plan, start, progress)
+    ready = prepare(plan, start, data, network=pipeline)
+    ready.trainer.restore(optimizer, state, metrics)
+    return (Prepared(ready.trainer, ready.train, ready.val, start), plan,
+            (data_key(plan, start), data))

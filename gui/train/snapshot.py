@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["GRAD_RANGE", "Histograms", "Snapshot", "first_conv", "histograms", "nice_ceiling",
-           "probe_outputs"]
+           "probe_outputs", "training_snapshot"]
 
 BINS = 40
 GRAD_RANGE = (-10.0, 1.0)  # log10 |gradient|: a vanishing layer sits at the left, exploding right
@@ -161,3 +161,25 @@ class Snapshot:
     @property
     def has_network(self) -> bool:
         return self.pipeline is not None and self.state not in ("idle", "preparing")
+
+
+def training_snapshot(base: dict, trainer, val, filters, **extra) -> Snapshot:
+    """The Snapshot of ``trainer`` now: ``base`` (seq, state, ...) plus the network, the probe
+    picture's outputs, the histograms and the latest scores. Built on the training thread."""
+    pipeline = trainer.pipeline
+    probe, label = (val if val is not None else trainer.train_data)[0]
+    try:
+        with np.errstate(all="ignore"):  # a diverging network's probe: NaN, no warnings
+            activations, probs = probe_outputs(pipeline, probe)
+    except ValueError:
+        activations, probs = {}, None
+    history = tuple(trainer.history)
+    evaluation = next((m.evaluation for m in reversed(history) if m.evaluation), None)
+    return Snapshot(
+        **base, step=trainer.step_count, epoch=trainer.epoch, epochs=trainer.config.epochs,
+        steps_per_epoch=trainer.steps_per_epoch, examples=trainer.examples_seen,
+        elapsed=trainer.elapsed, curve=trainer.curve, curve_len=len(trainer.curve),
+        history=history, pipeline=pipeline, class_names=trainer.train_data.class_names,
+        filters=filters, probe=probe, probe_label=label, probe_probs=probs,
+        activations=activations, hist=histograms(trainer.params, trainer.last_grads), val=val,
+        evaluation=evaluation, **extra)

@@ -1,14 +1,14 @@
 """The training thread: runs the engine's Trainer and publishes one latest Snapshot. Qt-free.
 
-The window sends commands (prepare, run, pause, step, epoch, stop, reset, resume); the thread
-takes them between two steps, so a pause or a stop never cuts an update in half. While running
-it publishes a :class:`~gui.train.snapshot.Snapshot` into a one-slot holder about four times a
-second, and at once after every command and every epoch; the window's timer reads the newest
-one. After every epoch the run's checkpoint is written atomically into its run folder.
+Commands (prepare, run, pause, step, epoch, stop, reset, resume) are taken between two steps,
+so a pause or a stop never cuts an update in half. While running, a
+:class:`~gui.train.snapshot.Snapshot` goes into a one-slot holder four times a second, and at
+once after every command and epoch. Every epoch writes the run's checkpoint (atomically).
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import threading
@@ -21,7 +21,7 @@ import numpy as np
 from engine.i18n import _
 from gui.train import runs
 from gui.train.plan import Prepared, TrainPlan, data_key, load_data, prepare
-from gui.train.snapshot import Snapshot, first_conv, histograms, probe_outputs
+from gui.train.snapshot import Snapshot, first_conv, training_snapshot
 
 __all__ = ["PUBLISH_S", "TrainWorker"]
 
@@ -30,19 +30,15 @@ RATE_WINDOW_S = 3.0  # steps per second over the last few seconds
 ACTIVE = ("ready", "running", "paused")  # a run that can go on
 
 
-class _Cancelled(Exception):
-    """The window closed while data was being read."""
+class _Cancelled(Exception):  # the window closed while data was being read
+    pass
 
 
 class TrainWorker(threading.Thread):
-    """The thread that trains. Start it, send commands, read :attr:`latest`, :meth:`shutdown`.
+    """The thread that trains: start it, send commands, read :attr:`latest`, :meth:`shutdown`.
 
-    Parameters
-    ----------
-    persist : bool
-        Keep run folders in the user data folder (resumable); False puts them in a temporary
-        folder removed at :meth:`shutdown` (screenshot runs change nothing of the user's).
-    """
+    ``persist`` keeps run folders (resumable) in the user data folder; False puts them in a
+    temporary folder removed at :meth:`shutdown` (screenshot runs keep nothing)."""
 
     def __init__(self, persist: bool = True) -> None:
         super().__init__(name="cnn-explorer-train", daemon=True)
@@ -57,8 +53,7 @@ class TrainWorker(threading.Thread):
         # Below: the thread's own state, never touched by the window.
         self.state, self.message = "idle", ""
         self.prepared: Prepared | None = None
-        self.plan: TrainPlan | None = None
-        self.run_folder: Path | None = None
+        self.plan, self.run_folder = None, None  # TrainPlan, Path
         self._seq = self._generation = 0
         self._data: tuple | None = None  # (key, dataset): reused while the data do not change
         self._epoch_filters: tuple = ()
@@ -69,7 +64,7 @@ class TrainWorker(threading.Thread):
     # -- the window's side ------------------------------------------------------------------
     @property
     def latest(self) -> Snapshot:
-        with self._slot_lock:
+        with self._slot_lock:  # the newest snapshot, from any thread
             return self._latest
 
     @property
@@ -139,7 +134,7 @@ class TrainWorker(threading.Thread):
         self._publish()
         key = data_key(plan, current)
         if self._data is None or self._data[0] != key:
-            self._data = None
+            self._data = None  # the old data go before the new are read
             self._data = (key, load_data(plan, current, self._progress))
         self._start(prepare(plan, current, self._data[1]), plan)
 
@@ -148,8 +143,8 @@ class TrainWorker(threading.Thread):
         trainer.subscribe(self._on_event)
         self.prepared, self.plan = prepared, plan
         if folder is None:
-            root = self._scratch if self._scratch is not None else None
-            folder = runs.new_run(plan, trainer.train_data.class_names, prepared.start, root)
+            folder = runs.new_run(plan, trainer.train_data.class_names, prepared.start,
+                                  self._scratch)
         self.run_folder = folder
         filters = self._filters()
         self._epoch_filters = () if filters is None else ((trainer.epoch, trainer.step_count,
@@ -157,31 +152,20 @@ class TrainWorker(threading.Thread):
         self.state, self._max_steps = "ready", None
 
     def _do_resume(self, folder: Path) -> None:
-        from engine.graph.spec import load_pipeline
-        from engine.train.checkpoint import read_checkpoint
-        from engine.train.config import TrainConfig
-
-        info = runs.read_run(folder)
-        if info is None or not info.resumable:
-            raise ValueError(_("The run in {folder} cannot be resumed.").format(folder=folder))
         self._end_run("stopped")
         self.state, self._generation = "preparing", self._generation + 1
         self._publish()
-        pipeline, optimizer, state, metrics = read_checkpoint(folder)
-        plan = TrainPlan.from_dict(info.plan)
-        plan = plan.replace(config=TrainConfig.from_dict(state["config"]))
-        start = load_pipeline(Path(folder) / "start.json")
-        self._data = (data_key(plan, start), load_data(plan, start, self._progress))
-        prepared = prepare(plan, start, self._data[1], network=pipeline)
-        prepared.trainer.restore(optimizer, state, metrics)
-        self._start(Prepared(prepared.trainer, prepared.train, prepared.val, start), plan,
-                    Path(folder))
+        prepared, plan, self._data = runs.resume(folder, self._progress)
+        self._start(prepared, plan, Path(folder))
         self.state = "paused"
         self.message = _("Resumed at step {step}, epoch {epoch}.").format(
             step=prepared.trainer.step_count, epoch=prepared.trainer.epoch + 1)
 
+    def _can_go_on(self) -> bool:  # a run that is not finished
+        return self.trainer is not None and self.state in ACTIVE and not self.trainer.done
+
     def _do_run(self, max_steps: int | None = None) -> None:
-        if self.trainer is None or self.state not in ACTIVE or self.trainer.done:
+        if not self._can_go_on():
             return
         self._max_steps = None if max_steps is None else self.trainer.step_count + max_steps
         self.state, self.message = "running", ""
@@ -194,15 +178,14 @@ class TrainWorker(threading.Thread):
             runs.set_status(self.run_folder, "paused")
 
     def _do_step(self) -> None:
-        if self.trainer is not None and self.state in ACTIVE and not self.trainer.done:
+        if self._can_go_on():
             self.state = "paused"
             self._step_once(force=True)
 
     def _do_epoch(self) -> None:
-        trainer = self.trainer
-        if trainer is None or self.state not in ACTIVE or trainer.done:
+        if not self._can_go_on():
             return
-        self.state, epoch = "running", trainer.epoch
+        trainer, epoch, self.state = self.trainer, self.trainer.epoch, "running"
         while trainer.epoch == epoch and self.state == "running":
             self._step_once()
             with self._wake:
@@ -259,10 +242,9 @@ class TrainWorker(threading.Thread):
 
         if isinstance(event, EpochMetrics):
             self._save()
-            filters = self._filters()
+            filters, t = self._filters(), self.trainer
             if filters is not None:
-                trainer = self.trainer
-                self._epoch_filters += ((trainer.epoch, trainer.step_count, filters),)
+                self._epoch_filters += ((t.epoch, t.step_count, filters),)
             self._published = 0.0  # show the epoch's scores at once
 
     def _save(self) -> None:
@@ -278,11 +260,9 @@ class TrainWorker(threading.Thread):
     def _leave(self) -> None:
         """The window closes: a run that can go on keeps a checkpoint to resume from."""
         if self.trainer is not None and self.state in ("running", "paused"):
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 self._save()
                 runs.set_status(self.run_folder, "paused")
-            except (OSError, ValueError):
-                pass
         self.state = "closed"
 
     def _progress(self, done: int, total: int) -> None:
@@ -306,34 +286,15 @@ class TrainWorker(threading.Thread):
         base = {"seq": self._seq, "generation": self._generation, "state": self.state,
                 "message": self.message, "progress": progress, "plan": self.plan,
                 "run_folder": self.run_folder}
-        snapshot = (Snapshot(**base) if trainer is None
-                    else self._training_snapshot(base, trainer))
+        if trainer is None:
+            snapshot = Snapshot(**base)
+        else:
+            rate = 0.0  # of the latest stretch of running (kept while paused)
+            if len(self._rates) > 1:
+                (t0, s0), (t1, s1) = self._rates[0], self._rates[-1]
+                rate = (s1 - s0) / max(t1 - t0, 1e-9)
+            snapshot = training_snapshot(
+                base, trainer, self.prepared.val, self._filters(), rate=rate,
+                epoch_filters=self._epoch_filters, max_steps=self._max_steps)
         with self._slot_lock:
             self._latest = snapshot
-
-    def _training_snapshot(self, base: dict, trainer) -> Snapshot:
-        pipeline = trainer.pipeline
-        val = self.prepared.val
-        probe_set = val if val is not None else trainer.train_data
-        probe, label = probe_set[0]
-        try:
-            with np.errstate(all="ignore"):
-                activations, probs = probe_outputs(pipeline, probe)
-        except ValueError:
-            activations, probs = {}, None
-        history = tuple(trainer.history)
-        evaluation = next((m.evaluation for m in reversed(history) if m.evaluation), None)
-        rate = 0.0  # of the latest stretch of running (kept while paused)
-        if len(self._rates) > 1:
-            (t0, s0), (t1, s1) = self._rates[0], self._rates[-1]
-            rate = (s1 - s0) / max(t1 - t0, 1e-9)
-        return Snapshot(
-            **base, step=trainer.step_count, epoch=trainer.epoch, epochs=trainer.config.epochs,
-            steps_per_epoch=trainer.steps_per_epoch, examples=trainer.examples_seen,
-            elapsed=trainer.elapsed, rate=rate, curve=trainer.curve,
-            curve_len=len(trainer.curve), history=history, pipeline=pipeline,
-            class_names=trainer.train_data.class_names, filters=self._filters(), probe=probe,
-            probe_label=label, probe_probs=probs, activations=activations,
-            hist=histograms(trainer.params, trainer.last_grads), val=val,
-            evaluation=evaluation, epoch_filters=self._epoch_filters,
-            max_steps=self._max_steps)

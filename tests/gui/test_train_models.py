@@ -57,7 +57,7 @@ def test_a_plan_survives_json_and_prepares_a_trainer():
 
 
 def test_the_current_pipeline_must_end_in_a_linear_layer(session):
-    with pytest.raises(DatasetError, match="not a\\s+Linear layer"):
+    with pytest.raises(DatasetError, match=r"not a\s+Linear layer"):
         prepare(small_plan(network="current"), current=session.pipeline)  # the default net
 
 
