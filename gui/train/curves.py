@@ -54,7 +54,7 @@ class TrainCurvesDock(QWidget):
                                    " each epoch (orange)"))
         self.acc_plot.setYRange(0, 100, padding=0.02)
         self.lr_plot = _plot("")
-        self.lr_plot.setTitle(_("learning rate"), size="8pt")
+        self.lr_plot.getAxis("left").setStyle(showValues=False)  # the title says the rate
         self.lr_plot.setToolTip(_("The learning rate at every step, as the schedule sets it"))
         self.lr_plot.setLabel("bottom", _("step (batches trained)"))
         for plot in (self.acc_plot, self.lr_plot):
@@ -88,6 +88,7 @@ class TrainCurvesDock(QWidget):
         self.smoothing.valueChanged.connect(self.redraw)
         self.smoothing_label = QLabel()
         self._ranges: tuple | None = None
+        self._lr_text = ""
         self.summary = StatusText(lines=2)
         row = QHBoxLayout()
         row.addWidget(QLabel(_("Smoothing")))
@@ -127,7 +128,7 @@ class TrainCurvesDock(QWidget):
         self.acc_raw.setData(step, 100 * store.accuracy[:n])
         self.acc_smooth.setData(step, 100 * store.smoothed("accuracy", self.weight)[:n])
         self.lr_curve.setData(step, store.lr[:n])
-        self._lr_ticks(store.lr[:n])
+        self._lr_title(store.lr[:n])
         epochs = store.epochs
         shown = epochs["step"] <= (step[-1] if n else 0)
         val_x = epochs["step"][shown]
@@ -160,16 +161,13 @@ class TrainCurvesDock(QWidget):
         self.acc_plot.setYRange(0, 100, padding=0.02)
         self.lr_plot.setYRange(0, lr_top, padding=0.05)
 
-    def _lr_ticks(self, lr: np.ndarray) -> None:
-        """Two labels, the highest and the lowest rate: the plot is too short for more."""
-        axis = self.lr_plot.getAxis("left")
-        if not len(lr):
-            axis.setTicks([[], []])  # no rate yet: no labels (the default ones crowd)
-            return
-        lo, hi = float(lr.min()), float(lr.max())
-        ticks = [(hi, f"{hi:.2g}")] if hi - lo <= 0.25 * hi else [(lo, f"{lo:.2g}"),
-                                                                   (hi, f"{hi:.2g}")]
-        axis.setTicks([ticks, []])
+    def _lr_title(self, lr: np.ndarray) -> None:
+        """The rate in the title: the plot is too short for readable tick labels."""
+        title = (_("learning rate: {now:.2g} (from {first:.2g})").format(now=lr[-1], first=lr[0])
+                 if len(lr) else _("learning rate"))
+        if title != self._lr_text:
+            self._lr_text = title
+            self.lr_plot.setTitle(title, size="8pt")
 
     def _summary(self, n: int) -> str:
         store = self.controller.curves

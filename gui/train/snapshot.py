@@ -57,7 +57,8 @@ def histograms(params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> H
     (('fc.weight',), 1.0, True)
     """
     names = tuple(k for k, v in params.items() if k.endswith(".weight") and v.ndim >= 2)
-    top = nice_ceiling(max((float(np.abs(params[k]).max()) for k in names), default=1.0))
+    top = nice_ceiling(max((float(np.abs(params[k]).max()) for k in names), default=1.0),
+                       (1, 1.5, 2, 3, 4, 5, 6, 8, 10))
     weight_edges = np.linspace(-top, top, BINS + 1)
     grad_edges = np.linspace(*GRAD_RANGE, BINS + 1)
     weights = np.zeros((len(names), BINS))
