@@ -219,6 +219,7 @@ def run(args: Namespace) -> int:
 
         if not was_seen():  # the first start: say what is where, once
             window.show_welcome()
+        _mention_unfinished_run(window)
     if screenshot:
         error = take_screenshot(window, screenshot)
         error = error or _training_error(window, args)
@@ -230,6 +231,16 @@ def run(args: Namespace) -> int:
         return 0
     close_on_terminal_signals(window)
     return int(main_loop(app))
+
+
+def _mention_unfinished_run(window: MainWindow) -> None:
+    """A training run the window did not finish (closed, crashed): say where to resume it."""
+    from engine.i18n import _
+    from gui.train.runs import unfinished_run
+
+    if unfinished_run() is not None:
+        window.show_message("info", _("The last training run did not finish: View > Workspaces"
+                                      " > Train offers to resume it."))
 
 
 def _training_error(window: MainWindow, args: Namespace) -> str | None:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.i18n import _
+from engine.i18n import _, ngettext
 from gui.train.controller import controller_for
 from gui.train.frame_source import FrameSourceView
 from gui.train.pictures import ThumbGrid
@@ -198,7 +198,8 @@ class TrainClassesDock(QWidget):
 
     def _set_class_text(self, item, name: str) -> None:
         n = self.recorded.count(name)
-        item.setText(_("{name}  ({n} frames)").format(name=name, n=n))
+        item.setText(ngettext("{name}  ({n} frame)", "{name}  ({n} frames)", n).format(
+            name=name, n=n))
 
     def _select(self, name: str) -> None:
         for row in range(self.classes.count()):
