@@ -208,3 +208,17 @@ def test_an_unfinished_run_is_offered_after_a_restart(qtbot, data_dir, idle_live
     s = wait_state(qtbot, c, "paused")
     assert (s.step, s.epoch, c.curves.n) == (5, 1, 5) and not controls.banner.isVisible()
     second.close()
+
+
+def test_the_status_bar_mentions_an_unfinished_run_at_start(main_window, data_dir):
+    import json
+
+    from gui.app import _mention_unfinished_run
+    from gui.train import runs
+    from gui.train.networks import build_network
+    from gui.train.plan import TrainPlan
+
+    folder = runs.new_run(TrainPlan(), ("a", "b"), build_network("tiny", 3, (64, 64), 2))
+    (folder / "trainer.json").write_text(json.dumps({"step": 3, "epoch": 0}))
+    _mention_unfinished_run(main_window)
+    assert "did not finish" in main_window.last_message[1]
