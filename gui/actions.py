@@ -87,6 +87,9 @@ MENU_ACTIONS = (
                N_("Run the trained network on the Input, with its predictions"), False)),
     ("train", ("train_save", N_("Sa&ve the trained network..."), "window.train_save", None,
                N_("Save the trained network as a pipeline file"), False)),
+    ("train", ("train_export", N_("E&xport the trained network..."), "window.train_export",
+               None, N_("Export the trained network as ONNX, PyTorch source or a numpy-only"
+                        " script"), False)),
     ("help", ("welcome", N_("&Welcome and first steps"), "window.show_welcome", None,
               N_("What the workspaces are, three things to try, and the guided tour"), False)),
     ("help", ("shortcuts", "&Keyboard shortcuts", "window.show_shortcuts", "F1",
@@ -346,6 +349,10 @@ class MenuActions:
             self, _("Save the trained network"), "trained.json", _("Pipelines (*.json)"))
         if path:
             self.train_controller().save(path)
+
+    def train_export(self) -> None:
+        self.show_workspace("train")
+        self.docks["train_controls"].widget().ask_export()
 
     # -- help and pipeline or snapshot files ---------------------------------------------
     def show_welcome(self):

@@ -222,6 +222,30 @@ class TrainController(QObject):
                            " file.").format(path=path))
         return True
 
+    def export(self, fmt: str, path) -> bool:
+        """Export the trained network as ONNX, PyTorch source or a numpy script (File > Export's
+        formats); the class names go beside it."""
+        from engine.export import export_pipeline
+        from gui.labels import labels_path
+
+        network = self.network()
+        if network is None:
+            self.say("error", _("There is no trained network to export yet: press Start"
+                                " first."))
+            return False
+        spec = network.input_spec
+        try:
+            files = export_pipeline(network, fmt, path, (spec.channels, spec.height, spec.width)
+                                    if spec.height and spec.width else None)
+            names = "".join(f"{c}\n" for c in self.latest.class_names)
+            labels_path(path).write_text(names, encoding="utf-8")
+        except (OSError, ValueError) as error:
+            self.say("error", _("Could not export the network: {reason}").format(reason=error))
+            return False
+        self.say("info", _("The trained network is exported to {files}.").format(
+            files=", ".join(str(f) for f in files)))
+        return True
+
     def use_network(self) -> bool:
         """Put the trained network into the window: the Explore panels and the Predictions
         panel run it on the input (a camera, a video, the drawing canvas)."""

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QPushButton,
     QSlider,
@@ -106,9 +107,14 @@ class TrainControlsDock(QWidget):
         self.save.setToolTip(_("Save the trained network as a pipeline file that opens like"
                                " any other (File > Open pipeline)"))
         self.save.clicked.connect(self.ask_save)
+        self.export = QPushButton(_("Export..."))
+        self.export.setToolTip(_("Export the trained network as ONNX, PyTorch source or a"
+                                 " numpy-only script"))
+        self.export.clicked.connect(self.ask_export)
         results = QHBoxLayout()
         results.addWidget(self.use)
         results.addWidget(self.save)
+        results.addWidget(self.export)
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -184,6 +190,22 @@ class TrainControlsDock(QWidget):
         if path:
             self.controller.save(path)
 
+    def ask_export(self) -> None:
+        from gui.dialogs.export import FORMAT_NAMES
+
+        names = [_(name) for name, _filter in FORMAT_NAMES.values()]
+        chosen, ok = QInputDialog.getItem(self, _("Export the trained network"), _("Format:"),
+                                          names, 0, False)
+        if not ok:
+            return
+        fmt = list(FORMAT_NAMES)[names.index(chosen)]
+        path, _f = QFileDialog.getSaveFileName(
+            self, _("Export the trained network"), "trained" + (".onnx" if fmt == "onnx"
+                                                                else ".py"),
+            _(FORMAT_NAMES[fmt][1]))
+        if path:
+            self.controller.export(fmt, path)
+
     def _on_play(self) -> None:
         if self._play_timer.isActive():
             self._play_timer.stop()
@@ -231,8 +253,8 @@ class TrainControlsDock(QWidget):
                 ("reset", state not in ("idle", "preparing"))):
             self.buttons[name].setEnabled(enabled)
         self.buttons["start"].setText(_("Go on") if state == "paused" else _("Start"))
-        self.use.setEnabled(s.has_network)
-        self.save.setEnabled(s.has_network)
+        for button in (self.use, self.save, self.export):
+            button.setEnabled(s.has_network)
         text = _(STATES.get(state, state))
         if s.epochs and state not in ("idle", "preparing"):
             text = _("{state} Epoch {epoch} of {epochs}, step {step} of {total}.").format(

@@ -137,6 +137,14 @@ def test_save_writes_a_file_that_loads_and_use_runs_it_live(qtbot, train, tmp_pa
     np.testing.assert_allclose(loaded.forward(x)[name], c.network().forward(x)[name],
                                rtol=1e-5, atol=1e-6)
     assert (tmp_path / "trained.labels.txt").read_text().splitlines()[0] == "circle"
+    from engine.onnx.importer import load_onnx
+
+    assert c.export("onnx", tmp_path / "trained.onnx")  # File > Export's formats
+    onnx = load_onnx(tmp_path / "trained.onnx")
+    out = onnx.forward(x)[onnx.nodes[-1].name]
+    np.testing.assert_allclose(out, c.network().forward(x)[name], rtol=1e-4, atol=1e-5)
+    assert c.export("numpy", tmp_path / "script.py")
+    assert (tmp_path / "script.npz").is_file()
     panel(window, "train_controls").use.click()
     assert window.session.pipeline is c.network()
     assert window.workspace == "explore" and window.docks["predictions"].isVisible()
