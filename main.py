@@ -20,6 +20,7 @@ examples:
   cnn-explorer                                   the window, on a bundled sample
   cnn-explorer --source photo.jpg --pipeline edges
   cnn-explorer --pipeline default --layer 2 --screenshot shot.png
+  cnn-explorer --train shapes                    the Train workspace, training on shapes
   cnn-explorer summary lecture --input-shape 3,32,32
   cnn-explorer run default photo.jpg --out maps/
   cnn-explorer explain shapes picture.png --method gradcam --out why/
@@ -78,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("--model", metavar="PATH", help="open an ONNX model instead of a pipeline")
     gui.add_argument("--layer", metavar="N", type=_count, help="select layer N (0: the first)")
     gui.add_argument("--tour", metavar="N", type=_count, help="open stop N of the guided tour")
+    gui.add_argument("--train", metavar="DATA",
+                     help="open the Train workspace and train on DATA (the words of the train"
+                     " command: shapes, digits, a folder, mnist:FOLDER)")
+    gui.add_argument("--train-steps", metavar="N", type=_count,
+                     help="with --train: pause after N steps (a screenshot waits for them)")
     gui.add_argument(
         "--screenshot",
         metavar="OUT.png",
@@ -152,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         return cli.guarded(explain.explain_command, args)
     if args.source is not None and args.camera is not None:
         print(f"{cli.PROG}: error: choose either --source or --camera, not both", file=sys.stderr)
+        return 2
+    if args.train_steps is not None and args.train is None:
+        print(f"{cli.PROG}: error: --train-steps needs --train DATA", file=sys.stderr)
         return 2
     from gui.platform_check import exit_if_qt_cannot_start
 

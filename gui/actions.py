@@ -16,10 +16,10 @@ from gui.session import SourceSpec
 RESOLUTIONS = ((320, "320"), (480, "480"), (640, "640"), (None, "Full"))
 
 MENUS = (("file", "&File"), ("edit", "&Edit"), ("view", "&View"), ("playback", "&Playback"),
-         ("help", "&Help"))
+         ("train", N_("&Train")), ("help", "&Help"))
 _STD = QKeySequence.StandardKey  # platform keys for undo / redo
 # (menu, (name, text, "owner.method", shortcut, tooltip, checkable)), or a marker for a separator
-# ("-") or a generated group ("samples", "bundled", "docks", "resolution").
+# ("-") or a generated group ("samples", "bundled", "docks", "workspaces", "resolution").
 MENU_ACTIONS = (
     ("file", ("open_image", "Open &image...", "window.ask_open_image", "Ctrl+O",
               "Open a PNG, JPEG, BMP, TIFF or WebP image", False)),
@@ -53,9 +53,10 @@ MENU_ACTIONS = (
     ("edit", "-"),
     ("edit", ("preprocess", "Input &preprocessing...", "window.edit_preprocessing", None,
               "How frames are resized and scaled for a trained network", False)),
+    ("view", "workspaces"),
     ("view", "docks"),
-    ("view", ("reset_layout", "&Reset layout", "window.apply_default_layout", None,
-              "Put every panel back where it was at first", False)),
+    ("view", ("reset_layout", "&Reset layout", "window.reset_layout", None,
+              "Put every panel of the workspace back where it was at first", False)),
     ("view", "-"),
     ("view", "resolution"),
     ("view", ("channels", "Show R, G, B &channels", "window.set_show_channels", "Ctrl+R",
@@ -68,6 +69,27 @@ MENU_ACTIONS = (
                   "Select the next layer", False)),
     ("playback", ("previous_layer", "P&revious layer", "window.previous_layer", "PgUp",
                   "Select the previous layer", False)),
+    ("train", ("train_start", N_("&Start or go on"), "window.train_start", "F5",
+               N_("Train: a new run from the Train workspace's panels, or go on with the"
+                  " paused one"), False)),
+    ("train", ("train_pause", N_("&Pause"), "window.train_pause", "F6",
+               N_("Pause training after the current batch"), False)),
+    ("train", ("train_step", N_("Step one &batch"), "window.train_step", "F10",
+               N_("Train on one batch, then pause"), False)),
+    ("train", ("train_epoch", N_("Step one &epoch"), "window.train_epoch", "Shift+F10",
+               N_("Train to the end of the current epoch, then pause"), False)),
+    ("train", ("train_stop", N_("S&top"), "window.train_stop", "Shift+F5",
+               N_("End the run; the network keeps what it learned"), False)),
+    ("train", ("train_reset", N_("&Reset"), "window.train_reset", "Ctrl+Shift+F5",
+               N_("Forget the run: the next Start begins with fresh weights"), False)),
+    ("train", "-"),
+    ("train", ("train_use", N_("&Use the trained network"), "window.train_use", None,
+               N_("Run the trained network on the Input, with its predictions"), False)),
+    ("train", ("train_save", N_("Sa&ve the trained network..."), "window.train_save", None,
+               N_("Save the trained network as a pipeline file"), False)),
+    ("train", ("train_export", N_("E&xport the trained network..."), "window.train_export",
+               None, N_("Export the trained network as ONNX, PyTorch source or a numpy-only"
+                        " script"), False)),
     ("help", ("welcome", N_("&Welcome and first steps"), "window.show_welcome", None,
               N_("What the workspaces are, three things to try, and the guided tour"), False)),
     ("help", ("shortcuts", "&Keyboard shortcuts", "window.show_shortcuts", "F1",
@@ -89,7 +111,7 @@ def build_menus(window: MenuActions) -> list[QMenu]:
     from gui.samples_menu import fill_samples_menu
 
     bar = window.menuBar()
-    window.menu_by_key = {key: bar.addMenu(title) for key, title in MENUS}
+    window.menu_by_key = {key: bar.addMenu(_(title)) for key, title in MENUS}
     window.resolution_group, window.resolution_combo = make_resolution_group(window)
     targets = {"session": window.session, "live": window.live, "window": window}
     for menu, entry in MENU_ACTIONS:
@@ -101,6 +123,17 @@ def build_menus(window: MenuActions) -> list[QMenu]:
                 target.addSection(group)
                 target.addActions([window.docks[spec.key].toggleViewAction()
                                    for spec in window.dock_specs if spec.group == group])
+            target.addSeparator()
+        elif entry == "workspaces":
+            from gui.layout import WORKSPACES
+
+            sub = target.addMenu(_("&Workspaces"))
+            sub.setToolTipsVisible(True)
+            for spec in WORKSPACES:
+                window.add_menu_action(
+                    menu, f"workspace_{spec.key}", _(spec.title),
+                    lambda _checked=False, k=spec.key: window.show_workspace(k),
+                    spec.shortcut, _(spec.tooltip), menu_object=sub)
             target.addSeparator()
         elif entry == "resolution":
             target.addMenu("Working &resolution").addActions(window.resolution_group.actions())
@@ -164,9 +197,10 @@ class MenuActions:
 
     def add_menu_action(
         self, menu: str, name: str, text: str, slot, shortcut=None, tip: str = "",
-        checkable: bool = False,
+        checkable: bool = False, menu_object: QMenu | None = None,
     ) -> QAction:
-        """Add an action to a menu ("file", "edit", "view", "playback", "help") by name.
+        """Add an action to a menu ("file", "edit", "view", "playback", "train", "help") by name
+        (or to ``menu_object``, a submenu of it).
 
         For panels and features added later; the shortcuts window lists it automatically.
         """
@@ -177,7 +211,7 @@ class MenuActions:
         action.setStatusTip(action.toolTip())
         action.triggered.connect(slot)
         self.actions_by_name[name] = action
-        self.menu_by_key[menu].addAction(action)
+        (menu_object or self.menu_by_key[menu]).addAction(action)
         return action
 
     # -- small slots the menus call -------------------------------------------------------
@@ -261,6 +295,64 @@ class MenuActions:
         )
         if path:
             self.save_snapshot(path)
+
+    # -- workspaces and training ----------------------------------------------------------
+    def show_workspace(self, key: str) -> None:
+        """Show the panels of workspace ``key`` ("explore", "lecture", "train")."""
+        from gui.workspaces import apply_workspace
+
+        apply_workspace(self, key)
+
+    def reset_layout(self) -> None:
+        """Lay the current workspace's panels out as at first (Explore: the default layout)."""
+        from gui.workspaces import current_workspace
+
+        self.show_workspace(current_workspace(self))
+
+    def train_controller(self):
+        from gui.train.controller import controller_for
+
+        return controller_for(self.session, self.live)
+
+    def _train_shown(self) -> None:
+        dock = self.docks.get("train_curves")
+        if dock is not None and dock.visibleRegion().isEmpty():
+            self.show_workspace("train")
+
+    def train_start(self) -> None:
+        self._train_shown()
+        self.train_controller().start()
+
+    def train_pause(self) -> None:
+        self.train_controller().pause()
+
+    def train_step(self) -> None:
+        self._train_shown()
+        self.train_controller().step_batch()
+
+    def train_epoch(self) -> None:
+        self._train_shown()
+        self.train_controller().step_epoch()
+
+    def train_stop(self) -> None:
+        self.train_controller().stop()
+
+    def train_reset(self) -> None:
+        self.train_controller().reset()
+
+    def train_use(self) -> None:
+        if self.train_controller().use_network():
+            self.show_workspace("explore")
+
+    def train_save(self) -> None:
+        path, _filter = QFileDialog.getSaveFileName(
+            self, _("Save the trained network"), "trained.json", _("Pipelines (*.json)"))
+        if path:
+            self.train_controller().save(path)
+
+    def train_export(self) -> None:
+        self.show_workspace("train")
+        self.docks["train_controls"].widget().ask_export()
 
     # -- help and pipeline or snapshot files ---------------------------------------------
     def show_welcome(self):

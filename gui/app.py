@@ -18,7 +18,9 @@ from gui.main_window import MainWindow
 from gui.session import Session, SourceSpec
 
 SCREENSHOT_TIMEOUT_S = 30.0
+TRAINING_TIMEOUT_S = 600.0  # a --train screenshot waits this long at most for its steps
 SETTLE_MS = 400  # after the first result: time for every dock to paint it
+PANELS_MS = 500  # after training paused: the Train panels' own redraws (gui.train.controller)
 
 
 class ArgumentError(ValueError):
@@ -115,12 +117,49 @@ def wait_for_result(live: LiveResults, timeout_s: float = SCREENSHOT_TIMEOUT_S) 
     return live.latest is not None
 
 
+def wait_for_training(window: MainWindow, timeout_s: float = TRAINING_TIMEOUT_S) -> None:
+    """Run the event loop while the window's training prepares or trains (a --train-steps run
+    pauses after its steps; the tour's last stop trains for a few seconds), until its last
+    snapshot is drawn. Nothing happens when training was never used."""
+    training = sys.modules.get("gui.train.controller")
+    if training is None:
+        return
+    controller = training.controller_for(window.session, window.live)
+    deadline = time.perf_counter() + timeout_s
+    loop = QEventLoop()
+    while time.perf_counter() < deadline:
+        controller.poll()
+        if not controller.busy and not controller.pending:
+            break
+        QTimer.singleShot(50, loop.quit)
+        loop.exec()
+    QTimer.singleShot(PANELS_MS, loop.quit)  # each panel redraws in a turn of its own
+    loop.exec()
+
+
+def start_training(window: MainWindow, args: Namespace) -> None:
+    """--train DATA [--train-steps N]: the Train workspace, training on DATA."""
+    from gui.train.controller import controller_for
+    from gui.train.networks import CURRENT
+    from gui.train.plan import DEFAULT_SAMPLES, DRAWN
+
+    window.show_workspace("train")
+    controller = controller_for(window.session, window.live)
+    own = bool(getattr(args, "pipeline", None) or getattr(args, "model", None))
+    drawn = args.train.strip().lower() in DRAWN
+    controller.set_plan(data=args.train, samples=DEFAULT_SAMPLES if drawn else None,
+                        network=CURRENT if own else controller.plan.network)
+    controller.start(max_steps=getattr(args, "train_steps", None))
+
+
 def take_screenshot(window: MainWindow, path: str | Path) -> str | None:
-    """Wait for the first result, let the docks paint, save the window; an error text or None."""
+    """Wait for the first result (and any training under way), let the docks paint, save the
+    window; an error text or None."""
     if not wait_for_result(window.live):
         if window.live.error:
             return window.live.error
         return f"no frame was processed within {SCREENSHOT_TIMEOUT_S:.0f} s"
+    wait_for_training(window)
     loop = QEventLoop()
     QTimer.singleShot(SETTLE_MS, loop.quit)
     loop.exec()
@@ -152,6 +191,10 @@ def run(args: Namespace) -> int:
         source_problem = _check_source(session)
         if source_problem:
             problems.append(source_problem)
+    if getattr(args, "train", None) is not None:
+        from gui.train.controller import set_persist
+
+        set_persist(session, not screenshot)  # a screenshot run keeps no training run
     if screenshot and problems:
         for problem in problems:
             print(f"cnn-explorer: {problem}", file=sys.stderr)
@@ -164,7 +207,9 @@ def run(args: Namespace) -> int:
     if problems:  # one message, so that none hides another in the status bar
         session.message.emit("error", "; ".join(problems) + ". Started with the defaults.")
     window.show()
-    if getattr(args, "tour", None) is not None and not problems:
+    if getattr(args, "train", None) is not None:
+        start_training(window, args)
+    elif getattr(args, "tour", None) is not None and not problems:
         from gui.tour import start_tour
 
         own = bool(getattr(args, "source", None)) or getattr(args, "camera", None) is not None
@@ -174,8 +219,10 @@ def run(args: Namespace) -> int:
 
         if not was_seen():  # the first start: say what is where, once
             window.show_welcome()
+        _mention_unfinished_run(window)
     if screenshot:
         error = take_screenshot(window, screenshot)
+        error = error or _training_error(window, args)
         window.close()
         if error:
             print(f"cnn-explorer: screenshot failed: {error}", file=sys.stderr)
@@ -184,6 +231,26 @@ def run(args: Namespace) -> int:
         return 0
     close_on_terminal_signals(window)
     return int(main_loop(app))
+
+
+def _mention_unfinished_run(window: MainWindow) -> None:
+    """A training run the window did not finish (closed, crashed): say where to resume it."""
+    from engine.i18n import _
+    from gui.train.runs import unfinished_run
+
+    if unfinished_run() is not None:
+        window.show_message("info", _("The last training run did not finish: View > Workspaces"
+                                      " > Train offers to resume it."))
+
+
+def _training_error(window: MainWindow, args: Namespace) -> str | None:
+    """The message of a --train run that failed (bad DATA, a network that does not fit)."""
+    if getattr(args, "train", None) is None:
+        return None
+    from gui.train.controller import controller_for
+
+    latest = controller_for(window.session, window.live).latest
+    return f"--train {args.train}: {latest.message}" if latest.state == "error" else None
 
 
 def close_on_terminal_signals(window: MainWindow) -> QTimer:

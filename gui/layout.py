@@ -1,8 +1,10 @@
-"""The dock registry: every panel of the main window and the default layout, declared as data.
+"""The dock registry: every panel of the main window, the default layout and the workspaces,
+declared as data.
 
 A new panel is one more line in :data:`DOCKS`. Each factory is a ``"module:Class"`` string,
 imported only when the window is built, for a ``QWidget`` subclass constructed as
-``Class(session, live, parent=None)``.
+``Class(session, live, parent=None)``. A workspace (:data:`WORKSPACES`, View > Workspaces)
+names the panels it shows, column by column; :mod:`gui.workspaces` arranges them.
 """
 
 from __future__ import annotations
@@ -124,7 +126,112 @@ DOCKS: tuple[DockSpec, ...] = (
         "Shift the input by 1 to 3 pixels: how much conv maps and pooled maps change",
         "Ctrl+Alt+6", group="Lecture", shown=False, tab_with="stepper",
     ),
+    DockSpec(
+        "train_controls", N_("Training"), "left", "gui.train.controls:TrainControlsDock",
+        N_("Start, pause, step and stop training; speed, time left; replay earlier epochs;"
+           " use or save the trained network"), group="Train", shown=False, tab_with="source",
+    ),
+    DockSpec(
+        "train_data", N_("Data"), "left", "gui.train.data_panel:TrainDataDock",
+        N_("What the network learns: drawn shapes or digits, your own classes, an image folder"
+           " or MNIST"), group="Train", shown=False, tab_with="source",
+    ),
+    DockSpec(
+        "train_classes", N_("Your classes"), "left", "gui.train.classes_panel:TrainClassesDock",
+        N_("Make your own classes: record frames from the webcam, a video or a drawing"),
+        group="Train", shown=False, tab_with="source",
+    ),
+    DockSpec(
+        "train_network", N_("Network"), "left", "gui.train.network_panel:TrainNetworkDock",
+        N_("The network to train and its ledger, the output layer sized to the classes"),
+        group="Train", shown=False, tab_with="source",
+    ),
+    DockSpec(
+        "train_settings", N_("Settings"), "left", "gui.train.settings_panel:TrainSettingsDock",
+        N_("Optimizer, learning rate, batch size, epochs, augmentation and seed"),
+        group="Train", shown=False, tab_with="source",
+    ),
+    DockSpec(
+        "train_curves", N_("Curves"), "top", "gui.train.curves:TrainCurvesDock",
+        N_("Loss and accuracy of training and validation, and the learning rate, step by step"),
+        group="Train", shown=False, tab_with="stepper",
+    ),
+    DockSpec(
+        "train_filters", N_("Filters and maps"), "top",
+        "gui.train.filters_view:TrainFiltersDock",
+        N_("The first layer's filters and a layer's maps on a fixed picture, as they learn"),
+        group="Train", shown=False, tab_with="stepper",
+    ),
+    DockSpec(
+        "train_histograms", N_("Weights and gradients"), "right",
+        "gui.train.histograms:TrainHistogramsDock",
+        N_("Per layer: the spread of the weights and the size of the gradients (vanishing or"
+           " exploding)"), group="Train", shown=False, tab_with="pipeline",
+    ),
+    DockSpec(
+        "train_results", N_("Mistakes"), "right", "gui.train.results:TrainResultsDock",
+        N_("The confusion matrix of the validation pictures and the surest mistakes"),
+        group="Train", shown=False, tab_with="pipeline",
+    ),
 )
+
+
+@dataclass(frozen=True)
+class WorkspaceSpec:
+    """A workspace: its key, menu text, tooltip, shortcut and the panels it shows.
+
+    ``columns`` lists the columns left to right; each column is a list of places top to
+    bottom; each place is a tuple of dock keys sharing it as tabs (the first in front).
+    No columns: the default layout (:meth:`gui.main_window.MainWindow.apply_default_layout`).
+    ``widths`` are the columns' widths and ``heights`` the heights of named places, in pixels
+    at 1280 x 800.
+    """
+
+    key: str
+    title: str
+    tooltip: str
+    shortcut: str
+    columns: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    widths: tuple[int, ...] = ()
+    heights: tuple[tuple[str, int], ...] = ()
+
+    def dock_keys(self) -> tuple[str, ...]:
+        return tuple(key for column in self.columns for place in column for key in place)
+
+
+WORKSPACES: tuple[WorkspaceSpec, ...] = (
+    WorkspaceSpec("explore", N_("&Explore"),
+                  N_("Your picture through the network, live: input, maps, kernels, ledger"),
+                  "Alt+1"),
+    WorkspaceSpec(
+        "lecture", N_("&Lecture"),
+        N_("The guided tour beside the convolution and pooling players and the other lecture"
+           " panels"), "Alt+2",
+        columns=((("tour",),),
+                 (("conv_player", "pool_player", "receptive_field", "parameters",
+                   "channel_mixing", "translation"),),
+                 (("maps",), ("ledger",))),
+        widths=(300, 560, 420), heights=(("maps", 380), ("ledger", 310))),
+    WorkspaceSpec(
+        "train", N_("&Train"),
+        N_("Train a network and watch it learn: data, network, settings, curves, filters,"
+           " gradients and mistakes"), "Alt+3",
+        columns=((("train_controls",),
+                  ("train_data", "train_classes", "train_network", "train_settings")),
+                 (("train_curves", "train_results"),),
+                 (("train_filters",), ("train_histograms",))),
+        widths=(340, 500, 440),
+        heights=(("train_controls", 250), ("train_data", 440), ("train_filters", 360),
+                 ("train_histograms", 330))),
+)
+
+
+def workspace_spec(key: str) -> WorkspaceSpec:
+    """Return the workspace called ``key``."""
+    for spec in WORKSPACES:
+        if spec.key == key:
+            return spec
+    raise KeyError(f"no workspace called {key!r}; known: {', '.join(w.key for w in WORKSPACES)}")
 
 
 def dock_spec(key: str, docks: tuple[DockSpec, ...] = DOCKS) -> DockSpec:

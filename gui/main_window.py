@@ -5,6 +5,7 @@ Its menus, toolbar and the slots they call live in :mod:`gui.actions`.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import _
 from gui import help as help_
 from gui import tooltips
 from gui.actions import MenuActions, build_menus
@@ -30,7 +32,7 @@ from gui.lazy_dock import LazyDock
 from gui.live import LiveResults, Stats
 from gui.session import Session, SourceSpec, config_dir
 
-LAYOUT_VERSION = 4  # bump when the dock set or default layout changes (an old one is not applied)
+LAYOUT_VERSION = 5  # bump when the dock set or default layout changes (an old one is not applied)
 _GROW = 0.9  # on a bigger screen than DEFAULT_SIZE the window takes this share of it
 _CHROME_HEIGHT = 100  # menu bar, toolbar and status bar
 _SPLITTER = 6  # pixels between two stacked docks
@@ -115,6 +117,7 @@ class MainWindow(MenuActions, QMainWindow):
         ):
             self.setCorner(corner, area)
         self.dock_specs = docks
+        self.workspace = "explore"  # the workspace last chosen (View > Workspaces)
         self.docks: dict[str, QDockWidget] = {}
         for spec in docks:
             self.docks[spec.key] = self._make_dock(spec)
@@ -163,15 +166,16 @@ class MainWindow(MenuActions, QMainWindow):
         def build(parent: QWidget) -> QWidget:
             return spec.load()(self.session, self.live, parent=parent)
 
+        title = _(spec.title)
         if spec.shown:
-            dock = QDockWidget(spec.title, self)
+            dock = QDockWidget(title, self)
             dock.setWidget(build(dock))
         else:  # hidden at start: built when first shown (start-up time)
-            dock = LazyDock(spec.title, self, build)
+            dock = LazyDock(title, self, build)
         dock.setObjectName(f"dock_{spec.key}")
-        dock.setToolTip(spec.tooltip)
+        dock.setToolTip(_(spec.tooltip))
         toggle = dock.toggleViewAction()
-        toggle.setToolTip(f"Show or hide the {spec.title} panel")
+        toggle.setToolTip(_("Show or hide the {title} panel").format(title=title))
         if spec.shortcut:
             toggle.setShortcut(QKeySequence(spec.shortcut))
         return dock
@@ -191,6 +195,7 @@ class MainWindow(MenuActions, QMainWindow):
         would not fit becomes a tab of the area's first dock instead (at 1280 x 800 the
         pipeline and the kernels share the right column as tabs; at 1920 x 1080 both show).
         """
+        self.workspace = "explore"
         room = self.height() - _CHROME_HEIGHT
         for spec in self.dock_specs:  # panels added later by other code stay where they are
             dock = self.docks[spec.key]
@@ -360,6 +365,9 @@ class MainWindow(MenuActions, QMainWindow):
             except (OSError, ValueError) as exc:
                 self._error(f"Could not save the session: {exc}")
         self.live.stop()
+        training = sys.modules.get("gui.train.controller")  # loaded once training was used
+        if training is not None:
+            training.shutdown(self.session)  # a running run keeps a checkpoint to resume
         for signal, slot in (
             (self.session.message, self.show_message),
             (self.session.pipeline_changed, self._on_session_pipeline),

@@ -28,6 +28,7 @@ from gui.session_file import (
 from gui.session_state import (
     COLORMAPS,
     CONFIG_ENV,
+    DATA_ENV,
     DEFAULT_SAMPLE,
     NORMALIZATIONS,
     PHOTOGRAPHS,
@@ -36,16 +37,17 @@ from gui.session_state import (
     DisplayOptions,
     SourceSpec,
     config_dir,
+    data_dir,
     default_sample_name,
     is_photograph,
     list_samples,
     sample_path,
 )
 
-__all__ = ["COLORMAPS", "CONFIG_ENV", "DEFAULT_SAMPLE", "HISTORY_LIMIT", "NORMALIZATIONS",
-           "PHOTOGRAPHS", "SAMPLE_SUFFIXES", "SOURCE_KINDS", "DisplayOptions", "Session",
-           "SourceSpec", "config_dir", "default_sample_name", "is_photograph", "list_samples",
-           "sample_path"]
+__all__ = ["COLORMAPS", "CONFIG_ENV", "DATA_ENV", "DEFAULT_SAMPLE", "HISTORY_LIMIT",
+           "NORMALIZATIONS", "PHOTOGRAPHS", "SAMPLE_SUFFIXES", "SOURCE_KINDS", "DisplayOptions",
+           "Session", "SourceSpec", "config_dir", "data_dir", "default_sample_name",
+           "is_photograph", "list_samples", "sample_path"]
 
 HISTORY_LIMIT = 100  # undo steps kept; older edits fall off the bottom
 KEEP_PATH = object()  # set_pipeline's default: an edit keeps the pipeline's file path

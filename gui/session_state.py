@@ -17,6 +17,7 @@ NORMALIZATIONS = ("map", "layer", "global")
 #: Colormap names a session may hold, in menu order (gui.colormaps draws them).
 COLORMAPS = ("gray", "viridis", "magma", "inferno", "coolwarm")
 CONFIG_ENV = "CNN_EXPLORER_CONFIG_DIR"
+DATA_ENV = "CNN_EXPLORER_DATA_DIR"
 
 
 SAMPLE_SUFFIXES = (".jpg", ".png")  # photographs are JPEG (small), drawings PNG
@@ -66,6 +67,24 @@ def config_dir() -> Path:
     if override:
         return Path(override)
     return Path.home() / ".config" / "cnn-explorer"
+
+
+def data_dir() -> Path:
+    """Return the folder for the user's own data (recorded classes, training runs).
+
+    ``$CNN_EXPLORER_DATA_DIR`` when set; else ``data`` inside ``$CNN_EXPLORER_CONFIG_DIR`` when
+    that is set (tests and benchmarks move the config away from home, the data goes with it);
+    else the platform's user data folder (``~/.local/share/cnn-explorer`` on Linux).
+    """
+    override = os.environ.get(DATA_ENV)
+    if override:
+        return Path(override)
+    config = os.environ.get(CONFIG_ENV)
+    if config:
+        return Path(config) / "data"
+    import platformdirs  # only when the data folder is first needed
+
+    return Path(platformdirs.user_data_dir("cnn-explorer", appauthor=False))
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ SUBMENU_TIPS = {
     "Bundled pipelines": "Ready-made pipelines and trained networks that come with "
                          "CNN Explorer",
     "Working resolution": "The longest side of the frame the network sees: smaller is faster",
+    "Workspaces": "Show the panels for one job: explore a network, follow the lecture, or "
+                  "train a network",
 }
 _FILTER_NAME = "tooltips_tab_filter"
 

@@ -341,4 +341,20 @@ STOPS: tuple[TourStop, ...] = (
         layer=4, selected_map=5, normalization="map",
         calls=(("explain", "show_channel", ()),),
     ),
+    TourStop(
+        "How filters learn",
+        "Nobody drew the filters of a trained network: training found them. Here the shapes "
+        "network starts from random weights and trains on drawn shapes for a few seconds, each "
+        "step nudging every weight against its gradient, so the loss falls in the curves. The "
+        "filters themselves (right) still look like noise, since their random start is still "
+        "in them, but the pictures beside them show what training added: edge and colour "
+        "detectors, growing step by step.",
+        "w ← w − η · ∂loss/∂w\n"
+        "  (every weight, every step)\n"
+        "loss = −log p(true class)\n"
+        "what was learned = w − w_start",
+        "shapes", "shapes",
+        (("train_curves",), ("train_filters",)), (480, 500),
+        calls=(("train_filters", "learn_for_tour", ()),),
+    ),
 )

@@ -43,6 +43,13 @@ WORKSPACES: tuple[Workspace, ...] = (
            "weights, 1x1 convolutions and small shifts."),
         N_("View menu, under Lecture; or the tour button below"),
     ),
+    Workspace(
+        N_("Train"),
+        N_("Watch a network learn: train it on drawn shapes, digits, MNIST, a folder of "
+           "pictures or classes you record from your webcam, and see the curves fall, the "
+           "filters change and the mistakes disappear; then run it live on your camera."),
+        N_("View > Workspaces > Train, or cnn-explorer --train shapes"),
+    ),
 )
 
 THINGS_TO_TRY: tuple[str, ...] = (

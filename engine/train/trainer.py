@@ -97,6 +97,7 @@ class Trainer:
         self.elapsed = 0.0
         self.history: list[EpochMetrics] = []
         self.curve: list[StepMetrics] = []
+        self.last_grads: dict[str, np.ndarray] = {}  # the latest step's gradients (histograms)
         self._order = np.zeros(0, np.intp)
         self._position = 0
         self._sums = [0.0, 0, 0]  # this epoch's loss sum, correct answers, examples
@@ -162,6 +163,7 @@ class Trainer:
             norm = clip_grad_norm(grads, self.config.clip_norm)
         else:
             norm = global_norm(grads)
+        self.last_grads = grads
         lr = self.schedule(self.step_count)
         self.optimizer.step(self.params, grads, lr=lr)
         self.buffers.update(result.buffers)

@@ -18,10 +18,17 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def config_dir(tmp_path_factory, monkeypatch) -> Path:
-    """Saved session and layout go to a fresh folder, never to the user's ~/.config."""
+    """Saved session, layout and user data go to a fresh folder, never to the user's home."""
     folder = tmp_path_factory.mktemp("config")
     monkeypatch.setenv("CNN_EXPLORER_CONFIG_DIR", str(folder))
+    monkeypatch.setenv("CNN_EXPLORER_DATA_DIR", str(folder / "data"))
     return folder
+
+
+@pytest.fixture
+def data_dir(config_dir) -> Path:
+    """The user data folder of the test (recorded classes, training runs)."""
+    return config_dir / "data"
 
 
 def write_video(path: Path, n_frames: int = 24, height: int = 96, width: int = 128,

@@ -69,7 +69,7 @@ def test_help_menu_brings_back_the_workspaces_three_tries_and_the_tour(qtbot, ma
     text = dialog.text.text()
     for workspace in WORKSPACES:
         assert f"<b>{workspace.name}</b>" in text
-    assert [w.name for w in WORKSPACES] == ["Explore", "Lecture"]
+    assert [w.name for w in WORKSPACES] == ["Explore", "Lecture", "Train"]
     assert text.count("<li>") == len(WORKSPACES) + 3
     assert "File &gt; Samples" in text and "Kernels panel" in text and "stride" in text
     dialog.tour_button.click()
@@ -79,11 +79,11 @@ def test_help_menu_brings_back_the_workspaces_three_tries_and_the_tour(qtbot, ma
 
 
 def test_a_new_workspace_is_one_more_entry(monkeypatch):
-    train = Workspace("Train", "Train the network on a data set and watch it learn.",
-                      "View menu, under Train")
-    monkeypatch.setattr(welcome, "WORKSPACES", (*WORKSPACES, train))
+    explain = Workspace("Explain", "Ask the network why it chose a class.",
+                        "View menu, under Explain")
+    monkeypatch.setattr(welcome, "WORKSPACES", (*WORKSPACES, explain))
     text = welcome_html()
-    assert "<b>Train</b> (View menu, under Train): Train the network" in text
+    assert "<b>Explain</b> (View menu, under Explain): Ask the network" in text
 
 
 def test_the_app_opens_on_a_photograph(session):

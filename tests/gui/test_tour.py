@@ -25,7 +25,7 @@ from gui.session import SourceSpec
 from gui.tour import TourError, apply_stop, check_stop_number, start_tour, stops, with_tour_docks
 
 ROOT = Path(__file__).resolve().parents[2]
-N_STOPS = 11
+N_STOPS = 12
 
 SHAPES = ["Conv2d", "ReLU", "MaxPool2d"] * 3 + ["Flatten", "Linear", "ReLU", "Linear", "Softmax"]
 
@@ -44,6 +44,7 @@ EXPECTED = {
                                                            "receptive_field"}),
     10: (["Conv2d", "ReLU", "MaxPool2d"] * 3, 1, "digits", {"kernels", "maps"}),
     11: (SHAPES, 4, "shapes", {"maps", "explain"}),
+    12: (SHAPES, 0, "shapes", {"train_curves", "train_filters"}),
 }
 
 
@@ -129,7 +130,7 @@ def test_the_tour_has_its_stops_in_the_lectures_order():
     assert len(titles) == N_STOPS
     for title, word in zip(titles, ("image", "edges", "filters", "stride", "padding",
                                     "parameters", "1×1", "pooling", "convnet", "filters",
-                                    "unit"),
+                                    "unit", "learn"),
                            strict=True):
         assert word in title
     for stop in stops():
@@ -156,6 +157,9 @@ def test_every_stop_builds_and_renders(qtbot, window, n):
     panel = tour_panel(window)
     assert panel.progress_label.text() == f"Stop {n} of {N_STOPS}"
     assert panel.formula.text() == stops()[n - 1].formula
+    if "train_filters" in docks:  # the last stop trains: wait for its first filters
+        filters = window.docks["train_filters"].widget()
+        qtbot.waitUntil(lambda: filters.maps.picture_size != (0, 0), timeout=60000)
     qtbot.wait(20)  # let the panels draw the new result
     image = window.grab().toImage()
     assert image.width() >= 1280 and image.height() >= 800
