@@ -8,97 +8,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QApplication, QComboBox, QFileDialog, QInputDialog, QLabel, QMenu
 
-from engine.i18n import N_, _
+from engine.i18n import _
 from gui import help as help_
 from gui.guards import live_memory_problem
+from gui.menus import MENU_ACTIONS, MENUS, RESOLUTIONS, TOOLBAR
 from gui.session import SourceSpec
-
-RESOLUTIONS = ((320, "320"), (480, "480"), (640, "640"), (None, "Full"))
-
-MENUS = (("file", "&File"), ("edit", "&Edit"), ("view", "&View"), ("playback", "&Playback"),
-         ("train", N_("&Train")), ("help", "&Help"))
-_STD = QKeySequence.StandardKey  # platform keys for undo / redo
-# (menu, (name, text, "owner.method", shortcut, tooltip, checkable)), or a marker for a separator
-# ("-") or a generated group ("samples", "bundled", "docks", "workspaces", "resolution").
-MENU_ACTIONS = (
-    ("file", ("open_image", "Open &image...", "window.ask_open_image", "Ctrl+O",
-              "Open a PNG, JPEG, BMP, TIFF or WebP image", False)),
-    ("file", ("open_video", "Open &video...", "window.ask_open_video", "Ctrl+Shift+O",
-              "Open a video file; it plays in a loop", False)),
-    ("file", ("open_camera", "Open &camera...", "window.ask_open_camera", "Ctrl+K",
-              "Use a webcam as the source", False)),
-    ("file", "samples"),
-    ("file", "-"),
-    ("file", ("open_pipeline", "Open &pipeline...", "window.ask_open_pipeline", "Ctrl+Shift+P",
-              "Open a pipeline file (.json)", False)),
-    ("file", ("open_model", "Open &model...", "window.ask_open_model", "Ctrl+M",
-              "Open a trained network in ONNX format (.onnx)", False)),
-    ("file", ("save_pipeline", "&Save pipeline as...", "window.ask_save_pipeline", "Ctrl+S",
-              "Save the current pipeline to a file", False)),
-    ("file", ("gallery", N_("Model &gallery..."), "window.show_gallery", None,
-              N_("Download a pretrained classifier from the ONNX Model Zoo and open it"),
-              False)),
-    ("file", ("export", N_("&Export..."), "window.ask_export", "Ctrl+E",
-              N_("Write the pipeline as ONNX, PyTorch source or a numpy script"), False)),
-    ("file", "bundled"),
-    ("file", "-"),
-    ("file", ("snapshot", "Save s&napshot...", "window.ask_snapshot", "Ctrl+Shift+S",
-              "Save a picture of the whole window as PNG", False)),
-    ("file", "-"),
-    ("file", ("quit", "&Quit", "window.close", "Ctrl+Q", "Close CNN Explorer", False)),
-    ("edit", ("undo", "&Undo", "session.undo", _STD.Undo,
-              "Undo the last change to the pipeline", False)),
-    ("edit", ("redo", "&Redo", "session.redo", _STD.Redo,
-              "Redo the pipeline change last undone", False)),
-    ("edit", "-"),
-    ("edit", ("preprocess", "Input &preprocessing...", "window.edit_preprocessing", None,
-              "How frames are resized and scaled for a trained network", False)),
-    ("view", "workspaces"),
-    ("view", "docks"),
-    ("view", ("reset_layout", "&Reset layout", "window.reset_layout", None,
-              "Put every panel of the workspace back where it was at first", False)),
-    ("view", "-"),
-    ("view", "resolution"),
-    ("view", ("channels", "Show R, G, B &channels", "window.set_show_channels", "Ctrl+R",
-              "Show the input's red, green, blue and gray channels", True)),
-    ("playback", ("pause", "Pause", "window.set_paused", "Space",
-                  "Pause or resume the video or camera", True)),
-    ("playback", ("step", "Step &frame", "live.step", ".", "Pause and advance one frame", False)),
-    ("playback", "-"),
-    ("playback", ("next_layer", "&Next layer", "window.next_layer", "PgDown",
-                  "Select the next layer", False)),
-    ("playback", ("previous_layer", "P&revious layer", "window.previous_layer", "PgUp",
-                  "Select the previous layer", False)),
-    ("train", ("train_start", N_("&Start or go on"), "window.train_start", "F5",
-               N_("Train: a new run from the Train workspace's panels, or go on with the"
-                  " paused one"), False)),
-    ("train", ("train_pause", N_("&Pause"), "window.train_pause", "F6",
-               N_("Pause training after the current batch"), False)),
-    ("train", ("train_step", N_("Step one &batch"), "window.train_step", "F10",
-               N_("Train on one batch, then pause"), False)),
-    ("train", ("train_epoch", N_("Step one &epoch"), "window.train_epoch", "Shift+F10",
-               N_("Train to the end of the current epoch, then pause"), False)),
-    ("train", ("train_stop", N_("S&top"), "window.train_stop", "Shift+F5",
-               N_("End the run; the network keeps what it learned"), False)),
-    ("train", ("train_reset", N_("&Reset"), "window.train_reset", "Ctrl+Shift+F5",
-               N_("Forget the run: the next Start begins with fresh weights"), False)),
-    ("train", "-"),
-    ("train", ("train_use", N_("&Use the trained network"), "window.train_use", None,
-               N_("Run the trained network on the Input, with its predictions"), False)),
-    ("train", ("train_save", N_("Sa&ve the trained network..."), "window.train_save", None,
-               N_("Save the trained network as a pipeline file"), False)),
-    ("train", ("train_export", N_("E&xport the trained network..."), "window.train_export",
-               None, N_("Export the trained network as ONNX, PyTorch source or a numpy-only"
-                        " script"), False)),
-    ("help", ("welcome", N_("&Welcome and first steps"), "window.show_welcome", None,
-              N_("What the workspaces are, three things to try, and the guided tour"), False)),
-    ("help", ("shortcuts", "&Keyboard shortcuts", "window.show_shortcuts", "F1",
-              "List every keyboard shortcut", False)),
-    ("help", ("about", "&About CNN Explorer", "window.show_about", None,
-              "What CNN Explorer is", False)),
-)
-TOOLBAR = ("open_image", "open_video", "open_camera", "-", "pause", "step", "previous_layer",
-           "next_layer", "-", "resolution", "channels")
 
 
 def build_menus(window: MenuActions) -> list[QMenu]:
