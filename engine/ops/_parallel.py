@@ -66,10 +66,15 @@ def _share(items: Sequence, fn: Callable, work: float) -> None:
             fn(item)
         return
     shared = iter(items)  # next() on a list iterator is atomic under the GIL
+    # numpy's error settings live in a context variable that pool threads do not inherit: the
+    # items on other threads run under the caller's (a trainer that expects overflow and checks
+    # its loss instead must not get warnings from the pool's threads).
+    errors = np.geterr()
 
     def drain() -> None:
-        for item in shared:
-            fn(item)
+        with np.errstate(**errors):
+            for item in shared:
+                fn(item)
 
     futures = [_executor().submit(drain) for _ in range(min(_num_threads, len(items)) - 1)]
     drain()

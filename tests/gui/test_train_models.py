@@ -179,10 +179,8 @@ def test_the_worker_trains_pauses_steps_checkpoints_and_resumes(data_dir):
         worker.shutdown()
 
 
-# The run diverges on purpose: the engine's op threads warn of overflows on their way to NaN
-# (Trainer.step's errstate covers its own thread only); the window's process only prints them.
-@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning",
-                            "ignore:invalid value encountered:RuntimeWarning")
+# The run diverges on purpose; no warning may escape (the engine's op threads run under the
+# trainer's error settings), and warnings are errors in the tests.
 def test_a_loss_that_is_not_a_number_stops_and_keeps_the_last_good_weights(data_dir):
     worker = TrainWorker(persist=False)
     worker.start()

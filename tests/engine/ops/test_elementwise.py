@@ -253,3 +253,18 @@ def test_a_negative_zero_bound_does_not_change_a_later_zero_bound():
     F.hardtanh(x, -0.0, 6.0)
     assert np.signbit(F.hardtanh(x, 0.0, 6.0)).tolist() == [False, False, False]
     assert np.signbit(F.relu(x)).tolist() == [False, False, False]
+
+
+def test_the_engines_threads_follow_the_callers_error_settings():
+    """Work handed to the pool's threads runs under the caller's np.errstate: a caller that
+    expects overflow (a diverging training run) gets no warning from another thread."""
+    before = F.get_num_threads()
+    F.set_num_threads(2)
+    try:
+        x = np.full((64, 2048), 1e30, np.float32)
+        w = np.full((1024, 2048), 1e30, np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):
+            y = F.linear(x, w)  # large enough to be split between the threads
+        assert np.isinf(y).all()
+    finally:
+        F.set_num_threads(before)
