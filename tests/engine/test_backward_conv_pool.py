@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from engine import ops as F
@@ -477,6 +477,7 @@ def test_max_pool2d_backward_matches_finite_differences_without_ties(case):
     size = math.prod(case["shape"])
     x = (rng.permutation(size).reshape(case["shape"]) / 8 - size / 16).astype(np.float32)
     y = F.max_pool2d(x, *max_args(case))
+    assume(np.isfinite(y).all())  # a window on padding only is -inf: no difference to take
     g = rng.standard_normal(y.shape).astype(np.float32)
     gx = F.max_pool2d_backward(g, x, *max_args(case))
 
