@@ -58,6 +58,56 @@ def _first_real(n, o, k, s, p, d) -> np.ndarray:
     return np.where(ok, first, -1)
 
 
+def _phases(k, s, d, out_hw):
+    """Overlapping windows: each tap's (phase, offset); the planes' (rows, row length)."""
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = k, s, d, out_hw
+    hq, wq = ho + (kh - 1) * dh // sh, wo + (kw - 1) * dw // sw
+    planes = {}
+    for a in range(kh):
+        for b in range(kw):
+            (qa, pa), (qb, pb) = divmod(a * dh, sh), divmod(b * dw, sw)
+            planes[a, b] = (pa * sw + pb, qa * wq + qb)
+    return planes, (hq, wq)
+
+
+class _PhaseAdder:
+    """Adds the taps' shares of overlapping windows in long contiguous runs.
+
+    The cell a tap (a, b) of window (y, x) reaches is ``((y + qa) s + pa, (x + qb) s + pb)``
+    with ``a d = qa s + pa``: taps of one phase (pa, pb) fill one plane, each at an offset
+    (qa, qb). Laid out with the plane's row length, a tap's share adds into its plane as one
+    run per map, where a strided view of the gradient took 3-4x longer (its rows are short,
+    see the module docstring); each plane goes into place with one copy at the end.
+    """
+
+    def __init__(self, maps, s, planes, reach, out_hw):
+        (self.ho, self.wo), (self.hq, self.wq), self.s = out_hw, reach, s
+        self.planes = planes
+        size = self.hq * self.wq + self.wq  # a row of slack: a share's last row runs over
+        self.acc = workspace(("maxpool-planes", maps, s, size), (maps, s[0] * s[1], size))
+        self.acc.fill(0.0)
+        # the share in the planes' row length; the columns past W_out are created zero and
+        # never written (the key holds every size that places them)
+        self.row = workspace(("maxpool-share", maps, self.ho, self.wq, self.wo),
+                             (maps, self.ho, self.wq), 0.0)  # fmt: skip
+
+    def add(self, ij, share):
+        phase, offset = self.planes[ij]
+        np.copyto(self.row[..., : self.wo], share)
+        dst = self.acc[:, phase, offset : offset + self.ho * self.wq]
+        dst += self.row.reshape(len(self.row), -1)
+
+    def write(self, gxp):
+        """Each plane into its cells of ``gxp`` (maps, H_src, W_src)."""
+        (sh, sw), maps = self.s, len(self.acc)
+        for pa in range(sh):
+            for pb in range(sw):
+                cells = gxp[:, pa::sh, pb::sw]
+                rows, cols = min(self.hq, cells.shape[1]), min(self.wq, cells.shape[2])
+                plane = self.acc[:, pa * sw + pb, : self.hq * self.wq].reshape(maps, self.hq, -1)
+                np.copyto(cells[:, :rows, :cols], plane[:, :rows, :cols])
+
+
 def max_pool_backward(g4, x4, k, s, p, d, out_hw) -> np.ndarray:
     """Each window's gradient to the cell that won it, as in PyTorch.
 
@@ -85,6 +135,8 @@ def max_pool_backward(g4, x4, k, s, p, d, out_hw) -> np.ndarray:
         first = np.where((fa[:, None] >= 0) & (fb[None, :] >= 0), fa[:, None] * kw + fb, -1)
     disjoint = _disjoint(k, s, d)
     step = max(1, _PIECE // (ho * wo))
+    if not disjoint:
+        planes, reach = _phases(k, s, d, out_hw)
 
     def winners(m0, m1, best, idx, upd, nan_wins):
         plane = workspace(("maxpool-tap", step, ho, wo), (step, ho, wo))[: m1 - m0]
@@ -115,17 +167,19 @@ def max_pool_backward(g4, x4, k, s, p, d, out_hw) -> np.ndarray:
         grad = grads[m0:m1]
         finite = _all_finite(grad)  # then grad * False is 0, as a dropped gradient must be
         share = best  # no longer needed: each tap's share of the gradient goes here
+        adder = None if disjoint else _PhaseAdder(m1 - m0, s, planes, reach, out_hw)
         for t, ij in enumerate(taps):
             np.equal(idx, t, out=upd)
             if finite:
                 np.multiply(grad, upd, out=share)
             else:
                 share[...] = np.where(upd, grad, np.float32(0))
-            cells = _tap(gxp[m0:m1], ij, s, d, out_hw)
             if disjoint:  # each cell in one window at most: a plain (strided) copy
-                np.copyto(cells, share)
+                np.copyto(_tap(gxp[m0:m1], ij, s, d, out_hw), share)
             else:
-                cells += share
+                adder.add(ij, share)
+        if adder is not None:
+            adder.write(gxp[m0:m1])
 
     run(range(0, len(src), step), quietly(work), n * c * ho * wo * len(taps) * 8)
     return _crop(gxp, p, n, c, (h, w))
