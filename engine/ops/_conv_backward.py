@@ -71,19 +71,20 @@ def bias_grad(g4) -> np.ndarray:
 
 
 def weight_grad(g4, x4, w_shape, stride, pads, dil, groups, out_hw, need_b):
-    """(grad_W, grad_b or None): grad_b comes along when the way computes it for free."""
+    """(grad_W, grad_b or None): each way sums G for the bias in its pieces, while G is in
+    cache and on every thread (a pass of its own on the calling thread cost more)."""
     c_out, c_in_g, kh, kw = w_shape
     c = x4.shape[1]
     if c_in_g == 1 and c_out == c:
-        return depthwise_weight_grad(g4, x4, w_shape, stride, pads, dil, out_hw), None
+        return depthwise_weight_grad(g4, x4, w_shape, stride, pads, dil, out_hw, need_b)
     if kh == kw == 1 and stride == (1, 1) and not any(pads) and groups == 1:
-        return pointwise_weight_grad(g4, x4, w_shape), None
+        return pointwise_weight_grad(g4, x4, w_shape, need_b)
     if groups == 1 and stride == (1, 1) and c <= 16 and c * c_out <= _FLAT_CHANNELS:
         xp = flat_source(x4, pads)
         # A NaN or infinity in x would meet the zeros in G's extra columns (0 * inf = NaN)
         # and spoil taps that the sum never takes there: im2col keeps to the windows.
         if _all_finite(xp):
-            return flat_weight_grad(g4, xp, w_shape, dil, out_hw), None
+            return flat_weight_grad(g4, xp, w_shape, dil, out_hw, need_b)
     return im2col_weight_grad(g4, x4, w_shape, stride, pads, dil, groups, out_hw, need_b)
 
 
@@ -97,7 +98,7 @@ def input_grad(g4, w, x_shape, stride, pads, dil, groups, out_hw) -> np.ndarray:
     c_out, c_in_g = w.shape[:2]
     c, h, wd = x_shape[1:]
     finite = bool(np.isfinite(w).all())
-    g_pads = _grad_pads(g4.shape[2:], w.shape, pads, dil)
+    g_pads = _grad_pads(w.shape, pads, dil)
     if c_in_g == 1 and c_out == c:
         flat = stride == (1, 1) and finite
         return depthwise_input_grad(g4, w, x_shape, stride, pads, dil, out_hw,
@@ -110,7 +111,7 @@ def input_grad(g4, w, x_shape, stride, pads, dil, groups, out_hw) -> np.ndarray:
     return _input_grad_conv(g4, w, x_shape, groups, dil, g_pads)
 
 
-def _grad_pads(g_hw, w_shape, pads, dil):
+def _grad_pads(w_shape, pads, dil):
     """Stride 1: (crop, pad) of G, each (top, bottom, left, right), for the convolution form.
 
     ``grad_x[i] = sum_s G[i + top - s dh] W[s]``; with ``s' = kh - 1 - s`` that is a
@@ -156,15 +157,20 @@ def _input_grad_flat(g4, w, x_shape, pads, dil, out_hw) -> np.ndarray:
     taps = kh * kw
     # W^T with its rows in (tap, C_in) order: (kh*kw*C_in, C_out)
     w_t = np.ascontiguousarray(w.reshape(c_out, c, taps).transpose(2, 1, 0).reshape(-1, c_out))
-    gxp = np.zeros((n, c * hp * wp), np.float32)  # (N, C_in*H_pad*W_pad), flattened
     parts = pieces(n, ho, 4 * wp * (taps * c + c_out), min_band=(kh - 1) * dh + 1)
     nb_most, band_most = extent(parts)
     whole = band_most == ho  # every piece whole images: each channel a whole padded map long
     lead = hp * wp if whole else slack(band_most * wp)
+    # (N, C_in*H_pad*W_pad), flattened; whole images are zeroed and cropped by their piece's
+    # thread (on the calling thread, that was a fifth of a small layer's time on two threads)
+    gxp = (np.empty if whole else np.zeros)((n, c * hp * wp), np.float32)
+    gx = np.empty((n, c, h, wd), np.float32) if whole and any(pads) else None
 
     def work(p):
         i0, i1, r0, r1 = p
         nb, rows = i1 - i0, r1 - r0
+        if whole:
+            gxp[i0:i1].fill(0.0)
         # created full of zeros and only the first W_out columns of each row ever written
         # keyed by every size that places the zeros: another layer must not see old values
         gp = workspace(("xgrad-flat-g", nb_most, c_out, band_most, wp, wo),
@@ -186,8 +192,13 @@ def _input_grad_flat(g4, w, x_shape, pads, dil, out_hw) -> np.ndarray:
                     src = src.reshape(nb, c * lead)
                 dst = flat[..., start : start + length]
                 dst += src[..., :length]
+        if gx is not None:
+            np.copyto(gx[i0:i1], gxp[i0:i1].reshape(nb, c, hp, wp)[:, :, top : top + h,
+                                                                   left : left + wd])  # fmt: skip
 
     run_waves(parts, work, n * c * ho * wo * c_out * taps)
+    if whole:
+        return gxp.reshape(n, c, hp, wp) if gx is None else gx
     return _crop(gxp.reshape(n, c, hp, wp), pads, h, wd)
 
 

@@ -72,7 +72,7 @@ def im2col_weight_grad(g4, x4, w_shape, stride, pads, dil, groups, out_hw, need_
     return np.ascontiguousarray(grad_w), (acc[:, k_g].reshape(c_out) if need_b else None)
 
 
-def pointwise_weight_grad(g4, x4, w_shape) -> np.ndarray:
+def pointwise_weight_grad(g4, x4, w_shape, need_b):
     """1x1 at stride 1 without padding: ``x @ G.T`` straight from the input, no im2col."""
     n, c, h, wd = x4.shape
     c_out = w_shape[0]
@@ -85,13 +85,16 @@ def pointwise_weight_grad(g4, x4, w_shape) -> np.ndarray:
         src = x4[i0:i1, :, r0:r1].reshape(nb, c, size)  # (nb, C_in, pos), a view
         grad = g4[i0:i1, :, r0:r1].reshape(nb, c_out, size)
         part = np.matmul(src, grad.transpose(0, 2, 1))  # (nb, C_in, C_out)
-        acc += part.sum(axis=0)
+        acc[:c] += part.sum(axis=0)
+        if need_b:
+            acc[c] += grad.sum(axis=2).sum(axis=0)
 
-    acc = accumulate(parts, piece, (c, c_out), n * c_out * h * wd * c)
-    return np.ascontiguousarray(acc.T).reshape(c_out, c, 1, 1)
+    # (C_in + 1, C_out): the transposed gradient, and the bias in the last row
+    acc = accumulate(parts, piece, (c + 1, c_out), n * c_out * h * wd * c)
+    return np.ascontiguousarray(acc[:c].T).reshape(c_out, c, 1, 1), (acc[c] if need_b else None)
 
 
-def flat_weight_grad(g4, xp, w_shape, dil, out_hw) -> np.ndarray:
+def flat_weight_grad(g4, xp, w_shape, dil, out_hw, need_b):
     """Stride 1, ``xp`` padded and contiguous: per tap, ``block @ G.T`` with no im2col copy.
 
     (C_in, span) by (span, C_out) for each image of a piece, G copied once per piece into the
@@ -122,7 +125,10 @@ def flat_weight_grad(g4, xp, w_shape, dil, out_hw) -> np.ndarray:
                 block = np.ndarray((nb, c, span), np.float32, xp, start, (s_n, s_c, 4))
                 np.matmul(block, g_t, out=part)  # (nb, C_in, C_out)
                 acc[a * kw + b] += part.sum(axis=0) if nb > 1 else part[0]
+        if need_b:  # G's extra columns are zeros: its sum is the bias's gradient
+            acc[-1, 0] += gp.sum(axis=2).sum(axis=0)
 
-    acc = accumulate(parts, piece, (kh * kw, c, c_out), n * c_out * ho * wo * c * kh * kw)
-    # (kh*kw, C_in, C_out) -> (C_out, C_in, kh, kw)
-    return np.ascontiguousarray(acc.transpose(2, 1, 0)).reshape(c_out, c, kh, kw)
+    # (kh*kw [+ 1], C_in, C_out): the transposed gradient per tap, and the bias
+    acc = accumulate(parts, piece, (kh * kw + need_b, c, c_out), n * c_out * ho * wo * c * kh * kw)
+    grad_w = np.ascontiguousarray(acc[: kh * kw].transpose(2, 1, 0)).reshape(c_out, c, kh, kw)
+    return grad_w, (acc[-1, 0].copy() if need_b else None)

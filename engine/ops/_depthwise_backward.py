@@ -31,8 +31,9 @@ from engine.ops._pieces import accumulate, extent, flat_source, pieces, slack
 _DEPTHWISE_PIECE_BYTES = 1 << 22
 
 
-def depthwise_weight_grad(g4, x4, w_shape, stride, pads, dil, out_hw) -> np.ndarray:
-    """(C, 1, kh, kw): for each channel and tap, its G dotted with its shifted input."""
+def depthwise_weight_grad(g4, x4, w_shape, stride, pads, dil, out_hw, need_b):
+    """((C, 1, kh, kw), (C,) or None): each channel's G dotted with each tap's shifted input;
+    G summed for the bias."""
     n, c = x4.shape[:2]
     kh, kw = w_shape[2:]
     (ho, wo), (sh, sw), (dh, dw) = out_hw, stride, dil
@@ -77,9 +78,13 @@ def depthwise_weight_grad(g4, x4, w_shape, stride, pads, dil, out_hw) -> np.ndar
                 # 1.5x faster than the other way round
                 np.matmul(lhs, rhs, out=part)
                 acc[:, a * kw + b] += part.sum(axis=0).reshape(c) if nb > 1 else part[0, :, 0, 0]
+        if need_b:  # (in the flat layout, G's extra columns are zeros)
+            acc[:, -1] += rhs[..., 0].sum(axis=2).sum(axis=0)
 
-    acc = accumulate(parts, piece, (c, kh * kw), n * c * ho * wo * kh * kw * 8)
-    return acc.reshape(c, 1, kh, kw)
+    # (C, kh*kw [+ 1]): each channel's taps, and its bias
+    acc = accumulate(parts, piece, (c, kh * kw + need_b), n * c * ho * wo * kh * kw * 8)
+    grad_w = np.ascontiguousarray(acc[:, : kh * kw]).reshape(c, 1, kh, kw)
+    return grad_w, (acc[:, -1].copy() if need_b else None)
 
 
 def depthwise_input_grad(g4, w, x_shape, stride, pads, dil, out_hw, g_pads) -> np.ndarray:
@@ -112,7 +117,7 @@ def depthwise_input_grad(g4, w, x_shape, stride, pads, dil, out_hw, g_pads) -> n
                 start = i0 * s_n + ((r0 + a * dh) * wg + b * dw) * 4
                 block = np.ndarray((nb, c, span), np.float32, gp, start, (s_n, s_c, 4))
                 np.copyto(cols[:, :, a * kw + b], block)
-        # (nb, C, 1, rows*W_g); a None axis in `out` (stride 0) made numpy skip BLAS, 3x slower
+        # (nb, C, 1, rows*W_g): one (1, kh*kw) by (kh*kw, span) product per image and channel
         out = workspace(("dw-xgrad-out", nb_most, c, band_most * wg),
                         (nb_most, c, 1, band_most * wg))[:nb, :, :, : rows * wg]  # fmt: skip
         np.matmul(w_f, cols, out=out[..., :span])  # (nb, C, 1, span)

@@ -28,6 +28,11 @@ def pieces(n, rows, row_bytes, budget=None, min_band=1) -> list[tuple[int, int, 
     threads = thread_count()
     if row_bytes * rows <= budget:
         nb = max(1, min(budget // (row_bytes * rows), -(-n // threads)))
+        # as many pieces as the threads can share evenly: 13 pieces meant 7 on one thread and
+        # 6 on the other (16 -> 32 at 16x16, batch 64: 2.15 ms, 1.9 in 16 pieces)
+        while nb > 1 and -(-n // nb) % threads:
+            nb -= 1
+        nb = -(-n // -(-n // nb))  # the same count of pieces, as even as they come
         return [(i, min(i + nb, n), 0, rows) for i in range(0, n, nb)]
     band = max(1, budget // row_bytes)
     if n < threads:  # one image: share its rows

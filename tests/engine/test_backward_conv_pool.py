@@ -237,33 +237,30 @@ def conv_args(case):
 
 
 def every_way(g, x, w, case):
-    """(name, grad_x or None, grad_w or None) for every internal way that applies."""
+    """(name, grad_x, grad_w, grad_b), None where the way gives none, for every way that
+    applies to the case."""
     _, _, w, _, stride, pads, dil, groups, out_hw = _checks.conv_args(x, w, None, *conv_args(case))
     c_out, c_in_g = w.shape[:2]
-    depthwise = c_in_g == 1 and c_out == x.shape[1]
-    ways = [("col2im", _conv_backward._input_grad_col2im(g, w, x.shape, stride, pads, dil,
-                                                         groups, out_hw), None),
-            ("im2col", None, _conv_wgrad.im2col_weight_grad(g, x, w.shape, stride, pads, dil,
-                                                            groups, out_hw, True)[0])]  # fmt: skip
-    g_pads = _conv_backward._grad_pads(g.shape[2:], w.shape, pads, dil)
+    cb, cw, dw = _conv_backward, _conv_wgrad, _depthwise_backward
+    ways = [("col2im", cb._input_grad_col2im(g, w, x.shape, stride, pads, dil, groups, out_hw)),
+            ("im2col", None, *cw.im2col_weight_grad(g, x, w.shape, stride, pads, dil, groups,
+                                                    out_hw, True))]  # fmt: skip
+    g_pads = cb._grad_pads(w.shape, pads, dil)
     if stride == (1, 1):
-        ways.append(("conv", _conv_backward._input_grad_conv(g, w, x.shape, groups, dil, g_pads),
-                     None))  # fmt: skip
+        ways.append(("conv", cb._input_grad_conv(g, w, x.shape, groups, dil, g_pads)))
     if stride == (1, 1) and groups == 1:
-        ways.append(("flat", _conv_backward._input_grad_flat(g, w, x.shape, pads, dil, out_hw),
-                     _conv_wgrad.flat_weight_grad(g, _pieces.flat_source(x, pads), w.shape,
-                                                  dil, out_hw)))  # fmt: skip
+        ways.append(("flat", cb._input_grad_flat(g, w, x.shape, pads, dil, out_hw),
+                     *cw.flat_weight_grad(g, _pieces.flat_source(x, pads), w.shape, dil, out_hw,
+                                          True)))  # fmt: skip
     if w.shape[2:] == (1, 1) and stride == (1, 1) and not any(pads) and groups == 1:
-        ways.append(("1x1", None, _conv_wgrad.pointwise_weight_grad(g, x, w.shape)))
-    if depthwise:
-        dw_args = (g, w, x.shape, stride, pads, dil, out_hw)
-        ways.append(("depthwise", _depthwise_backward.depthwise_input_grad(*dw_args, None),
-                     _depthwise_backward.depthwise_weight_grad(g, x, w.shape, stride, pads,
-                                                               dil, out_hw)))  # fmt: skip
+        ways.append(("1x1", None, *cw.pointwise_weight_grad(g, x, w.shape, True)))
+    if c_in_g == 1 and c_out == x.shape[1]:  # depthwise
+        args = (g, w, x.shape, stride, pads, dil, out_hw)
+        ways.append(("depthwise", dw.depthwise_input_grad(*args, None),
+                     *dw.depthwise_weight_grad(g, x, w.shape, stride, pads, dil, out_hw, True)))
         if stride == (1, 1):
-            ways.append(("depthwise flat",
-                         _depthwise_backward.depthwise_input_grad(*dw_args, g_pads), None))
-    return ways
+            ways.append(("depthwise flat", dw.depthwise_input_grad(*args, g_pads)))
+    return [way + (None,) * (4 - len(way)) for way in ways]
 
 
 @settings(max_examples=400, deadline=None)
@@ -280,8 +277,8 @@ def test_conv2d_backward_matches_the_loop_reference_every_way(case):
             assert_close(got[0], gx if b else gx[0])
             assert_close(got[1], gw)
             assert_close(got[2], gb)
-            for name, way_x, way_w in every_way(g, x, w, case):
-                for actual, expected in ((way_x, gx), (way_w, gw)):
+            for name, *way in every_way(g, x, w, case):
+                for actual, expected in zip(way, (gx, gw, gb), strict=True):
                     if actual is not None:
                         try:
                             assert_close(actual, expected)
