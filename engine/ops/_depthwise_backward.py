@@ -129,29 +129,34 @@ def depthwise_input_grad(g4, w, x_shape, stride, pads, dil, out_hw, g_pads) -> n
 
 
 def _scatter(g4, w, x_shape, stride, pads, dil, out_hw) -> np.ndarray:
-    """Any stride: each tap's G * w added into a zeroed, padded gradient, then cropped."""
+    """Any stride: each tap's G * w added into a zeroed, padded gradient, then cropped.
+
+    The maps of all images are one axis (N*C), each with its channel's weights; a piece is a
+    run of maps, so no two pieces touch the same cells however the windows overlap.
+    """
     n, c, h, wd = x_shape
     kh, kw = w.shape[2:]
     (ho, wo), (sh, sw), (dh, dw) = out_hw, stride, dil
     top, bottom, left, right = pads
-    gxp = np.zeros((n, c, h + top + bottom, wd + left + right), np.float32)
-    wk = w[:, 0, :, :, None, None]  # (C, kh, kw, 1, 1): broadcast over rows and columns
-    step = max(1, (1 << 16) // (ho * wo))  # channels a piece: its product in L2
+    gxp = np.zeros((n * c, h + top + bottom, wd + left + right), np.float32)
+    grads = g4.reshape(n * c, ho, wo)  # (N*C, H_out, W_out), a view
+    # each map's own k x k weights: (N*C, kh, kw, 1, 1), broadcast over rows and columns
+    wk = np.ascontiguousarray(np.broadcast_to(w[None, :, 0], (n, c, kh, kw)))
+    wk = wk.reshape(n * c, kh, kw, 1, 1)
+    step = max(1, (1 << 16) // (ho * wo))  # maps a piece: its products in L2
 
-    def work(p):
-        i, c0, _, _ = p
-        c1 = min(c0 + step, c)
-        tmp = workspace(("dw-scatter", step, ho, wo), (step, ho, wo))[: c1 - c0]
+    def work(m0):
+        m1 = min(m0 + step, n * c)
+        tmp = workspace(("dw-scatter", step, ho, wo), (step, ho, wo))[: m1 - m0]
         for a in range(kh):
             for b in range(kw):
-                np.multiply(g4[i, c0:c1], wk[c0:c1, a, b], out=tmp)
-                dst = gxp[i, c0:c1, a * dh : a * dh + (ho - 1) * sh + 1 : sh,
+                np.multiply(grads[m0:m1], wk[m0:m1, a, b], out=tmp)
+                dst = gxp[m0:m1, a * dh : a * dh + (ho - 1) * sh + 1 : sh,
                           b * dw : b * dw + (wo - 1) * sw + 1 : sw]  # fmt: skip
                 dst += tmp
 
-    # pieces by channels: no two touch the same cells, however the windows overlap
-    parts = [(i, c0, 0, 0) for i in range(n) for c0 in range(0, c, step)]
-    run(parts, quietly(work), n * c * ho * wo * kh * kw * 8)
+    run(range(0, n * c, step), quietly(work), n * c * ho * wo * kh * kw * 8)
+    gxp = gxp.reshape(n, c, *gxp.shape[1:])
     if not any(pads):
         return gxp
     return np.ascontiguousarray(gxp[:, :, top : top + h, left : left + wd])
