@@ -132,6 +132,7 @@ def _input_grad_conv(g4, w, x_shape, groups, dil, g_pads) -> np.ndarray:
     ho, wo = g4.shape[2:]
     src = g4[:, :, crop[0] : ho - crop[1], crop[2] : wo - crop[3]]
     # each group's filters become its input channels: (C_in, C_out/G, kh, kw), flipped
+    # (G, C_out/G, C_in/G, kh, kw) -> (G, C_in/G, C_out/G, kh, kw)
     w_t = w.reshape(groups, c_out // groups, c_in_g, kh, kw).transpose(0, 2, 1, 3, 4)
     w_t = w_t.reshape(groups * c_in_g, c_out // groups, kh, kw)[..., ::-1, ::-1]
     w_t = np.ascontiguousarray(w_t)
@@ -175,14 +176,17 @@ def _input_grad_flat(g4, w, x_shape, pads, dil, out_hw) -> np.ndarray:
         # keyed by every size that places the zeros: another layer must not see old values
         gp = workspace(("xgrad-flat-g", nb_most, c_out, band_most, wp, wo),
                        (nb_most, c_out, band_most * wp), 0.0)[:nb, :, : rows * wp]  # fmt: skip
+        # (nb, C_out, rows, W_pad): G in its first W_out columns
         np.copyto(gp.reshape(nb, c_out, rows, wp, copy=False)[..., :wo], g4[i0:i1, :, r0:r1])
         span = (rows - 1) * wp + wo  # from the piece's first output to its last, flattened
         # (nb, kh*kw, C_in, lead): created zero, and past `span` only ever zero when whole
         buf = workspace(("xgrad-flat", nb_most, taps, c, lead, whole and span),
                         (nb_most, taps, c, lead), 0.0)  # fmt: skip
         cols = buf[:nb, :, :, :span]
+        # (kh*kw*C_in, C_out) @ (nb, C_out, span) -> (nb, kh*kw*C_in, span)
         np.matmul(w_t, gp[:, :, :span], out=cols.reshape(nb, taps * c, span, copy=False))
         length = (c - 1) * lead + span if whole else span
+        # (nb, C_in*H_pad*W_pad) or (nb, C_in, H_pad*W_pad)
         flat = gxp[i0:i1] if whole else gxp[i0:i1].reshape(nb, c, hp * wp)
         for a in range(kh):
             for b in range(kw):
@@ -192,14 +196,14 @@ def _input_grad_flat(g4, w, x_shape, pads, dil, out_hw) -> np.ndarray:
                     src = src.reshape(nb, c * lead)
                 dst = flat[..., start : start + length]
                 dst += src[..., :length]
-        if gx is not None:
+        if gx is not None:  # (nb, C_in, H_pad, W_pad) cropped to (nb, C_in, H, W)
             np.copyto(gx[i0:i1], gxp[i0:i1].reshape(nb, c, hp, wp)[:, :, top : top + h,
                                                                    left : left + wd])  # fmt: skip
 
     run_waves(parts, work, n * c * ho * wo * c_out * taps)
     if whole:
-        return gxp.reshape(n, c, hp, wp) if gx is None else gx
-    return _crop(gxp.reshape(n, c, hp, wp), pads, h, wd)
+        return gxp.reshape(n, c, hp, wp) if gx is None else gx  # (N, C_in, H, W)
+    return _crop(gxp.reshape(n, c, hp, wp), pads, h, wd)  # (N, C_in, H_pad, W_pad), cropped
 
 
 def _input_grad_col2im(g4, w, x_shape, stride, pads, dil, groups, out_hw) -> np.ndarray:
@@ -222,7 +226,7 @@ def _input_grad_col2im(g4, w, x_shape, stride, pads, dil, groups, out_hw) -> np.
         nb, rows = i1 - i0, r1 - r0
         cols = workspace(("col2im", nb_most, groups, k_g, lead),
                          (nb_most, groups, k_g, lead))[:nb, :, :, : rows * wo]  # fmt: skip
-        grad = g4[i0:i1, :, r0:r1].reshape(nb, groups, c_out_g, rows * wo)
+        grad = g4[i0:i1, :, r0:r1].reshape(nb, groups, c_out_g, rows * wo)  # (nb, G, C_out/G, pos)
         np.matmul(w_t, grad, out=cols)  # (nb, G, C_in/G*kh*kw, rows*W_out)
         taps = cols.reshape(nb, c, kh, kw, rows, wo)  # groups' channels in order: C_in
         for a in range(kh):

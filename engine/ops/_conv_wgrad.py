@@ -68,6 +68,7 @@ def im2col_weight_grad(g4, x4, w_shape, stride, pads, dil, groups, out_hw, need_
         acc += part.sum(axis=0) if nb > 1 else part[0]
 
     acc = accumulate(parts, piece, (groups, rows_k, c_out_g), n * c_out * ho * wo * k_g)
+    # (G, C_in/G*kh*kw, C_out/G) -> (G, C_out/G, C_in/G*kh*kw) -> (C_out, C_in/G, kh, kw)
     grad_w = acc[:, :k_g].transpose(0, 2, 1).reshape(c_out, c_in_g, kh, kw)
     return np.ascontiguousarray(grad_w), (acc[:, k_g].reshape(c_out) if need_b else None)
 
@@ -83,7 +84,7 @@ def pointwise_weight_grad(g4, x4, w_shape, need_b):
         i0, i1, r0, r1 = p
         nb, size = i1 - i0, (r1 - r0) * wd
         src = x4[i0:i1, :, r0:r1].reshape(nb, c, size)  # (nb, C_in, pos), a view
-        grad = g4[i0:i1, :, r0:r1].reshape(nb, c_out, size)
+        grad = g4[i0:i1, :, r0:r1].reshape(nb, c_out, size)  # (nb, C_out, pos)
         part = np.matmul(src, grad.transpose(0, 2, 1))  # (nb, C_in, C_out)
         acc[:c] += part.sum(axis=0)
         if need_b:
@@ -91,7 +92,8 @@ def pointwise_weight_grad(g4, x4, w_shape, need_b):
 
     # (C_in + 1, C_out): the transposed gradient, and the bias in the last row
     acc = accumulate(parts, piece, (c + 1, c_out), n * c_out * h * wd * c)
-    return np.ascontiguousarray(acc[:c].T).reshape(c_out, c, 1, 1), (acc[c] if need_b else None)
+    grad_w = np.ascontiguousarray(acc[:c].T).reshape(c_out, c, 1, 1)  # (C_out, C_in, 1, 1)
+    return grad_w, (acc[c] if need_b else None)
 
 
 def flat_weight_grad(g4, xp, w_shape, dil, out_hw, need_b):
@@ -115,6 +117,7 @@ def flat_weight_grad(g4, xp, w_shape, dil, out_hw, need_b):
         # key holds every size that places the zeros: another layer must not see old values)
         gp = workspace(("wgrad-flat", nb_most, c_out, band_most, wp, wo),
                        (nb_most, c_out, band_most * wp), 0.0)[:nb, :, : rows * wp]  # fmt: skip
+        # (nb, C_out, rows, W_pad): G in its first W_out columns
         np.copyto(gp.reshape(nb, c_out, rows, wp, copy=False)[..., :wo], g4[i0:i1, :, r0:r1])
         span = (rows - 1) * wp + wo  # from the piece's first output to its last, flattened
         g_t = gp[:, :, :span].transpose(0, 2, 1)  # (nb, span, C_out)

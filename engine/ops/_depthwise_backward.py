@@ -56,6 +56,7 @@ def depthwise_weight_grad(g4, x4, w_shape, stride, pads, dil, out_hw, need_b):
             # keyed by every size that places the zeros: another layer must not see old values
             gp = workspace(("dw-wgrad-g", nb_most, c, band_most, wp, wo),
                            (nb_most, c, band_most * wp), 0.0)[:nb, :, : rows * wp]  # fmt: skip
+            # (nb, C, rows, W_pad): G in its first W_out columns
             np.copyto(gp.reshape(nb, c, rows, wp, copy=False)[..., :wo], g4[i0:i1, :, r0:r1])
             span = (rows - 1) * wp + wo  # from the piece's first output to its last
             rhs = gp[:, :, :span, None]  # (nb, C, span, 1)
@@ -70,7 +71,7 @@ def depthwise_weight_grad(g4, x4, w_shape, stride, pads, dil, out_hw, need_b):
                     start = i0 * s_n + y0 * s_h + b * dw * s_w
                     lhs = np.ndarray((nb, c, 1, span), np.float32, xp, start, (s_n, s_c, 4, 4))
                 else:  # a strided tap, copied to G's layout first: BLAS wants unit steps
-                    np.copyto(tap.reshape(nb, c, rows, wo, copy=False),
+                    np.copyto(tap.reshape(nb, c, rows, wo, copy=False),  # (nb, C, rows, W_out)
                               xp[i0:i1, :, y0 : y0 + (rows - 1) * sh + 1 : sh,
                                  b * dw : b * dw + (wo - 1) * sw + 1 : sw])  # fmt: skip
                     lhs = tap[:, :, None]
@@ -83,7 +84,7 @@ def depthwise_weight_grad(g4, x4, w_shape, stride, pads, dil, out_hw, need_b):
 
     # (C, kh*kw [+ 1]): each channel's taps, and its bias
     acc = accumulate(parts, piece, (c, kh * kw + need_b), n * c * ho * wo * kh * kw * 8)
-    grad_w = np.ascontiguousarray(acc[:, : kh * kw]).reshape(c, 1, kh, kw)
+    grad_w = np.ascontiguousarray(acc[:, : kh * kw]).reshape(c, 1, kh, kw)  # (C, 1, kh, kw)
     return grad_w, (acc[:, -1].copy() if need_b else None)
 
 
@@ -142,7 +143,7 @@ def _scatter(g4, w, x_shape, stride, pads, dil, out_hw) -> np.ndarray:
     grads = g4.reshape(n * c, ho, wo)  # (N*C, H_out, W_out), a view
     # each map's own k x k weights: (N*C, kh, kw, 1, 1), broadcast over rows and columns
     wk = np.ascontiguousarray(np.broadcast_to(w[None, :, 0], (n, c, kh, kw)))
-    wk = wk.reshape(n * c, kh, kw, 1, 1)
+    wk = wk.reshape(n * c, kh, kw, 1, 1)  # (N*C, kh, kw, 1, 1)
     step = max(1, (1 << 16) // (ho * wo))  # maps a piece: its products in L2
 
     def work(m0):
@@ -156,7 +157,7 @@ def _scatter(g4, w, x_shape, stride, pads, dil, out_hw) -> np.ndarray:
                 dst += tmp
 
     run(range(0, n * c, step), quietly(work), n * c * ho * wo * kh * kw * 8)
-    gxp = gxp.reshape(n, c, *gxp.shape[1:])
+    gxp = gxp.reshape(n, c, *gxp.shape[1:])  # (N, C, H_pad, W_pad)
     if not any(pads):
         return gxp
     return np.ascontiguousarray(gxp[:, :, top : top + h, left : left + wd])

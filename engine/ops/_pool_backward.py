@@ -44,7 +44,7 @@ def _maps(a: np.ndarray) -> np.ndarray:
 def _crop(gxp, p, n, c, hw) -> np.ndarray:
     """The input's part of a gradient over the padded source, as (N, C, H, W)."""
     (h, w), (ph, pw) = hw, p
-    gxp = gxp.reshape(n, c, *gxp.shape[1:])
+    gxp = gxp.reshape(n, c, *gxp.shape[1:])  # (N, C, H_src, W_src)
     if gxp.shape[2:] == (h, w):
         return gxp
     return np.ascontiguousarray(gxp[:, :, ph : ph + h, pw : pw + w])
@@ -95,7 +95,7 @@ class _PhaseAdder:
         phase, offset = self.planes[ij]
         np.copyto(self.row[..., : self.wo], share)
         dst = self.acc[:, phase, offset : offset + self.ho * self.wq]
-        dst += self.row.reshape(len(self.row), -1)
+        dst += self.row.reshape(len(self.row), -1)  # (maps, H_out*W_plane)
 
     def write(self, gxp):
         """Each plane into its cells of ``gxp`` (maps, H_src, W_src)."""
@@ -104,6 +104,7 @@ class _PhaseAdder:
             for pb in range(sw):
                 cells = gxp[:, pa::sh, pb::sw]
                 rows, cols = min(self.hq, cells.shape[1]), min(self.wq, cells.shape[2])
+                # (maps, H_plane, W_plane)
                 plane = self.acc[:, pa * sw + pb, : self.hq * self.wq].reshape(maps, self.hq, -1)
                 np.copyto(cells[:, :rows, :cols], plane[:, :rows, :cols])
 
