@@ -6,15 +6,15 @@ images and channels, never a Python loop over channels:
 - weight: per tap, a dot product of each channel's G with the channel's shifted input (numpy's
   batched matmul of (1, span) rows by (span, 1) columns, BLAS dot products in one call);
 - input, stride 1: the transposed convolution is a depthwise convolution of G (re-padded) with
-  the flipped filters; its kh*kw taps are block copies of the flat G map ("flat shifted
-  slices", see :func:`engine.ops._pieces.flat_source`), then one batched (1, kh kw) by
-  (kh kw, span) product per channel;
+  the flipped filters; its kh*kw taps are blocks of the flat G map ("flat shifted slices",
+  see :func:`engine.ops._pieces.flat_source`), all copied by one ``copyto`` from an
+  overlapping window view, then one batched (1, kh kw) by (kh kw, span) product per channel;
 - input, larger strides (or a non-finite filter): each tap's ``G * w`` added into place.
 
-Measured on one core at 32 channels, 112x112, batch 4 (ms): weight 2.4 as dot products, about
-twice that as einsum or as multiply-and-sum slices; input 4.6 as copies and products, 6-7
-through the forward's slice arithmetic (two passes a tap: multiply, then add). The input's
-copies run at memory speed: PyTorch's direct kernel (1.7 ms) stays out of reach of numpy.
+Measured at 32 channels, 112x112, batch 4 (ms): weight 2.4 on one core as dot products, about
+twice that as einsum or as multiply-and-sum slices; input 3.4 on one core and 1.9 on two as
+one copy and a product per piece (4.5 and 4.3 with a copy per tap; 6-7 through the forward's
+slice arithmetic, which makes two passes a tap).
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from engine.ops._conv import _all_finite
 from engine.ops._parallel import padded, quietly, run, workspace
 from engine.ops._pieces import accumulate, extent, flat_source, pieces, slack
 
-# Depthwise pieces are bigger than the others': each tap is one call (a copy, or the dot
-# products) per piece, and fewer, longer calls won. 32 channels at 112x112, batch 4, one core
-# (ms at 1 / 2 / 4 / 8 MiB): weight 3.6 / 3.0 / 2.4 / 2.3, input 5.8 / 4.7 / 4.6 / 4.3.
+# Depthwise pieces are bigger than the others': fewer, longer calls won. 32 channels at
+# 112x112, batch 4 (ms at 1 / 2 / 4 / 8 MiB): weight on one core 3.6 / 3.0 / 2.4 / 2.3; input
+# on two cores 2.4 / 2.6 / 1.9 (one core 6.1 / 3.5 / 3.4).
 _DEPTHWISE_PIECE_BYTES = 1 << 22
 
 
@@ -113,11 +113,10 @@ def depthwise_input_grad(g4, w, x_shape, stride, pads, dil, out_hw, g_pads) -> n
         span = (rows - 1) * wg + wd  # from the piece's first output to its last, flattened
         cols = workspace(("dw-xgrad", nb_most, c, taps, lead),
                          (nb_most, c, taps, lead))[:nb, :, :, :span]  # fmt: skip
-        for a in range(kh):
-            for b in range(kw):
-                start = i0 * s_n + ((r0 + a * dh) * wg + b * dw) * 4
-                block = np.ndarray((nb, c, span), np.float32, gp, start, (s_n, s_c, 4))
-                np.copyto(cols[:, :, a * kw + b], block)
+        # every tap's block at once, read-only and overlapping: (nb, C, kh, kw, span)
+        blocks = np.ndarray((nb, c, kh, kw, span), np.float32, gp, i0 * s_n + r0 * wg * 4,
+                            (s_n, s_c, dh * wg * 4, dw * 4, 4))  # fmt: skip
+        np.copyto(cols.reshape(nb, c, kh, kw, span, copy=False), blocks)
         # (nb, C, 1, rows*W_g): one (1, kh*kw) by (kh*kw, span) product per image and channel
         out = workspace(("dw-xgrad-out", nb_most, c, band_most * wg),
                         (nb_most, c, 1, band_most * wg))[:nb, :, :, : rows * wg]  # fmt: skip
