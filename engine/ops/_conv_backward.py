@@ -13,11 +13,11 @@ This module picks the way per layer, from timings on one core of a 2-core AVX-51
 (ms; im2col/convolution first, the alternative second):
 
 - input, stride 1: the forward's :func:`~engine.ops._conv.convolve` of ``G`` for most layers
-  (64 -> 64 3x3 at 56x56, batch 8: 24.8 against 30.4 as a flat col2im); a "flat" col2im
-  (:func:`_input_grad_flat`) where the input has few channels or a small map with fewer
-  channels than the output (3 -> 8 5x5 at 64x64, batch 64: 25.8 against 15.3; 16 -> 32 at
-  16x16: 5.5 against 3.9), as there the im2col of ``G`` copies C_out kh kw rows for the few
-  C_in the matmul makes;
+  (64 -> 64 3x3 at 56x56, batch 8: 21.9 against 28.9 as a flat col2im; 32 -> 64 at 28x28,
+  batch 16: 7.5 against 8.4); a "flat" col2im (:func:`_input_grad_flat`) where the input has
+  few channels, fewer than the output (3 -> 8 5x5 at 64x64, batch 64: 22.6 against 15.7;
+  8 -> 16 at 32x32: 5.4 against 4.0; 16 -> 32 at 16x16: 4.4 against 3.0), as there the im2col
+  of ``G`` copies C_out kh kw rows for the few C_in the matmul makes;
 - input, larger strides: col2im (a convolution would see ``G`` with s - 1 zeros between its
   values, s*s times the work);
 - depthwise layers: :mod:`engine.ops._depthwise_backward`.
@@ -38,10 +38,10 @@ from engine.ops._pieces import extent, flat_source, pieces, run_waves, slack
 
 # "flat" weight gradients for layers of at most this many C_in x C_out, and C_in <= 16
 _FLAT_CHANNELS = 512
-# "flat" col2im input gradients for C_in at most this, or a map of at most _FLAT_MAP values
-# with C_in < C_out
+# "flat" col2im input gradients for C_in at most this, or at most _FLAT_MAX_CHANNELS with
+# C_in < C_out
 _FLAT_FEW_CHANNELS = 4
-_FLAT_MAP = 256
+_FLAT_MAX_CHANNELS = 16
 
 
 def conv_backward(g4, x4, w, stride, pads, dil, groups, out_hw, need):
@@ -96,7 +96,7 @@ def input_grad(g4, w, x_shape, stride, pads, dil, groups, out_hw) -> np.ndarray:
     term, so such weights take the col2im forms, which multiply real values only.
     """
     c_out, c_in_g = w.shape[:2]
-    c, h, wd = x_shape[1:]
+    c = x_shape[1]
     finite = bool(np.isfinite(w).all())
     g_pads = _grad_pads(w.shape, pads, dil)
     if c_in_g == 1 and c_out == c:
@@ -105,7 +105,7 @@ def input_grad(g4, w, x_shape, stride, pads, dil, groups, out_hw) -> np.ndarray:
                                     g_pads if flat else None)  # fmt: skip
     if stride != (1, 1) or not finite:
         return _input_grad_col2im(g4, w, x_shape, stride, pads, dil, groups, out_hw)
-    few = c <= _FLAT_FEW_CHANNELS or (c < c_out and h * wd <= _FLAT_MAP)
+    few = c <= _FLAT_FEW_CHANNELS or (c <= _FLAT_MAX_CHANNELS and c < c_out)
     if groups == 1 and few:
         return _input_grad_flat(g4, w, x_shape, pads, dil, out_hw)
     return _input_grad_conv(g4, w, x_shape, groups, dil, g_pads)
