@@ -71,10 +71,16 @@ def differences(ours, theirs) -> tuple[float, float]:
     return worst, worst / scale
 
 
-def conv_rows(torch, repeats: int) -> list[dict]:
+def chosen(cases: list[tuple], only: str | None) -> list[tuple]:
+    """The cases whose name contains one of the comma-separated words of ``only`` (or all)."""
+    words = [w.strip().lower() for w in only.split(",")] if only else [""]
+    return [case for case in cases if any(w in case[0].lower() for w in words)]
+
+
+def conv_rows(torch, repeats: int, only: str | None = None) -> list[dict]:
     rng = np.random.default_rng(0)
     rows = []
-    for name, xs, ws, stride, padding, groups in CONV_CASES:
+    for name, xs, ws, stride, padding, groups in chosen(CONV_CASES, only):
         x = rng.standard_normal(xs).astype(np.float32)
         w = (rng.standard_normal(ws) * math.sqrt(2 / math.prod(ws[1:]))).astype(np.float32)
         b = np.zeros(ws[0], np.float32)
@@ -96,11 +102,11 @@ def conv_rows(torch, repeats: int) -> list[dict]:
     return rows
 
 
-def pool_rows(torch, repeats: int) -> list[dict]:
+def pool_rows(torch, repeats: int, only: str | None = None) -> list[dict]:
     tf = torch.nn.functional
     rng = np.random.default_rng(1)
     rows = []
-    for name, kind, xs, k, s, p in POOL_CASES:
+    for name, kind, xs, k, s, p in chosen(POOL_CASES, only):
         x = np.maximum(rng.standard_normal(xs), 0).astype(np.float32)  # after ReLU: many ties
         if kind == "max":
             fwd, bwd = (lambda x, k=k, s=s, p=p: F.max_pool2d(x, k, s, p)), (
@@ -166,6 +172,11 @@ def main(argv: list[str] | None = None) -> int:
         "--stat", choices=sorted(house.STAT), default="median",
         help="statistic over the repeats (min is steadier on a busy machine)",
     )  # fmt: skip
+    parser.add_argument(
+        "--only", metavar="WORDS",
+        help="only the cases whose name holds one of these comma-separated words, e.g. "
+             "'conv3,depthwise'",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     house._stat = house.STAT[args.stat]
     try:
@@ -186,17 +197,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"note: {var}={os.environ[var]} is set (it can slow numpy's BLAS)")
     print(f"load average before: {house._load()}\n")
 
-    conv = conv_rows(torch, args.repeats)
-    print("Convolution backward (grad_x, grad_w, grad_b) against torch.autograd.grad:")
-    print("\n".join(table(conv, pools=False)))
-    pools = pool_rows(torch, args.repeats)
-    print("\nPooling backward (grad_x) against torch.autograd.grad:")
-    print("\n".join(table(pools, pools=True)))
+    conv = conv_rows(torch, args.repeats, args.only)
+    if conv:
+        print("Convolution backward (grad_x, grad_w, grad_b) against torch.autograd.grad:")
+        print("\n".join(table(conv, pools=False)))
+    pools = pool_rows(torch, args.repeats, args.only)
+    if pools:
+        print("\nPooling backward (grad_x) against torch.autograd.grad:")
+        print("\n".join(table(pools, pools=True)))
     print(f"\nload average after: {house._load()}")
-    geo = math.exp(sum(math.log(r["ours"] / r["theirs"]) for r in conv) / len(conv))
-    over = [r["name"] for r in conv if r["ours"] / r["theirs"] > TARGET]
-    print(f"convolution backward, geometric-mean ratio engine/torch: {geo:.2f}; "
-          f"over {TARGET:.1f}x: {', '.join(over) if over else 'none'}")  # fmt: skip
+    if conv:
+        geo = math.exp(sum(math.log(r["ours"] / r["theirs"]) for r in conv) / len(conv))
+        over = [r["name"] for r in conv if r["ours"] / r["theirs"] > TARGET]
+        print(f"convolution backward, geometric-mean ratio engine/torch: {geo:.2f}; "
+              f"over {TARGET:.1f}x: {', '.join(over) if over else 'none'}")  # fmt: skip
     bad = [r["name"] for r in conv + pools if r["rel"] > TOLERANCE]
     if bad:
         print(f"GRADIENTS DISAGREE with torch beyond {TOLERANCE:g}: {', '.join(bad)}")
