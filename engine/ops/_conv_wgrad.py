@@ -121,13 +121,16 @@ def flat_weight_grad(g4, xp, w_shape, dil, out_hw, need_b):
         np.copyto(gp.reshape(nb, c_out, rows, wp, copy=False)[..., :wo], g4[i0:i1, :, r0:r1])
         span = (rows - 1) * wp + wo  # from the piece's first output to its last, flattened
         g_t = gp[:, :, :span].transpose(0, 2, 1)  # (nb, span, C_out)
-        part = workspace(("wgrad-flat-part", nb_most, c, c_out), (nb_most, c, c_out))[:nb]
+        # every tap's products, summed over the piece's images at the end: a call per tap
+        # instead of three (on two threads the Python between numpy calls takes turns)
+        part = workspace(("wgrad-flat-part", nb_most, kh * kw, c, c_out),
+                         (kh * kw, nb_most, c, c_out))[:, :nb]  # fmt: skip
         for a in range(kh):
             for b in range(kw):
                 start = i0 * s_n + ((r0 + a * dh) * wp + b * dw) * 4
                 block = np.ndarray((nb, c, span), np.float32, xp, start, (s_n, s_c, 4))
-                np.matmul(block, g_t, out=part)  # (nb, C_in, C_out)
-                acc[a * kw + b] += part.sum(axis=0) if nb > 1 else part[0]
+                np.matmul(block, g_t, out=part[a * kw + b])  # (nb, C_in, C_out)
+        acc[: kh * kw] += part.sum(axis=1)  # (kh*kw, C_in, C_out)
         if need_b:  # G's extra columns are zeros: its sum is the bias's gradient
             acc[-1, 0] += gp.sum(axis=2).sum(axis=0)
 
