@@ -68,7 +68,7 @@ def max_pool2d_backward(
     Each window's gradient goes to the cell that won it: the first maximum in the window's
     row-major order (a tie goes to the earlier cell); a NaN beats any number and a later NaN
     an earlier one. Where windows overlap, a cell collects the gradients of every window it
-    won. Padding never wins.
+    won. Padding never wins (a window on padding only passes no gradient).
 
     Parameters
     ----------
