@@ -164,6 +164,22 @@ def idle_live(qtbot):
         hub.stop()
 
 
-# Fixtures of a few test modules, kept in their support modules and offered here by name.
-from tests.gui.lecture_support import env  # noqa: E402, F401
+
+
+def feed(live, result):
+    """Hand a Result to LiveResults where the engine worker leaves it, then publish it (these
+    docks also read ``live.latest``, which only this path sets)."""
+    live.engine._result = result
+    live.poll()
+
+
+@pytest.fixture
+def env(idle_live):
+    session, live = idle_live()
+    result = make_result(session.pipeline)
+    feed(live, result)
+    return session, live, result
+
+
+# The players' fixtures, kept beside their helpers and offered here by name.
 from tests.gui.player_support import conv, pool  # noqa: E402, F401

@@ -1,25 +1,9 @@
-"""What the lecture-panel tests share: feeding a result, the panels' environment."""
+"""What the lecture-panel tests share: building a panel and finding a layer by name."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.gui.conftest import make_result, show_dock
-
-
-def feed(live, result):
-    """Hand a Result to LiveResults where the engine worker leaves it, then publish it (these
-    docks also read ``live.latest``, which only this path sets)."""
-    live.engine._result = result
-    live.poll()
-
-
-@pytest.fixture
-def env(idle_live):
-    session, live = idle_live()
-    result = make_result(session.pipeline)
-    feed(live, result)
-    return session, live, result
+from tests.gui.conftest import feed as feed  # re-exported for the lecture tests
+from tests.gui.conftest import show_dock
 
 
 def build(qtbot, cls, session, live):
