@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.graph.autograd import logits_node
+from engine.graph.autograd import ancestors, logits_node
 from engine.graph.pipeline import Pipeline
 from engine.i18n import _
 from engine.layers import LayerError, NotDifferentiable
@@ -205,18 +205,6 @@ def unbatch(values, batched: bool, kind=float):
     """A tuple for a batch, the single value for one input."""
     values = tuple(kind(v) for v in values)
     return values if batched else values[0]
-
-
-def ancestors(pipeline: Pipeline, output: str) -> set[str]:
-    """The names of ``output`` and of every node it depends on (not the input)."""
-    needed, stack = set(), [output]
-    while stack:
-        name = stack.pop()
-        if name in needed or name == pipeline.input_name:
-            continue
-        needed.add(name)
-        stack.extend(pipeline[name].inputs)
-    return needed
 
 
 def non_differentiable(pipeline: Pipeline, output: str | None = None,

@@ -17,7 +17,8 @@ import numpy as np
 
 from engine.graph.pipeline import Pipeline
 
-__all__ = ["COLORMAPS", "blend", "colorize", "magnify", "overlay", "to_image", "upsample"]
+__all__ = ["COLORMAPS", "blend", "colorize", "heat_levels", "magnify", "overlay", "to_image",
+           "upsample"]
 
 # Anchor colours, evenly spaced from 0 to 1; values between them are interpolated linearly.
 COLORMAPS: dict[str, np.ndarray] = {
@@ -55,9 +56,16 @@ def upsample(heat: np.ndarray, height: int, width: int) -> np.ndarray:
     return (rows @ _linear_weights(heat.shape[1], width).T).astype(np.float32)
 
 
-def _levels(heat: np.ndarray, signed: bool) -> tuple[float, float]:
-    """Display levels: the minimum and the 99th percentile (gradient maps are peaky: a few
-    pixels would otherwise take the whole scale), or +-the 99th percentile of |heat|."""
+def heat_levels(heat: np.ndarray, signed: bool) -> tuple[float, float]:
+    """Display levels of a heat map.
+
+    The minimum and the 99th percentile (gradient maps are peaky: a few pixels would otherwise
+    take the whole scale); for a signed map -m .. m with m the 99th percentile of |heat|, so
+    that zero sits in the middle of a diverging colormap.
+
+    >>> heat_levels(np.array([[-2.0, 1.0]]), signed=True)
+    (-1.99, 1.99)
+    """
     finite = heat[np.isfinite(heat)]
     if not finite.size:
         return 0.0, 1.0
@@ -82,7 +90,7 @@ def colorize(heat: np.ndarray, cmap: str | None = None, signed: bool = False,
     cmap = cmap or ("coolwarm" if signed else "inferno")
     anchors = COLORMAPS[cmap]
     heat = np.asarray(heat, np.float32)
-    lo, hi = levels if levels is not None else _levels(heat, signed)
+    lo, hi = levels if levels is not None else heat_levels(heat, signed)
     t = np.clip((np.nan_to_num(heat, nan=lo) - lo) / (hi - lo), 0.0, 1.0)
     pos = t * (len(anchors) - 1)
     i = np.minimum(pos.astype(int), len(anchors) - 2)
@@ -110,7 +118,7 @@ def overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.7, cmap: str |
     """
     h, w = image.shape[:2]
     up = upsample(heat, h, w)
-    lo, hi = _levels(up, signed)
+    lo, hi = heat_levels(up, signed)
     strength = np.abs(up) / hi if signed else (up - lo) / (hi - lo)
     weight = alpha * np.clip(np.nan_to_num(strength), 0.0, 1.0)
     return blend(image, colorize(up, cmap, signed, (lo, hi)), weight)

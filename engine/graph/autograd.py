@@ -21,8 +21,8 @@ from engine.layers import NotDifferentiable, Softmax
 from engine.ops import cross_entropy, dot_loss, mse_loss
 from engine.ops.shapes import ShapeError
 
-__all__ = ["LOSSES", "GradResult", "forward_backward", "logits_node", "trainable_parameters",
-           "value_and_grad"]
+__all__ = ["LOSSES", "GradResult", "ancestors", "forward_backward", "logits_node",
+           "trainable_parameters", "value_and_grad"]
 
 LOSSES = {"cross_entropy": cross_entropy, "mse": mse_loss, "dot": dot_loss}
 
@@ -68,8 +68,8 @@ def trainable_parameters(pipeline: Pipeline) -> dict[str, np.ndarray]:
             for name, value in node.layer.trainable_parameters().items()}
 
 
-def _ancestors(pipeline: Pipeline, output: str) -> list:
-    """The nodes ``output`` depends on, in the pipeline's (topological) order."""
+def ancestors(pipeline: Pipeline, output: str) -> set[str]:
+    """The names of ``output`` and of every node it depends on (not the input)."""
     needed, stack = set(), [output]
     while stack:
         name = stack.pop()
@@ -77,6 +77,12 @@ def _ancestors(pipeline: Pipeline, output: str) -> list:
             continue
         needed.add(name)
         stack.extend(pipeline[name].inputs)
+    return needed
+
+
+def _ancestors(pipeline: Pipeline, output: str) -> list:
+    """The nodes ``output`` depends on, in the pipeline's (topological) order."""
+    needed = ancestors(pipeline, output)
     return [node for node in pipeline if node.name in needed]
 
 

@@ -12,7 +12,7 @@ from functools import cache
 
 import numpy as np
 
-from engine.explain.overlay import upsample
+from engine.explain.overlay import heat_levels, upsample
 from engine.io.resample import center_crop
 from gui.colormaps import lookup_table, to_indices
 
@@ -38,28 +38,6 @@ def display_size(height: int, width: int, side: int = DISPLAY_SIDE) -> tuple[int
     """``(height, width)`` shrunk so that the longer side is at most ``side`` (never enlarged)."""
     scale = min(1.0, side / max(height, width, 1))
     return max(1, round(height * scale)), max(1, round(width * scale))
-
-
-def heat_levels(heat: np.ndarray, signed: bool) -> tuple[float, float]:
-    """The values drawn with the first and last colour.
-
-    The minimum and the 99th percentile (gradient maps are peaky: a few pixels would otherwise
-    take the whole scale); for a signed map -m .. m with m the 99th percentile of |heat|, so
-    that zero sits in the middle of a diverging colormap.
-
-    >>> heat_levels(np.array([[-2.0, 1.0]]), signed=True)
-    (-1.99, 1.99)
-    """
-    finite = heat[np.isfinite(heat)]
-    if not finite.size:
-        return 0.0, 1.0
-    if signed:
-        top = float(np.percentile(np.abs(finite), 99)) or float(np.abs(finite).max()) or 1.0
-        return -top, top
-    lo = float(finite.min())
-    hi = float(np.percentile(finite, 99))
-    hi = hi if hi > lo else float(finite.max())
-    return lo, (hi if hi > lo else lo + 1.0)
 
 
 def heat_indices(heat: np.ndarray, size: tuple[int, int],
