@@ -3,18 +3,20 @@
 No matmul has more than one channel in it, so both gradients run as kh*kw calls batched over
 images and channels, never a Python loop over channels:
 
-- weight: per tap, a dot product of each channel's G with the channel's shifted input (numpy's
-  batched matmul of (1, span) rows by (span, 1) columns, BLAS dot products in one call);
+- weight: for every tap, a dot product of each channel's G with the channel's shifted input:
+  one batched matmul of (1, span) rows (each tap's block, read in place) by (span, 1) columns
+  per piece, BLAS dot products in one call;
 - input, stride 1: the transposed convolution is a depthwise convolution of G (re-padded) with
   the flipped filters; its kh*kw taps are blocks of the flat G map ("flat shifted slices",
   see :func:`engine.ops._pieces.flat_source`), all copied by one ``copyto`` from an
   overlapping window view, then one batched (1, kh kw) by (kh kw, span) product per channel;
 - input, larger strides (or a non-finite filter): each tap's ``G * w`` added into place.
 
-Measured at 32 channels, 112x112, batch 4 (ms): weight 2.4 on one core as dot products, about
-twice that as einsum or as multiply-and-sum slices; input 3.4 on one core and 1.9 on two as
-one copy and a product per piece (4.5 and 4.3 with a copy per tap; 6-7 through the forward's
-slice arithmetic, which makes two passes a tap).
+Measured at 32 channels, 112x112, batch 4 (ms): weight 2.3 on one core and 1.6 on two as dot
+products (a call per tap: 2.7 and 2.4, see _DEPTHWISE_WGRAD_BYTES), about twice that as einsum
+or as multiply-and-sum slices, and 3.5 on two as copies and products; input 3.4 on one core
+and 1.9 on two as one copy and a product per piece (4.5 and 4.3 with a copy per tap; 6.4 on
+one core through the forward's depthwise convolution of G).
 """
 
 from __future__ import annotations
@@ -25,10 +27,14 @@ from engine.ops._conv import _all_finite
 from engine.ops._parallel import padded, quietly, run, workspace
 from engine.ops._pieces import accumulate, extent, flat_source, pieces, slack
 
-# Depthwise pieces are bigger than the others': fewer, longer calls won. 32 channels at
-# 112x112, batch 4 (ms at 1 / 2 / 4 / 8 MiB): weight on one core 3.6 / 3.0 / 2.4 / 2.3; input
-# on two cores 2.4 / 2.6 / 1.9 (one core 6.1 / 3.5 / 3.4).
+# Depthwise pieces are bigger than the others': fewer, longer calls won. The input's, 32
+# channels at 112x112, batch 4, on two cores (ms at 1 / 2 / 4 MiB): 2.4 / 2.6 / 1.9.
 _DEPTHWISE_PIECE_BYTES = 1 << 22
+# The weight's: numpy runs a batched matmul without the GIL only when it makes some 500
+# values or more, and a piece makes C kh kw per image; at 8 MiB the layer above takes two
+# images a piece (576 values) and ran in 1.6 ms on two cores against 2.5 at 4 MiB (one image,
+# 288 values, the threads taking turns).
+_DEPTHWISE_WGRAD_BYTES = 1 << 23
 
 
 def depthwise_weight_grad(g4, x4, w_shape, stride, pads, dil, out_hw, need_b):
@@ -44,13 +50,12 @@ def depthwise_weight_grad(g4, x4, w_shape, stride, pads, dil, out_hw, need_b):
     wp = xp.shape[3]
     s_n, s_c, s_h, s_w = xp.strides
     row = wp if flat else wo  # G's row length in a piece's layout
-    parts = pieces(n, ho, 4 * c * (row + sh * wp), _DEPTHWISE_PIECE_BYTES)
+    parts = pieces(n, ho, 4 * c * (row + sh * wp), _DEPTHWISE_WGRAD_BYTES)
     nb_most, band_most = extent(parts)
 
     def piece(p, acc):
         i0, i1, r0, r1 = p
         nb, rows = i1 - i0, r1 - r0
-        part = workspace(("dw-wgrad", nb_most, c), (nb_most, c, 1, 1))[:nb]
         if flat:
             # G with the padded rows' length, zeros past W_out: (nb, C, rows*W_pad)
             # keyed by every size that places the zeros: another layer must not see old values
@@ -64,21 +69,22 @@ def depthwise_weight_grad(g4, x4, w_shape, stride, pads, dil, out_hw, need_b):
             rhs = g4[i0:i1, :, r0:r1].reshape(nb, c, rows * wo, 1)  # (nb, C, pos, 1), a view
             tap = workspace(("dw-wgrad-x", nb_most, c, band_most * wo),
                             (nb_most, c, band_most * wo))[:nb, :, : rows * wo]  # fmt: skip
-        for a in range(kh):
-            for b in range(kw):
+        part = workspace(("dw-wgrad", nb_most, c, kh * kw), (nb_most, c, kh, kw, 1, 1))[:nb]
+        if flat:
+            # every tap's block of the flattened padded map, as (1, span) rows: one batched
+            # call for all taps (nb, C, kh, kw, 1, span), read-only and overlapping
+            lhs = np.ndarray((nb, c, kh, kw, 1, span), np.float32, xp, i0 * s_n + r0 * s_h,
+                             (s_n, s_c, dh * s_h, dw * s_w, 4, 4))  # fmt: skip
+            np.matmul(lhs, rhs[:, :, None, None], out=part)  # (nb, C, kh, kw, 1, 1)
+        else:
+            for a in range(kh):
                 y0 = r0 * sh + a * dh
-                if flat:  # the tap's block of the flattened padded map: (nb, C, 1, span)
-                    start = i0 * s_n + y0 * s_h + b * dw * s_w
-                    lhs = np.ndarray((nb, c, 1, span), np.float32, xp, start, (s_n, s_c, 4, 4))
-                else:  # a strided tap, copied to G's layout first: BLAS wants unit steps
+                for b in range(kw):  # a strided tap, copied to G's layout: BLAS wants unit steps
                     np.copyto(tap.reshape(nb, c, rows, wo, copy=False),  # (nb, C, rows, W_out)
                               xp[i0:i1, :, y0 : y0 + (rows - 1) * sh + 1 : sh,
                                  b * dw : b * dw + (wo - 1) * sw + 1 : sw])  # fmt: skip
-                    lhs = tap[:, :, None]
-                # (nb, C, 1, 1): one dot product a channel; x's row times G's column ran
-                # 1.5x faster than the other way round
-                np.matmul(lhs, rhs, out=part)
-                acc[:, a * kw + b] += part.sum(axis=0).reshape(c) if nb > 1 else part[0, :, 0, 0]
+                    np.matmul(tap[:, :, None], rhs, out=part[:, :, a, b])  # (nb, C, 1, 1)
+        acc[:, : kh * kw] += part.reshape(nb, c, kh * kw).sum(axis=0)
         if need_b:  # (in the flat layout, G's extra columns are zeros)
             acc[:, -1] += rhs[..., 0].sum(axis=2).sum(axis=0)
 
