@@ -71,7 +71,7 @@ class _Binary(Layer):
                      for g, s in zip(grads, shapes, strict=False)), {}
 
     def _grads(self, grad, ops, y) -> list[np.ndarray]:
-        raise NotImplementedError
+        raise TypeError(f"{self.type_name} does not define _grads")  # each subclass does
 
     def _out_shape(self, *in_shapes, strict):
         shapes = list(in_shapes) if self.constant is None else [in_shapes[0],

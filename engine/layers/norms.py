@@ -29,7 +29,7 @@ class _Normalize(Layer):
     differentiable = True
 
     def _axes(self, x) -> tuple[int, ...]:
-        raise NotImplementedError
+        raise TypeError(f"{self.type_name} does not define _axes")  # each subclass does
 
     def _shaped(self, p: np.ndarray) -> np.ndarray:
         return p

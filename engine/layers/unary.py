@@ -32,7 +32,7 @@ class _Elementwise(Layer):
         return (self._backward(grad, x, y),), {}
 
     def _backward(self, grad, x, y):
-        raise NotImplementedError
+        raise TypeError(f"{self.type_name} does not define _backward")  # each subclass does
 
     def macs(self, *in_shapes):
         return math.prod(in_shapes[0])
