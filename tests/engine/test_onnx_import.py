@@ -5,33 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import pytest
-from onnx import TensorProto, helper
 
 from engine.onnx.importer import OnnxImportError, load_onnx, load_onnx_model
 from tests.engine import onnx_models
+from tests.engine.onnx.reference import assert_close, run_onnxruntime
 from tests.engine.onnx_models import MODELS, GraphBuilder
-
-RTOL = 1e-4
-
-
-def _run_onnxruntime(model: onnx.ModelProto, names: list[str], x: np.ndarray) -> dict:
-    """onnxruntime's value of every name in ``names``, each made an extra graph output."""
-    model = onnx.ModelProto.FromString(model.SerializeToString())
-    declared = {o.name for o in model.graph.output}
-    for name in names:
-        if name not in declared:
-            model.graph.output.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, None))
-    for out in model.graph.output:  # ONNX's and onnxruntime's ceil-mode sizes can differ
-        out.type.tensor_type.ClearField("shape")
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    options.intra_op_num_threads = 1
-    session = ort.InferenceSession(model.SerializeToString(), options,
-                                   providers=["CPUExecutionProvider"])
-    outputs = [o.name for o in session.get_outputs()]
-    return dict(zip(outputs, session.run(None, {"input": x}), strict=True))
 
 
 def _batch_size(model: onnx.ModelProto) -> int:
@@ -62,23 +41,16 @@ def _image_nodes(model: onnx.ModelProto) -> list[str]:
     return names
 
 
-def _assert_close(ours: np.ndarray, ref: np.ndarray, what: str) -> None:
-    assert ours.shape == ref.shape, f"{what}: shape {ours.shape}, onnxruntime {ref.shape}"
-    scale = max(float(np.abs(ref).max()), 1e-6)
-    err = float(np.abs(ours.astype(np.float64) - ref).max())
-    assert err <= RTOL * scale, f"{what}: max error {err:.3g} is more than {RTOL} x {scale:.3g}"
-
-
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_every_node_matches_onnxruntime(name):
     model = MODELS[name]()
     pipeline = load_onnx_model(model)
     imported = [n.name for n in pipeline if ":" not in n.name]  # ":pad" nodes are ours only
     x = _input(pipeline, _batch_size(model))
-    ref = _run_onnxruntime(model, imported, _as_file_takes(model, x))
+    ref = run_onnxruntime(model, imported, _as_file_takes(model, x))
     ours = pipeline.forward(x)
     for node in imported:
-        _assert_close(ours[node], ref[node], f"{name}: node {node} ({pipeline[node].layer!r})")
+        assert_close(ours[node], ref[node], f"{name}: node {node} ({pipeline[node].layer!r})")
     # every ONNX node that computes on the image is a pipeline node of the same name
     assert imported == _image_nodes(model)
 
