@@ -89,6 +89,12 @@ def apply_args(session: Session, args: Namespace) -> list[str]:
     return problems
 
 
+def _lesson_step(args: Namespace) -> int:
+    """--step N (1-based), 1 when not given."""
+    step = getattr(args, "step", None)
+    return 1 if step is None else int(step)
+
+
 def _check_lesson(args: Namespace) -> str | None:
     """Why --lesson FILE [--step N] cannot be opened, or None."""
     path = getattr(args, "lesson", None)
@@ -101,7 +107,7 @@ def _check_lesson(args: Namespace) -> str | None:
         count = len(load_lesson(path).steps)
     except LessonError as error:
         return f"--lesson {path}: {error}"
-    step = getattr(args, "step", None) or 1
+    step = _lesson_step(args)
     if not 1 <= step <= count:
         return _("--step {n}: the lesson has steps 1 to {count}").format(n=step, count=count)
     return None
@@ -233,7 +239,7 @@ def run(args: Namespace) -> int:
     elif getattr(args, "lesson", None) and not problems:
         from gui.lesson.files import open_lesson
 
-        open_lesson(window, args.lesson, getattr(args, "step", None) or 1)
+        open_lesson(window, args.lesson, _lesson_step(args))
     elif getattr(args, "tour", None) is not None and not problems:
         from gui.tour import start_tour
 
