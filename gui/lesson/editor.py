@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QTextBrowser,
@@ -55,7 +56,7 @@ class StepEditor(QDialog):
         self.title.textChanged.connect(self._on_title_changed)
         self._on_title_changed()
         form = QFormLayout(self)
-        form.addRow(_("Language"), QLineEdit(current_language(), readOnly=True))
+        form.addRow(_("Language"), QLabel(current_language()))
         form.addRow(_("Title"), self.title)
         form.addRow(_("Text"), self.text)
         form.addRow(_("Preview"), self.preview)

@@ -75,6 +75,9 @@ class LessonDock(QWidget):
         self.steps = QListWidget()
         self.steps.setToolTip(_("Every step of the lesson: click one to go there"))
         self.steps.setMaximumHeight(110)
+        # Long titles are cut with "…" (the whole title is the item's tooltip), never scrolled.
+        self.steps.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.steps.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.steps.currentRowChanged.connect(self._on_steps_row_changed)
         self.title = QLabel()
         font = self.title.font()
@@ -243,7 +246,9 @@ class LessonDock(QWidget):
         self.steps.blockSignals(True)
         self.steps.clear()
         for n, step in enumerate(self.lesson.steps, start=1):
-            self.steps.addItem(f"{n}. {localized(step.title, language)}")
+            title = localized(step.title, language)
+            self.steps.addItem(f"{n}. {title}")
+            self.steps.item(n - 1).setToolTip(title)
         self.steps.setCurrentRow(self.index if self.lesson.steps else -1)
         self.steps.blockSignals(False)
 

@@ -300,3 +300,10 @@ def test_the_tour_networks_are_files_beside_it():
             x = np.zeros((3, 16, 16), np.float32)[: load_pipeline(step.pipeline_file)
                                                    .input_spec.channels]
             assert load_pipeline(step.pipeline_file).forward(x)
+
+
+def test_the_example_in_the_documentation_is_a_valid_lesson(tmp_path):
+    document = asset_path().parent / "docs" / "lessons.md"
+    example = re.search(r"```json\n(.+?)\n```", document.read_text(encoding="utf-8"), re.S)
+    lesson = parse_lesson(json.loads(example.group(1)), "lessons.md", tmp_path)
+    assert len(lesson.steps) == 2 and lesson.steps[1].conv.stride == 3
