@@ -10,11 +10,11 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QTextBrowser,
     QWidget,
 )
 
 from engine.i18n import _, current_language
+from gui.lesson.markdown_view import ClosedTextBrowser
 
 __all__ = ["StepEditor"]
 
@@ -40,8 +40,7 @@ class StepEditor(QDialog):
         self.text = QPlainTextEdit(values[1])
         self.text.setPlaceholderText(_("What the students should look at. Markdown works:"
                                        " **bold**, *italic*, lists with -, `code`."))
-        self.preview = QTextBrowser()
-        self.preview.setOpenLinks(False)
+        self.preview = ClosedTextBrowser()
         self.preview.setToolTip(_("The text as the lesson panel will show it"))
         self.formula = QPlainTextEdit(values[2])
         self.formula.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))

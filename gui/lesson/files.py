@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox
 
 from engine.i18n import _
 from engine.lecture.lesson_file import LessonError, load_lesson
@@ -61,10 +61,27 @@ def open_lesson(window: QMainWindow, path: str | Path, step: int = 1) -> bool:
 
 
 def ask_open_lesson(window: QMainWindow) -> None:
+    if not _may_replace(window):
+        return
     path, _filter = QFileDialog.getOpenFileName(window, _("Open lesson"), "",
                                                 _("Lessons (*.json)"))
     if path:
         open_lesson(window, path)
+
+
+def _may_replace(window: QMainWindow) -> bool:
+    """True unless the panel holds unsaved steps and the teacher wants to keep them."""
+    dock = window.docks.get(LESSON_KEY)
+    panel = dock.widget() if dock is not None else None
+    if panel is None or not panel.modified or not panel.lesson.steps:
+        return True
+    answer = QMessageBox.question(
+        window, _("Open lesson"),
+        _("The lesson in the Lesson panel has changes that are not saved. Open another lesson"
+          " and lose them?"),
+        QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
+        QMessageBox.StandardButton.Cancel)
+    return answer == QMessageBox.StandardButton.Open
 
 
 def ask_save_lesson(window: QMainWindow) -> None:

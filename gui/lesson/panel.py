@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase, QPalette
 from PySide6.QtWidgets import (
     QApplication,
@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QPushButton,
     QSizePolicy,
-    QTextBrowser,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -35,12 +34,12 @@ from engine.i18n import _, current_language
 from engine.lecture.lesson import Lesson, Step, localized
 from gui.lesson.apply import apply_step
 from gui.lesson.editor import StepEditor
+from gui.lesson.markdown_view import ClosedTextBrowser
+from gui.lesson.page_keys import PageKeys
 from gui.lesson.record import record_step
 from gui.widgets.player_controls import set_warning
 
-__all__ = ["LessonDock", "PageKeys"]
-
-_PAGE_KEYS = (Qt.Key.Key_PageDown, Qt.Key.Key_PageUp)
+__all__ = ["LessonDock"]
 
 
 class LessonDock(QWidget):
@@ -62,7 +61,9 @@ class LessonDock(QWidget):
         self.index = 0
         self.problems: dict[int, list[str]] = {}  # step -> what could not be set up
         self.modified = False
+        self.last_focus: str | None = None  # the panel other than this one last in focus
         self._build()
+        QApplication.instance().focusChanged.connect(self._on_app_focus_changed)
         self.page_keys = PageKeys(self)
         QApplication.instance().installEventFilter(self.page_keys)
         self.show_step(0)
@@ -85,8 +86,7 @@ class LessonDock(QWidget):
         font.setBold(True)
         self.title.setFont(font)
         self.title.setWordWrap(True)
-        self.text = QTextBrowser()
-        self.text.setOpenLinks(False)  # a lesson never navigates anywhere
+        self.text = ClosedTextBrowser()
         self.text.setFrameShape(QFrame.Shape.NoFrame)
         self.text.viewport().setAutoFillBackground(False)
         self.text.setToolTip(_("What this step is about"))
@@ -156,7 +156,7 @@ class LessonDock(QWidget):
         button.clicked.connect(slot)
         return button
 
-    def _main_window(self):
+    def main_window(self):
         """The window holding this panel (it has ``docks``), or None when shown on its own."""
         widget = self.parentWidget()
         while widget is not None and not hasattr(widget, "docks"):
@@ -184,7 +184,7 @@ class LessonDock(QWidget):
             self.show_step(0)
             return
         index = max(0, min(int(index), len(self.lesson.steps) - 1))
-        window = self._main_window()
+        window = self.main_window()
         if window is not None:
             self.problems[index] = apply_step(window, self.lesson.steps[index])
         self.show_step(index)
@@ -252,6 +252,17 @@ class LessonDock(QWidget):
         self.steps.setCurrentRow(self.index if self.lesson.steps else -1)
         self.steps.blockSignals(False)
 
+    def _on_app_focus_changed(self, _old, new) -> None:
+        """Remember which panel had the focus last, for "Add this view" (pressing the button
+        moves the focus here)."""
+        window = self.main_window()
+        if window is None or new is None:
+            return
+        for key, dock in window.docks.items():
+            if dock is not self.parentWidget() and dock.isAncestorOf(new):
+                self.last_focus = key
+                return
+
     def _on_steps_row_changed(self, row: int) -> None:
         if 0 <= row != self.index:
             self.go_to(row)
@@ -264,10 +275,11 @@ class LessonDock(QWidget):
 
     def add_step(self, title: str, text: str, formula: str = "") -> Step:
         """Record the window's view as a new step after the one on show, and show it."""
-        window = self._main_window()
+        window = self.main_window()
         language = current_language()
         texts = {"title": {language: title}, "text": {language: text} if text else {}}
-        step = record_step(window, texts["title"], texts["text"], self.current_step())
+        step = record_step(window, texts["title"], texts["text"], self.current_step(),
+                           self.last_focus)
         if formula:
             step = dataclasses.replace(step, formula={language: formula})
         steps = list(self.lesson.steps)
@@ -329,39 +341,3 @@ class LessonDock(QWidget):
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-class PageKeys(QObject):
-    """Page Down / Page Up go to the next / previous step while a lesson is on show, wherever
-    the focus is in the main window (a clicker sends them; they beat the layer shortcuts and
-    the widgets that would scroll with them). Dialogs keep their own keys."""
-
-    def __init__(self, panel: LessonDock) -> None:
-        super().__init__(panel)
-        self.panel = panel
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        kind = event.type()
-        if kind not in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
-            return False
-        if event.key() not in _PAGE_KEYS or event.modifiers() not in (
-                Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier):
-            return False
-        if not self.panel.active or not self._in_main_window(obj):
-            return False
-        if kind == QEvent.Type.ShortcutOverride:
-            event.accept()  # no shortcut takes the key: it comes back as a key press
-            return True
-        if event.key() == Qt.Key.Key_PageDown:
-            self.panel.next()
-        else:
-            self.panel.previous()
-        return True
-
-    def _in_main_window(self, obj: QObject) -> bool:
-        window = self.panel._main_window() or self.panel.window()
-        if QApplication.activeModalWidget() is not None:
-            return False
-        if isinstance(obj, QWidget):
-            return obj.window() is window
-        return obj is window.windowHandle()

@@ -31,9 +31,10 @@ _SLACK = 8  # pixels: docks whose left edges are this close stand in one column
 
 
 def record_step(window: QMainWindow, title: dict[str, str], text: dict[str, str],
-                shown: Step | None = None) -> Step:
+                shown: Step | None = None, last_focus: str | None = None) -> Step:
     """The window's view as a step with ``title`` and ``text``; ``shown`` is the lesson step
-    on show, whose network reference is kept while the window still runs that network."""
+    on show, whose network reference is kept while the window still runs that network;
+    ``last_focus`` the panel that had the focus before the lesson panel took it."""
     session = window.session
     source = session.source
     ref = None
@@ -43,7 +44,8 @@ def record_step(window: QMainWindow, title: dict[str, str], text: dict[str, str]
         ref = SourceRef(source.kind, path=Path(source.path).resolve())
     step = Step(title=dict(title), text=dict(text), source=ref,
                 layer=session.selected_layer, selected_map=session.selected_map,
-                display=dataclasses.asdict(session.display), layout=_layout(window),
+                display=dataclasses.asdict(session.display),
+                layout=_layout(window, last_focus),
                 conv=_conv(window), pool=_pool(window), actions=_actions(window))
     return dataclasses.replace(step, **_network(session, shown))
 
@@ -77,7 +79,7 @@ def _network(session, shown: Step | None) -> dict:
     return {"network": pipeline}
 
 
-def _layout(window: QMainWindow) -> Layout:
+def _layout(window: QMainWindow, last_focus: str | None) -> Layout:
     """The docked, visible panels as columns left to right, their widths and heights."""
     docks = [(key, dock) for key, dock in window.docks.items()
              if key != LESSON_KEY and dock.isVisible() and not dock.isFloating()]
@@ -94,16 +96,16 @@ def _layout(window: QMainWindow) -> Layout:
                     for key, dock in column[:-1])
     return Layout(columns=tuple(tuple(key for key, _dock in column) for column in columns),
                   widths=tuple(max(dock.width() for _key, dock in column) for column in columns),
-                  heights=heights, focus=_focused(window))
+                  heights=heights, focus=_focused(window, docks, last_focus))
 
 
-def _focused(window: QMainWindow) -> str | None:
-    """The key of the panel holding the keyboard focus, else of the one last raised."""
+def _focused(window: QMainWindow, docks, last_focus: str | None) -> str | None:
+    """The panel holding the keyboard focus, else ``last_focus`` when it is on show."""
     widget = QApplication.focusWidget()
-    for key, dock in window.docks.items():
-        if key != LESSON_KEY and widget is not None and dock.isAncestorOf(widget):
+    for key, dock in docks:
+        if widget is not None and dock.isAncestorOf(widget):
             return key
-    return None
+    return last_focus if last_focus in dict(docks) else None
 
 
 def _visible_panel(window: QMainWindow, key: str):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QComboBox
 
 from engine.graph.pipeline import Pipeline
 from engine.layers import Conv2d, MaxPool2d, ReLU
@@ -42,6 +43,12 @@ def other_window(qtbot, live):
     hub.stop()
 
 
+def activate(qtbot, window) -> None:
+    """Make ``window`` the active one: the keyboard focus moves only there."""
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+
+
 def edited_network() -> Pipeline:
     """A network that exists only in the window (no file, no bundled name)."""
     return Pipeline.chain([Conv2d(3, 4, 3, padding=1, seed=3), ReLU(), MaxPool2d(2)],
@@ -70,7 +77,7 @@ def set_up_first_view(window, picture) -> None:
     pool.stride.setValue(1)
     pool.rebuild()
     pool.controls.set_step(4)
-    window.docks["maps"].widget().setFocus()
+    window.docks["maps"].widget().findChild(QComboBox).setFocus()
 
 
 def state_of(window) -> dict:
@@ -90,10 +97,12 @@ def test_a_recorded_lesson_saved_and_reopened_shows_every_state(
         qtbot, window, other_window, tmp_path):
     picture = write_picture(tmp_path / "desktop" / "cup.png")
     panel = lesson_panel(window)
+    activate(qtbot, window)
     set_up_first_view(window, picture)
     first = state_of(window)
+    panel.add_button.setFocus()  # pressing the button takes the focus from the maps
     step = panel.add_step("My first step", "Look at **the edges**.", "out = (N − F)/S + 1")
-    assert step.layout.focus == "maps" or step.layout.focus is None
+    assert step.layout.focus == "maps"
     window.open_pipeline("edges")
     window.session.set_source(SourceSpec(kind="sample", sample="cat"))
     window.session.set_selected_layer(0)
@@ -104,12 +113,14 @@ def test_a_recorded_lesson_saved_and_reopened_shows_every_state(
     assert (saved.parent / "media" / "cup.png").read_bytes() == picture.read_bytes()
     assert (saved.parent / "pipelines" / "step-1.json").is_file()  # the edited network
 
+    activate(qtbot, other_window)
     assert open_lesson(other_window, saved, step=1)
     other = panel_of(other_window)
     s = other_window.session
     assert s.source == SourceSpec(kind="image",
                                   path=str((saved.parent / "media" / "cup.png").resolve()))
     assert state_of(other_window) == first
+    assert other_window.docks["maps"].isAncestorOf(QApplication.focusWidget())
     assert other.title.text() == "My first step"
     assert "the edges" in other.text.toPlainText() and other.formula_box.isVisible()
     assert not other.problem.isVisible()
@@ -209,3 +220,20 @@ def test_steps_can_be_edited_moved_and_deleted(qtbot, window):
     assert [panel.steps.item(i).text() for i in range(panel.steps.count())] == [
         "1. C, renamed", "2. B"]
     assert panel.modified
+
+
+def test_open_lesson_asks_before_dropping_unsaved_steps(qtbot, window, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    from gui.lesson.files import ask_open_lesson
+
+    panel = lesson_panel(window)
+    panel.add_step("Unsaved", "")
+    asked, opened = [], []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a) or
+                        QMessageBox.StandardButton.Cancel)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: opened.append(a) or
+                        ("", ""))
+    ask_open_lesson(window)
+    assert len(asked) == 1 and opened == []  # kept: no file dialog
+    assert panel.title.text() == "Unsaved"
