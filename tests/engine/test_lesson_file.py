@@ -10,6 +10,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assets import asset_path
 from engine.graph.spec import load_pipeline, save_pipeline
@@ -307,3 +309,25 @@ def test_the_example_in_the_documentation_is_a_valid_lesson(tmp_path):
     example = re.search(r"```json\n(.+?)\n```", document.read_text(encoding="utf-8"), re.S)
     lesson = parse_lesson(json.loads(example.group(1)), "lessons.md", tmp_path)
     assert len(lesson.steps) == 2 and lesson.steps[1].conv.stride == 3
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False)
+    | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["title", "text", "steps", "source", "image", "docks", "columns",
+                         "conv_player", "step", "pipeline", "actions", "name", "en"]),
+        inner, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(step=JSON_VALUES, top=JSON_VALUES)
+def test_any_json_is_a_lesson_or_one_lesson_error(tmp_path_factory, step, top):
+    folder = tmp_path_factory.getbasetemp()
+    data = {"format": "cnn-explorer-lesson", "version": 1, "steps": [step]}
+    for value in (data, top, {**data, "title": top}):
+        try:
+            parse_lesson(value, "fuzz.json", folder)
+        except LessonError as error:
+            assert str(error).startswith("fuzz.json")
