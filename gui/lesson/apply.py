@@ -9,6 +9,8 @@ up, and the other steps are not affected.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtWidgets import QMainWindow
 
 from engine.i18n import _
@@ -38,11 +40,15 @@ def step_network(step: Step):
     return None
 
 
-def apply_step(window: QMainWindow, step: Step, panel_key: str = LESSON_KEY) -> list[str]:
-    """Set ``window`` up as ``step`` records; return the problems, one sentence each."""
+def apply_step(window: QMainWindow, step: Step, panel_key: str = LESSON_KEY,
+               folder: Path | None = None) -> list[str]:
+    """Set ``window`` up as ``step`` records; return the problems, one sentence each.
+
+    ``folder`` is the lesson's: messages name its files relative to it.
+    """
     problems: list[str] = []
     session = window.session
-    _apply_source(session, step, problems)
+    _apply_source(session, step, problems, folder)
     try:
         network = step_network(step)
     except (OSError, ValueError) as error:
@@ -87,7 +93,7 @@ def apply_step(window: QMainWindow, step: Step, panel_key: str = LESSON_KEY) -> 
     return problems
 
 
-def _apply_source(session, step: Step, problems: list[str]) -> None:
+def _apply_source(session, step: Step, problems: list[str], folder: Path | None) -> None:
     source = step.source
     if source is None:
         return
@@ -99,8 +105,11 @@ def _apply_source(session, step: Step, problems: list[str]) -> None:
                 name=source.sample))
         return
     if not source.path.is_file():
+        name = source.path.name
+        if folder is not None and source.path.is_relative_to(Path(folder).resolve()):
+            name = source.path.relative_to(Path(folder).resolve()).as_posix()
         problems.append(_("The file {name} is missing from the lesson's folder; the window keeps"
-                          " its own picture").format(name=source.path.name))
+                          " its own picture").format(name=name))
         return
     session.set_source(SourceSpec(kind=source.kind, path=str(source.path)))
 

@@ -41,6 +41,8 @@ from gui.widgets.player_controls import set_warning
 
 __all__ = ["LessonDock"]
 
+_LIST_ROWS = 6  # rows of the step list shown at once; more scroll
+
 
 class LessonDock(QWidget):
     """The lesson panel (registered as "lesson").
@@ -75,7 +77,6 @@ class LessonDock(QWidget):
         self.heading.setToolTip(_("The lesson and where you are in it"))
         self.steps = QListWidget()
         self.steps.setToolTip(_("Every step of the lesson: click one to go there"))
-        self.steps.setMaximumHeight(110)
         # Long titles are cut with "…" (the whole title is the item's tooltip), never scrolled.
         self.steps.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.steps.setTextElideMode(Qt.TextElideMode.ElideRight)
@@ -186,7 +187,8 @@ class LessonDock(QWidget):
         index = max(0, min(int(index), len(self.lesson.steps) - 1))
         window = self.main_window()
         if window is not None:
-            self.problems[index] = apply_step(window, self.lesson.steps[index])
+            self.problems[index] = apply_step(window, self.lesson.steps[index],
+                                              folder=self.lesson.folder)
         self.show_step(index)
         self.stepShown.emit(index)
 
@@ -250,6 +252,10 @@ class LessonDock(QWidget):
             self.steps.addItem(f"{n}. {title}")
             self.steps.item(n - 1).setToolTip(title)
         self.steps.setCurrentRow(self.index if self.lesson.steps else -1)
+        # As tall as its rows, up to six: a short lesson leaves the room to the text.
+        rows = min(max(self.steps.count(), 1), _LIST_ROWS)
+        frame = 2 * self.steps.frameWidth()
+        self.steps.setFixedHeight(rows * max(self.steps.sizeHintForRow(0), 16) + frame)
         self.steps.blockSignals(False)
 
     def _on_app_focus_changed(self, _old, new) -> None:

@@ -146,7 +146,7 @@ def test_a_missing_picture_and_a_broken_network_are_said_on_their_steps(
     panel, s = panel_of(window), window.session
     assert not panel.problem.isVisible()
     panel.next()
-    assert panel.problem.isVisible() and "gone.png is missing" in panel.problem.text()
+    assert panel.problem.isVisible() and "media/gone.png is missing" in panel.problem.text()
     assert s.source.path.endswith("here.png")  # the window keeps its picture
     assert s.pipeline.name == "lecture"  # the rest of the step is set up
     panel.next()
