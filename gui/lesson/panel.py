@@ -252,6 +252,8 @@ class LessonDock(QWidget):
             self.steps.addItem(f"{n}. {title}")
             self.steps.item(n - 1).setToolTip(title)
         self.steps.setCurrentRow(self.index if self.lesson.steps else -1)
+        if self.lesson.steps:
+            self.steps.scrollToItem(self.steps.item(self.index))
         # As tall as its rows, up to six: a short lesson leaves the room to the text.
         rows = min(max(self.steps.count(), 1), _LIST_ROWS)
         frame = 2 * self.steps.frameWidth()
