@@ -14,6 +14,7 @@ from pathlib import Path
 
 import engine
 from engine import cli
+from engine.i18n import _
 
 EPILOG = """\
 examples:
@@ -21,6 +22,7 @@ examples:
   cnn-explorer --source photo.jpg --pipeline edges
   cnn-explorer --pipeline default --layer 2 --screenshot shot.png
   cnn-explorer --train shapes                    the Train workspace, training on shapes
+  cnn-explorer --lesson class/edges.lesson.json --step 3
   cnn-explorer summary lecture --input-shape 3,32,32
   cnn-explorer run default photo.jpg --out maps/
   cnn-explorer explain shapes picture.png --method gradcam --out why/
@@ -79,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("--model", metavar="PATH", help="open an ONNX model instead of a pipeline")
     gui.add_argument("--layer", metavar="N", type=_count, help="select layer N (0: the first)")
     gui.add_argument("--tour", metavar="N", type=_count, help="open stop N of the guided tour")
+    gui.add_argument("--lesson", metavar="FILE", help=_("open a lesson file in the Lesson panel"))
+    gui.add_argument("--step", metavar="N", type=_count,
+                     help=_("with --lesson: open its step N (1: the first)"))
     gui.add_argument("--train", metavar="DATA",
                      help="open the Train workspace and train on DATA (the words of the train"
                      " command: shapes, digits, a folder, mnist:FOLDER)")
@@ -158,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
         return cli.guarded(explain.explain_command, args)
     if args.source is not None and args.camera is not None:
         print(f"{cli.PROG}: error: choose either --source or --camera, not both", file=sys.stderr)
+        return 2
+    if args.step is not None and args.lesson is None:
+        print(_("{prog}: error: --step needs --lesson FILE").format(prog=cli.PROG),
+              file=sys.stderr)
         return 2
     if args.train_steps is not None and args.train is None:
         print(f"{cli.PROG}: error: --train-steps needs --train DATA", file=sys.stderr)

@@ -169,6 +169,16 @@ class MenuActions:
 
         edit_preprocessing_flow(self, self.session)
 
+    def ask_open_lesson(self) -> None:
+        from gui.lesson.files import ask_open_lesson
+
+        ask_open_lesson(self)
+
+    def ask_save_lesson(self) -> None:
+        from gui.lesson.files import ask_save_lesson
+
+        ask_save_lesson(self)
+
     def ask_open_pipeline(self) -> None:
         self._ask_open("Open pipeline", "Pipelines (*.json)")
 

@@ -55,6 +55,9 @@ def apply_args(session: Session, args: Namespace) -> list[str]:
             check_stop_number(args.tour)
         except TourError as exc:
             problems.append(f"--tour {args.tour}: {exc}")
+    lesson_problem = _check_lesson(args)
+    if lesson_problem:
+        problems.append(lesson_problem)
     pipeline = getattr(args, "pipeline", None)
     if pipeline:
         try:
@@ -84,6 +87,30 @@ def apply_args(session: Session, args: Namespace) -> list[str]:
         else:
             problems.append(f"--layer {layer}: the pipeline has layers 0 to {n - 1}")
     return problems
+
+
+def _lesson_step(args: Namespace) -> int:
+    """--step N (1-based), 1 when not given."""
+    step = getattr(args, "step", None)
+    return 1 if step is None else int(step)
+
+
+def _check_lesson(args: Namespace) -> str | None:
+    """Why --lesson FILE [--step N] cannot be opened, or None."""
+    path = getattr(args, "lesson", None)
+    if not path:
+        return None
+    from engine.i18n import _
+    from engine.lecture.lesson_file import LessonError, load_lesson
+
+    try:
+        count = len(load_lesson(path).steps)
+    except LessonError as error:
+        return f"--lesson {path}: {error}"
+    step = _lesson_step(args)
+    if not 1 <= step <= count:
+        return _("--step {n}: the lesson has steps 1 to {count}").format(n=step, count=count)
+    return None
 
 
 def _check_source(session: Session) -> str | None:
@@ -209,6 +236,10 @@ def run(args: Namespace) -> int:
     window.show()
     if getattr(args, "train", None) is not None:
         start_training(window, args)
+    elif getattr(args, "lesson", None) and not problems:
+        from gui.lesson.files import open_lesson
+
+        open_lesson(window, args.lesson, _lesson_step(args))
     elif getattr(args, "tour", None) is not None and not problems:
         from gui.tour import start_tour
 

@@ -96,6 +96,12 @@ DOCKS: tuple[DockSpec, ...] = (
         group="Lecture", shown=False, tab_with="source",
     ),
     DockSpec(
+        "lesson", N_("Lesson"), "left", "gui.lesson.panel:LessonDock",
+        N_("A lesson a teacher wrote: each step sets the window up and says what to look at;"
+           " Page Down / Page Up move through it. Add this view records a step"),
+        "Ctrl+Alt+L", group="Lecture", shown=False, tab_with="source",
+    ),
+    DockSpec(
         "conv_player", "Convolution player", "top", "gui.docks.conv_player:ConvPlayerDock",
         "One filter sliding over a small input, one output cell per step", "Ctrl+Alt+1",
         group="Lecture", shown=False, tab_with="stepper",

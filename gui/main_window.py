@@ -32,7 +32,7 @@ from gui.lazy_dock import LazyDock
 from gui.live import LiveResults, Stats
 from gui.session import Session, SourceSpec, config_dir
 
-LAYOUT_VERSION = 5  # bump when the dock set or default layout changes (an old one is not applied)
+LAYOUT_VERSION = 6  # bump when the dock set or default layout changes (an old one is not applied)
 _GROW = 0.9  # on a bigger screen than DEFAULT_SIZE the window takes this share of it
 _CHROME_HEIGHT = 100  # menu bar, toolbar and status bar
 _SPLITTER = 6  # pixels between two stacked docks

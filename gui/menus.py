@@ -35,6 +35,12 @@ MENU_ACTIONS = (
     ("file", ("export", N_("&Export..."), "window.ask_export", "Ctrl+Shift+E",
               N_("Write the pipeline as ONNX, PyTorch source or a numpy script"), False)),
     ("file", "bundled"),
+    ("file", ("open_lesson", N_("Open &lesson..."), "window.ask_open_lesson", "Ctrl+Shift+L",
+              N_("Open a lesson (.json): its steps in the Lesson panel, Page Down for the next"),
+              False)),
+    ("file", ("save_lesson", N_("Save lesson &as..."), "window.ask_save_lesson", None,
+              N_("Save the Lesson panel's steps, with the pictures, videos and networks they use"
+                 " beside them: one folder to zip and send"), False)),
     ("file", "-"),
     ("file", ("snapshot", "Save s&napshot...", "window.ask_snapshot", "Ctrl+Shift+S",
               "Save a picture of the whole window as PNG", False)),

@@ -126,16 +126,21 @@ def start_tour(window: QMainWindow, n: int, use_own_source: bool = False) -> Non
     size_columns(window, stops()[index])
 
 
-def arrange_docks(window: QMainWindow, stop: TourStop) -> None:
-    """Hide the panels the stop does not use; lay out the tour column and the stop's columns."""
-    wanted = set(stop.dock_keys()) | {TOUR_KEY}
+def arrange_docks(window: QMainWindow, stop, panel_key: str = TOUR_KEY) -> None:
+    """Hide the panels the stop does not use; lay out the tour column and the stop's columns.
+
+    ``stop`` is a TourStop or anything with its ``columns``, ``widths``, ``heights`` and
+    ``dock_keys()`` (a lesson step's :class:`~engine.lecture.lesson.Layout`); ``panel_key``
+    names the panel that leads in the first column (the tour's, or the lesson's).
+    """
+    wanted = set(stop.dock_keys()) | {panel_key}
     for key, dock in window.docks.items():
         if key not in wanted:
             dock.hide()
     columns = [[window.docks[k] for k in column if k in window.docks] for column in stop.columns]
     columns = [column for column in columns if column]
-    if TOUR_KEY in window.docks:
-        columns.insert(0, [window.docks[TOUR_KEY]])
+    if panel_key in window.docks:
+        columns.insert(0, [window.docks[panel_key]])
     if not columns:
         return
     area = Qt.DockWidgetArea.LeftDockWidgetArea
@@ -153,14 +158,14 @@ def arrange_docks(window: QMainWindow, stop: TourStop) -> None:
         for dock in column:
             dock.show()
             dock.raise_()
-    size_columns(window, stop)
+    size_columns(window, stop, panel_key)
 
 
-def size_columns(window: QMainWindow, stop: TourStop) -> None:
+def size_columns(window: QMainWindow, stop, panel_key: str = TOUR_KEY) -> None:
     """Give the tour column, the stop's columns and its stacked panels their sizes."""
     tops, widths = [], []
-    if TOUR_KEY in window.docks:
-        tops.append(window.docks[TOUR_KEY])
+    if panel_key in window.docks:
+        tops.append(window.docks[panel_key])
         widths.append(TOUR_WIDTH)
     for column, width in zip(stop.columns, stop.widths, strict=False):
         present = [k for k in column if k in window.docks]

@@ -163,6 +163,12 @@ class ConvPlayerDock(PlayerDock):
         self._set_input(x, key, kernel=kernel, stride=1, padding=padding, dilation=1,
                         bias=float(self._lecture_bias[0]))
 
+    def set_custom_kernel(self, weights) -> None:
+        """Use ``weights`` (C, kh, kw) as the custom kernel, as if typed into the values line."""
+        self._custom = np.asarray(weights, np.float32)  # (C, kh, kw)
+        self.kernel.setCurrentIndex(self.kernel.findData(CUSTOM))
+        self.rebuild()
+
     def _on_crop_taken(self, crop) -> None:
         kernel = "sobel_x" if self.kernel.currentData() == LECTURE_FILTER else None
         self._set_input(np.asarray(crop, np.float32), "crop", kernel=kernel)

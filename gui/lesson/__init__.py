@@ -1,0 +1,1 @@
+"""Lessons in the window: the lesson panel, showing and recording steps, open and save."""
