@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from gui.capture import CaptureWorker, EngineWorker, FrameSlot, Result, SourceInfo, SourceSpec
+from gui.capture import CaptureWorker, SourceInfo, SourceSpec
+from gui.live_engine import EngineWorker, FrameSlot, Result
 from gui.session import Session
 
 __all__ = ["LiveResults", "Result", "Stats"]
