@@ -141,6 +141,12 @@ class LiveResults(QObject):
         self.session.set_paused(True)
         self.capture.step()
 
+    def set_preparer(self, key: str, preparer) -> None:
+        """Have the engine thread run ``preparer(result)`` after every forward pass and put
+        its product in ``result.prepared[key]`` (None: stop). Docks prepare their images
+        there, off the GUI thread, while they are visible."""
+        self.engine.set_preparer(key, preparer)
+
     def poll(self) -> None:
         """Publish whatever arrived now, without waiting for the timer (tests, screenshots)."""
         self._poll()
