@@ -155,9 +155,10 @@ class StageProbe:
     def _keep(self, result) -> None:
         # Only the figures: holding results would keep every frame's activations alive.
         if result.error is None:
-            self.results.append(_Times(result.capture_ms, result.preprocess_ms,
+            self.results.append(_Times(getattr(result, "capture_ms", 0.0),
+                                       getattr(result, "preprocess_ms", 0.0),
                                        dict(result.timings_ms), result.total_ms,
-                                       dict(result.prepare_ms)))
+                                       dict(getattr(result, "prepare_ms", {}))))
 
     def detach(self) -> None:
         self.cpu_ms = (time.thread_time() - self._cpu0) * 1000.0
