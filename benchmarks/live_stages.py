@@ -40,6 +40,15 @@ def engine_alone(pipeline, frame: np.ndarray, runs: int = 20) -> dict[str, float
     return {name: float(np.median(v[3:])) for name, v in rows.items()}
 
 
+def _queued_s() -> float:
+    """Seconds the calling thread has waited for a core (Linux schedstat), 0 elsewhere."""
+    try:
+        with open("/proc/thread-self/schedstat", encoding="ascii") as stat:
+            return int(stat.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class _PaintTimer(QObject):
     """Delivers each window's repaint and relayout itself, to time it."""
 
@@ -58,7 +67,7 @@ class _PaintTimer(QObject):
                  else "Qt layout")
         self._inside = True
         try:
-            self.probe._timed(stage, obj.event)(event)
+            self.probe._timed(stage, obj.event, waits=True)(event)
         finally:
             self._inside = False
         return True
@@ -82,6 +91,7 @@ class StageProbe:
         self.window, self.live = window, window.live
         self.gui_ms: dict[str, float] = defaultdict(float)  # stage -> total ms
         self.calls: dict[str, int] = defaultdict(int)
+        self.waits: dict[str, float] = defaultdict(float)  # GUI-thread painting and slots
         self.results: list = []
         self._undo: list = []
         self._painting = _PaintTimer(self)
@@ -89,14 +99,26 @@ class StageProbe:
         self.cpu_ms = self.wall_ms = 0.0
 
     # -- wrapping ---------------------------------------------------------------------------
-    def _timed(self, stage: str, fn):
+    def _timed(self, stage: str, fn, waits: bool = False):
+        """``fn`` timed into ``stage``; ``waits``: also split its wall time into CPU, waiting
+        for a core (the kernel's run-queue delay) and the rest: blocked, i.e. waiting for
+        the GIL (a GUI-thread stage never sleeps otherwise)."""
         def wrapper(*args, **kwargs):
             start = time.perf_counter()
+            if waits:
+                cpu0, queued0 = time.thread_time(), _queued_s()
             try:
                 return fn(*args, **kwargs)
             finally:
-                self.gui_ms[stage] += (time.perf_counter() - start) * 1000.0
+                wall = (time.perf_counter() - start) * 1000.0
+                self.gui_ms[stage] += wall
                 self.calls[stage] += 1
+                if waits:
+                    cpu = (time.thread_time() - cpu0) * 1000.0
+                    queued = (_queued_s() - queued0) * 1000.0
+                    self.waits["on a core (CPU)"] += cpu
+                    self.waits["waiting for a core (machine load)"] += queued
+                    self.waits["waiting for the GIL"] += max(wall - cpu - queued, 0.0)
         return wrapper
 
     def _patch(self, owner, name: str, stage: str) -> None:
@@ -146,7 +168,7 @@ class StageProbe:
         live.resultUpdated.connect(self._keep)
         self._undo.append(lambda: live.resultUpdated.disconnect(self._keep))
         live._timer.timeout.disconnect(live._poll)
-        timed_poll = self._timed("poll: every result slot together", live._poll)
+        timed_poll = self._timed("poll: every result slot together", live._poll, waits=True)
         live._timer.timeout.connect(timed_poll)
         self._undo.append(lambda: (live._timer.timeout.disconnect(timed_poll),
                                    live._timer.timeout.connect(live._poll)))
@@ -199,6 +221,9 @@ class StageProbe:
         for stage in sorted(self.gui_ms, key=lambda s: -self.gui_ms[s]):
             lines.append(f"| {stage} | GUI | {self.gui_ms[stage] / n:.2f} | |")
         lines.append(f"| GUI thread CPU, all of it | GUI | {self.cpu_ms / n:.1f} | |")
+        for what in sorted(self.waits):
+            lines.append(f"| GUI thread in painting and result slots: {what} | GUI |"
+                         f" {self.waits[what] / n:.2f} | |")
         busy = 100.0 * self.cpu_ms / max(self.wall_ms, 1e-9)
         lines.append(f"| GUI thread busy (share of one core) | GUI | {busy:.0f} % | |")
         return "\n".join(lines)
