@@ -47,6 +47,12 @@ class SlowdownOffer(QFrame):
         self.adapt_action.setChecked(self.session.display.adapt_speed)
         self.adapt_action.toggled.connect(
             lambda on: self.session.set_display(adapt_speed=bool(on)))
+        self.shown_only_action = QAction(_("Run only the layers shown"), window, checkable=True)
+        self.shown_only_action.setToolTip(_("Stop the pipeline after the deepest layer an open "
+                                            "panel shows (faster; hidden panels get no data)"))
+        self.shown_only_action.setChecked(self.session.display.shown_layers_only)
+        self.shown_only_action.toggled.connect(
+            lambda on: self.session.set_display(shown_layers_only=bool(on)))
         self.session.display_changed.connect(self._on_session_display)
         self.live.slowdownChanged.connect(self._on_live_slowdown)
         self.live.set_depth_source(self.layers_needed)
@@ -84,8 +90,10 @@ class SlowdownOffer(QFrame):
 
     # -- events ---------------------------------------------------------------------------
     def _on_session_display(self, display) -> None:
-        if self.adapt_action.isChecked() != display.adapt_speed:
-            self.adapt_action.setChecked(display.adapt_speed)
+        for action, on in ((self.adapt_action, display.adapt_speed),
+                           (self.shown_only_action, display.shown_layers_only)):
+            if action.isChecked() != on:
+                action.setChecked(on)
 
     def _on_live_slowdown(self, slowdown: Slowdown | None) -> None:
         if slowdown is None:
@@ -117,6 +125,6 @@ def install(window) -> SlowdownOffer:
     view = getattr(window, "menu_by_key", {}).get("view")
     if view is not None:
         view.addSeparator()
-        view.addAction(offer.adapt_action)
+        view.addActions([offer.shown_only_action, offer.adapt_action])
     window.slowdown_offer = offer
     return offer

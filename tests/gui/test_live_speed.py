@@ -170,6 +170,12 @@ def test_a_slow_engine_brings_the_offer_and_applying_it_changes_what_runs(qtbot,
     qtbot.waitUntil(lambda: live.latest is not None and live.latest.depth == 1,
                     timeout=WAIT_MS)
     assert list(live.latest.activations) == [session.pipeline.nodes[0].name]
+    # The View menu shows the option on, and turns it off again: every layer runs.
+    assert offer.shown_only_action.isChecked()
+    offer.shown_only_action.trigger()
+    assert not session.display.shown_layers_only
+    qtbot.waitUntil(lambda: live.latest is not None and live.latest.depth is None,
+                    timeout=WAIT_MS)
 
 
 def test_the_lower_resolution_offer_and_the_automatic_setting(qtbot, video, hubs):
