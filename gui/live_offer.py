@@ -53,7 +53,11 @@ class SlowdownOffer(QFrame):
         self.shown_only_action.setChecked(self.session.display.shown_layers_only)
         self.shown_only_action.toggled.connect(
             lambda on: self.session.set_display(shown_layers_only=bool(on)))
-        self.session.display_changed.connect(self._on_session_display)
+        session, handler = self.session, self._on_session_display
+        session.display_changed.connect(handler)
+        # The session may outlive the window (tests, a notebook): no calls into a dead bar.
+        self.destroyed.connect(lambda *_: session.display_changed.disconnect(handler,
+                                                                             missing_ok=True))
         self.live.slowdownChanged.connect(self._on_live_slowdown)
         self.live.set_depth_source(self.layers_needed)
         for dock in window.docks.values():
