@@ -120,19 +120,6 @@ class SoakResult:
         return kept[0][column] if kept else 0
 
 
-def open_every_dock(window, tabbed: bool = False) -> None:
-    """Show every panel; of the panels sharing a place as tabs, float all but the first, so
-    that each one is on screen and paints every frame."""
-    docked: set = set()
-    for dock in window.docks.values():
-        dock.show()
-        if not tabbed and docked.intersection(window.tabifiedDockWidgets(dock)):
-            dock.setFloating(True)
-            dock.resize(420, 320)
-        else:
-            docked.add(dock)
-
-
 def soak(folder: Path, seconds: float, warmup_s: float = 60.0, sample_s: float = 5.0,
          tabbed: bool = False, video_frames: int = 120, baseline_window: bool = True,
          configure: bool = True) -> SoakResult:
@@ -175,7 +162,7 @@ def _run_window(video: Path, tabbed: bool, body) -> None:
     """Open the window on ``video`` with every dock, call ``body(window)``, close it."""
     from PySide6.QtCore import QEventLoop, QTimer
 
-    from benchmarks.live import widest_layer
+    from benchmarks.live import open_every_dock, widest_layer
     from gui.live import LiveResults
     from gui.main_window import MainWindow
     from gui.session import Session, SourceSpec

@@ -16,8 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from engine.io.media import MediaError, VideoReader, read_image, resize_longest
-from gui.guards import ForwardMemoryCheck
+from gui.live_engine import EngineWorker, Frame, FrameSlot, Result
 from gui.session import SourceSpec, sample_path
+
+__all__ = ["CaptureWorker", "EngineWorker", "Frame", "FrameSlot", "FrameSource", "Result",
+           "SourceInfo", "classify_path", "open_source"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 VIDEO_SUFFIXES = (".avi", ".mp4", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
@@ -111,36 +114,6 @@ def open_source(spec: SourceSpec) -> FrameSource:
     if spec.kind in ("sample", "image"):
         return ImageSource(spec)
     return VideoSource(spec)
-
-
-@dataclass(frozen=True)
-class Frame:
-    """One working frame, resized, with the time it was captured."""
-
-    image: np.ndarray  # (H, W, 3) uint8 RGB
-    captured_at: float  # time.perf_counter()
-    index: int
-
-
-class FrameSlot:
-    """A one-slot mailbox: ``put`` overwrites, ``take`` empties; counts frames lost unread."""
-
-    def __init__(self) -> None:
-        self.changed = threading.Condition()
-        self._frame: Frame | None = None
-        self.dropped = 0
-
-    def put(self, frame: Frame) -> None:
-        with self.changed:
-            if self._frame is not None:
-                self.dropped += 1
-            self._frame = frame
-            self.changed.notify_all()
-
-    def take(self) -> Frame | None:
-        with self.changed:
-            frame, self._frame = self._frame, None
-            return frame
 
 
 class CaptureWorker(threading.Thread):
@@ -283,6 +256,7 @@ class CaptureWorker(threading.Thread):
         self._deliver(first, self._resolution)
 
     def _read_next(self, resolution: int | None) -> None:
+        start = time.perf_counter()
         try:
             raw = self._source.read()
         except Exception as exc:  # a file deleted or a device unplugged while reading
@@ -297,102 +271,18 @@ class CaptureWorker(threading.Thread):
             self._source.close()
             self._source = None
             return
-        self._deliver(raw, resolution)
+        self._deliver(raw, resolution, start)
 
-    def _deliver(self, raw: np.ndarray, resolution: int | None) -> None:
+    def _deliver(self, raw: np.ndarray, resolution: int | None,
+                 start: float | None = None) -> None:
+        """Resize ``raw`` to the working size and put it in the slot; ``start``: when its
+        read began (the capture stage's time runs from there)."""
+        start = time.perf_counter() if start is None else start
         self._raw = raw
         if resolution is not None and resolution >= max(raw.shape[:2]):
             resolution = None  # the working size is a limit: enlarging would only cost time
         image = np.ascontiguousarray(resize_longest(raw, resolution))
         now = time.perf_counter()
         self._index += 1
-        self.slot.put(Frame(image, now, self._index))
+        self.slot.put(Frame(image, now, self._index, (now - start) * 1000.0))
         self.capture_times = [*self.capture_times[-29:], now]
-
-
-@dataclass(frozen=True)
-class Result:
-    """One engine run: the frame, what entered the pipeline and every node's output."""
-
-    seq: int  # increases with every engine run
-    frame: np.ndarray  # (H, W, 3) uint8 RGB working frame
-    input: np.ndarray  # (C, H, W) float32, what entered the pipeline
-    pipeline: object  # the Pipeline that produced it
-    activations: dict[str, np.ndarray]  # node name -> unbatched output
-    timings_ms: dict[str, float]
-    total_ms: float
-    captured_at: float  # time.perf_counter() when the frame was captured
-    error: str | None = None  # the pipeline could not run on this frame: why
-
-
-class EngineWorker(threading.Thread):
-    """Runs the current pipeline on the newest frame and overwrites a one-slot latest Result.
-
-    A new pipeline re-runs the last frame at once, so edits show even while paused.
-    """
-
-    def __init__(self, slot: FrameSlot, pipeline) -> None:
-        super().__init__(name="cnn-explorer-engine", daemon=True)
-        self.slot = slot
-        self._pipeline = pipeline
-        self._dirty = False  # the pipeline changed since the last run
-        self._stopping = False
-        self._last: Frame | None = None
-        self._seq = 0
-        self._lock = threading.Lock()
-        self._result: Result | None = None
-        self._check_memory = ForwardMemoryCheck()  # a run too large for memory: a message
-
-    @property
-    def latest(self) -> Result | None:
-        """The newest Result (good or with an error); read from any thread."""
-        with self._lock:
-            return self._result
-
-    def set_pipeline(self, pipeline) -> None:
-        with self.slot.changed:
-            self._pipeline, self._dirty = pipeline, True
-            self.slot.changed.notify_all()
-
-    def stop(self) -> None:
-        with self.slot.changed:
-            self._stopping = True
-            self.slot.changed.notify_all()
-
-    def run(self) -> None:
-        from engine.io.preprocess import frame_to_input
-
-        while True:
-            with self.slot.changed:
-                while not self._stopping:
-                    frame = self.slot.take()
-                    if frame is not None or (self._dirty and self._last is not None):
-                        break
-                    self.slot.changed.wait()
-                if self._stopping:
-                    return
-                pipeline, self._dirty = self._pipeline, False
-            frame = frame or self._last
-            self._last = frame
-            self._seq += 1
-            timings: dict[str, float] = {}
-            activations: dict[str, np.ndarray] = {}
-            error = None
-            x = np.zeros((0, 0, 0), np.float32)
-            start = time.perf_counter()
-            try:
-                x = frame_to_input(frame.image, pipeline)
-                self._check_memory(pipeline, x.shape)
-                activations = pipeline.forward(x, timings)
-            except Exception as exc:
-                # Any failure becomes a message, never a dead thread.
-                h, w = frame.image.shape[:2]
-                error = f"The pipeline cannot run on this {w} x {h} frame: {exc}"
-                activations, timings = {}, {}
-            total = (time.perf_counter() - start) * 1000.0
-            result = Result(
-                self._seq, frame.image, x, pipeline, activations, timings, total,
-                frame.captured_at, error,
-            )
-            with self._lock:
-                self._result = result

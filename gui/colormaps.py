@@ -17,6 +17,7 @@ from gui.session_state import COLORMAPS
 __all__ = ["COLORMAPS", "DIVERGING", "DIVERGING_LUT", "NONFINITE_INDEX", "NONFINITE_RGB",
            "NORMALIZATIONS", "ColormapError", "diverging_rgb", "finite_range",
            "indexed_lookup_table", "is_signed", "levels_for", "lookup_table", "nonfinite_mask",
+           "per_map_levels",
            "scale_maps", "suggest_colormap", "to_indices", "value_range"]
 
 #: Where a value is NaN or infinite (finite weights can still overflow during a run), maps are
@@ -278,6 +279,20 @@ def levels_for(lo: float, hi: float, diverging: bool) -> tuple[float, float]:
     if hi > lo:
         return lo, hi
     return lo - 0.5, lo + 0.5
+
+
+def per_map_levels(m: np.ndarray, diverging: bool) -> tuple[float, float]:
+    """The real values drawn at the two ends of the colour scale for one map scaled on its own.
+
+    Matches :func:`scale_maps` in ``"map"`` mode: a diverging map spans
+    -+ its largest magnitude; any other map spans min to max; a flat map sits at the first
+    colour (or at white in the middle of a diverging scale).
+    """
+    lo, hi = finite_range(m)  # NaN and infinite values have their own colour
+    if diverging:
+        a = max(abs(lo), abs(hi))
+        return (-a, a) if a > 0 else (-1.0, 1.0)
+    return (lo, hi) if hi > lo else (lo, lo + 1.0)
 
 
 def scale_maps(

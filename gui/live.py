@@ -13,7 +13,10 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from gui.capture import CaptureWorker, EngineWorker, FrameSlot, Result, SourceInfo, SourceSpec
+from engine.i18n import _
+from gui.capture import CaptureWorker, SourceInfo, SourceSpec
+from gui.live_engine import EngineWorker, FrameSlot, Result
+from gui.live_pace import PaceMonitor, Slowdown
 from gui.session import Session
 
 __all__ = ["LiveResults", "Result", "Stats"]
@@ -33,13 +36,18 @@ class Stats:
     engine_ms: float
     display_fps: float
     dropped: int
+    limit: str = ""  # the stage that keeps the loop from keeping up; "" while it keeps up
 
     def describe(self) -> str:
-        capture = f"capture {self.capture_fps:.0f} fps" if self.capture_fps else "capture idle"
-        return (
-            f"{capture} · engine {self.engine_ms:.1f} ms · "
-            f"display {self.display_fps:.0f} fps · dropped {self.dropped}"
-        )
+        if self.capture_fps:
+            capture = _("capture {fps:.0f} fps").format(fps=self.capture_fps)
+        else:
+            capture = _("capture idle")
+        text = _("{capture} · engine {ms:.1f} ms · display {fps:.0f} fps · dropped {n}").format(
+            capture=capture, ms=self.engine_ms, fps=self.display_fps, n=self.dropped)
+        if self.limit:
+            text += " · " + _("limited by {stage}").format(stage=self.limit)
+        return text
 
 
 class LiveResults(QObject):
@@ -60,6 +68,7 @@ class LiveResults(QObject):
     statsUpdated = Signal(object)  # Stats, twice a second
     errorChanged = Signal(str)  # why the pipeline cannot run on the frame; "" when it can again
     sourceInfoChanged = Signal(object)  # SourceInfo of the source now open
+    slowdownChanged = Signal(object)  # gui.live_pace.Slowdown when it cannot keep up, else None
 
     def __init__(self, session: Session, parent: QObject | None = None, start: bool = True):
         super().__init__(parent)
@@ -73,6 +82,11 @@ class LiveResults(QObject):
         self.error: str | None = None
         self.source_info: SourceInfo | None = None
         self._shown: list[float] = []  # times results were shown, for display fps
+        self.shown_count = 0  # results shown since the start
+        self.pace = PaceMonitor()
+        self.slowdown: Slowdown | None = None
+        self._gui_clock = (time.thread_time(), 0)  # (GUI thread CPU time, results shown)
+        self._depth_source = None  # () -> layers the open panels need (None: all)
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(POLL_MS)
@@ -84,6 +98,7 @@ class LiveResults(QObject):
         session.source_changed.connect(self._on_session_source)
         session.display_changed.connect(self._on_session_display)
         session.paused_changed.connect(self._on_session_paused)
+        session.selected_layer_changed.connect(self._on_session_layer)
         self.capture.set_paused(session.paused)
         self.capture.set_source(session.source)
         if start:
@@ -123,6 +138,7 @@ class LiveResults(QObject):
             (self.session.source_changed, self._on_session_source),
             (self.session.display_changed, self._on_session_display),
             (self.session.paused_changed, self._on_session_paused),
+            (self.session.selected_layer_changed, self._on_session_layer),
         ):
             signal.disconnect(slot, missing_ok=True)
         self.capture.stop()
@@ -140,6 +156,30 @@ class LiveResults(QObject):
         self.session.set_paused(True)
         self.capture.step()
 
+    def set_preparer(self, key: str, preparer) -> None:
+        """Have the engine thread run ``preparer(result)`` after every forward pass and put
+        its product in ``result.prepared[key]`` (None: stop). Docks prepare their images
+        there, off the GUI thread, while they are visible."""
+        self.engine.set_preparer(key, preparer)
+
+    def set_depth_source(self, source) -> None:
+        """``source()`` says how many layers the open panels need (None: all); used while the
+        session's ``shown_layers_only`` option is on."""
+        self._depth_source = source
+        self.refresh_depth()
+
+    def refresh_depth(self) -> None:
+        """Run as deep as the open panels need now (a panel opened, a layer selected)."""
+        depth = None
+        if self.session.display.shown_layers_only and self._depth_source is not None:
+            depth = self._depth_source()
+        self.engine.set_depth(depth)
+
+    def reset_pace(self) -> None:
+        """Forget the slowdown seen so far (its remedy was just applied): judge afresh."""
+        self.pace.reset()
+        self.slowdown = None
+
     def poll(self) -> None:
         """Publish whatever arrived now, without waiting for the timer (tests, screenshots)."""
         self._poll()
@@ -153,6 +193,10 @@ class LiveResults(QObject):
 
     def _on_session_display(self, display) -> None:
         self.capture.set_resolution(display.resolution)
+        self.refresh_depth()
+
+    def _on_session_layer(self, _index: int) -> None:
+        self.refresh_depth()
 
     def _on_session_paused(self, paused: bool) -> None:
         self.capture.set_paused(paused)
@@ -180,6 +224,7 @@ class LiveResults(QObject):
         if result.error is None:
             self._latest = result
             self._shown = [*self._shown[-59:], time.perf_counter()]
+            self.shown_count += 1
             self.resultUpdated.emit(result)
 
     def _set_error(self, error: str | None) -> None:
@@ -200,14 +245,38 @@ class LiveResults(QObject):
 
     def _emit_stats(self) -> None:
         now = time.perf_counter()
+        latest = self._latest
+        capture_fps = 0.0 if self.capture.still or self.session.paused else _rate(
+            self.capture.capture_times, now)
+        display_fps = _rate(self._shown, now)
+        self._watch_pace(now, capture_fps, display_fps, latest)
         self.statsUpdated.emit(
             Stats(
-                capture_fps=0.0 if self.capture.still else _rate(self.capture.capture_times, now),
-                engine_ms=self._latest.total_ms if self._latest is not None else 0.0,
-                display_fps=_rate(self._shown, now),
+                capture_fps=capture_fps,
+                engine_ms=latest.total_ms if latest is not None else 0.0,
+                display_fps=display_fps,
                 dropped=self._slot.dropped,
+                limit=self.slowdown.text if self.slowdown is not None else "",
             )
         )
+
+    def _watch_pace(self, now: float, capture_fps: float, display_fps: float, latest) -> None:
+        """Feed the pace monitor; say when the loop stops (or starts again) keeping up."""
+        cpu, shown = time.thread_time(), self.shown_count
+        last_cpu, last_shown = self._gui_clock
+        self._gui_clock = (cpu, shown)
+        gui_ms = (cpu - last_cpu) * 1000.0 / max(shown - last_shown, 1)  # per shown frame
+        engine_ms, slowest = 0.0, ""
+        if latest is not None:
+            engine_ms = latest.total_ms + sum(latest.prepare_ms.values())
+            if latest.timings_ms:
+                slowest = max(latest.timings_ms, key=latest.timings_ms.get)
+        before = self.slowdown
+        self.slowdown = self.pace.update(now, display_fps, capture_fps, engine_ms, gui_ms,
+                                         slowest)
+        if (before is None) != (self.slowdown is None) or (
+                before is not None and before.stage != self.slowdown.stage):
+            self.slowdownChanged.emit(self.slowdown)
 
 
 def _rate(times: list[float], now: float, window: float = 2.0) -> float:

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from engine.i18n import _
 from gui import help as help_
-from gui import tooltips
+from gui import live_offer, tooltips
 from gui.actions import MenuActions, build_menus
 from gui.autosave import Autosaver
 from gui.capture import classify_path
@@ -155,6 +155,7 @@ class MainWindow(MenuActions, QMainWindow):
         session.display_changed.connect(self._on_session_display)
         session.paused_changed.connect(self._on_session_paused)
         live.statsUpdated.connect(self._on_live_stats)
+        live_offer.install(self)  # says when the live view cannot keep up, offers remedies
         self.autosaver = None  # screenshot runs save nothing
         if persist:
             self.restore_layout()

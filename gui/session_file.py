@@ -93,6 +93,8 @@ def _display(fields: Fields) -> DisplayOptions:
         resolution=fields.integer("resolution", default=None, low=16, high=MAX_SIDE),
         show_channels=fields.boolean("show_channels", default=False),
         flip_kernels=fields.boolean("flip_kernels", default=False),
+        adapt_speed=fields.boolean("adapt_speed", default=False),
+        shown_layers_only=fields.boolean("shown_layers_only", default=False),
     )
 
 

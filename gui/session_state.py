@@ -122,6 +122,8 @@ class DisplayOptions:
     resolution: int | None = 480  # longest side of the working frame; None = full size
     show_channels: bool = False  # the input panel also shows R, G, B and gray
     flip_kernels: bool = False  # true convolution instead of cross-correlation
+    adapt_speed: bool = False  # when the live view cannot keep up, lower its cost unasked
+    shown_layers_only: bool = False  # run the pipeline only as deep as the open panels show
 
     def __post_init__(self) -> None:
         if self.normalization not in NORMALIZATIONS:

@@ -330,7 +330,14 @@ class LedgerDock(QWidget):
         if result.error is None and tuple(result.input.shape) != self._input_shape:
             self._input_shape = tuple(result.input.shape)
             self._rebuild()
-        self.model.set_timings(result.timings_ms, result.total_ms)
+        if self.isVisible():  # hidden: no per-frame work; showEvent catches up
+            self.model.set_timings(result.timings_ms, result.total_ms)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        latest = self.live.latest
+        if latest is not None:
+            self.model.set_timings(latest.timings_ms, latest.total_ms)
 
     def _select_row(self, index: int) -> None:
         if self.model.ledger is None or not 0 <= index < len(self.model.ledger.rows):

@@ -29,12 +29,14 @@ from gui.colormaps import (
     is_signed,
     levels_for,
     lookup_table,
+    per_map_levels,
     scale_maps,
     suggest_colormap,
     value_range,
 )
 from gui.docks.map_detail import MapDetail, is_or_follows_relu
 from gui.explain.entry import explain_channel, show_channel_menu
+from gui.mosaic_prepare import MosaicRequest, PreparedFeed
 from gui.widgets.colorbar import ColorBar
 from gui.widgets.histogram import BarChart
 from gui.widgets.mosaic_view import MosaicView, as_maps
@@ -51,20 +53,6 @@ NONFINITE_NOTE = N_("{n} values are NaN or infinite (a number overflowed during 
                     " are drawn in {color} and left out of the colour scale.")
 
 
-def per_map_levels(m: np.ndarray, diverging: bool) -> tuple[float, float]:
-    """The real values drawn at the two ends of the colour scale for one map scaled on its own.
-
-    Matches :func:`gui.colormaps.scale_maps` in ``"map"`` mode: a diverging map spans
-    -+ its largest magnitude; any other map spans min to max; a flat map sits at the first
-    colour (or at white in the middle of a diverging scale).
-    """
-    lo, hi = finite_range(m)  # NaN and infinite values have their own colour
-    if diverging:
-        a = max(abs(lo), abs(hi))
-        return (-a, a) if a > 0 else (-1.0, 1.0)
-    return (lo, hi) if hi > lo else (lo, lo + 1.0)
-
-
 class MapsDock(QWidget):
     """The selected layer's maps, with colormap, normalization, colour bar and map detail."""
 
@@ -79,6 +67,7 @@ class MapsDock(QWidget):
         self._activation: np.ndarray | None = None
         self._description = ""  # what the layer outputs; a NaN/inf note may follow it
         self._nonfinite = 0
+        self._feed = PreparedFeed(live, "maps")
         self._build()
         session.pipeline_changed.connect(self._on_session_pipeline_changed)
         session.selected_layer_changed.connect(self._on_session_layer_changed)
@@ -149,6 +138,7 @@ class MapsDock(QWidget):
         self.mosaic.setToolTip("Every map of the layer. Hover to read values, click to enlarge, "
                                "scroll to zoom.")
         self.mosaic.mapHovered.connect(self._on_mosaic_hovered)
+        self.mosaic.gridChanged.connect(self._render)
         self.mosaic.mapClicked.connect(self.session.set_selected_map)
         self.mosaic.mapMenuRequested.connect(  # right click: "What drives map N?"
             lambda i, pos: show_channel_menu(self, self.session, i, pos))
@@ -240,6 +230,10 @@ class MapsDock(QWidget):
         super().showEvent(event)
         self._render()
 
+    def hideEvent(self, event) -> None:  # hidden: the engine thread prepares nothing for it
+        super().hideEvent(event)
+        self._feed.stop()
+
     # -- drawing -------------------------------------------------------------------------------
     @property
     def colormap(self) -> str:
@@ -322,9 +316,17 @@ class MapsDock(QWidget):
         diverging = self.colormap in DIVERGING
         lut = lookup_table(self.colormap)
         detail_lut = indexed_lookup_table(self.colormap)
-        global_range = self._global_range(result) if mode == "global" else None
-        shown, levels = scale_maps(maps, mode, diverging, global_range)
-        self.mosaic.set_maps(shown, levels, self.colormap)
+        # The engine thread colours and tiles the frames (made ready for exactly this request).
+        request = MosaicRequest(node.name, mode, self.colormap, self.mosaic.grid[1])
+        prepared = self._feed.take(result, request)
+        if prepared is not None and self.mosaic.set_prepared(prepared):
+            levels = prepared.levels
+        else:  # the first frame after a change: drawn here, the next ones come prepared
+            global_range = self._global_range(result) if mode == "global" else None
+            shown, levels = scale_maps(maps, mode, diverging, global_range)
+            self.mosaic.set_maps(shown, levels, self.colormap)
+        if self.isVisible():  # hidden: the engine thread prepares nothing for this dock
+            self._feed.want(request)
         self.colorbar.set_lut(lut)
         if mode == "map":
             self._show_map_range()

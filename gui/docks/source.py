@@ -118,9 +118,18 @@ class SourceDock(QWidget):
             text += f"\nWorking frame: {w} x {h} pixels, 3 channels (R, G, B), values 0 to 255"
         self.info.setText(text)
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.live.latest is not None:  # catch up with the frames skipped while hidden
+            self._on_live_result(self.live.latest)
+
     def _on_live_result(self, result) -> None:
+        if not self.isVisible():  # a closed or tabbed-away dock costs nothing per frame
+            return
         frame = result.frame  # (H, W, 3) uint8
-        self.image.setImage(frame, levels=(0, 255), autoLevels=False)
+        # No levels: uint8 RGB goes to Qt as it is (levels (0, 255) made pyqtgraph rescale it,
+        # which doubled the cost of painting it).
+        self.image.setImage(frame, levels=None, autoLevels=False)
         if frame.shape != self._frame_shape:
             self._frame_shape = frame.shape
             self._update_info()

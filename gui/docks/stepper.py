@@ -85,7 +85,7 @@ class StepperDock(QWidget):
         nav.addWidget(self.caption, 1)
         nav.addWidget(self.next_button)
 
-        self.view = StepView()
+        self.view = StepView(live=self.live)
         # The view's parts, by the names the dock has always offered (tests read them).
         self.input_panels = self.view.input_panels
         self.output_panel = self.view.output_panel
@@ -266,6 +266,10 @@ class StepperDock(QWidget):
         super().showEvent(event)
         self._render()
 
+    def hideEvent(self, event) -> None:  # hidden: the engine thread prepares nothing for it
+        super().hideEvent(event)
+        self.view.stop_feeds()
+
     def _render(self) -> None:
         pipeline = self.session.pipeline
         nodes = pipeline.nodes
@@ -291,10 +295,10 @@ class StepperDock(QWidget):
             return  # a result from before the last edit
         display = self.session.display
         global_range = None
-        if display.normalization == "global":
-            global_range = value_range(result.activations.values())
+        if display.normalization == "global":  # over every layer: only if drawn here
+            global_range = lambda: value_range(result.activations.values())  # noqa: E731
         self.view.show_step(node.name, sources, ins, out, image, result.frame, display,
-                            global_range)
+                            global_range, result)
 
     def _caption(self, node, sources, chain: bool) -> str:
         """``conv2: 8×30×40 → 16×30×40`` for a chain; with branches every input is named:

@@ -14,10 +14,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QGraphicsRectItem
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
-from engine.io.mosaic import grid_shape, map_at, mosaic_shape, tile_maps, tile_origin
-from gui.colormaps import indexed_lookup_table, nonfinite_mask, to_indices
+from engine.io.mosaic import grid_shape, map_at, mosaic_shape, tile_origin
+from gui.colormaps import indexed_lookup_table
+from gui.mosaic_prepare import indexed_mosaic
 
 # Index labels are hidden when a tile is drawn smaller than this (they would cover it).
 _MIN_TILE_PX_FOR_LABEL = 44
@@ -34,11 +35,14 @@ class MosaicView(pg.GraphicsLayoutWidget):
         The map that was clicked with the left button.
     mapMenuRequested(int, QPoint)
         The map that was clicked with the right button, and where on the screen.
+    gridChanged()
+        A resize changed the grid while a prepared mosaic (no values kept) was shown.
     """
 
     mapHovered = Signal(int, int, int)
     mapClicked = Signal(int)
     mapMenuRequested = Signal(int, QPoint)
+    gridChanged = Signal()  # the grid changed while a prepared mosaic was shown
 
     def __init__(self, parent=None, *, labels: bool = True, gap: int = 1):
         super().__init__(parent)
@@ -90,15 +94,12 @@ class MosaicView(pg.GraphicsLayoutWidget):
         self._n_maps = n_maps
         self._map_shape = (map_h, map_w)
         self._grid = (0, 0)
-        self._buffer = self._scratch = self._index = None
+        self._index = None
         if n_maps:
             w, h = max(self.width(), 1), max(self.height(), 1)
             self._grid = grid_shape(n_maps, aspect=map_w / map_h, target=w / h)
             shape = mosaic_shape((n_maps, map_h, map_w), self._grid[1], self._gap)
-            # Reused every frame: (C, H, W) indices, the tiled float mosaic, its 8-bit copy.
-            self._scratch = np.empty((n_maps, map_h, map_w), dtype=np.float32)
-            self._buffer = np.empty(shape, dtype=np.float32)
-            self._index = np.empty(shape, dtype=np.uint8)
+            self._index = np.empty(shape, dtype=np.uint8)  # the 8-bit mosaic, reused
         for item in self._labels:
             self._view.removeItem(item)
         self._labels = []
@@ -110,6 +111,10 @@ class MosaicView(pg.GraphicsLayoutWidget):
                 label = pg.TextItem(str(i), color="#ffffff", fill=(0, 0, 0, 150), anchor=(0, 0))
                 label.setFont(font)
                 label.setPos(x, y)
+                # Drawn from a cached pixmap: the image under it changes every frame, the
+                # label does not (32 labels re-rendered per frame cost as much as the image).
+                for item in (label, label.textItem):
+                    item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
                 self._view.addItem(label)
                 self._labels.append(label)
         self.tiled = None
@@ -144,6 +149,12 @@ class MosaicView(pg.GraphicsLayoutWidget):
                 last = self._last
                 self.set_grid(self._n_maps, h, w)
                 self.set_maps(*last)
+        elif self._n_maps and not self._rgb and self.tiled is not None:
+            h, w = self._map_shape
+            target = max(self.width(), 1) / max(self.height(), 1)
+            if grid_shape(self._n_maps, aspect=w / h, target=target) != self._grid:
+                self.set_grid(self._n_maps, h, w)
+                self.gridChanged.emit()  # a prepared mosaic was shown: its owner draws anew
         self._update_label_visibility()
 
     # -- pixels ------------------------------------------------------------------------------
@@ -157,18 +168,34 @@ class MosaicView(pg.GraphicsLayoutWidget):
         if shown.shape[0] != self._n_maps or shown.shape[1:] != self._map_shape:
             self.set_grid(shown.shape[0], shown.shape[1], shown.shape[2])
         self._last = (shown, levels, colormap)
+        self._index, self.nonfinite = indexed_mosaic(shown, levels, self._grid[1], self._gap,
+                                                     out=self._index)
+        self._show_indices(self._index, levels, colormap)
+
+    def set_prepared(self, prepared) -> bool:
+        """Show a :class:`~gui.mosaic_prepare.PreparedMosaic` made off the GUI thread as it is.
+
+        Returns False (and shows nothing) when it was made for another grid than this one:
+        the caller then draws the maps with :meth:`set_maps`.
+        """
+        request = prepared.request
+        if (prepared.maps_shape != self._stack_shape or request.columns != self._grid[1]
+                or request.gap != self._gap or self._rgb):
+            return False
+        self._last = None  # no values kept here: a new grid asks the owner (gridChanged)
+        self.nonfinite = prepared.nonfinite
+        self.levels = prepared.levels
+        self.tiled = prepared.image
+        # Already coloured: no levels, no table, so that Qt paints the pixels as they are.
+        self._image.setImage(prepared.rgba, levels=None, lut=None, autoLevels=False)
+        self._finish_first_frame()
+        return True
+
+    def _show_indices(self, image: np.ndarray, levels, colormap: str) -> None:
         self.levels = (float(levels[0]), float(levels[1]))
-        mask = nonfinite_mask(shown)  # None unless a value is NaN or infinite
-        self.nonfinite = 0 if mask is None else int(np.count_nonzero(mask))
-        # (C, H, W) float32: 1..254, and 255 (its own colour) where a value is not finite
-        to_indices(shown, levels, out=self._scratch, nonfinite=False if mask is None else mask)
-        # (rows*H + gaps, cols*W + gaps); gaps and empty cells are 0, the transparent index
-        tile_maps(self._scratch, columns=self._grid[1], gap=self._gap, fill=0.0,
-                  out=self._buffer)
-        np.copyto(self._index, self._buffer, casting="unsafe")  # truncation rounds (+0.5)
-        self.tiled = self._index
-        self._image.setImage(self._index, levels=(0, 255),
-                             lut=indexed_lookup_table(colormap), autoLevels=False)
+        self.tiled = image
+        self._image.setImage(image, levels=(0, 255), lut=indexed_lookup_table(colormap),
+                             autoLevels=False)
         self._finish_first_frame()
 
     def set_rgb(self, frame: np.ndarray) -> None:

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from gui.colormaps import COLORMAPS, DIVERGING, is_signed, scale_maps, suggest_colormap
+from gui.mosaic_prepare import MosaicRequest, PreparedFeed
 from gui.widgets.histogram import BarChart
 from gui.widgets.mosaic_view import MosaicView, as_maps
 
@@ -21,8 +22,9 @@ MAX_INPUTS = 4  # inputs of a joining layer drawn one above the other (all are i
 class StepPanel(QWidget):
     """One side of the comparison: a caption over maps, an RGB image or bars."""
 
-    def __init__(self, tooltip: str, parent=None):
+    def __init__(self, tooltip: str, parent=None, feed: PreparedFeed | None = None):
         super().__init__(parent)
+        self.feed = feed  # the engine thread's prepared mosaics for this panel, if any
         self.caption = QLabel()
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.caption.setWordWrap(True)
@@ -38,8 +40,13 @@ class StepPanel(QWidget):
         layout.addWidget(self.caption)
         layout.addWidget(self.stack, 1)
 
-    def show_array(self, a: np.ndarray, what: str, display, global_range) -> None:
-        """Show an activation: up to MAX_MAPS maps as a mosaic, or a vector as bars."""
+    def show_array(self, a: np.ndarray, what: str, display, global_range, source: str = "",
+                   result=None) -> None:
+        """Show an activation: up to MAX_MAPS maps as a mosaic, or a vector as bars.
+
+        ``source`` and ``result``: the array's name and the live result it comes from; with a
+        feed, the next results bring this mosaic made ready by the engine thread.
+        """
         maps = as_maps(a)
         if maps is None:
             self.stack.setCurrentWidget(self.bars)
@@ -52,15 +59,25 @@ class StepPanel(QWidget):
         name = display.colormap if display.colormap in COLORMAPS else "viridis"
         # Each side gets a colormap that suits its own values: a ReLU's input is signed,
         # its output is not, and both should read well at once.
-        name = suggest_colormap(is_signed(maps), name)
-        diverging = name in DIVERGING
-        shown, levels = scale_maps(maps, display.normalization, diverging, global_range)
-        self.mosaic.set_maps(shown, levels, name)
+        request = MosaicRequest(source, display.normalization, name, self.mosaic.grid[1],
+                                max_maps=MAX_MAPS, auto_colormap=True)
+        prepared = None if self.feed is None else self.feed.take(result, request)
+        if prepared is None or not self.mosaic.set_prepared(prepared):
+            name = suggest_colormap(is_signed(maps), name)
+            if callable(global_range):  # computed only when needed: a pass over every layer
+                global_range = global_range()
+            shown, levels = scale_maps(maps, display.normalization, name in DIVERGING,
+                                       global_range)
+            self.mosaic.set_maps(shown, levels, name)
+        if self.feed is not None and source and a.ndim == 3 and self.isVisible():
+            self.feed.want(request)
         part = f"first {MAX_MAPS} of {c} maps" if c > MAX_MAPS else f"{c} map{'s' * (c != 1)}"
         self.caption.setText(f"{what}: {part}")
 
     def show_rgb(self, frame: np.ndarray, what: str) -> None:
         """Show an image (RGB ``(H, W, 3)`` or gray ``(H, W)`` uint8) under the caption ``what``."""
+        if self.feed is not None:
+            self.feed.stop()  # no maps to prepare for an image
         self.stack.setCurrentWidget(self.mosaic)
         self.mosaic.set_rgb(frame)
         self.caption.setText(what)
@@ -69,10 +86,12 @@ class StepPanel(QWidget):
 class StepView(QWidget):
     """The current layer's inputs (stacked) on the left, an arrow, its output on the right."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, live=None):
         super().__init__(parent)
+        self._live = live  # panels get the engine thread's prepared mosaics from it
         # One panel per input, made on first need; the first always exists.
-        self.input_panels = [StepPanel("What goes into the current layer")]
+        self.input_panels = [StepPanel("What goes into the current layer",
+                                       feed=self._feed("stepper-in-0"))]
         self.inputs_box = QWidget()
         self.inputs_layout = QVBoxLayout(self.inputs_box)
         self.inputs_layout.setContentsMargins(0, 0, 0, 0)
@@ -83,7 +102,8 @@ class StepView(QWidget):
                                     "above lists them all")
         self.more_inputs.hide()
         self.inputs_layout.addWidget(self.more_inputs)
-        self.output_panel = StepPanel("What comes out of the current layer")
+        self.output_panel = StepPanel("What comes out of the current layer",
+                                      feed=self._feed("stepper-out"))
         arrow = QLabel("→")
         arrow.setStyleSheet("font-size: 20pt")
         arrow.setToolTip("The current layer turns the left side into the right side")
@@ -92,6 +112,15 @@ class StepView(QWidget):
         sides.addWidget(self.inputs_box, 1)
         sides.addWidget(arrow)
         sides.addWidget(self.output_panel, 1)
+
+    def _feed(self, key: str) -> PreparedFeed | None:
+        return None if self._live is None else PreparedFeed(self._live, key)
+
+    def stop_feeds(self) -> None:
+        """No more prepared mosaics (the view is hidden): the engine thread does no work for it."""
+        for panel in [*self.input_panels, self.output_panel]:
+            if panel.feed is not None:
+                panel.feed.stop()
 
     @property
     def input_panel(self) -> StepPanel:
@@ -103,18 +132,21 @@ class StepView(QWidget):
         shown = min(count, MAX_INPUTS)
         while len(self.input_panels) < shown:
             j = len(self.input_panels)
-            panel = StepPanel(f"Input {j + 1} of the current layer")
+            panel = StepPanel(f"Input {j + 1} of the current layer",
+                              feed=self._feed(f"stepper-in-{j}"))
             self.inputs_layout.insertWidget(j, panel, 1)
             self.input_panels.append(panel)
         for j, panel in enumerate(self.input_panels):
             panel.setVisible(j < shown)
+            if j >= shown and panel.feed is not None:
+                panel.feed.stop()
         self.more_inputs.setVisible(count > shown)
         self.more_inputs.setText(f"… and {count - shown} more input"
                                  f"{'s' * (count - shown != 1)}")
         return self.input_panels[:shown]
 
     def show_step(self, layer: str, sources, inputs, output: np.ndarray, image: str,
-                  frame: np.ndarray, display, global_range=None) -> None:
+                  frame: np.ndarray, display, global_range=None, result=None) -> None:
         """Show one layer's inputs beside its output.
 
         Parameters
@@ -133,8 +165,10 @@ class StepView(QWidget):
             The RGB frame ``(H, W, 3)`` uint8, shown for a 3-channel image input.
         display : DisplayOptions
             Colormap and normalization.
-        global_range : tuple of float, optional
+        global_range : tuple of float or a function returning it, optional
             The value range over all layers, for "global" normalization.
+        result : Result, optional
+            The live result shown: its mosaics prepared by the engine thread, if any.
         """
         panels = self.panels_for(len(sources))
         for j, (panel, source, inp) in enumerate(zip(panels, sources, inputs, strict=False)):
@@ -149,5 +183,6 @@ class StepView(QWidget):
                 gray = (np.clip(inp[0], 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)  # (H, W)
                 panel.show_rgb(gray, f"{what_in}: gray")
             else:
-                panel.show_array(inp, what_in, display, global_range)
-        self.output_panel.show_array(output, f"output of {layer}", display, global_range)
+                panel.show_array(inp, what_in, display, global_range, source, result)
+        self.output_panel.show_array(output, f"output of {layer}", display, global_range, layer,
+                                     result)

@@ -94,6 +94,7 @@ def test_floored_output_gets_a_warning_icon_and_tooltip(make_dock):
 
 def test_ms_column_updates_without_rebuilding(make_dock, qtbot):
     session, live, dock = make_dock(resolve_pipeline("default"))
+    dock.show()  # a hidden ledger does no per-frame work
     publish(live, make_result(session.pipeline, noise_frame(), seq=1))
     resets, changes = [], []
     dock.model.modelReset.connect(lambda: resets.append(1))
