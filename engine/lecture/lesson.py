@@ -22,11 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ACTIONS", "FORMAT", "VERSION", "Action", "ConvPlayerState", "Layout", "Lesson",
-           "PoolPlayerState", "SourceRef", "Step", "localized"]
+__all__ = ["ACTIONS", "DISPLAY_KEYS", "FORMAT", "VERSION", "Action", "ConvPlayerState", "Layout",
+           "Lesson", "PoolPlayerState", "SourceRef", "Step", "localized"]
 
 FORMAT = "cnn-explorer-lesson"
 VERSION = 1
+
+#: The display settings a step shows; the machine's own choices (speed adaptation) are not
+#: part of a lesson.
+DISPLAY_KEYS = ("colormap", "normalization", "resolution", "show_channels", "flip_kernels")
 
 #: The panel actions a step may ask for, as "panel.method": the arguments each one takes
 #: (None: it takes none). A lesson names one of these; it can never name anything else.

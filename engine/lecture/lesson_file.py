@@ -31,6 +31,7 @@ from engine.io.fields import FieldError, Fields, shown
 from engine.io.safe_json import JsonError, load_file
 from engine.lecture.lesson import (
     ACTIONS,
+    DISPLAY_KEYS,
     FORMAT,
     VERSION,
     Action,
@@ -185,7 +186,7 @@ def _key(fields: Fields, name: str, key: Any) -> str:
 
 
 def _display(fields: Fields) -> dict[str, Any]:
-    fields.only(("colormap", "normalization", "resolution", "show_channels", "flip_kernels"))
+    fields.only(DISPLAY_KEYS)
     out: dict[str, Any] = {}
     if "colormap" in fields.data:
         out["colormap"] = fields.text("colormap", max_length=32)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
 
 from engine.graph.spec import BUNDLED, BUNDLED_MODELS
 from engine.lecture.lesson import (
+    DISPLAY_KEYS,
     Action,
     ConvPlayerState,
     Layout,
@@ -44,7 +45,8 @@ def record_step(window: QMainWindow, title: dict[str, str], text: dict[str, str]
         ref = SourceRef(source.kind, path=Path(source.path).resolve())
     step = Step(title=dict(title), text=dict(text), source=ref,
                 layer=session.selected_layer, selected_map=session.selected_map,
-                display=dataclasses.asdict(session.display),
+                display={key: value for key, value in dataclasses.asdict(session.display).items()
+                         if key in DISPLAY_KEYS},
                 layout=_layout(window, last_focus),
                 conv=_conv(window), pool=_pool(window), actions=_actions(window))
     return dataclasses.replace(step, **_network(session, shown))
