@@ -1,0 +1,95 @@
+"""A network whose output is a map: the predictions dock draws it (an image, or classes over the
+input with a legend, and the maps as tiles) instead of top-5 bars; the Explain panel says that its
+class methods need a classifier."""
+
+from __future__ import annotations
+
+from engine.explain.output_map import class_colors, class_map, class_overlay, reconstruction
+from engine.explain.overlay import to_image
+from gui.docks.predictions import PredictionsDock
+from gui.explain.dock import ExplainDock
+from tests.engine.onnx import map_models
+from tests.gui.conftest import make_result, noise_frame, publish, show_dock
+
+
+def _dock(qtbot, idle_live, pipeline, frame):
+    session, live = idle_live(pipeline)
+    dock = show_dock(qtbot, PredictionsDock(session, live), 380, 700)
+    result = make_result(session.pipeline, frame)
+    publish(live, result)
+    return dock, result
+
+
+def test_a_segmentation_shows_classes_over_the_input(qtbot, idle_live):
+    pipeline = map_models.load(map_models.segmenter())
+    dock, result = _dock(qtbot, idle_live, pipeline, noise_frame(16, 16))
+    page = dock.output_map
+    assert dock.showing_map and not dock.showing_predictions and dock.top() == []
+    assert dock.prediction is None and page.kind == "classes"
+    assert "a map of 2 x 16 x 16" in page.headline.text()
+    assert "not class scores" in page.headline.text()
+    output = result.activations[pipeline.nodes[-1].name]
+    labels = class_map(output)
+    expected = class_overlay(labels, to_image(result.input, pipeline), class_colors(2))
+    assert (page.output_view._rgb == expected).all()
+    assert (page.input_view._rgb == to_image(result.input, pipeline)).all()
+    legend = page.legend.text()
+    assert page.legend.isVisible() and legend.count("background-color") == 2
+    assert "class 0" in legend and "class 1" in legend
+    assert page.shares.sum() == 1.0 and page.shares[1] == (labels == 1).mean()
+    assert page.tiles.n_maps == 2 and "2 output maps" in page.tiles_caption.text()
+
+
+def test_an_autoencoder_shows_its_reconstruction_beside_the_input(qtbot, idle_live):
+    pipeline = map_models.load(map_models.autoencoder())
+    dock, result = _dock(qtbot, idle_live, pipeline, noise_frame(16, 16, seed=3))
+    page = dock.output_map
+    assert dock.showing_map and page.kind == "image" and not page.legend.isVisible()
+    output = result.activations[pipeline.nodes[-1].name]
+    assert (page.output_view._rgb == reconstruction(output)[0]).all()
+    assert "an image, not class scores" in page.headline.text()
+    assert "reconstruction" in page.note.text() and "as they are" in page.note.text()
+    assert page.output_caption.text() == "Output (color)" and page.tiles.n_maps == 3
+
+
+def test_feature_maps_name_channels_and_count_the_rest(qtbot, idle_live):
+    dock, _result = _dock(qtbot, idle_live, None, noise_frame(48, 64))
+    page = dock.output_map  # the default network ends in 32 maps of 6 x 8
+    assert dock.showing_map and page.kind == "classes"
+    assert "channel" in page.legend.text() and "class 0" not in page.legend.text()
+    assert page.legend.text().count("background-color") == 10
+    assert "and 22 more classes" in page.legend.text()
+
+
+def test_a_classifier_after_a_map_gets_its_bars_back(qtbot, idle_live):
+    from engine.resolve import resolve_pipeline
+
+    pipeline = map_models.load(map_models.segmenter())
+    dock, _result = _dock(qtbot, idle_live, pipeline, noise_frame(16, 16))
+    assert dock.showing_map
+    shapes = resolve_pipeline("shapes")
+    dock.session.set_pipeline(shapes)
+    assert not dock.showing_map
+    publish(dock.live, make_result(shapes, noise_frame(64, 64)))
+    assert dock.showing_predictions and len(dock.top()) == 5
+
+
+def test_the_explain_panel_says_its_class_methods_need_a_classifier(qtbot, idle_live):
+    pipeline = map_models.load(map_models.segmenter())
+    session, live = idle_live(pipeline)
+    publish(live, make_result(pipeline, noise_frame(16, 16)))
+    dock = show_dock(qtbot, ExplainDock(session, live), 390, 700)
+    tab = dock.class_tab
+    assert tab.note.isVisible() and not tab.run_button.isEnabled()
+    assert "a map of 2 x 16 x 16, not class scores" in tab.note.text()
+    assert "explain one class of a classifier" in tab.note.text()
+    assert not tab.classes.combo.isEnabled() and tab.heat_page.outcome is None
+    dock.shutdown()
+
+
+def test_the_window_brings_the_output_map_of_a_new_segmenter_into_view(qtbot, main_window):
+    pipeline = map_models.load(map_models.segmenter())
+    dock = main_window.docks["predictions"]
+    assert not dock.isVisible()  # the default network's feature maps do not call for it
+    main_window.session.set_pipeline(pipeline)
+    qtbot.waitUntil(dock.isVisible, timeout=5000)
