@@ -199,7 +199,7 @@ def _describe_output(network, x, activations, folder: Path, stdout: TextIO) -> N
         print(_("output: {description}").format(description=description), file=stdout)
         return
     write_image(folder / "output.png", output_picture(output, x, network))
-    if is_image_output(output):
+    if is_image_output(output, network.nodes[-1].layer):
         text = _("output: {description}, an image: output.png shows it beside the input")
     else:
         text = _("output: {description}, not class scores: output.png colours each pixel by"

@@ -3,7 +3,8 @@
 A network whose output is a map of C x H x W (:mod:`engine.graph.output`) is shown, by the
 window and by ``cnn-explorer run``, as:
 
-- C = 1 or 3: the output as an image (an autoencoder's reconstruction, a mask), beside the input;
+- C = 1 or 3: the output as an image (an autoencoder's reconstruction, a mask), beside the input,
+  unless the network ends in a Softmax or LogSoftmax over the channels (3 class probabilities);
 - any other C: the per-pixel argmax over the channels, one colour per class, laid over the input
   (a segmentation network's answer), with each class's share of the pixels for the legend.
 
@@ -23,11 +24,14 @@ import numpy as np
 
 from engine.explain.overlay import blend, to_image
 
-__all__ = ["IMAGE_CHANNELS", "class_colors", "class_map", "class_overlay", "class_picture",
-           "class_shares", "is_image_output", "output_picture", "reconstruction"]
+__all__ = ["CLASS_HEADS", "IMAGE_CHANNELS", "class_colors", "class_map", "class_overlay",
+           "class_picture", "class_shares", "is_image_output", "output_picture", "reconstruction"]
 
 IMAGE_CHANNELS = (1, 3)
 """Outputs with this many channels are shown as an image; others as a class map."""
+
+CLASS_HEADS = ("Softmax", "LogSoftmax")
+"""Last layers whose output are class probabilities, whatever the number of channels."""
 
 # Tableau's 10 colours then their light partners (tab20's order): easy to tell apart and named.
 _PALETTE = np.array([
@@ -38,9 +42,11 @@ _PALETTE = np.array([
 ], np.uint8)
 
 
-def is_image_output(output: np.ndarray) -> bool:
-    """A (C, H, W) output with 1 or 3 channels: shown as a picture, not as classes."""
-    return output.shape[0] in IMAGE_CHANNELS
+def is_image_output(output: np.ndarray, last_layer=None) -> bool:
+    """A (C, H, W) output shown as a picture, not as classes: 1 or 3 channels, and not from a
+    ``last_layer`` that is a softmax (class probabilities per pixel)."""
+    head = getattr(last_layer, "type_name", "")
+    return output.shape[0] in IMAGE_CHANNELS and head not in CLASS_HEADS
 
 
 def class_colors(n: int) -> np.ndarray:
@@ -112,7 +118,7 @@ def output_picture(output: np.ndarray, x: np.ndarray, pipeline) -> np.ndarray:
     """The map output as one picture: the image beside the input (1 or 3 channels), else the
     class map over the input. ``x`` is the (C, H, W) input that entered ``pipeline``."""
     picture = to_image(x, pipeline)
-    if is_image_output(output):
+    if is_image_output(output, pipeline.nodes[-1].layer):
         image, _stretched = reconstruction(output)
         h = max(picture.shape[0], image.shape[0])
         pad = [np.zeros((h, 4, 3), np.uint8)]

@@ -7,7 +7,9 @@ C x H x W. This page shows it as pictures (computed by :mod:`engine.explain.outp
 - any other number: every pixel coloured by its strongest channel (its class) over the input,
   with a legend of the class colours and each class's share of the pixels;
 
-and under either, all the output maps as tiles.
+and under either, all the output maps as tiles. Three channels may also be the scores of three
+classes: a label file of three names, or a final Softmax, says so, and a "Show as" choice lets
+the user decide.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import html
 
 import numpy as np
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.explain.output_map import (
     class_colors,
@@ -28,13 +30,16 @@ from engine.explain.output_map import (
 )
 from engine.explain.overlay import to_image
 from engine.graph.output import describe_output
-from engine.i18n import _, ngettext
+from engine.i18n import N_, _, ngettext
 from gui.colormaps import scale_maps
 from gui.labels import class_names, model_path_of
 from gui.widgets.mosaic_view import MosaicView
 from gui.widgets.pixel_view import PixelView
 
 __all__ = ["LEGEND_ROWS", "MAX_TILES", "OutputMapPage"]
+
+SHOW_AS = (("auto", N_("Automatic")), ("image", N_("An image")), ("classes", N_("Classes")))
+"""How a 3-channel output is read; "auto" decides from the last layer and a label file."""
 
 LEGEND_ROWS = 10
 """The legend lists this many classes, the largest first; the others are counted."""
@@ -59,6 +64,18 @@ class OutputMapPage(QWidget):
         font = self.headline.font()
         font.setBold(True)
         self.headline.setFont(font)
+        self.show_as = QComboBox()
+        for key, label in SHOW_AS:
+            self.show_as.addItem(_(label), key)
+        self.show_as.setToolTip(_("Three output channels may be a colour image or the scores of"
+                                  " three classes: choose how to read them"))
+        self.show_as.currentIndexChanged.connect(self._on_show_as_changed)
+        self.show_as_row = QWidget()
+        row = QHBoxLayout(self.show_as_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel(_("Show the output as")))
+        row.addWidget(self.show_as, 1)
+        self.show_as_row.hide()
         self.input_view, self.output_view = PixelView(min_side=120), PixelView(min_side=120)
         self.input_caption, self.output_caption = QLabel(_("Input")), QLabel()
         pictures = QGridLayout()
@@ -77,6 +94,7 @@ class OutputMapPage(QWidget):
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.headline)
+        column.addWidget(self.show_as_row)
         column.addLayout(pictures, 3)
         column.addWidget(self.legend)
         column.addWidget(self.note)
@@ -86,16 +104,42 @@ class OutputMapPage(QWidget):
         self.shares: np.ndarray | None = None
         self.names: tuple[str, ...] = ()
         self._names_key = None
+        self._pipeline_id = None  # the network the "Show as" choice was made for
+        self._labelled: bool | None = None  # a label file names its 3 output channels
+        self._last = None  # the arguments of the last show_output, drawn again on a new choice
 
     def show_output(self, output: np.ndarray, x: np.ndarray, pipeline, session_path=None) -> None:
         """Draw one frame's (C, H, W) ``output`` for the input ``x`` of ``pipeline``."""
+        self._last = (output, x, pipeline, session_path)
+        if id(pipeline) != self._pipeline_id:  # a new network: back to the automatic reading
+            self._pipeline_id = id(pipeline)
+            self.show_as.blockSignals(True)
+            self.show_as.setCurrentIndex(0)
+            self.show_as.blockSignals(False)
+            self._labelled = None
         dense = tuple(output.shape[1:]) == tuple(x.shape[-2:])  # as large as the input
         self.input_view.set_rgb(to_image(x, pipeline))
-        if is_image_output(output):
+        self.show_as_row.setVisible(output.shape[0] == 3)
+        if self._as_image(output, pipeline, session_path):
             self._show_image(output, dense)
         else:
             self._show_classes(output, x, pipeline, session_path, dense)
         self._show_tiles(output)
+
+    def _as_image(self, output: np.ndarray, pipeline, session_path) -> bool:
+        choice = self.show_as.currentData()
+        if output.shape[0] != 3:
+            return is_image_output(output, pipeline.nodes[-1].layer)
+        if choice != "auto":
+            return choice == "image"
+        if self._labelled is None:  # looked up once per network, not per frame
+            path = model_path_of(pipeline, session_path)
+            self._labelled = class_names(3, pipeline, path).source != "no label file"
+        return is_image_output(output, pipeline.nodes[-1].layer) and not self._labelled
+
+    def _on_show_as_changed(self, _index: int) -> None:
+        if self._last is not None:
+            self.show_output(*self._last)
 
     def _show_image(self, output: np.ndarray, dense: bool) -> None:
         image, stretched = reconstruction(output)

@@ -152,3 +152,28 @@ def test_the_command_line_names_a_classifiers_output(tmp_path, model_files):
     run("shapes", str(model_files[2]), str(tmp_path / "run"), stdout=out)
     assert "output: scores for 8 classes" in out.getvalue()
     assert not (tmp_path / "run" / "output.png").exists()
+
+
+def test_explain_on_a_segmenter_says_it_needs_a_classifier(tmp_path, model_files, capsys):
+    import main
+
+    seg, _ae, image = model_files
+    assert main.main(["explain", str(seg), str(image), "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("cnn-explorer: error: explanations need a classifier: the last layer"
+                   f" ({map_models.load(map_models.segmenter()).nodes[-1].name}) gives a map of"
+                   " 2 x 16 x 16, not a vector of class scores")
+    argv = ["explain", str(seg), str(image), "--method", "maximize", "--channel", "1",
+            "--steps", "3", "--out", str(tmp_path / "m")]
+    assert main.main(argv) == 0  # a channel of the map can still be maximized
+
+
+def test_a_softmax_over_three_channels_reads_as_classes():
+    from engine.explain.output_map import is_image_output
+    from engine.layers import Softmax
+
+    net = Pipeline.chain([Conv2d(3, 3, 1), Softmax(-3)], input_spec=SPEC)
+    x = np.random.default_rng(2).random((3, 16, 16)).astype(np.float32)
+    out = net.forward(x)[net.nodes[-1].name]
+    assert is_image_output(out) and not is_image_output(out, net.nodes[-1].layer)
+    assert output_picture(out, x, net).shape == (16, 16, 3)  # classes over the input

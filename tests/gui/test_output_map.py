@@ -4,6 +4,8 @@ class methods need a classifier."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from engine.explain.output_map import class_colors, class_map, class_overlay, reconstruction
 from engine.explain.overlay import to_image
 from gui.docks.predictions import PredictionsDock
@@ -93,3 +95,39 @@ def test_the_window_brings_the_output_map_of_a_new_segmenter_into_view(qtbot, ma
     assert not dock.isVisible()  # the default network's feature maps do not call for it
     main_window.session.set_pipeline(pipeline)
     qtbot.waitUntil(dock.isVisible, timeout=5000)
+
+
+def _unet_page(qtbot):
+    from gui.docks.output_map import OutputMapPage
+    from tests.engine.onnx.networks import unet
+
+    page = OutputMapPage()
+    show_dock(qtbot, page, 380, 600)
+    pipeline = map_models.load(unet())  # three channels of raw per-pixel class scores
+    x = np.random.default_rng(5).random((3, 12, 12)).astype(np.float32)
+    return page, pipeline, x, pipeline.forward(x)[pipeline.nodes[-1].name]
+
+
+def test_three_channels_read_as_an_image_unless_told_otherwise(qtbot):
+    page, pipeline, x, output = _unet_page(qtbot)
+    page.show_output(output, x, pipeline)
+    assert page.kind == "image" and page.show_as_row.isVisible()
+    page.show_as.setCurrentIndex(page.show_as.findData("classes"))  # drawn again at once
+    assert page.kind == "classes" and page.legend.text().count("background-color") == 3
+    page.show_output(output, x, pipeline)  # the choice holds for the next frames
+    assert page.kind == "classes"
+    other = map_models.load(map_models.autoencoder())
+    page.show_output(*_frame(other))  # a new network starts from the automatic reading again
+    assert page.kind == "image" and page.show_as.currentData() == "auto"
+
+
+def test_a_label_file_of_three_names_makes_three_channels_classes(qtbot, tmp_path):
+    page, pipeline, x, output = _unet_page(qtbot)
+    (tmp_path / "unet.labels.txt").write_text("road\nsky\ncar\n")
+    page.show_output(output, x, pipeline, str(tmp_path / "unet.onnx"))
+    assert page.kind == "classes" and "sky" in page.legend.text()
+
+
+def _frame(pipeline):
+    x = np.random.default_rng(6).random((3, 16, 16)).astype(np.float32)
+    return pipeline.forward(x)[pipeline.nodes[-1].name], x, pipeline
