@@ -152,10 +152,16 @@ class OutputMapPage(QWidget):
         how = (_("Its values run beyond 0..1, so they are stretched from their lowest to their"
                  " highest.") if stretched else _("Its values are shown as they are (0 black,"
                                                   " 1 white)."))
-        what = (_("An autoencoder's reconstruction or a restored image: compare it with the"
-                  " input.") if dense else _("It is smaller than the input; it is drawn at the"
-                                             " same size to compare."))
-        self.note.setText(f"{what} {how}")
+        if dense:
+            what = _("Compare it with the input: an autoencoder gives its input back, a"
+                     " restoration network a cleaner one.")
+        else:
+            what = _("It is smaller than the input; it is drawn at the same size to compare.")
+        choose = ""
+        if c == 3 and self.show_as.currentData() == "auto":
+            choose = " " + _("If the three channels are the scores of three classes, choose"
+                             " Classes above.")
+        self.note.setText(f"{what} {how}{choose}")
         self.legend.hide()
 
     def _show_classes(self, output, x, pipeline, session_path, dense: bool) -> None:

@@ -50,7 +50,8 @@ def test_an_autoencoder_shows_its_reconstruction_beside_the_input(qtbot, idle_li
     output = result.activations[pipeline.nodes[-1].name]
     assert (page.output_view._rgb == reconstruction(output)[0]).all()
     assert "an image, not class scores" in page.headline.text()
-    assert "reconstruction" in page.note.text() and "as they are" in page.note.text()
+    assert "autoencoder" in page.note.text() and "as they are" in page.note.text()
+    assert "choose Classes above" in page.note.text()  # three channels: it may be classes
     assert page.output_caption.text() == "Output (color)" and page.tiles.n_maps == 3
 
 
