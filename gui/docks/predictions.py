@@ -144,6 +144,7 @@ class PredictionsDock(QWidget):
         self.prediction: Prediction | None = None
         self.names: ClassNames | None = None
         self._names_key = None  # (pipeline id, n_classes): names are looked up once per network
+        self._unshown = None  # the newest result with a map output, while the panel is hidden
         self._build()
         session.pipeline_changed.connect(self._on_session_pipeline_changed)
         live.resultUpdated.connect(self._on_live_result)
@@ -183,6 +184,12 @@ class PredictionsDock(QWidget):
         layout.addWidget(self.stack)
         self.stack.setCurrentWidget(self.explanation)
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._unshown is not None:
+            result, self._unshown = self._unshown, None
+            self._on_live_result(result)
+
     @property
     def showing_predictions(self) -> bool:
         return self.stack.currentWidget() is self.stack.widget(0)
@@ -216,9 +223,11 @@ class PredictionsDock(QWidget):
             return
         if kind_of_shape(activation.shape) == MAP:
             self.prediction = None
-            self.output_map.show_output(activation, result.input, pipeline,
-                                        self.session.pipeline_path)
             self.stack.setCurrentWidget(self.output_map)
+            self._unshown = None if self.isVisible() else result
+            if self._unshown is None:  # pictures of a large map cost; a hidden panel waits
+                self.output_map.show_output(activation, result.input, pipeline,
+                                            self.session.pipeline_path)
             return
         prediction = predict(activation, last.layer.type_name == "Softmax")
         if prediction is None:

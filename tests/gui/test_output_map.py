@@ -132,3 +132,19 @@ def test_a_label_file_of_three_names_makes_three_channels_classes(qtbot, tmp_pat
 def _frame(pipeline):
     x = np.random.default_rng(6).random((3, 16, 16)).astype(np.float32)
     return pipeline.forward(x)[pipeline.nodes[-1].name], x, pipeline
+
+
+def test_a_hidden_panel_draws_the_newest_map_when_shown(qtbot, idle_live):
+    pipeline = map_models.load(map_models.segmenter())
+    session, live = idle_live(pipeline)
+    dock = PredictionsDock(session, live)
+    qtbot.addWidget(dock)
+    publish(live, make_result(pipeline, noise_frame(16, 16, seed=1)))
+    newest = make_result(pipeline, noise_frame(16, 16, seed=2), seq=2)
+    publish(live, newest)
+    assert dock.showing_map and dock.output_map.kind == ""  # nothing drawn while hidden
+    show_dock(qtbot, dock, 380, 700)
+    output = newest.activations[pipeline.nodes[-1].name]
+    assert dock.output_map.kind == "classes"
+    assert (dock.output_map.shares == np.bincount(class_map(output).ravel(), minlength=2) /
+            output[0].size).all()
