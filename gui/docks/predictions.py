@@ -18,12 +18,12 @@ from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
 from engine.graph.output import CLASSES, MAP, OTHER, kind_of_shape, output_kind
-from engine.i18n import _
+from engine.i18n import N_, _
 from gui.docks.output_map import OutputMapPage
 from gui.labels import ClassNames, class_names, model_path_of
 
 TOP_K = 5
-NOT_SCORES = (
+NOT_SCORES = N_(
     "This network's output is neither class scores nor a map, so there is nothing to predict. "
     "Open the bundled shapes classifier (File > Bundled pipelines > Shapes) or an ONNX "
     "classifier (File > Open model...)."
