@@ -61,20 +61,12 @@ def class_colors(n: int) -> np.ndarray:
 def class_map(output: np.ndarray) -> np.ndarray:
     """The class of every pixel: the argmax over the channels of a (C, H, W) output, (H, W).
 
-    The first of equal values wins, as in ``argmax``, and NaN never wins. A running maximum,
-    one channel at a time: ``argmax(axis=0)`` strides across the channels and took 118 ms on
-    21 x 480 x 640 against 25 ms for this.
+    The first of equal values wins, and NaN never wins (it counts as minus infinity).
     """
     values = np.asarray(output, np.float32)
-    best = values[0].copy()
-    best[np.isnan(best)] = -np.inf
-    labels = np.zeros(best.shape, np.int32)
-    better = np.empty(best.shape, bool)
-    for k in range(1, values.shape[0]):
-        np.greater(values[k], best, out=better)  # False where values[k] is NaN
-        np.copyto(best, values[k], where=better)
-        np.copyto(labels, k, where=better)
-    return labels
+    if np.isnan(values).any():
+        values = np.where(np.isnan(values), -np.inf, values)
+    return values.argmax(axis=0)
 
 
 def class_shares(labels: np.ndarray, n: int) -> np.ndarray:

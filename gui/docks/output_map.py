@@ -15,6 +15,7 @@ the user decide.
 from __future__ import annotations
 
 import html
+import math
 
 import numpy as np
 from PySide6.QtGui import QPalette
@@ -46,6 +47,21 @@ LEGEND_ROWS = 10
 
 MAX_TILES = 64
 """The tiles show at most this many output maps."""
+
+PICTURE_SIDE = 256
+"""Pictures are drawn from every n-th pixel so that their longest side is at most this: the
+panel shows them a couple of hundred pixels wide, and the class map and overlay of a 480 x 640
+output took tens of milliseconds of the window's thread per frame."""
+
+TILE_SIDE = 96
+"""The same for each tile of the output maps."""
+
+
+def thin(maps: np.ndarray, side: int) -> np.ndarray:
+    """Every n-th row and column of ``(..., H, W)`` maps, n the smallest that brings the longest
+    side to ``side`` or less (a view, no copy)."""
+    n = max(1, math.ceil(max(maps.shape[-2:]) / side))
+    return maps[..., ::n, ::n] if n > 1 else maps
 
 
 def _swatch(rgb) -> str:
@@ -118,12 +134,13 @@ class OutputMapPage(QWidget):
             self.show_as.blockSignals(False)
             self._labelled = None
         dense = tuple(output.shape[1:]) == tuple(x.shape[-2:])  # as large as the input
-        self.input_view.set_rgb(to_image(x, pipeline))
+        picture = to_image(thin(x, PICTURE_SIDE), pipeline)
+        self.input_view.set_rgb(picture, extent=x.shape[-2:])
         self.show_as_row.setVisible(output.shape[0] == 3)
         if self._as_image(output, pipeline, session_path):
             self._show_image(output, dense)
         else:
-            self._show_classes(output, x, pipeline, session_path, dense)
+            self._show_classes(output, picture, pipeline, session_path, dense)
         self._show_tiles(output)
 
     def _as_image(self, output: np.ndarray, pipeline, session_path) -> bool:
@@ -142,9 +159,9 @@ class OutputMapPage(QWidget):
             self.show_output(*self._last)
 
     def _show_image(self, output: np.ndarray, dense: bool) -> None:
-        image, stretched = reconstruction(output)
+        image, stretched = reconstruction(thin(output, PICTURE_SIDE))
         self.kind, self.shares = "image", None
-        self.output_view.set_rgb(image, output.mean(axis=0))
+        self.output_view.set_rgb(image, extent=output.shape[1:])
         c = output.shape[0]
         self.headline.setText(_("The output is {description}: an image, not class scores.")
                               .format(description=describe_output(output.shape)))
@@ -164,14 +181,14 @@ class OutputMapPage(QWidget):
         self.note.setText(f"{what} {how}{choose}")
         self.legend.hide()
 
-    def _show_classes(self, output, x, pipeline, session_path, dense: bool) -> None:
+    def _show_classes(self, output, picture, pipeline, session_path, dense: bool) -> None:
         c = output.shape[0]
-        labels = class_map(output)
+        labels = class_map(thin(output, PICTURE_SIDE))  # shares from the pixels drawn
         colors = class_colors(c)
         self.kind = "classes"
         self.shares = class_shares(labels, c)
         self.names = self._class_names(c, pipeline, session_path, dense)
-        self.output_view.set_rgb(class_overlay(labels, to_image(x, pipeline), colors))
+        self.output_view.set_rgb(class_overlay(labels, picture, colors), extent=output.shape[1:])
         self.headline.setText(_("The output is {description}: a class for every pixel, not"
                                 " class scores for the image.").format(
                                     description=describe_output(output.shape)))
@@ -205,7 +222,7 @@ class OutputMapPage(QWidget):
     def _show_tiles(self, output: np.ndarray) -> None:
         c = output.shape[0]
         shown = min(c, MAX_TILES)
-        maps = np.ascontiguousarray(output[:shown], np.float32)
+        maps = np.ascontiguousarray(thin(output[:shown], TILE_SIDE), np.float32)
         shown_maps, levels = scale_maps(maps, "layer", False)
         self.tiles.set_maps(shown_maps, levels, "viridis")
         if shown < c:

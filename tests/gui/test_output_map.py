@@ -148,3 +148,19 @@ def test_a_hidden_panel_draws_the_newest_map_when_shown(qtbot, idle_live):
     assert dock.output_map.kind == "classes"
     assert (dock.output_map.shares == np.bincount(class_map(output).ravel(), minlength=2) /
             output[0].size).all()
+
+
+def test_large_maps_are_drawn_from_every_nth_pixel(qtbot, idle_live):
+    from engine.graph.pipeline import InputSpec, Pipeline
+    from engine.layers import Conv2d
+    from gui.docks.output_map import PICTURE_SIDE, TILE_SIDE
+
+    net = Pipeline.chain([Conv2d(3, 5, 1)], input_spec=InputSpec(3, height=300, width=520))
+    dock, result = _dock(qtbot, idle_live, net, noise_frame(300, 520))
+    page = dock.output_map
+    output = result.activations[net.nodes[-1].name]
+    assert page.output_view._rgb.shape == (100, 174, 3)  # every 3rd pixel: 520 / 3 <= 256
+    assert max(page.output_view._rgb.shape[:2]) <= PICTURE_SIDE
+    assert page.output_view.image_shape == page.input_view.image_shape == (300, 520)
+    assert (page.shares == [(class_map(output[:, ::3, ::3]) == k).mean() for k in range(5)]).all()
+    assert page.tiles.n_maps == 5 and max(page.tiles._map_shape) <= TILE_SIDE
