@@ -87,7 +87,7 @@ def _nearest(labels: np.ndarray, height: int, width: int) -> np.ndarray:
 
 def class_picture(labels: np.ndarray, colors: np.ndarray) -> np.ndarray:
     """An (H, W) class map in its colours, (H, W, 3) uint8."""
-    return np.ascontiguousarray(colors[labels])
+    return np.take(colors, labels, axis=0)  # (H, W, 3), contiguous
 
 
 def class_overlay(labels: np.ndarray, picture: np.ndarray, colors: np.ndarray,
