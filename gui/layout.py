@@ -71,7 +71,8 @@ DOCKS: tuple[DockSpec, ...] = (
     ),
     DockSpec(
         "predictions", "Predictions", "right", "gui.docks.predictions:PredictionsDock",
-        "The top 5 classes of a classifier, live", "Ctrl+7", group="Networks", shown=False,
+        "The top 5 classes of a classifier, or the output map of a segmentation network or an"
+        " autoencoder, live", "Ctrl+7", group="Networks", shown=False,
         tab_with="pipeline",
     ),
     DockSpec(

@@ -309,14 +309,17 @@ class MainWindow(MenuActions, QMainWindow):
         self._show_predictions_for_a_new_classifier(pipeline)
 
     def _show_predictions_for_a_new_classifier(self, pipeline) -> None:
-        """A newly opened classifier brings its predictions into view (edits do not)."""
-        from gui.docks.predictions import ends_in_class_scores
+        """A newly opened classifier brings its predictions into view, and a network whose
+        output is a map as large as its input (segmentation, autoencoder) its output map
+        (edits do not)."""
+        from engine.graph.output import CLASSES, output_info
 
         if pipeline.name == self._last_network_name:
             return
         self._last_network_name = pipeline.name
         dock = self.docks.get("predictions")
-        if dock is not None and ends_in_class_scores(pipeline):
+        output = output_info(pipeline)
+        if dock is not None and output is not None and (output.kind == CLASSES or output.dense):
             dock.show()
             dock.raise_()
             # Before the window is shown a tab group may not take the raise yet: repeat it

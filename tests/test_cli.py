@@ -331,7 +331,8 @@ def test_onnx_pool_with_absurd_padding_is_refused_when_loading(tmp_path, capsys)
     path = tmp_path / "huge.onnx"
     onnx.save(g.model([y]), str(path))
     code, _, err = _run(capsys, "summary", str(path))
-    _assert_one_line_error(code, err, "huge.onnx", "MaxPool: pads [0, 0, 0, 1000000000] may be")
+    _assert_one_line_error(code, err, "huge.onnx", "the MaxPool node",
+                           "pads [0, 0, 0, 1000000000] may be")
     out_dir = tmp_path / "o"
     code, _, err = _run(capsys, "run", str(path), str(SHAPES), "--out", str(out_dir))
     _assert_one_line_error(code, err, "huge.onnx", "at most 256")

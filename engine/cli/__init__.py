@@ -178,12 +178,33 @@ def run(
         shape = " x ".join(str(n) for n in activation.shape)
         print(f"{stem:<24} {shape:<20} {timings.get(name, 0.0):8.1f} ms", file=stdout)
     (folder / "ledger.json").write_text(json.dumps(ledger.to_dict(), indent=2) + "\n")
+    _describe_output(network, x, activations, folder, stdout)
     n = len(activations)
     print(ngettext("wrote {n} layer for a {h} x {w} input to {folder} ({ms:.0f} ms)",
                    "wrote {n} layers for a {h} x {w} input to {folder} ({ms:.0f} ms)", n).format(
                        n=n, h=x.shape[1], w=x.shape[2], folder=printable(folder), ms=total_ms),
           file=stdout)
     return 0
+
+
+def _describe_output(network, x, activations, folder: Path, stdout: TextIO) -> None:
+    """Say what the network's output is; a map output is also drawn as ``output.png``: the image
+    beside the input (1 or 3 channels) or the per-pixel classes over the input."""
+    from engine.explain.output_map import is_image_output, output_picture
+    from engine.graph.output import MAP, describe_output, kind_of_shape
+
+    output = activations[network.nodes[-1].name]
+    description = describe_output(output.shape)
+    if kind_of_shape(output.shape) != MAP:
+        print(_("output: {description}").format(description=description), file=stdout)
+        return
+    write_image(folder / "output.png", output_picture(output, x, network))
+    if is_image_output(output, network.nodes[-1].layer):
+        text = _("output: {description}, an image: output.png shows it beside the input")
+    else:
+        text = _("output: {description}, not class scores: output.png colours each pixel by"
+                 " its strongest channel (its class), over the input")
+    print(text.format(description=description), file=stdout)
 
 
 def _scaled_size(network, size: tuple[int, int], side: int | None) -> tuple[int, int] | None:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from engine.graph.autograd import ancestors, logits_node
+from engine.graph.output import describe_output
 from engine.graph.pipeline import Pipeline
 from engine.i18n import _
 from engine.layers import LayerError, NotDifferentiable
@@ -168,8 +169,8 @@ def _logits_shape(pipeline: Pipeline, shape) -> tuple[str, int]:
     out = pipeline.shapes(shape)[name]
     if len(out) != 1:
         raise ExplainError(_(
-            "explanations need a classifier: the last layer ({name}) gives an output of shape"
-            " {shape}, not a vector of class scores").format(name=name, shape=out))
+            "explanations need a classifier: the last layer ({name}) gives {description}, not a"
+            " vector of class scores").format(name=name, description=describe_output(out)))
     return name, out[0]
 
 

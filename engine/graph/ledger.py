@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
+from engine.i18n import _
 from engine.io.terminal import printable
 
 __all__ = ["Ledger", "LedgerRow", "format_bytes", "format_shape"]
@@ -47,6 +48,8 @@ class Ledger:
     is_chain: bool = True
     input_name: str = "input"
     notes: list[str] = field(default_factory=list)
+    output_kind: str = ""       # "classes" | "map" | "other" (engine.graph.output)
+    output: str = ""            # the last node's output in words: "a map of 2 x 64 x 64"
 
     def to_dict(self) -> dict:
         """JSON-able: shapes as lists, everything else plain numbers and text."""
@@ -101,6 +104,8 @@ class Ledger:
             f"Total MACs: {self.total_macs:,}",
             f"Activation memory: {format_bytes(self.total_memory_bytes)} (float32, all outputs)",
         ]
+        if self.output:
+            lines.append(_("Output: {description}").format(description=self.output))
         notes = [printable(f"{row.name}: {row.note}") for row in self.rows if row.note]
         notes += [printable(note) for note in self.notes]
         if notes:

@@ -24,6 +24,7 @@ import numpy as np
 
 from engine.graph.ledger import Ledger, LedgerRow
 from engine.graph.node import InputSpec, Node, _topological, auto_names
+from engine.graph.output import describe_output, kind_of_shape
 from engine.io.preprocess import Preprocess
 from engine.layers import Conv2d, Layer
 from engine.ops.shapes import ShapeError, activation_bytes, fc_equivalent_params
@@ -228,7 +229,9 @@ class Pipeline:
             input_shape=shape, rows=rows, total_params=sum(r.params for r in rows),
             total_macs=sum(r.macs for r in rows),
             total_memory_bytes=sum(r.memory_bytes for r in rows), name=self.name,
-            is_chain=self.is_chain, input_name=self.input_name)
+            is_chain=self.is_chain, input_name=self.input_name,
+            output_kind=kind_of_shape(rows[-1].out_shape) if rows else "",
+            output=describe_output(rows[-1].out_shape) if rows else "")
 
     # Parameters by name, as PyTorch's state_dict: "<node>.<parameter>".
 

@@ -33,20 +33,19 @@ def _unbatched_constant(ctx: NodeContext, i: int, full: int) -> np.ndarray:
         value = value.reshape(value.shape + (1,) * (full - start - value.ndim))
     if value.ndim == full:
         if value.shape[0] != 1:
-            raise Unsupported(_("{op} by a constant with {n} entries along the batch axis is"
-                                " not supported").format(op=ctx.op, n=value.shape[0]))
+            raise Unsupported(_("a constant with {n} entries along the batch axis is not"
+                                " supported").format(n=value.shape[0]))
         value = value[0]  # (1, C, 1, 1) -> (C, 1, 1): broadcasts the same with or without N
     elif value.ndim > full:
-        raise Unsupported(_("{op} by a {n}-D constant on a {full}-D tensor is not supported")
-                          .format(op=ctx.op, n=value.ndim, full=full))
+        raise Unsupported(_("a constant with {n} axes on a tensor with {full} axes is not"
+                            " supported").format(n=value.ndim, full=full))
     return value
 
 
 def _computed(ctx: NodeContext, names: list[str]):
     shapes = [ctx.imp.shapes[n] for n in names]
     if len({len(s) for s in shapes}) != 1:
-        raise Unsupported(_("{op} of tensors of different ranks is not supported")
-                          .format(op=ctx.op))
+        raise Unsupported(_("tensors of different ranks are not supported"))
     if ctx.op in ("Add", "Sum") and all(s == shapes[0] for s in shapes):
         return [(ctx.out, L.Add(), names)]
     if ctx.op == "Mean":
@@ -59,15 +58,14 @@ def binary(ctx: NodeContext):
     """Add, Sub, Mul, Div, Pow (and the variadic Sum, Max, Min, Mean)."""
     names = [ctx.input(i) for i in range(len(ctx.proto.input))]
     if any(n is None for n in names):
-        raise Unsupported(_("{op} with an empty input is not supported").format(op=ctx.op))
+        raise Unsupported(_("an empty input name is not supported"))
     const_at = [i for i, n in enumerate(names) if n in ctx.imp.consts]
     if len(names) == 1:
         return [(ctx.out, O.Identity(), [ctx.act(0)])]
     if not const_at:
         return _computed(ctx, names)
     if len(names) != 2 or len(const_at) != 1 or ctx.op == "Mean":
-        raise Unsupported(_("{op} of several constants and tensors is not supported")
-                          .format(op=ctx.op))
+        raise Unsupported(_("mixing several constants and tensors is not supported"))
     i = const_at[0]
     value = _unbatched_constant(ctx, i, len(ctx.shape(1 - i)) + 1)
     source = [names[1 - i]]
@@ -88,8 +86,8 @@ def reduce(ctx: NodeContext):
     if ctx.attr("noop_with_empty_axes", 0) and (axes is None or not np.size(axes)):
         return [(ctx.out, O.Identity(), [ctx.act(0)])]
     if axes is None or not np.size(axes):
-        raise Unsupported(_("{op} over every axis would mix images of a batch; the engine"
-                            " needs axes without the batch axis").format(op=ctx.op))
+        raise Unsupported(_("reducing every axis would mix the images of a batch; leave the"
+                            " batch axis out"))
     dims = sorted({ctx.axis(int(a), rank, "axis") for a in np.asarray(axes).reshape(-1)})
     keep = bool(ctx.attr("keepdims", 1))
     if ctx.op == "ReduceMean" and rank == 3 and dims == [1, 2] and keep:

@@ -43,8 +43,8 @@ def fold(ctx: NodeContext, values: list[np.ndarray]) -> np.ndarray:
     """
     compute = FOLDERS.get(ctx.op)
     if compute is None:
-        raise Unsupported(f"operator {ctx.op} on constants is not supported; the"
-                          f" engine folds {', '.join(sorted(FOLDERS))} while loading")
+        raise Unsupported(_("the engine cannot compute this operator on constants while"
+                            " loading"))
     try:
         check_allocation(_("folding {op} on constants").format(op=ctx.op),
                          _result_bytes(ctx, values))
@@ -52,7 +52,8 @@ def fold(ctx: NodeContext, values: list[np.ndarray]) -> np.ndarray:
     except BudgetError as error:
         raise Unsupported(str(error)) from None
     except (ValueError, IndexError, TypeError) as error:
-        raise Unsupported(f"computing {ctx.op} on constants failed ({error})") from None
+        raise Unsupported(_("computing it on constants failed ({error})").format(
+            error=error)) from None
 
 
 def _result_bytes(ctx: NodeContext, values: list[np.ndarray]) -> int:
@@ -83,7 +84,8 @@ def _constant(ctx: NodeContext, values):
         if key in ctx.attrs:
             value = ctx.attr(key)
             return numpy_helper.to_array(value) if key == "value" else np.array(value)
-    raise Unsupported("Constant without a numeric value (sparse or text) is not supported")
+    raise Unsupported(_("a constant without a numeric value (sparse or text) is not"
+                        " supported"))
 
 
 def _axes(ctx: NodeContext, values) -> list[int] | None:

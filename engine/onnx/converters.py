@@ -16,8 +16,9 @@ import numpy as np
 
 from engine import layers as L
 from engine.graph.spec_arrays import short_float
+from engine.i18n import _
 from engine.layers import imported as O
-from engine.onnx.activations import ACTIVATIONS
+from engine.onnx.activations import ACTIVATIONS, softmax_axis
 from engine.onnx.arithmetic import ARITHMETIC
 from engine.onnx.node import BATCH, NodeContext, Unsupported
 from engine.onnx.shaping import SHAPING
@@ -39,11 +40,11 @@ __all__ = ["CONVERTERS", "SUPPORTED_OPERATORS"]
 
 def _batch_norm(ctx: NodeContext):
     if ctx.attr("training_mode", 0) or not ctx.attr("spatial", 1):
-        raise Unsupported("BatchNormalization in training mode or with spatial=0 is not"
-                           " supported; the engine runs inference with running statistics")
+        raise Unsupported(_("training mode and spatial=0 are not supported; the engine runs"
+                            " inference with running statistics"))
     if len(ctx.shape(0)) != 3:
-        raise Unsupported("BatchNormalization of vectors is not supported; the engine's"
-                           " BatchNorm2d needs (N, C, H, W) maps")
+        raise Unsupported(_("normalizing vectors is not supported; the engine needs (N, C, H,"
+                            " W) maps"))
     scale, bias, mean, var = (ctx.const(i, what) for i, what in
                               enumerate(("scale", "bias", "mean", "variance"), start=1))
     layer = L.BatchNorm2d(len(scale), mean, var, scale, bias, eps=ctx.attr("epsilon", 1e-5))
@@ -89,11 +90,7 @@ def _lrn(ctx: NodeContext):
 
 
 def _softmax(ctx: NodeContext):
-    rank = len(ctx.shape(0))
-    axis = ctx.axis(ctx.attr("axis", -1 if ctx.opset >= 13 else 1), rank, "axis")
-    if ctx.opset < 13 and math.prod(ctx.shape(0)[axis + 1:]) != 1:
-        raise Unsupported(f"Softmax (opset {ctx.opset}) over axes {axis + 1}.. together is not"
-                           " supported; the engine needs a softmax over one axis")
+    rank, axis = softmax_axis(ctx)
     return [(ctx.out, L.Softmax(axis - rank), [ctx.act(0)])]
 
 
@@ -105,7 +102,7 @@ def _dropout(ctx: NodeContext):
         ratio = 0.5 if given is None else _short(given)
         training = ctx.const(2, "training_mode", required=False)
         if training is not None and bool(training):
-            raise Unsupported("Dropout in training mode is not supported")
+            raise Unsupported(_("training mode is not supported; the engine runs inference"))
     return [(ctx.out, L.Dropout(float(ratio)), [ctx.act(0)])]
 
 
@@ -114,18 +111,20 @@ def _dropout(ctx: NodeContext):
 
 def _gemm(ctx: NodeContext):
     if ctx.attr("transA", 0):
-        raise Unsupported("Gemm with transA=1 would mix images of a batch; the engine needs"
-                           " transA=0")
+        raise Unsupported(_("transA=1 would mix the images of a batch; the engine needs"
+                            " transA=0"))
     ctx.attr("broadcast")
     if len(ctx.shape(0)) != 1:
-        raise Unsupported(f"Gemm needs (N, features) vectors, got {len(ctx.shape(0)) + 1}-D")
+        raise Unsupported(_("its input must be (N, features) vectors, not a tensor with {n}"
+                            " axes").format(n=len(ctx.shape(0)) + 1))
     b = ctx.const(1, "B").astype(np.float32)
     weight = ctx.attr("alpha", 1.0) * (b if ctx.attr("transB", 0) else b.T)  # (out, in)
     c = ctx.const(2, "C", required=False)
     bias = None
     if c is not None:
         if c.size not in (1, weight.shape[0]) or (c.ndim == 2 and c.shape[0] != 1):
-            raise Unsupported(f"Gemm's C of shape {c.shape} is not one value per output")
+            raise Unsupported(_("its C of shape {shape} is not one value per output")
+                              .format(shape=c.shape))
         bias = np.broadcast_to(ctx.attr("beta", 1.0) * c.reshape(-1), (weight.shape[0],))
     else:
         ctx.attr("beta")
@@ -137,8 +136,8 @@ def _gemm(ctx: NodeContext):
 def _matmul(ctx: NodeContext):
     b = ctx.const(1, "second factor (B)")
     if b.ndim != 2:
-        raise Unsupported(f"MatMul by a {b.ndim}-D constant is not supported; the engine needs"
-                           " a 2-D matrix")
+        raise Unsupported(_("a constant factor with {n} axes is not supported; the engine"
+                            " needs a 2-D matrix").format(n=b.ndim))
     return [(ctx.out, O.MatMul(b), [ctx.act(0)])]
 
 
@@ -149,8 +148,8 @@ def _transpose(ctx: NodeContext):
     rank = len(ctx.shape(0))
     perm = ctx.attr("perm", list(range(rank, -1, -1)))
     if perm[0] != 0:
-        raise Unsupported(f"Transpose with perm {list(perm)} would move the batch axis; the"
-                           " engine needs perm to start with 0")
+        raise Unsupported(_("perm {perm} would move the batch axis; the engine needs perm to"
+                            " start with 0").format(perm=list(perm)))
     return [(ctx.out, O.Transpose([p - 1 for p in perm[1:]]), [ctx.act(0)])]
 
 
@@ -161,8 +160,8 @@ def _concat(ctx: NodeContext):
     if len(sources) == 1:  # DenseNet's first block joins one tensor: a copy
         return [(ctx.out, O.Identity(), sources)]
     if rank not in (1, 3):
-        raise Unsupported(f"Concat of {rank + 1}-D tensors is not supported; the engine joins"
-                           " (N, C, H, W) maps or (N, F) vectors")
+        raise Unsupported(_("joining tensors with {n} axes is not supported; the engine joins"
+                            " (N, C, H, W) maps or (N, F) vectors").format(n=rank + 1))
     return [(ctx.out, L.Concat(dim), sources)]
 
 
@@ -170,8 +169,8 @@ def _flatten(ctx: NodeContext):
     rank = len(ctx.shape(0))
     axis = ctx.attr("axis", 1)
     if (axis + rank + 1 if axis < 0 else axis) != 1:
-        raise Unsupported(f"Flatten with axis {axis} would merge the batch axis with others;"
-                           " the engine needs axis=1")
+        raise Unsupported(_("axis {axis} would merge the batch axis with others; the engine"
+                            " needs axis=1").format(axis=axis))
     layer = L.Flatten() if rank in (1, 3) else O.Reshape((-1,), rank)
     return [(ctx.out, layer, [ctx.act(0)])]
 
@@ -183,9 +182,9 @@ def _reshape(ctx: NodeContext):
     else:
         target = [int(s) for s in ctx.const(1, "shape").reshape(-1)]
     if ctx.attr("allowzero", 0) and 0 in target:
-        raise Unsupported("Reshape with allowzero=1 and a 0 in the shape is not supported")
+        raise Unsupported(_("allowzero=1 with a 0 in the shape is not supported"))
     if not target:
-        raise Unsupported("Reshape to a scalar would drop the batch axis")
+        raise Unsupported(_("a reshape to a scalar would drop the batch axis"))
     first, rest = target[0], target[1:]
     batch = ctx.imp.batch
     keeps_batch = first in (0, BATCH) or (batch is not None and first == batch)
@@ -194,8 +193,8 @@ def _reshape(ctx: NodeContext):
         keeps_batch = per_sample == math.prod(in_shape)
     if not keeps_batch or any(s < -1 for s in rest):
         shown = ["N" if s == BATCH else s for s in target]
-        raise Unsupported(f"Reshape to {shown} would change the batch axis; the engine needs"
-                           " a shape whose first entry is 0, -1 or the batch size")
+        raise Unsupported(_("the shape {shape} would change the batch axis; the engine needs"
+                            " 0, -1 or the batch size first").format(shape=shown))
     return [(ctx.out, O.Reshape(rest, len(in_shape)), [ctx.act(0)])]
 
 
@@ -216,17 +215,17 @@ def _pad(ctx: NodeContext):
             full[a], full[rank + a] = pads[j], pads[len(pads) // 2 + j]
         pads = full
     if len(pads) != 2 * rank or rank < 3:
-        raise Unsupported(f"Pad needs 2 amounts per axis of a 3-D or larger tensor, got"
-                           f" {len(pads)} for {rank}-D")
+        raise Unsupported(_("pads must give 2 amounts per axis of a tensor with 3 or more"
+                            " axes, not {n} for {rank} axes").format(n=len(pads), rank=rank))
     if any(pads[: rank - 2]) or any(pads[rank : 2 * rank - 2]):
-        raise Unsupported("Pad on axes other than the last two (height and width) is not"
-                           " supported")
+        raise Unsupported(_("padding axes other than the last two (height and width) is not"
+                            " supported"))
     if min(pads) < 0:
-        raise Unsupported("Pad with negative amounts (cropping) is not supported")
-    check_pads("Pad", pads)
+        raise Unsupported(_("negative pads (cropping) are not supported"))
+    check_pads(pads)
     if mode not in ("constant", "reflect", "edge"):
-        raise Unsupported(f"Pad mode {mode!r} is not supported; the engine pads with constant,"
-                           " reflect or edge")
+        raise Unsupported(_("mode {mode!r} is not supported; the engine pads with constant,"
+                            " reflect or edge").format(mode=mode))
     top, left, bottom, right = pads[rank - 2], pads[rank - 1], pads[-2], pads[-1]
     return [(ctx.out, O.Pad((left, right, top, bottom), mode, value), [ctx.act(0)])]
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +59,38 @@ DEFAULT_SIZE = 224
 
 class OnnxImportError(ValueError):
     """An ONNX file the engine cannot open or run; the message names the node and the reason."""
+
+
+class _NodeRefused(Exception):
+    """A node's reason to refuse it, with what names the node in the message."""
+
+    def __init__(self, proto: onnx.NodeProto, number: int, count: int, reason: str):
+        super().__init__(reason)
+        self.proto, self.number, self.count, self.reason = proto, number, count, reason
+
+    def message(self, source: str) -> str:
+        """One line: the file, the operator, the node's name and place, the reason."""
+        return _("{source}: the {op} node {name!r} (node {number} of {count}): {reason}").format(
+            source=source, op=self.proto.op_type, name=short_name(self.proto.name
+                                                                  or self.proto.output[0]),
+            number=self.number, count=self.count, reason=self.reason)
+
+
+NAME_LENGTH = 40
+"""Node names longer than this are shown shortened in the middle (exporters write paths such as
+``/features/features.3/block/block.0/block.0.0/Conv``)."""
+
+
+def short_name(name: str, most: int = NAME_LENGTH) -> str:
+    """``name``, or its start and end around an ellipsis when it is longer than ``most``.
+
+    >>> short_name("/features/features.3/block/block.0/block.0.0/Conv", 30)
+    '/features/feat…/block.0.0/Conv'
+    """
+    if len(name) <= most:
+        return name
+    head = (most - 1) // 2
+    return f"{name[:head]}…{name[len(name) - (most - 1 - head):]}"
 
 
 def load_onnx(path, input_size: tuple[int, int] | None = None) -> Pipeline:
@@ -100,20 +133,25 @@ def load_onnx_model(model: onnx.ModelProto, source: str = "<model>",
     See :func:`load_onnx` for the parameters and errors.
     """
     if not isinstance(model, onnx.ModelProto):
-        raise OnnxImportError(f"{source}: expected an onnx.ModelProto, got {type(model).__name__}")
+        raise OnnxImportError(_("{source}: expected an onnx.ModelProto, got {kind}").format(
+            source=source, kind=type(model).__name__))
     if input_size is not None and not (
             isinstance(input_size, tuple | list) and len(input_size) == 2
             and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in input_size)):
-        raise OnnxImportError(f"{source}: input_size must be (height, width), two positive whole"
-                              f" numbers, not {input_size!r}")
+        raise OnnxImportError(_("{source}: input_size must be (height, width), two positive"
+                                " whole numbers, not {size!r}").format(source=source,
+                                                                       size=input_size))
     try:
         onnx.checker.check_model(model)
     except Exception as error:  # ValidationError, or a protobuf error for a damaged proto
-        raise OnnxImportError(f"{source}: not a valid ONNX model ({_first_line(error)})") from None
+        raise OnnxImportError(_invalid(source, error)) from None
     try:
         pipeline = _Importer(model, source, input_size, name).run()
+    except _NodeRefused as refused:
+        raise OnnxImportError(refused.message(source)) from None
     except Unsupported as error:
-        raise OnnxImportError(f"{source}: {error}") from None
+        raise OnnxImportError(_("{source}: {reason}").format(source=source,
+                                                            reason=error)) from None
     recipe = {p.key: p.value for p in model.metadata_props}.get(PREPROCESS_KEY)
     if recipe is not None:  # written by engine.onnx.export
         try:
@@ -127,6 +165,17 @@ def load_onnx_model(model: onnx.ModelProto, source: str = "<model>",
 def _first_line(error: Exception) -> str:
     lines = [line for line in str(error).strip().splitlines() if line.strip()]
     return lines[0].strip() if lines else type(error).__name__
+
+
+def _invalid(source: str, error: Exception) -> str:
+    """onnx.checker's refusal in one line, naming the node when the checker does."""
+    node = re.search(r"Name: (\S*) OpType: (\S+)", str(error))
+    if node is None:
+        return _("{source}: not a valid ONNX model ({reason})").format(
+            source=source, reason=_first_line(error))
+    return _("{source}: the {op} node {name!r} is not valid ONNX ({reason})").format(
+        source=source, op=node.group(2), name=short_name(node.group(1)),
+        reason=_first_line(error))
 
 
 # ---------------------------------------------------------------- the graph walk
@@ -152,52 +201,55 @@ class _Importer(GraphTables):
 
     def run(self) -> Pipeline:
         spec = self._input()
-        for index, proto in enumerate(self.graph.node):
-            where = f"node {index} ({proto.op_type} {proto.name or proto.output[0]!r})"
+        count = len(self.graph.node)
+        for number, proto in enumerate(self.graph.node, start=1):
             try:
                 self._node(proto)
             except (Unsupported, ShapeError, ValueError) as error:
-                raise Unsupported(f"{where}: {error}") from None
+                raise _NodeRefused(proto, number, count, _first_line(error)) from None
         for out in self.graph.output:
             if out.name not in self.shapes and out.name not in self.consts:
-                raise Unsupported(f"graph output {out.name!r} is not computed by any node")
+                raise Unsupported(_("graph output {name!r} is not computed by any node")
+                                  .format(name=out.name))
         if not self.nodes:
-            raise Unsupported("the graph does no operation on its input")
-        description = "; ".join([f"imported from {self.source} (ONNX opset {self.opset})",
-                                 *self.notes])
+            raise Unsupported(_("the graph does no operation on its input"))
+        imported = _("imported from {source} (ONNX opset {opset})").format(source=self.source,
+                                                                         opset=self.opset)
+        description = "; ".join([imported, *self.notes])
         return Pipeline(self.nodes, spec, name=self.name, description=description,
                         input_name=self.input_name)
 
     def _input(self) -> InputSpec:
         inputs = [i for i in self.graph.input if i.name not in self.consts]
         if len(inputs) != 1:
-            names = ", ".join(i.name for i in inputs) or "none"
-            raise Unsupported(f"the engine runs models with one image input, this one has"
-                               f" {len(inputs)} ({names})")
+            names = ", ".join(i.name for i in inputs) or _("none")
+            raise Unsupported(_("the engine runs models with one image input; this one has"
+                                " {n} ({names})").format(n=len(inputs), names=names))
         info = inputs[0]
         self.input_name = info.name
         tensor = info.type.tensor_type
         if tensor.elem_type != onnx.TensorProto.FLOAT:
             kind = onnx.TensorProto.DataType.Name(tensor.elem_type)
-            raise Unsupported(f"input {info.name!r} holds {kind} values, the engine needs FLOAT")
+            raise Unsupported(_("input {name!r} holds {kind} values; the engine needs FLOAT")
+                              .format(name=info.name, kind=kind))
         dims = [d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim]
         if len(dims) != 4:
-            raise Unsupported(f"input {info.name!r} has {len(dims)} dimensions, the engine"
-                               " needs 4 (N, C, H, W)")
+            raise Unsupported(_("input {name!r} has {n} dimensions; the engine needs 4 (N, C,"
+                                " H, W)").format(name=info.name, n=len(dims)))
         batch, channels, height, width = dims
         self.nhwc = self._channels_last(info.name, dims)
         if self.nhwc:
             height, width, channels = dims[1:]
-            self.notes.append("the file takes (N, H, W, C) images and transposes them to"
-                              " (N, C, H, W); here images enter as (C, H, W) and that"
-                              " Transpose passes them through")
+            self.notes.append(_("the file takes (N, H, W, C) images and transposes them to"
+                                " (N, C, H, W); here images enter as (C, H, W) and that"
+                                " Transpose passes them through"))
         if not channels:
             raise Unsupported(_("input {name!r} leaves its number of channels open")
                               .format(name=info.name))
         if height is None or width is None:
             height, width = self.input_size or (DEFAULT_SIZE, DEFAULT_SIZE)
-            self.notes.append(f"input height and width are open in the file, {height}x{width}"
-                              " assumed")
+            self.notes.append(_("input height and width are open in the file, {height}x{width}"
+                                " assumed").format(height=height, width=width))
         self.batch = batch or None  # None: left open in the file
         self.shapes[info.name] = (channels, int(height), int(width))
         return InputSpec(channels=channels, height=int(height), width=int(width))
@@ -212,12 +264,13 @@ class _Importer(GraphTables):
 
     def _node(self, proto: onnx.NodeProto) -> None:
         if proto.domain not in ("", "ai.onnx"):
-            raise Unsupported(f"operator {proto.op_type} of domain {proto.domain!r} is not"
-                               " standard ONNX; the engine runs standard operators only")
+            raise Unsupported(_("its domain {domain!r} is not standard ONNX; the engine runs"
+                                " standard operators only").format(domain=proto.domain))
         used = [i for i in proto.input if i]
         for i in used:
             if i not in self.consts and i not in self.shapes:
-                raise Unsupported(f"input {i!r} is neither a constant nor an earlier output")
+                raise Unsupported(_("its input {name!r} is neither a constant nor an earlier"
+                                    " output").format(name=i))
         if proto.op_type == "Shape" and used[0] in self.shapes:
             # shapes are known while loading, so shape arithmetic folds to constants
             batch = BATCH if self.batch is None else self.batch
@@ -229,7 +282,7 @@ class _Importer(GraphTables):
         else:
             convert = CONVERTERS.get(proto.op_type)
             if convert is None:
-                raise Unsupported(_("operator {op} is not supported").format(op=proto.op_type))
+                raise Unsupported(_("the engine does not support this operator"))
             ctx = NodeContext(proto, self)
             for name, layer, inputs in convert(ctx):
                 shape = layer.out_shape(*(self.shapes[i] for i in inputs))
@@ -238,8 +291,8 @@ class _Importer(GraphTables):
             ctx.check_attributes()
         for extra in proto.output[1:]:
             if extra and extra in self.used and extra not in self.shapes:
-                raise Unsupported(f"its extra output {extra!r} is used, the engine computes"
-                                   f" only the main output of {proto.op_type}")
+                raise Unsupported(_("its extra output {name!r} is used; the engine computes"
+                                    " only the main output").format(name=extra))
 
     def _fold(self, proto: onnx.NodeProto, values: list[np.ndarray]) -> None:
         ctx = NodeContext(proto, self)

@@ -14,6 +14,7 @@ import onnx
 from onnx import helper
 
 from engine.graph.spec_arrays import short_float
+from engine.i18n import _, ngettext
 
 __all__ = ["BATCH", "PREPROCESS_KEY", "GraphTables", "NodeContext", "Unsupported"]
 
@@ -25,7 +26,8 @@ BATCH = -(2**40)
 
 
 class Unsupported(Exception):
-    """Raised inside the importer; wrapped into OnnxImportError with the file's name."""
+    """Raised inside the importer with one short reason; the importer wraps it into an
+    OnnxImportError that names the file, the operator and the node (the reason need not)."""
 
 
 class GraphTables:
@@ -80,7 +82,9 @@ class NodeContext:
         ignored = {"storage_order", "momentum", "seed", "consumed_inputs", "saturate"}
         unknown = sorted(set(self.attrs) - self.read - ignored)
         if unknown:
-            raise Unsupported(f"attribute {', '.join(unknown)} of {self.op} is not supported")
+            raise Unsupported(ngettext("attribute {names} is not supported",
+                                       "attributes {names} are not supported", len(unknown))
+                              .format(names=", ".join(unknown)))
 
     def input(self, i: int) -> str | None:
         names = self.proto.input
@@ -90,17 +94,18 @@ class NodeContext:
         name = self.input(i)
         if name is None:
             if required:
-                raise Unsupported(f"{self.op} needs its {what} input")
+                raise Unsupported(_("its {what} input is missing").format(what=what))
             return None
         if name not in self.imp.consts:
-            raise Unsupported(f"{self.op}'s {what} must be a constant (stored in the file); the"
-                               f" engine cannot use the computed value {name!r}")
+            raise Unsupported(_("its {what} must be a constant stored in the file, not the"
+                                " computed {name!r}").format(what=what, name=name))
         return self.imp.consts[name]
 
     def act(self, i: int) -> str:
         name = self.input(i)
         if name is None or name not in self.imp.shapes:
-            raise Unsupported(f"{self.op}'s input {i} must come from the image, not a constant")
+            raise Unsupported(_("its input {i} must come from the image, not a constant")
+                              .format(i=i))
         return name
 
     def shape(self, i: int) -> tuple[int, ...]:
@@ -110,11 +115,13 @@ class NodeContext:
         """An ONNX axis of a batched tensor -> the unbatched axis; the batch axis is refused."""
         full = rank + 1
         if not -full <= value < full:
-            raise Unsupported(f"{self.op}: {what} {value} does not exist in a {full}-D tensor")
+            raise Unsupported(_("{what} {value} does not exist in a tensor with {n} axes")
+                              .format(what=what, value=value, n=full))
+        if value % full == 0:
+            raise Unsupported(_("{what} {value} runs along the batch axis and would mix the"
+                                " images of a batch; the engine needs 1 or more")
+                              .format(what=what, value=value))
         value %= full
-        if value == 0:
-            raise Unsupported(f"{self.op} along the batch axis would mix images of a batch;"
-                               f" the engine needs an {what} of 1 or more")
         return value - 1
 
     def extra(self, suffix: str) -> str:

@@ -41,7 +41,7 @@ def _slice(ctx: NodeContext):
         if axis % (rank + 1) == 0:
             if (start, step) == (0, 1) and end >= 2**31 - 1:
                 continue  # the whole batch axis: nothing to do
-            raise Unsupported(_("Slice along the batch axis would drop images of a batch"))
+            raise Unsupported(_("slicing the batch axis would drop images of a batch"))
         slices.append((ctx.axis(axis, rank, "axis"), start, end, step))
     if not slices:
         return [(ctx.out, O.Identity(), [ctx.act(0)])]
@@ -61,7 +61,7 @@ def _split(ctx: NodeContext):
         sizes = [min(part, n - i * part) for i in range(len(outputs))]
     sizes = _ints(sizes)
     if sum(sizes) != n or len(sizes) != len(outputs) or min(sizes) < 1:
-        raise Unsupported(_("Split into {sizes} does not fit an axis of {n}")
+        raise Unsupported(_("parts of {sizes} do not fit an axis of {n}")
                           .format(sizes=sizes, n=n))
     nodes, start = [], 0
     for name, size in zip(outputs, sizes, strict=True):
@@ -94,7 +94,7 @@ def _squeeze(ctx: NodeContext):
     else:
         dims = [ctx.axis(a, len(shape), "axis") for a in axes]
         if any(shape[d] != 1 for d in dims):
-            raise Unsupported(_("Squeeze of axes {axes} of shape {shape}, which are not all 1")
+            raise Unsupported(_("axes {axes} of shape {shape} are not all 1")
                               .format(axes=axes, shape=shape))
     target = [n for i, n in enumerate(shape) if i not in dims]
     return [(ctx.out, O.Reshape(target, len(shape)), [ctx.act(0)])]
@@ -104,11 +104,11 @@ def _unsqueeze(ctx: NodeContext):
     shape = ctx.shape(0)
     axes = _axes(ctx)
     if not axes:
-        raise Unsupported(_("Unsqueeze needs its axes"))
+        raise Unsupported(_("its axes are missing"))
     full = len(shape) + 1 + len(axes)  # the output's rank, with the batch axis
     dims = sorted(a % full for a in axes)
     if dims[0] == 0:
-        raise Unsupported(_("Unsqueeze before the batch axis would move it"))
+        raise Unsupported(_("a new axis before the batch axis would move it"))
     target = list(shape)
     for d in dims:
         target.insert(d - 1, 1)

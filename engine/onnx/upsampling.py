@@ -23,26 +23,26 @@ __all__ = ["UPSAMPLING"]
 def _resize_layer(ctx: NodeContext, scales, sizes, mode: str, coord: str, nearest: str):
     shape = ctx.shape(0)
     if len(shape) != 3:
-        raise Unsupported(_("{op} of a {n}-D tensor is not supported; the engine resizes"
-                            " (N, C, H, W) maps").format(op=ctx.op, n=len(shape) + 1))
+        raise Unsupported(_("its input has {n} axes; the engine resizes (N, C, H, W) maps")
+                          .format(n=len(shape) + 1))
     if mode not in ("nearest", "linear"):
-        raise Unsupported(_("{op} in mode {mode!r} is not supported; the engine resizes with"
-                            " nearest or linear").format(op=ctx.op, mode=mode))
+        raise Unsupported(_("mode {mode!r} is not supported; the engine resizes with nearest"
+                            " or linear").format(mode=mode))
     if sizes is not None:
         sizes = [int(s) for s in np.asarray(sizes).reshape(-1)]
         batch_ok = sizes[0] == BATCH or ctx.imp.batch in (None, sizes[0])
         if len(sizes) != 4 or not batch_ok or (
                 sizes[1] != shape[0]):
-            raise Unsupported(_("{op} to sizes {sizes} would change the batch or channels")
-                              .format(op=ctx.op, sizes=sizes))
+            raise Unsupported(_("sizes {sizes} would change the batch or the channels")
+                              .format(sizes=sizes))
         layer = O.Resize(size=sizes[2:], mode=mode, coordinate_mode=coord, nearest_mode=nearest)
     else:
         scales = [short_float(np.float32(s)) for s in np.asarray(scales).reshape(-1)]
         if nearest == "simple" and min(scales) >= 1:
             nearest = "floor"  # what "simple" means when every axis grows
         if len(scales) != 4 or scales[:2] != [1.0, 1.0]:
-            raise Unsupported(_("{op} by scales {scales}: the engine resizes height and width"
-                                " only").format(op=ctx.op, scales=scales))
+            raise Unsupported(_("scales {scales} would resize more than height and width")
+                              .format(scales=scales))
         layer = O.Resize(scale_factor=scales[2:], mode=mode, coordinate_mode=coord,
                          nearest_mode=nearest)
     return [(ctx.out, layer, [ctx.act(0)])]
@@ -58,10 +58,9 @@ def _resize(ctx: NodeContext):
         scales = None
     coord = ctx.attr("coordinate_transformation_mode", "half_pixel")
     if coord == "tf_crop_and_resize" or ctx.attr("antialias", 0) or ctx.attr("axes"):
-        raise Unsupported(_("Resize with tf_crop_and_resize, antialias or axes is not"
-                            " supported"))
+        raise Unsupported(_("tf_crop_and_resize, antialias and axes are not supported"))
     if ctx.attr("keep_aspect_ratio_policy", "stretch") != "stretch":
-        raise Unsupported(_("Resize keeping the aspect ratio is not supported"))
+        raise Unsupported(_("keeping the aspect ratio is not supported"))
     for name in ("cubic_coeff_a", "exclude_outside", "extrapolation_value"):
         ctx.attr(name)  # they change cubic mode and tf_crop_and_resize only, both refused
     nearest = ctx.attr("nearest_mode", "round_prefer_floor")
@@ -80,7 +79,7 @@ def _conv_transpose(ctx: NodeContext):
     bias = ctx.const(2, "bias", required=False)
     shape = ctx.shape(0)
     if weight.ndim != 4 or len(shape) != 3:
-        raise Unsupported(_("ConvTranspose runs on (N, C, H, W) maps with 2-D kernels only"))
+        raise Unsupported(_("the engine runs it on (N, C, H, W) maps with 2-D kernels only"))
     groups = ctx.attr("group", 1)
     kernel = tuple(ctx.attr("kernel_shape", weight.shape[2:]))
     strides = tuple(ctx.attr("strides", [1, 1]))
@@ -98,14 +97,14 @@ def _conv_transpose(ctx: NodeContext):
             if total < 0 and auto in ("SAME_UPPER", "SAME_LOWER"):
                 total = 0  # onnxruntime's reading: never pad below nothing
             if total < 0:
-                raise Unsupported(_("ConvTranspose: output_shape {shape} is larger than the"
-                                    " layer makes").format(shape=wanted))
+                raise Unsupported(_("output_shape {shape} is larger than the layer makes")
+                                  .format(shape=wanted))
             small = total // 2
             pads[i], pads[i + 2] = (small, total - small) if auto == "SAME_UPPER" else (
                 total - small, small)
     elif auto == "VALID":
         pads = [0, 0, 0, 0]
-    check_pads(ctx.op, pads)
+    check_pads(pads)
     symmetric = pads[:2] == pads[2:]
     layer = O.ConvTranspose2d(
         weight.shape[0], weight.shape[1] * groups, short(kernel), short(strides),
@@ -123,11 +122,11 @@ def _lp_pool(ctx: NodeContext):
     kernel = tuple(ctx.attr("kernel_shape"))
     strides, dilations, pads = window_settings(ctx, ctx.shape(0), kernel)
     if max(dilations) > 1:
-        raise Unsupported(_("LpPool with dilations is not supported"))
+        raise Unsupported(_("dilations are not supported"))
     ceil = bool(ctx.attr("ceil_mode", 0))
     if explicit_pads(pads, kernel):
         if ceil:
-            raise Unsupported(_("LpPool with uneven pads and ceil_mode is not supported"))
+            raise Unsupported(_("uneven pads with ceil_mode are not supported"))
         nodes, source, padding = padded_input(ctx, pads, explicit=True)  # zeros add nothing
     else:
         nodes, source, padding = [], ctx.act(0), pads[:2]

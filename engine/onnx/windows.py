@@ -26,14 +26,15 @@ def window_settings(ctx: NodeContext, in_shape,
                     kernel) -> tuple[tuple, tuple, tuple[int, int, int, int]]:
     """(strides, dilations, pads (top, left, bottom, right)) with auto_pad resolved."""
     if len(in_shape) != 3:
-        raise Unsupported(f"{ctx.op} on a {len(in_shape) + 1}-D tensor: the engine runs 2-D"
-                           " windows on (N, C, H, W) maps only")
+        raise Unsupported(_("its input has {n} axes; the engine runs 2-D windows on (N, C, H,"
+                            " W) maps only").format(n=len(in_shape) + 1))
     strides = tuple(ctx.attr("strides", [1, 1]))
     dilations = tuple(ctx.attr("dilations", [1, 1]))
     pads = tuple(ctx.attr("pads", [0, 0, 0, 0]))
     auto = ctx.attr("auto_pad", "NOTSET")
     if len(kernel) != 2 or len(strides) != 2 or len(dilations) != 2 or len(pads) != 4:
-        raise Unsupported(f"{ctx.op} with a {len(kernel)}-D kernel: the engine runs 2-D only")
+        raise Unsupported(_("a kernel of {n} dimensions is not supported; the engine runs"
+                            " 2-D kernels only").format(n=len(kernel)))
     if auto == "VALID":
         pads = (0, 0, 0, 0)
     elif auto in ("SAME_UPPER", "SAME_LOWER"):
@@ -45,9 +46,9 @@ def window_settings(ctx: NodeContext, in_shape,
             after.append(total - before[-1])
         pads = (*before, *after)
     elif auto != "NOTSET":
-        raise Unsupported(f"{ctx.op}: auto_pad {auto!r} is not an ONNX value")
+        raise Unsupported(_("auto_pad {value!r} is not an ONNX value").format(value=auto))
     pads = tuple(int(p) for p in pads)
-    check_pads(ctx.op, pads)
+    check_pads(pads)
     return strides, dilations, pads
 
 
@@ -57,11 +58,12 @@ def window_settings(ctx: NodeContext, in_shape,
 _MOST_PAD = 256
 
 
-def check_pads(op: str, pads) -> None:
+def check_pads(pads) -> None:
     """Refuse pads above the layers' limit (ONNX's shape inference already refuses negative
     ones, and Pad's cropping is refused before)."""
     if max(pads) > _MOST_PAD:
-        raise Unsupported(f"{op}: pads {list(pads)} may be at most {_MOST_PAD} each")
+        raise Unsupported(_("pads {pads} may be at most {most} each").format(
+            pads=[int(p) for p in pads], most=_MOST_PAD))
 
 
 def short(pair) -> int | tuple[int, int]:
@@ -85,18 +87,20 @@ def conv(ctx: NodeContext):
     weight = ctx.const(1, "weight")
     bias = ctx.const(2, "bias", required=False)
     if weight.ndim != 4:
-        raise Unsupported(f"Conv with a {weight.ndim - 2}-D kernel: the engine runs 2-D only")
+        raise Unsupported(_("a kernel of {n} dimensions is not supported; the engine runs"
+                            " 2-D kernels only").format(n=weight.ndim - 2))
     kernel = tuple(ctx.attr("kernel_shape", weight.shape[2:]))
     if kernel != weight.shape[2:]:
-        raise Unsupported(f"Conv: kernel_shape {kernel} differs from the weight's"
-                           f" {weight.shape[2:]}")
+        raise Unsupported(_("kernel_shape {kernel} differs from the weight's {weight}")
+                          .format(kernel=kernel, weight=weight.shape[2:]))
     strides, dilations, pads = window_settings(ctx, ctx.shape(0), kernel)
     groups = ctx.attr("group", 1)
     nodes, source, padding = padded_input(ctx, pads)
     layer = L.Conv2d(weight.shape[1] * groups, weight.shape[0], short(kernel), short(strides),
                      short(padding), short(dilations), groups, bias=bias is not None,
                      weight=weight, bias_values=bias)
-    layer.kernel_source = f"from the ONNX file ({ctx.input(1)})"  # shown in the ledger's notes
+    # shown in the ledger's notes
+    layer.kernel_source = _("from the ONNX file ({name})").format(name=ctx.input(1))
     return [*nodes, (ctx.out, layer, [source])]
 
 
@@ -113,9 +117,8 @@ def max_pool(ctx: NodeContext):
     ceil = bool(ctx.attr("ceil_mode", 0))
     if explicit_pads(pads, kernel):
         if ceil or max(dilations) > 1:
-            raise Unsupported("MaxPool with asymmetric pads or pads over half the window,"
-                               " together with ceil_mode or dilation, is not supported; the"
-                               " engine needs equal pads of at most half the window")
+            raise Unsupported(_("uneven or large pads with ceil_mode or dilation are not"
+                                " supported; the engine needs equal pads"))
         # Repeating the edge pixel never changes a maximum: each window that reaches into the
         # border also covers the edge pixel it repeats.
         nodes, source, padding = padded_input(ctx, pads, mode="edge", explicit=True)
@@ -130,13 +133,13 @@ def avg_pool(ctx: NodeContext):
     kernel = tuple(ctx.attr("kernel_shape"))
     strides, dilations, pads = window_settings(ctx, ctx.shape(0), kernel)
     if max(dilations) > 1:
-        raise Unsupported("AveragePool with dilations is not supported; the engine's"
-                           " average pool has dense windows")
+        raise Unsupported(_("dilations are not supported; the engine's average pool has"
+                            " dense windows"))
     ceil = bool(ctx.attr("ceil_mode", 0))
     include = bool(ctx.attr("count_include_pad", 0))
     if explicit_pads(pads, kernel):
         if ceil:
-            raise Unsupported(_("AveragePool with uneven pads and ceil_mode is not supported"))
+            raise Unsupported(_("uneven pads with ceil_mode are not supported"))
         nodes, source, _none = padded_input(ctx, pads, explicit=True)
         layer = L.AvgPool2d(short(kernel), short(strides), 0, False, True)
         if include:
@@ -159,7 +162,7 @@ def _pad_correction(shape, pool, pad) -> np.ndarray:
 def global_avg_pool(ctx: NodeContext):
     """A GlobalAveragePool node as a GlobalAvgPool2d layer."""
     if len(ctx.shape(0)) != 3:
-        raise Unsupported("GlobalAveragePool needs an (N, C, H, W) map")
+        raise Unsupported(_("its input must be an (N, C, H, W) map"))
     return [(ctx.out, L.GlobalAvgPool2d(), [ctx.act(0)])]
 
 
@@ -167,6 +170,6 @@ def global_max_pool(ctx: NodeContext):
     """A GlobalMaxPool node as a MaxPool2d layer whose window is the whole map."""
     shape = ctx.shape(0)
     if len(shape) != 3:
-        raise Unsupported("GlobalMaxPool needs an (N, C, H, W) map")
+        raise Unsupported(_("its input must be an (N, C, H, W) map"))
     # one window as large as the map: exactly a global maximum, and it reads like PyTorch
     return [(ctx.out, L.MaxPool2d(short(shape[1:])), [ctx.act(0)])]

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import _
 from gui.docks.ledger_detail import LedgerDetail
 from gui.pipeline_edits import short_name
 
@@ -284,7 +285,9 @@ class LedgerDock(QWidget):
         floored = sum(r.floored for r in ledger.rows)
         warn = (f" ⚠ {floored} layer{'s' * (floored != 1)} drop border pixels (see the warning "
                 "icons)." if floored else "")
-        self.info.setText(f"Input {format_shape(shape)} from {where}.{warn}")
+        output = (" " + _("Output: {description}.").format(description=ledger.output)
+                  if ledger.output else "")
+        self.info.setText(f"Input {format_shape(shape)} from {where}.{output}{warn}")
         self._fit_columns()
         self._select_row(self.session.selected_layer)
 

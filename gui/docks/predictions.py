@@ -3,7 +3,9 @@
 Works for any network whose last node gives one score per class (a vector, or ``(K, 1, 1)``
 maps after global pooling). When the last layer is a Softmax (or the values already are
 probabilities) the bars show them as they are; otherwise the bars show the softmax of the raw
-scores, and the panel says so. A network that ends in feature maps gets an explanation instead.
+scores, and the panel says so. A network whose output is a map (a segmentation network, an
+autoencoder: :func:`engine.graph.output.output_kind`) gets its output drawn as pictures instead
+(:class:`gui.docks.output_map.OutputMapPage`); any other output gets an explanation.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
+from engine.graph.output import CLASSES, MAP, OTHER, kind_of_shape, output_kind
+from engine.i18n import N_, _
+from gui.docks.output_map import OutputMapPage
 from gui.labels import ClassNames, class_names, model_path_of
 
 TOP_K = 5
-NOT_SCORES = (
-    "This network ends in feature maps, not class scores, so there is nothing to predict. "
+NOT_SCORES = N_(
+    "This network's output is neither class scores nor a map, so there is nothing to predict. "
     "Open the bundled shapes classifier (File > Bundled pipelines > Shapes) or an ONNX "
     "classifier (File > Open model...)."
 )
@@ -84,18 +89,8 @@ def ends_in_class_scores(pipeline) -> bool | None:
     """
     if not pipeline.nodes:
         return False
-    spec = pipeline.input_spec
-    shape = spec.shape
-    recipe = spec.preprocess
-    if recipe is not None and recipe.size is not None and recipe.resize != "none":
-        shape = (spec.channels, *recipe.size)
-    if shape is None:
-        return None
-    try:
-        out = pipeline.shapes(shape)[pipeline.nodes[-1].name]
-    except ValueError:
-        return None
-    return class_vector(np.empty(out)) is not None
+    kind = output_kind(pipeline)
+    return None if kind is None else kind == CLASSES
 
 
 class TopBars(QWidget):
@@ -149,6 +144,7 @@ class PredictionsDock(QWidget):
         self.prediction: Prediction | None = None
         self.names: ClassNames | None = None
         self._names_key = None  # (pipeline id, n_classes): names are looked up once per network
+        self._unshown = None  # the newest result with a map output, while the panel is hidden
         self._build()
         session.pipeline_changed.connect(self._on_session_pipeline_changed)
         live.resultUpdated.connect(self._on_live_result)
@@ -179,16 +175,29 @@ class PredictionsDock(QWidget):
         self.explanation = QLabel(WAITING)
         self.explanation.setWordWrap(True)
         self.explanation.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.output_map = OutputMapPage()
         self.stack = QStackedWidget()
         self.stack.addWidget(bars_page)
         self.stack.addWidget(self.explanation)
+        self.stack.addWidget(self.output_map)
         layout = QVBoxLayout(self)
         layout.addWidget(self.stack)
         self.stack.setCurrentWidget(self.explanation)
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._unshown is not None:
+            result, self._unshown = self._unshown, None
+            self._on_live_result(result)
+
     @property
     def showing_predictions(self) -> bool:
-        return self.stack.currentWidget() is not self.explanation
+        return self.stack.currentWidget() is self.stack.widget(0)
+
+    @property
+    def showing_map(self) -> bool:
+        """The output is a map and its pictures are shown."""
+        return self.stack.currentWidget() is self.output_map
 
     def top(self) -> list[tuple[str, float]]:
         """The rows shown now: (class name, probability), best first."""
@@ -196,8 +205,8 @@ class PredictionsDock(QWidget):
 
     def _on_session_pipeline_changed(self, pipeline) -> None:
         self._names_key = None
-        scores = ends_in_class_scores(pipeline)
-        self._explain(NOT_SCORES if scores is False else WAITING)
+        other = not pipeline.nodes or output_kind(pipeline) == OTHER
+        self._explain(_(NOT_SCORES) if other else WAITING)
 
     def _explain(self, text: str) -> None:
         self.prediction = None
@@ -212,9 +221,17 @@ class PredictionsDock(QWidget):
         activation = result.activations.get(last.name)
         if activation is None:
             return
+        if kind_of_shape(activation.shape) == MAP:
+            self.prediction = None
+            self.stack.setCurrentWidget(self.output_map)
+            self._unshown = None if self.isVisible() else result
+            if self._unshown is None:  # pictures of a large map cost; a hidden panel waits
+                self.output_map.show_output(activation, result.input, pipeline,
+                                            self.session.pipeline_path)
+            return
         prediction = predict(activation, last.layer.type_name == "Softmax")
         if prediction is None:
-            self._explain(NOT_SCORES)
+            self._explain(_(NOT_SCORES))
             return
         key = (id(pipeline), prediction.n_classes)
         if key != self._names_key:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from engine.explain import default_cam_layer, input_shape
 from engine.explain.occlusion import patch_positions
+from engine.graph.output import MAP, output_info
 from engine.i18n import N_, _
 from gui.explain.class_names import ClassChoice
 from gui.explain.heat_page import FgsmPage, HeatPage
@@ -54,6 +55,11 @@ NOT_A_CLASSIFIER = N_("This network ends in feature maps, not class scores, so t
                     " answer to explain. Open the bundled shapes classifier (File > Bundled"
                     " pipelines > Shapes) or an ONNX classifier (File > Open model...). The"
                     " second tab works on every network.")
+NEEDS_A_CLASSIFIER = N_("This network's output is {description}, not class scores: these"
+                        " methods explain one class of a classifier, so they do not apply here."
+                        " The Predictions panel draws the output map (for a segmentation"
+                        " network, a class for every pixel); the second tab (what drives a"
+                        " channel) works on every network.")
 
 
 def _row(*items) -> QHBoxLayout:
@@ -78,6 +84,7 @@ class ClassTab(QWidget):
         self.session, self.live, self.tasks = session, live, tasks
         self._key = None  # (pipeline, input shape) the choices below were made for
         self.n_classes: int | None = None
+        self.output = None  # the network's OutputInfo for the input size, when known
         self.blocked = ""  # why gradient methods are off ("" when they are on)
         self.rate = 0.0  # live maps shown per second, set by the dock
         self.classes = ClassChoice()
@@ -206,6 +213,7 @@ class ClassTab(QWidget):
             return
         self._key = (pipeline, shape)
         self.n_classes = class_count(pipeline, shape)
+        self.output = output_info(pipeline, shape)
         self.blocked = not_differentiable_text(pipeline) if self.n_classes else ""
         self.classes.update(pipeline, self.n_classes, self.session.pipeline_path)
         layers = gradcam_layers(pipeline, shape) if self.n_classes else []
@@ -245,7 +253,9 @@ class ClassTab(QWidget):
         """The note under the settings: what blocks the method, or how to start it."""
         m = self.method
         self.use_occlusion.setVisible(bool(self.blocked))
-        if not self.n_classes:
+        if not self.n_classes and self.output is not None and self.output.kind == MAP:
+            text = _(NEEDS_A_CLASSIFIER).format(description=self.output.describe())
+        elif not self.n_classes:
             text = _(NOT_A_CLASSIFIER)
         elif m.gradient and self.blocked:
             text = self.blocked

@@ -89,14 +89,20 @@ def test_raw_scores_are_turned_into_probabilities(qtbot, shapes, fake_live):
     assert dock.top()[0] == (CLASSES[int(np.argmax(logits))], pytest.approx(softmax.max()))
 
 
-def test_feature_maps_get_an_explanation(qtbot, fake_live):
-    session = Session()  # the default pipeline ends in maps
+def test_an_output_of_one_value_gets_an_explanation(qtbot, fake_live):
+    from engine.graph.pipeline import InputSpec, Pipeline
+    from engine.layers import Conv2d, Flatten, GlobalAvgPool2d
+
+    one = Pipeline.chain([Conv2d(3, 1, 3), GlobalAvgPool2d(), Flatten()],
+                         input_spec=InputSpec(3, height=40, width=60))  # (1,): neither kind
+    session = Session(one)
     dock = PredictionsDock(session, fake_live)
     qtbot.addWidget(dock)
     assert dock.explanation.text() == NOT_SCORES and not dock.showing_predictions
     frame = np.full((40, 60, 3), 128, np.uint8)
     fake_live.resultUpdated.emit(result_for(session.pipeline, frame))
     assert dock.top() == [] and "Open the bundled shapes classifier" in dock.explanation.text()
+    assert not dock.showing_map
 
 
 def test_label_files():
