@@ -7,8 +7,9 @@ Run from the repository root (torch is a benchmark extra: ``pip install -e .[ben
 For each case it times the engine and PyTorch (channels_last, the same thread count, warm-up,
 then the median of repeats taken in alternating blocks), checks that the results agree, and
 prints engine ms, torch ms, their ratio, the engine's GFLOP/s and its share of the float32
-matmul peak measured in the same run. Targets (issue 2): geometric-mean ratio <= 2.0 over cases
-(a)-(f), and the ``default`` pipeline at >= 60 frames per second on a 480x640 frame.
+matmul peak measured in the same run. Targets (issue 16, "live at full speed on a modest
+machine"): geometric-mean ratio <= 1.5 over cases (a)-(f), and the ``default`` pipeline on a
+480x640 frame in <= 1.3x PyTorch's time (issue 2 asked for <= 2.0 and >= 60 frames per second).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ CONV_CASES = [
 ]
 SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], np.float32)
 TOLERANCE = 1e-4  # max |engine - torch| / max |torch|
+GEO_TARGET = 1.5  # geometric-mean ratio engine / torch over (a)-(f), issue 16
+PIPELINE_TARGET = 1.3  # the default pipeline's ratio engine / torch, issue 16
 
 
 STAT = {"median": statistics.median, "min": min}
@@ -302,9 +305,10 @@ def main(argv: list[str] | None = None) -> int:
         f"\nfloat32 matmul peak (best of two measurements): {peak:.0f} GFLOP/s; "
         f"load average after: {_load()}"
     )
-    print(f"geometric-mean ratio engine/torch over (a)-(f): {geo:.2f} (target <= 2.0)")
+    print(f"geometric-mean ratio engine/torch over (a)-(f): {geo:.2f} (target <= {GEO_TARGET})")
     print(f"default pipeline ({source}): engine {1 / pipe['ours']:.0f} fps, "
-          f"torch {1 / pipe['theirs']:.0f} fps (target >= 60 fps)")  # fmt: skip
+          f"torch {1 / pipe['theirs']:.0f} fps, ratio {pipe['ours'] / pipe['theirs']:.2f} "
+          f"(target <= {PIPELINE_TARGET})")  # fmt: skip
     bad = [r["name"] for r in rows if r["err"] > TOLERANCE]
     if bad:
         print(f"RESULTS DISAGREE with torch beyond {TOLERANCE:g}: {', '.join(bad)}")

@@ -1,7 +1,8 @@
 """Element-wise activations and softmax, like ``torch.nn.functional``'s.
 
 ReLU and hardtanh compare with a vector of constants, not a scalar (numpy's loop for that
-is 3x slower here).
+is 3x slower here). A large ReLU or hardtanh (a 480x640 layer's) shares its chunks between the
+engine's threads.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from engine.ops._checks import (
     dim_arg,
     real_arg,
 )
+from engine.ops._parallel import run, thread_count
 
 __all__ = [
     "dropout",
@@ -35,6 +37,10 @@ _F32 = np.float32
 
 
 _CHUNK = 1 << 15
+# A large clamp goes in two pieces a thread, its values counted as this many multiply-accumulates
+# each against the threads' threshold: a 64x64 network's ReLUs (under 100 thousand values) stay on
+# the calling thread.
+_CLAMP_WORK = 16
 
 
 _constants: dict[bytes, np.ndarray] = {}
@@ -57,7 +63,9 @@ def _clamp(arr: np.ndarray, lo: float | None, hi: float | None) -> np.ndarray:
     """min(max(arr, lo), hi) into a new array.
 
     numpy's maximum of an array and a scalar runs 3x slower than of two arrays (no SIMD loop for
-    the scalar case here), so the bounds are read from constant vectors, chunk by chunk.
+    the scalar case here), so the bounds are read from constant vectors, chunk by chunk. The
+    chunks of a large array are shared between the threads: a 480x640 ReLU of 8 channels took
+    0.8 ms on one thread.
     """
     src = np.ascontiguousarray(arr).reshape(-1)
     out = np.empty(arr.shape, _F32)
@@ -66,9 +74,15 @@ def _clamp(arr: np.ndarray, lo: float | None, hi: float | None) -> np.ndarray:
         np.maximum(src, _constant(lo)[: src.size], out=dst)
         return out
     whole = src.size // _CHUNK * _CHUNK
-    parts = [(src[:whole].reshape(-1, _CHUNK), dst[:whole].reshape(-1, _CHUNK))]
+    rows = whole // _CHUNK
+    step = max(1, -(-rows // (2 * thread_count())))  # rows of _CHUNK values a piece
+    parts = [(src[r * _CHUNK : min(r + step, rows) * _CHUNK].reshape(-1, _CHUNK),
+              dst[r * _CHUNK : min(r + step, rows) * _CHUNK].reshape(-1, _CHUNK))
+             for r in range(0, rows, step)]  # fmt: skip
     parts.append((src[whole:], dst[whole:]))
-    for a, d in parts:
+
+    def work(part):
+        a, d = part
         n = a.shape[-1]
         if lo is not None:
             np.maximum(a, _constant(lo)[:n], out=d)
@@ -77,6 +91,8 @@ def _clamp(arr: np.ndarray, lo: float | None, hi: float | None) -> np.ndarray:
             np.minimum(a, _constant(hi)[:n], out=d)
         if lo is None and hi is None:
             np.copyto(d, a)
+
+    run(parts, work, src.size * _CLAMP_WORK)
     return out
 
 
