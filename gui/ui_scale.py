@@ -1,0 +1,133 @@
+"""One scale for the whole interface: the application font, and a factor for pixel sizes.
+
+Presenter mode and View > Zoom (Ctrl+= / Ctrl+- / Ctrl+0) change one number, the interface
+scale. :func:`apply_scale` first stores it (:func:`factor`, :func:`px` read it), then sets the
+application font to the start-up font times the factor. Qt sends every widget a FontChange
+and lays it out again, so text, table rows, headers, buttons, and every size a widget computes
+from its font metrics or from :func:`px` in ``sizeHint`` follow by themselves. The few sizes
+that are set once in pixels (``setFixedSize``, a minimum width, a pyqtgraph label's font or a
+pen) are set in a function registered with :func:`follow`, which runs again after each change.
+
+Presenter mode also asks for a pointer highlight: :func:`presenting` tells the views to draw
+the sliding window, the hovered cell and the selected map with :func:`outline_pen` (thicker,
+high contrast).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPen
+from PySide6.QtWidgets import QApplication, QWidget
+
+__all__ = ["HIGHLIGHT", "MAX_FACTOR", "MIN_FACTOR", "apply_scale", "factor", "follow",
+           "outline_pen", "presenting", "px", "scaled_font"]
+
+MIN_FACTOR, MAX_FACTOR = 0.75, 3.0
+HIGHLIGHT = QColor(255, 0, 170)  # presenter outlines: magenta reads on maps, cells and photos
+HALO = QColor(0, 0, 0)  # drawn under the outline, so it stands out on light and dark alike
+
+_factor = 1.0
+_presenting = False
+_base_font: QFont | None = None  # the application font before any scaling
+
+
+class _Notifier(QObject):
+    changed = Signal()
+
+
+_notifier: _Notifier | None = None
+
+
+def _get_notifier() -> _Notifier:
+    global _notifier
+    if _notifier is None:
+        _notifier = _Notifier()
+    return _notifier
+
+
+def factor() -> float:
+    """The interface scale now: 1.0 at normal size, 1.5 or 2.0 in presenter mode."""
+    return _factor
+
+
+def presenting() -> bool:
+    """True in presenter mode: views draw their pointer highlights thick and bright."""
+    return _presenting
+
+
+def px(size: float) -> int:
+    """A size given in pixels at normal scale, in pixels at the current scale."""
+    return round(size * _factor)
+
+
+def scaled_font(base: QFont, point_size: float) -> QFont:
+    """``base`` at ``point_size`` points times the current scale (labels drawn by pyqtgraph,
+    which do not follow the application font)."""
+    font = QFont(base)
+    font.setPointSizeF(point_size * _factor)
+    return font
+
+
+def outline_pen(color: QColor, width: float, *, cosmetic: bool = False) -> QPen:
+    """The pen of a pointer highlight: ``color`` at ``width`` normally; in presenter mode the
+    high-contrast colour, twice as thick, times the scale."""
+    if _presenting:
+        color, width = HIGHLIGHT, width * 2
+    pen = QPen(color, max(width * _factor, 1.0))
+    pen.setCosmetic(cosmetic)
+    pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+    return pen
+
+
+def halo_pen(width: float, *, cosmetic: bool = False) -> QPen | None:
+    """The dark pen drawn under a presenter outline of ``width``; None outside presenter mode."""
+    if not _presenting:
+        return None
+    pen = QPen(HALO, (width * 2 + 4) * _factor)
+    pen.setCosmetic(cosmetic)
+    pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+    return pen
+
+
+def apply_scale(new_factor: float, presenter: bool = False) -> float:
+    """Scale the whole interface by ``new_factor`` (clamped to 0.75 .. 3); return it.
+
+    The first call remembers the application font as the normal size.
+    """
+    global _factor, _presenting, _base_font
+    app = QApplication.instance()
+    new_factor = min(max(float(new_factor), MIN_FACTOR), MAX_FACTOR)
+    if _base_font is None and app is not None:
+        _base_font = QFont(app.font())
+    changed = (new_factor, bool(presenter)) != (_factor, _presenting)
+    _factor, _presenting = new_factor, bool(presenter)
+    if app is not None and _base_font is not None:
+        font = QFont(_base_font)
+        if _base_font.pointSizeF() > 0:
+            font.setPointSizeF(_base_font.pointSizeF() * new_factor)
+        else:  # a font given in pixels
+            font.setPixelSize(max(round(_base_font.pixelSize() * new_factor), 1))
+        if font != app.font():
+            app.setFont(font)
+    if changed:
+        _get_notifier().changed.emit()
+    return new_factor
+
+
+def follow(widget: QWidget, refresh: Callable[[], None]) -> None:
+    """Call ``refresh`` after every change of scale or presenter mode, while ``widget`` lives.
+
+    ``refresh`` sets the sizes, fonts and pens ``widget`` holds in pixels from :func:`px`;
+    call it once yourself when building the widget.
+    """
+    notifier = _get_notifier()
+    notifier.changed.connect(refresh)
+
+    def stop() -> None:
+        with contextlib.suppress(RuntimeError, TypeError):  # gone with the interpreter
+            notifier.changed.disconnect(refresh)
+
+    widget.destroyed.connect(stop)
