@@ -44,6 +44,7 @@ class Presenter(QObject):
         self._normal_state: QByteArray | None = None  # the layout before presenter mode
         self._fill: tuple[QDockWidget, QByteArray, Qt.WindowState] | None = None
         self._escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), window, self.unfill)
+        self._escape.setWhatsThis(_("Back to all panels from one filling the screen"))
         self._escape.setEnabled(False)
         self._add_actions()
         for dock in window.findChildren(QDockWidget):

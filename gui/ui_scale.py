@@ -15,10 +15,12 @@ high contrast).
 
 from __future__ import annotations
 
-import contextlib
+import inspect
+import weakref
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, Signal
+import shiboken6
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPen
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -34,18 +36,8 @@ _presenting = False
 _base_font: QFont | None = None  # the application font before any scaling
 
 
-class _Notifier(QObject):
-    changed = Signal()
-
-
-_notifier: _Notifier | None = None
-
-
-def _get_notifier() -> _Notifier:
-    global _notifier
-    if _notifier is None:
-        _notifier = _Notifier()
-    return _notifier
+# (widget, refresh) pairs held weakly: a closed panel drops out by itself.
+_followers: list[tuple[weakref.ref, weakref.ref]] = []
 
 
 def factor() -> float:
@@ -113,8 +105,19 @@ def apply_scale(new_factor: float, presenter: bool = False) -> float:
         if font != app.font():
             app.setFont(font)
     if changed:
-        _get_notifier().changed.emit()
+        _notify()
     return new_factor
+
+
+def _notify() -> None:
+    alive = []
+    for widget_ref, refresh_ref in _followers:
+        widget, refresh = widget_ref(), refresh_ref()
+        if widget is None or refresh is None or not shiboken6.isValid(widget):
+            continue
+        alive.append((widget_ref, refresh_ref))
+        refresh()
+    _followers[:] = alive
 
 
 def follow(widget: QWidget, refresh: Callable[[], None]) -> None:
@@ -123,11 +126,6 @@ def follow(widget: QWidget, refresh: Callable[[], None]) -> None:
     ``refresh`` sets the sizes, fonts and pens ``widget`` holds in pixels from :func:`px`;
     call it once yourself when building the widget.
     """
-    notifier = _get_notifier()
-    notifier.changed.connect(refresh)
-
-    def stop() -> None:
-        with contextlib.suppress(RuntimeError, TypeError):  # gone with the interpreter
-            notifier.changed.disconnect(refresh)
-
-    widget.destroyed.connect(stop)
+    # A method is held weakly, or it would keep the widget alive; a plain function is kept.
+    refresh_ref = weakref.WeakMethod(refresh) if inspect.ismethod(refresh) else lambda: refresh
+    _followers.append((weakref.ref(widget), refresh_ref))
