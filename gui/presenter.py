@@ -11,13 +11,14 @@ in presenter mode) shows one panel alone, full screen, until Esc.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, Qt
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QActionGroup, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QToolBar
 
 from engine.i18n import _
 from gui import ui_scale
 from gui.dock_image import active_dock, ask_save_dock_image, copy_dock_image
+from gui.presenter_fit import fit_to_screen, room
 from gui.session_state import PRESENTER_SCALES, ZOOM_STEPS
 
 __all__ = ["SECONDARY", "Presenter", "install"]
@@ -47,8 +48,21 @@ class Presenter(QObject):
         self._escape.setWhatsThis(_("Back to all panels from one filling the screen"))
         self._escape.setEnabled(False)
         self._add_actions()
+        # A panel shown or hidden in presenter mode (a workspace, a tour stop) may stack a
+        # column taller than the screen: tabs then, a moment later, once the layout ran.
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.timeout.connect(self.fit)
         for dock in window.findChildren(QDockWidget):
             dock.installEventFilter(self)
+            dock.visibilityChanged.connect(self._schedule_fit)
+        # A secondary panel stays hidden in presenter mode when a workspace or a tour stop
+        # shows it, not when the user opens it from the View menu.
+        self._asked: set[str] = set()
+        for key in SECONDARY:
+            if key in window.docks:
+                window.docks[key].toggleViewAction().triggered.connect(
+                    lambda on, k=key: self._asked.add(k) if on else self._asked.discard(k))
         self.session.presenter_changed.connect(self._on_session_presenter)
         self._on_session_presenter(self.session.presenter)
 
@@ -94,6 +108,21 @@ class Presenter(QObject):
             _("Save the panel with the keyboard focus (or under the pointer) as a PNG picture"
               " at twice its size"))
 
+    def _schedule_fit(self, _visible: bool = True) -> None:
+        if self.active and self._fill is None:
+            self._fit_timer.start(0)
+
+    def fit(self) -> None:
+        """In presenter mode, make stacked panels tabs until the window fits its screen."""
+        if self.active and self._fill is None:
+            window = self.window
+            self._hide_secondary()
+            window.layout().activate()
+            fit_to_screen(window)
+            height = room(window) - (window.frameGeometry().height() - window.height())
+            if window.height() > height and not window.isFullScreen():
+                window.resize(window.width(), max(height, window.minimumSizeHint().height()))
+
     def _on_toggle(self, on: bool) -> None:
         self.session.set_presenter(on=bool(on))
 
@@ -123,6 +152,7 @@ class Presenter(QObject):
             self._enter()
         ui_scale.apply_scale(options.factor, options.on)
         self._scale_dock_titles()
+        self._schedule_fit()
         if was_on and not options.on:
             self._leave()
         self.toggle.blockSignals(True)
@@ -145,11 +175,15 @@ class Presenter(QObject):
         self._normal_state = self.window.saveState(self._version)
         for bar in self.window.findChildren(QToolBar):
             bar.hide()
+        self._asked.clear()
+        self._hide_secondary()
+        self.window.centralWidget().hide()  # the panels left share the whole window
+
+    def _hide_secondary(self) -> None:
         for key in SECONDARY:
             dock = self.window.docks.get(key)
-            if dock is not None:
+            if dock is not None and key not in self._asked and not dock.isHidden():
                 dock.hide()
-        self.window.centralWidget().hide()  # the panels left share the whole window
 
     def _leave(self) -> None:
         self.unfill()

@@ -21,11 +21,11 @@ from collections.abc import Callable
 
 import shiboken6
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QPen
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QPen
 from PySide6.QtWidgets import QApplication, QWidget
 
 __all__ = ["HIGHLIGHT", "MAX_FACTOR", "MIN_FACTOR", "apply_scale", "factor", "follow",
-           "outline_pen", "presenting", "px", "scaled_font"]
+           "outline_pen", "presenting", "px", "scaled_font", "set_font"]
 
 MIN_FACTOR, MAX_FACTOR = 0.75, 3.0
 HIGHLIGHT = QColor(255, 0, 170)  # presenter outlines: magenta reads on maps, cells and photos
@@ -61,6 +61,34 @@ def scaled_font(base: QFont, point_size: float) -> QFont:
     font = QFont(base)
     font.setPointSizeF(point_size * _factor)
     return font
+
+
+def set_font(widget: QWidget, relative: float = 1.0, *, bold: bool = False,
+             fixed_pitch: bool = False) -> None:
+    """Give ``widget`` a font ``relative`` times the interface's text size (bold, or the
+    system's fixed-pitch font), kept at that ratio when the scale changes.
+
+    A font set with an explicit size stops following the application font; this one follows.
+    """
+    widget_ref = weakref.ref(widget)
+
+    def apply() -> None:
+        target = widget_ref()
+        if target is None:
+            return
+        if fixed_pitch:
+            font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+            points = font.pointSizeF() * _factor
+        else:
+            font = QFont(QApplication.font())
+            points = font.pointSizeF()
+        if points > 0:
+            font.setPointSizeF(points * relative)
+        font.setBold(bold)
+        target.setFont(font)
+
+    apply()
+    _followers.append((widget_ref, lambda: apply))
 
 
 def outline_pen(color: QColor, width: float, *, cosmetic: bool = False) -> QPen:
@@ -104,6 +132,9 @@ def apply_scale(new_factor: float, presenter: bool = False) -> float:
             font.setPixelSize(max(round(_base_font.pixelSize() * new_factor), 1))
         if font != app.font():
             app.setFont(font)
+            # Qt posts the change to the windows; deliver it now, so that every widget has its
+            # new font before the followers below measure text with it.
+            QApplication.sendPostedEvents()
     if changed:
         _notify()
     return new_factor

@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
 from gui.labels import ClassNames, class_names, model_path_of
+from gui.ui_scale import set_font
 
 TOP_K = 5
 NOT_SCORES = (
@@ -160,10 +161,7 @@ class PredictionsDock(QWidget):
         self.title = QLabel()
         self.title.setWordWrap(True)
         self.best = QLabel()  # the top class in large type, readable from across a room
-        font = self.best.font()
-        font.setPointSizeF(font.pointSizeF() * 1.8)
-        font.setBold(True)
-        self.best.setFont(font)
+        set_font(self.best, 1.8, bold=True)
         self.bars = TopBars()
         self.note = QLabel()
         self.note.setWordWrap(True)

@@ -208,7 +208,8 @@ class CellGrid(QWidget):
             return
         cell, left, top = self._layout()
         font = QFont(self.font())
-        font.setPixelSize(min(max(int(cell * 0.36), 7), px(16)))
+        # Presenter mode tries larger numbers first (the smaller font below is the fallback).
+        font.setPixelSize(min(max(int(cell * (0.5 if presenting() else 0.36)), 7), px(16)))
         painter.setFont(font)
         small = QFont(font)
         small.setPixelSize(max(int(cell * 0.3), 6))

@@ -149,3 +149,14 @@ def test_a_restart_in_presenter_mode_can_leave_it(qtbot, session, live, config_d
     assert second.docks["ledger"].isVisible()
     assert all(b.isVisible() for b in second.findChildren(QToolBar))
     second.close()
+
+
+def test_secondary_panels_stay_hidden_unless_the_user_opens_them(qtbot, main_window):
+    from gui.tour import start_tour
+
+    main_window.session.set_presenter(on=True)
+    start_tour(main_window, 4)  # its layout shows the ledger
+    qtbot.waitUntil(lambda: not main_window.docks["ledger"].isVisible(), timeout=3000)
+    main_window.docks["ledger"].toggleViewAction().trigger()  # View > Ledger
+    qtbot.wait(20)
+    assert main_window.docks["ledger"].isVisible()
