@@ -20,12 +20,12 @@ import weakref
 from collections.abc import Callable
 
 import shiboken6
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QPen
 from PySide6.QtWidgets import QApplication, QWidget
 
 __all__ = ["HIGHLIGHT", "MAX_FACTOR", "MIN_FACTOR", "apply_scale", "factor", "follow",
-           "outline_pen", "presenting", "px", "scaled_font", "set_font"]
+           "outline_pen", "presenting", "px", "scaled", "scaled_font", "set_font"]
 
 MIN_FACTOR, MAX_FACTOR = 0.75, 3.0
 HIGHLIGHT = QColor(255, 0, 170)  # presenter outlines: magenta reads on maps, cells and photos
@@ -61,6 +61,27 @@ def scaled_font(base: QFont, point_size: float) -> QFont:
     font = QFont(base)
     font.setPointSizeF(point_size * _factor)
     return font
+
+
+def scaled(setter: Callable[..., None], *sizes: float) -> None:
+    """Call a widget's size setter (``setFixedSize``, ``setMinimumWidth``...) with ``sizes``
+    given in pixels at normal scale, now and after every change of scale.
+
+    Example: ``scaled(view.setFixedSize, 96, 72)`` instead of ``view.setFixedSize(96, 72)``.
+    """
+    widget_ref, name = weakref.ref(setter.__self__), setter.__name__
+
+    def apply() -> None:
+        target = widget_ref()
+        if target is None:
+            return
+        values = [px(size) for size in sizes]
+        if name == "setIconSize":  # takes a QSize
+            values = [QSize(*values)]
+        getattr(target, name)(*values)
+
+    apply()
+    _followers.append((widget_ref, lambda: apply))
 
 
 def set_font(widget: QWidget, relative: float = 1.0, *, bold: bool = False,

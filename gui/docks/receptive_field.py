@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.lecture.receptive import ReceptiveField, receptive_field
-from gui.ui_scale import follow, px
+from gui.ui_scale import scaled
 from gui.widgets.crop_controls import frame_thumbnail
 from gui.widgets.pixel_view import PixelView
 from gui.widgets.player_controls import labelled_row, shrinkable
@@ -114,8 +114,7 @@ class ReceptiveFieldDock(QWidget):
         scroll = self.strip_scroll = QScrollArea()
         scroll.setWidget(self.strip)
         scroll.setWidgetResizable(True)
-        self._size_strip()
-        follow(self, self._size_strip)
+        scaled(scroll.setFixedHeight, 150)
         scroll.setToolTip("The same region traced on every earlier convolution and pooling "
                           "layer (mean of its maps); a ReLU keeps its input's box")
 
@@ -130,9 +129,6 @@ class ReceptiveFieldDock(QWidget):
         layout.addWidget(self.strip_heading)
         layout.addWidget(scroll)
         layout.addWidget(self.info)
-
-    def _size_strip(self) -> None:
-        self.strip_scroll.setFixedHeight(px(150))  # the traced layers' strip, at the text scale
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

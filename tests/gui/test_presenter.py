@@ -160,3 +160,21 @@ def test_secondary_panels_stay_hidden_unless_the_user_opens_them(qtbot, main_win
     main_window.docks["ledger"].toggleViewAction().trigger()  # View > Ledger
     qtbot.wait(20)
     assert main_window.docks["ledger"].isVisible()
+
+
+def test_fixed_pixel_sizes_of_the_panels_follow_the_scale(qtbot, main_window):
+    from PySide6.QtCore import QSize
+
+    docks = main_window.docks
+    player = docks["conv_player"].widget()
+    field = docks["receptive_field"].widget()
+    gallery = docks["filters"].widget()
+    sizes = [lambda: player.crop.view.size(), lambda: player.controls.first_button.iconSize(),
+             lambda: QSize(0, field.strip_scroll.height()),
+             lambda: gallery.detail_image.size()]
+    before = [size() for size in sizes]
+    main_window.session.set_presenter(on=True, scale=2.0)
+    after = [size() for size in sizes]
+    assert after == [QSize(2 * s.width(), 2 * s.height()) for s in before]
+    main_window.session.set_presenter(on=False)
+    assert [size() for size in sizes] == before
