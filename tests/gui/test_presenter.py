@@ -178,3 +178,35 @@ def test_fixed_pixel_sizes_of_the_panels_follow_the_scale(qtbot, main_window):
     assert after == [QSize(2 * s.width(), 2 * s.height()) for s in before]
     main_window.session.set_presenter(on=False)
     assert [size() for size in sizes] == before
+
+
+def test_pointer_highlights_are_thick_and_bright_in_presenter_mode(qtbot, main_window):
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QColor, QMouseEvent
+
+    from gui.widgets.cell_grid import CellGrid
+    from gui.widgets.mosaic_view import MosaicView
+
+    mosaic = main_window.docks["maps"].widget().findChild(MosaicView)
+    main_window.session.set_selected_map(1)
+    QApplication.processEvents()
+    normal = mosaic._outline.pen()  # 2 px; presenter mode: twice as thick, times 1.5
+    main_window.session.set_presenter(on=True)
+    bright = mosaic._outline.pen()
+    assert bright.widthF() == 3 * normal.widthF() and bright.color() == ui_scale.HIGHLIGHT
+    assert mosaic._halo.isVisible()
+
+    grid = CellGrid()
+    qtbot.addWidget(grid)
+    grid.set_values([[1, 2, 3], [4, 5, 6], [7, 8, 9]])
+    grid.resize(grid.sizeHint())
+    grid.show()
+    cell, left, top = grid._layout()
+    center = QPoint(int(left + 1.5 * cell), int(top + 1.5 * cell))  # the middle cell
+    move = QMouseEvent(QEvent.Type.MouseMove, QPointF(center), QPointF(grid.mapToGlobal(center)),
+                       Qt.MouseButton.NoButton, Qt.MouseButton.NoButton,
+                       Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(grid, move)
+    assert grid._hover == (1, 1)
+    edge = grid.grab().toImage().pixelColor(int(left + cell + 1), center.y())
+    assert edge == QColor(ui_scale.HIGHLIGHT)  # the hovered cell's outline
