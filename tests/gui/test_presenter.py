@@ -210,3 +210,13 @@ def test_pointer_highlights_are_thick_and_bright_in_presenter_mode(qtbot, main_w
     assert grid._hover == (1, 1)
     edge = grid.grab().toImage().pixelColor(int(left + cell + 1), center.y())
     assert edge == QColor(ui_scale.HIGHLIGHT)  # the hovered cell's outline
+
+
+def test_table_rows_grow_with_the_text(qtbot, main_window):
+    table = main_window.docks["ledger"].widget().table
+    rows = table.verticalHeader().defaultSectionSize()
+    main_window.session.set_presenter(zoom=2.0)
+    assert table.verticalHeader().defaultSectionSize() == 2 * rows
+    assert table.rowHeight(0) >= table.fontMetrics().height()
+    main_window.session.set_presenter(zoom=1.0)
+    assert table.verticalHeader().defaultSectionSize() == rows
