@@ -43,6 +43,7 @@ class Presenter(QObject):
         self.session = window.session
         self._version = layout_version
         self._normal_state: QByteArray | None = None  # the layout before presenter mode
+        self._normal_workspace = "explore"  # and the workspace it showed
         self._fill: tuple[QDockWidget, QByteArray, Qt.WindowState] | None = None
         self._escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), window, self.unfill)
         self._escape.setWhatsThis(_("Back to all panels from one filling the screen"))
@@ -173,6 +174,7 @@ class Presenter(QObject):
     def _enter(self) -> None:
         self.unfill()
         self._normal_state = self.window.saveState(self._version)
+        self._normal_workspace = getattr(self.window, "workspace", "explore")
         for bar in self.window.findChildren(QToolBar):
             bar.hide()
         self._asked.clear()
@@ -189,6 +191,7 @@ class Presenter(QObject):
         self.unfill()
         state, self._normal_state = self._normal_state, None
         self.window.restoreState(state, self._version)
+        self.window.workspace = self._normal_workspace  # a workspace chosen meanwhile is gone
         self.window.centralWidget().show()
 
     @property

@@ -87,9 +87,11 @@ def test_entering_hides_toolbar_and_secondary_panels_and_leaving_restores(qtbot,
     assert not any(b.isVisible() for b in bars)
     assert not any(main_window.docks[k].isVisible() for k in SECONDARY)
     assert main_window.docks["maps"].isVisible() and main_window.docks["source"].isVisible()
+    main_window.show_workspace("lecture")  # a workspace chosen while presenting
     main_window.session.set_presenter(on=False)
     assert all(b.isVisible() for b in bars)
     assert {k for k, d in main_window.docks.items() if d.isVisible()} == shown
+    assert main_window.workspace == "explore"
 
 
 def test_a_panel_fills_the_screen_and_esc_brings_the_layout_back(qtbot, main_window):
@@ -199,8 +201,7 @@ def test_pointer_highlights_are_thick_and_bright_in_presenter_mode(qtbot, main_w
     grid = CellGrid()
     qtbot.addWidget(grid)
     grid.set_values([[1, 2, 3], [4, 5, 6], [7, 8, 9]])
-    grid.resize(grid.sizeHint())
-    grid.show()
+    grid.resize(grid.sizeHint())  # never shown: no Enter or Leave from the platform
     cell, left, top = grid._layout()
     center = QPoint(int(left + 1.5 * cell), int(top + 1.5 * cell))  # the middle cell
     move = QMouseEvent(QEvent.Type.MouseMove, QPointF(center), QPointF(grid.mapToGlobal(center)),
