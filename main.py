@@ -54,6 +54,18 @@ def _count(text: str) -> int:
     return int(text)
 
 
+def _presenter_scale(text: str) -> float:
+    """1.5 or 2 (an "x" after it is allowed), for --presenter."""
+    try:
+        scale = float(text.strip().lower().removesuffix("x"))
+    except ValueError:
+        scale = 0.0
+    if scale not in (1.5, 2.0):
+        raise argparse.ArgumentTypeError(
+            _("expected 1.5 or 2, got '{text}'").format(text=text))
+    return scale
+
+
 def _shape(text: str) -> tuple[int, int, int]:
     try:
         return cli.parse_shape(text)
@@ -93,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--screenshot",
         metavar="OUT.png",
         help="save the window as an image after the first processed frame, then quit",
+    )
+    gui.add_argument(
+        "--presenter", metavar="SCALE", nargs="?", const=0.0, type=_presenter_scale,
+        help=_("presenter mode: everything 1.5 or 2 times larger for a projector, the toolbar"
+               " and secondary panels hidden (default: the scale last chosen, else 1.5)"),
     )
     gui.add_argument(
         "--fresh", action="store_true", help="ignore the saved session and layout this time"

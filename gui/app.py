@@ -79,6 +79,9 @@ def apply_args(session: Session, args: Namespace) -> list[str]:
             session.set_source(SourceSpec(kind=kind, path=str(source)))
     elif camera is not None:
         session.set_source(SourceSpec(kind="camera", camera_index=int(camera)))
+    presenter = getattr(args, "presenter", None)
+    if presenter is not None:  # 0: the scale the session keeps
+        session.set_presenter(on=True, **({"scale": presenter} if presenter else {}))
     layer = getattr(args, "layer", None)
     if layer is not None:
         n = len(session.pipeline.nodes)

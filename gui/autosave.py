@@ -51,7 +51,7 @@ class Autosaver(QObject):
         self._timer.timeout.connect(self._on_timer)
         self._signals = (session.pipeline_changed, session.source_changed,
                          session.selected_layer_changed, session.selected_map_changed,
-                         session.display_changed)
+                         session.display_changed, session.presenter_changed)
         for signal in self._signals:
             signal.connect(self.schedule)
         self.schedule()

@@ -26,10 +26,12 @@ from gui import live_offer, tooltips
 from gui.actions import MenuActions, build_menus
 from gui.autosave import Autosaver
 from gui.capture import classify_path
+from gui.dock_image import install_menu
 from gui.guards import open_problem, sentence
 from gui.layout import DEFAULT_SIZE, DOCKS, DockSpec
 from gui.lazy_dock import LazyDock
 from gui.live import LiveResults, Stats
+from gui.presenter import install as install_presenter
 from gui.session import Session, SourceSpec, config_dir
 
 LAYOUT_VERSION = 6  # bump when the dock set or default layout changes (an old one is not applied)
@@ -160,6 +162,7 @@ class MainWindow(MenuActions, QMainWindow):
         if persist:
             self.restore_layout()
             self.autosaver = Autosaver(session, parent=self)
+        self.presenter = install_presenter(self, LAYOUT_VERSION)  # View > Presenter mode, zoom
         tooltips.install(self)  # dock tabs and submenus explain themselves too
 
     # -- docks and layout -----------------------------------------------------------------
@@ -174,6 +177,7 @@ class MainWindow(MenuActions, QMainWindow):
         else:  # hidden at start: built when first shown (start-up time)
             dock = LazyDock(title, self, build)
         dock.setObjectName(f"dock_{spec.key}")
+        install_menu(dock, self)  # Copy as image, Save as image..., Fill the screen
         dock.setToolTip(_(spec.tooltip))
         toggle = dock.toggleViewAction()
         toggle.setToolTip(_("Show or hide the {title} panel").format(title=title))
@@ -238,7 +242,7 @@ class MainWindow(MenuActions, QMainWindow):
     def save_layout(self) -> None:
         settings = self._settings()
         settings.setValue("geometry", self.saveGeometry())
-        settings.setValue("state", self.saveState(LAYOUT_VERSION))
+        settings.setValue("state", self.presenter.state_to_save())
         settings.sync()
 
     def restore_layout(self) -> bool:

@@ -35,6 +35,7 @@ from gui.session_state import (
     SAMPLE_SUFFIXES,
     SOURCE_KINDS,
     DisplayOptions,
+    PresenterOptions,
     SourceSpec,
     config_dir,
     data_dir,
@@ -46,8 +47,8 @@ from gui.session_state import (
 
 __all__ = ["COLORMAPS", "CONFIG_ENV", "DATA_ENV", "DEFAULT_SAMPLE", "HISTORY_LIMIT",
            "NORMALIZATIONS", "PHOTOGRAPHS", "SAMPLE_SUFFIXES", "SOURCE_KINDS", "DisplayOptions",
-           "Session", "SourceSpec", "config_dir", "data_dir", "default_sample_name",
-           "is_photograph", "list_samples", "sample_path"]
+           "PresenterOptions", "Session", "SourceSpec", "config_dir", "data_dir",
+           "default_sample_name", "is_photograph", "list_samples", "sample_path"]
 
 HISTORY_LIMIT = 100  # undo steps kept; older edits fall off the bottom
 KEEP_PATH = object()  # set_pipeline's default: an edit keeps the pipeline's file path
@@ -84,6 +85,7 @@ class Session:
     selected_map_changed = Signal(int)
     display_changed = Signal(object)
     paused_changed = Signal(bool)
+    presenter_changed = Signal(object)
     message = Signal(str, str)
 
     def __init__(self, pipeline=None) -> None:
@@ -93,6 +95,7 @@ class Session:
         self.selected_layer = 0
         self.selected_map = -1
         self.display = DisplayOptions()
+        self.presenter = PresenterOptions()
         self.paused = False
         self._undo: list[tuple[Any, str | None]] = []
         self._redo: list[tuple[Any, str | None]] = []
@@ -178,6 +181,13 @@ class Session:
             self.display = new
             self.display_changed.emit(new)
 
+    def set_presenter(self, **changes: Any) -> None:
+        """Change presenter mode or zoom by name, e.g. ``set_presenter(on=True, scale=2.0)``."""
+        new = dataclasses.replace(self.presenter, **changes)
+        if new != self.presenter:
+            self.presenter = new
+            self.presenter_changed.emit(new)
+
     def set_paused(self, paused: bool) -> None:
         if bool(paused) != self.paused:
             self.paused = bool(paused)
@@ -197,6 +207,7 @@ class Session:
             "selected_layer": self.selected_layer,
             "selected_map": self.selected_map,
             "display": dataclasses.asdict(self.display),
+            "presenter": dataclasses.asdict(self.presenter),
         }
 
     def apply_state(self, state: SavedState) -> None:
@@ -205,6 +216,7 @@ class Session:
             self.set_pipeline(state.pipeline, undoable=False, path=state.pipeline_path)
         self.set_source(state.source)
         self.set_display(**dataclasses.asdict(state.display))
+        self.set_presenter(**dataclasses.asdict(state.presenter))
         self.set_selected_layer(state.selected_layer)
         self.set_selected_map(state.selected_map)
 

@@ -34,8 +34,11 @@ from engine.io.safe_json import JsonError, load_file
 from gui.session_state import (
     COLORMAPS,
     NORMALIZATIONS,
+    PRESENTER_SCALES,
     SOURCE_KINDS,
+    ZOOM_STEPS,
     DisplayOptions,
+    PresenterOptions,
     SourceSpec,
     default_sample_name,
     list_samples,
@@ -70,6 +73,7 @@ class SavedState:
     selected_layer: int
     selected_map: int
     display: DisplayOptions
+    presenter: PresenterOptions
     running: bool  # written by an autosave of an open window: that run did not end normally
 
 
@@ -98,6 +102,18 @@ def _display(fields: Fields) -> DisplayOptions:
     )
 
 
+def _presenter(fields: Fields | None) -> PresenterOptions:
+    if fields is None:  # a session saved before presenter mode existed
+        return PresenterOptions()
+    scale = fields.number("scale", default=PRESENTER_SCALES[0], low=PRESENTER_SCALES[0],
+                          high=PRESENTER_SCALES[-1])
+    return PresenterOptions(
+        on=fields.boolean("on", default=False),
+        scale=min(PRESENTER_SCALES, key=lambda s: abs(s - scale)),
+        zoom=fields.number("zoom", default=1.0, low=ZOOM_STEPS[0], high=ZOOM_STEPS[-1]),
+    )
+
+
 def parse_state(data: Any, source: str = FILE_NAME, base_dir: Path | None = None) -> SavedState:
     """Check every field of a parsed session file; :class:`SessionFileError` for the first
     one that does not fit. Keys this version does not know are ignored (a newer version's)."""
@@ -118,6 +134,7 @@ def parse_state(data: Any, source: str = FILE_NAME, base_dir: Path | None = None
                                        high=max(layers - 1, 0)),
             selected_map=top.integer("selected_map", default=-1, low=-1, high=1 << 20),
             display=_display(top.child("display")),
+            presenter=_presenter(top.child("presenter", default=None)),
             running=top.boolean("running", default=False),
         )
     except (FieldError, OSError, ValueError) as error:  # SpecError and BudgetError too
@@ -248,6 +265,7 @@ class StateWriter:
             "selected_layer": session.selected_layer if kept else 0,
             "selected_map": session.selected_map if kept else -1,
             "display": dataclasses.asdict(session.display),
+            "presenter": dataclasses.asdict(session.presenter),
         }
         text = (dump_json(state) + "\n").encode("utf-8")
         return SaveJob(Path(path), text, encoded.npz_name, encoded.arrays)

@@ -134,3 +134,29 @@ class DisplayOptions:
             not isinstance(self.resolution, int) or self.resolution < 16
         ):
             raise ValueError(f"working resolution must be 16 pixels or more, not {self.resolution}")
+
+
+PRESENTER_SCALES = (1.5, 2.0)  # View > Presenter scale
+ZOOM_STEPS = (0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0)  # Ctrl+= / Ctrl+- walk these
+
+
+@dataclass(frozen=True)
+class PresenterOptions:
+    """Presenter mode and zoom: the interface is drawn ``zoom`` times larger, and ``scale``
+    times larger again while presenter mode is on."""
+
+    on: bool = False
+    scale: float = 1.5
+    zoom: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.scale not in PRESENTER_SCALES:
+            raise ValueError(f"presenter scale {self.scale} is not one of "
+                             f"{', '.join(map(str, PRESENTER_SCALES))}")
+        if not ZOOM_STEPS[0] <= self.zoom <= ZOOM_STEPS[-1]:
+            raise ValueError(f"zoom {self.zoom} is not from {ZOOM_STEPS[0]} to {ZOOM_STEPS[-1]}")
+
+    @property
+    def factor(self) -> float:
+        """The interface scale these options ask for."""
+        return self.zoom * (self.scale if self.on else 1.0)

@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.ui_scale import scaled
+
 SIZE = 256  # canvas pixels (square); the engine's preprocessing scales it to the network
 DEFAULT_WIDTH = 10  # pen width in canvas pixels: like a marker on a sheet held to a camera
 SHAPES_HINT = "Draw a circle, triangle, square, star, cross, heart, arrow or smiley."
@@ -98,7 +100,7 @@ class DrawingCanvas(QWidget):
         self.image = QImage(SIZE, SIZE, QImage.Format.Format_RGB888)
         self._last: QPointF | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(128, 128)
+        scaled(self.setMinimumSize, 128, 128)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setToolTip("Draw with the left mouse button")
         self.clear()

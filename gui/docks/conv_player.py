@@ -24,6 +24,7 @@ from engine.lecture.examples import VOLUME_SIDE, lecture_7x7, lecture_volume
 from engine.lecture.text import channel_name, conv_sum_text, parse_kernel
 from engine.lecture.traces import ConvTrace, trace_conv
 from gui.docks.player_base import PlayerDock
+from gui.ui_scale import scaled
 from gui.widgets.cell_grid import CellGrid, titled
 from gui.widgets.player_controls import labelled_row, shrinkable
 
@@ -80,7 +81,7 @@ class ConvPlayerDock(PlayerDock):
         self.values_label.setToolTip("Which channel of the filter the values line shows and "
                                      "edits")
         self.values.editingFinished.connect(self._on_values_edited)
-        self.values.setMinimumWidth(110)
+        scaled(self.values.setMinimumWidth, 110)
         self.stride = self._spin(1, 5, 1, "Stride S: how many cells the window moves per step")
         self.padding = self._spin(0, 4, 0, "Padding P: width of the zero border around the input")
         self.dilation = self._spin(1, 4, 1, "Dilation D: spacing between the kernel's taps")

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.ui_scale import scaled
 from gui.widgets.kernel_grid import diverging_rgb
 from gui.widgets.tile_grid import BACKGROUND, GAP, TileGrid, _ResizingScrollArea
 
@@ -131,7 +132,7 @@ class FilterGalleryDock(QWidget):
             paging.addWidget(button)
         paging.addStretch(1)
         self.detail_image = QLabel()
-        self.detail_image.setFixedSize(120, 120)
+        scaled(self.detail_image.setFixedSize, 120, 120)
         self.detail_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.detail_text = QLabel()
         self.detail_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from engine.i18n import _
 from gui.colormaps import nonfinite_mask, to_indices
 from gui.explain.entry import TIP
+from gui.ui_scale import scaled
 from gui.widgets.histogram import HistogramView
 
 ZEROS_LABEL = "share of zeros"
@@ -109,7 +110,7 @@ class MapDetail(QWidget):
         self.view.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
 
         self.histogram = HistogramView()
-        self.histogram.setMinimumHeight(120)
+        scaled(self.histogram.setMinimumHeight, 120)
 
         self._values: dict[str, QLabel] = {}
         grid = QGridLayout()

@@ -21,6 +21,7 @@ from engine.graph.output import CLASSES, MAP, OTHER, kind_of_shape, output_kind
 from engine.i18n import N_, _
 from gui.docks.output_map import OutputMapPage
 from gui.labels import ClassNames, class_names, model_path_of
+from gui.ui_scale import set_font
 
 TOP_K = 5
 NOT_SCORES = N_(
@@ -156,10 +157,7 @@ class PredictionsDock(QWidget):
         self.title = QLabel()
         self.title.setWordWrap(True)
         self.best = QLabel()  # the top class in large type, readable from across a room
-        font = self.best.font()
-        font.setPointSizeF(font.pointSizeF() * 1.8)
-        font.setBold(True)
-        self.best.setFont(font)
+        set_font(self.best, 1.8, bold=True)
         self.bars = TopBars()
         self.note = QLabel()
         self.note.setWordWrap(True)

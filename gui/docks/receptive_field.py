@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.lecture.receptive import ReceptiveField, receptive_field
+from gui.ui_scale import scaled
 from gui.widgets.crop_controls import frame_thumbnail
 from gui.widgets.pixel_view import PixelView
 from gui.widgets.player_controls import labelled_row, shrinkable
@@ -113,7 +114,7 @@ class ReceptiveFieldDock(QWidget):
         scroll = self.strip_scroll = QScrollArea()
         scroll.setWidget(self.strip)
         scroll.setWidgetResizable(True)
-        scroll.setFixedHeight(150)
+        scaled(scroll.setFixedHeight, 150)
         scroll.setToolTip("The same region traced on every earlier convolution and pooling "
                           "layer (mean of its maps); a ReLU keeps its input's box")
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from gui.colormaps import value_range
 from gui.docks.ledger import format_shape
 from gui.pipeline_edits import is_join, short_name
+from gui.ui_scale import follow
 from gui.widgets.step_view import StepPanel, StepView
 
 _MAX_TITLE = 14  # characters of a layer name shown on its card
@@ -46,6 +47,7 @@ class StepperDock(QWidget):
         if latest is not None:
             self._input_shape = tuple(latest.input.shape)
         self._rebuild_cards()
+        follow(self, self._rebuild_cards)  # the strip's fixed height follows the text size
         if latest is not None:
             self._on_live_result(latest)
 

@@ -9,7 +9,7 @@ press a button: opening the panel does not apply a stop.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontDatabase, QPalette
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.tour import TOUR_KEY, apply_stop, apply_to_session, stops
+from gui.ui_scale import set_font
 
 __all__ = ["TourDock"]
 
@@ -65,10 +66,7 @@ class TourDock(QWidget):
             self.stop_combo.addItem(f"{i + 1}. {stop.title}", i)
         self.stop_combo.activated.connect(self._on_stop_combo_activated)
         self.title = QLabel()
-        font = self.title.font()
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        font.setBold(True)
-        self.title.setFont(font)
+        set_font(self.title, 1.3, bold=True)
         self.title.setWordWrap(True)
         self.text = QLabel()
         self.text.setWordWrap(True)
@@ -77,7 +75,7 @@ class TourDock(QWidget):
         self.formula = QLabel()
         self.formula.setWordWrap(True)
         self.formula.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.formula.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        set_font(self.formula, fixed_pitch=True)
         self.formula.setToolTip("The formula of this stop, with the lecture's numbers")
         self.formula_box = QFrame()
         self.formula_box.setFrameShape(QFrame.Shape.StyledPanel)

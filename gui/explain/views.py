@@ -12,6 +12,8 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from gui.ui_scale import scaled
+
 __all__ = ["PatchGrid", "PictureView", "TitledPicture"]
 
 
@@ -25,7 +27,7 @@ class PictureView(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.setBackground("#202124")
         self.ci.layout.setContentsMargins(0, 0, 0, 0)
-        self.setMinimumSize(minimum, minimum)
+        scaled(self.setMinimumSize, minimum, minimum)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self._box = self.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
         self.picture = pg.ImageItem(axisOrder="row-major")
@@ -108,7 +110,7 @@ class PatchGrid(QWidget):
         super().__init__(parent)
         self._cells: list[tuple[QImage, str]] = []
         self._empty = ""
-        self.setMinimumSize(150, 150)
+        scaled(self.setMinimumSize, 150, 150)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     @property

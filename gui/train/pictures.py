@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.ui_scale import follow
+
 __all__ = ["ProgressLine", "Redraw", "ScaledPicture", "StatusText", "ThumbGrid", "to_image",
            "to_pixmap"]
 
@@ -128,7 +130,11 @@ class StatusText(QWidget):
             font.setBold(True)
             self.setFont(font)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.setFixedHeight(self.fontMetrics().lineSpacing() * lines + 4)
+        self._fit_height()
+        follow(self, self._fit_height)  # the lines grow with the interface scale
+
+    def _fit_height(self) -> None:
+        self.setFixedHeight(self.fontMetrics().lineSpacing() * self._lines + 4)
 
     def text(self) -> str:
         return self._text

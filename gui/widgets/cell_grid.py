@@ -15,6 +15,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
 from engine.lecture.text import format_value
+from gui.ui_scale import factor, halo_pen, outline_pen, presenting, px
 
 __all__ = ["CellGrid", "format_value", "titled"]
 
@@ -72,6 +73,7 @@ class CellGrid(QWidget):
         self._cell_size = cell_size
         self._min_cell = min_cell
         self._scale = 1.0
+        self._hover: tuple[int, int] | None = None  # the cell under the mouse
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
 
@@ -158,22 +160,26 @@ class CellGrid(QWidget):
         h, w = self._values.shape
         return max(h, 1), max(w, 1)
 
+    # Sizes are given at normal scale and read through px(): presenter mode and the zoom
+    # (gui.ui_scale) make the cells, their numbers and the headers larger together.
     def sizeHint(self) -> QSize:
         h, w = self._shape()
-        return QSize(w * self._cell_size + _HEADER + 2, h * self._cell_size + _HEADER + 2)
+        cell, header = px(self._cell_size), px(_HEADER)
+        return QSize(w * cell + header + 2, h * cell + header + 2)
 
     def minimumSizeHint(self) -> QSize:
         h, w = self._shape()
-        return QSize(
-            min(w * self._min_cell + _HEADER + 2, max(_MIN_CAP, _MIN_PX * w + _HEADER + 2)),
-            min(h * self._min_cell + _HEADER + 2, max(_MIN_CAP, _MIN_PX * h + _HEADER + 2)))
+        cell, header, cap = px(self._min_cell), px(_HEADER), px(_MIN_CAP)
+        return QSize(min(w * cell + header + 2, max(cap, _MIN_PX * w + header + 2)),
+                     min(h * cell + header + 2, max(cap, _MIN_PX * h + header + 2)))
 
     def _layout(self) -> tuple[float, float, float]:
         h, w = self._shape()
-        cell = min((self.width() - _HEADER - 2) / w, (self.height() - _HEADER - 2) / h)
-        cell = min(max(cell, float(_MIN_PX)), _MAX_CELL)
-        left = _HEADER + (self.width() - _HEADER - cell * w) / 2
-        top = _HEADER + (self.height() - _HEADER - cell * h) / 2
+        header = px(_HEADER)
+        cell = min((self.width() - header - 2) / w, (self.height() - header - 2) / h)
+        cell = min(max(cell, float(_MIN_PX)), float(px(_MAX_CELL)))
+        left = header + (self.width() - header - cell * w) / 2
+        top = header + (self.height() - header - cell * h) / 2
         return cell, left, top
 
     def cell_at(self, pos: QPoint) -> tuple[int, int] | None:
@@ -202,7 +208,8 @@ class CellGrid(QWidget):
             return
         cell, left, top = self._layout()
         font = QFont(self.font())
-        font.setPixelSize(min(max(int(cell * 0.36), 7), 16))
+        # Presenter mode tries larger numbers first (the smaller font below is the fallback).
+        font.setPixelSize(min(max(int(cell * (0.5 if presenting() else 0.36)), 7), px(16)))
         painter.setFont(font)
         small = QFont(font)
         small.setPixelSize(max(int(cell * 0.3), 6))
@@ -217,12 +224,33 @@ class CellGrid(QWidget):
                 rect = QRectF(left + c * cell, top + r * cell, cell, cell)
                 self._paint_cell(painter, rect, r, c, fonts, grid_pen)
         self._paint_headers(painter, cell, left, top)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        mark = 3.0 * factor() * (2 if presenting() else 1)  # presenter mode: twice as thick
         for (r, c), color in self._marks.items():
             if 0 <= r < h and 0 <= c < w:
-                painter.setPen(QPen(color, 3))
-                painter.setBrush(Qt.BrushStyle.NoBrush)
-                painter.drawRect(QRectF(left + c * cell + 1.5, top + r * cell + 1.5,
-                                        cell - 3, cell - 3))
+                painter.setPen(QPen(color, mark))
+                inset = mark / 2
+                painter.drawRect(QRectF(left + c * cell + inset, top + r * cell + inset,
+                                        cell - mark, cell - mark))
+        if presenting():
+            self._paint_pointer(painter, cell, left, top)
+
+    def _paint_pointer(self, painter, cell, left, top) -> None:
+        """Presenter mode: the sliding window and the hovered cell in a thick, bright outline."""
+        rects = []
+        rows, cols = np.nonzero(self._highlight)
+        if rows.size:  # the window under the kernel, as one rectangle around it
+            rects.append(QRectF(left + cols.min() * cell, top + rows.min() * cell,
+                                (cols.max() - cols.min() + 1) * cell,
+                                (rows.max() - rows.min() + 1) * cell))
+        if self._hover is not None and self._hover[0] < self._values.shape[0] \
+                and self._hover[1] < self._values.shape[1]:
+            r, c = self._hover
+            rects.append(QRectF(left + c * cell, top + r * cell, cell, cell))
+        for pen in (halo_pen(2), outline_pen(_HIGHLIGHT_EDGE, 2)):
+            painter.setPen(pen)
+            for rect in rects:
+                painter.drawRect(rect)
 
     def _paint_cell(self, painter, rect, r, c, fonts, grid_pen) -> None:
         value = float(self._values[r, c])
@@ -265,19 +293,34 @@ class CellGrid(QWidget):
     def _paint_headers(self, painter, cell, left, top) -> None:
         h, w = self._values.shape
         font = QFont(self.font())
-        font.setPixelSize(9)
+        font.setPixelSize(px(9))
+        header = px(_HEADER)
         painter.setFont(font)
         painter.setPen(QColor(90, 90, 90))
         every = 1 if cell >= 16 else 2 if cell >= 8 else 4
         for c in range(0, w, every):
-            painter.drawText(QRectF(left + c * cell, top - _HEADER, cell, _HEADER),
+            painter.drawText(QRectF(left + c * cell, top - header, cell, header),
                              Qt.AlignmentFlag.AlignCenter, str(c + self._col_offset))
         for r in range(0, h, every):
-            painter.drawText(QRectF(left - _HEADER - 2, top + r * cell, _HEADER, cell),
+            painter.drawText(QRectF(left - header - 2, top + r * cell, header, cell),
                              Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                              str(r + self._row_offset))
 
     # -- interaction --------------------------------------------------------------------------
+    def mouseMoveEvent(self, event) -> None:
+        hover = self.cell_at(event.position().toPoint())
+        if hover != self._hover:
+            self._hover = hover
+            if presenting():  # only presenter mode draws the hovered cell
+                self.update()
+        super().mouseMoveEvent(event)
+
+    def leaveEvent(self, event) -> None:
+        self._hover = None
+        if presenting():
+            self.update()
+        super().leaveEvent(event)
+
     def mousePressEvent(self, event) -> None:
         hit = self.cell_at(event.position().toPoint())
         if hit is not None:

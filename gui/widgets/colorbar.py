@@ -7,6 +7,8 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QFontMetrics, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from gui.ui_scale import scaled
+
 
 def format_value(v: float) -> str:
     """Short, readable number for a tick: 3 significant digits, no scientific noise near 0."""
@@ -38,7 +40,7 @@ class ColorBar(QWidget):
         self._hi = 1.0
         self._note = ""
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setMinimumWidth(160)
+        scaled(self.setMinimumWidth, 160)
         self.setToolTip("Colour scale: the value each colour stands for.")
 
     def sizeHint(self) -> QSize:

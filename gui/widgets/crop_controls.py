@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxL
 
 from engine.lecture.examples import crop_around
 from engine.lecture.traces import MAX_SIDE
+from gui.ui_scale import scaled
 from gui.widgets.pixel_view import MARK_COLOR, PixelView
 
 __all__ = ["CropControls", "frame_thumbnail"]
@@ -68,7 +69,7 @@ class CropControls(QWidget):
         self._stale = True  # the thumbnail waits for the next show when hidden
         self.view = PixelView(min_side=72)
         # Small and fixed: the crop row must not push the players past a 800-pixel window.
-        self.view.setFixedSize(96, 72)
+        scaled(self.view.setFixedSize, 96, 72)
         self.view.setToolTip("The current frame: click a point to crop around it. The yellow "
                              "box is the square the crop cuts out.")
         self.view.pixelClicked.connect(self._on_view_pixel_clicked)

@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QScrollArea, QSizePolicy, QToolTip, QWidget
 
 from gui.colormaps import DIVERGING_LUT, diverging_rgb
+from gui.ui_scale import halo_pen, outline_pen, px
 
 _BACKGROUND = (60, 60, 60)
 _GAP = 4  # dark line between kernels, in screen pixels
@@ -97,7 +98,7 @@ class KernelGrid(QWidget):
     def _base_pixel(self) -> int:
         _, _, kh, kw = self._weight.shape
         # Small kernels get big pixels, large kernels small ones, so cells stay about 30-50 px.
-        return int(np.clip(42 // max(kh, kw), 3, 14))
+        return int(np.clip(px(42) // max(kh, kw), 3, px(14)))
 
     def base_cell_height(self) -> int:
         """Height of one row of kernels at the smallest pixel size the grid uses."""
@@ -113,7 +114,7 @@ class KernelGrid(QWidget):
         height = (self._available.height() - top - 6) / self._weight.shape[0] - _GAP
         fitting = int(min(width / kw, height / kh))
         # Few filters: show them large (up to 28 px a weight); many: keep the base and scroll.
-        return max(base, min(fitting, 28))
+        return max(base, min(fitting, px(28)))
 
     def _relayout(self) -> None:
         self._pix = self._choose_pixel()
@@ -217,7 +218,11 @@ class KernelGrid(QWidget):
             painter.setPen(QPen(QColor(255, 200, 0), 1))
             painter.drawRect(left - 1, top + f * ch - 1, self._n_columns() * cw, ch)
             if 0 <= c < c_in:
-                painter.setPen(QPen(QColor(255, 200, 0), 3))
+                halo = halo_pen(3)
+                if halo is not None:  # presenter mode: dark under the bright outline
+                    painter.setPen(halo)
+                    painter.drawRect(left + c * cw - 1, top + f * ch - 1, cw, ch)
+                painter.setPen(outline_pen(QColor(255, 200, 0), 3))
                 painter.drawRect(left + c * cw - 1, top + f * ch - 1, cw, ch)
         painter.end()
 
@@ -226,6 +231,11 @@ class KernelGrid(QWidget):
         hit = self.cell_at(event.position().toPoint())
         if hit is not None:
             self.cellClicked.emit(*hit)
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.FontChange:  # the interface scale changed
+            self._relayout()
+        super().changeEvent(event)
 
     def event(self, event) -> bool:
         if event.type() == QEvent.Type.ToolTip:
@@ -346,6 +356,11 @@ class KernelGridView(QScrollArea):
         self.ensureVisible(rect.center().x(), rect.center().y(),
                            rect.width() // 2 + 4, rect.height() // 2 + 4)
 
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.FontChange:  # the interface scale changed
+            self._place_rulers()
+        super().changeEvent(event)
+
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self.grid.fit(self.viewport().size())
@@ -361,7 +376,8 @@ class DivergingColorbar(QWidget):
         ramp = DIVERGING_LUT[None, :, :].repeat(8, axis=0)  # (8, 256, 3)
         self._ramp = np.ascontiguousarray(ramp)
         self._image = QImage(self._ramp.data, 256, 8, 3 * 256, QImage.Format.Format_RGB888)
-        self.setFixedHeight(self.fontMetrics().height() + 14)
+        # The height follows the font (presenter mode scales it): sizeHint, not a fixed height.
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.setToolTip("Color scale shared by all kernels of the layer: blue negative, "
                         "white zero, red positive.")
 
@@ -370,17 +386,27 @@ class DivergingColorbar(QWidget):
         self._scale = float(scale)
         self.update()
 
+    def sizeHint(self) -> QSize:
+        return QSize(256, 2 * self.fontMetrics().height() + 2)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(64, self.sizeHint().height())
+
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         fm = self.fontMetrics()
+        line = fm.height()  # first line: -scale, the bar, +scale; second line: 0
         lo, hi = f"{-self._scale:.3g}", f"{self._scale:.3g}"
         left = fm.horizontalAdvance(lo) + 6
         right = fm.horizontalAdvance(hi) + 6
-        bar = QRect(left, 3, max(self.width() - left - right, 10), 8)
+        bar_h = max(line // 2, 8)
+        bar = QRect(left, (line - bar_h) // 2, max(self.width() - left - right, 10), bar_h)
         painter.drawImage(bar, self._image)
         painter.setPen(self.palette().windowText().color())
-        painter.drawText(QRect(0, 0, left - 4, 14), Qt.AlignmentFlag.AlignRight, lo)
-        painter.drawText(QRect(bar.right() + 4, 0, right, 14), Qt.AlignmentFlag.AlignLeft, hi)
-        painter.drawText(QRect(bar.left(), 12, bar.width(), fm.height()),
+        middle = Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(QRect(0, 0, left - 4, line), Qt.AlignmentFlag.AlignRight | middle, lo)
+        painter.drawText(QRect(bar.right() + 4, 0, right, line),
+                         Qt.AlignmentFlag.AlignLeft | middle, hi)
+        painter.drawText(QRect(bar.left(), line, bar.width(), line),
                          Qt.AlignmentFlag.AlignHCenter, "0")
         painter.end()

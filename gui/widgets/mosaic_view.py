@@ -13,15 +13,17 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
 from engine.io.mosaic import grid_shape, map_at, mosaic_shape, tile_origin
 from gui.colormaps import indexed_lookup_table
 from gui.mosaic_prepare import indexed_mosaic
+from gui.ui_scale import follow, halo_pen, outline_pen, presenting, scaled_font
 
 # Index labels are hidden when a tile is drawn smaller than this (they would cover it).
 _MIN_TILE_PX_FOR_LABEL = 44
+_LABEL_POINTS = 8  # the index labels' size at normal scale
 
 
 class MosaicView(pg.GraphicsLayoutWidget):
@@ -52,11 +54,13 @@ class MosaicView(pg.GraphicsLayoutWidget):
         self._image = pg.ImageItem(axisOrder="row-major")
         self._view.addItem(self._image)
         # Outline of the selected map (placed by set_highlight; hidden when none is selected).
+        # In presenter mode a dark halo under it keeps it visible on any colormap.
         self._outline = QGraphicsRectItem()
-        self._outline.setPen(pg.mkPen("#ffb300", width=2, cosmetic=True))
-        self._outline.setZValue(10)
-        self._outline.hide()
-        self._view.addItem(self._outline)
+        self._halo = QGraphicsRectItem()
+        for item, z in ((self._halo, 9), (self._outline, 10)):
+            item.setZValue(z)
+            item.hide()
+            self._view.addItem(item)
         self._highlight = -1
         self._labels_wanted = labels
         self._labels: list[pg.TextItem] = []
@@ -73,6 +77,19 @@ class MosaicView(pg.GraphicsLayoutWidget):
         self.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
         self._view.sigRangeChanged.connect(self._update_label_visibility)
+        self._apply_scale()
+        follow(self, self._apply_scale)
+
+    def _apply_scale(self) -> None:
+        """Pens and label fonts at the interface scale (presenter mode: thick, bright)."""
+        self._outline.setPen(outline_pen(QColor("#ffb300"), 2, cosmetic=True))
+        halo = halo_pen(2, cosmetic=True)
+        if halo is not None:
+            self._halo.setPen(halo)
+        font = scaled_font(QFont(), _LABEL_POINTS)
+        for label in self._labels:
+            label.setFont(font)
+        self.set_highlight(self._highlight)
 
     # -- structure ---------------------------------------------------------------------------
     @property
@@ -104,8 +121,7 @@ class MosaicView(pg.GraphicsLayoutWidget):
             self._view.removeItem(item)
         self._labels = []
         if self._labels_wanted and n_maps > 1:
-            font = QFont()
-            font.setPointSize(8)
+            font = scaled_font(QFont(), _LABEL_POINTS)
             for i in range(n_maps):
                 y, x = tile_origin(i, self._stack_shape, self._grid[1], self._gap)
                 label = pg.TextItem(str(i), color="#ffffff", fill=(0, 0, 0, 150), anchor=(0, 0))
@@ -127,11 +143,14 @@ class MosaicView(pg.GraphicsLayoutWidget):
         self._highlight = index
         if not 0 <= index < self._n_maps or self._rgb:
             self._outline.hide()
+            self._halo.hide()
             return
         y, x = tile_origin(index, self._stack_shape, self._grid[1], self._gap)
         h, w = self._map_shape
         self._outline.setRect(x, y, w, h)
+        self._halo.setRect(x, y, w, h)
         self._outline.show()
+        self._halo.setVisible(presenting())
 
     @property
     def _stack_shape(self) -> tuple[int, int, int]:

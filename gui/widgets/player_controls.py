@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.ui_scale import follow, px, scaled
+
 __all__ = [
     "SPEEDS",
     "PlayerControls",
@@ -112,7 +114,8 @@ class PlayerControls(QWidget):
         self.slider.valueChanged.connect(self._on_slider_value_changed)
         self.label = QLabel()
         self.label.setToolTip("The current step and how many there are (one per output cell)")
-        self.label.setMinimumWidth(90)
+        self._fit_label()
+        follow(self, self._fit_label)  # the label's width follows the text size
         self.speed = QComboBox()
         for value in SPEEDS:
             self.speed.addItem(f"{value:g} steps/s", value)
@@ -147,6 +150,7 @@ class PlayerControls(QWidget):
         button.setIcon(icon)
         button.setToolTip(tip)
         button.setAutoRaise(True)
+        scaled(button.setIconSize, 16, 16)
         button.clicked.connect(slot)
         return button
 
@@ -163,12 +167,15 @@ class PlayerControls(QWidget):
     def is_playing(self) -> bool:
         return self._timer.isActive()
 
+    def _fit_label(self) -> None:
+        longest = self.label.fontMetrics().horizontalAdvance(f"step {self._count} of {self._count}")
+        self.label.setMinimumWidth(max(px(90), longest + 8))
+
     def set_count(self, count: int) -> None:
         """Set the number of steps; the current step is kept when it still exists."""
         self._count = max(int(count), 1)
         # Wide enough for the longest label of this count, so scrubbing never cuts it off.
-        longest = self.label.fontMetrics().horizontalAdvance(f"step {self._count} of {self._count}")
-        self.label.setMinimumWidth(max(90, longest + 8))
+        self._fit_label()
         if self._step >= self._count:
             self._step = self._count - 1
         self._sync()

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, 
 
 from gui.colormaps import COLORMAPS, DIVERGING, is_signed, scale_maps, suggest_colormap
 from gui.mosaic_prepare import MosaicRequest, PreparedFeed
+from gui.ui_scale import set_font
 from gui.widgets.histogram import BarChart
 from gui.widgets.mosaic_view import MosaicView, as_maps
 
@@ -105,7 +106,7 @@ class StepView(QWidget):
         self.output_panel = StepPanel("What comes out of the current layer",
                                       feed=self._feed("stepper-out"))
         arrow = QLabel("→")
-        arrow.setStyleSheet("font-size: 20pt")
+        set_font(arrow, 2.2)  # about 20 points at the normal size
         arrow.setToolTip("The current layer turns the left side into the right side")
         sides = QHBoxLayout(self)
         sides.setContentsMargins(0, 0, 0, 0)
