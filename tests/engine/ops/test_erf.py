@@ -4,13 +4,12 @@ shapes, chunkings and thread counts, with the edges: 0, -0, the clamp at +-4, in
 import math
 
 import numpy as np
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.ops import _erf, _parallel
+from engine.ops import _erf
 from engine.ops.pointwise import erf, gelu
-from tests.engine.ops.reference import SETTINGS
+from tests.engine.ops.reference import SETTINGS, pieces_of
 
 
 def _ref_erf(x):
@@ -29,15 +28,8 @@ values = st.lists(st.floats(-9, 9, width=32), min_size=0, max_size=40)
 @SETTINGS
 def test_erf_and_gelu_match_the_true_values(xs, chunk, threads):
     x = np.array(xs, np.float32)
-    with pytest.MonkeyPatch.context() as patch:  # many chunks, shared by the threads
-        patch.setattr(_erf, "_CHUNK", chunk)
-        patch.setattr(_parallel, "_THREAD_MIN_WORK", 0)
-        previous = _parallel.thread_count()
-        _parallel.set_thread_count(threads)
-        try:
-            e, g = erf(x), gelu(x)
-        finally:
-            _parallel.set_thread_count(previous)
+    with pieces_of(_erf, {"_CHUNK": chunk}, threads):  # many chunks, shared by the threads
+        e, g = erf(x), gelu(x)
     assert e.dtype == g.dtype == np.float32 and e.shape == g.shape == x.shape
     ref = _ref_erf(x)
     # relative error below 4.3e-7 (a few float32 steps), measured on a fine grid of [-6, 6]

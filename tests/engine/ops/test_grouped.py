@@ -7,16 +7,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.ops import _grouped, _parallel, conv2d
+from engine.ops import _grouped, conv2d
 from engine.ops._grouped import conv_grouped
-from tests.engine.ops.reference import SETTINGS, ref_conv2d
+from tests.engine.ops.reference import SETTINGS, pieces_of, ref_conv2d
 
-
-@pytest.fixture
-def small_pieces(monkeypatch):
-    """Budgets small enough that a test-sized layer splits into many pieces and bands."""
-    monkeypatch.setattr(_grouped, "_PHASE_VALUES", 64)
-    monkeypatch.setattr(_grouped, "_BAND_VALUES", 256)
+# budgets small enough that a test-sized layer splits into many pieces and bands
+SMALL = {"_PHASE_VALUES": 64, "_BAND_VALUES": 256}
 
 
 def _case(data, depthwise):
@@ -57,16 +53,13 @@ def test_matches_the_plain_loop(data, depthwise):
 @given(data=st.data(), depthwise=st.booleans())
 @SETTINGS
 def test_matches_the_plain_loop_in_many_pieces_and_bands(data, depthwise):
-    with pytest.MonkeyPatch.context() as patch:  # (hypothesis runs a fixture only once)
-        patch.setattr(_grouped, "_PHASE_VALUES", 64)
-        patch.setattr(_grouped, "_BAND_VALUES", 256)
+    with pieces_of(_grouped, SMALL):
         _check(*_case(data, depthwise))
 
 
 @pytest.mark.parametrize("groups_per_channel", [1, 4])
-def test_many_pieces_on_two_threads(groups_per_channel, small_pieces, monkeypatch):
+def test_many_pieces_on_two_threads(groups_per_channel):
     """Many pieces shared by the pool's threads write disjoint parts of the output."""
-    monkeypatch.setattr(_parallel, "_THREAD_MIN_WORK", 0)
     rng = np.random.default_rng(3)
     c = 8
     groups = c // groups_per_channel
@@ -74,12 +67,8 @@ def test_many_pieces_on_two_threads(groups_per_channel, small_pieces, monkeypatc
     w = rng.standard_normal((c, c // groups, 3, 3)).astype(np.float32)
     b = rng.standard_normal(c).astype(np.float32)
     ref = ref_conv2d(x, w, b, (2, 1), (1, 1, 1, 1), (1, 1), groups)
-    previous = _parallel.thread_count()
-    _parallel.set_thread_count(2)
-    try:
+    with pieces_of(_grouped, SMALL):
         out = conv_grouped(x, w, b, (2, 1), (1, 1, 1, 1), (1, 1), groups, ref.shape[2:])
-    finally:
-        _parallel.set_thread_count(previous)
     np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4)
 
 

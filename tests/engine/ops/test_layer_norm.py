@@ -2,14 +2,13 @@
 plain loop in float64, over shapes, chunkings, thread counts and broadcast weights."""
 
 import numpy as np
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.layers.norms import LayerNorm
-from engine.ops import _layer_norm, _parallel
+from engine.ops import _layer_norm
 from engine.ops._layer_norm import layer_norm_last
-from tests.engine.ops.reference import SETTINGS
+from tests.engine.ops.reference import SETTINGS, pieces_of
 
 
 def _ref(x, w, b, eps):
@@ -32,15 +31,8 @@ def test_matches_the_plain_loop(shape, shared, chunk, threads, seed):
     x = (rng.standard_normal(shape) * 3 + 2).astype(np.float32)
     c = 1 if shared else shape[-1]
     w, b = rng.standard_normal(c).astype(np.float32), rng.standard_normal(c).astype(np.float32)
-    with pytest.MonkeyPatch.context() as patch:  # many chunks, shared by the threads
-        patch.setattr(_layer_norm, "_CHUNK", chunk)
-        patch.setattr(_parallel, "_THREAD_MIN_WORK", 0)
-        previous = _parallel.thread_count()
-        _parallel.set_thread_count(threads)
-        try:
-            y = layer_norm_last(x, w, b, 1e-5)
-        finally:
-            _parallel.set_thread_count(previous)
+    with pieces_of(_layer_norm, {"_CHUNK": chunk}, threads):  # many chunks, both threads
+        y = layer_norm_last(x, w, b, 1e-5)
     assert y.dtype == np.float32 and y.shape == x.shape
     np.testing.assert_allclose(y, _ref(x, w, b, 1e-5), rtol=1e-4, atol=1e-5)
 
