@@ -12,8 +12,9 @@ PyTorch's CPU kernels (see docs/benchmarks.md, "Engine"):
   summed;
 - a 1x1 convolution is a matmul per band with no copy;
 - a single-filter convolution (Sobel) is a sum of shifted slices, separable kernels in two
-  1-D passes; a depthwise layer copies its taps' flat shifted blocks and runs one batched
-  product per band (:mod:`engine.ops._grouped`).
+  1-D passes;
+- a grouped or depthwise layer copies its taps' flat shifted blocks and runs one batched
+  product over its groups per band (:mod:`engine.ops._grouped`).
 """
 
 from __future__ import annotations
@@ -47,9 +48,9 @@ def convolve(x4, w, b, stride, pads, dil, groups, out_hw) -> np.ndarray:
     c = x4.shape[1]
     if kh == kw == 1 and groups == 1 and not any(pads):
         return _conv_1x1(x4, w, b, stride, out_hw)
-    if c_in_g == 1 and c_out == c:  # depthwise (each channel its own filter), incl. 1 -> 1
-        if c > 1:  # MobileNet's, EfficientNet's, ConvNeXt's: copied taps, batched products
-            return conv_grouped(x4, w, b, stride, pads, dil, groups, out_hw)
+    if groups > 1:  # grouped and depthwise: copied taps, one batched product over the groups
+        return conv_grouped(x4, w, b, stride, pads, dil, groups, out_hw)
+    if c_in_g == 1 and c_out == c:  # one filter on one channel (Sobel)
         return _conv_depthwise(x4, w, b, stride, pads, dil, out_hw)
     small = x4.shape[0] * c_out * out_hw[0] * out_hw[1] * c_in_g * kh * kw < _SERIAL_WORK
     if small and groups == 1 and stride == (1, 1):
