@@ -1,13 +1,13 @@
-"""The error function and exact GELU in float32, in cache-sized chunks shared by the threads.
+"""The error function and exact GELU in float32, in chunks shared by the threads.
 
 ConvNeXt's GELU is exported as ``x * 0.5 * (1 + erf(x / sqrt 2))``, its Erf over 1.2 million
 values at the first stage. Computed in float64 (a Chebyshev fit of erfc with an ``exp``) it took
 25 ms a node, more than onnxruntime's whole network. Here ``erf(x) = x P(x^2) / Q(x^2)`` on
 ``x`` clamped to [-4, 4] (beyond, erf is +-1 in float32), the rational fit Eigen and XLA use
 (odd numerator of degree 13, even denominator of degree 8; relative error below 4.3e-7,
-measured against ``math.erf``):
-about twenty in-place passes over a chunk, the chunks shared by the threads (numpy's loops
-release the GIL): 21 -> 1.5 ms on two threads. A NaN stays NaN (the clamp keeps it).
+measured against ``math.erf``): about twenty in-place passes over a chunk, the chunks shared
+by the threads (numpy's loops release the GIL): 21 -> 1.5 ms on two threads. A NaN stays NaN
+(the clamp keeps it).
 """
 
 from __future__ import annotations
