@@ -4,18 +4,27 @@ Run from the repository root (torch, torchvision and onnxruntime are benchmark e
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks.zoo [--models a,b]
 
+Where torchvision is not installed beside torch, a private copy serves (docs/benchmarks.md,
+"The zoo", gives the commands): ``pip install --no-deps --target /tmp/tvlib
+torchvision==0.28.0``, then ``PYTHONPATH=/tmp/tvlib`` before the command above.
+
 Each network is built by torchvision with random seeded weights (and random batch-norm
 statistics), exported by ``torch.onnx.export`` (opset 17) into a temporary folder, opened with
 ``engine.load_onnx`` and with onnxruntime (2 intra-op threads each, batch 1, 224x224 unless the
-network needs 299), checked to agree, and timed in interleaved runs (median). The table is the
-one in docs/benchmarks.md. Target (issue 13): every network within 2.0x of onnxruntime.
+network needs 299), checked to agree, and timed in interleaved runs (median, or best with
+``--stat min``). The table is the one in docs/benchmarks.md. Target (issue 13): every network
+within 2.0x of onnxruntime.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import statistics
+import sys
 import tempfile
+import types
 import warnings
 from pathlib import Path
 
@@ -33,19 +42,40 @@ ZOO = {
 
 
 def import_torchvision():
-    """torchvision, even where its compiled detection ops do not load (a wheel built for
-    another torch): the classification models need none of them."""
-    import torch
+    """torchvision, even where its compiled operators do not load for the installed torch (a
+    wheel built for another torch: "operator torchvision::nms does not exist").
 
+    Its ``_meta_registrations`` module then fails at import, registering shape functions for
+    those operators; the classification models need none of them, so a stand-in empty module
+    takes its place and the import is tried again.
+    """
     try:
         import torchvision
-    except RuntimeError:  # "operator torchvision::nms does not exist"
-        library = torch.library.Library("torchvision", "DEF")
-        for op in ("nms", "qnms"):
-            library.define(f"{op}(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+    except RuntimeError:
+        for name in [m for m in sys.modules if m == "torchvision" or m.startswith("torchvision.")]:
+            del sys.modules[name]  # the half-imported package
+        sys.modules["torchvision._meta_registrations"] = types.ModuleType(
+            "torchvision._meta_registrations")
         import torchvision
-        import_torchvision.library = library
     return torchvision
+
+
+def cpu_model() -> str:
+    """The processor's name as Linux reports it, else what ``platform`` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 def export(torch, model, path: Path, size: int) -> Path:
@@ -63,7 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", help="comma-separated names (default: the whole zoo)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--stat", choices=("median", "min"), default="median",
+                        help="min is steadier when other processes load the machine")
     args = parser.parse_args(argv)
+    stat = statistics.median if args.stat == "median" else min
     import torch
 
     torchvision = import_torchvision()
@@ -71,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     engine.configure(threads=args.threads)
     names = args.models.split(",") if args.models else list(ZOO)
+    print(f"machine: {cpu_model()}, {os.cpu_count()} logical CPUs; load average before:"
+          f" {load_average()}; {args.stat} of {args.repeats} interleaved runs")
     rows, failed = [], []
     with tempfile.TemporaryDirectory() as folder, torch.no_grad():
         for name in names:
@@ -79,11 +114,16 @@ def main(argv: list[str] | None = None) -> int:
             model = _randomize_bn(torch, getattr(torchvision.models, name)(**kwargs))
             path = export(torch, model, Path(folder) / f"{name}.onnx", ZOO[name])
             try:
-                rows.append(measure(name, path, args.threads, args.repeats, statistics.median))
+                rows.append(measure(name, path, args.threads, args.repeats, stat))
             except ValueError as error:  # a refusal: one line
                 failed.append(f"{name}: {error}")
             print(f"  {name}: done", flush=True)
+    print(f"load average after: {load_average()}\n")
     print("\n".join(table(rows)))
+    print()
+    for r in rows:
+        top = ", ".join(f"{k} {v:.1f}" for k, v in list(r["by_type"].items())[:5])
+        print(f"{r['name']}: engine ms by layer type: {top}")
     for line in failed:
         print(f"not loaded: {line}")
     if rows:

@@ -14,6 +14,7 @@ import numpy as np
 
 from engine.layers import Field, Layer, LayerError
 from engine.layers.binary import frozen
+from engine.ops.linear import linear
 from engine.ops.shapes import ShapeError
 
 __all__ = ["Clip", "LocalResponseNorm", "MatMul"]
@@ -81,11 +82,13 @@ class MatMul(Layer):
                              "weight")
 
     def forward(self, x):
-        return np.matmul(x, self.weight)
+        # as rows of one 2-D product shared by the threads: np.matmul of a 4-D x loops over
+        # its leading axes (ConvNeXt's 7x7x768 by 768x3072 took 11 ms instead of 3.4)
+        return linear(x, self.weight.T)
 
     def forward_train(self, xs, params, train, rng):
         (x,) = xs
-        return np.matmul(x, params["weight"]), (x, params["weight"]), {}
+        return linear(x, params["weight"].T), (x, params["weight"]), {}
 
     def backward(self, grad, saved, params, need_input=True):
         x, w = saved

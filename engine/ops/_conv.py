@@ -11,9 +11,10 @@ PyTorch's CPU kernels (see docs/benchmarks.md, "Engine"):
   one band is split by input channels between the threads instead, and the partial outputs
   summed;
 - a 1x1 convolution is a matmul per band with no copy;
-- a depthwise or single-filter convolution (Sobel) is a sum of shifted slices, separable
-  kernels in two 1-D passes; a 3x3 depthwise layer on a map 28 or more wide sums flat shifted
-  blocks of whole channels instead (:mod:`engine.ops._depthwise`, 1.5-4x faster there).
+- a single-filter convolution (Sobel) is a sum of shifted slices, separable kernels in two
+  1-D passes;
+- a grouped or depthwise layer copies its taps' flat shifted blocks and runs one batched
+  product over its groups per band (:mod:`engine.ops._grouped`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.ops import _parallel
-from engine.ops._depthwise import conv_depthwise
+from engine.ops._grouped import conv_grouped
 from engine.ops._parallel import bands, padded, run, thread_count, workspace
 
 # im2col band size (workspace + output band). A matmul as shallow as 3 x 3 taps of 3 channels
@@ -47,9 +48,9 @@ def convolve(x4, w, b, stride, pads, dil, groups, out_hw) -> np.ndarray:
     c = x4.shape[1]
     if kh == kw == 1 and groups == 1 and not any(pads):
         return _conv_1x1(x4, w, b, stride, out_hw)
-    if c_in_g == 1 and c_out == c:  # depthwise (each channel its own filter), incl. 1 -> 1
-        if c > 1 and kh * kw <= 9 and out_hw[1] >= 28:  # MobileNet's 3x3 on large maps
-            return conv_depthwise(x4, w, b, stride, pads, dil, out_hw)
+    if groups > 1:  # grouped and depthwise: copied taps, one batched product over the groups
+        return conv_grouped(x4, w, b, stride, pads, dil, groups, out_hw)
+    if c_in_g == 1 and c_out == c:  # one filter on one channel (Sobel)
         return _conv_depthwise(x4, w, b, stride, pads, dil, out_hw)
     small = x4.shape[0] * c_out * out_hw[0] * out_hw[1] * c_in_g * kh * kw < _SERIAL_WORK
     if small and groups == 1 and stride == (1, 1):

@@ -138,6 +138,25 @@ def tiny_bands():
             setattr(module, name, value)
 
 
+@contextlib.contextmanager
+def pieces_of(module, knobs: dict, threads: int = 2):
+    """Set ``module``'s size knobs (e.g. ``{"_CHUNK": 3}``) and run every op on ``threads``
+    threads however small, so that a test-sized input reaches the piece edges and the pool."""
+    saved = {name: getattr(module, name) for name in knobs}
+    min_work, count = _parallel._THREAD_MIN_WORK, _parallel.thread_count()
+    for name, value in knobs.items():
+        setattr(module, name, value)
+    _parallel._THREAD_MIN_WORK = 0
+    _parallel.set_thread_count(threads)
+    try:
+        yield
+    finally:
+        _parallel.set_thread_count(count)
+        _parallel._THREAD_MIN_WORK = min_work
+        for name, value in saved.items():
+            setattr(module, name, value)
+
+
 def both_ways(call):
     """The op's result with the normal bands, after checking the one-row bands agree."""
     normal = call()
