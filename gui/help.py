@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import _
+
 ABOUT_TEXT = (
     "<h3>CNN Explorer</h3>"
     "<p>See what a convolutional network does to an image: its kernels, the size of every "
@@ -208,7 +210,7 @@ class ShortcutsWindow(QDialog):
 
     def __init__(self, menus: list[QMenu], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Keyboard shortcuts")
+        self.setWindowTitle(_("Keyboard shortcuts"))
         self._menus = menus
         self._window = parent
         self.entries: list[ShortcutEntry] = []
@@ -218,8 +220,8 @@ class ShortcutsWindow(QDialog):
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.setWordWrap(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.setToolTip("Every keyboard shortcut, grouped by menu or panel, with where "
-                              "it works")
+        self.table.setToolTip(_("Every keyboard shortcut, grouped by menu or panel, with where "
+                              "it works"))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)

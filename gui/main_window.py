@@ -133,11 +133,11 @@ class MainWindow(MenuActions, QMainWindow):
         self._help_window: help_.ShortcutsWindow | None = None
         self._welcome_window = None  # gui.welcome.WelcomeDialog, made when first shown
         self.message_label = QLabel()
-        self.message_label.setToolTip("The latest message from the app")
-        self.stats_label = QLabel("starting...")
+        self.message_label.setToolTip(_("The latest message from the app"))
+        self.stats_label = QLabel(_("starting..."))
         self.stats_label.setToolTip(
-            "Frames read per second, engine time per frame, frames shown per second, "
-            "and frames skipped because the engine was busy (the newest frame always wins)"
+            _("Frames read per second, engine time per frame, frames shown per second, "
+            "and frames skipped because the engine was busy (the newest frame always wins)")
         )
         self.statusBar().addWidget(self.message_label, 1)
         self.statusBar().addPermanentWidget(self.stats_label)
@@ -299,7 +299,9 @@ class MainWindow(MenuActions, QMainWindow):
 
     def _update_title(self) -> None:
         name = getattr(self.session.pipeline, "name", "") or "pipeline"
-        self.setWindowTitle(f"CNN Explorer - {name} on {self.session.source.describe()}")
+        self.setWindowTitle(_(
+            "CNN Explorer - {name} on {describe}"
+        ).format(name=name, describe=self.session.source.describe()))
 
     def _on_session_pipeline(self, pipeline) -> None:
         self.actions_by_name["undo"].setEnabled(self.session.can_undo)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QTabBar, QToolBar
 
+from engine.i18n import _
+
 #: Submenu entries of the main window's menus, by title without "&".
 SUBMENU_TIPS = {
     "Samples": "The sample images that come with CNN Explorer",
@@ -64,7 +66,9 @@ def apply_toolbar_tooltips(window: QMainWindow) -> None:
     for bar in window.findChildren(QToolBar):
         action = bar.toggleViewAction()
         if action.toolTip() in ("", _plain(action.text())):
-            action.setToolTip(f"Show or hide the {_plain(bar.windowTitle())} toolbar")
+            action.setToolTip(_(
+                "Show or hide the {plain} toolbar"
+            ).format(plain=_plain(bar.windowTitle())))
 
 
 class _TabTips(QObject):

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import _
 from engine.io.preprocess import (
     CHANNEL_ORDERS,
     PRESETS,
@@ -88,8 +89,8 @@ class PreprocessDialog(QDialog):
         initial = initial or Preprocess(size=model_size)
         self.preset = QComboBox()
         self.preset.addItems([CUSTOM, *PRESETS])
-        self.preset.setToolTip("Common conventions; the input size stays the model's own")
-        self.keep_size = QCheckBox("Use the frame's own size")
+        self.preset.setToolTip(_("Common conventions; the input size stays the model's own"))
+        self.keep_size = QCheckBox(_("Use the frame's own size"))
         self.height_box, self.width_box = QSpinBox(), QSpinBox()
         for box in (self.height_box, self.width_box):
             box.setRange(1, 4096)
@@ -99,11 +100,13 @@ class PreprocessDialog(QDialog):
         self.order_box = QComboBox()
         self.order_box.addItems(CHANNEL_ORDERS)
         self.scale_edit = QLineEdit()
-        self.scale_edit.setToolTip("Multiplies the 0-255 pixel values first: 1/255 gives [0, 1]")
+        self.scale_edit.setToolTip(_(
+            "Multiplies the 0-255 pixel values first: 1/255 gives [0, 1]"
+        ))
         self.mean_edit, self.std_edit = QLineEdit(), QLineEdit()
         for edit in (self.mean_edit, self.std_edit):
-            edit.setToolTip("One number, or one per channel in the network's channel order")
-        self.invert_box = QCheckBox("Invert (255 - pixel: white strokes on black)")
+            edit.setToolTip(_("One number, or one per channel in the network's channel order"))
+        self.invert_box = QCheckBox(_("Invert (255 - pixel: white strokes on black)"))
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.error = QLabel()
@@ -117,22 +120,22 @@ class PreprocessDialog(QDialog):
         size_widget.setLayout(size_row)
         size_row.setContentsMargins(0, 0, 0, 0)
         form = QFormLayout()
-        form.addRow("Preset", self.preset)
-        form.addRow("Size (height x width)", size_widget)
-        form.addRow("Resize", self.resize_box)
-        form.addRow("Channel order", self.order_box)
-        form.addRow("Scale", self.scale_edit)
-        form.addRow("Mean", self.mean_edit)
-        form.addRow("Std", self.std_edit)
+        form.addRow(_("Preset"), self.preset)
+        form.addRow(_("Size (height x width)"), size_widget)
+        form.addRow(_("Resize"), self.resize_box)
+        form.addRow(_("Channel order"), self.order_box)
+        form.addRow(_("Scale"), self.scale_edit)
+        form.addRow(_("Mean"), self.mean_edit)
+        form.addRow(_("Std"), self.std_edit)
         form.addRow("", self.invert_box)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        intro = QLabel("How a frame becomes this network's input: the network only works on "
+        intro = QLabel(_("How a frame becomes this network's input: the network only works on "
                        "input prepared as in its training. The value entering the network is "
-                       "(pixel x scale - mean) / std.")
+                       "(pixel x scale - mean) / std."))
         intro.setWordWrap(True)
         layout.addWidget(intro)
         layout.addLayout(form)
@@ -187,12 +190,12 @@ class PreprocessDialog(QDialog):
         try:
             recipe = self._read()
         except PreprocessError as error:
-            self.error.setText(f"<b>Not valid:</b> {error}")
+            self.error.setText(_("<b>Not valid:</b> {error}").format(error=error))
             self.summary.clear()
             self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
             return None
         self.error.clear()
-        self.summary.setText(f"Input: {recipe.describe()}")
+        self.summary.setText(_("Input: {describe}").format(describe=recipe.describe()))
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
         return recipe
 

@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import _
+
 SIZE = 256  # canvas pixels (square); the engine's preprocessing scales it to the network
 DEFAULT_WIDTH = 10  # pen width in canvas pixels: like a marker on a sheet held to a camera
 SHAPES_HINT = "Draw a circle, triangle, square, star, cross, heart, arrow or smiley."
@@ -100,7 +102,7 @@ class DrawingCanvas(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(128, 128)
         self.setCursor(Qt.CursorShape.CrossCursor)
-        self.setToolTip("Draw with the left mouse button")
+        self.setToolTip(_("Draw with the left mouse button"))
         self.clear()
 
     def sizeHint(self) -> QSize:
@@ -187,16 +189,18 @@ class DrawingCanvasDock(QWidget):
         self.width_box.setRange(1, 40)
         self.width_box.setValue(DEFAULT_WIDTH)
         self.width_box.setSuffix(" px")
-        self.width_box.setToolTip("Pen width, in canvas pixels (the canvas is 256 x 256)")
+        self.width_box.setToolTip(_("Pen width, in canvas pixels (the canvas is 256 x 256)"))
         self.width_box.valueChanged.connect(self._on_width_changed)
-        self.clear_button = QPushButton("Clear")
-        self.clear_button.setToolTip("Erase the drawing and start again on a blank canvas")
+        self.clear_button = QPushButton(_("Clear"))
+        self.clear_button.setToolTip(_("Erase the drawing and start again on a blank canvas"))
         self.clear_button.clicked.connect(self.canvas.clear)
-        self.use_box = QCheckBox("Use as source")
-        self.use_box.setToolTip("Send the drawing to the network instead of the image or camera")
+        self.use_box = QCheckBox(_("Use as source"))
+        self.use_box.setToolTip(_(
+            "Send the drawing to the network instead of the image or camera"
+        ))
         self.use_box.toggled.connect(self._on_use_toggled)
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("Pen"))
+        bar.addWidget(QLabel(_("Pen")))
         bar.addWidget(self.width_box)
         bar.addWidget(self.clear_button)
         bar.addStretch(1)

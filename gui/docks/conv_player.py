@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import _
 from engine.layers.kernels import PRESET_DESCRIPTIONS, PRESETS, expand_kernel
 from engine.lecture.examples import VOLUME_SIDE, lecture_7x7, lecture_volume
 from engine.lecture.text import channel_name, conv_sum_text, parse_kernel
@@ -62,9 +63,9 @@ class ConvPlayerDock(PlayerDock):
     def _build(self) -> None:
         self._build_source("What the filter slides over")
         self.kernel = QComboBox()
-        self.kernel.setToolTip("The filter: a named kernel (spread over the channels the way "
+        self.kernel.setToolTip(_("The filter: a named kernel (spread over the channels the way "
                                "the app's conv layers do), the example's own filter, or your "
-                               "own values")
+                               "own values"))
         for name in PRESETS:
             self.kernel.addItem(name.replace("_", " "), name)
             self.kernel.setItemData(self.kernel.count() - 1, PRESET_DESCRIPTIONS.get(name, ""), 3)
@@ -72,13 +73,13 @@ class ConvPlayerDock(PlayerDock):
         self.kernel.addItem(CUSTOM, CUSTOM)
         self.kernel.activated.connect(self._on_kernel_activated)
         self.values = QLineEdit()
-        self.values.setToolTip("The kernel's values for the channel shown: numbers separated by "
+        self.values.setToolTip(_("The kernel's values for the channel shown: numbers separated by "
                                "spaces, rows by ';' (e.g. -1 0 1; -2 0 2; -1 0 1). Press Enter "
                                "to use them; the other channels keep theirs (zeros if you "
-                               "change the size).")
+                               "change the size)."))
         self.values_label = QLabel("w =")
-        self.values_label.setToolTip("Which channel of the filter the values line shows and "
-                                     "edits")
+        self.values_label.setToolTip(_("Which channel of the filter the values line shows and "
+                                     "edits"))
         self.values.editingFinished.connect(self._on_values_edited)
         self.values.setMinimumWidth(110)
         self.stride = self._spin(1, 5, 1, "Stride S: how many cells the window moves per step")
@@ -87,16 +88,18 @@ class ConvPlayerDock(PlayerDock):
         self.bias = QDoubleSpinBox()
         self.bias.setRange(-99, 99)
         self.bias.setDecimals(2)
-        self.bias.setToolTip("Bias b: added once to the sum of all products")
+        self.bias.setToolTip(_("Bias b: added once to the sum of all products"))
         self.bias.valueChanged.connect(self._on_settings_changed)
         self.channel = QSpinBox()
-        self.channel.setToolTip("Which input channel's values, weights and products are shown")
+        self.channel.setToolTip(_(
+            "Which input channel's values, weights and products are shown"
+        ))
         self.channel.valueChanged.connect(self._on_channel_changed)
         self.filter = QSpinBox()
-        self.filter.setToolTip("Which of the layer's filters slides over the input; each one "
-                               "makes its own output map")
+        self.filter.setToolTip(_("Which of the layer's filters slides over the input; each one "
+                               "makes its own output map"))
         self.filter.valueChanged.connect(self._on_filter_changed)
-        self.filter_label = QLabel("filter")
+        self.filter_label = QLabel(_("filter"))
         self.filter_label.setToolTip(self.filter.toolTip())
 
         shrinkable(self.kernel, 8)
@@ -109,13 +112,13 @@ class ConvPlayerDock(PlayerDock):
         settings.insertWidget(0, self.values_label)
 
         self.input_grid = CellGrid()
-        self.input_grid.setToolTip("The input with its zero border (hatched)")
+        self.input_grid.setToolTip(_("The input with its zero border (hatched)"))
         self.kernel_grid = CellGrid(min_cell=18)
-        self.kernel_grid.setToolTip("The filter's weights for the channel shown")
+        self.kernel_grid.setToolTip(_("The filter's weights for the channel shown"))
         self.products_grid = CellGrid(min_cell=18)
-        self.products_grid.setToolTip("Input value times weight, cell by cell, at this step")
+        self.products_grid.setToolTip(_("Input value times weight, cell by cell, at this step"))
         self.output_grid = CellGrid()
-        self.output_grid.setToolTip("The output map, filled in one cell per step")
+        self.output_grid.setToolTip(_("The output map, filled in one cell per step"))
         self.input_title, self.kernel_title = QLabel(), QLabel()
         self.products_title, self.output_title = QLabel(), QLabel()
         grids = QGridLayout()
@@ -133,12 +136,12 @@ class ConvPlayerDock(PlayerDock):
 
         self.sum_label = QLabel()
         self.sum_label.setWordWrap(True)
-        self.sum_label.setToolTip("How this step's output value is computed")
+        self.sum_label.setToolTip(_("How this step's output value is computed"))
         self.value_label = QLabel()
-        self.value_label.setToolTip("The value written into the outlined output cell")
+        self.value_label.setToolTip(_("The value written into the outlined output cell"))
         self.layer_label = QLabel()
         self.layer_label.setWordWrap(True)
-        self.layer_label.setToolTip("The whole layer: every filter's map, and what it learns")
+        self.layer_label.setToolTip(_("The whole layer: every filter's map, and what it learns"))
         self._build_status("Whether the windows tile the padded input exactly")
         self._lay_out([top, settings], grids,
                       [self.sum_label, self.value_label, self.layer_label])
@@ -276,15 +279,22 @@ class ConvPlayerDock(PlayerDock):
         self.products_grid.set_values(s.products[ch])
         self._show_output(s)
         c, h, w = trace.input.shape
-        self.input_title.setText(f"Input {h}x{w}" + (f"x{c}, channel {name}" if c > 1 else "")
-                                 + (f", padding {ph}" if ph or pw else ""))
+        self.input_title.setText(_("Input {h}x{w}").format(h=h, w=w)
+                                 + (_("x{c}, channel {name}").format(c=c, name=name)
+                                    if c > 1 else "")
+                                 + (_(", padding {ph}").format(ph=ph) if ph or pw else ""))
         kh, kw = trace.weight.shape[1:]
         layer = self._lecture_layer_shown()
-        which = f"Filter {self.filter.value()}, " if layer else "Kernel "
-        self.kernel_title.setText(f"{which}{kh}x{kw}" + (f", channel {name}" if c > 1 else ""))
-        self.products_title.setText("Input x weight")
-        self.output_title.setText(("Output map " + f"{self.filter.value()}: " if layer
-                                   else "Output ") + f"{trace.out_shape[0]}x{trace.out_shape[1]}")
+        kernel = (_("Filter {n}, {kh}x{kw}").format(n=self.filter.value(), kh=kh, kw=kw)
+                  if layer else _("Kernel {kh}x{kw}").format(kh=kh, kw=kw))
+        self.kernel_title.setText(kernel + (_(", channel {name}").format(name=name)
+                                            if c > 1 else ""))
+        self.products_title.setText(_("Input x weight"))
+        out_h, out_w = trace.out_shape[0], trace.out_shape[1]
+        self.output_title.setText(
+            _("Output map {n}: {out_h}x{out_w}").format(n=self.filter.value(), out_h=out_h,
+                                                        out_w=out_w) if layer
+            else _("Output {out_h}x{out_w}").format(out_h=out_h, out_w=out_w))
         self.sum_label.setText(conv_sum_text(trace, s, ch))
         self._show_values(trace, ch)
 

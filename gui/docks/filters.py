@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import _
 from gui.widgets.kernel_grid import diverging_rgb
 from gui.widgets.tile_grid import BACKGROUND, GAP, TileGrid, _ResizingScrollArea
 
@@ -88,15 +89,15 @@ class FilterGalleryDock(QWidget):
     # -- widgets ------------------------------------------------------------------------------
     def _build(self) -> None:
         self.layer_combo = QComboBox()
-        self.layer_combo.setToolTip("Which convolution layer's filters to show")
+        self.layer_combo.setToolTip(_("Which convolution layer's filters to show"))
         self.layer_combo.currentIndexChanged.connect(self._on_layer_chosen)
-        self.shared = QCheckBox("One scale for the layer")
-        self.shared.setToolTip("Scale every filter by the layer's range (weak filters look"
-                               " dim) instead of each by its own")
+        self.shared = QCheckBox(_("One scale for the layer"))
+        self.shared.setToolTip(_("Scale every filter by the layer's range (weak filters look"
+                               " dim) instead of each by its own"))
         self.shared.toggled.connect(self._refresh)
-        self.per_channel = QCheckBox("Per input channel")
-        self.per_channel.setToolTip("One kernel per input channel: rows are filters, columns"
-                                    " input channels")
+        self.per_channel = QCheckBox(_("Per input channel"))
+        self.per_channel.setToolTip(_("One kernel per input channel: rows are filters, columns"
+                                    " input channels"))
         self.per_channel.toggled.connect(self._refresh)
         top = QHBoxLayout()
         top.addWidget(self.layer_combo, 1)
@@ -111,10 +112,10 @@ class FilterGalleryDock(QWidget):
         self.scroll = scroll
         self.caption = QLabel()
         self.caption.setWordWrap(True)
-        self.prev_filters = QPushButton("< Filters")
-        self.next_filters = QPushButton("Filters >")
-        self.prev_channels = QPushButton("< Channels")
-        self.next_channels = QPushButton("Channels >")
+        self.prev_filters = QPushButton(_("< Filters"))
+        self.next_filters = QPushButton(_("Filters >"))
+        self.prev_channels = QPushButton(_("< Channels"))
+        self.next_channels = QPushButton(_("Channels >"))
         for button, tip in (
             (self.prev_filters, f"Show the previous {PAGE} filters (rows)"),
             (self.next_filters, f"Show the next {PAGE} filters (rows)"),
@@ -174,7 +175,9 @@ class FilterGalleryDock(QWidget):
         self.layer_combo.clear()
         for _index, name, w in self.convs:
             c_out, c_in, kh, kw = w.shape
-            self.layer_combo.addItem(f"{name}  ({c_out} filters of {c_in} x {kh} x {kw})")
+            self.layer_combo.addItem(_(
+                "{name}  ({c_out} filters of {c_in} x {kh} x {kw})"
+            ).format(name=name, c_out=c_out, c_in=c_in, kh=kh, kw=kw))
         names = [name for _, name, _ in self.convs]
         self.layer_combo.setCurrentIndex(names.index(old) if old in names else 0)
         self.layer_combo.blockSignals(False)
@@ -227,8 +230,10 @@ class FilterGalleryDock(QWidget):
             how = "its 3 channels as red, green and blue" if self.mode == "color" else "gray"
             scale = ("one range for the layer" if self.shared.isChecked()
                      else "each to its own range")
-            self.caption.setText(f"All {c_out} filters of {kh} x {kw}, each as a picture ({how};"
-                                 f" {scale}). Click one to enlarge it.")
+            self.caption.setText(_(
+                "All {c_out} filters of {kh} x {kw}, each as a picture ({how}; {scale}). "
+                "Click one to enlarge it."
+            ).format(c_out=c_out, kh=kh, kw=kw, how=how, scale=scale))
             self._set_paging(False, False)
         else:
             f0, c0 = self.filter_page * PAGE, self.channel_page * PAGE
@@ -237,9 +242,13 @@ class FilterGalleryDock(QWidget):
             self.grid.set_tiles(diverging_rgb(part, scale), self._target(*part.shape[:2]))
             f1, c1 = f0 + part.shape[0], c0 + part.shape[1]
             self.caption.setText(
-                f"Showing filters {f0}-{f1 - 1} of {c_out} (rows) and input channels"
-                f" {c0}-{c1 - 1} of {c_in} (columns); blue negative, red positive, white zero"
-                f" (scale +-{scale:.3g}).")
+                _(
+                    "Showing filters {f0}-{value} of {c_out} (rows) and input channels "
+                    "{c0}-{value2} of {c_in} (columns); blue negative, red positive, white "
+                    "zero (scale +-{scale:.3g})."
+                ).format(
+                    f0=f0, value=f1 - 1, c_out=c_out, c0=c0, value2=c1 - 1, c_in=c_in, scale=scale
+                ))
             n_f, n_c = self.pages()
             self._set_paging(n_f > 1, n_c > 1)
         self.selected = min(self.selected, c_out - 1)

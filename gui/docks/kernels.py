@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import _
 from gui.widgets.kernel_grid import DivergingColorbar, KernelGridView, channel_label
 from gui.widgets.kernel_table import WEIGHT_LIMIT, KernelTable
 from gui.widgets.kernel_tools import KernelTools
@@ -70,9 +71,9 @@ class KernelsDock(QWidget):
         # kernels are shown: a second label made the dock too tall for its column at 1280x800.
         self.caption = QLabel()
         self.caption.setWordWrap(True)
-        self.caption.setToolTip("Which layer's kernels are shown: one row per filter, one "
+        self.caption.setToolTip(_("Which layer's kernels are shown: one row per filter, one "
                                 "column per input channel. For a layer without kernels, "
-                                "what it does.")
+                                "what it does."))
         layout.addWidget(self.caption)
 
         self.panel = QWidget()
@@ -88,8 +89,8 @@ class KernelsDock(QWidget):
         # dock too tall to sit under the pipeline on an 800-pixel-high screen.
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self._build_editor(), "Edit filter")
-        self.tabs.setTabToolTip(0, "Type the weights and the bias of the selected filter.")
+        self.tabs.addTab(self._build_editor(), _("Edit filter"))
+        self.tabs.setTabToolTip(0, _("Type the weights and the bias of the selected filter."))
         self.tools = tools = KernelTools()
         tools.apply_preset.clicked.connect(self._on_apply_preset)
         tools.randomize.clicked.connect(self._on_randomize)
@@ -97,14 +98,14 @@ class KernelsDock(QWidget):
         self.scope, self.preset, self.expand = tools.scope, tools.preset, tools.expand
         self.apply_preset, self.init, self.seed = tools.apply_preset, tools.init, tools.seed
         self.randomize = tools.randomize
-        self.tabs.addTab(tools, "Set weights")
-        self.tabs.setTabToolTip(1, "Load a preset kernel or seeded random weights.")
+        self.tabs.addTab(tools, _("Set weights"))
+        self.tabs.setTabToolTip(1, _("Load a preset kernel or seeded random weights."))
         panel.addWidget(self.tabs)
         layout.addWidget(self.panel, stretch=1)
 
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.status.setToolTip("The result of the last kernel action.")
+        self.status.setToolTip(_("The result of the last kernel action."))
         self.status.hide()  # until there is something to say: the grid gets the room
         layout.addWidget(self.status)
 
@@ -121,14 +122,14 @@ class KernelsDock(QWidget):
         self.bias.setDecimals(4)
         self.bias.setSingleStep(0.1)
         self.bias.setKeyboardTracking(False)
-        self.bias.setToolTip("The number added to every value of this filter's map.")
+        self.bias.setToolTip(_("The number added to every value of this filter's map."))
         self.bias.valueChanged.connect(self._on_bias_changed)
         # Short text on the box; the tooltip says what it means.
-        self.flip = QCheckBox("True convolution")
+        self.flip = QCheckBox(_("True convolution"))
         self.flip.setToolTip(FLIP_TIP)
         self.flip.toggled.connect(self._on_flip_toggled)
         row = QHBoxLayout()
-        bias_label = QLabel("Bias")
+        bias_label = QLabel(_("Bias"))
         bias_label.setToolTip(self.bias.toolTip())
         row.addWidget(bias_label)
         row.addWidget(self.bias, stretch=1)
@@ -217,7 +218,9 @@ class KernelsDock(QWidget):
         layer = self._layer()
         c_in = layer.weight.shape[1]
         label = channel_label(self._channel, c_in)
-        self.editor_box.setTitle(f"Filter {self._filter}, input {label}: double-click a cell")
+        self.editor_box.setTitle(_(
+            "Filter {filter}, input {label}: double-click a cell"
+        ).format(filter=self._filter, label=label))
         self.table.set_kernel(layer.weight[self._filter, self._channel], self.grid.scale)
         bias = getattr(layer, "bias", None)
         self.bias.blockSignals(True)

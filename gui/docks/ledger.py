@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import _
 from gui.docks.ledger_detail import LedgerDetail
 from gui.pipeline_edits import short_name
 
@@ -220,11 +221,11 @@ class LedgerDock(QWidget):
         self._syncing = False
         self.info = QLabel()
         self.info.setWordWrap(True)
-        self.info.setToolTip("The input size the table is computed for")
+        self.info.setToolTip(_("The input size the table is computed for"))
         self.model = LedgerModel(self)
         self.table = QTableView()
         self.table.setModel(self.model)
-        self.table.setToolTip("One row per layer; click a row to select that layer")
+        self.table.setToolTip(_("One row per layer; click a row to select that layer"))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -275,8 +276,10 @@ class LedgerDock(QWidget):
         except ValueError as exc:
             self.model.set_ledger(None)
             self.detail.clear_row()
-            self.info.setText(f"<span style='color:#c62828'>The pipeline does not fit an input "
-                              f"of {format_shape(shape)}: {exc}</span>")
+            self.info.setText(_(
+                "<span style='color:#c62828'>The pipeline does not fit an input of "
+                "{format_shape}: {exc}</span>"
+            ).format(format_shape=format_shape(shape), exc=exc))
             return
         self.model.set_ledger(ledger)
         # A chain's inputs are always the row above: the column only matters for branches.
@@ -284,7 +287,9 @@ class LedgerDock(QWidget):
         floored = sum(r.floored for r in ledger.rows)
         warn = (f" ⚠ {floored} layer{'s' * (floored != 1)} drop border pixels (see the warning "
                 "icons)." if floored else "")
-        self.info.setText(f"Input {format_shape(shape)} from {where}.{warn}")
+        self.info.setText(_(
+            "Input {format_shape} from {where}.{warn}"
+        ).format(format_shape=format_shape(shape), where=where, warn=warn))
         self._fit_columns()
         self._select_row(self.session.selected_layer)
 

@@ -94,27 +94,27 @@ class MapsDock(QWidget):
     # -- widgets -----------------------------------------------------------------------------
     def _build(self) -> None:
         self.layer_combo = QComboBox()
-        self.layer_combo.setToolTip("The layer whose output maps are shown")
+        self.layer_combo.setToolTip(_("The layer whose output maps are shown"))
         # Imported models have long layer names: a fixed width keeps the dock narrow.
         self.layer_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.layer_combo.setMinimumContentsLength(16)
         self.layer_combo.currentIndexChanged.connect(self.session.set_selected_layer)
         self.cmap_combo = QComboBox()
-        self.cmap_combo.setToolTip("Colormap: how values are turned into colours")
+        self.cmap_combo.setToolTip(_("Colormap: how values are turned into colours"))
         for i, name in enumerate(COLORMAPS):
             self.cmap_combo.addItem(name, name)
             self.cmap_combo.setItemData(i, COLORMAP_TIPS[name], Qt.ItemDataRole.ToolTipRole)
         self.cmap_combo.currentIndexChanged.connect(
             lambda i: self.session.set_display(colormap=self.cmap_combo.itemData(i)))
-        self.auto_cmap = QCheckBox("auto")
+        self.auto_cmap = QCheckBox(_("auto"))
         self.auto_cmap.setChecked(True)
         self.auto_cmap.toggled.connect(self._on_auto_toggled)
         self.auto_cmap.setToolTip(
-            "Switch to the blue-white-red colormap when a layer has negative values, "
-            "and back when it has none")
+            _("Switch to the blue-white-red colormap when a layer has negative values, "
+            "and back when it has none"))
         self.norm_combo = QComboBox()
-        self.norm_combo.setToolTip("Normalization: which values share one colour scale")
+        self.norm_combo.setToolTip(_("Normalization: which values share one colour scale"))
         for i, mode in enumerate(NORMALIZATIONS):
             self.norm_combo.addItem(NORMALIZATION_LABELS[mode], mode)
             self.norm_combo.setItemData(i, NORMALIZATION_TIPS[mode], Qt.ItemDataRole.ToolTipRole)
@@ -141,19 +141,19 @@ class MapsDock(QWidget):
                 row.addStretch(1)
             bar.addLayout(row)
 
-        self.info = QLabel("Waiting for the first frame…")
-        self.info.setToolTip("The layer shown and the shape of its output")
+        self.info = QLabel(_("Waiting for the first frame…"))
+        self.info.setToolTip(_("The layer shown and the shape of its output"))
         self.info.setWordWrap(True)
 
         self.mosaic = MosaicView()
-        self.mosaic.setToolTip("Every map of the layer. Hover to read values, click to enlarge, "
-                               "scroll to zoom.")
+        self.mosaic.setToolTip(_("Every map of the layer. Hover to read values, click to enlarge, "
+                               "scroll to zoom."))
         self.mosaic.mapHovered.connect(self._on_mosaic_hovered)
         self.mosaic.mapClicked.connect(self.session.set_selected_map)
         self.mosaic.mapMenuRequested.connect(  # right click: "What drives map N?"
             lambda i, pos: show_channel_menu(self, self.session, i, pos))
         self.bars = BarChart()
-        self.bars.setToolTip("This layer outputs a vector: one bar per feature")
+        self.bars.setToolTip(_("This layer outputs a vector: one bar per feature"))
         self.bars.barHovered.connect(self._on_bars_hovered)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.mosaic)
@@ -175,7 +175,7 @@ class MapsDock(QWidget):
         self.colorbar = ColorBar()
         self.colorbar.setToolTip(BAR_TIP)
         self.readout = QLabel(HOVER_HINT)
-        self.readout.setToolTip("Layer, map, position and real value under the mouse")
+        self.readout.setToolTip(_("Layer, map, position and real value under the mouse"))
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # Wrapped, so a long layer name under the mouse never widens the dock (or the window).
         self.readout.setWordWrap(True)
@@ -192,7 +192,9 @@ class MapsDock(QWidget):
         self.layer_combo.blockSignals(True)
         self.layer_combo.clear()
         for i, node in enumerate(self.session.pipeline.nodes):
-            self.layer_combo.addItem(f"{i} · {node.name} ({node.layer.type_name})")
+            self.layer_combo.addItem(_(
+                "{i} · {name} ({type_name})"
+            ).format(i=i, name=node.name, type_name=node.layer.type_name))
         self.layer_combo.setCurrentIndex(self.session.selected_layer)
         self.layer_combo.blockSignals(False)
 
@@ -232,7 +234,9 @@ class MapsDock(QWidget):
 
     def _on_live_error(self, error: str) -> None:
         if error:
-            self.info.setText(f"The pipeline cannot run on this frame: {error}")
+            self.info.setText(_(
+                "The pipeline cannot run on this frame: {error}"
+            ).format(error=error))
         else:
             self._key = None  # running again: the next frame restores the description
 
@@ -257,11 +261,13 @@ class MapsDock(QWidget):
         if result is None:
             return
         if result.error:
-            self.info.setText(f"The pipeline cannot run on this frame: {result.error}")
+            self.info.setText(_(
+                "The pipeline cannot run on this frame: {error}"
+            ).format(error=result.error))
             return
         nodes = self.session.pipeline.nodes
         if not nodes:
-            self.info.setText("The pipeline has no layers yet.")
+            self.info.setText(_("The pipeline has no layers yet."))
             return
         index = min(self.session.selected_layer, len(nodes) - 1)
         node = nodes[index]
@@ -388,9 +394,13 @@ class MapsDock(QWidget):
         if maps is None:
             if index < a.size:
                 value = float(a.ravel()[index])
-                self.readout.setText(f"{name} · feature {index} · value {value:.5g}")
+                self.readout.setText(_(
+                    "{name} · feature {index} · value {value:.5g}"
+                ).format(name=name, index=index, value=value))
             return
         if index < maps.shape[0] and 0 <= y < maps.shape[1] and 0 <= x < maps.shape[2]:
             value = float(maps[index, y, x])
             self.readout.setText(
-                f"{name} · map {index} · x {x}, y {y} · value {value:.5g}")
+                _(
+                    "{name} · map {index} · x {x}, y {y} · value {value:.5g}"
+                ).format(name=name, index=index, x=x, y=y, value=value))

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import _
 from engine.lecture.comparisons import Comparison, comparison_for_layer, lecture_comparison
 from engine.ops.shapes import dense_params
 from gui.widgets.bar_compare import BarCompare, power_of_ten, thousands
@@ -77,21 +78,23 @@ class ParametersDock(QWidget):
         outer.addWidget(scroll)
         layout = QVBoxLayout(content)
         examples = QGridLayout()
-        examples.addWidget(QLabel("<b>The lecture's examples</b>"), 0, 0, 1, 2)
+        examples.addWidget(QLabel(_("<b>The lecture's examples</b>")), 0, 0, 1, 2)
         self.example_rows: dict[str, QLabel] = {}
         self.example_buttons: dict[str, QPushButton] = {}
         for row, key in enumerate(LECTURE_EXAMPLES, start=1):
             title, _args = LECTURE_EXAMPLES[key]
-            button = QPushButton("Show")
-            button.setToolTip(f"Put this example in the comparison below: {title}")
+            button = QPushButton(_("Show"))
+            button.setToolTip(_(
+                "Put this example in the comparison below: {title}"
+            ).format(title=title))
             button.clicked.connect(lambda _=False, k=key: self.show_example(k))
             examples.addWidget(button, row, 0)
             text = _label(self._example_text(key), "The numbers as the lecture gives them")
             examples.addWidget(text, row, 1)
             self.example_rows[key], self.example_buttons[key] = text, button
-        self.layer_button = QPushButton("Current layer")
-        self.layer_button.setToolTip("Compare the pipeline's selected conv layer (or the nearest "
-                                     "one) with fully connected layers on the same input")
+        self.layer_button = QPushButton(_("Current layer"))
+        self.layer_button.setToolTip(_("Compare the pipeline's selected conv layer (or the nearest "
+                                     "one) with fully connected layers on the same input"))
         self.layer_button.clicked.connect(lambda: self.show_example("layer"))
         examples.addWidget(self.layer_button, len(LECTURE_EXAMPLES) + 1, 0)
         examples.setColumnStretch(1, 1)
@@ -158,12 +161,14 @@ class ParametersDock(QWidget):
                                            self._input_shape)
             except ValueError as exc:  # a pipeline that does not fit the frame
                 self.comparison = None
-                self.title.setText(f"The pipeline does not fit the frame: {exc}")
+                self.title.setText(_(
+                    "The pipeline does not fit the frame: {exc}"
+                ).format(exc=exc))
                 return
             if cmp is None:
                 self.comparison = None
-                self.title.setText("This pipeline has no convolution layer; pick a lecture "
-                                   "example above.")
+                self.title.setText(_("This pipeline has no convolution layer; pick a lecture "
+                                   "example above."))
                 for widget in (self.counts, self.local, self.sharing):
                     widget.setText("")
                 self.bars.set_bars([])
@@ -178,8 +183,9 @@ class ParametersDock(QWidget):
 
     def _show(self, cmp: Comparison) -> None:
         (c, h, w), (n, oh, ow), (kh, kw) = cmp.in_shape, cmp.out_shape, cmp.kernel
-        self.title.setText(f"<b>{cmp.title}</b><br>input {c} x {h} x {w} → output "
-                           f"{n} x {oh} x {ow}")
+        self.title.setText(_(
+            "<b>{title}</b><br>input {c} x {h} x {w} → output {n} x {oh} x {ow}"
+        ).format(title=cmp.title, c=c, h=h, w=w, n=n, oh=oh, ow=ow))
         volume = c * h * w
         # The 200x200 example is the lecture's plain MLP layer: its per-filter count would
         # only blur that point, so it is left out there.
@@ -190,21 +196,33 @@ class ParametersDock(QWidget):
         # The lecture writes its MLP count as 14.4 x 10^9; keep that form for the example.
         dense_big = power_of_ten(cmp.dense, 9 if self.mode == "mlp200" else None, html=True)
         self.counts.setText(
-            f"Conv layer: {cmp.conv_formula} weights.<br>"
-            f"Fully connected, same input and output volume: ({volume:,} + 1) x "
-            f"{n * oh * ow:,} = {thousands(cmp.dense)} ({dense_big}).<br>"
-            f"{lecture}"
-            f"The dense layer needs <b>{cmp.dense / cmp.conv:,.0f} times</b> as many weights.")
+            _(
+                "Conv layer: {conv_formula} weights.<br>Fully connected, same input and "
+                "output volume: ({volume:,} + 1) x {value:,} = {thousands} "
+                "({dense_big}).<br>{lecture}The dense layer needs <b>{value2:,.0f} times</b> "
+                "as many weights."
+            ).format(
+                conv_formula=cmp.conv_formula, volume=volume, value=n * oh * ow,
+                thousands=thousands(cmp.dense), dense_big=dense_big, lecture=lecture,
+                value2=cmp.dense / cmp.conv
+            ))
         bars = [("conv", cmp.conv, CONV_COLOR), ("fully connected", cmp.dense, DENSE_COLOR)]
         if with_lecture:
             bars.append(("lecture's count", cmp.lecture, LECTURE_COLOR))
         self.bars.set_bars(bars)
         self.local.setText(
-            f"<b>Local connectivity.</b> One output unit sees a {kh} x {kw} x "
-            f"{cmp.fan_in // (kh * kw)} window: {cmp.fan_in:,} input values. A unit of the "
-            f"fully connected layer sees all {volume:,} of them.")
+            _(
+                "<b>Local connectivity.</b> One output unit sees a {kh} x {kw} x {value} "
+                "window: {fan_in:,} input values. A unit of the fully connected layer sees "
+                "all {volume:,} of them."
+            ).format(kh=kh, kw=kw, value=cmp.fan_in // (kh * kw), fan_in=cmp.fan_in, volume=volume))
         self.sharing.setText(
-            f"<b>Weight sharing.</b> The layer makes {n * oh * ow:,} output units x "
-            f"{cmp.fan_in:,} = {thousands(cmp.connections)} connections, but stores only "
-            f"{thousands(cmp.conv)} numbers: each filter slides over all {oh * ow:,} positions, "
-            f"so each weight is used about {cmp.sharing:,.0f} times.")
+            _(
+                "<b>Weight sharing.</b> The layer makes {value:,} output units x {fan_in:,} "
+                "= {thousands} connections, but stores only {thousands2} numbers: each "
+                "filter slides over all {value2:,} positions, so each weight is used about "
+                "{sharing:,.0f} times."
+            ).format(
+                value=n * oh * ow, fan_in=cmp.fan_in, thousands=thousands(cmp.connections),
+                thousands2=thousands(cmp.conv), value2=oh * ow, sharing=cmp.sharing
+            ))

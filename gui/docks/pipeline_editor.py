@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import _
 from gui.guards import forward_memory_problem
 from gui.pipeline_edits import (
     ADDABLE,
@@ -72,12 +73,12 @@ class PipelineDock(QWidget):
         return action
 
     def _build(self) -> None:
-        self.add_menu = QMenu("Add layer", self)
+        self.add_menu = QMenu(_("Add layer"), self)
         self.add_menu.setToolTipsVisible(True)
         self.add_actions = {}
         for label, tip, factory in ADDABLE:
             action = self.add_menu.addAction(label)
-            action.setToolTip(f"Add after the selected layer: {tip}")
+            action.setToolTip(_("Add after the selected layer: {tip}").format(tip=tip))
             action.triggered.connect(lambda _=False, f=factory, n=label: self.add_layer(f, n))
             self.add_actions[label] = action
         self.remove_action = self._action("Remove", "Remove the selected layer",
@@ -96,14 +97,14 @@ class PipelineDock(QWidget):
         layout = QVBoxLayout(self)
         self.caption = QLabel()
         self.caption.setWordWrap(True)
-        self.caption.setToolTip("The input size the output shapes below are computed for.")
+        self.caption.setToolTip(_("The input size the output shapes below are computed for."))
         layout.addWidget(self.caption)
         buttons = QHBoxLayout()
         self.add_button = add = QToolButton()
-        add.setText("Add layer")
+        add.setText(_("Add layer"))
         add.setMenu(self.add_menu)
         add.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        add.setToolTip("Add a layer after the selected one")
+        add.setToolTip(_("Add a layer after the selected one"))
         buttons.addWidget(add)
         for action in self.edit_actions:
             button = QToolButton()
@@ -111,8 +112,8 @@ class PipelineDock(QWidget):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
-        self.graph_note = QLabel("This network has branches: change a layer's settings below; "
-                                 "adding, removing and moving layers is off.")
+        self.graph_note = QLabel(_("This network has branches: change a layer's settings below; "
+                                 "adding, removing and moving layers is off."))
         self.graph_note.setWordWrap(True)
         self.graph_note.setToolTip(GRAPH_REASON)
         self.graph_note.hide()
@@ -126,9 +127,9 @@ class PipelineDock(QWidget):
         lower = QWidget()
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
-        self.strict = QCheckBox("Strict fitting")
-        self.strict.setToolTip("When on, a stride that does not tile the input exactly is an "
-                               "error instead of silently dropping border pixels (the floor).")
+        self.strict = QCheckBox(_("Strict fitting"))
+        self.strict.setToolTip(_("When on, a stride that does not tile the input exactly is an "
+                               "error instead of silently dropping border pixels (the floor)."))
         self.strict.toggled.connect(self._on_strict_toggled)
         lower_layout.addWidget(self.strict)
         self.form = LayerForm()
@@ -139,7 +140,7 @@ class PipelineDock(QWidget):
         lower_layout.addWidget(scroll, stretch=1)
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.status.setToolTip("What the last edit did, or why it was refused.")
+        self.status.setToolTip(_("What the last edit did, or why it was refused."))
         lower_layout.addWidget(self.status)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -158,8 +159,9 @@ class PipelineDock(QWidget):
                                                          self._last_frame_hw)
         if origin == "the live frame":
             self._last_frame_hw = self._input_shape[1:]
-        self.caption.setText(f"Output shapes for a {shape_text(self._input_shape)} input "
-                             f"({origin}).")
+        self.caption.setText(_(
+            "Output shapes for a {shape_text} input ({origin})."
+        ).format(shape_text=shape_text(self._input_shape), origin=origin))
         shapes = shapes_until_failure(pipeline, self._input_shape)
         self.layer_list.show_pipeline(pipeline, shapes, self._input_shape,
                                       self._session.selected_layer)

@@ -15,6 +15,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QLayout, QSpinBox, QVBoxLayout, QWidget
 
+from engine.i18n import _
 from engine.lecture.text import fit_text, format_value, formula_text
 from engine.lecture.traces import TraceError
 from gui.widgets.crop_controls import CropControls
@@ -72,14 +73,14 @@ class PlayerDock(QWidget):
         """The formula, fit and error lines and the transport bar (``self.controls``)."""
         self.formula_label = QLabel()
         self.formula_label.setWordWrap(True)
-        self.formula_label.setToolTip("Output size = (N - F + 2P)/S + 1, with the numbers")
+        self.formula_label.setToolTip(_("Output size = (N - F + 2P)/S + 1, with the numbers"))
         self.fit_label = QLabel()
         self.fit_label.setWordWrap(True)
         self.fit_label.setToolTip(fit_tip)
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         set_warning(self.error_label, True)
-        self.error_label.setToolTip("Why the last change could not be shown")
+        self.error_label.setToolTip(_("Why the last change could not be shown"))
         self.controls = PlayerControls()
         self.controls.stepChanged.connect(self.show_step)
         self.controls.install_shortcuts(self)
@@ -183,4 +184,6 @@ class PlayerDock(QWidget):
         self.output_grid.set_values(trace.output, known=done)
         self.output_grid.set_marks([(step.row, step.col)])
         self.value_label.setText(
-            f"<b>output[{step.row}, {step.col}] = {format_value(step.value)}</b>")
+            _(
+                "<b>output[{row}, {col}] = {format_value}</b>"
+            ).format(row=step.row, col=step.col, format_value=format_value(step.value)))

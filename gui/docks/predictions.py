@@ -15,6 +15,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
+from engine.i18n import _
 from gui.labels import ClassNames, class_names, model_path_of
 
 TOP_K = 5
@@ -228,12 +229,12 @@ class PredictionsDock(QWidget):
         rows = [(self.names[i], p) for i, p in
                 zip(prediction.indices, prediction.probabilities, strict=True)]
         self.bars.set_rows(rows)
-        self.best.setText(f"{rows[0][0]}  {rows[0][1]:.0%}")
+        self.best.setText(_("{rows}  {rows2:.0%}").format(rows=rows[0][0], rows2=rows[0][1]))
         self.stack.setCurrentIndex(0)
 
     def _update_note(self, prediction: Prediction) -> None:
         n = prediction.n_classes
-        self.title.setText(f"Top {min(TOP_K, n)} of {n} classes")
+        self.title.setText(_("Top {min} of {n} classes").format(min=min(TOP_K, n), n=n))
         if prediction.kind == "probabilities":
             how = "The network's last layer gives probabilities; the bars show them."
         else:
@@ -243,4 +244,4 @@ class PredictionsDock(QWidget):
         where = f"Class names: {names.source}." if names else ""
         if names is not None and names.note:
             where += f" ({names.note})"
-        self.note.setText(f"{how} {where}")
+        self.note.setText(_("{how} {where}").format(how=how, where=where))

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import _
 from engine.lecture.receptive import ReceptiveField, receptive_field
 from gui.widgets.crop_controls import frame_thumbnail
 from gui.widgets.pixel_view import PixelView
@@ -77,10 +78,10 @@ class ReceptiveFieldDock(QWidget):
 
     def _build(self) -> None:
         self.layer = QComboBox()
-        self.layer.setToolTip("The layer whose unit you pick (the app's selected layer)")
+        self.layer.setToolTip(_("The layer whose unit you pick (the app's selected layer)"))
         self.layer.activated.connect(self._on_layer_activated)
         self.map_spin = QSpinBox()
-        self.map_spin.setToolTip("Which map (channel) of the layer is shown")
+        self.map_spin.setToolTip(_("Which map (channel) of the layer is shown"))
         self.map_spin.valueChanged.connect(self._on_map_spin)
         self.row = self._spin("Row of the unit on the layer's map (or click the map)")
         self.col = self._spin("Column of the unit on the layer's map (or click the map)")
@@ -91,14 +92,16 @@ class ReceptiveFieldDock(QWidget):
                                  ("row", self.row), ("col", self.col)), end_stretch=False)
 
         self.input_view = PixelView()
-        self.input_view.setToolTip("What enters the pipeline; the red box is the region that can "
+        self.input_view.setToolTip(_("What enters the pipeline; the red box is the region that can "
                                    "influence the chosen unit. Click to pick the unit nearest "
-                                   "that spot.")
+                                   "that spot."))
         self.input_view.pixelClicked.connect(self._on_input_clicked)
         self.map_view = PixelView()
-        self.map_view.setToolTip("One map of the layer; click any unit to see its receptive field")
+        self.map_view.setToolTip(_(
+            "One map of the layer; click any unit to see its receptive field"
+        ))
         self.map_view.pixelClicked.connect(self._on_map_clicked)
-        self.input_title, self.map_title = QLabel("Input"), QLabel("Layer map")
+        self.input_title, self.map_title = QLabel(_("Input")), QLabel(_("Layer map"))
         views = self.views = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         for title, view in ((self.input_title, self.input_view), (self.map_title, self.map_view)):
             title.setWordWrap(True)  # "conv3, map 31 (90 x 120)" must not widen the panel
@@ -114,16 +117,16 @@ class ReceptiveFieldDock(QWidget):
         scroll.setWidget(self.strip)
         scroll.setWidgetResizable(True)
         scroll.setFixedHeight(150)
-        scroll.setToolTip("The same region traced on every earlier convolution and pooling "
-                          "layer (mean of its maps); a ReLU keeps its input's box")
+        scroll.setToolTip(_("The same region traced on every earlier convolution and pooling "
+                          "layer (mean of its maps); a ReLU keeps its input's box"))
 
-        self.info = QLabel("Waiting for the first frame.")
+        self.info = QLabel(_("Waiting for the first frame."))
         self.info.setWordWrap(True)
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addLayout(views, 1)
-        self.strip_heading = QLabel("On the layers in between:")
+        self.strip_heading = QLabel(_("On the layers in between:"))
         self.strip_heading.setWordWrap(True)
         layout.addWidget(self.strip_heading)
         layout.addWidget(scroll)
@@ -156,7 +159,9 @@ class ReceptiveFieldDock(QWidget):
         self.layer.blockSignals(True)
         self.layer.clear()
         for node in self._session.pipeline.nodes:
-            self.layer.addItem(f"{node.name} ({node.layer.type_name})")
+            self.layer.addItem(_(
+                "{name} ({type_name})"
+            ).format(name=node.name, type_name=node.layer.type_name))
         self.layer.setCurrentIndex(self._session.selected_layer)
         self.layer.blockSignals(False)
 
@@ -219,8 +224,10 @@ class ReceptiveFieldDock(QWidget):
         node = self._node()
         act = result.activations.get(node.name)
         if act is None or act.ndim != 3:
-            self.info.setText(f"{node.name} gives a vector, not maps: pick a layer with maps "
-                              f"(a convolution, activation or pooling layer).")
+            self.info.setText(_(
+                "{name} gives a vector, not maps: pick a layer with maps (a convolution, "
+                "activation or pooling layer)."
+            ).format(name=node.name))
             self.field = None
             return
         c, h, w = act.shape
@@ -245,8 +252,12 @@ class ReceptiveFieldDock(QWidget):
         self.input_view.set_boxes(self._boxes(result.pipeline.input_name))
         self.map_view.set_map(act[channel])
         self.map_view.set_marker((y, x))
-        self.map_title.setText(f"{node.name}, map {channel} ({h} x {w})")
-        self.input_title.setText(f"Input ({result.input.shape[1]} x {result.input.shape[2]})")
+        self.map_title.setText(_(
+            "{name}, map {channel} ({h} x {w})"
+        ).format(name=node.name, channel=channel, h=h, w=w))
+        self.input_title.setText(_(
+            "Input ({shape} x {shape2})"
+        ).format(shape=result.input.shape[1], shape2=result.input.shape[2]))
         for name, view in self._strip_views.items():
             act = result.activations[name]
             # Thumbnails: every s-th pixel is plenty and keeps a 480-line frame cheap per frame.
@@ -274,12 +285,16 @@ class ReceptiveFieldDock(QWidget):
             if node.layer.type_name not in STRIP_TYPES or act is None or act.ndim != 3:
                 continue
             view = PixelView(min_side=90)
-            view.setToolTip(f"{node.name}: mean of its {act.shape[0]} maps; the box is the part "
-                            f"the chosen unit depends on")
+            view.setToolTip(_(
+                "{name}: mean of its {shape} maps; the box is the part the chosen unit "
+                "depends on"
+            ).format(name=node.name, shape=act.shape[0]))
             box = QWidget()
             column = QVBoxLayout(box)
             column.setContentsMargins(0, 0, 0, 0)
-            column.addWidget(QLabel(f"{node.name} ({act.shape[1]} x {act.shape[2]})"))
+            column.addWidget(QLabel(_(
+                "{name} ({shape} x {shape2})"
+            ).format(name=node.name, shape=act.shape[1], shape2=act.shape[2])))
             column.addWidget(view, 1)
             self.strip_layout.addWidget(box)
             self._strip_views[node.name] = view

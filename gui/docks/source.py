@@ -6,6 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from engine.i18n import _
 from engine.io.color import LUMA
 from gui.session import DisplayOptions
 
@@ -47,11 +48,11 @@ class SourceDock(QWidget):
     def __init__(self, session, live, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session, self.live = session, live
-        self.info = QLabel("Opening the source...")
+        self.info = QLabel(_("Opening the source..."))
         self.info.setWordWrap(True)
-        self.info.setToolTip("The open source: its kind, name, full size and frame rate")
+        self.info.setToolTip(_("The open source: its kind, name, full size and frame rate"))
         self.view = pg.GraphicsLayoutWidget()
-        self.view.setToolTip("The working frame, after scaling to the working resolution")
+        self.view.setToolTip(_("The working frame, after scaling to the working resolution"))
         self.view.ci.setContentsMargins(2, 2, 2, 2)
         self._view_box, self.image = _image_view()
         self.view.ci.addItem(self._view_box)
@@ -70,7 +71,7 @@ class SourceDock(QWidget):
             self.channel_items.append(item)
         self._columns = 0
         self._arrange(2)
-        self.channels_view.setToolTip("The frame split into its channels, each 0 to 255")
+        self.channels_view.setToolTip(_("The frame split into its channels, each 0 to 255"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.info)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import _
 from gui.colormaps import value_range
 from gui.docks.ledger import format_shape
 from gui.pipeline_edits import is_join, short_name
@@ -68,18 +69,18 @@ class StepperDock(QWidget):
         self.group.setExclusive(True)
         self.group.idClicked.connect(self.session.set_selected_layer)
 
-        self.prev_button = QPushButton("◀ Previous")
-        self.prev_button.setToolTip("Show the layer before this one (Left or Page Up)")
+        self.prev_button = QPushButton(_("◀ Previous"))
+        self.prev_button.setToolTip(_("Show the layer before this one (Left or Page Up)"))
         self.prev_button.clicked.connect(self.previous)
-        self.next_button = QPushButton("Next ▶")
-        self.next_button.setToolTip("Show the layer after this one (Right or Page Down)")
+        self.next_button = QPushButton(_("Next ▶"))
+        self.next_button.setToolTip(_("Show the layer after this one (Right or Page Down)"))
         self.next_button.clicked.connect(self.next)
         self.caption = QLabel()
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.caption.setStyleSheet("font-weight: bold")
         # Wrapping keeps a long layer name or shape from setting the dock's minimum width.
         self.caption.setWordWrap(True)
-        self.caption.setToolTip("The current layer: input shape → output shape")
+        self.caption.setToolTip(_("The current layer: input shape → output shape"))
         nav = QHBoxLayout()
         nav.addWidget(self.prev_button)
         nav.addWidget(self.caption, 1)
@@ -270,17 +271,19 @@ class StepperDock(QWidget):
         pipeline = self.session.pipeline
         nodes = pipeline.nodes
         if not nodes:
-            self.caption.setText("The pipeline has no layers yet.")
+            self.caption.setText(_("The pipeline has no layers yet."))
             return
         index = min(self.session.selected_layer, len(nodes) - 1)
         node = nodes[index]
         sources = node.inputs or (pipeline.input_name,)
-        self.caption.setToolTip("The current layer: input shape → output shape"
-                                + ("" if pipeline.is_chain else
-                                   f"\n{node.name} takes " + ", ".join(sources)))
+        self.caption.setToolTip(_("The current layer: input shape → output shape")
+                                + ("" if pipeline.is_chain else "\n" + _(
+                                    "{name} takes {inputs}").format(
+                                        name=node.name, inputs=", ".join(sources))))
         self.caption.setText(self._caption(node, sources, pipeline.is_chain)
                              if not self.shape_error else
-                             f"The pipeline does not fit this input: {self.shape_error}")
+                             _("The pipeline does not fit this input: {error}").format(
+                                 error=self.shape_error))
         result = self._result
         if result is None or result.error:
             return

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import _
 from gui.tour import TOUR_KEY, apply_stop, apply_to_session, stops
 
 __all__ = ["TourDock"]
@@ -49,20 +50,20 @@ class TourDock(QWidget):
     # -- construction -------------------------------------------------------------------------
     def _build(self) -> None:
         self.progress_label = QLabel()
-        self.progress_label.setToolTip("Where you are in the tour")
+        self.progress_label.setToolTip(_("Where you are in the tour"))
         self.progress = QProgressBar()
         self.progress.setRange(0, len(stops()))
         self.progress.setTextVisible(False)
         self.progress.setMaximumHeight(6)
-        self.progress.setToolTip("Where you are in the tour")
+        self.progress.setToolTip(_("Where you are in the tour"))
         self.stop_combo = QComboBox()
-        self.stop_combo.setToolTip("Jump to any stop of the tour")
+        self.stop_combo.setToolTip(_("Jump to any stop of the tour"))
         # Long stop titles must not widen the panel: the combo elides them instead.
         self.stop_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.stop_combo.setMinimumContentsLength(12)
         for i, stop in enumerate(stops()):
-            self.stop_combo.addItem(f"{i + 1}. {stop.title}", i)
+            self.stop_combo.addItem(_("{value}. {title}").format(value=i + 1, title=stop.title), i)
         self.stop_combo.activated.connect(self._on_stop_combo_activated)
         self.title = QLabel()
         font = self.title.font()
@@ -72,13 +73,13 @@ class TourDock(QWidget):
         self.title.setWordWrap(True)
         self.text = QLabel()
         self.text.setWordWrap(True)
-        self.text.setToolTip("What this stop is about")
+        self.text.setToolTip(_("What this stop is about"))
         self.text.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.formula = QLabel()
         self.formula.setWordWrap(True)
         self.formula.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.formula.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.formula.setToolTip("The formula of this stop, with the lecture's numbers")
+        self.formula.setToolTip(_("The formula of this stop, with the lecture's numbers"))
         self.formula_box = QFrame()
         self.formula_box.setFrameShape(QFrame.Shape.StyledPanel)
         self.formula_box.setFrameShadow(QFrame.Shadow.Sunken)
@@ -88,12 +89,12 @@ class TourDock(QWidget):
         box = QVBoxLayout(self.formula_box)
         box.setContentsMargins(8, 6, 8, 6)
         box.addWidget(self.formula)
-        self.own_source = QCheckBox("Use my own source")
-        self.own_source.setToolTip("Keep the image, video or camera you opened instead of the "
-                                   "sample each stop picks")
+        self.own_source = QCheckBox(_("Use my own source"))
+        self.own_source.setToolTip(_("Keep the image, video or camera you opened instead of the "
+                                   "sample each stop picks"))
         self.missing = QLabel()
         self.missing.setWordWrap(True)
-        self.missing.setToolTip("Panels this stop would show that this window does not have")
+        self.missing.setToolTip(_("Panels this stop would show that this window does not have"))
         self.back_button = self._button("◀ Back", "Alt+Left", "Go to the previous stop",
                                         self.back)
         self.next_button = self._button("Next ▶", "Alt+Right", "Go to the next stop", self.next)
@@ -152,7 +153,7 @@ class TourDock(QWidget):
         self._index = max(0, min(int(index), len(all_stops) - 1))
         stop = all_stops[self._index]
         n = len(all_stops)
-        self.progress_label.setText(f"Stop {self._index + 1} of {n}")
+        self.progress_label.setText(_("Stop {value} of {n}").format(value=self._index + 1, n=n))
         self.progress.setValue(self._index + 1)
         self.stop_combo.blockSignals(True)
         self.stop_combo.setCurrentIndex(self._index)

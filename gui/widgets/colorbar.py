@@ -7,6 +7,8 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QFontMetrics, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from engine.i18n import _
+
 
 def format_value(v: float) -> str:
     """Short, readable number for a tick: 3 significant digits, no scientific noise near 0."""
@@ -39,7 +41,7 @@ class ColorBar(QWidget):
         self._note = ""
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setMinimumWidth(160)
-        self.setToolTip("Colour scale: the value each colour stands for.")
+        self.setToolTip(_("Colour scale: the value each colour stands for."))
 
     def sizeHint(self) -> QSize:
         fm = QFontMetrics(self.font())

@@ -13,6 +13,7 @@ from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QScrollArea, QSizePolicy, QToolTip, QWidget
 
+from engine.i18n import _
 from gui.colormaps import DIVERGING_LUT, diverging_rgb
 
 _BACKGROUND = (60, 60, 60)
@@ -68,7 +69,7 @@ class KernelGrid(QWidget):
         self._available: QSize | None = None
         self.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Minimum)
         self.setMouseTracking(False)
-        self.setToolTip("Click a kernel to edit it below.")
+        self.setToolTip(_("Click a kernel to edit it below."))
 
     # ----- data -------------------------------------------------------------------------
     @property
@@ -362,8 +363,8 @@ class DivergingColorbar(QWidget):
         self._ramp = np.ascontiguousarray(ramp)
         self._image = QImage(self._ramp.data, 256, 8, 3 * 256, QImage.Format.Format_RGB888)
         self.setFixedHeight(self.fontMetrics().height() + 14)
-        self.setToolTip("Color scale shared by all kernels of the layer: blue negative, "
-                        "white zero, red positive.")
+        self.setToolTip(_("Color scale shared by all kernels of the layer: blue negative, "
+                        "white zero, red positive."))
 
     def set_scale(self, scale: float) -> None:
         """Show +-scale at the ends."""

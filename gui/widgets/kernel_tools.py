@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import _
 from engine.layers.kernels import PRESET_DESCRIPTIONS, PRESETS, expand_kernel, initialize
 from gui.widgets.kernel_grid import channel_label
 
@@ -62,8 +63,8 @@ class KernelTools(QWidget):
         form.setContentsMargins(4, 4, 4, 4)
         self.scope = QComboBox()
         self.scope.addItems(["selected filter", "all filters"])
-        self.scope.setToolTip("Whether a preset or random weights replace only the selected "
-                              "filter or every filter of the layer.")
+        self.scope.setToolTip(_("Whether a preset or random weights replace only the selected "
+                              "filter or every filter of the layer."))
         self._add_row(form, "Apply to", self.scope)
 
         self.preset = QComboBox()
@@ -72,11 +73,11 @@ class KernelTools(QWidget):
             self.preset.setItemData(self.preset.count() - 1, PRESET_DESCRIPTIONS.get(name, ""),
                                     Qt.ItemDataRole.ToolTipRole)
         self.preset.setCurrentText("sobel_x")
-        self.preset.setToolTip("A classic image-processing kernel to load into the filter.")
+        self.preset.setToolTip(_("A classic image-processing kernel to load into the filter."))
         self.expand = QComboBox()
-        self.expand.setToolTip("How a 2-D preset is spread over the input channels.")
-        self.apply_preset = QPushButton("Apply")
-        self.apply_preset.setToolTip("Load the preset into the filter(s) chosen above.")
+        self.expand.setToolTip(_("How a 2-D preset is spread over the input channels."))
+        self.apply_preset = QPushButton(_("Apply"))
+        self.apply_preset.setToolTip(_("Load the preset into the filter(s) chosen above."))
         self._add_row(form, "Preset", self.preset, self.apply_preset)
         self._add_row(form, "Channels", self.expand)
 
@@ -87,12 +88,14 @@ class KernelTools(QWidget):
         self.init.addItem("Glorot", "glorot")
         self.init.setItemData(1, "Uniform in +-sqrt(6 / (fan_in + fan_out)).",
                               Qt.ItemDataRole.ToolTipRole)
-        self.init.setToolTip("The random initializer.")
+        self.init.setToolTip(_("The random initializer."))
         self.seed = QSpinBox()
         self.seed.setRange(0, 99_999)  # five digits: plenty of seeds, and a narrow box
-        self.seed.setToolTip("The same seed always gives the same weights.")
-        self.randomize = QPushButton("Randomize")
-        self.randomize.setToolTip("Fill the filter(s) chosen above with seeded random weights.")
+        self.seed.setToolTip(_("The same seed always gives the same weights."))
+        self.randomize = QPushButton(_("Randomize"))
+        self.randomize.setToolTip(_(
+            "Fill the filter(s) chosen above with seeded random weights."
+        ))
         self._add_row(form, "Random", self.init, self.randomize)
         self._add_row(form, "Seed", self.seed)
 

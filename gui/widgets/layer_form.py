@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import _
+
 #: Fields that follow the previous layer; shown, but not edited by hand.
 DERIVED = {"in_channels": "Follows the number of channels that reach this layer.",
            "num_features": "Follows the number of channels that reach this layer.",
@@ -118,7 +120,7 @@ class _Editor(QWidget):
         if field.optional:
             # One step below the minimum stands for None ("auto").
             low = low - (1 if field.kind == "int" else widget.singleStep())
-            widget.setSpecialValueText("auto")
+            widget.setSpecialValueText(_("auto"))
         widget.setRange(low, high)
         # Typing "12" must not first apply "1": emit only when the value is complete.
         widget.setKeyboardTracking(False)
@@ -189,11 +191,11 @@ class LayerForm(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         self.title = QLabel()
         self.title.setWordWrap(True)
-        self.title.setToolTip("The layer these settings belong to.")
+        self.title.setToolTip(_("The layer these settings belong to."))
         outer.addWidget(self.title)
         self.explanation = QLabel()
         self.explanation.setWordWrap(True)
-        self.explanation.setToolTip("What this kind of layer does.")
+        self.explanation.setToolTip(_("What this kind of layer does."))
         outer.addWidget(self.explanation)
         self._form_host = QWidget()
         self._form = QFormLayout(self._form_host)
@@ -202,7 +204,7 @@ class LayerForm(QWidget):
         self.general_error = QLabel()
         self.general_error.setWordWrap(True)
         self.general_error.setStyleSheet(ERROR_STYLE)
-        self.general_error.setToolTip("Why the last change was not applied.")
+        self.general_error.setToolTip(_("Why the last change was not applied."))
         self.general_error.hide()
         outer.addWidget(self.general_error)
         outer.addStretch(1)
@@ -226,8 +228,8 @@ class LayerForm(QWidget):
         self._type = type(layer)
         fields = [f for f in type(layer).fields() if f.name not in HIDDEN]
         if not fields:
-            note = QLabel("This layer has no settings.")
-            note.setToolTip("Activations such as ReLU work the same on every input.")
+            note = QLabel(_("This layer has no settings."))
+            note.setToolTip(_("Activations such as ReLU work the same on every input."))
             self._form.addRow(note)
         for field in fields:
             editor = _Editor(field)

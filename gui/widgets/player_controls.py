@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import _
+
 __all__ = [
     "SPEEDS",
     "PlayerControls",
@@ -108,16 +110,16 @@ class PlayerControls(QWidget):
         self.last_button = self._button(style.standardIcon(icon.SP_MediaSkipForward),
                                         "Go to the last step (End)", self.last)
         self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setToolTip("Drag to jump to any step")
+        self.slider.setToolTip(_("Drag to jump to any step"))
         self.slider.valueChanged.connect(self._on_slider_value_changed)
         self.label = QLabel()
-        self.label.setToolTip("The current step and how many there are (one per output cell)")
+        self.label.setToolTip(_("The current step and how many there are (one per output cell)"))
         self.label.setMinimumWidth(90)
         self.speed = QComboBox()
         for value in SPEEDS:
-            self.speed.addItem(f"{value:g} steps/s", value)
+            self.speed.addItem(_("{value:g} steps/s").format(value=value), value)
         self.speed.setCurrentIndex(SPEEDS.index(2.0))
-        self.speed.setToolTip("How fast Play moves through the steps")
+        self.speed.setToolTip(_("How fast Play moves through the steps"))
         self.speed.currentIndexChanged.connect(self._on_speed_changed)
 
         row = QHBoxLayout(self)
@@ -228,7 +230,9 @@ class PlayerControls(QWidget):
         self.slider.setRange(0, self._count - 1)
         self.slider.setValue(self._step)
         self.slider.blockSignals(False)
-        self.label.setText(f"step {self._step + 1} of {self._count}")
+        self.label.setText(_(
+            "step {value} of {count}"
+        ).format(value=self._step + 1, count=self._count))
         icon = QStyle.StandardPixmap.SP_MediaPause if self.is_playing else \
             QStyle.StandardPixmap.SP_MediaPlay
         self.play_button.setIcon(self.style().standardIcon(icon))

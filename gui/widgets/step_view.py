@@ -10,6 +10,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
+from engine.i18n import _
 from gui.colormaps import COLORMAPS, DIVERGING, is_signed, scale_maps, suggest_colormap
 from gui.widgets.histogram import BarChart
 from gui.widgets.mosaic_view import MosaicView, as_maps
@@ -44,7 +45,7 @@ class StepPanel(QWidget):
         if maps is None:
             self.stack.setCurrentWidget(self.bars)
             self.bars.set_values(a)
-            self.caption.setText(f"{what}: {a.size} values")
+            self.caption.setText(_("{what}: {size} values").format(what=what, size=a.size))
             return
         self.stack.setCurrentWidget(self.mosaic)
         c = maps.shape[0]
@@ -57,7 +58,7 @@ class StepPanel(QWidget):
         shown, levels = scale_maps(maps, display.normalization, diverging, global_range)
         self.mosaic.set_maps(shown, levels, name)
         part = f"first {MAX_MAPS} of {c} maps" if c > MAX_MAPS else f"{c} map{'s' * (c != 1)}"
-        self.caption.setText(f"{what}: {part}")
+        self.caption.setText(_("{what}: {part}").format(what=what, part=part))
 
     def show_rgb(self, frame: np.ndarray, what: str) -> None:
         """Show an image (RGB ``(H, W, 3)`` or gray ``(H, W)`` uint8) under the caption ``what``."""
@@ -79,14 +80,14 @@ class StepView(QWidget):
         self.inputs_layout.addWidget(self.input_panels[0], 1)
         self.more_inputs = QLabel()
         self.more_inputs.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.more_inputs.setToolTip("This layer has more inputs than fit here; the caption "
-                                    "above lists them all")
+        self.more_inputs.setToolTip(_("This layer has more inputs than fit here; the caption "
+                                    "above lists them all"))
         self.more_inputs.hide()
         self.inputs_layout.addWidget(self.more_inputs)
         self.output_panel = StepPanel("What comes out of the current layer")
         arrow = QLabel("→")
         arrow.setStyleSheet("font-size: 20pt")
-        arrow.setToolTip("The current layer turns the left side into the right side")
+        arrow.setToolTip(_("The current layer turns the left side into the right side"))
         sides = QHBoxLayout(self)
         sides.setContentsMargins(0, 0, 0, 0)
         sides.addWidget(self.inputs_box, 1)
@@ -109,8 +110,9 @@ class StepView(QWidget):
         for j, panel in enumerate(self.input_panels):
             panel.setVisible(j < shown)
         self.more_inputs.setVisible(count > shown)
-        self.more_inputs.setText(f"… and {count - shown} more input"
-                                 f"{'s' * (count - shown != 1)}")
+        self.more_inputs.setText(_(
+            "… and {value} more input{value2}"
+        ).format(value=count - shown, value2='s' * (count - shown != 1)))
         return self.input_panels[:shown]
 
     def show_step(self, layer: str, sources, inputs, output: np.ndarray, image: str,
