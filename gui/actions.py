@@ -145,13 +145,15 @@ class MenuActions:
         self.session.set_display(show_channels=bool(on))
 
     def ask_open_image(self) -> None:
-        self._ask_open("Open image", "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.gif)")
+        self._ask_open(_("Open image"), _("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff "
+                                          "*.webp *.gif)"))
 
     def ask_open_video(self) -> None:
-        self._ask_open("Open video", "Videos (*.avi *.mp4 *.mov *.mkv *.webm *.m4v *.mpg *.wmv)")
+        self._ask_open(_("Open video"), _("Videos (*.avi *.mp4 *.mov *.mkv *.webm *.m4v *.mpg "
+                                          "*.wmv)"))
 
     def ask_open_model(self) -> None:
-        self._ask_open("Open model", "ONNX models (*.onnx)")
+        self._ask_open(_("Open model"), _("ONNX models (*.onnx)"))
 
     def ask_export(self) -> None:
         from gui.dialogs.export import ask_export
@@ -173,7 +175,7 @@ class MenuActions:
         edit_preprocessing_flow(self, self.session)
 
     def ask_open_pipeline(self) -> None:
-        self._ask_open("Open pipeline", "Pipelines (*.json)")
+        self._ask_open(_("Open pipeline"), _("Pipelines (*.json)"))
 
     def _ask_open(self, title: str, filters: str) -> None:
         path, _filter = QFileDialog.getOpenFileName(self, title, "", filters)
@@ -190,9 +192,9 @@ class MenuActions:
         finally:
             QApplication.restoreOverrideCursor()
         if not cameras:
-            self._error("No camera found: none of cameras 0 to 4 opens. Is one connected?")
+            self._error(_("No camera found: none of cameras 0 to 4 opens. Is one connected?"))
             return
-        items = [f"Camera {i}" for i in cameras]
+        items = [_("Camera {i}").format(i=i) for i in cameras]
         item, ok = QInputDialog.getItem(self, _("Open camera"), _("Camera:"), items, 0, False)
         if ok:
             index = cameras[items.index(item)]
@@ -287,6 +289,11 @@ class MenuActions:
 
         start_tour(self, 1)
 
+    def show_preferences(self) -> None:
+        from gui.dialogs.preferences import show_preferences
+
+        show_preferences(self)
+
     def show_about(self) -> None:
         help_.show_about(self)
 
@@ -319,16 +326,16 @@ class MenuActions:
         try:
             save_pipeline(self.session.pipeline, path)
         except (OSError, ValueError) as exc:
-            self._error(f"Could not save the pipeline: {exc}")
+            self._error(_("Could not save the pipeline: {exc}").format(exc=exc))
             return False
         self.session.pipeline_path = str(path)
-        self.session.message.emit("info", f"Pipeline saved to {path}.")
+        self.session.message.emit("info", _("Pipeline saved to {path}.").format(path=path))
         return True
 
     def save_snapshot(self, path: str | Path) -> bool:
         """Save a PNG of the whole window."""
         if not self.grab().save(str(path), "PNG"):
-            self._error(f"Could not write the snapshot to {path}.")
+            self._error(_("Could not write the snapshot to {path}.").format(path=path))
             return False
-        self.session.message.emit("info", f"Snapshot saved to {path}.")
+        self.session.message.emit("info", _("Snapshot saved to {path}.").format(path=path))
         return True

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.i18n import _
 from engine.io.media import MediaError, VideoReader, read_image, resize_longest
 from gui.guards import ForwardMemoryCheck
 from gui.session import SourceSpec, sample_path
@@ -49,7 +50,7 @@ class SourceInfo:
     fps: float | None  # None for a still image
 
     def describe(self) -> str:
-        rate = f", {self.fps:.0f} fps" if self.fps else ""
+        rate = _(", {fps:.0f} fps").format(fps=self.fps) if self.fps else ""
         return f"{self.kind.capitalize()}: {self.label} ({self.width} x {self.height}{rate})"
 
 
@@ -79,7 +80,9 @@ class ImageSource(FrameSource):
         super().__init__(spec)
         path = sample_path(spec.sample) if spec.kind == "sample" else Path(spec.path or "")
         if spec.kind == "sample" and not path.is_file():
-            raise MediaError(f"there is no bundled sample called {spec.sample!r}")
+            raise MediaError(_(
+                "there is no bundled sample called {sample!r}"
+            ).format(sample=spec.sample))
         self.image = read_image(path)
 
     def read(self) -> np.ndarray:
@@ -267,12 +270,14 @@ class CaptureWorker(threading.Thread):
             first = source.read()
             if first is None:
                 source.close()
-                raise MediaError(f"{spec.describe()} gave no frames")
+                raise MediaError(_("{describe} gave no frames").format(describe=spec.describe()))
         except Exception as exc:  # OpenCV may raise its own errors too: all become a message
             # Keep the old source and its last frame; the GUI reverts the session's source.
             self.failed.put(spec)
             text = str(exc).rstrip(".")
-            self.post("error", f"{text[:1].upper()}{text[1:]}. Keeping the previous source.")
+            self.post("error", _(
+                "{upper}{text}. Keeping the previous source."
+            ).format(upper=text[:1].upper(), text=text[1:]))
             return
         if self._source is not None:
             self._source.close()
@@ -288,12 +293,14 @@ class CaptureWorker(threading.Thread):
         except Exception as exc:  # a file deleted or a device unplugged while reading
             raw, reason = None, str(exc)
         else:
-            reason = "it stopped sending frames"
+            reason = _("it stopped sending frames")
             if raw is self._raw:  # a canvas with no new stroke: nothing new to run
                 return
         if raw is None:
             # A camera unplugged mid-stream: keep showing the last good frame.
-            self.post("error", f"{self._source.spec.describe().capitalize()} was lost: {reason}.")
+            self.post("error", _(
+                "{capitalize} was lost: {reason}."
+            ).format(capitalize=self._source.spec.describe().capitalize(), reason=reason))
             self._source.close()
             self._source = None
             return
@@ -387,7 +394,9 @@ class EngineWorker(threading.Thread):
             except Exception as exc:
                 # Any failure becomes a message, never a dead thread.
                 h, w = frame.image.shape[:2]
-                error = f"The pipeline cannot run on this {w} x {h} frame: {exc}"
+                error = _(
+                    "The pipeline cannot run on this {w} x {h} frame: {exc}"
+                ).format(w=w, h=h, exc=exc)
                 activations, timings = {}, {}
             total = (time.perf_counter() - start) * 1000.0
             result = Result(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
+from engine.i18n import _
 from gui.capture import CaptureWorker, EngineWorker, FrameSlot, Result, SourceInfo, SourceSpec
 from gui.session import Session
 
@@ -35,10 +36,16 @@ class Stats:
     dropped: int
 
     def describe(self) -> str:
-        capture = f"capture {self.capture_fps:.0f} fps" if self.capture_fps else "capture idle"
+        capture = (_("capture {fps:.0f} fps").format(fps=self.capture_fps) if self.capture_fps
+                   else _("capture idle"))
         return (
-            f"{capture} · engine {self.engine_ms:.1f} ms · "
-            f"display {self.display_fps:.0f} fps · dropped {self.dropped}"
+            _(
+                "{capture} · engine {engine_ms:.1f} ms · display {display_fps:.0f} fps · "
+                "dropped {dropped}"
+            ).format(
+                capture=capture, engine_ms=self.engine_ms, display_fps=self.display_fps,
+                dropped=self.dropped
+            )
         )
 
 

@@ -142,8 +142,8 @@ class MainWindow(MenuActions, QMainWindow):
         self.statusBar().addWidget(self.message_label, 1)
         self.statusBar().addPermanentWidget(self.stats_label)
         self.last_message: tuple[str, str] | None = None
-        self.show_message("info", "Open an image, video or camera from the File menu, or drop "
-                          "a file on the window. F1 lists the keyboard shortcuts.")
+        self.show_message("info", _("Open an image, video or camera from the File menu, or drop "
+                          "a file on the window. F1 lists the keyboard shortcuts."))
         self.actions_by_name: dict[str, QAction] = {}
         self._last_network_name: str | None = None
         self.menus = build_menus(self)
@@ -255,7 +255,9 @@ class MainWindow(MenuActions, QMainWindow):
         path = Path(path)
         kind = classify_path(path)
         if kind is None:
-            self._error(f"{path.name}: not an image, video or pipeline file CNN Explorer knows.")
+            self._error(_(
+                "{name}: not an image, video or pipeline file CNN Explorer knows."
+            ).format(name=path.name))
             return False
         problem = open_problem(path, kind)  # a FIFO named x.png, a header declaring 400 MP
         if problem is not None:
@@ -365,7 +367,7 @@ class MainWindow(MenuActions, QMainWindow):
             try:  # the final save, not marked as running: the next start knows the run ended
                 self.autosaver.close()
             except (OSError, ValueError) as exc:
-                self._error(f"Could not save the session: {exc}")
+                self._error(_("Could not save the session: {exc}").format(exc=exc))
         self.live.stop()
         training = sys.modules.get("gui.train.controller")  # loaded once training was used
         if training is not None:

@@ -25,12 +25,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.i18n import _
+from engine.i18n import N_, _
 
 SIZE = 256  # canvas pixels (square); the engine's preprocessing scales it to the network
 DEFAULT_WIDTH = 10  # pen width in canvas pixels: like a marker on a sheet held to a camera
-SHAPES_HINT = "Draw a circle, triangle, square, star, cross, heart, arrow or smiley."
-GENERIC_HINT = "Draw with the mouse; turn on \"Use as source\" to send the drawing to the network."
+SHAPES_HINT = N_("Draw a circle, triangle, square, star, cross, heart, arrow or smiley.")
+GENERIC_HINT = N_("Draw with the mouse; turn on \"Use as source\" to send the drawing to the "
+                  "network.")
 WAIT_S = 0.1  # how long a read waits for a new stroke before it returns the same drawing
 
 
@@ -123,7 +124,9 @@ class DrawingCanvas(QWidget):
         """Replace the drawing with an (SIZE, SIZE, 3) uint8 RGB picture."""
         rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
         if rgb.shape != (SIZE, SIZE, 3):
-            raise ValueError(f"the canvas is {SIZE} x {SIZE} RGB, got shape {rgb.shape}")
+            raise ValueError(_(
+                "the canvas is {SIZE} x {SIZE} RGB, got shape {shape}"
+            ).format(SIZE=SIZE, shape=rgb.shape))
         self.image = QImage(rgb.data, SIZE, SIZE, 3 * SIZE, QImage.Format.Format_RGB888).copy()
         self._publish()
 
@@ -218,7 +221,7 @@ class DrawingCanvasDock(QWidget):
         self.canvas.pen_width = value
 
     def _on_session_pipeline_changed(self, pipeline) -> None:
-        self.hint.setText(SHAPES_HINT if pipeline.name == "shapes" else GENERIC_HINT)
+        self.hint.setText(_(SHAPES_HINT if pipeline.name == "shapes" else GENERIC_HINT))
 
     def _on_session_source_changed(self, spec) -> None:
         self.use_box.blockSignals(True)
@@ -233,7 +236,9 @@ class DrawingCanvasDock(QWidget):
             try:
                 self.session.set_source(SourceSpec(kind="canvas"))
             except ValueError as error:
-                self.session.message.emit("error", f"The canvas cannot be a source: {error}")
+                self.session.message.emit("error", _(
+                    "The canvas cannot be a source: {error}"
+                ).format(error=error))
                 self._on_session_source_changed(self.session.source)
         elif not on and self.session.source.kind == "canvas":
             self.session.set_source(self._previous_source or SourceSpec())

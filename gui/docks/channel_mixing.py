@@ -60,10 +60,16 @@ def mix_text(weight: np.ndarray, bias: np.ndarray, x: np.ndarray, k: int) -> str
     """``y[k] = w·x + b`` with the numbers, shortened after :data:`MAX_TERMS` terms."""
     terms = [_product(w, v) for w, v in zip(weight[k], x, strict=True)]
     if len(terms) > MAX_TERMS:
-        terms = [*terms[:MAX_TERMS - 1], f"... ({len(terms) - MAX_TERMS + 1} more)"]
+        terms = [*terms[:MAX_TERMS - 1], _(
+            "... ({value} more)"
+        ).format(value=len(terms) - MAX_TERMS + 1)]
     value = float(weight[k] @ x + bias[k])
-    return (f"y[{k}] = {' + '.join(terms)} + bias {format_value(bias[k])} = "
-            f"<b>{format_value(value)}</b>")
+    return (_(
+        "y[{k}] = {join} + bias {format_value} = <b>{format_value2}</b>"
+    ).format(
+        k=k, join=" + ".join(terms), format_value=format_value(bias[k]),
+        format_value2=format_value(value)
+    ))
 
 
 class ChannelMixingDock(QWidget):
@@ -104,11 +110,11 @@ class ChannelMixingDock(QWidget):
         top.addWidget(self.status, 1)
         top.addWidget(self.insert)
 
-        self.map_spin = self._spin("Which input map is shown on the right", self._redraw)
-        self.row = self._spin("Row of the pixel (or click a picture)", self._on_spin)
-        self.col = self._spin("Column of the pixel (or click a picture)", self._on_spin)
-        self.out_spin = self._spin("The output channel whose sum is written out", self._redraw)
-        controls = labelled_row((("Pixel row", self.row), ("col", self.col),
+        self.map_spin = self._spin(_("Which input map is shown on the right"), self._redraw)
+        self.row = self._spin(_("Row of the pixel (or click a picture)"), self._on_spin)
+        self.col = self._spin(_("Column of the pixel (or click a picture)"), self._on_spin)
+        self.out_spin = self._spin(_("The output channel whose sum is written out"), self._redraw)
+        controls = labelled_row(((_("Pixel row"), self.row), (_("col"), self.col),
                                  ("map", self.map_spin), ("output", self.out_spin)))
 
         self.frame_view = PixelView(min_side=80)
@@ -277,18 +283,26 @@ class ChannelMixingDock(QWidget):
         nxt = next((nodes[i] for i in range(start, len(nodes))
                     if nodes[i].layer.type_name == "Conv2d"), None)
         if nxt is not None:
-            n, k, what = nxt.layer.out_channels, pair(nxt.layer.kernel_size), f"the next conv " \
-                f"layer ({nxt.name})"
+            n, k, what = nxt.layer.out_channels, pair(nxt.layer.kernel_size), _(
+                "the next conv layer ({name})"
+            ).format(name=nxt.name)
         else:
             n, k = HYPOTHETICAL_NEXT[0], pair(HYPOTHETICAL_NEXT[1])
-            what = f"a following {k[0]}x{k[1]} conv layer with {n} filters"
+            what = _(
+                "a following {k}x{k2} conv layer with {n} filters"
+            ).format(k=k[0], k2=k[1], n=n)
         before, after = conv_params(c_in, n, k), conv_params(c_out, n, k)
         change = 100 * (1 - c_out / c_in)
-        word = "fewer" if change >= 0 else "more"
-        return (f"Per pixel {c_in} values become {c_out}: {abs(change):.0f}% {word} numbers to "
-                f"store and pass on. For {what}: {n} x ({k[0]} x {k[1]} x {c_in} + 1) = "
-                f"{before:,} weights on the {c_in} channels, {n} x ({k[0]} x {k[1]} x {c_out} "
-                f"+ 1) = {after:,} on the {c_out}.")
+        fewer = (_("Per pixel {c_in} values become {c_out}: {percent:.0f}% fewer numbers to "
+                   "store and pass on.") if change >= 0 else
+                 _("Per pixel {c_in} values become {c_out}: {percent:.0f}% more numbers to "
+                   "store and pass on."))
+        return fewer.format(c_in=c_in, c_out=c_out, percent=abs(change)) + " " + _(
+            "For {what}: {n} x ({k} x {k2} x {c_in} + 1) = {before:,} weights on "
+            "the {c_in} channels, {n} x ({k} x {k2} x {c_out} + 1) = {after:,} on the "
+            "{c_out}."
+        ).format(c_in=c_in, c_out=c_out, what=what, n=n, k=k[0], k2=k[1], before=before,
+                 after=after)
 
     # -- handlers -----------------------------------------------------------------------------
     def _on_session_changed(self, *_args) -> None:

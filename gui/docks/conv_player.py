@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.i18n import _
+from engine.i18n import N_, _
 from engine.layers.kernels import PRESET_DESCRIPTIONS, PRESETS, expand_kernel
 from engine.lecture.examples import VOLUME_SIDE, lecture_7x7, lecture_volume
 from engine.lecture.text import channel_name, conv_sum_text, parse_kernel
@@ -32,14 +32,16 @@ __all__ = ["ConvPlayerDock"]
 
 VOLUME = "lecture_volume"
 SOURCES = (
-    ("lecture_7x7", "Lecture: 7x7 input", "The lecture's 7x7 input (small whole numbers) with "
-     "a 3x3 filter"),
-    (VOLUME, "Lecture: 32x32x3 volume", "The lecture's 32x32x3 input (a sample picture in whole "
-     "numbers 0 to 9) with the lecture pipeline's ten 5x5x3 filters, stride 1, padding 2; "
-     "pick the filter to step through its map"),
-    ("crop", "Crop of the frame", "A square cut out of the current frame, every channel"),
+    ("lecture_7x7", N_("Lecture: 7x7 input"),
+     N_("The lecture's 7x7 input (small whole numbers) with a 3x3 filter")),
+    (VOLUME, N_("Lecture: 32x32x3 volume"),
+     N_("The lecture's 32x32x3 input (a sample picture in whole numbers 0 to 9) with the "
+        "lecture pipeline's ten 5x5x3 filters, stride 1, padding 2; pick the filter to step "
+        "through its map")),
+    ("crop", N_("Crop of the frame"),
+     N_("A square cut out of the current frame, every channel")),
 )
-LECTURE_FILTER = "lecture filter"
+LECTURE_FILTER = N_("lecture filter")
 CUSTOM = "custom"
 
 
@@ -47,7 +49,7 @@ class ConvPlayerDock(PlayerDock):
     """The convolution player dock (registered as "conv_player")."""
 
     SOURCES = SOURCES
-    ERROR_PREFIX = "Cannot run this convolution"
+    ERROR_PREFIX = N_("Cannot run this convolution")
 
     def __init__(self, session, live, parent: QWidget | None = None) -> None:
         super().__init__(session, live, np.zeros((1, 7, 7), np.float32), parent)
@@ -61,7 +63,7 @@ class ConvPlayerDock(PlayerDock):
 
     # -- construction -------------------------------------------------------------------------
     def _build(self) -> None:
-        self._build_source("What the filter slides over")
+        self._build_source(_("What the filter slides over"))
         self.kernel = QComboBox()
         self.kernel.setToolTip(_("The filter: a named kernel (spread over the channels the way "
                                "the app's conv layers do), the example's own filter, or your "
@@ -69,7 +71,7 @@ class ConvPlayerDock(PlayerDock):
         for name in PRESETS:
             self.kernel.addItem(name.replace("_", " "), name)
             self.kernel.setItemData(self.kernel.count() - 1, PRESET_DESCRIPTIONS.get(name, ""), 3)
-        self.kernel.addItem(LECTURE_FILTER, LECTURE_FILTER)
+        self.kernel.addItem(_(LECTURE_FILTER), LECTURE_FILTER)
         self.kernel.addItem(CUSTOM, CUSTOM)
         self.kernel.activated.connect(self._on_kernel_activated)
         self.values = QLineEdit()
@@ -82,9 +84,10 @@ class ConvPlayerDock(PlayerDock):
                                      "edits"))
         self.values.editingFinished.connect(self._on_values_edited)
         self.values.setMinimumWidth(110)
-        self.stride = self._spin(1, 5, 1, "Stride S: how many cells the window moves per step")
-        self.padding = self._spin(0, 4, 0, "Padding P: width of the zero border around the input")
-        self.dilation = self._spin(1, 4, 1, "Dilation D: spacing between the kernel's taps")
+        self.stride = self._spin(1, 5, 1, _("Stride S: how many cells the window moves per step"))
+        self.padding = self._spin(0, 4, 0,
+                                  _("Padding P: width of the zero border around the input"))
+        self.dilation = self._spin(1, 4, 1, _("Dilation D: spacing between the kernel's taps"))
         self.bias = QDoubleSpinBox()
         self.bias.setRange(-99, 99)
         self.bias.setDecimals(2)
@@ -142,7 +145,7 @@ class ConvPlayerDock(PlayerDock):
         self.layer_label = QLabel()
         self.layer_label.setWordWrap(True)
         self.layer_label.setToolTip(_("The whole layer: every filter's map, and what it learns"))
-        self._build_status("Whether the windows tile the padded input exactly")
+        self._build_status(_("Whether the windows tile the padded input exactly"))
         self._lay_out([top, settings], grids,
                       [self.sum_label, self.value_label, self.layer_label])
 
@@ -304,8 +307,10 @@ def _layer_text(shape: tuple[int, ...], trace: ConvTrace) -> str:
     n, c, kh, kw = shape  # (filters, C, kh, kw)
     oh, ow = trace.out_shape
     params = n * (c * kh * kw + 1)  # every filter's weights and its one bias
-    return (f"Whole layer: {n} maps, {oh}x{ow}x{n} = {oh * ow * n:,} values; "
-            f"{n} x ({kh}x{kw}x{c} + 1) = {params:,} parameters")
+    return (_(
+        "Whole layer: {n} maps, {oh}x{ow}x{n} = {value:,} values; {n} x ({kh}x{kw}x{c} + 1) "
+        "= {params:,} parameters"
+    ).format(n=n, oh=oh, ow=ow, value=oh * ow * n, kh=kh, kw=kw, c=c, params=params))
 
 
 def _number(value: float) -> str:

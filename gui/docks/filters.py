@@ -23,13 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.i18n import _
+from engine.i18n import N_, _
 from gui.widgets.kernel_grid import diverging_rgb
 from gui.widgets.tile_grid import BACKGROUND, GAP, TileGrid, _ResizingScrollArea
 
 PAGE = 16  # filters (rows) and input channels (columns) per page of the per-channel view
-NO_CONV = ("This network has no convolution layer, so it has no filters to show. The "
-           "bundled shapes classifier (File > Bundled pipelines > Shapes) has three.")
+NO_CONV = (N_("This network has no convolution layer, so it has no filters to show. The "
+           "bundled shapes classifier (File > Bundled pipelines > Shapes) has three."))
 
 
 def conv_layers(pipeline) -> list[tuple[int, str, np.ndarray]]:
@@ -59,7 +59,9 @@ def filter_tiles(weight: np.ndarray, shared_scale: bool = False) -> np.ndarray:
     """
     w = np.asarray(weight, dtype=np.float64)
     if w.shape[1] not in (1, 3):
-        raise ValueError(f"a filter picture needs 1 or 3 input channels, not {w.shape[1]}")
+        raise ValueError(_(
+            "a filter picture needs 1 or 3 input channels, not {shape}"
+        ).format(shape=w.shape[1]))
     if shared_scale:
         unit = scaled_to_unit(w)
     else:
@@ -117,10 +119,14 @@ class FilterGalleryDock(QWidget):
         self.prev_channels = QPushButton(_("< Channels"))
         self.next_channels = QPushButton(_("Channels >"))
         for button, tip in (
-            (self.prev_filters, f"Show the previous {PAGE} filters (rows)"),
-            (self.next_filters, f"Show the next {PAGE} filters (rows)"),
-            (self.prev_channels, f"Show the previous {PAGE} input channels (columns)"),
-            (self.next_channels, f"Show the next {PAGE} input channels (columns)"),
+            (self.prev_filters, _("Show the previous {PAGE} filters (rows)").format(PAGE=PAGE)),
+            (self.next_filters, _("Show the next {PAGE} filters (rows)").format(PAGE=PAGE)),
+            (self.prev_channels, _(
+                "Show the previous {PAGE} input channels (columns)"
+            ).format(PAGE=PAGE)),
+            (self.next_channels, _(
+                "Show the next {PAGE} input channels (columns)"
+            ).format(PAGE=PAGE)),
         ):
             button.setToolTip(tip)
         for button, step in ((self.prev_filters, (-1, 0)), (self.next_filters, (1, 0)),
@@ -213,7 +219,7 @@ class FilterGalleryDock(QWidget):
             widget.setVisible(has)
         self.per_channel.setVisible(has and w.shape[1] in (1, 3))
         if not has:
-            self.caption.setText(NO_CONV)
+            self.caption.setText(_(NO_CONV))
             self._set_paging(False, False)
             self.detail_image.clear()
             self.detail_text.clear()
@@ -227,9 +233,9 @@ class FilterGalleryDock(QWidget):
             grid[:] = BACKGROUND
             grid[:c_out] = tiles
             self.grid.set_tiles(grid.reshape(rows, cols, kh, kw, 3), self._target(rows, cols))
-            how = "its 3 channels as red, green and blue" if self.mode == "color" else "gray"
-            scale = ("one range for the layer" if self.shared.isChecked()
-                     else "each to its own range")
+            how = _("its 3 channels as red, green and blue") if self.mode == "color" else _("gray")
+            scale = (_("one range for the layer") if self.shared.isChecked()
+                     else _("each to its own range"))
             self.caption.setText(_(
                 "All {c_out} filters of {kh} x {kw}, each as a picture ({how}; {scale}). "
                 "Click one to enlarge it."
@@ -301,19 +307,26 @@ class FilterGalleryDock(QWidget):
         image = QImage(self._detail_buffer.data, wd, h, 3 * wd, QImage.Format.Format_RGB888)
         size = self.detail_image.size()
         self.detail_image.setPixmap(_scaled(image, size))
-        names = ("R", "G", "B") if w.shape[0] == 3 else tuple(f"in {c}" for c in range(len(w)))
+        names = ((_("R"), _("G"), _("B")) if w.shape[0] == 3 else
+                 tuple(_("in {c}").format(c=c) for c in range(len(w))))
         shown = w[:8]
-        lines = [f"filter {index}: {w.shape[0]} x {w.shape[1]} x {w.shape[2]},"
-                 f" min {w.min():.3g}, max {w.max():.3g}"]
+        lines = [_(
+            "filter {index}: {shape} x {shape2} x {shape3}, min {min:.3g}, max {max:.3g}"
+        ).format(
+            index=index, shape=w.shape[0], shape2=w.shape[1], shape3=w.shape[2], min=w.min(),
+            max=w.max()
+        )]
         for name, kernel in zip(names, shown, strict=False):
             lines.append(f"{name}:")
             lines += ["  " + " ".join(f"{v:+.3f}" for v in row) for row in kernel[:11, :11]]
         if len(w) > len(shown):
-            lines.append(f"(first {len(shown)} of {len(w)} input channels listed)")
+            lines.append(_(
+                "(first {n} of {n2} input channels listed)"
+            ).format(n=len(shown), n2=len(w)))
         if w.shape[1] > 11 or w.shape[2] > 11:
-            lines.append("(first 11 x 11 values listed)")
+            lines.append(_("(first 11 x 11 values listed)"))
         if w.shape[0] not in (1, 3):
-            lines.insert(1, "picture: the mean over input channels")
+            lines.insert(1, _("picture: the mean over input channels"))
         self.detail_text.setText("\n".join(lines))
 
 

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.i18n import N_, _
+from engine.i18n import N_, _, ngettext
 from gui.colormaps import (
     COLORMAP_TIPS,
     COLORMAPS,
@@ -40,13 +40,13 @@ from gui.widgets.histogram import BarChart
 from gui.widgets.mosaic_view import MosaicView, as_maps
 
 # Short enough to fit between the end values at the dock's minimum width (about 270 pixels).
-PER_MAP_NOTE = "range of map {index}"
-PER_MAP_TIP = ("Each map is scaled to its own range, so a colour stands for other values in "
+PER_MAP_NOTE = N_("range of map {index}")
+PER_MAP_TIP = (N_("Each map is scaled to its own range, so a colour stands for other values in "
                "every map. The numbers are the real values at the ends of the bar for the map "
-               "under the mouse (else the selected map, else map 0).")
-BAR_TIP = "Colour scale: the real value each colour stands for."
-HOVER_HINT = "Hover over a map to read its values; click a map to enlarge it."
-HOVER_HINT_BARS = "Hover over a bar to read its value."
+               "under the mouse (else the selected map, else map 0)."))
+BAR_TIP = N_("Colour scale: the real value each colour stands for.")
+HOVER_HINT = N_("Hover over a map to read its values; click a map to enlarge it.")
+HOVER_HINT_BARS = N_("Hover over a bar to read its value.")
 NONFINITE_NOTE = N_("{n} values are NaN or infinite (a number overflowed during the run); they"
                     " are drawn in {color} and left out of the colour scale.")
 
@@ -173,8 +173,8 @@ class MapsDock(QWidget):
         self.splitter.setChildrenCollapsible(False)
 
         self.colorbar = ColorBar()
-        self.colorbar.setToolTip(BAR_TIP)
-        self.readout = QLabel(HOVER_HINT)
+        self.colorbar.setToolTip(_(BAR_TIP))
+        self.readout = QLabel(_(HOVER_HINT))
         self.readout.setToolTip(_("Layer, map, position and real value under the mouse"))
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # Wrapped, so a long layer name under the mouse never widens the dock (or the window).
@@ -309,15 +309,21 @@ class MapsDock(QWidget):
         if maps is None:
             self.stack.setCurrentWidget(self.bars)
             self.colorbar.hide()
-            self._describe(f"{node.name} ({node.layer.type_name}) outputs a vector of "
-                           f"{activation.size} values ({shape}), shown as bars.")
+            self._describe(_(
+                "{name} ({type_name}) outputs a vector of {size} values ({shape}), shown as "
+                "bars."
+            ).format(
+                name=node.name, type_name=node.layer.type_name, size=activation.size, shape=shape
+            ))
             return
         self.stack.setCurrentWidget(self.mosaic)
         self.colorbar.show()
         c, h, w = maps.shape
         self.mosaic.set_grid(c, h, w)
-        self._describe(f"{node.name} ({node.layer.type_name}): {c} map{'s' * (c != 1)} "
-                       f"of {h}×{w} pixels (output {shape})")
+        self._describe(ngettext(
+            "{name} ({type_name}): {c} map of {h}×{w} pixels (output {shape})",
+            "{name} ({type_name}): {c} maps of {h}×{w} pixels (output {shape})", c
+        ).format(name=node.name, type_name=node.layer.type_name, c=c, h=h, w=w, shape=shape))
         if self.auto_cmap.isChecked():
             wanted = suggest_colormap(is_signed(maps), self.colormap)
             if wanted != self.session.display.colormap:
@@ -337,7 +343,7 @@ class MapsDock(QWidget):
         else:
             self.colorbar.set_range(*levels)
             self.colorbar.set_note("")
-            self.colorbar.setToolTip(BAR_TIP)
+            self.colorbar.setToolTip(_(BAR_TIP))
         selected = self.session.selected_map
         if 0 <= selected < maps.shape[0] and self.detail.isVisible():
             m = maps[selected]
@@ -362,8 +368,8 @@ class MapsDock(QWidget):
             return
         index = self.bar_map()
         self.colorbar.set_range(*per_map_levels(maps[index], self.colormap in DIVERGING))
-        self.colorbar.set_note(PER_MAP_NOTE.format(index=index))
-        self.colorbar.setToolTip(PER_MAP_TIP)
+        self.colorbar.set_note(_(PER_MAP_NOTE).format(index=index))
+        self.colorbar.setToolTip(_(PER_MAP_TIP))
 
     # -- hover -----------------------------------------------------------------------------------
     def _on_mosaic_hovered(self, index: int, x: int, y: int) -> None:
@@ -388,7 +394,7 @@ class MapsDock(QWidget):
             return
         maps = as_maps(a)
         if index < 0:
-            self.readout.setText(HOVER_HINT if maps is not None else HOVER_HINT_BARS)
+            self.readout.setText(_(HOVER_HINT if maps is not None else HOVER_HINT_BARS))
             return
         name = self._key[0]
         if maps is None:

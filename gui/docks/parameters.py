@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.i18n import _
+from engine.i18n import N_, _
 from engine.lecture.comparisons import Comparison, comparison_for_layer, lecture_comparison
 from engine.ops.shapes import dense_params
 from gui.widgets.bar_compare import BarCompare, power_of_ten, thousands
@@ -33,9 +33,9 @@ __all__ = ["LECTURE_EXAMPLES", "ParametersDock"]
 CONV_COLOR, DENSE_COLOR, LECTURE_COLOR = "#2e7d32", "#ef6c00", "#c62828"
 
 LECTURE_EXAMPLES = {
-    "mlp200": ("A 200 x 200 RGB image into a fully connected layer of the same size",
+    "mlp200": (N_("A 200 x 200 RGB image into a fully connected layer of the same size"),
                ((3, 200, 200), 3, 5, 1, 2)),  # the conv side: three 5x5 filters keep the volume
-    "conv32": ("32 x 32 x 3 input, ten 5 x 5 filters (stride 1, padding 2)",
+    "conv32": (N_("32 x 32 x 3 input, ten 5 x 5 filters (stride 1, padding 2)"),
                ((3, 32, 32), 10, 5, 1, 2)),
 }
 
@@ -82,14 +82,14 @@ class ParametersDock(QWidget):
         self.example_rows: dict[str, QLabel] = {}
         self.example_buttons: dict[str, QPushButton] = {}
         for row, key in enumerate(LECTURE_EXAMPLES, start=1):
-            title, _args = LECTURE_EXAMPLES[key]
+            title = _(LECTURE_EXAMPLES[key][0])
             button = QPushButton(_("Show"))
             button.setToolTip(_(
                 "Put this example in the comparison below: {title}"
             ).format(title=title))
             button.clicked.connect(lambda _=False, k=key: self.show_example(k))
             examples.addWidget(button, row, 0)
-            text = _label(self._example_text(key), "The numbers as the lecture gives them")
+            text = _label(self._example_text(key), _("The numbers as the lecture gives them"))
             examples.addWidget(text, row, 1)
             self.example_rows[key], self.example_buttons[key] = text, button
         self.layer_button = QPushButton(_("Current layer"))
@@ -103,10 +103,10 @@ class ParametersDock(QWidget):
         line.setFrameShape(QFrame.Shape.HLine)
         layout.addWidget(line)
         self.title = _label()
-        self.counts = _label(tip="Weights (and biases) each layer has to store")
+        self.counts = _label(tip=_("Weights (and biases) each layer has to store"))
         self.bars = BarCompare()
-        self.local = _label(tip="Local connectivity: how much of the input one output unit sees")
-        self.sharing = _label(tip="Weight sharing: one filter is reused at every position")
+        self.local = _label(tip=_("Local connectivity: how much of the input one output unit sees"))
+        self.sharing = _label(tip=_("Weight sharing: one filter is reused at every position"))
         for widget in (self.title, self.counts, self.bars, self.local, self.sharing):
             layout.addWidget(widget)
         layout.addStretch(1)
@@ -117,17 +117,26 @@ class ParametersDock(QWidget):
     @staticmethod
     def _example_text(key: str) -> str:
         title, (in_shape, n, k, s, p) = LECTURE_EXAMPLES[key]
+        title = _(title)
         if key == "mlp200":
             volume = math.prod(in_shape)
             count = dense_params(volume, volume)
-            return (f"{title}: (200 x 200 x 3 + 1) x (200 x 200 x 3) = {thousands(count)} "
-                    f"≈ <b>{power_of_ten(count, 9, html=True)}</b> weights.")
+            return (_(
+                "{title}: (200 x 200 x 3 + 1) x (200 x 200 x 3) = {thousands} ≈ "
+                "<b>{power_of_ten}</b> weights."
+            ).format(
+                title=title, thousands=thousands(count), power_of_ten=power_of_ten(count, 9,
+                                                                                   html=True)
+            ))
         cmp = lecture_comparison(in_shape, n, k, s, p)
-        return (f"{title}: conv {cmp.conv_formula.replace(thousands(cmp.conv), '')}"
-                f"<b>{thousands(cmp.conv)}</b> weights; the lecture's count, one input-sized "
-                f"fully connected layer per filter: "
-                f"(32 x 32 x 3 + 1) x (32 x 32 x 3) x 10 = <b>{thousands(cmp.lecture)}</b> "
-                f"≈ 10<sup>8</sup>.")
+        return (_(
+            "{title}: conv {replace}<b>{thousands}</b> weights; the lecture's count, one "
+            "input-sized fully connected layer per filter: (32 x 32 x 3 + 1) x (32 x 32 x 3) "
+            "x 10 = <b>{thousands2}</b> ≈ 10<sup>8</sup>."
+        ).format(
+            title=title, replace=cmp.conv_formula.replace(thousands(cmp.conv), ""),
+            thousands=thousands(cmp.conv), thousands2=thousands(cmp.lecture)
+        ))
 
     # -- handlers -----------------------------------------------------------------------------
     def _on_session_changed(self, *_args) -> None:
@@ -175,8 +184,9 @@ class ParametersDock(QWidget):
                 return
         else:
             title, args = LECTURE_EXAMPLES[self.mode]
+            title = _(title)
             if self.mode == "mlp200":
-                title += ", against a conv layer of three 5 x 5 filters that keeps the volume"
+                title += _(", against a conv layer of three 5 x 5 filters that keeps the volume")
             cmp = lecture_comparison(*args, title=title)
         self.comparison = cmp
         self._show(cmp)
@@ -190,8 +200,12 @@ class ParametersDock(QWidget):
         # The 200x200 example is the lecture's plain MLP layer: its per-filter count would
         # only blur that point, so it is left out there.
         with_lecture = self.mode != "mlp200"
-        lecture = (f"The lecture's count, one same-size fully connected layer per filter: "
-                   f"{cmp.lecture_formula} ({power_of_ten(cmp.lecture, html=True)}).<br>"
+        lecture = (_(
+            "The lecture's count, one same-size fully connected layer per filter: "
+            "{lecture_formula} ({power_of_ten}).<br>"
+        ).format(
+            lecture_formula=cmp.lecture_formula, power_of_ten=power_of_ten(cmp.lecture, html=True)
+        )
                    if with_lecture else "")
         # The lecture writes its MLP count as 14.4 x 10^9; keep that form for the example.
         dense_big = power_of_ten(cmp.dense, 9 if self.mode == "mlp200" else None, html=True)
@@ -206,9 +220,9 @@ class ParametersDock(QWidget):
                 thousands=thousands(cmp.dense), dense_big=dense_big, lecture=lecture,
                 value2=cmp.dense / cmp.conv
             ))
-        bars = [("conv", cmp.conv, CONV_COLOR), ("fully connected", cmp.dense, DENSE_COLOR)]
+        bars = [(_("conv"), cmp.conv, CONV_COLOR), (_("fully connected"), cmp.dense, DENSE_COLOR)]
         if with_lecture:
-            bars.append(("lecture's count", cmp.lecture, LECTURE_COLOR))
+            bars.append((_("lecture's count"), cmp.lecture, LECTURE_COLOR))
         self.bars.set_bars(bars)
         self.local.setText(
             _(

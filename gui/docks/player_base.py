@@ -15,7 +15,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QLayout, QSpinBox, QVBoxLayout, QWidget
 
-from engine.i18n import _
+from engine.i18n import N_, _
 from engine.lecture.text import fit_text, format_value, formula_text
 from engine.lecture.traces import TraceError
 from gui.widgets.crop_controls import CropControls
@@ -37,7 +37,7 @@ class PlayerDock(QWidget):
     """
 
     SOURCES: tuple[tuple[str, str, str], ...] = ()
-    ERROR_PREFIX = "Cannot show this"
+    ERROR_PREFIX = N_("Cannot show this")
 
     def __init__(self, session, live, x: np.ndarray, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -59,8 +59,8 @@ class PlayerDock(QWidget):
         """The source box (``self.source``) and the crop controls (``self.crop``)."""
         self.source = QComboBox()
         for key, label, item_tip in self.SOURCES:
-            self.source.addItem(label, key)
-            self.source.setItemData(self.source.count() - 1, item_tip,
+            self.source.addItem(_(label), key)
+            self.source.setItemData(self.source.count() - 1, _(item_tip),
                                     Qt.ItemDataRole.ToolTipRole)
         self.source.setToolTip(tip)
         shrinkable(self.source, 8)
@@ -144,7 +144,8 @@ class PlayerDock(QWidget):
         try:
             trace = self._trace()
         except (TraceError, ValueError) as exc:
-            self._show_error(f"{self.ERROR_PREFIX}: {exc}")
+            self._show_error(_("{problem}: {error}").format(problem=_(self.ERROR_PREFIX),
+                                                            error=exc))
             return
         self._show_error("")
         self.trace = trace

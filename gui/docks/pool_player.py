@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.i18n import _
+from engine.i18n import N_, _
 from engine.lecture.examples import LECTURE_POOL_INPUT, lecture_7x7
 from engine.lecture.text import channel_name, pool_text
 from engine.lecture.traces import PoolTrace, trace_pool
@@ -29,12 +29,14 @@ from gui.widgets.player_controls import labelled_row
 __all__ = ["PoolPlayerDock"]
 
 SOURCES = (
-    ("lecture_4x4", "Lecture: 4x4 map", "The lecture's max-pooling example"),
-    ("lecture_7x7", "Lecture: 7x7 map", "The 7x7 input of the convolution lecture"),
-    ("crop", "Crop of the frame", "A square cut out of the current frame, one channel at a time"),
+    ("lecture_4x4", N_("Lecture: 4x4 map"), N_("The lecture's max-pooling example")),
+    ("lecture_7x7", N_("Lecture: 7x7 map"), N_("The 7x7 input of the convolution lecture")),
+    ("crop", N_("Crop of the frame"),
+     N_("A square cut out of the current frame, one channel at a time")),
 )
-MODES = (("max", "max", "Each window gives its largest value"),
-         ("avg", "average", "Each window gives the mean of its values (padding counts as 0)"))
+MODES = (("max", N_("max"), N_("Each window gives its largest value")),
+         ("avg", N_("average"),
+          N_("Each window gives the mean of its values (padding counts as 0)")))
 _WINNER = QColor(0, 140, 0)
 
 
@@ -42,7 +44,7 @@ class PoolPlayerDock(PlayerDock):
     """The pooling player dock (registered as "pool_player")."""
 
     SOURCES = SOURCES
-    ERROR_PREFIX = "Cannot pool this way"
+    ERROR_PREFIX = N_("Cannot pool this way")
 
     def __init__(self, session, live, parent: QWidget | None = None) -> None:
         super().__init__(session, live, LECTURE_POOL_INPUT[None].copy(), parent)  # (C, H, W)
@@ -55,18 +57,18 @@ class PoolPlayerDock(PlayerDock):
         self.lecture_button.setToolTip(_("The lecture's 4x4 map with 2x2 max pooling, stride 2: "
                                        "gives [[6, 8], [3, 4]]"))
         self.lecture_button.clicked.connect(self.load_lecture_example)
-        self._build_source("The map the window slides over")
+        self._build_source(_("The map the window slides over"))
         self.mode = QComboBox()
         for key, label, tip in MODES:
-            self.mode.addItem(label, key)
-            self.mode.setItemData(self.mode.count() - 1, tip, 3)
+            self.mode.addItem(_(label), key)
+            self.mode.setItemData(self.mode.count() - 1, _(tip), 3)
         self.mode.setToolTip(_("Max pooling keeps the largest value of each window; average "
                              "pooling keeps their mean"))
         self.mode.activated.connect(self._on_settings_changed)
-        self.kernel = self._spin(1, 5, 2, "Window size F (F x F cells)")
-        self.stride = self._spin(1, 5, 2, "Stride S: how many cells the window moves per step")
-        self.padding = self._spin(0, 2, 0, "Padding P: a border that never wins a max "
-                                  "(-∞) and counts as 0 in an average; at most half the window")
+        self.kernel = self._spin(1, 5, 2, _("Window size F (F x F cells)"))
+        self.stride = self._spin(1, 5, 2, _("Stride S: how many cells the window moves per step"))
+        self.padding = self._spin(0, 2, 0, _("Padding P: a border that never wins a max "
+                                  "(-∞) and counts as 0 in an average; at most half the window"))
         self.channel = QSpinBox()
         self.channel.setToolTip(_("Which channel of the input is pooled"))
         self.channel.valueChanged.connect(self._on_settings_changed)
@@ -91,7 +93,7 @@ class PoolPlayerDock(PlayerDock):
         self.value_label = QLabel()
         self.value_label.setToolTip(_("The value written into the outlined output cell"))
         self.window_label.setToolTip(_("This step's window and what pooling makes of it"))
-        self._build_status("Whether the windows tile the padded map exactly")
+        self._build_status(_("Whether the windows tile the padded map exactly"))
         self._lay_out([top, second], grids, [self.window_label, self.value_label])
 
     # -- sources and settings -----------------------------------------------------------------

@@ -15,16 +15,16 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
-from engine.i18n import _
+from engine.i18n import N_, _
 from gui.labels import ClassNames, class_names, model_path_of
 
 TOP_K = 5
 NOT_SCORES = (
-    "This network ends in feature maps, not class scores, so there is nothing to predict. "
+    N_("This network ends in feature maps, not class scores, so there is nothing to predict. "
     "Open the bundled shapes classifier (File > Bundled pipelines > Shapes) or an ONNX "
-    "classifier (File > Open model...)."
+    "classifier (File > Open model...).")
 )
-WAITING = "Waiting for the first frame..."
+WAITING = N_("Waiting for the first frame...")
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,7 @@ class PredictionsDock(QWidget):
         column.addWidget(self.bars)
         column.addWidget(self.note)
         column.addStretch(1)
-        self.explanation = QLabel(WAITING)
+        self.explanation = QLabel(_(WAITING))
         self.explanation.setWordWrap(True)
         self.explanation.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.stack = QStackedWidget()
@@ -198,7 +198,7 @@ class PredictionsDock(QWidget):
     def _on_session_pipeline_changed(self, pipeline) -> None:
         self._names_key = None
         scores = ends_in_class_scores(pipeline)
-        self._explain(NOT_SCORES if scores is False else WAITING)
+        self._explain(_(NOT_SCORES if scores is False else WAITING))
 
     def _explain(self, text: str) -> None:
         self.prediction = None
@@ -215,7 +215,7 @@ class PredictionsDock(QWidget):
             return
         prediction = predict(activation, last.layer.type_name == "Softmax")
         if prediction is None:
-            self._explain(NOT_SCORES)
+            self._explain(_(NOT_SCORES))
             return
         key = (id(pipeline), prediction.n_classes)
         if key != self._names_key:
@@ -236,12 +236,12 @@ class PredictionsDock(QWidget):
         n = prediction.n_classes
         self.title.setText(_("Top {min} of {n} classes").format(min=min(TOP_K, n), n=n))
         if prediction.kind == "probabilities":
-            how = "The network's last layer gives probabilities; the bars show them."
+            how = _("The network's last layer gives probabilities; the bars show them.")
         else:
-            how = ("The network ends in raw class scores (logits); the bars show their "
-                   "softmax, so that they read as probabilities.")
+            how = (_("The network ends in raw class scores (logits); the bars show their "
+                   "softmax, so that they read as probabilities."))
         names = self.names
-        where = f"Class names: {names.source}." if names else ""
+        where = _("Class names: {source}.").format(source=names.source) if names else ""
         if names is not None and names.note:
             where += f" ({names.note})"
         self.note.setText(_("{how} {where}").format(how=how, where=where))

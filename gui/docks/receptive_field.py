@@ -37,17 +37,27 @@ STRIP_SIDE = 160  # thumbnail width in the strip of earlier layers
 
 def describe_field(rf: ReceptiveField) -> str:
     """One or two sentences: the unit, its clipped region on the input, the full size."""
-    unit = f"Unit ({rf.y}, {rf.x}) of {rf.node}, map {rf.channel},"
+    unit = _(
+        "Unit ({y}, {x}) of {node}, map {channel},"
+    ).format(y=rf.y, x=rf.x, node=rf.node, channel=rf.channel)
     r = rf.input_region
     if r is None:
-        return f"{unit} sees only zero padding: no input pixel can change it."
-    text = (f"{unit} sees a {r.height} x {r.width} pixel region of the input: rows "
-            f"{r.y0}-{r.y1}, columns {r.x0}-{r.x1}.")
+        return _(
+            "{unit} sees only zero padding: no input pixel can change it."
+        ).format(unit=unit)
+    text = (_(
+        "{unit} sees a {height} x {width} pixel region of the input: rows {y0}-{y1}, columns "
+        "{x0}-{x1}."
+    ).format(unit=unit, height=r.height, width=r.width, y0=r.y0, y1=r.y1, x0=r.x0, x1=r.x1))
     full_h, full_w = rf.size
     if (full_h, full_w) == (r.height, r.width):
-        return text + f" Its full field (no border in the way) is the same {full_h} x {full_w}."
-    return text + (f" Without the image border its field would be {full_h} x {full_w}; the "
-                   f"rest falls on zero padding, which holds no information.")
+        return text + _(
+            " Its full field (no border in the way) is the same {full_h} x {full_w}."
+        ).format(full_h=full_h, full_w=full_w)
+    return text + (_(
+        " Without the image border its field would be {full_h} x {full_w}; the rest falls on "
+        "zero padding, which holds no information."
+    ).format(full_h=full_h, full_w=full_w))
 
 
 class ReceptiveFieldDock(QWidget):
@@ -83,8 +93,8 @@ class ReceptiveFieldDock(QWidget):
         self.map_spin = QSpinBox()
         self.map_spin.setToolTip(_("Which map (channel) of the layer is shown"))
         self.map_spin.valueChanged.connect(self._on_map_spin)
-        self.row = self._spin("Row of the unit on the layer's map (or click the map)")
-        self.col = self._spin("Column of the unit on the layer's map (or click the map)")
+        self.row = self._spin(_("Row of the unit on the layer's map (or click the map)"))
+        self.col = self._spin(_("Column of the unit on the layer's map (or click the map)"))
         # The layer box may shrink (its list shows the full names): the panel shares the
         # middle column with others and must not widen the window.
         shrinkable(self.layer, 7)
@@ -301,7 +311,7 @@ class ReceptiveFieldDock(QWidget):
         # With no layer in between, one line says so instead of an empty 150-pixel strip.
         self.strip_scroll.setVisible(bool(self._strip_views))
         self.strip_heading.setText(
-            "On the layers in between:" if self._strip_views else
-            "No convolution or pooling layer comes before this one: the box on the input is "
-            "all there is.")
+            _("On the layers in between:") if self._strip_views else
+            _("No convolution or pooling layer comes before this one: the box on the input is "
+            "all there is."))
         self.strip_layout.addStretch(1)

@@ -144,10 +144,10 @@ class StepperDock(QWidget):
         """Where a node's input comes from, when the strip's order does not say it."""
         if is_join(node):
             if len(node.inputs) > 2:
-                return f"⤷ {len(node.inputs)} inputs"
+                return _("⤷ {n} inputs").format(n=len(node.inputs))
             return "⤷ " + " + ".join(short_name(n, 7) for n in node.inputs)
         if node.inputs and node.inputs[0] != previous:
-            return f"⤷ from {short_name(node.inputs[0], 9)}"
+            return _("⤷ from {short_name}").format(short_name=short_name(node.inputs[0], 9))
         return " "  # an empty fourth line keeps every card of the strip the same height
 
     def _shapes(self) -> dict[str, tuple] | None:
@@ -175,7 +175,7 @@ class StepperDock(QWidget):
         pipeline = self.session.pipeline
         in_shape = self.shapes.get(pipeline.input_name)
         first = self._card("input", "image", format_shape(in_shape) if in_shape else "?",
-                           "The image that enters the pipeline; click to show the first layer")
+                           _("The image that enters the pipeline; click to show the first layer"))
         first.clicked.connect(lambda: self.session.set_selected_layer(0))
         self.strip_layout.addWidget(first)
         chain = pipeline.is_chain
@@ -185,18 +185,20 @@ class StepperDock(QWidget):
             # "›": fed by the card before; "┆": the input comes from further back (a branch).
             follows = previous in node.inputs
             arrow = QLabel("›" if follows else "┆")
-            arrow.setToolTip("feeds into" if follows else
-                             "not fed by the card before: the ⤷ line on the next card says "
-                             "where its input comes from")
+            arrow.setToolTip(_("feeds into") if follows else
+                             _("not fed by the card before: the ⤷ line on the next card says "
+                             "where its input comes from"))
             self.strip_layout.addWidget(arrow)
             shape = self.shapes.get(node.name)
-            text = format_shape(shape) if shape else "does not fit"
-            tip = f"{node.name}: {node.layer!r}\noutput {text}\n"
+            text = format_shape(shape) if shape else _("does not fit")
+            tip = _(
+                "{name}: {layer!r}\noutput {text}\n"
+            ).format(name=node.name, layer=node.layer, text=text)
             if not chain:
-                tip += (f"joins {len(node.inputs)} branches: " if is_join(node)
+                tip += (_("joins {n} branches: ").format(n=len(node.inputs)) if is_join(node)
                         else "input: ") + ", ".join(node.inputs) + "\n"
             card = self._card(node.name, node.layer.type_name, text,
-                              tip + "Click to step to this layer",
+                              tip + _("Click to step to this layer"),
                               None if chain else self._source_line(node, previous))
             card.setCheckable(True)
             self.group.addButton(card, i)

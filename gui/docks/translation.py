@@ -41,18 +41,26 @@ DIRECTIONS = {"right": (0, 1), "left": (0, -1), "down": (1, 0), "up": (-1, 0),
 def conclusion(conv: ShiftChange, pool: ShiftChange | None) -> str:
     """One sentence read off the numbers; it never claims more than they show."""
     if pool is None:
-        return (f"No pooling layer comes after {conv.name} (before any further convolution), "
-                f"so there is nothing to compare its change with.")
+        return (_(
+            "No pooling layer comes after {name} (before any further convolution), so there "
+            "is nothing to compare its change with."
+        ).format(name=conv.name))
     c, p = conv.change, pool.change
-    numbers = f"{p:.1%} against {c:.1%}"
+    numbers = _("{p:.1%} against {c:.1%}").format(p=p, c=c)
     if p < 0.9 * c:
-        return (f"The pooled maps ({pool.name}) changed less than the conv maps ({conv.name}): "
-                f"{numbers}. Here pooling absorbed part of the shift.")
+        return (_(
+            "The pooled maps ({name}) changed less than the conv maps ({name2}): {numbers}. "
+            "Here pooling absorbed part of the shift."
+        ).format(name=pool.name, name2=conv.name, numbers=numbers))
     if p > 1.1 * c:
-        return (f"Here the pooled maps ({pool.name}) changed more than the conv maps "
-                f"({conv.name}): {numbers}. Pooling did not steady this layer for this shift.")
-    return (f"The pooled maps ({pool.name}) and the conv maps ({conv.name}) changed about as "
-            f"much: {numbers}.")
+        return (_(
+            "Here the pooled maps ({name}) changed more than the conv maps ({name2}): "
+            "{numbers}. Pooling did not steady this layer for this shift."
+        ).format(name=pool.name, name2=conv.name, numbers=numbers))
+    return (_(
+        "The pooled maps ({name}) and the conv maps ({name2}) changed about as much: "
+        "{numbers}."
+    ).format(name=pool.name, name2=conv.name, numbers=numbers))
 
 
 class TranslationDock(QWidget):
@@ -87,7 +95,7 @@ class TranslationDock(QWidget):
             "s; off: keep the frame last used"
         ).format(FOLLOW_S=FOLLOW_S))
         controls = QHBoxLayout()
-        for text, widget in (("Shift by", self.shift), ("pixels,", self.direction)):
+        for text, widget in ((_("Shift by"), self.shift), (_("pixels,"), self.direction)):
             label = QLabel(text)
             label.setToolTip(widget.toolTip())
             controls.addWidget(label)

@@ -179,10 +179,11 @@ class CropControls(QWidget):
         result = getattr(self._live, "latest", None)
         image = getattr(result, "input", None)
         if image is None or np.ndim(image) != 3:
-            self.failed.emit("There is no frame yet: open an image, a video or the camera first.")
+            self.failed.emit(_("There is no frame yet: open an image, a video or the camera "
+                               "first."))
             return None
         self._on_live_result_updated(result)
-        crop, _ = crop_around(image, self.center_y.value(), self.center_x.value(),
+        crop, _center = crop_around(image, self.center_y.value(), self.center_x.value(),
                               self.size.value())
         self._draw_box()
         self.cropTaken.emit(crop)

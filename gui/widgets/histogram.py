@@ -67,7 +67,7 @@ class HistogramView(pg.PlotWidget):
             nonzero = values[values != 0]
             if nonzero.size < values.size:
                 share = 1 - nonzero.size / max(values.size, 1)
-                title = f"zeros left out ({share:.1%})"
+                title = _("zeros left out ({share:.1%})").format(share=share)
                 values = nonzero
         self.setTitle(title or None, size="8pt")
         self.counts, self.edges = value_histogram(values)

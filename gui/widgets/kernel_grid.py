@@ -25,7 +25,7 @@ def channel_label(channel: int, in_channels: int) -> str:
     """Short header for an input channel: R, G, B for colour input, else its index."""
     if in_channels == 3:
         return "RGB"[channel]
-    return f"in {channel}"
+    return _("in {channel}").format(channel=channel)
 
 
 def filter_as_rgb(kernel: np.ndarray) -> np.ndarray:
@@ -236,11 +236,18 @@ class KernelGrid(QWidget):
                 return True
             f, c = hit
             if c < 0:
-                text = f"filter {f} as a color picture (scaled to its own range); click to select"
+                text = _(
+                    "filter {f} as a color picture (scaled to its own range); click to select"
+                ).format(f=f)
             else:
                 k = self._weight[f, c]
-                text = (f"filter {f}, input {channel_label(c, self._weight.shape[1])}: "
-                        f"min {k.min():.3g}, max {k.max():.3g}; click to edit")
+                text = (_(
+                    "filter {f}, input {channel_label}: min {min:.3g}, max {max:.3g}; click "
+                    "to edit"
+                ).format(
+                    f=f, channel_label=channel_label(c, self._weight.shape[1]), min=k.min(),
+                    max=k.max()
+                ))
             QToolTip.showText(event.globalPos(), text, self)
             return True
         return super().event(event)
@@ -253,8 +260,8 @@ class _Ruler(QWidget):
         super().__init__(view)
         self._view = view
         self._horizontal = horizontal
-        self.setToolTip("Columns: input channels (and the filter as a color picture)."
-                        if horizontal else "Rows: filters, numbered like the maps they make.")
+        self.setToolTip(_("Columns: input channels (and the filter as a color picture).")
+                        if horizontal else _("Rows: filters, numbered like the maps they make."))
 
     def paintEvent(self, event) -> None:
         grid = self._view.grid

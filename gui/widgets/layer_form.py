@@ -23,38 +23,38 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.i18n import _
+from engine.i18n import N_, _
 
 #: Fields that follow the previous layer; shown, but not edited by hand.
-DERIVED = {"in_channels": "Follows the number of channels that reach this layer.",
-           "num_features": "Follows the number of channels that reach this layer.",
-           "in_features": "Follows the size of the vector that reaches this layer."}
+DERIVED = {"in_channels": N_("Follows the number of channels that reach this layer."),
+           "num_features": N_("Follows the number of channels that reach this layer."),
+           "in_features": N_("Follows the size of the vector that reaches this layer.")}
 
 #: Fields a layer stores but that the Kernels dock edits (weights are not in this form).
 HIDDEN = {"weight", "bias_values", "running_mean", "running_var"}
 
 #: What each layer type does, in a sentence or two (the form and the Kernels dock show it).
 LAYER_EXPLANATIONS = {
-    "Conv2d": "A convolution slides each filter over the input and sums weight times value "
-              "at every position: one output map per filter.",
-    "ReLU": "ReLU keeps positive values and sets negative ones to zero: max(0, x).",
-    "LeakyReLU": "Leaky ReLU keeps positive values and multiplies negative ones by a small "
-                 "slope, so they are not lost entirely.",
-    "Sigmoid": "Sigmoid squashes every value into (0, 1): 1 / (1 + e^-x).",
-    "Tanh": "Tanh squashes every value into (-1, 1), keeping its sign.",
-    "Hardtanh": "Hardtanh clips every value to a fixed range.",
-    "MaxPool2d": "Max pooling keeps the largest value of each window: the maps get smaller "
-                 "and small shifts of the image matter less. It has no weights.",
-    "AvgPool2d": "Average pooling replaces each window by its mean: a blur that shrinks the "
-                 "maps. It has no weights.",
-    "GlobalAvgPool2d": "Global average pooling turns each map into one number, its mean.",
-    "BatchNorm2d": "Batch norm shifts and scales each channel with stored statistics: "
-                   "(x - mean) / sqrt(var + eps) * weight + bias.",
-    "Flatten": "Flatten lays the stacked maps out as one long vector.",
-    "Linear": "A fully connected layer: every output is a weighted sum of all inputs.",
-    "Softmax": "Softmax turns scores into probabilities that sum to one.",
-    "Add": "Add sums its inputs element by element (a skip connection).",
-    "Concat": "Concat stacks the maps of its inputs along the channel axis.",
+    "Conv2d": N_("A convolution slides each filter over the input and sums weight times value "
+              "at every position: one output map per filter."),
+    "ReLU": N_("ReLU keeps positive values and sets negative ones to zero: max(0, x)."),
+    "LeakyReLU": N_("Leaky ReLU keeps positive values and multiplies negative ones by a small "
+                 "slope, so they are not lost entirely."),
+    "Sigmoid": N_("Sigmoid squashes every value into (0, 1): 1 / (1 + e^-x)."),
+    "Tanh": N_("Tanh squashes every value into (-1, 1), keeping its sign."),
+    "Hardtanh": N_("Hardtanh clips every value to a fixed range."),
+    "MaxPool2d": N_("Max pooling keeps the largest value of each window: the maps get smaller "
+                 "and small shifts of the image matter less. It has no weights."),
+    "AvgPool2d": N_("Average pooling replaces each window by its mean: a blur that shrinks the "
+                 "maps. It has no weights."),
+    "GlobalAvgPool2d": N_("Global average pooling turns each map into one number, its mean."),
+    "BatchNorm2d": N_("Batch norm shifts and scales each channel with stored statistics: "
+                   "(x - mean) / sqrt(var + eps) * weight + bias."),
+    "Flatten": N_("Flatten lays the stacked maps out as one long vector."),
+    "Linear": N_("A fully connected layer: every output is a weighted sum of all inputs."),
+    "Softmax": N_("Softmax turns scores into probabilities that sum to one."),
+    "Add": N_("Add sums its inputs element by element (a skip connection)."),
+    "Concat": N_("Concat stacks the maps of its inputs along the channel axis."),
 }
 
 _INT_LIMIT = 2**31 - 1
@@ -86,7 +86,7 @@ class _Editor(QWidget):
             self.widgets.append(widget)
         tip = field.help or _label(field.name)
         if field.optional and field.kind in ("int", "float"):
-            tip += " ('auto' leaves it to the layer.)"
+            tip += _(" ('auto' leaves it to the layer.)")
         for widget in self.widgets:
             widget.setToolTip(tip)
         self.setToolTip(tip)
@@ -212,7 +212,8 @@ class LayerForm(QWidget):
     def set_layer(self, layer, title: str) -> None:
         """Show ``layer``'s values; editors are rebuilt only when the layer type changes."""
         self.title.setText(title)
-        self.explanation.setText(LAYER_EXPLANATIONS.get(layer.type_name, ""))
+        explanation = LAYER_EXPLANATIONS.get(layer.type_name)
+        self.explanation.setText(_(explanation) if explanation else "")
         if type(layer) is not self._type:
             self._rebuild(layer)
         config = layer.config()  # the hyperparameters as plain values (Conv2d.bias is an array)
@@ -234,7 +235,7 @@ class LayerForm(QWidget):
         for field in fields:
             editor = _Editor(field)
             if field.name in DERIVED:
-                editor.set_read_only(DERIVED[field.name])
+                editor.set_read_only(_(DERIVED[field.name]))
             editor.changed.connect(lambda name=field.name: self._on_editor_changed(name))
             error = QLabel()
             error.setWordWrap(True)

@@ -99,16 +99,16 @@ class PlayerControls(QWidget):
         style = self.style()
         icon = QStyle.StandardPixmap
         self.first_button = self._button(style.standardIcon(icon.SP_MediaSkipBackward),
-                                         "Go to the first step (Home)", self.first)
+                                         _("Go to the first step (Home)"), self.first)
         self.back_button = self._button(style.standardIcon(icon.SP_MediaSeekBackward),
-                                        "One step back (Left arrow)", self.back)
+                                        _("One step back (Left arrow)"), self.back)
         self.play_button = self._button(style.standardIcon(icon.SP_MediaPlay),
-                                        "Play the steps one after another, or pause (P)",
+                                        _("Play the steps one after another, or pause (P)"),
                                         self.toggle)
         self.forward_button = self._button(style.standardIcon(icon.SP_MediaSeekForward),
-                                           "One step forward (Right arrow)", self.forward)
+                                           _("One step forward (Right arrow)"), self.forward)
         self.last_button = self._button(style.standardIcon(icon.SP_MediaSkipForward),
-                                        "Go to the last step (End)", self.last)
+                                        _("Go to the last step (End)"), self.last)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setToolTip(_("Drag to jump to any step"))
         self.slider.valueChanged.connect(self._on_slider_value_changed)
@@ -169,7 +169,9 @@ class PlayerControls(QWidget):
         """Set the number of steps; the current step is kept when it still exists."""
         self._count = max(int(count), 1)
         # Wide enough for the longest label of this count, so scrubbing never cuts it off.
-        longest = self.label.fontMetrics().horizontalAdvance(f"step {self._count} of {self._count}")
+        longest = self.label.fontMetrics().horizontalAdvance(_(
+            "step {count} of {count}"
+        ).format(count=self._count))
         self.label.setMinimumWidth(max(90, longest + 8))
         if self._step >= self._count:
             self._step = self._count - 1

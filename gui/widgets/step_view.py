@@ -57,7 +57,10 @@ class StepPanel(QWidget):
         diverging = name in DIVERGING
         shown, levels = scale_maps(maps, display.normalization, diverging, global_range)
         self.mosaic.set_maps(shown, levels, name)
-        part = f"first {MAX_MAPS} of {c} maps" if c > MAX_MAPS else f"{c} map{'s' * (c != 1)}"
+        part = _("first {MAX_MAPS} of {c} maps").format(MAX_MAPS=MAX_MAPS,
+                                                        c=c) if c > MAX_MAPS else _(
+            "{c} map{value}"
+        ).format(c=c, value='s' * (c != 1))
         self.caption.setText(_("{what}: {part}").format(what=what, part=part))
 
     def show_rgb(self, frame: np.ndarray, what: str) -> None:
@@ -73,7 +76,7 @@ class StepView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         # One panel per input, made on first need; the first always exists.
-        self.input_panels = [StepPanel("What goes into the current layer")]
+        self.input_panels = [StepPanel(_("What goes into the current layer"))]
         self.inputs_box = QWidget()
         self.inputs_layout = QVBoxLayout(self.inputs_box)
         self.inputs_layout.setContentsMargins(0, 0, 0, 0)
@@ -84,7 +87,7 @@ class StepView(QWidget):
                                     "above lists them all"))
         self.more_inputs.hide()
         self.inputs_layout.addWidget(self.more_inputs)
-        self.output_panel = StepPanel("What comes out of the current layer")
+        self.output_panel = StepPanel(_("What comes out of the current layer"))
         arrow = QLabel("→")
         arrow.setStyleSheet("font-size: 20pt")
         arrow.setToolTip(_("The current layer turns the left side into the right side"))
@@ -104,7 +107,7 @@ class StepView(QWidget):
         shown = min(count, MAX_INPUTS)
         while len(self.input_panels) < shown:
             j = len(self.input_panels)
-            panel = StepPanel(f"Input {j + 1} of the current layer")
+            panel = StepPanel(_("Input {value} of the current layer").format(value=j + 1))
             self.inputs_layout.insertWidget(j, panel, 1)
             self.input_panels.append(panel)
         for j, panel in enumerate(self.input_panels):
@@ -141,15 +144,20 @@ class StepView(QWidget):
         panels = self.panels_for(len(sources))
         for j, (panel, source, inp) in enumerate(zip(panels, sources, inputs, strict=False)):
             is_image = source == image
-            what_in = "input image" if is_image else f"input ({source} output)"
+            what_in = _("input image") if is_image else _(
+                "input ({source} output)"
+            ).format(source=source)
             if len(sources) > 1:
-                what_in = f"input {j + 1}: {'the image' if is_image else source}"
+                what_in = _(
+                    "input {value}: {value2}"
+                ).format(value=j + 1, value2='the image' if is_image else source)
             if is_image and inp.shape[0] == 3:
-                panel.show_rgb(frame, f"{what_in}: RGB")
+                panel.show_rgb(frame, _("{what_in}: RGB").format(what_in=what_in))
             elif is_image and inp.shape[0] == 1:
                 # What a gray pipeline sees, in gray: values 0..1 as 0..255.
                 gray = (np.clip(inp[0], 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)  # (H, W)
-                panel.show_rgb(gray, f"{what_in}: gray")
+                panel.show_rgb(gray, _("{what_in}: gray").format(what_in=what_in))
             else:
                 panel.show_array(inp, what_in, display, global_range)
-        self.output_panel.show_array(output, f"output of {layer}", display, global_range)
+        self.output_panel.show_array(output, _("output of {layer}").format(layer=layer), display,
+                                     global_range)
