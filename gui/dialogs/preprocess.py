@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.i18n import N_, _
+from engine.i18n import N_, _, ngettext
 from engine.io.preprocess import (
     CHANNEL_ORDERS,
     PRESETS,
@@ -304,9 +304,10 @@ def open_model_flow(parent, path, session,
     # path=None: the session's pipeline file is a .json; an .onnx must never be saved over.
     session.set_pipeline(network, path=None)
     n = len(network.nodes)
-    session.message.emit("info", _(
-        "Opened {name}: {n} node{value}; input {describe}."
-    ).format(name=path.name, n=n, value='s' * (n != 1), describe=recipe.describe()))
+    session.message.emit("info", ngettext(
+        "Opened {name}: {n} node; input {describe}.",
+        "Opened {name}: {n} nodes; input {describe}.", n
+    ).format(name=path.name, n=n, describe=recipe.describe()))
     return True
 
 

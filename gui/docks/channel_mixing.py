@@ -293,11 +293,11 @@ class ChannelMixingDock(QWidget):
             ).format(k=k[0], k2=k[1], n=n)
         before, after = conv_params(c_in, n, k), conv_params(c_out, n, k)
         change = 100 * (1 - c_out / c_in)
-        fewer = (_("Per pixel {c_in} values become {c_out}: {percent:.0f}% fewer numbers to "
+        fewer = (_("Per pixel {c_in} values become {c_out}: {share:.0%} fewer numbers to "
                    "store and pass on.") if change >= 0 else
-                 _("Per pixel {c_in} values become {c_out}: {percent:.0f}% more numbers to "
+                 _("Per pixel {c_in} values become {c_out}: {share:.0%} more numbers to "
                    "store and pass on."))
-        return fewer.format(c_in=c_in, c_out=c_out, percent=abs(change)) + " " + _(
+        return fewer.format(c_in=c_in, c_out=c_out, share=abs(change) / 100) + " " + _(
             "For {what}: {n} x ({k} x {k2} x {c_in} + 1) = {before:,} weights on "
             "the {c_in} channels, {n} x ({k} x {k2} x {c_out} + 1) = {after:,} on the "
             "{c_out}."

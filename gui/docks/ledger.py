@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.i18n import N_, _, format_number
+from engine.i18n import N_, _, format_number, ngettext
 from gui.docks.ledger_detail import LedgerDetail
 from gui.pipeline_edits import short_name
 
@@ -285,9 +285,10 @@ class LedgerDock(QWidget):
         # A chain's inputs are always the row above: the column only matters for branches.
         self.table.setColumnHidden(COL["Inputs"], ledger.is_chain)
         floored = sum(r.floored for r in ledger.rows)
-        warn = (_(
-            " ⚠ {floored} layer{value} drop border pixels (see the warning icons)."
-        ).format(floored=floored, value='s' * (floored != 1)) if floored else "")
+        warn = (ngettext(
+            " ⚠ {floored} layer drops border pixels (see the warning icons).",
+            " ⚠ {floored} layers drop border pixels (see the warning icons).", floored
+        ).format(floored=floored) if floored else "")
         self.info.setText(_(
             "Input {format_shape} from {where}.{warn}"
         ).format(format_shape=format_shape(shape), where=where, warn=warn))

@@ -71,7 +71,7 @@ class HeatPage(QWidget):
         self.cmap.currentIndexChanged.connect(self._on_cmap_changed)
         self.colorbar = ColorBar()
         self.colorbar.setToolTip(_("The value each colour of the heat map stands for (the top"
-                                   " 1% of values share the last colour)"))
+                                   " hundredth of the values shares the last colour)"))
         self.caption = QLabel("")
         self.caption.setWordWrap(True)
         self.caption.setToolTip(_("What the map explains: method, class, probability, time"))

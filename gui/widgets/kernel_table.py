@@ -129,7 +129,7 @@ class KernelTable(QTableWidget):
             item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
             self.setItem(row, col, item)
         item.setData(Qt.ItemDataRole.UserRole, value)
-        item.setText(_("{value:.3g}").format(value=value))
+        item.setText(f"{value:.3g}")  # a kernel cell: the lecture's notation (docs/i18n.md)
         item.setToolTip(_(
             "row {row}, column {col}: {value:.6g}"
         ).format(row=row, col=col, value=value))

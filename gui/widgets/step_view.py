@@ -10,7 +10,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from engine.i18n import _
+from engine.i18n import _, ngettext
 from gui.colormaps import COLORMAPS, DIVERGING, is_signed, scale_maps, suggest_colormap
 from gui.widgets.histogram import BarChart
 from gui.widgets.mosaic_view import MosaicView, as_maps
@@ -57,10 +57,8 @@ class StepPanel(QWidget):
         diverging = name in DIVERGING
         shown, levels = scale_maps(maps, display.normalization, diverging, global_range)
         self.mosaic.set_maps(shown, levels, name)
-        part = _("first {MAX_MAPS} of {c} maps").format(MAX_MAPS=MAX_MAPS,
-                                                        c=c) if c > MAX_MAPS else _(
-            "{c} map{value}"
-        ).format(c=c, value='s' * (c != 1))
+        part = (_("first {shown} of {c} maps").format(shown=MAX_MAPS, c=c) if c > MAX_MAPS
+                else ngettext("{c} map", "{c} maps", c).format(c=c))
         self.caption.setText(_("{what}: {part}").format(what=what, part=part))
 
     def show_rgb(self, frame: np.ndarray, what: str) -> None:
@@ -113,9 +111,9 @@ class StepView(QWidget):
         for j, panel in enumerate(self.input_panels):
             panel.setVisible(j < shown)
         self.more_inputs.setVisible(count > shown)
-        self.more_inputs.setText(_(
-            "… and {value} more input{value2}"
-        ).format(value=count - shown, value2='s' * (count - shown != 1)))
+        self.more_inputs.setText(ngettext(
+            "… and {n} more input", "… and {n} more inputs", count - shown
+        ).format(n=count - shown))
         return self.input_panels[:shown]
 
     def show_step(self, layer: str, sources, inputs, output: np.ndarray, image: str,
