@@ -93,9 +93,8 @@ def make_resolution_group(window: MenuActions) -> tuple[QActionGroup, QComboBox]
         action = QAction(_("{label} pixels").format(label=label) if value else _("Full size"),
                          group, checkable=True)
         action.setData(value)
-        action.setToolTip(_(
-            "Process frames with their longest side at {lower}"
-        ).format(lower=_(label).lower()))
+        action.setToolTip(_("Process frames with their longest side at {lower}")
+                            .format(lower=_(label).lower()))
         action.triggered.connect(
             lambda _checked=False, v=value: window.session.set_display(resolution=v))
         combo.addItem(_(label), value)

@@ -70,13 +70,10 @@ def apply_args(session: Session, args: Namespace) -> list[str]:
     if source:
         kind = classify_path(source)
         if not Path(source).is_file():
-            problems.append(_(
-                "--source {source}: the file does not exist"
-            ).format(source=source))
+            problems.append(_("--source {source}: the file does not exist").format(source=source))
         elif kind not in ("image", "video"):
-            problems.append(_(
-                "--source {source}: not an image or video file CNN Explorer knows"
-            ).format(source=source))
+            problems.append(_("--source {source}: not an image or video file CNN Explorer knows")
+                              .format(source=source))
         else:
             session.set_source(SourceSpec(kind=kind, path=str(source)))
     elif camera is not None:
@@ -87,9 +84,8 @@ def apply_args(session: Session, args: Namespace) -> list[str]:
         if 0 <= int(layer) < n:
             session.set_selected_layer(int(layer))
         else:
-            problems.append(_(
-                "--layer {layer}: the pipeline has layers 0 to {value}"
-            ).format(layer=layer, value=n - 1))
+            problems.append(_("--layer {layer}: the pipeline has layers 0 to {value}")
+                              .format(layer=layer, value=n - 1))
     return problems
 
 
@@ -101,9 +97,8 @@ def _check_source(session: Session) -> str | None:
     try:
         open_source(session.source).close()
     except (MediaError, OSError) as exc:
-        return _(
-            "cannot open {describe}: {exc}"
-        ).format(describe=session.source.describe(), exc=exc)
+        return _("cannot open {describe}: {exc}").format(
+            describe=session.source.describe(), exc=exc)
     return None
 
 
@@ -167,9 +162,8 @@ def take_screenshot(window: MainWindow, path: str | Path) -> str | None:
     if not wait_for_result(window.live):
         if window.live.error:
             return window.live.error
-        return _(
-            "no frame was processed within {SCREENSHOT_TIMEOUT_S:.0f} s"
-        ).format(SCREENSHOT_TIMEOUT_S=SCREENSHOT_TIMEOUT_S)
+        return _("no frame was processed within {SCREENSHOT_TIMEOUT_S:.0f} s").format(
+            SCREENSHOT_TIMEOUT_S=SCREENSHOT_TIMEOUT_S)
     wait_for_training(window)
     loop = QEventLoop()
     QTimer.singleShot(SETTLE_MS, loop.quit)

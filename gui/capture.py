@@ -19,6 +19,7 @@ from engine.i18n import _
 from engine.io.media import MediaError, VideoReader, read_image, resize_longest
 from gui.guards import ForwardMemoryCheck
 from gui.session import SourceSpec, sample_path
+from gui.session_state import SourceInfo
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 VIDEO_SUFFIXES = (".avi", ".mp4", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
@@ -37,21 +38,6 @@ def classify_path(path: str | Path) -> str | None:
         if suffix in suffixes:
             return kind
     return None
-
-
-@dataclass(frozen=True)
-class SourceInfo:
-    """What the source panel says about the open source."""
-
-    kind: str
-    label: str  # file name, sample name or "camera 0"
-    width: int  # full size of the source's frames
-    height: int
-    fps: float | None  # None for a still image
-
-    def describe(self) -> str:
-        rate = _(", {fps:.0f} fps").format(fps=self.fps) if self.fps else ""
-        return f"{self.kind.capitalize()}: {self.label} ({self.width} x {self.height}{rate})"
 
 
 class FrameSource(ABC):
@@ -80,9 +66,7 @@ class ImageSource(FrameSource):
         super().__init__(spec)
         path = sample_path(spec.sample) if spec.kind == "sample" else Path(spec.path or "")
         if spec.kind == "sample" and not path.is_file():
-            raise MediaError(_(
-                "there is no bundled sample called {sample!r}"
-            ).format(sample=spec.sample))
+            raise MediaError(_("there is no bundled sample {name!r}").format(name=spec.sample))
         self.image = read_image(path)
 
     def read(self) -> np.ndarray:
@@ -275,9 +259,8 @@ class CaptureWorker(threading.Thread):
             # Keep the old source and its last frame; the GUI reverts the session's source.
             self.failed.put(spec)
             text = str(exc).rstrip(".")
-            self.post("error", _(
-                "{upper}{text}. Keeping the previous source."
-            ).format(upper=text[:1].upper(), text=text[1:]))
+            self.post("error", _("{problem}. Keeping the previous source.").format(
+                problem=text[:1].upper() + text[1:]))
             return
         if self._source is not None:
             self._source.close()
@@ -298,9 +281,8 @@ class CaptureWorker(threading.Thread):
                 return
         if raw is None:
             # A camera unplugged mid-stream: keep showing the last good frame.
-            self.post("error", _(
-                "{capitalize} was lost: {reason}."
-            ).format(capitalize=self._source.spec.describe().capitalize(), reason=reason))
+            self.post("error", _("{source} was lost: {reason}.").format(
+                source=self._source.spec.describe().capitalize(), reason=reason))
             self._source.close()
             self._source = None
             return
@@ -394,9 +376,8 @@ class EngineWorker(threading.Thread):
             except Exception as exc:
                 # Any failure becomes a message, never a dead thread.
                 h, w = frame.image.shape[:2]
-                error = _(
-                    "The pipeline cannot run on this {w} x {h} frame: {exc}"
-                ).format(w=w, h=h, exc=exc)
+                error = _("The pipeline cannot run on this {w} x {h} frame: {exc}").format(
+                    w=w, h=h, exc=exc)
                 activations, timings = {}, {}
             total = (time.perf_counter() - start) * 1000.0
             result = Result(

@@ -255,9 +255,8 @@ class MainWindow(MenuActions, QMainWindow):
         path = Path(path)
         kind = classify_path(path)
         if kind is None:
-            self._error(_(
-                "{name}: not an image, video or pipeline file CNN Explorer knows."
-            ).format(name=path.name))
+            self._error(_("{name}: not an image, video or pipeline file CNN Explorer knows.")
+                          .format(name=path.name))
             return False
         problem = open_problem(path, kind)  # a FIFO named x.png, a header declaring 400 MP
         if problem is not None:
@@ -301,9 +300,8 @@ class MainWindow(MenuActions, QMainWindow):
 
     def _update_title(self) -> None:
         name = getattr(self.session.pipeline, "name", "") or "pipeline"
-        self.setWindowTitle(_(
-            "CNN Explorer - {name} on {describe}"
-        ).format(name=name, describe=self.session.source.describe()))
+        self.setWindowTitle(_("CNN Explorer - {name} on {describe}")
+                              .format(name=name, describe=self.session.source.describe()))
 
     def _on_session_pipeline(self, pipeline) -> None:
         self.actions_by_name["undo"].setEnabled(self.session.can_undo)

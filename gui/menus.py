@@ -7,11 +7,11 @@ from PySide6.QtGui import QKeySequence
 
 from engine.i18n import N_
 
-RESOLUTIONS = ((320, "320"), (480, "480"), (640, "640"), (None, "Full"))
+RESOLUTIONS = ((320, "320"), (480, "480"), (640, "640"), (None, N_("Full")))
 
-MENUS = (("file", "&File"), ("edit", "&Edit"), ("view", "&View"),
-         ("playback", "&Playback"),
-         ("train", "&Train"), ("help", "&Help"))
+MENUS = (("file", N_("&File")), ("edit", N_("&Edit")), ("view", N_("&View")),
+         ("playback", N_("&Playback")),
+         ("train", N_("&Train")), ("help", N_("&Help")))
 _STD = QKeySequence.StandardKey  # platform keys for undo / redo
 # (menu, (name, text, "owner.method", shortcut, tooltip, checkable)), or a marker for a separator
 # ("-") or a generated group ("samples", "bundled", "docks", "workspaces", "resolution").
@@ -33,17 +33,17 @@ MENU_ACTIONS = (
     ("file", ("gallery", N_("Model &gallery..."), "window.show_gallery", None,
               N_("Download a pretrained classifier from the ONNX Model Zoo and open it"),
               False)),
-    ("file", ("export", "&Export...", "window.ask_export", "Ctrl+Shift+E",
+    ("file", ("export", N_("&Export..."), "window.ask_export", "Ctrl+Shift+E",
               N_("Write the pipeline as ONNX, PyTorch source or a numpy script"), False)),
     ("file", "bundled"),
     ("file", "-"),
     ("file", ("snapshot", N_("Save s&napshot..."), "window.ask_snapshot", "Ctrl+Shift+S",
               N_("Save a picture of the whole window as PNG"), False)),
     ("file", "-"),
-    ("file", ("quit", "&Quit", "window.close", "Ctrl+Q", N_("Close CNN Explorer"), False)),
-    ("edit", ("undo", "&Undo", "session.undo", _STD.Undo,
+    ("file", ("quit", N_("&Quit"), "window.close", "Ctrl+Q", N_("Close CNN Explorer"), False)),
+    ("edit", ("undo", N_("&Undo"), "session.undo", _STD.Undo,
               N_("Undo the last change to the pipeline"), False)),
-    ("edit", ("redo", "&Redo", "session.redo", _STD.Redo,
+    ("edit", ("redo", N_("&Redo"), "session.redo", _STD.Redo,
               N_("Redo the pipeline change last undone"), False)),
     ("edit", "-"),
     ("edit", ("preprocess", N_("Input &preprocessing..."), "window.edit_preprocessing", None,
@@ -59,7 +59,7 @@ MENU_ACTIONS = (
     ("view", "resolution"),
     ("view", ("channels", N_("Show R, G, B &channels"), "window.set_show_channels", "Ctrl+R",
               N_("Show the input's red, green, blue and gray channels"), True)),
-    ("playback", ("pause", "Pause", "window.set_paused", "Space",
+    ("playback", ("pause", N_("Pause"), "window.set_paused", "Space",
                   N_("Pause or resume the video or camera"), True)),
     ("playback", ("step", N_("Step &frame"), "live.step", ".",
                   N_("Pause and advance one frame"), False)),
@@ -71,15 +71,15 @@ MENU_ACTIONS = (
     ("train", ("train_start", N_("&Start or go on"), "window.train_start", "F5",
                N_("Train: a new run from the Train workspace's panels, or go on with the"
                   " paused one"), False)),
-    ("train", ("train_pause", "&Pause", "window.train_pause", "F6",
+    ("train", ("train_pause", N_("&Pause"), "window.train_pause", "F6",
                N_("Pause training after the current batch"), False)),
     ("train", ("train_step", N_("Step one &batch"), "window.train_step", "F10",
                N_("Train on one batch, then pause"), False)),
     ("train", ("train_epoch", N_("Step one &epoch"), "window.train_epoch", "Shift+F10",
                N_("Train to the end of the current epoch, then pause"), False)),
-    ("train", ("train_stop", "S&top", "window.train_stop", "Shift+F5",
+    ("train", ("train_stop", N_("S&top"), "window.train_stop", "Shift+F5",
                N_("End the run; the network keeps what it learned"), False)),
-    ("train", ("train_reset", "&Reset", "window.train_reset", "Ctrl+Shift+F5",
+    ("train", ("train_reset", N_("&Reset"), "window.train_reset", "Ctrl+Shift+F5",
                N_("Forget the run: the next Start begins with fresh weights"), False)),
     ("train", "-"),
     ("train", ("train_use", N_("&Use the trained network"), "window.train_use", None,

@@ -132,9 +132,8 @@ def fit_and_check(pipeline, input_shape, strict: bool):
                     ).format(name=node.name, channels=channels, kernel_source=layer.kernel_source))
                 elif layer.type_name == "BatchNorm2d" and layer.num_features != channels:
                     layer = layer.replace(num_features=channels)
-                    notes.append(_(
-                        "{name} now normalizes {channels} channels (statistics reset)."
-                    ).format(name=node.name, channels=channels))
+                    notes.append(_("{name} now normalizes {channels} channels (statistics reset).")
+                                   .format(name=node.name, channels=channels))
             except ValueError as exc:
                 raise EditRefused(f"{node.name}: {exc}", index, getattr(exc, "field", None)) \
                     from None

@@ -68,9 +68,8 @@ def apply_toolbar_tooltips(window: QMainWindow) -> None:
     for bar in window.findChildren(QToolBar):
         action = bar.toggleViewAction()
         if action.toolTip() in ("", _plain(action.text())):
-            action.setToolTip(_(
-                "Show or hide the {plain} toolbar"
-            ).format(plain=_plain(bar.windowTitle())))
+            action.setToolTip(_("Show or hide the {plain} toolbar")
+                                .format(plain=_plain(bar.windowTitle())))
 
 
 class _TabTips(QObject):

@@ -101,9 +101,7 @@ class PreprocessDialog(QDialog):
         self.order_box = QComboBox()
         self.order_box.addItems(CHANNEL_ORDERS)
         self.scale_edit = QLineEdit()
-        self.scale_edit.setToolTip(_(
-            "Multiplies the 0-255 pixel values first: 1/255 gives [0, 1]"
-        ))
+        self.scale_edit.setToolTip(_("Multiplies the 0-255 pixel values first: 1/255 gives [0, 1]"))
         self.mean_edit, self.std_edit = QLineEdit(), QLineEdit()
         for edit in (self.mean_edit, self.std_edit):
             edit.setToolTip(_("One number, or one per channel in the network's channel order"))
@@ -267,24 +265,20 @@ def open_model_flow(parent, path, session,
     try:
         recipe = load_beside(path)
     except PreprocessError as error:
-        session.message.emit("warning", _(
-            "{error}; please set the preprocessing again."
-        ).format(error=error))
+        session.message.emit("warning", _("{error}; please set the preprocessing again.")
+                                          .format(error=error))
         recipe = None
     spec = pipeline.input_spec
     if recipe is None and ask is None:
         recipe = guess_preprocess(pipeline)
-        session.message.emit("info", _(
-            "{name} has no saved preprocessing; using {describe}."
-        ).format(name=path.name, describe=recipe.describe()))
+        session.message.emit("info", _("{name} has no saved preprocessing; using {describe}.")
+                                       .format(name=path.name, describe=recipe.describe()))
     elif recipe is None:
         model_size = (spec.height, spec.width) if spec.height and spec.width else None
         recipe = ask(parent, guess_preprocess(pipeline), spec.channels, model_size,
                      _("Input preprocessing for {name}").format(name=path.name))
         if recipe is None:
-            session.message.emit("info", _(
-                "Opening {name} was cancelled."
-            ).format(name=path.name))
+            session.message.emit("info", _("Opening {name} was cancelled.").format(name=path.name))
             return False
         try:
             save_beside(recipe, path)
@@ -296,9 +290,8 @@ def open_model_flow(parent, path, session,
     try:
         network = pipeline.with_preprocess(recipe)
     except ValueError as error:
-        session.message.emit("error", _(
-            "Could not open the model {name}: {error}"
-        ).format(name=path.name, error=error))
+        session.message.emit("error", _("Could not open the model {name}: {error}")
+                                        .format(name=path.name, error=error))
         return False
     network.source_path = str(path)  # for the label file beside it (gui.labels.model_path_of)
     # path=None: the session's pipeline file is a .json; an .onnx must never be saved over.
@@ -335,9 +328,8 @@ def edit_preprocessing_flow(parent, session,
                 "The preprocessing could not be saved beside the model ({value})."
             ).format(value=error.strerror or error))
     session.set_pipeline(network)
-    session.message.emit("info", _(
-        "Input preprocessing: {describe}."
-    ).format(describe=recipe.describe()))
+    session.message.emit("info", _("Input preprocessing: {describe}.")
+                                   .format(describe=recipe.describe()))
     return True
 
 
@@ -358,6 +350,5 @@ def open_model_from_args(session, path, interactive: bool = True) -> str | None:
         ok = open_model_flow(None, path, session, ask=ask_preprocess if interactive else None)
     finally:
         session.message.disconnect(collect)
-    return None if ok else (problems[-1] if problems else _(
-        "{path} could not be opened"
-    ).format(path=path))
+    return None if ok else (problems[-1] if problems else _("{path} could not be opened")
+                                                            .format(path=path))

@@ -124,9 +124,8 @@ class DrawingCanvas(QWidget):
         """Replace the drawing with an (SIZE, SIZE, 3) uint8 RGB picture."""
         rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
         if rgb.shape != (SIZE, SIZE, 3):
-            raise ValueError(_(
-                "the canvas is {SIZE} x {SIZE} RGB, got shape {shape}"
-            ).format(SIZE=SIZE, shape=rgb.shape))
+            raise ValueError(_("the canvas is {SIZE} x {SIZE} RGB, got shape {shape}")
+                               .format(SIZE=SIZE, shape=rgb.shape))
         self.image = QImage(rgb.data, SIZE, SIZE, 3 * SIZE, QImage.Format.Format_RGB888).copy()
         self._publish()
 
@@ -198,9 +197,7 @@ class DrawingCanvasDock(QWidget):
         self.clear_button.setToolTip(_("Erase the drawing and start again on a blank canvas"))
         self.clear_button.clicked.connect(self.canvas.clear)
         self.use_box = QCheckBox(_("Use as source"))
-        self.use_box.setToolTip(_(
-            "Send the drawing to the network instead of the image or camera"
-        ))
+        self.use_box.setToolTip(_("Send the drawing to the network instead of the image or camera"))
         self.use_box.toggled.connect(self._on_use_toggled)
         bar = QHBoxLayout()
         bar.addWidget(QLabel(_("Pen")))
@@ -236,9 +233,8 @@ class DrawingCanvasDock(QWidget):
             try:
                 self.session.set_source(SourceSpec(kind="canvas"))
             except ValueError as error:
-                self.session.message.emit("error", _(
-                    "The canvas cannot be a source: {error}"
-                ).format(error=error))
+                self.session.message.emit("error", _("The canvas cannot be a source: {error}")
+                                                     .format(error=error))
                 self._on_session_source_changed(self.session.source)
         elif not on and self.session.source.kind == "canvas":
             self.session.set_source(self._previous_source or SourceSpec())

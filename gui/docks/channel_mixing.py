@@ -60,13 +60,10 @@ def mix_text(weight: np.ndarray, bias: np.ndarray, x: np.ndarray, k: int) -> str
     """``y[k] = w·x + b`` with the numbers, shortened after :data:`MAX_TERMS` terms."""
     terms = [_product(w, v) for w, v in zip(weight[k], x, strict=True)]
     if len(terms) > MAX_TERMS:
-        terms = [*terms[:MAX_TERMS - 1], _(
-            "... ({value} more)"
-        ).format(value=len(terms) - MAX_TERMS + 1)]
+        terms = [*terms[:MAX_TERMS - 1], _("... ({value} more)").format(
+            value=len(terms) - MAX_TERMS + 1)]
     value = float(weight[k] @ x + bias[k])
-    return (_(
-        "y[{k}] = {join} + bias {format_value} = <b>{format_value2}</b>"
-    ).format(
+    return (_("y[{k}] = {join} + bias {format_value} = <b>{format_value2}</b>").format(
         k=k, join=" + ".join(terms), format_value=format_value(bias[k]),
         format_value2=format_value(value)
     ))
@@ -288,9 +285,8 @@ class ChannelMixingDock(QWidget):
             ).format(name=nxt.name)
         else:
             n, k = HYPOTHETICAL_NEXT[0], pair(HYPOTHETICAL_NEXT[1])
-            what = _(
-                "a following {k}x{k2} conv layer with {n} filters"
-            ).format(k=k[0], k2=k[1], n=n)
+            what = _("a following {k}x{k2} conv layer with {n} filters").format(
+                k=k[0], k2=k[1], n=n)
         before, after = conv_params(c_in, n, k), conv_params(c_out, n, k)
         change = 100 * (1 - c_out / c_in)
         fewer = (_("Per pixel {c_in} values become {c_out}: {share:.0%} fewer numbers to "

@@ -70,7 +70,8 @@ class ConvPlayerDock(PlayerDock):
                                "own values"))
         for name in PRESETS:
             self.kernel.addItem(name.replace("_", " "), name)
-            self.kernel.setItemData(self.kernel.count() - 1, PRESET_DESCRIPTIONS.get(name, ""), 3)
+            tip = PRESET_DESCRIPTIONS.get(name)
+            self.kernel.setItemData(self.kernel.count() - 1, _(tip) if tip else "", 3)
         self.kernel.addItem(_(LECTURE_FILTER), LECTURE_FILTER)
         self.kernel.addItem(CUSTOM, CUSTOM)
         self.kernel.activated.connect(self._on_kernel_activated)
@@ -94,9 +95,7 @@ class ConvPlayerDock(PlayerDock):
         self.bias.setToolTip(_("Bias b: added once to the sum of all products"))
         self.bias.valueChanged.connect(self._on_settings_changed)
         self.channel = QSpinBox()
-        self.channel.setToolTip(_(
-            "Which input channel's values, weights and products are shown"
-        ))
+        self.channel.setToolTip(_("Which input channel's values, weights and products are shown"))
         self.channel.valueChanged.connect(self._on_channel_changed)
         self.filter = QSpinBox()
         self.filter.setToolTip(_("Which of the layer's filters slides over the input; each one "
@@ -107,8 +106,8 @@ class ConvPlayerDock(PlayerDock):
 
         shrinkable(self.kernel, 8)
         # Two rows that fit the middle column; the box sizes shrink before anything is cut.
-        top = labelled_row(((None, self.source, 3), ("kernel", self.kernel, 2),
-                            ("bias", self.bias)), end_stretch=False)
+        top = labelled_row(((None, self.source, 3), (_("kernel"), self.kernel, 2),
+                            (_("bias"), self.bias)), end_stretch=False)
         settings = labelled_row(((None, self.values, 1), ("S", self.stride),
                                  ("P", self.padding), ("D", self.dilation),
                                  ("ch", self.channel)), end_stretch=False)

@@ -59,9 +59,8 @@ def filter_tiles(weight: np.ndarray, shared_scale: bool = False) -> np.ndarray:
     """
     w = np.asarray(weight, dtype=np.float64)
     if w.shape[1] not in (1, 3):
-        raise ValueError(_(
-            "a filter picture needs 1 or 3 input channels, not {shape}"
-        ).format(shape=w.shape[1]))
+        raise ValueError(_("a filter picture needs 1 or 3 input channels, not {shape}")
+                           .format(shape=w.shape[1]))
     if shared_scale:
         unit = scaled_to_unit(w)
     else:
@@ -121,12 +120,10 @@ class FilterGalleryDock(QWidget):
         for button, tip in (
             (self.prev_filters, _("Show the previous {PAGE} filters (rows)").format(PAGE=PAGE)),
             (self.next_filters, _("Show the next {PAGE} filters (rows)").format(PAGE=PAGE)),
-            (self.prev_channels, _(
-                "Show the previous {PAGE} input channels (columns)"
-            ).format(PAGE=PAGE)),
-            (self.next_channels, _(
-                "Show the next {PAGE} input channels (columns)"
-            ).format(PAGE=PAGE)),
+            (self.prev_channels, _("Show the previous {PAGE} input channels (columns)")
+                                   .format(PAGE=PAGE)),
+            (self.next_channels, _("Show the next {PAGE} input channels (columns)")
+                                   .format(PAGE=PAGE)),
         ):
             button.setToolTip(tip)
         for button, step in ((self.prev_filters, (-1, 0)), (self.next_filters, (1, 0)),
@@ -181,9 +178,8 @@ class FilterGalleryDock(QWidget):
         self.layer_combo.clear()
         for _index, name, w in self.convs:
             c_out, c_in, kh, kw = w.shape
-            self.layer_combo.addItem(_(
-                "{name}  ({c_out} filters of {c_in} x {kh} x {kw})"
-            ).format(name=name, c_out=c_out, c_in=c_in, kh=kh, kw=kw))
+            self.layer_combo.addItem(_("{name}  ({c_out} filters of {c_in} x {kh} x {kw})")
+                                       .format(name=name, c_out=c_out, c_in=c_in, kh=kh, kw=kw))
         names = [name for _, name, _ in self.convs]
         self.layer_combo.setCurrentIndex(names.index(old) if old in names else 0)
         self.layer_combo.blockSignals(False)
@@ -320,9 +316,8 @@ class FilterGalleryDock(QWidget):
             lines.append(f"{name}:")
             lines += ["  " + " ".join(f"{v:+.3f}" for v in row) for row in kernel[:11, :11]]
         if len(w) > len(shown):
-            lines.append(_(
-                "(first {n} of {n2} input channels listed)"
-            ).format(n=len(shown), n2=len(w)))
+            lines.append(_("(first {n} of {n2} input channels listed)")
+                           .format(n=len(shown), n2=len(w)))
         if w.shape[1] > 11 or w.shape[2] > 11:
             lines.append(_("(first 11 x 11 values listed)"))
         if w.shape[0] not in (1, 3):

@@ -159,9 +159,8 @@ class KernelsDock(QWidget):
         c_out, c_in, kh, kw = weight.shape
         flipped = (_(" It runs as true convolution: each kernel is applied rotated by 180°.")
                    if layer.flip else "")
-        shape = _(
-            "{c_out} filters (rows) of {c_in} x {kh} x {kw}.{flipped}"
-        ).format(c_out=c_out, c_in=c_in, kh=kh, kw=kw, flipped=flipped)
+        shape = _("{c_out} filters (rows) of {c_in} x {kh} x {kw}.{flipped}").format(
+            c_out=c_out, c_in=c_in, kh=kh, kw=kw, flipped=flipped)
         conv_name = pipeline.nodes[conv].name
         if conv == selected:
             self._set_caption(f"<b>{conv_name}</b>: {shape}")
@@ -221,9 +220,8 @@ class KernelsDock(QWidget):
         layer = self._layer()
         c_in = layer.weight.shape[1]
         label = channel_label(self._channel, c_in)
-        self.editor_box.setTitle(_(
-            "Filter {filter}, input {label}: double-click a cell"
-        ).format(filter=self._filter, label=label))
+        self.editor_box.setTitle(_("Filter {filter}, input {label}: double-click a cell")
+                                   .format(filter=self._filter, label=label))
         self.table.set_kernel(layer.weight[self._filter, self._channel], self.grid.scale)
         bias = getattr(layer, "bias", None)
         self.bias.blockSignals(True)
@@ -281,23 +279,20 @@ class KernelsDock(QWidget):
     def _on_table_edited(self, row: int, col: int, value: float) -> None:
         weight = np.array(self._layer().weight, dtype=np.float32)
         weight[self._filter, self._channel, row, col] = value
-        self._commit(_(
-            "Filter {filter}: weight ({row}, {col}) set to {value:.4g}."
-        ).format(filter=self._filter, row=row, col=col, value=value),
+        self._commit(_("Filter {filter}: weight ({row}, {col}) set to {value:.4g}.")
+                       .format(filter=self._filter, row=row, col=col, value=value),
                      weight=weight)
 
     def _on_bias_changed(self, value: float) -> None:
         bias = np.array(self._layer().bias, dtype=np.float32)
         bias[self._filter] = value
-        self._commit(_(
-            "Filter {filter}: bias set to {value:.4g}."
-        ).format(filter=self._filter, value=value), bias_values=bias)
+        self._commit(_("Filter {filter}: bias set to {value:.4g}.")
+                       .format(filter=self._filter, value=value), bias_values=bias)
 
     def _on_flip_toggled(self, checked: bool) -> None:
         what = _("true convolution (kernel rotated 180°)") if checked else _("cross-correlation")
-        self._commit(_(
-            "{name} now runs {what}."
-        ).format(name=self._session.pipeline.nodes[self._conv].name, what=what),
+        self._commit(_("{name} now runs {what}.")
+                       .format(name=self._session.pipeline.nodes[self._conv].name, what=what),
                      flip=checked)
 
     def _on_apply_preset(self) -> None:

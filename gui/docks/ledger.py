@@ -289,9 +289,8 @@ class LedgerDock(QWidget):
             " ⚠ {floored} layer drops border pixels (see the warning icons).",
             " ⚠ {floored} layers drop border pixels (see the warning icons).", floored
         ).format(floored=floored) if floored else "")
-        self.info.setText(_(
-            "Input {format_shape} from {where}.{warn}"
-        ).format(format_shape=format_shape(shape), where=where, warn=warn))
+        self.info.setText(_("Input {format_shape} from {where}.{warn}")
+                            .format(format_shape=format_shape(shape), where=where, warn=warn))
         self._fit_columns()
         self._select_row(self.session.selected_layer)
 

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.i18n import N_, _, ngettext
+from engine.i18n import N_, _, format_number, ngettext
 from gui.colormaps import (
     COLORMAP_TIPS,
     COLORMAPS,
@@ -104,20 +104,19 @@ class MapsDock(QWidget):
         self.cmap_combo.setToolTip(_("Colormap: how values are turned into colours"))
         for i, name in enumerate(COLORMAPS):
             self.cmap_combo.addItem(name, name)
-            self.cmap_combo.setItemData(i, COLORMAP_TIPS[name], Qt.ItemDataRole.ToolTipRole)
+            self.cmap_combo.setItemData(i, _(COLORMAP_TIPS[name]), Qt.ItemDataRole.ToolTipRole)
         self.cmap_combo.currentIndexChanged.connect(
             lambda i: self.session.set_display(colormap=self.cmap_combo.itemData(i)))
         self.auto_cmap = QCheckBox(_("auto"))
         self.auto_cmap.setChecked(True)
         self.auto_cmap.toggled.connect(self._on_auto_toggled)
-        self.auto_cmap.setToolTip(
-            _("Switch to the blue-white-red colormap when a layer has negative values, "
-            "and back when it has none"))
+        self.auto_cmap.setToolTip(_("Switch to the blue-white-red colormap when a layer has "
+                                    "negative values, and back when it has none"))
         self.norm_combo = QComboBox()
         self.norm_combo.setToolTip(_("Normalization: which values share one colour scale"))
         for i, mode in enumerate(NORMALIZATIONS):
-            self.norm_combo.addItem(NORMALIZATION_LABELS[mode], mode)
-            self.norm_combo.setItemData(i, NORMALIZATION_TIPS[mode], Qt.ItemDataRole.ToolTipRole)
+            self.norm_combo.addItem(_(NORMALIZATION_LABELS[mode]), mode)
+            self.norm_combo.setItemData(i, _(NORMALIZATION_TIPS[mode]), Qt.ItemDataRole.ToolTipRole)
         self.norm_combo.currentIndexChanged.connect(
             lambda i: self.session.set_display(normalization=self.norm_combo.itemData(i)))
 
@@ -126,9 +125,9 @@ class MapsDock(QWidget):
         bar = QVBoxLayout()
         bar.setSpacing(2)
         for row_widgets in (
-            (("Layer", self.layer_combo, 1),),
-            (("Colormap", self.cmap_combo, 0), (None, self.auto_cmap, 0),
-             ("Scale", self.norm_combo, 0)),
+            ((_("Layer"), self.layer_combo, 1),),
+            ((_("Colormap"), self.cmap_combo, 0), (None, self.auto_cmap, 0),
+             (_("Scale"), self.norm_combo, 0)),
         ):
             row = QHBoxLayout()
             for text, widget, stretch in row_widgets:
@@ -192,9 +191,7 @@ class MapsDock(QWidget):
         self.layer_combo.blockSignals(True)
         self.layer_combo.clear()
         for i, node in enumerate(self.session.pipeline.nodes):
-            self.layer_combo.addItem(_(
-                "{i} · {name} ({type_name})"
-            ).format(i=i, name=node.name, type_name=node.layer.type_name))
+            self.layer_combo.addItem(f"{i} · {node.name} ({node.layer.type_name})")
         self.layer_combo.setCurrentIndex(self.session.selected_layer)
         self.layer_combo.blockSignals(False)
 
@@ -234,9 +231,7 @@ class MapsDock(QWidget):
 
     def _on_live_error(self, error: str) -> None:
         if error:
-            self.info.setText(_(
-                "The pipeline cannot run on this frame: {error}"
-            ).format(error=error))
+            self.info.setText(_("The pipeline cannot run on this frame: {e}").format(e=error))
         else:
             self._key = None  # running again: the next frame restores the description
 
@@ -261,9 +256,8 @@ class MapsDock(QWidget):
         if result is None:
             return
         if result.error:
-            self.info.setText(_(
-                "The pipeline cannot run on this frame: {error}"
-            ).format(error=result.error))
+            self.info.setText(_("The pipeline cannot run on this frame: {e}").format(
+                e=result.error))
             return
         nodes = self.session.pipeline.nodes
         if not nodes:
@@ -297,8 +291,8 @@ class MapsDock(QWidget):
         text = self._description
         if n:
             color = "#{:02x}{:02x}{:02x}".format(*NONFINITE_RGB)
-            text += " " + _(NONFINITE_NOTE).format(n=f"{n:,}", color=_("magenta ({color})")
-                                                   .format(color=color))
+            magenta = _("magenta ({color})").format(color=color)
+            text += " " + _(NONFINITE_NOTE).format(n=format_number(n), color=magenta)
         if self.info.text() != text:  # a new text relays the dock out: only when it changes
             self.info.setText(text)
 
@@ -309,21 +303,18 @@ class MapsDock(QWidget):
         if maps is None:
             self.stack.setCurrentWidget(self.bars)
             self.colorbar.hide()
-            self._describe(_(
-                "{name} ({type_name}) outputs a vector of {size} values ({shape}), shown as "
-                "bars."
-            ).format(
-                name=node.name, type_name=node.layer.type_name, size=activation.size, shape=shape
-            ))
+            self._describe(_("{name} ({type_name}) outputs a vector of {size} values ({shape}), "
+                             "shown as bars.").format(name=node.name, size=activation.size,
+                                                      type_name=node.layer.type_name, shape=shape))
             return
         self.stack.setCurrentWidget(self.mosaic)
         self.colorbar.show()
         c, h, w = maps.shape
         self.mosaic.set_grid(c, h, w)
-        self._describe(ngettext(
-            "{name} ({type_name}): {c} map of {h}×{w} pixels (output {shape})",
-            "{name} ({type_name}): {c} maps of {h}×{w} pixels (output {shape})", c
-        ).format(name=node.name, type_name=node.layer.type_name, c=c, h=h, w=w, shape=shape))
+        self._describe(ngettext("{name} ({type_name}): {c} map of {h}×{w} pixels (output {shape})",
+                                "{name} ({type_name}): {c} maps of {h}×{w} pixels (output "
+                                "{shape})", c).format(name=node.name, c=c, h=h, w=w, shape=shape,
+                                                      type_name=node.layer.type_name))
         if self.auto_cmap.isChecked():
             wanted = suggest_colormap(is_signed(maps), self.colormap)
             if wanted != self.session.display.colormap:
@@ -400,13 +391,10 @@ class MapsDock(QWidget):
         if maps is None:
             if index < a.size:
                 value = float(a.ravel()[index])
-                self.readout.setText(_(
-                    "{name} · feature {index} · value {value:.5g}"
-                ).format(name=name, index=index, value=value))
+                self.readout.setText(_("{name} · feature {index} · value {value:.5g}")
+                                       .format(name=name, index=index, value=value))
             return
         if index < maps.shape[0] and 0 <= y < maps.shape[1] and 0 <= x < maps.shape[2]:
             value = float(maps[index, y, x])
-            self.readout.setText(
-                _(
-                    "{name} · map {index} · x {x}, y {y} · value {value:.5g}"
-                ).format(name=name, index=index, x=x, y=y, value=value))
+            self.readout.setText(_("{name} · map {index} · x {x}, y {y} · value {value:.5g}")
+                                 .format(name=name, index=index, x=x, y=y, value=value))

@@ -84,9 +84,8 @@ class ParametersDock(QWidget):
         for row, key in enumerate(LECTURE_EXAMPLES, start=1):
             title = _(LECTURE_EXAMPLES[key][0])
             button = QPushButton(_("Show"))
-            button.setToolTip(_(
-                "Put this example in the comparison below: {title}"
-            ).format(title=title))
+            button.setToolTip(_("Put this example in the comparison below: {title}")
+                                .format(title=title))
             button.clicked.connect(lambda _=False, k=key: self.show_example(k))
             examples.addWidget(button, row, 0)
             text = _label(self._example_text(key), _("The numbers as the lecture gives them"))
@@ -170,9 +169,7 @@ class ParametersDock(QWidget):
                                            self._input_shape)
             except ValueError as exc:  # a pipeline that does not fit the frame
                 self.comparison = None
-                self.title.setText(_(
-                    "The pipeline does not fit the frame: {exc}"
-                ).format(exc=exc))
+                self.title.setText(_("The pipeline does not fit the frame: {exc}").format(exc=exc))
                 return
             if cmp is None:
                 self.comparison = None
@@ -193,9 +190,8 @@ class ParametersDock(QWidget):
 
     def _show(self, cmp: Comparison) -> None:
         (c, h, w), (n, oh, ow), (kh, kw) = cmp.in_shape, cmp.out_shape, cmp.kernel
-        self.title.setText(_(
-            "<b>{title}</b><br>input {c} x {h} x {w} → output {n} x {oh} x {ow}"
-        ).format(title=cmp.title, c=c, h=h, w=w, n=n, oh=oh, ow=ow))
+        self.title.setText(_("<b>{title}</b><br>input {c} x {h} x {w} → output {n} x {oh} x {ow}")
+                             .format(title=cmp.title, c=c, h=h, w=w, n=n, oh=oh, ow=ow))
         volume = c * h * w
         # The 200x200 example is the lecture's plain MLP layer: its per-filter count would
         # only blur that point, so it is left out there.

@@ -160,9 +160,8 @@ class PipelineDock(QWidget):
                                                          self._last_frame_hw)
         if origin == "the live frame":
             self._last_frame_hw = self._input_shape[1:]
-        self.caption.setText(_(
-            "Output shapes for a {shape_text} input ({origin})."
-        ).format(shape_text=shape_text(self._input_shape), origin=origin))
+        self.caption.setText(_("Output shapes for a {shape_text} input ({origin}).")
+                               .format(shape_text=shape_text(self._input_shape), origin=origin))
         shapes = shapes_until_failure(pipeline, self._input_shape)
         self.layer_list.show_pipeline(pipeline, shapes, self._input_shape,
                                       self._session.selected_layer)
@@ -189,13 +188,11 @@ class PipelineDock(QWidget):
         self.add_button.setEnabled(chain)
         self.add_menu.setEnabled(chain)
         for action, tip in self._tips.items():
-            action.setToolTip(tip if chain else _(
-                "Off: {GRAPH_REASON}"
-            ).format(GRAPH_REASON=_(GRAPH_REASON)))
+            action.setToolTip(tip if chain else _("Off: {GRAPH_REASON}")
+                                                  .format(GRAPH_REASON=_(GRAPH_REASON)))
         self.add_button.setToolTip(_("Add a layer after the selected one") if chain
-                                   else _(
-                                       "Off: {GRAPH_REASON}"
-                                   ).format(GRAPH_REASON=_(GRAPH_REASON)))
+                                   else _("Off: {GRAPH_REASON}").format(
+                                       GRAPH_REASON=_(GRAPH_REASON)))
         self.graph_note.setVisible(not chain)
         self.layer_list.set_chain(chain)
 
@@ -296,9 +293,8 @@ class PipelineDock(QWidget):
         if not 0 <= target < len(pipeline.nodes) or step == 0:
             return False
         return self._structural(lambda: pipeline.move_layer(index, target),
-                                _(
-                                    "Moved {name} to position {target}."
-                                ).format(name=pipeline.nodes[index].name, target=target),
+                                _("Moved {name} to position {target}.").format(
+                                    name=pipeline.nodes[index].name, target=target),
                                 target)
 
     def _on_form_field_edited(self, name: str, value) -> None:
@@ -314,15 +310,13 @@ class PipelineDock(QWidget):
             self._say(text, error=True, here=False)
             return
         shown = value if value is not None else "auto"
-        done = _(
-            "{name}: {replace} set to {shown}."
-        ).format(name=node.name, replace=name.replace('_', ' '), shown=shown)
+        done = _("{name}: {replace} set to {shown}.").format(
+            name=node.name, replace=name.replace('_', ' '), shown=shown)
         old = node.layer
         if old.type_name == "Conv2d" and (layer.weight.shape != old.weight.shape
                                           or layer.kernel_source != old.kernel_source):
-            done += _(
-                " Its weights are now {kernel_source}."
-            ).format(kernel_source=layer.kernel_source)
+            done += _(" Its weights are now {kernel_source}.").format(
+                kernel_source=layer.kernel_source)
         self.apply(candidate, done, field=name)
 
     def _on_strict_toggled(self, checked: bool) -> None:
@@ -333,9 +327,8 @@ class PipelineDock(QWidget):
         try:
             fit_and_check(self._session.pipeline, self._input_shape, True)
         except EditRefused as exc:
-            self._say(_(
-                "Strict fitting on, but the current pipeline does not fit: {exc}"
-            ).format(exc=exc),
+            self._say(_("Strict fitting on, but the current pipeline does not fit: {exc}")
+                        .format(exc=exc),
                       error=True)
             return
         self._say(_("Strict fitting on: every stride fits the input exactly."))

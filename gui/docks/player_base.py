@@ -185,6 +185,5 @@ class PlayerDock(QWidget):
         self.output_grid.set_values(trace.output, known=done)
         self.output_grid.set_marks([(step.row, step.col)])
         self.value_label.setText(
-            _(
-                "<b>output[{row}, {col}] = {format_value}</b>"
-            ).format(row=step.row, col=step.col, format_value=format_value(step.value)))
+            _("<b>output[{row}, {col}] = {format_value}</b>").format(
+                row=step.row, col=step.col, format_value=format_value(step.value)))

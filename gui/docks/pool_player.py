@@ -75,8 +75,8 @@ class PoolPlayerDock(PlayerDock):
 
         top = labelled_row(((None, self.lecture_button), (None, self.source, 1),
                             (None, self.mode)), end_stretch=False)
-        second = labelled_row((("window F", self.kernel), ("S", self.stride),
-                               ("P", self.padding), ("channel", self.channel)))
+        second = labelled_row(((_("window F"), self.kernel), ("S", self.stride),
+                               ("P", self.padding), (_("channel"), self.channel)))
 
         self.input_grid = CellGrid(cell_size=40)
         self.input_grid.setToolTip(_("The map; the window of this step is highlighted and, for "

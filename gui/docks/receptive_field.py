@@ -37,14 +37,11 @@ STRIP_SIDE = 160  # thumbnail width in the strip of earlier layers
 
 def describe_field(rf: ReceptiveField) -> str:
     """One or two sentences: the unit, its clipped region on the input, the full size."""
-    unit = _(
-        "Unit ({y}, {x}) of {node}, map {channel},"
-    ).format(y=rf.y, x=rf.x, node=rf.node, channel=rf.channel)
+    unit = _("Unit ({y}, {x}) of {node}, map {channel},").format(
+        y=rf.y, x=rf.x, node=rf.node, channel=rf.channel)
     r = rf.input_region
     if r is None:
-        return _(
-            "{unit} sees only zero padding: no input pixel can change it."
-        ).format(unit=unit)
+        return _("{unit} sees only zero padding: no input pixel can change it.").format(unit=unit)
     text = (_(
         "{unit} sees a {height} x {width} pixel region of the input: rows {y0}-{y1}, columns "
         "{x0}-{x1}."
@@ -98,8 +95,8 @@ class ReceptiveFieldDock(QWidget):
         # The layer box may shrink (its list shows the full names): the panel shares the
         # middle column with others and must not widen the window.
         shrinkable(self.layer, 7)
-        controls = labelled_row((("Layer", self.layer, 1), ("map", self.map_spin),
-                                 ("row", self.row), ("col", self.col)), end_stretch=False)
+        controls = labelled_row(((_("Layer"), self.layer, 1), (_("map"), self.map_spin),
+                                 (_("row"), self.row), (_("col"), self.col)), end_stretch=False)
 
         self.input_view = PixelView()
         self.input_view.setToolTip(_("What enters the pipeline; the red box is the region that can "
@@ -169,9 +166,8 @@ class ReceptiveFieldDock(QWidget):
         self.layer.blockSignals(True)
         self.layer.clear()
         for node in self._session.pipeline.nodes:
-            self.layer.addItem(_(
-                "{name} ({type_name})"
-            ).format(name=node.name, type_name=node.layer.type_name))
+            self.layer.addItem(_("{name} ({type_name})")
+                                 .format(name=node.name, type_name=node.layer.type_name))
         self.layer.setCurrentIndex(self._session.selected_layer)
         self.layer.blockSignals(False)
 
@@ -262,12 +258,10 @@ class ReceptiveFieldDock(QWidget):
         self.input_view.set_boxes(self._boxes(result.pipeline.input_name))
         self.map_view.set_map(act[channel])
         self.map_view.set_marker((y, x))
-        self.map_title.setText(_(
-            "{name}, map {channel} ({h} x {w})"
-        ).format(name=node.name, channel=channel, h=h, w=w))
-        self.input_title.setText(_(
-            "Input ({shape} x {shape2})"
-        ).format(shape=result.input.shape[1], shape2=result.input.shape[2]))
+        self.map_title.setText(_("{name}, map {channel} ({h} x {w})")
+                                 .format(name=node.name, channel=channel, h=h, w=w))
+        self.input_title.setText(_("Input ({shape} x {shape2})").format(
+            shape=result.input.shape[1], shape2=result.input.shape[2]))
         for name, view in self._strip_views.items():
             act = result.activations[name]
             # Thumbnails: every s-th pixel is plenty and keeps a 480-line frame cheap per frame.
@@ -302,9 +296,8 @@ class ReceptiveFieldDock(QWidget):
             box = QWidget()
             column = QVBoxLayout(box)
             column.setContentsMargins(0, 0, 0, 0)
-            column.addWidget(QLabel(_(
-                "{name} ({shape} x {shape2})"
-            ).format(name=node.name, shape=act.shape[1], shape2=act.shape[2])))
+            column.addWidget(QLabel(_("{name} ({shape} x {shape2})").format(
+                name=node.name, shape=act.shape[1], shape2=act.shape[2])))
             column.addWidget(view, 1)
             self.strip_layout.addWidget(box)
             self._strip_views[node.name] = view

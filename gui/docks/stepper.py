@@ -174,7 +174,7 @@ class StepperDock(QWidget):
         self.shapes = self._shapes() or {}
         pipeline = self.session.pipeline
         in_shape = self.shapes.get(pipeline.input_name)
-        first = self._card("input", "image", format_shape(in_shape) if in_shape else "?",
+        first = self._card(_("input"), _("image"), format_shape(in_shape) if in_shape else "?",
                            _("The image that enters the pipeline; click to show the first layer"))
         first.clicked.connect(lambda: self.session.set_selected_layer(0))
         self.strip_layout.addWidget(first)
@@ -191,9 +191,8 @@ class StepperDock(QWidget):
             self.strip_layout.addWidget(arrow)
             shape = self.shapes.get(node.name)
             text = format_shape(shape) if shape else _("does not fit")
-            tip = _(
-                "{name}: {layer!r}\noutput {text}\n"
-            ).format(name=node.name, layer=node.layer, text=text)
+            tip = _("{name}: {layer!r}\noutput {text}\n").format(
+                name=node.name, layer=node.layer, text=text)
             if not chain:
                 tip += (_("joins {n} branches: ").format(n=len(node.inputs)) if is_join(node)
                         else "input: ") + ", ".join(node.inputs) + "\n"

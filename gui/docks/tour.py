@@ -95,13 +95,15 @@ class TourDock(QWidget):
         self.missing = QLabel()
         self.missing.setWordWrap(True)
         self.missing.setToolTip(_("Panels this stop would show that this window does not have"))
-        self.back_button = self._button("◀ Back", "Alt+Left", "Go to the previous stop",
+        self.back_button = self._button(_("◀ Back"), "Alt+Left", _("Go to the previous stop"),
                                         self.back)
-        self.next_button = self._button("Next ▶", "Alt+Right", "Go to the next stop", self.next)
-        self.setup_button = self._button("Set up again", "", "Set the panels up for this stop "
-                                         "again, after you changed things", self.apply_current)
-        self.leave_button = self._button("Leave tour", "Alt+L", "Close the tour and keep "
-                                         "everything it set up", self.leave)
+        self.next_button = self._button(_("Next ▶"), "Alt+Right", _("Go to the next stop"),
+                                        self.next)
+        self.setup_button = self._button(_("Set up again"), "", _(
+            "Set the panels up for this stop again, after you changed things"),
+            self.apply_current)
+        self.leave_button = self._button(_("Leave tour"), "Alt+L", _(
+            "Close the tour and keep everything it set up"), self.leave)
 
         header = QHBoxLayout()
         header.addWidget(self.progress_label)
@@ -164,7 +166,8 @@ class TourDock(QWidget):
         self.back_button.setEnabled(self._index > 0)
         self.next_button.setEnabled(self._index < n - 1)
         self.missing.setText(
-            "Not available in this window: " + ", ".join(missing) + "." if missing else "")
+            _("Not available in this window: {panels}.").format(panels=", ".join(missing))
+            if missing else "")
         self.missing.setVisible(bool(missing))
 
     def _main_window(self):
@@ -204,8 +207,8 @@ class TourDock(QWidget):
         else:
             self.hide()
         self.session.message.emit(
-            "info", "You left the tour; everything it set up stays. "
-            "It is in the View menu when you want it back.")
+            "info", _("You left the tour; everything it set up stays. "
+                      "It is in the View menu when you want it back."))
 
     def _on_stop_combo_activated(self, row: int) -> None:
         self.go_to(row)

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.i18n import _
+from engine.i18n import N_, _
 from engine.io.media import resize_longest, to_input
 from engine.lecture.translation import ShiftChange, compare_translation_pipeline, layers_to_compare
 from gui.widgets.pixel_view import PixelView
@@ -34,8 +34,8 @@ __all__ = ["DIRECTIONS", "WORK_SIDE", "TranslationDock", "conclusion"]
 
 WORK_SIDE = 160  # longest side of the frame used here: two runs per update stay quick
 FOLLOW_S = 1.0   # at most one recomputation per second while following the live frame
-DIRECTIONS = {"right": (0, 1), "left": (0, -1), "down": (1, 0), "up": (-1, 0),
-              "down and right": (1, 1)}
+DIRECTIONS = {N_("right"): (0, 1), N_("left"): (0, -1), N_("down"): (1, 0), N_("up"): (-1, 0),
+              N_("down and right"): (1, 1)}
 
 
 def conclusion(conv: ShiftChange, pool: ShiftChange | None) -> str:
@@ -85,7 +85,8 @@ class TranslationDock(QWidget):
         self.shift.setToolTip(_("How many pixels the input is moved"))
         self.shift.valueChanged.connect(self.recompute)
         self.direction = QComboBox()
-        self.direction.addItems(list(DIRECTIONS))
+        for key in DIRECTIONS:
+            self.direction.addItem(_(key), key)
         self.direction.setToolTip(_("Which way the picture's content moves"))
         self.direction.currentIndexChanged.connect(self.recompute)
         self.follow = QCheckBox(_("Follow live"))
@@ -105,9 +106,7 @@ class TranslationDock(QWidget):
         self.grid = QGridLayout()
         self.verdict = QLabel(_("Waiting for a frame from the current pipeline."))
         self.verdict.setWordWrap(True)
-        self.note = QLabel(_(
-            "Bright = changed: mean of |shifted - original| over a layer's maps."
-        ))
+        self.note = QLabel(_("Bright = changed: mean of |shifted - original| over a layer's maps."))
         self.note.setWordWrap(True)
         self.note.setToolTip(_(
             "Each difference image is the mean over the layer's maps of |shifted - "
@@ -138,7 +137,7 @@ class TranslationDock(QWidget):
     @property
     def offset(self) -> tuple[int, int]:
         """The shift (dy, dx) in pixels from the controls."""
-        dy, dx = DIRECTIONS[self.direction.currentText()]
+        dy, dx = DIRECTIONS[self.direction.currentData()]
         return dy * self.shift.value(), dx * self.shift.value()
 
     def recompute(self, *_args) -> None:
@@ -168,9 +167,8 @@ class TranslationDock(QWidget):
                 # on the shrunk frame: fall back to the full working frame, which it ran on.
                 error = exc
         else:
-            self.verdict.setText(_(
-                "The pipeline cannot run on this frame: {error}"
-            ).format(error=error))
+            self.verdict.setText(_("The pipeline cannot run on this frame: {error}")
+                                   .format(error=error))
             self._show([])
             return
         self._show(self.changes)
@@ -193,9 +191,7 @@ class TranslationDock(QWidget):
                 continue
             change = changes[i]
             name = "input" if i == 0 else change.name
-            title.setText(_(
-                "{name}: {change:.1%} changed"
-            ).format(name=name, change=change.change))
+            title.setText(_("{name}: {change:.1%} changed").format(name=name, change=change.change))
             view.set_map(change.diff, "inferno", (0.0, max(float(change.diff.max()), 1e-6)))
             view.setToolTip(_(
                 "{name}: where the output moved; mean absolute change {change:.2%} of the "

@@ -96,8 +96,8 @@ class CropControls(QWidget):
         hint = QLabel(_("Click the picture to crop there."))
         hint.setWordWrap(True)
         spins = QHBoxLayout()
-        for label, widget in (("size", self.size), ("row", self.center_y),
-                              ("col", self.center_x)):
+        for label, widget in ((_("size"), self.size), (_("row"), self.center_y),
+                              (_("col"), self.center_x)):
             text = QLabel(label)
             text.setToolTip(widget.toolTip())
             spins.addWidget(text)

@@ -130,9 +130,8 @@ class KernelTable(QTableWidget):
             self.setItem(row, col, item)
         item.setData(Qt.ItemDataRole.UserRole, value)
         item.setText(f"{value:.3g}")  # a kernel cell: the lecture's notation (docs/i18n.md)
-        item.setToolTip(_(
-            "row {row}, column {col}: {value:.6g}"
-        ).format(row=row, col=col, value=value))
+        item.setToolTip(_("row {row}, column {col}: {value:.6g}")
+                          .format(row=row, col=col, value=value))
         r, g, b = (int(v) for v in rgb)
         item.setBackground(QBrush(QColor(r, g, b)))
         # Dark text on the pale middle of the scale, white text on the saturated ends.

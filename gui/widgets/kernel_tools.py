@@ -72,7 +72,8 @@ class KernelTools(QWidget):
         self.preset = QComboBox()
         for name in PRESETS:
             self.preset.addItem(name)
-            self.preset.setItemData(self.preset.count() - 1, PRESET_DESCRIPTIONS.get(name, ""),
+            tip = PRESET_DESCRIPTIONS.get(name)
+            self.preset.setItemData(self.preset.count() - 1, _(tip) if tip else "",
                                     Qt.ItemDataRole.ToolTipRole)
         self.preset.setCurrentText("sobel_x")
         self.preset.setToolTip(_("A classic image-processing kernel to load into the filter."))
@@ -80,8 +81,8 @@ class KernelTools(QWidget):
         self.expand.setToolTip(_("How a 2-D preset is spread over the input channels."))
         self.apply_preset = QPushButton(_("Apply"))
         self.apply_preset.setToolTip(_("Load the preset into the filter(s) chosen above."))
-        self._add_row(form, "Preset", self.preset, self.apply_preset)
-        self._add_row(form, "Channels", self.expand)
+        self._add_row(form, _("Preset"), self.preset, self.apply_preset)
+        self._add_row(form, _("Channels"), self.expand)
 
         self.init = QComboBox()
         self.init.addItem("He", "he")
@@ -95,11 +96,9 @@ class KernelTools(QWidget):
         self.seed.setRange(0, 99_999)  # five digits: plenty of seeds, and a narrow box
         self.seed.setToolTip(_("The same seed always gives the same weights."))
         self.randomize = QPushButton(_("Randomize"))
-        self.randomize.setToolTip(_(
-            "Fill the filter(s) chosen above with seeded random weights."
-        ))
-        self._add_row(form, "Random", self.init, self.randomize)
-        self._add_row(form, "Seed", self.seed)
+        self.randomize.setToolTip(_("Fill the filter(s) chosen above with seeded random weights."))
+        self._add_row(form, _("Random"), self.init, self.randomize)
+        self._add_row(form, _("Seed"), self.seed)
 
     @staticmethod
     def _add_row(form: QFormLayout, text: str, *widgets: QWidget) -> None:
@@ -163,9 +162,8 @@ class KernelTools(QWidget):
         targets = self._targets(selected, weight.shape[0])
         which = (_("filter {n}").format(n=targets[0]) if len(targets) == 1
                  else _("all filters"))
-        text = _(
-            "Preset {name} ({currentText}) loaded into {which}."
-        ).format(name=name, currentText=self.expand.currentText(), which=which)
+        text = _("Preset {name} ({currentText}) loaded into {which}.").format(
+            name=name, currentText=self.expand.currentText(), which=which)
         if len(targets) > 1 and kernel.shape == PRESETS[name].shape:
             # A named source, so the ledger and the saved file say "preset sobel_x on luma".
             return text, {"weight_source": {"preset": name, "expand": mode}}
@@ -181,9 +179,8 @@ class KernelTools(QWidget):
         targets = self._targets(selected, weight.shape[0])
         which = (_("filter {n}").format(n=targets[0]) if len(targets) == 1
                  else _("all filters"))
-        text = _(
-            "{currentText} random weights (seed {seed}) in {which}."
-        ).format(currentText=self.init.currentText(), seed=seed, which=which)
+        text = _("{currentText} random weights (seed {seed}) in {which}.").format(
+            currentText=self.init.currentText(), seed=seed, which=which)
         if len(targets) > 1:
             # The layer's own initializer and seed: later redraws (new in_channels) keep them.
             return text, {"init": init, "seed": seed}

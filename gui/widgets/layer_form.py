@@ -62,8 +62,25 @@ _FLOAT_LIMIT = 1e9
 ERROR_STYLE = "color: #c62828;"
 
 
+# The form's label of every layer setting, by its name in the pipeline file.
+FIELD_LABELS = {
+    "in_channels": N_("In channels"), "out_channels": N_("Out channels"),
+    "in_features": N_("In features"), "out_features": N_("Out features"),
+    "kernel_size": N_("Kernel size"), "stride": N_("Stride"), "padding": N_("Padding"),
+    "dilation": N_("Dilation"), "groups": N_("Groups"), "bias": N_("Bias"), "init": N_("Init"),
+    "seed": N_("Seed"), "flip": N_("Flip"), "ceil_mode": N_("Ceil mode"),
+    "count_include_pad": N_("Count include pad"), "negative_slope": N_("Negative slope"),
+    "num_features": N_("Num features"), "eps": N_("Eps"), "min_val": N_("Min val"),
+    "max_val": N_("Max val"), "start_dim": N_("Start dim"), "end_dim": N_("End dim"),
+    "dim": N_("Dim"), "p": N_("P"), "size": N_("Size"), "alpha": N_("Alpha"),
+    "beta": N_("Beta"), "k": N_("K"), "momentum": N_("Momentum"), "mode": N_("Mode"),
+    "scale_factor": N_("Scale factor"), "output_padding": N_("Output padding"),
+}
+
+
 def _label(name: str) -> str:
-    return name.replace("_", " ").capitalize()
+    label = FIELD_LABELS.get(name)
+    return _(label) if label else name.replace("_", " ").capitalize()
 
 
 class _Editor(QWidget):
@@ -84,7 +101,7 @@ class _Editor(QWidget):
                 widget.setPrefix("h " if i == 0 else "w ")
             layout.addWidget(widget)
             self.widgets.append(widget)
-        tip = field.help or _label(field.name)
+        tip = _(field.help) if field.help else _label(field.name)
         if field.optional and field.kind in ("int", "float"):
             tip += _(" ('auto' leaves it to the layer.)")
         for widget in self.widgets:

@@ -169,9 +169,8 @@ class PlayerControls(QWidget):
         """Set the number of steps; the current step is kept when it still exists."""
         self._count = max(int(count), 1)
         # Wide enough for the longest label of this count, so scrubbing never cuts it off.
-        longest = self.label.fontMetrics().horizontalAdvance(_(
-            "step {count} of {count}"
-        ).format(count=self._count))
+        longest = self.label.fontMetrics().horizontalAdvance(_("step {count} of {count}")
+                                                               .format(count=self._count))
         self.label.setMinimumWidth(max(90, longest + 8))
         if self._step >= self._count:
             self._step = self._count - 1
@@ -232,9 +231,8 @@ class PlayerControls(QWidget):
         self.slider.setRange(0, self._count - 1)
         self.slider.setValue(self._step)
         self.slider.blockSignals(False)
-        self.label.setText(_(
-            "step {value} of {count}"
-        ).format(value=self._step + 1, count=self._count))
+        self.label.setText(_("step {value} of {count}")
+                             .format(value=self._step + 1, count=self._count))
         icon = QStyle.StandardPixmap.SP_MediaPause if self.is_playing else \
             QStyle.StandardPixmap.SP_MediaPlay
         self.play_button.setIcon(self.style().standardIcon(icon))

@@ -142,13 +142,11 @@ class StepView(QWidget):
         panels = self.panels_for(len(sources))
         for j, (panel, source, inp) in enumerate(zip(panels, sources, inputs, strict=False)):
             is_image = source == image
-            what_in = _("input image") if is_image else _(
-                "input ({source} output)"
-            ).format(source=source)
+            what_in = _("input image") if is_image else _("input ({source} output)").format(
+                source=source)
             if len(sources) > 1:
-                what_in = _(
-                    "input {value}: {value2}"
-                ).format(value=j + 1, value2='the image' if is_image else source)
+                what_in = _("input {value}: {value2}").format(
+                    value=j + 1, value2='the image' if is_image else source)
             if is_image and inp.shape[0] == 3:
                 panel.show_rgb(frame, _("{what_in}: RGB").format(what_in=what_in))
             elif is_image and inp.shape[0] == 1:
