@@ -112,7 +112,7 @@ class ChannelMixingDock(QWidget):
         self.col = self._spin(_("Column of the pixel (or click a picture)"), self._on_spin)
         self.out_spin = self._spin(_("The output channel whose sum is written out"), self._redraw)
         controls = labelled_row(((_("Pixel row"), self.row), (_("col"), self.col),
-                                 ("map", self.map_spin), ("output", self.out_spin)))
+                                 (_("map"), self.map_spin), (_("output"), self.out_spin)))
 
         self.frame_view = PixelView(min_side=80)
         self.frame_view.setToolTip(_("The input frame: click to pick the pixel"))

@@ -103,7 +103,7 @@ class MapsDock(QWidget):
         self.cmap_combo = QComboBox()
         self.cmap_combo.setToolTip(_("Colormap: how values are turned into colours"))
         for i, name in enumerate(COLORMAPS):
-            self.cmap_combo.addItem(name, name)
+            self.cmap_combo.addItem(_(name), name)  # only gray is a word to translate
             self.cmap_combo.setItemData(i, _(COLORMAP_TIPS[name]), Qt.ItemDataRole.ToolTipRole)
         self.cmap_combo.currentIndexChanged.connect(
             lambda i: self.session.set_display(colormap=self.cmap_combo.itemData(i)))

@@ -66,7 +66,7 @@ class HeatPage(QWidget):
         self.cmap = QComboBox()
         self.cmap.setToolTip(_("Colormap of the heat map; signed maps use the diverging one"))
         for i, name in enumerate(COLORMAPS):
-            self.cmap.addItem(name, name)
+            self.cmap.addItem(_(name), name)  # only gray is a word to translate
             self.cmap.setItemData(i, _(COLORMAP_TIPS[name]), Qt.ItemDataRole.ToolTipRole)
         self.cmap.currentIndexChanged.connect(self._on_cmap_changed)
         self.colorbar = ColorBar()

@@ -29,6 +29,7 @@ EXPAND_TIPS = {
             "the gray image."),
     "each": N_("Put the same kernel on every input channel (their responses are summed)."),
 }
+ONE_CHANNEL_TIP = N_("Put the kernel on this channel only, zeros elsewhere.")
 
 
 def fit_preset(kernel: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -123,8 +124,7 @@ class KernelTools(QWidget):
         self.expand.clear()
         for text, mode in modes:
             self.expand.addItem(text, mode)
-            tip = _(EXPAND_TIPS.get(mode,
-                                    N_("Put the kernel on this channel only, zeros elsewhere.")))
+            tip = _(EXPAND_TIPS.get(mode, ONE_CHANNEL_TIP))
             self.expand.setItemData(self.expand.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.expand.blockSignals(False)
 

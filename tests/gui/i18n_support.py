@@ -30,23 +30,31 @@ __all__ = ["ENGLISH", "english_words", "shown_texts"]
 # Words of the window's English texts that Portuguese does not share (no "a", "no", "do", "as",
 # "se", "para": those are Portuguese words too).
 ENGLISH = frozenset("""
-the of and to with from for is are this that these those on in at by or not its it
+the of and to with from for is are this that these those on at by or not its it
 input inputs output outputs layer layers map maps image images sample samples scale per
-color colour colors unchanged file edit view help pause open save show hide click step steps
-filter filters channel channels weight weights value values size shape waiting frame frames
+color colour colors unchanged file edit view help open save show hide click step steps
+filter filters channel channels weight weights value values shape waiting frame frames
 none all each every select selected gray grey play stop start next previous run camera
-first last left right top bottom new delete add remove move up down apply cancel close
-network networks training train learning rate loss accuracy epoch epochs data class classes
+first last left right top bottom new delete add apply cancel close
+network networks training learning rate loss accuracy epoch epochs class
 picture pictures drawing draw folder video videos source settings mistakes curves
 smoothing seed optimizer schedule validation preset random bias mean range width height
-pixels when while where what which how why there here than more less only same other
+when while where what which how why there here than more less only same other
 """.split())
+# English terms Brazilian classrooms use as they are, allowed where they stand; key names.
+TERMS = ("batch size", "data augmentation", "fast gradient sign method", "skip connection",
+         "max pooling", "average pooling", "batch norm", "warm-up", "train-images", "train-labels",
+         "Page Up", "Page Down", "Alt+Up", "Alt+Down", "Alt+Left", "Alt+Right", "Left arrow",
+         "Right arrow")
 
 
 def english_words(text: str) -> list[str]:
     """The words of ``text`` (tags and placeholders removed) that are English, lower-cased."""
     plain = re.sub(r"<[^>]+>", " ", text).replace("&", "")
-    words = re.findall(r"[A-Za-zÀ-ÿ]+", plain)
+    for term in TERMS:
+        plain = plain.replace(term, " ")
+    plain = re.sub(r"\w+\[[^\]]*\]|\w+\([^)]*=[^)]*\)", " ", plain)  # output[0, 0], Conv2d(k=3)
+    words = re.findall(r"[A-Za-zÀ-ÿ_]+", plain)
     return [w.lower() for w in words if w.lower() in ENGLISH]
 
 
