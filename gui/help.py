@@ -173,7 +173,7 @@ def panel_entries(window: QWidget, listed: set[int]) -> list[ShortcutEntry]:
         if id(obj) not in seen:  # outside every dock and menu: the window's own
             seen.add(id(obj))
             keys = _key_text(_keys_of(obj))
-            entries.append(ShortcutEntry("Window", _describe(obj, keys, ""), keys, ANYWHERE,
+            entries.append(ShortcutEntry(_("Window"), _describe(obj, keys, ""), keys, ANYWHERE,
                                          source=obj))
     return entries
 
@@ -227,7 +227,7 @@ class ShortcutsWindow(QDialog):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        intro = QLabel(INTRO)
+        intro = QLabel(_(INTRO))
         intro.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
@@ -248,7 +248,7 @@ class ShortcutsWindow(QDialog):
                 heading = (entry.group, entry.where)
                 row = self.table.rowCount()
                 self.table.insertRow(row)
-                item = QTableWidgetItem(f"{entry.group}: {entry.where}")
+                item = QTableWidgetItem(f"{entry.group}: {_(entry.where)}")
                 item.setFont(bold)
                 self.table.setItem(row, 0, item)
                 self.table.setSpan(row, 0, 1, 2)
@@ -273,4 +273,4 @@ class ShortcutsWindow(QDialog):
 
 def show_about(parent: QWidget) -> None:
     """The About box."""
-    QMessageBox.about(parent, _("About CNN Explorer"), ABOUT_TEXT)
+    QMessageBox.about(parent, _("About CNN Explorer"), _(ABOUT_TEXT))

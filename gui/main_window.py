@@ -345,7 +345,7 @@ class MainWindow(MenuActions, QMainWindow):
         action.blockSignals(True)
         action.setChecked(paused)
         action.blockSignals(False)
-        action.setText("Resume" if paused else "Pause")
+        action.setText(_("Resume") if paused else _("Pause"))
 
     def show_message(self, level: str, text: str) -> None:
         self.last_message = (level, text)

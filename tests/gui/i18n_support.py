@@ -29,7 +29,7 @@ __all__ = ["ENGLISH", "english_words", "shown_texts"]
 
 # Words of the window's English texts that Portuguese does not share (no "a", "no", "do", "as",
 # "se", "para": those are Portuguese words too).
-ENGLISH = frozenset("""
+ENGLISH = frozenset(re.split(r"\s+", """
 the of and to with from for is are this that these those on at by or not its it
 input inputs output outputs layer layers map maps image images sample samples scale per
 color colour colors unchanged file edit view help open save show hide click step steps
@@ -40,7 +40,7 @@ network networks training learning rate loss accuracy epoch epochs class
 picture pictures drawing draw folder video videos source settings mistakes curves
 smoothing seed optimizer schedule validation preset random bias mean range width height
 when while where what which how why there here than more less only same other
-""".split())
+""".strip()))
 # English terms Brazilian classrooms use as they are, allowed where they stand; key names.
 TERMS = ("batch size", "data augmentation", "fast gradient sign method", "skip connection",
          "max pooling", "average pooling", "batch norm", "warm-up", "train-images", "train-labels",
@@ -75,8 +75,18 @@ def _item_texts(view: QAbstractItemView) -> list[str]:
     return texts
 
 
-def shown_texts(root: QWidget) -> list[tuple[str, str]]:
-    """(where, text) for every readable text under ``root`` (``root`` included)."""
+def _skipped(widget: QWidget, skip: tuple[QWidget, ...]) -> bool:
+    """Inside one of ``skip``, or part of pyqtgraph's own menus (its texts are not ours)."""
+    while widget is not None:
+        if widget in skip or type(widget).__module__.startswith("pyqtgraph"):
+            return True
+        widget = widget.parentWidget()
+    return False
+
+
+def shown_texts(root: QWidget, skip: tuple[QWidget, ...] = ()) -> list[tuple[str, str]]:
+    """(where, text) for every readable text under ``root`` (``root`` included), leaving out
+    the widgets under ``skip``."""
     found: list[tuple[str, str]] = []
 
     def add(widget, kind, text):
@@ -84,6 +94,8 @@ def shown_texts(root: QWidget) -> list[tuple[str, str]]:
             found.append((f"{type(widget).__name__} {widget.objectName()!r} {kind}", text))
 
     for widget in [root, *root.findChildren(QWidget)]:
+        if _skipped(widget, skip):
+            continue
         add(widget, "tooltip", widget.toolTip())
         add(widget, "title", widget.windowTitle() if isinstance(widget, QDockWidget) else "")
         if isinstance(widget, (QLabel, QAbstractButton)):
