@@ -52,11 +52,10 @@ def _open_everything(qtbot, window) -> list:
 
 
 def test_the_portuguese_window_shows_no_english(qtbot, portuguese, session, live):
-    from gui.main_window import MainWindow
-
     from PySide6.QtWidgets import QApplication
 
     from gui.dialogs.preferences import install_qt_translations
+    from gui.main_window import MainWindow
 
     qt_texts = install_qt_translations(QApplication.instance(), "pt_BR")  # Qt's own buttons
     assert qt_texts is not None
