@@ -153,7 +153,7 @@ class LedgerModel(QAbstractTableModel):
         if col == COL["Output size"]:
             if r.size_formula:
                 return r.size_formula
-            return "unchanged" if r.in_shapes and r.in_shapes[0] == r.out_shape else ""
+            return _("unchanged") if r.in_shapes and r.in_shapes[0] == r.out_shape else ""
         if col == COL["Params"]:
             return format_count(r.params)
         if col == COL["Param formula"]:

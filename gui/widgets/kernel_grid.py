@@ -142,7 +142,7 @@ class KernelGrid(QWidget):
         """Header text of every column: the input channels, then "color" if there is one."""
         c_in = self._weight.shape[1]
         return [channel_label(c, c_in) for c in range(c_in)] + (
-            ["color"] if self.has_color_column else [])
+            [_("color")] if self.has_color_column else [])
 
     def row_count(self) -> int:
         """Number of filters (rows)."""
