@@ -28,3 +28,33 @@ def test_qt_translations_exist_for_portuguese_only(qapp):
     translator = install_qt_translations(qapp, "pt_BR")
     assert translator is not None and translator.language() == "pt_BR"
     qapp.removeTranslator(translator)
+
+
+def test_choosing_a_language_saves_it_closes_and_restarts_the_window(qtbot, monkeypatch,
+                                                                     main_window):
+    from PySide6.QtCore import QProcess
+    from PySide6.QtWidgets import QDialog
+
+    from gui.dialogs import preferences
+
+    def choose_portuguese(dialog):
+        dialog.combo.setCurrentIndex(dialog.combo.findData("pt_BR"))
+        return QDialog.DialogCode.Accepted
+
+    started = []
+    monkeypatch.setattr(PreferencesDialog, "exec", choose_portuguese)
+    monkeypatch.setattr(QProcess, "startDetached", lambda *args: started.append(args) or True)
+    assert preferences.show_preferences(main_window) == "pt_BR"
+    assert i18n.saved_language() == "pt_BR"
+    assert not main_window.isVisible()  # closed: the session and layout were saved
+    assert started == [restart_command("pt_BR")]
+
+
+def test_keeping_the_language_restarts_nothing(qtbot, monkeypatch, main_window):
+    from PySide6.QtWidgets import QDialog
+
+    from gui.dialogs import preferences
+
+    monkeypatch.setattr(PreferencesDialog, "exec", lambda dialog: QDialog.DialogCode.Accepted)
+    assert preferences.show_preferences(main_window) is None
+    assert main_window.isVisible() and i18n.saved_language() is None
