@@ -34,7 +34,7 @@ def build_menus(window: MenuActions) -> list[QMenu]:
             target.addSeparator()
         elif entry == "docks":
             for group in dict.fromkeys(spec.group for spec in window.dock_specs):
-                target.addSection(group)
+                target.addSection(_(group))
                 target.addActions([window.docks[spec.key].toggleViewAction()
                                    for spec in window.dock_specs if spec.group == group])
             target.addSeparator()
@@ -50,15 +50,15 @@ def build_menus(window: MenuActions) -> list[QMenu]:
                     spec.shortcut, _(spec.tooltip), menu_object=sub)
             target.addSeparator()
         elif entry == "resolution":
-            target.addMenu("Working &resolution").addActions(window.resolution_group.actions())
+            target.addMenu(_("Working &resolution")).addActions(window.resolution_group.actions())
         elif entry == "samples":
-            fill_samples_menu(target.addMenu("&Samples"), window.open_source)
+            fill_samples_menu(target.addMenu(_("&Samples")), window.open_source)
         elif entry == "bundled":
-            sub = target.addMenu("&Bundled pipelines")
+            sub = target.addMenu(_("&Bundled pipelines"))
             sub.setToolTipsVisible(True)
             for name in (*BUNDLED, *BUNDLED_MODELS):
                 action = sub.addAction(name.capitalize(), lambda n=name: window.open_pipeline(n))
-                action.setToolTip(f"Load the bundled pipeline '{name}'")
+                action.setToolTip(_("Load the bundled pipeline '{name}'").format(name=name))
         else:
             name, text, slot, shortcut, tip, checkable = entry
             owner, _dot, method = slot.partition(".")
@@ -72,7 +72,7 @@ def build_menus(window: MenuActions) -> list[QMenu]:
         if name == "-":
             tools.addSeparator()
         elif name == "resolution":
-            label = QLabel(" Resolution ")
+            label = QLabel(_(" Resolution "))
             label.setToolTip(window.resolution_combo.toolTip())
             tools.addWidget(label)
             tools.addWidget(window.resolution_combo)
@@ -86,16 +86,18 @@ def make_resolution_group(window: MenuActions) -> tuple[QActionGroup, QComboBox]
     group = QActionGroup(window)
     combo = QComboBox()
     combo.setToolTip(
-        "Working resolution: the longest side of the frame the network sees. "
-        "Smaller is faster; Full keeps the source's size."
+        _("Working resolution: the longest side of the frame the network sees. "
+        "Smaller is faster; Full keeps the source's size.")
     )
     for value, label in RESOLUTIONS:
-        action = QAction(f"{label} pixels" if value else "Full size", group, checkable=True)
+        action = QAction(_("{label} pixels").format(label=label) if value else _("Full size"),
+                         group, checkable=True)
         action.setData(value)
-        action.setToolTip(f"Process frames with their longest side at {label.lower()}")
+        action.setToolTip(_("Process frames with their longest side at {lower}")
+                            .format(lower=_(label).lower()))
         action.triggered.connect(
             lambda _checked=False, v=value: window.session.set_display(resolution=v))
-        combo.addItem(label, value)
+        combo.addItem(_(label), value)
     combo.currentIndexChanged.connect(
         lambda i: window.session.set_display(resolution=combo.itemData(i))
     )
@@ -142,13 +144,15 @@ class MenuActions:
         self.session.set_display(show_channels=bool(on))
 
     def ask_open_image(self) -> None:
-        self._ask_open("Open image", "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.gif)")
+        self._ask_open(_("Open image"), _("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff "
+                                          "*.webp *.gif)"))
 
     def ask_open_video(self) -> None:
-        self._ask_open("Open video", "Videos (*.avi *.mp4 *.mov *.mkv *.webm *.m4v *.mpg *.wmv)")
+        self._ask_open(_("Open video"), _("Videos (*.avi *.mp4 *.mov *.mkv *.webm *.m4v *.mpg "
+                                          "*.wmv)"))
 
     def ask_open_model(self) -> None:
-        self._ask_open("Open model", "ONNX models (*.onnx)")
+        self._ask_open(_("Open model"), _("ONNX models (*.onnx)"))
 
     def ask_export(self) -> None:
         from gui.dialogs.export import ask_export
@@ -180,7 +184,7 @@ class MenuActions:
         ask_save_lesson(self)
 
     def ask_open_pipeline(self) -> None:
-        self._ask_open("Open pipeline", "Pipelines (*.json)")
+        self._ask_open(_("Open pipeline"), _("Pipelines (*.json)"))
 
     def _ask_open(self, title: str, filters: str) -> None:
         path, _filter = QFileDialog.getOpenFileName(self, title, "", filters)
@@ -197,25 +201,25 @@ class MenuActions:
         finally:
             QApplication.restoreOverrideCursor()
         if not cameras:
-            self._error("No camera found: none of cameras 0 to 4 opens. Is one connected?")
+            self._error(_("No camera found: none of cameras 0 to 4 opens. Is one connected?"))
             return
-        items = [f"Camera {i}" for i in cameras]
-        item, ok = QInputDialog.getItem(self, "Open camera", "Camera:", items, 0, False)
+        items = [_("Camera {i}").format(i=i) for i in cameras]
+        item, ok = QInputDialog.getItem(self, _("Open camera"), _("Camera:"), items, 0, False)
         if ok:
             index = cameras[items.index(item)]
             self.open_source(SourceSpec(kind="camera", camera_index=index))
 
     def ask_save_pipeline(self) -> None:
         path, _filter = QFileDialog.getSaveFileName(
-            self, "Save pipeline as", self.session.pipeline_path or "pipeline.json",
-            "Pipelines (*.json)",
+            self, _("Save pipeline as"), self.session.pipeline_path or "pipeline.json",
+            _("Pipelines (*.json)"),
         )
         if path:
             self.save_pipeline(path)
 
     def ask_snapshot(self) -> None:
         path, _filter = QFileDialog.getSaveFileName(
-            self, "Save snapshot", "cnn-explorer.png", "PNG images (*.png)"
+            self, _("Save snapshot"), "cnn-explorer.png", _("PNG images (*.png)")
         )
         if path:
             self.save_snapshot(path)
@@ -294,6 +298,11 @@ class MenuActions:
 
         start_tour(self, 1)
 
+    def show_preferences(self) -> None:
+        from gui.dialogs.preferences import show_preferences
+
+        show_preferences(self)
+
     def show_about(self) -> None:
         help_.show_about(self)
 
@@ -326,16 +335,16 @@ class MenuActions:
         try:
             save_pipeline(self.session.pipeline, path)
         except (OSError, ValueError) as exc:
-            self._error(f"Could not save the pipeline: {exc}")
+            self._error(_("Could not save the pipeline: {exc}").format(exc=exc))
             return False
         self.session.pipeline_path = str(path)
-        self.session.message.emit("info", f"Pipeline saved to {path}.")
+        self.session.message.emit("info", _("Pipeline saved to {path}.").format(path=path))
         return True
 
     def save_snapshot(self, path: str | Path) -> bool:
         """Save a PNG of the whole window."""
         if not self.grab().save(str(path), "PNG"):
-            self._error(f"Could not write the snapshot to {path}.")
+            self._error(_("Could not write the snapshot to {path}.").format(path=path))
             return False
-        self.session.message.emit("info", f"Snapshot saved to {path}.")
+        self.session.message.emit("info", _("Snapshot saved to {path}.").format(path=path))
         return True

@@ -12,6 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
+from engine.i18n import _
 from gui.capture import classify_path
 from gui.live import LiveResults
 from gui.main_window import MainWindow
@@ -47,14 +48,14 @@ def apply_args(session: Session, args: Namespace) -> list[str]:
         interactive = not getattr(args, "screenshot", None)
         problem = open_model_from_args(session, model, interactive=interactive)
         if problem:
-            problems.append(f"--model {model}: {problem}")
+            problems.append(_("--model {model}: {problem}").format(model=model, problem=problem))
     if getattr(args, "tour", None) is not None:
         from gui.tour import TourError, check_stop_number
 
         try:
             check_stop_number(args.tour)
         except TourError as exc:
-            problems.append(f"--tour {args.tour}: {exc}")
+            problems.append(_("--tour {tour}: {exc}").format(tour=args.tour, exc=exc))
     lesson_problem = _check_lesson(args)
     if lesson_problem:
         problems.append(lesson_problem)
@@ -66,15 +67,16 @@ def apply_args(session: Session, args: Namespace) -> list[str]:
                 resolve_pipeline(pipeline), undoable=False, path=pipeline if is_file else None
             )
         except (OSError, ValueError) as exc:
-            problems.append(f"--pipeline {pipeline}: {exc}")
+            problems.append(_("--pipeline {pipeline}: {exc}").format(pipeline=pipeline, exc=exc))
     source = getattr(args, "source", None)
     camera = getattr(args, "camera", None)
     if source:
         kind = classify_path(source)
         if not Path(source).is_file():
-            problems.append(f"--source {source}: the file does not exist")
+            problems.append(_("--source {source}: the file does not exist").format(source=source))
         elif kind not in ("image", "video"):
-            problems.append(f"--source {source}: not an image or video file CNN Explorer knows")
+            problems.append(_("--source {source}: not an image or video file CNN Explorer knows")
+                              .format(source=source))
         else:
             session.set_source(SourceSpec(kind=kind, path=str(source)))
     elif camera is not None:
@@ -88,7 +90,8 @@ def apply_args(session: Session, args: Namespace) -> list[str]:
         if 0 <= int(layer) < n:
             session.set_selected_layer(int(layer))
         else:
-            problems.append(f"--layer {layer}: the pipeline has layers 0 to {n - 1}")
+            problems.append(_("--layer {layer}: the pipeline has layers 0 to {value}")
+                              .format(layer=layer, value=n - 1))
     return problems
 
 
@@ -124,7 +127,8 @@ def _check_source(session: Session) -> str | None:
     try:
         open_source(session.source).close()
     except (MediaError, OSError) as exc:
-        return f"cannot open {session.source.describe()}: {exc}"
+        return _("cannot open {describe}: {exc}").format(
+            describe=session.source.describe(), exc=exc)
     return None
 
 
@@ -188,14 +192,15 @@ def take_screenshot(window: MainWindow, path: str | Path) -> str | None:
     if not wait_for_result(window.live):
         if window.live.error:
             return window.live.error
-        return f"no frame was processed within {SCREENSHOT_TIMEOUT_S:.0f} s"
+        return _("no frame was processed within {SCREENSHOT_TIMEOUT_S:.0f} s").format(
+            SCREENSHOT_TIMEOUT_S=SCREENSHOT_TIMEOUT_S)
     wait_for_training(window)
     loop = QEventLoop()
     QTimer.singleShot(SETTLE_MS, loop.quit)
     loop.exec()
     QApplication.processEvents()
     if not window.grab().save(str(path), "PNG"):
-        return f"could not write {path}"
+        return _("could not write {path}").format(path=path)
     return None
 
 
@@ -227,15 +232,20 @@ def run(args: Namespace) -> int:
         set_persist(session, not screenshot)  # a screenshot run keeps no training run
     if screenshot and problems:
         for problem in problems:
-            print(f"cnn-explorer: {problem}", file=sys.stderr)
+            print(_("cnn-explorer: {problem}").format(problem=problem), file=sys.stderr)
         return 2
+    from engine.i18n import current_language
+    from gui.dialogs.preferences import install_qt_translations
+
+    install_qt_translations(app, current_language())
     live = LiveResults(session)
     window = MainWindow(session, live, persist=not screenshot)
     session.message.disconnect(keep)
     for level, text in early:
         window.show_message(level, text)
     if problems:  # one message, so that none hides another in the status bar
-        session.message.emit("error", "; ".join(problems) + ". Started with the defaults.")
+        session.message.emit("error", _("{problems}. Started with the defaults.").format(
+            problems="; ".join(problems)))
     window.show()
     if getattr(args, "train", None) is not None:
         start_training(window, args)
@@ -259,9 +269,10 @@ def run(args: Namespace) -> int:
         error = error or _training_error(window, args)
         window.close()
         if error:
-            print(f"cnn-explorer: screenshot failed: {error}", file=sys.stderr)
+            print(_("cnn-explorer: screenshot failed: {error}").format(error=error),
+                  file=sys.stderr)
             return 2
-        print(f"Saved {screenshot}")
+        print(_("Saved {screenshot}").format(screenshot=screenshot))
         return 0
     close_on_terminal_signals(window)
     return int(main_loop(app))

@@ -10,14 +10,15 @@ import queue
 import threading
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from engine.i18n import _
 from engine.io.media import MediaError, VideoReader, read_image, resize_longest
 from gui.live_engine import EngineWorker, Frame, FrameSlot, Result
 from gui.session import SourceSpec, sample_path
+from gui.session_state import SourceInfo
 
 __all__ = ["CaptureWorker", "EngineWorker", "Frame", "FrameSlot", "FrameSource", "Result",
            "SourceInfo", "classify_path", "open_source"]
@@ -39,21 +40,6 @@ def classify_path(path: str | Path) -> str | None:
         if suffix in suffixes:
             return kind
     return None
-
-
-@dataclass(frozen=True)
-class SourceInfo:
-    """What the source panel says about the open source."""
-
-    kind: str
-    label: str  # file name, sample name or "camera 0"
-    width: int  # full size of the source's frames
-    height: int
-    fps: float | None  # None for a still image
-
-    def describe(self) -> str:
-        rate = f", {self.fps:.0f} fps" if self.fps else ""
-        return f"{self.kind.capitalize()}: {self.label} ({self.width} x {self.height}{rate})"
 
 
 class FrameSource(ABC):
@@ -82,7 +68,7 @@ class ImageSource(FrameSource):
         super().__init__(spec)
         path = sample_path(spec.sample) if spec.kind == "sample" else Path(spec.path or "")
         if spec.kind == "sample" and not path.is_file():
-            raise MediaError(f"there is no bundled sample called {spec.sample!r}")
+            raise MediaError(_("there is no bundled sample {name!r}").format(name=spec.sample))
         self.image = read_image(path)
 
     def read(self) -> np.ndarray:
@@ -240,12 +226,13 @@ class CaptureWorker(threading.Thread):
             first = source.read()
             if first is None:
                 source.close()
-                raise MediaError(f"{spec.describe()} gave no frames")
+                raise MediaError(_("{describe} gave no frames").format(describe=spec.describe()))
         except Exception as exc:  # OpenCV may raise its own errors too: all become a message
             # Keep the old source and its last frame; the GUI reverts the session's source.
             self.failed.put(spec)
             text = str(exc).rstrip(".")
-            self.post("error", f"{text[:1].upper()}{text[1:]}. Keeping the previous source.")
+            self.post("error", _("{problem}. Keeping the previous source.").format(
+                problem=text[:1].upper() + text[1:]))
             return
         if self._source is not None:
             self._source.close()
@@ -262,12 +249,13 @@ class CaptureWorker(threading.Thread):
         except Exception as exc:  # a file deleted or a device unplugged while reading
             raw, reason = None, str(exc)
         else:
-            reason = "it stopped sending frames"
+            reason = _("it stopped sending frames")
             if raw is self._raw:  # a canvas with no new stroke: nothing new to run
                 return
         if raw is None:
             # A camera unplugged mid-stream: keep showing the last good frame.
-            self.post("error", f"{self._source.spec.describe().capitalize()} was lost: {reason}.")
+            self.post("error", _("{source} was lost: {reason}.").format(
+                source=self._source.spec.describe().capitalize(), reason=reason))
             self._source.close()
             self._source = None
             return

@@ -12,6 +12,7 @@ from functools import cache
 import numpy as np
 import pyqtgraph as pg
 
+from engine.i18n import N_
 from gui.session_state import COLORMAPS
 
 __all__ = ["COLORMAPS", "DIVERGING", "DIVERGING_LUT", "NONFINITE_INDEX", "NONFINITE_RGB",
@@ -33,25 +34,25 @@ DIVERGING: frozenset[str] = frozenset({"coolwarm"})
 NORMALIZATIONS: tuple[str, ...] = ("map", "layer", "global")
 
 COLORMAP_TIPS = {
-    "gray": "Black for the lowest value, white for the highest.",
-    "viridis": "Dark blue for low values through green to yellow for high ones.",
-    "magma": "Black through purple and orange to pale yellow.",
-    "inferno": "Black through red and orange to bright yellow.",
-    "coolwarm": "Blue for negative, white for zero, red for positive: for signed values.",
+    "gray": N_("Black for the lowest value, white for the highest."),
+    "viridis": N_("Dark blue for low values through green to yellow for high ones."),
+    "magma": N_("Black through purple and orange to pale yellow."),
+    "inferno": N_("Black through red and orange to bright yellow."),
+    "coolwarm": N_("Blue for negative, white for zero, red for positive: for signed values."),
 }
 
 NORMALIZATION_LABELS = {
-    "map": "per map",
-    "layer": "per layer",
-    "global": "global",
+    "map": N_("per map"),
+    "layer": N_("per layer"),
+    "global": N_("global"),
 }
 
 NORMALIZATION_TIPS = {
-    "map": "Scale each map to its own range: shows the pattern inside every map, "
-    "but hides which maps are strong.",
-    "layer": "One scale for all maps of this layer: strong and weak maps can be compared.",
-    "global": "One scale for every layer of the network: shows how values grow or shrink "
-    "from layer to layer.",
+    "map": N_("Scale each map to its own range: shows the pattern inside every map, "
+    "but hides which maps are strong."),
+    "layer": N_("One scale for all maps of this layer: strong and weak maps can be compared."),
+    "global": N_("One scale for every layer of the network: shows how values grow or shrink "
+    "from layer to layer."),
 }
 
 

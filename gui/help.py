@@ -24,26 +24,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import N_, _
+
 ABOUT_TEXT = (
-    "<h3>CNN Explorer</h3>"
+    N_("<h3>CNN Explorer</h3>"
     "<p>See what a convolutional network does to an image: its kernels, the size of every "
     "layer's output, its parameters and its activation maps, live on your own image, video or "
     "webcam.</p>"
-    "<p>Every number is computed by a small numpy engine that you can read, layer by layer.</p>"
+    "<p>Every number is computed by a small numpy engine that you can read, layer by layer.</p>")
 )
-INTRO = ("Menu shortcuts work anywhere in the window, except while you type in a field. "
+INTRO = (N_("Menu shortcuts work anywhere in the window, except while you type in a field. "
          "A panel's own shortcuts work where its heading says: click inside the panel first "
-         "to give it the focus.")
-ANYWHERE = "anywhere in the window"
+         "to give it the focus."))
+ANYWHERE = N_("anywhere in the window")
 
 _NAMES = {".": "Period (.)", ",": "Comma (,)"}  # a lone dot is easy to miss in a table
 # QShortcut has no text of its own. Panels may say what one does with setWhatsThis(); these
 # cover the panels that do not: per dock (its objectName), then keys every player shares.
 _DOCK_KEY_TEXT = {
-    "dock_stepper": {"Left": "Previous layer", "Right": "Next layer"},
+    "dock_stepper": {"Left": N_("Previous layer"), "Right": N_("Next layer")},
 }
-_KEY_TEXT = {"Home": "First step", "End": "Last step", "Left": "One step back",
-             "Right": "One step forward", "P": "Play or pause"}
+_KEY_TEXT = {"Home": N_("First step"), "End": N_("Last step"), "Left": N_("One step back"),
+             "Right": N_("One step forward"), "P": N_("Play or pause")}
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,8 @@ def menu_entries(menus: list[QMenu]) -> list[ShortcutEntry]:
                 continue
             keys = _key_text(action.shortcuts())
             if keys:
-                entries.append(ShortcutEntry(f"{path} menu", action.text().replace("&", ""),
+                entries.append(ShortcutEntry(_("{path} menu").format(path=path),
+                                             action.text().replace("&", ""),
                                              keys, ANYWHERE, source=action))
 
     for menu in menus:
@@ -124,16 +127,16 @@ def _where(obj: QObject, title: str) -> str:
     if context == Qt.ShortcutContext.ApplicationShortcut:
         return ANYWHERE
     if context == Qt.ShortcutContext.WidgetWithChildrenShortcut:
-        return f"when the {title} panel has the focus"
+        return _("when the {title} panel has the focus").format(title=title)
     if context == Qt.ShortcutContext.WidgetShortcut:
-        return f"when its field in the {title} panel has the focus"
-    return f"while the {title} panel is shown"
+        return _("when its field in the {title} panel has the focus").format(title=title)
+    return _("while the {title} panel is shown").format(title=title)
 
 
 def _describe(obj: QObject, keys: str, dock_name: str) -> str:
     if isinstance(obj, QShortcut):
         return (obj.whatsThis() or _DOCK_KEY_TEXT.get(dock_name, {}).get(keys)
-                or _KEY_TEXT.get(keys) or f"Shortcut of this panel ({keys})")
+                or _KEY_TEXT.get(keys) or _("Shortcut of this panel ({keys})").format(keys=keys))
     text = _without_keys(obj.toolTip(), keys) or obj.text().replace("&", "")
     return text[:1].upper() + text[1:]
 
@@ -163,13 +166,14 @@ def panel_entries(window: QWidget, listed: set[int]) -> list[ShortcutEntry]:
                 continue
             seen.add(id(obj))
             keys = _key_text(_keys_of(obj))
-            entries.append(ShortcutEntry(f"{title} panel", _describe(obj, keys, dock.objectName()),
+            entries.append(ShortcutEntry(_("{title} panel").format(title=title),
+                                         _describe(obj, keys, dock.objectName()),
                                          keys, _where(obj, title), source=obj))
     for obj in shortcut_objects(window):
         if id(obj) not in seen:  # outside every dock and menu: the window's own
             seen.add(id(obj))
             keys = _key_text(_keys_of(obj))
-            entries.append(ShortcutEntry("Window", _describe(obj, keys, ""), keys, ANYWHERE,
+            entries.append(ShortcutEntry(_("Window"), _describe(obj, keys, ""), keys, ANYWHERE,
                                          source=obj))
     return entries
 
@@ -208,7 +212,7 @@ class ShortcutsWindow(QDialog):
 
     def __init__(self, menus: list[QMenu], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Keyboard shortcuts")
+        self.setWindowTitle(_("Keyboard shortcuts"))
         self._menus = menus
         self._window = parent
         self.entries: list[ShortcutEntry] = []
@@ -218,12 +222,12 @@ class ShortcutsWindow(QDialog):
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.setWordWrap(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.setToolTip("Every keyboard shortcut, grouped by menu or panel, with where "
-                              "it works")
+        self.table.setToolTip(_("Every keyboard shortcut, grouped by menu or panel, with where "
+                              "it works"))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        intro = QLabel(INTRO)
+        intro = QLabel(_(INTRO))
         intro.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
@@ -244,7 +248,7 @@ class ShortcutsWindow(QDialog):
                 heading = (entry.group, entry.where)
                 row = self.table.rowCount()
                 self.table.insertRow(row)
-                item = QTableWidgetItem(f"{entry.group}: {entry.where}")
+                item = QTableWidgetItem(f"{entry.group}: {_(entry.where)}")
                 item.setFont(bold)
                 self.table.setItem(row, 0, item)
                 self.table.setSpan(row, 0, 1, 2)
@@ -252,8 +256,10 @@ class ShortcutsWindow(QDialog):
             self.table.insertRow(row)
             text = entry.action
             if entry.clash:
-                text += (f"\nDoes nothing while the panel has the focus: {entry.keys} is also "
-                         f"{entry.clash}, and Qt runs neither.")
+                text += (_(
+                    "\nDoes nothing while the panel has the focus: {keys} is also {clash}, "
+                    "and Qt runs neither."
+                ).format(keys=entry.keys, clash=entry.clash))
             action = QTableWidgetItem(text)
             action.setToolTip(text)
             self.table.setItem(row, 0, action)
@@ -267,4 +273,4 @@ class ShortcutsWindow(QDialog):
 
 def show_about(parent: QWidget) -> None:
     """The About box."""
-    QMessageBox.about(parent, "About CNN Explorer", ABOUT_TEXT)
+    QMessageBox.about(parent, _("About CNN Explorer"), _(ABOUT_TEXT))

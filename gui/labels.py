@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assets import asset_path
+from engine.i18n import N_, _
 
 SUFFIX = ".labels.txt"
 
@@ -54,8 +55,12 @@ def _read(path: str, _mtime: int) -> tuple[str, ...]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise ValueError(f"{Path(path).name} is not a UTF-8 text file") from None
+        raise ValueError(_("{name} is not a UTF-8 text file").format(
+            name=Path(path).name)) from None
     return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+IMAGENET = N_("ImageNet class names")  # the source of the bundled ImageNet list
 
 
 def _candidates(n_classes: int, name: str, model_path: str | Path | None):
@@ -64,9 +69,9 @@ def _candidates(n_classes: int, name: str, model_path: str | Path | None):
         yield path, path.name
     if name:
         path = asset_path("labels", f"{Path(name).stem.lower()}.txt")
-        yield path, f"bundled {path.name}"
+        yield path, _("bundled {name}").format(name=path.name)
     if n_classes in (1000, 1001):
-        yield asset_path("labels", "imagenet.txt"), "ImageNet class names"
+        yield asset_path("labels", "imagenet.txt"), _(IMAGENET)
 
 
 def class_names(n_classes: int, pipeline=None, model_path: str | Path | None = None
@@ -95,15 +100,16 @@ def class_names(n_classes: int, pipeline=None, model_path: str | Path | None = N
         try:
             names = read_labels(path)
         except (OSError, ValueError) as error:
-            notes.append(f"{path.name} cannot be read ({error})")
+            notes.append(_("{name} cannot be read ({error})").format(name=path.name, error=error))
             continue
-        if n_classes == 1001 and len(names) == 1000 and source == "ImageNet class names":
+        if n_classes == 1001 and len(names) == 1000 and source == _(IMAGENET):
             names = ("background", *names)
         if len(names) == n_classes:
             return ClassNames(names, source, "; ".join(notes))
-        notes.append(f"{path.name} has {len(names)} names for {n_classes} outputs")
-    return ClassNames(tuple(f"class {i}" for i in range(n_classes)), "no label file",
-                      "; ".join(notes))
+        notes.append(_("{name} has {n} names for {outputs} outputs").format(
+            name=path.name, n=len(names), outputs=n_classes))
+    return ClassNames(tuple(_("class {i}").format(i=i) for i in range(n_classes)),
+                      _("no label file"), "; ".join(notes))
 
 
 def model_path_of(pipeline, session_path: str | None = None) -> str | None:

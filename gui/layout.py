@@ -28,7 +28,7 @@ class DockSpec:
     factory: str  # "package.module:ClassName"
     tooltip: str
     shortcut: str = ""  # toggles the panel from the View menu
-    group: str = "Explore"  # the View menu's section
+    group: str = N_("Explore")  # the View menu's section
     shown: bool = True  # open in the default layout; otherwise opened from the View menu or tour
     tab_with: str = ""  # key of the dock whose tab group it joins in the default layout
 
@@ -40,145 +40,148 @@ class DockSpec:
 
 DOCKS: tuple[DockSpec, ...] = (
     DockSpec(
-        "source", "Input", "left", "gui.docks.source:SourceDock",
-        "The frame that enters the network, and on request its R, G, B and gray channels",
+        "source", N_("Input"), "left", "gui.docks.source:SourceDock",
+        N_("The frame that enters the network, and on request its R, G, B and gray channels"),
         "Ctrl+1",
     ),
     DockSpec(
-        "maps", "Activation maps", "left", "gui.docks.maps:MapsDock",
-        "Every map of the selected layer; hover for values, click a map to enlarge it",
+        "maps", N_("Activation maps"), "left", "gui.docks.maps:MapsDock",
+        N_("Every map of the selected layer; hover for values, click a map to enlarge it"),
         "Ctrl+2",
     ),
     DockSpec(
-        "pipeline", "Pipeline", "right", "gui.docks.pipeline_editor:PipelineDock",
-        "The layers of the network: add, remove, reorder and edit them",
+        "pipeline", N_("Pipeline"), "right", "gui.docks.pipeline_editor:PipelineDock",
+        N_("The layers of the network: add, remove, reorder and edit them"),
         "Ctrl+3",
     ),
     DockSpec(
-        "kernels", "Kernels", "right", "gui.docks.kernels:KernelsDock",
-        "The filters of the selected convolution layer; edit a weight and watch the maps change",
+        "kernels", N_("Kernels"), "right", "gui.docks.kernels:KernelsDock",
+        N_("The filters of the selected convolution layer; edit a weight and watch the maps "
+           "change"),
         "Ctrl+4",
     ),
     DockSpec(
-        "stepper", "Layer by layer", "top", "gui.docks.stepper:StepperDock",
-        "Every layer with its output shape; step through them and compare input and output",
+        "stepper", N_("Layer by layer"), "top", "gui.docks.stepper:StepperDock",
+        N_("Every layer with its output shape; step through them and compare input and output"),
         "Ctrl+5",
     ),
     DockSpec(
-        "ledger", "Ledger", "bottom", "gui.docks.ledger:LedgerDock",
-        "Output size, parameters, multiply-adds, memory and time of every layer",
+        "ledger", N_("Ledger"), "bottom", "gui.docks.ledger:LedgerDock",
+        N_("Output size, parameters, multiply-adds, memory and time of every layer"),
         "Ctrl+6",
     ),
     DockSpec(
-        "predictions", "Predictions", "right", "gui.docks.predictions:PredictionsDock",
-        "The top 5 classes of a classifier, or the output map of a segmentation network or an"
-        " autoencoder, live", "Ctrl+7", group="Networks", shown=False,
+        "predictions", N_("Predictions"), "right", "gui.docks.predictions:PredictionsDock",
+        N_("The top 5 classes of a classifier, or the output map of a segmentation network or an"
+           " autoencoder, live"), "Ctrl+7", group=N_("Networks"), shown=False,
         tab_with="pipeline",
     ),
     DockSpec(
-        "filters", "Filter gallery", "right", "gui.docks.filters:FilterGalleryDock",
-        "The learned filters of each conv layer as pictures", "Ctrl+8", group="Networks",
+        "filters", N_("Filter gallery"), "right", "gui.docks.filters:FilterGalleryDock",
+        N_("The learned filters of each conv layer as pictures"), "Ctrl+8", group=N_("Networks"),
         shown=False, tab_with="pipeline",
     ),
     DockSpec(
-        "canvas", "Drawing canvas", "left", "gui.docks.canvas:DrawingCanvasDock",
-        "Draw a shape with the mouse and send it to the network", "Ctrl+9", group="Networks",
+        "canvas", N_("Drawing canvas"), "left", "gui.docks.canvas:DrawingCanvasDock",
+        N_("Draw a shape with the mouse and send it to the network"), "Ctrl+9",
+        group=N_("Networks"),
         shown=False, tab_with="source",
     ),
     DockSpec(
         "explain", N_("Explain"), "right", "gui.explain.dock:ExplainDock",
         N_("Why did it say that? Saliency, Grad-CAM, occlusion and FGSM over the live frame;"
-           " what drives the selected channel"), "Ctrl+E", group="Networks", shown=False,
+           " what drives the selected channel"), "Ctrl+E", group=N_("Networks"), shown=False,
         tab_with="pipeline",
     ),
     DockSpec(
-        "tour", "Guided tour", "left", "gui.docks.tour:TourDock",
-        "The lecture, one stop at a time: each stop sets up the panels for one idea", "Ctrl+T",
-        group="Lecture", shown=False, tab_with="source",
+        "tour", N_("Guided tour"), "left", "gui.docks.tour:TourDock",
+        N_("The lecture, one stop at a time: each stop sets up the panels for one idea"), "Ctrl+T",
+        group=N_("Lecture"), shown=False, tab_with="source",
     ),
     DockSpec(
         "lesson", N_("Lesson"), "left", "gui.lesson.panel:LessonDock",
         N_("A lesson a teacher wrote: each step sets the window up and says what to look at;"
            " Page Down / Page Up move through it. Add this view records a step"),
-        "Ctrl+Alt+L", group="Lecture", shown=False, tab_with="source",
+        "Ctrl+Alt+L", group=N_("Lecture"), shown=False, tab_with="source",
     ),
     DockSpec(
-        "conv_player", "Convolution player", "top", "gui.docks.conv_player:ConvPlayerDock",
-        "One filter sliding over a small input, one output cell per step", "Ctrl+Alt+1",
-        group="Lecture", shown=False, tab_with="stepper",
+        "conv_player", N_("Convolution player"), "top", "gui.docks.conv_player:ConvPlayerDock",
+        N_("One filter sliding over a small input, one output cell per step"), "Ctrl+Alt+1",
+        group=N_("Lecture"), shown=False, tab_with="stepper",
     ),
     DockSpec(
-        "pool_player", "Pooling player", "top", "gui.docks.pool_player:PoolPlayerDock",
-        "Max and average pooling, one window per step", "Ctrl+Alt+2",
-        group="Lecture", shown=False, tab_with="stepper",
+        "pool_player", N_("Pooling player"), "top", "gui.docks.pool_player:PoolPlayerDock",
+        N_("Max and average pooling, one window per step"), "Ctrl+Alt+2",
+        group=N_("Lecture"), shown=False, tab_with="stepper",
     ),
     DockSpec(
-        "receptive_field", "Receptive field", "top",
+        "receptive_field", N_("Receptive field"), "top",
         "gui.docks.receptive_field:ReceptiveFieldDock",
-        "Click a unit of a layer's map to see which input pixels can change it", "Ctrl+Alt+3",
-        group="Lecture", shown=False, tab_with="stepper",
+        N_("Click a unit of a layer's map to see which input pixels can change it"), "Ctrl+Alt+3",
+        group=N_("Lecture"), shown=False, tab_with="stepper",
     ),
     DockSpec(
-        "parameters", "Why convolutions", "top", "gui.docks.parameters:ParametersDock",
-        "Weights of a conv layer against a fully connected layer on the same input",
-        "Ctrl+Alt+4", group="Lecture", shown=False, tab_with="stepper",
+        "parameters", N_("Why convolutions"), "top", "gui.docks.parameters:ParametersDock",
+        N_("Weights of a conv layer against a fully connected layer on the same input"),
+        "Ctrl+Alt+4", group=N_("Lecture"), shown=False, tab_with="stepper",
     ),
     DockSpec(
-        "channel_mixing", "1x1 convolutions", "top", "gui.docks.channel_mixing:ChannelMixingDock",
-        "A 1x1 convolution mixes the channels of each pixel: inputs, weights, bias and outputs",
-        "Ctrl+Alt+5", group="Lecture", shown=False, tab_with="stepper",
+        "channel_mixing", N_("1x1 convolutions"), "top",
+        "gui.docks.channel_mixing:ChannelMixingDock",
+        N_("A 1x1 convolution mixes the channels of each pixel: inputs, weights, bias and outputs"),
+        "Ctrl+Alt+5", group=N_("Lecture"), shown=False, tab_with="stepper",
     ),
     DockSpec(
-        "translation", "Small shifts", "top", "gui.docks.translation:TranslationDock",
-        "Shift the input by 1 to 3 pixels: how much conv maps and pooled maps change",
-        "Ctrl+Alt+6", group="Lecture", shown=False, tab_with="stepper",
+        "translation", N_("Small shifts"), "top", "gui.docks.translation:TranslationDock",
+        N_("Shift the input by 1 to 3 pixels: how much conv maps and pooled maps change"),
+        "Ctrl+Alt+6", group=N_("Lecture"), shown=False, tab_with="stepper",
     ),
     DockSpec(
         "train_controls", N_("Training"), "left", "gui.train.controls:TrainControlsDock",
         N_("Start, pause, step and stop training; speed, time left; replay earlier epochs;"
-           " use or save the trained network"), group="Train", shown=False, tab_with="source",
+           " use or save the trained network"), group=N_("Train"), shown=False, tab_with="source",
     ),
     DockSpec(
         "train_data", N_("Data"), "left", "gui.train.data_panel:TrainDataDock",
         N_("What the network learns: drawn shapes or digits, your own classes, an image folder"
-           " or MNIST"), group="Train", shown=False, tab_with="source",
+           " or MNIST"), group=N_("Train"), shown=False, tab_with="source",
     ),
     DockSpec(
         "train_classes", N_("Your classes"), "left", "gui.train.classes_panel:TrainClassesDock",
         N_("Make your own classes: record frames from the webcam, a video or a drawing"),
-        group="Train", shown=False, tab_with="source",
+        group=N_("Train"), shown=False, tab_with="source",
     ),
     DockSpec(
         "train_network", N_("Network"), "left", "gui.train.network_panel:TrainNetworkDock",
         N_("The network to train and its ledger, the output layer sized to the classes"),
-        group="Train", shown=False, tab_with="source",
+        group=N_("Train"), shown=False, tab_with="source",
     ),
     DockSpec(
         "train_settings", N_("Settings"), "left", "gui.train.settings_panel:TrainSettingsDock",
         N_("Optimizer, learning rate, batch size, epochs, augmentation and seed"),
-        group="Train", shown=False, tab_with="source",
+        group=N_("Train"), shown=False, tab_with="source",
     ),
     DockSpec(
         "train_curves", N_("Curves"), "top", "gui.train.curves:TrainCurvesDock",
         N_("Loss and accuracy of training and validation, and the learning rate, step by step"),
-        group="Train", shown=False, tab_with="stepper",
+        group=N_("Train"), shown=False, tab_with="stepper",
     ),
     DockSpec(
         "train_filters", N_("Filters and maps"), "top",
         "gui.train.filters_view:TrainFiltersDock",
         N_("The first layer's filters and a layer's maps on a fixed picture, as they learn"),
-        group="Train", shown=False, tab_with="stepper",
+        group=N_("Train"), shown=False, tab_with="stepper",
     ),
     DockSpec(
         "train_histograms", N_("Weights and gradients"), "right",
         "gui.train.histograms:TrainHistogramsDock",
         N_("Per layer: the spread of the weights and the size of the gradients (vanishing or"
-           " exploding)"), group="Train", shown=False, tab_with="pipeline",
+           " exploding)"), group=N_("Train"), shown=False, tab_with="pipeline",
     ),
     DockSpec(
         "train_results", N_("Mistakes"), "right", "gui.train.results:TrainResultsDock",
         N_("The confusion matrix of the validation pictures and the surest mistakes"),
-        group="Train", shown=False, tab_with="pipeline",
+        group=N_("Train"), shown=False, tab_with="pipeline",
     ),
 )
 

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from engine.i18n import _
-from gui.capture import CaptureWorker, SourceInfo, SourceSpec
+from gui.capture import CaptureWorker
 from gui.live_engine import EngineWorker, FrameSlot, Result
 from gui.live_pace import PaceMonitor, Slowdown
 from gui.session import Session
+from gui.session_state import SourceInfo, SourceSpec
 
 __all__ = ["LiveResults", "Result", "Stats"]
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.i18n import _
 from gui.guards import ForwardMemoryCheck
 
 __all__ = ["EngineWorker", "Frame", "FrameSlot", "Preparer", "Result"]
@@ -181,7 +182,8 @@ class EngineWorker(threading.Thread):
         except Exception as exc:
             # Any failure becomes a message, never a dead thread.
             h, w = frame.image.shape[:2]
-            error = f"The pipeline cannot run on this {w} x {h} frame: {exc}"
+            error = _("The pipeline cannot run on this {w} x {h} frame: {exc}").format(
+                w=w, h=h, exc=exc)
             activations, timings = {}, {}
         total = (time.perf_counter() - start) * 1000.0
         ran = None if depth is None or depth >= len(pipeline.nodes) else depth

@@ -135,17 +135,17 @@ class MainWindow(MenuActions, QMainWindow):
         self._help_window: help_.ShortcutsWindow | None = None
         self._welcome_window = None  # gui.welcome.WelcomeDialog, made when first shown
         self.message_label = QLabel()
-        self.message_label.setToolTip("The latest message from the app")
-        self.stats_label = QLabel("starting...")
+        self.message_label.setToolTip(_("The latest message from the app"))
+        self.stats_label = QLabel(_("starting..."))
         self.stats_label.setToolTip(
-            "Frames read per second, engine time per frame, frames shown per second, "
-            "and frames skipped because the engine was busy (the newest frame always wins)"
+            _("Frames read per second, engine time per frame, frames shown per second, "
+            "and frames skipped because the engine was busy (the newest frame always wins)")
         )
         self.statusBar().addWidget(self.message_label, 1)
         self.statusBar().addPermanentWidget(self.stats_label)
         self.last_message: tuple[str, str] | None = None
-        self.show_message("info", "Open an image, video or camera from the File menu, or drop "
-                          "a file on the window. F1 lists the keyboard shortcuts.")
+        self.show_message("info", _("Open an image, video or camera from the File menu, or drop "
+                          "a file on the window. F1 lists the keyboard shortcuts."))
         self.actions_by_name: dict[str, QAction] = {}
         self._last_network_name: str | None = None
         self.menus = build_menus(self)
@@ -260,7 +260,8 @@ class MainWindow(MenuActions, QMainWindow):
         path = Path(path)
         kind = classify_path(path)
         if kind is None:
-            self._error(f"{path.name}: not an image, video or pipeline file CNN Explorer knows.")
+            self._error(_("{name}: not an image, video or pipeline file CNN Explorer knows.")
+                          .format(name=path.name))
             return False
         problem = open_problem(path, kind)  # a FIFO named x.png, a header declaring 400 MP
         if problem is not None:
@@ -304,7 +305,8 @@ class MainWindow(MenuActions, QMainWindow):
 
     def _update_title(self) -> None:
         name = getattr(self.session.pipeline, "name", "") or "pipeline"
-        self.setWindowTitle(f"CNN Explorer - {name} on {self.session.source.describe()}")
+        self.setWindowTitle(_("CNN Explorer - {name} on {describe}")
+                              .format(name=name, describe=self.session.source.describe()))
 
     def _on_session_pipeline(self, pipeline) -> None:
         self.actions_by_name["undo"].setEnabled(self.session.can_undo)
@@ -351,7 +353,7 @@ class MainWindow(MenuActions, QMainWindow):
         action.blockSignals(True)
         action.setChecked(paused)
         action.blockSignals(False)
-        action.setText("Resume" if paused else "Pause")
+        action.setText(_("Resume") if paused else _("Pause"))
 
     def show_message(self, level: str, text: str) -> None:
         self.last_message = (level, text)
@@ -371,7 +373,7 @@ class MainWindow(MenuActions, QMainWindow):
             try:  # the final save, not marked as running: the next start knows the run ended
                 self.autosaver.close()
             except (OSError, ValueError) as exc:
-                self._error(f"Could not save the session: {exc}")
+                self._error(_("Could not save the session: {exc}").format(exc=exc))
         self.live.stop()
         training = sys.modules.get("gui.train.controller")  # loaded once training was used
         if training is not None:

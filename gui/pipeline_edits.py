@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.i18n import N_, _
 from engine.layers import (
     AvgPool2d,
     BatchNorm2d,
@@ -26,20 +27,23 @@ from engine.ops.shapes import pair
 
 #: Layers the Add menu offers: (label, tooltip, factory taking the channel count there).
 ADDABLE = (
-    ("Conv 3x3", "A 3x3 convolution with padding 1, as many filters as input channels.",
+    (N_("Conv 3x3"), N_("A 3x3 convolution with padding 1, as many filters as input channels."),
      lambda c: Conv2d(c, c, 3, padding=1)),
-    ("Conv 1x1", "A 1x1 convolution: mixes the channels at each pixel, keeps the size.",
+    (N_("Conv 1x1"), N_("A 1x1 convolution: mixes the channels at each pixel, keeps the size."),
      lambda c: Conv2d(c, c, 1)),
-    ("ReLU", "max(0, x): keeps positive values.", lambda c: ReLU()),
-    ("Leaky ReLU", "Like ReLU, but negative values keep a small slope.", lambda c: LeakyReLU()),
-    ("Sigmoid", "Squashes values into (0, 1).", lambda c: Sigmoid()),
-    ("Tanh", "Squashes values into (-1, 1).", lambda c: Tanh()),
-    ("Max pool 2x2", "Keeps the largest value of each 2x2 window: halves height and width.",
+    ("ReLU", N_("max(0, x): keeps positive values."), lambda c: ReLU()),
+    (N_("Leaky ReLU"), N_("Like ReLU, but negative values keep a small slope."),
+     lambda c: LeakyReLU()),
+    ("Sigmoid", N_("Squashes values into (0, 1)."), lambda c: Sigmoid()),
+    ("Tanh", N_("Squashes values into (-1, 1)."), lambda c: Tanh()),
+    (N_("Max pool 2x2"),
+     N_("Keeps the largest value of each 2x2 window: halves height and width."),
      lambda c: MaxPool2d(2)),
-    ("Avg pool 2x2", "Averages each 2x2 window: halves height and width.",
+    (N_("Avg pool 2x2"), N_("Averages each 2x2 window: halves height and width."),
      lambda c: AvgPool2d(2)),
-    ("Global avg pool", "Turns every map into its mean: C x 1 x 1.", lambda c: GlobalAvgPool2d()),
-    ("Batch norm", "Normalizes each channel with stored mean and variance.",
+    (N_("Global avg pool"), N_("Turns every map into its mean: C x 1 x 1."),
+     lambda c: GlobalAvgPool2d()),
+    (N_("Batch norm"), N_("Normalizes each channel with stored mean and variance."),
      lambda c: BatchNorm2d(c)),
 )
 
@@ -69,9 +73,9 @@ def short_params(layer) -> str:
         stride = layer.stride if layer.stride is not None else layer.kernel_size
         return f"{size(layer.kernel_size)}, s{pair(stride)[0]}"
     if kind == "LeakyReLU":
-        return f"slope {layer.negative_slope:g}"
+        return _("slope {negative_slope:g}").format(negative_slope=layer.negative_slope)
     if kind == "BatchNorm2d":
-        return f"{layer.num_features} ch"
+        return _("{num_features} ch").format(num_features=layer.num_features)
     return ""
 
 
@@ -122,12 +126,14 @@ def fit_and_check(pipeline, input_shape, strict: bool):
             try:
                 if layer.type_name == "Conv2d" and layer.in_channels != channels:
                     layer = layer.replace(in_channels=channels)
-                    notes.append(f"{node.name} now takes {channels} input channels; its weights "
-                                 f"were redrawn ({layer.kernel_source}).")
+                    notes.append(_(
+                        "{name} now takes {channels} input channels; its weights were "
+                        "redrawn ({kernel_source})."
+                    ).format(name=node.name, channels=channels, kernel_source=layer.kernel_source))
                 elif layer.type_name == "BatchNorm2d" and layer.num_features != channels:
                     layer = layer.replace(num_features=channels)
-                    notes.append(f"{node.name} now normalizes {channels} channels "
-                                 "(statistics reset).")
+                    notes.append(_("{name} now normalizes {channels} channels (statistics reset).")
+                                   .format(name=node.name, channels=channels))
             except ValueError as exc:
                 raise EditRefused(f"{node.name}: {exc}", index, getattr(exc, "field", None)) \
                     from None
@@ -151,13 +157,13 @@ def declared_input_shape(session, live, last_frame_hw=None) -> tuple[tuple[int, 
     spec = session.pipeline.input_spec
     latest = getattr(live, "latest", None) if live is not None else None
     if latest is not None and getattr(latest, "input", None) is not None:
-        return (spec.channels, *latest.input.shape[-2:]), "the live frame"
+        return (spec.channels, *latest.input.shape[-2:]), _("the live frame")
     if last_frame_hw is not None:
-        return (spec.channels, *last_frame_hw), "the live frame"
+        return (spec.channels, *last_frame_hw), _("the live frame")
     if spec.height and spec.width:
-        return (spec.channels, spec.height, spec.width), "the pipeline's declared input"
+        return (spec.channels, spec.height, spec.width), _("the pipeline's declared input")
     side = session.display.resolution or DEFAULT_SIDE
-    return (spec.channels, side * 3 // 4, side), "an assumed 4:3 frame until one arrives"
+    return (spec.channels, side * 3 // 4, side), _("an assumed 4:3 frame until one arrives")
 
 
 def shapes_until_failure(pipeline, input_shape) -> dict:

@@ -36,9 +36,17 @@ class _ThumbnailStyle(QProxyStyle):
         return super().pixelMetric(metric, option, widget)
 
 
+# The bundled samples' menu texts, translated where shown; others: their file name.
+SAMPLE_TITLES = {"cat": N_("Cat"), "coffee": N_("Coffee"), "astronaut": N_("Astronaut"),
+                 "rocket": N_("Rocket"), "brick": N_("Brick"), "grass": N_("Grass"),
+                 "colors": N_("Colors"), "digits": N_("Digits"), "shapes": N_("Shapes"),
+                 "street": N_("Street"), "textures": N_("Textures")}
+
+
 def sample_title(name: str) -> str:
     """The menu text of a sample: ``"street_corner"`` -> ``"Street corner"``."""
-    return name.replace("_", " ").capitalize()
+    title = SAMPLE_TITLES.get(name)
+    return _(title) if title else name.replace("_", " ").capitalize()
 
 
 def fill_samples_menu(menu: QMenu, open_source: Callable[[SourceSpec], None]) -> None:

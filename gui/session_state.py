@@ -11,8 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assets import asset_path
+from engine.i18n import N_, _
 
 SOURCE_KINDS = ("sample", "image", "video", "camera", "canvas")
+# What each kind of source is called where the window names it.
+SOURCE_KIND_NAMES = {"image": N_("image"), "video": N_("video"), "camera": N_("camera"),
+                     "sample": N_("sample"), "canvas": N_("canvas")}
 NORMALIZATIONS = ("map", "layer", "global")
 #: Colormap names a session may hold, in menu order (gui.colormaps draws them).
 COLORMAPS = ("gray", "viridis", "magma", "inferno", "coolwarm")
@@ -105,12 +109,15 @@ class SourceSpec:
     def describe(self) -> str:
         """A short label such as ``"video clip.avi"`` or ``"camera 0"``."""
         if self.kind == "camera":
-            return f"camera {self.camera_index}"
+            return _("camera {index}").format(index=self.camera_index)
         if self.kind == "canvas":
-            return "drawing canvas"
+            return _("drawing canvas")
         if self.kind == "sample":
-            return f"sample {self.sample}"
-        return f"{self.kind} {Path(self.path or '').name}"
+            return _("sample {name}").format(name=self.sample)
+        name = Path(self.path or "").name
+        if self.kind == "video":
+            return _("video {name}").format(name=name)
+        return _("image {name}").format(name=name)
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,23 @@ class DisplayOptions:
             not isinstance(self.resolution, int) or self.resolution < 16
         ):
             raise ValueError(f"working resolution must be 16 pixels or more, not {self.resolution}")
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What the source panel says about the open source."""
+
+    kind: str
+    label: str  # file name, sample name or "camera 0"
+    width: int  # full size of the source's frames
+    height: int
+    fps: float | None  # None for a still image
+
+    def describe(self) -> str:
+        rate = _(", {fps:.0f} fps").format(fps=self.fps) if self.fps else ""
+        kind = _(SOURCE_KIND_NAMES.get(self.kind, self.kind)).capitalize()
+        return _("{kind}: {label} ({width} x {height}{rate})").format(
+            kind=kind, label=self.label, width=self.width, height=self.height, rate=rate)
 
 
 PRESENTER_SCALES = (1.5, 2.0)  # View > Presenter scale

@@ -12,14 +12,17 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QTabBar, QToolBar
 
+from engine.i18n import N_, _
+
 #: Submenu entries of the main window's menus, by title without "&".
 SUBMENU_TIPS = {
-    "Samples": "The sample images that come with CNN Explorer",
-    "Bundled pipelines": "Ready-made pipelines and trained networks that come with "
-                         "CNN Explorer",
-    "Working resolution": "The longest side of the frame the network sees: smaller is faster",
-    "Workspaces": "Show the panels for one job: explore a network, follow the lecture, or "
-                  "train a network",
+    N_("Samples"): N_("The sample images that come with CNN Explorer"),
+    N_("Bundled pipelines"): N_("Ready-made pipelines and trained networks that come with "
+                                "CNN Explorer"),
+    N_("Working resolution"): N_("The longest side of the frame the network sees: smaller is "
+                                 "faster"),
+    N_("Workspaces"): N_("Show the panels for one job: explore a network, follow the lecture, "
+                         "or train a network"),
 }
 _FILTER_NAME = "tooltips_tab_filter"
 
@@ -51,12 +54,13 @@ def apply_tab_tooltips(window: QMainWindow) -> int:
 
 def apply_submenu_tooltips(window: QMainWindow) -> None:
     """Describe the menus' submenu entries that have no tooltip of their own."""
+    tips = {_plain(_(title)): _(tip) for title, tip in SUBMENU_TIPS.items()}
     for menu in window.menuBar().findChildren(QMenu):
         action = menu.menuAction()
         title = _plain(menu.title()).strip()
         # QAction's tooltip falls back to its text: that is not a description.
-        if title in SUBMENU_TIPS and action.toolTip() in ("", title):
-            action.setToolTip(SUBMENU_TIPS[title])
+        if title in tips and action.toolTip() in ("", title):
+            action.setToolTip(tips[title])
 
 
 def apply_toolbar_tooltips(window: QMainWindow) -> None:
@@ -64,7 +68,8 @@ def apply_toolbar_tooltips(window: QMainWindow) -> None:
     for bar in window.findChildren(QToolBar):
         action = bar.toggleViewAction()
         if action.toolTip() in ("", _plain(action.text())):
-            action.setToolTip(f"Show or hide the {_plain(bar.windowTitle())} toolbar")
+            action.setToolTip(_("Show or hide the {plain} toolbar")
+                                .format(plain=_plain(bar.windowTitle())))
 
 
 class _TabTips(QObject):

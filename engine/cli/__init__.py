@@ -59,8 +59,8 @@ def parse_shape(text: str) -> tuple[int, int, int]:
     parts = [p for p in re.split(r"[,x\s]+", text.strip().strip("()[]").lower()) if p]
     if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
         raise ValueError(
-            f"the input shape must be three positive whole numbers C,H,W such as 3,480,640; "
-            f"got '{text}'"
+            _("the input shape must be three positive whole numbers C,H,W such as 3,480,640; "
+              "got '{text}'").format(text=text)
         )
     c, h, w = (int(p) for p in parts)
     return c, h, w

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-from engine.i18n import _
+from engine.i18n import N_, _, format_number
 from engine.io.terminal import printable
 
 __all__ = ["Ledger", "LedgerRow", "format_bytes", "format_shape"]
@@ -63,12 +63,12 @@ class Ledger:
 
     def to_text(self) -> str:
         """An aligned table with totals and notes, for a terminal (names shown escaped)."""
-        header = ["#", "Layer (type)"]
+        header = ["#", N_("Layer (type)")]
         if not self.is_chain:
-            header.append("Inputs")
-        header += ["Output shape", "Values", "Output size", "Params", "Param formula",
-                   "FC equivalent", "MACs", "Memory"]
-        table = [header]
+            header.append(N_("Inputs"))
+        header += [N_("Output shape"), N_("Values"), N_("Output size"), N_("Params"),
+                   N_("Param formula"), N_("FC equivalent"), N_("MACs"), N_("Memory")]
+        table = [[_(h) if h != "#" else h for h in header]]
         for row in self.rows:
             name = printable(f"{row.name} ({row.type_name})")  # names from files: escaped
             cells = [f"{row.index}{'!' if row.floored else ''}", name]
@@ -76,12 +76,12 @@ class Ledger:
                 cells.append(printable(", ".join(row.inputs)))
             cells += [
                 format_shape(row.out_shape),
-                f"{math.prod(row.out_shape):,}",
+                format_number(math.prod(row.out_shape)),
                 row.size_formula,
-                f"{row.params:,}",
+                format_number(row.params),
                 row.params_formula,
-                "" if row.fc_equivalent is None else f"{row.fc_equivalent:,}",
-                f"{row.macs:,}",
+                "" if row.fc_equivalent is None else format_number(row.fc_equivalent),
+                format_number(row.macs),
                 format_bytes(row.memory_bytes),
             ]
             table.append(cells)
@@ -93,23 +93,26 @@ class Ledger:
                      for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
             return "  ".join(parts).rstrip()
 
-        rule = "=" * len(line(header))
-        title = f"Pipeline {self.name!r}" if self.name else "Pipeline"
+        rule = "=" * len(line(table[0]))
+        title = (_("Pipeline {name!r}").format(name=self.name) if self.name
+                 else _("Pipeline"))
         values = math.prod(self.input_shape)
         lines = [
-            f"{title}: {printable(self.input_name)} {format_shape(self.input_shape)} ="
-            f" {values:,} values",
-            rule, line(header), "-" * len(rule), *(line(c) for c in table[1:]), rule,
-            f"Total params: {self.total_params:,}",
-            f"Total MACs: {self.total_macs:,}",
-            f"Activation memory: {format_bytes(self.total_memory_bytes)} (float32, all outputs)",
+            _("{title}: {name} {shape} = {values:,} values").format(
+                title=title, name=printable(self.input_name),
+                shape=format_shape(self.input_shape), values=values),
+            rule, line(table[0]), "-" * len(rule), *(line(c) for c in table[1:]), rule,
+            _("Total params: {n:,}").format(n=self.total_params),
+            _("Total MACs: {n:,}").format(n=self.total_macs),
+            _("Activation memory: {size} (float32, all outputs)").format(
+                size=format_bytes(self.total_memory_bytes)),
         ]
         if self.output:
             lines.append(_("Output: {description}").format(description=self.output))
         notes = [printable(f"{row.name}: {row.note}") for row in self.rows if row.note]
         notes += [printable(note) for note in self.notes]
         if notes:
-            lines += ["", "Notes (! = the floor dropped border pixels):"]
+            lines += ["", _("Notes (! = the floor dropped border pixels):")]
             lines += [f"  {n}" for n in notes]
         return "\n".join(lines)
 

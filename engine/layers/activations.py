@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from engine import ops as F
+from engine.i18n import N_
 from engine.layers.base import Field, Layer, LayerError, _batched
 from engine.ops.shapes import ShapeError
 
@@ -27,7 +28,7 @@ class LeakyReLU(Layer):
 
     type_name = "LeakyReLU"
     name_prefix = "lrelu"
-    FIELDS = (Field("negative_slope", "float", 0.01, 0.0, 1.0, "slope for negative inputs"),)
+    FIELDS = (Field("negative_slope", "float", 0.01, 0.0, 1.0, N_("slope for negative inputs")),)
 
     def __init__(self, negative_slope=0.01):
         self._store(negative_slope=negative_slope)
@@ -77,8 +78,8 @@ class Hardtanh(Layer):
     type_name = "Hardtanh"
     name_prefix = "hardtanh"
     FIELDS = (
-        Field("min_val", "float", -1.0, -1e6, 1e6, "values below are raised to this"),
-        Field("max_val", "float", 1.0, -1e6, 1e6, "values above are lowered to this"),
+        Field("min_val", "float", -1.0, -1e6, 1e6, N_("values below are raised to this")),
+        Field("max_val", "float", 1.0, -1e6, 1e6, N_("values above are lowered to this")),
     )
 
     def __init__(self, min_val=-1.0, max_val=1.0):
@@ -101,7 +102,7 @@ class Softmax(Layer):
 
     type_name = "Softmax"
     name_prefix = "softmax"
-    FIELDS = (Field("dim", "int", -1, -8, 8, "dimension that sums to 1"),)
+    FIELDS = (Field("dim", "int", -1, -8, 8, N_("dimension that sums to 1")),)
 
     def __init__(self, dim=-1):
         self._store(dim=dim)

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from engine.i18n import N_
 from engine.layers import Field, Layer, LayerError
 from engine.layers.binary import frozen
 from engine.ops.linear import linear
@@ -38,9 +39,9 @@ class Clip(Layer):
     type_name = "Clip"
     name_prefix = "clip"
     FIELDS = (
-        Field("min_val", "float", None, -1e30, 1e30, "values below are raised to this",
+        Field("min_val", "float", None, -1e30, 1e30, N_("values below are raised to this"),
               optional=True),
-        Field("max_val", "float", None, -1e30, 1e30, "values above are lowered to this",
+        Field("max_val", "float", None, -1e30, 1e30, N_("values above are lowered to this"),
               optional=True),
     )
 
@@ -134,10 +135,10 @@ class LocalResponseNorm(Layer):
     type_name = "LocalResponseNorm"
     name_prefix = "lrn"
     FIELDS = (
-        Field("size", "int", 5, 1, 1024, "channels in the window"),
-        Field("alpha", "float", 1e-4, 0.0, 1e6, "scale of the sum of squares"),
-        Field("beta", "float", 0.75, 0.0, 1e6, "exponent"),
-        Field("k", "float", 1.0, 0.0, 1e6, "added before the power"),
+        Field("size", "int", 5, 1, 1024, N_("channels in the window")),
+        Field("alpha", "float", 1e-4, 0.0, 1e6, N_("scale of the sum of squares")),
+        Field("beta", "float", 0.75, 0.0, 1e6, N_("exponent")),
+        Field("k", "float", 1.0, 0.0, 1e6, N_("added before the power")),
     )
 
     def __init__(self, size=5, alpha=1e-4, beta=0.75, k=1.0, in_rank: int = 3):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine import ops as F
+from engine.i18n import N_
 from engine.layers.base import REQUIRED, Field, LayerError, _size_field
 from engine.layers.kernels import build_weight
 from engine.layers.weighted import _Weighted
@@ -32,18 +33,19 @@ class Conv2d(_Weighted, _Windowed):
     name_prefix = "conv"
     _repr_always = ("kernel_size", "stride")
     FIELDS = (
-        Field("in_channels", "int", REQUIRED, 1, 4096, "channels of the input volume"),
-        Field("out_channels", "int", REQUIRED, 1, 4096, "number of filters (output maps)"),
-        _size_field("kernel_size", REQUIRED, 1, "filter height and width"),
-        _size_field("stride", 1, 1, "step between window positions"),
-        _size_field("padding", 0, 0, "zero border added on every side"),
-        _size_field("dilation", 1, 1, "spacing between kernel taps (1 = dense)"),
-        Field("groups", "int", 1, 1, 4096, "split channels into groups (in_channels = depthwise)"),
-        Field("bias", "bool", True, help="add one learned offset per filter"),
-        Field("init", "choice", "he", help="random initializer for new weights",
+        Field("in_channels", "int", REQUIRED, 1, 4096, N_("channels of the input volume")),
+        Field("out_channels", "int", REQUIRED, 1, 4096, N_("number of filters (output maps)")),
+        _size_field("kernel_size", REQUIRED, 1, N_("filter height and width")),
+        _size_field("stride", 1, 1, N_("step between window positions")),
+        _size_field("padding", 0, 0, N_("zero border added on every side")),
+        _size_field("dilation", 1, 1, N_("spacing between kernel taps (1 = dense)")),
+        Field("groups", "int", 1, 1, 4096,
+              N_("split channels into groups (in_channels = depthwise)")),
+        Field("bias", "bool", True, help=N_("add one learned offset per filter")),
+        Field("init", "choice", "he", help=N_("random initializer for new weights"),
               choices=("he", "glorot"), in_repr=False),
-        Field("seed", "int", 0, 0, 2**31 - 1, "seed of the random initializer", in_repr=False),
-        Field("flip", "bool", False, help="true convolution: rotate the kernel by 180 degrees"),
+        Field("seed", "int", 0, 0, 2**31 - 1, N_("seed of the random initializer"), in_repr=False),
+        Field("flip", "bool", False, help=N_("true convolution: rotate the kernel by 180 degrees")),
     )
     _shape_args = ("in_channels", "out_channels", "kernel_size", "groups")
 

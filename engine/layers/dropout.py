@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from engine import ops as F
+from engine.i18n import N_
 from engine.layers.base import Field, Layer
 
 
@@ -20,7 +21,7 @@ class Dropout(Layer):
 
     type_name = "Dropout"
     name_prefix = "dropout"
-    FIELDS = (Field("p", "float", 0.5, 0.0, 1.0, "probability of zeroing a value in training"),)
+    FIELDS = (Field("p", "float", 0.5, 0.0, 1.0, N_("probability of zeroing a value in training")),)
     _repr_always = ("p",)
     differentiable = True
 

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from engine.i18n import N_
+
 __all__ = [
     "EXPAND_MODES",
     "LUMA",
@@ -64,20 +66,20 @@ PRESETS: dict[str, np.ndarray] = {
 }
 
 PRESET_DESCRIPTIONS: dict[str, str] = {
-    "identity": "passes the image through unchanged",
-    "box_blur": "3x3 mean: every pixel becomes the average of its neighbourhood",
-    "gaussian_3": "3x3 Gaussian blur (binomial weights 1 2 1)",
-    "gaussian_5": "5x5 Gaussian blur (binomial weights 1 4 6 4 1)",
-    "gaussian_7": "7x7 Gaussian blur (binomial weights 1 6 15 20 15 6 1)",
-    "sharpen": "boosts a pixel against its four neighbours",
-    "emboss": "relief effect: bright where the image gets brighter towards the bottom right",
-    "outline": "Laplacian: bright on edges and spots in any direction, zero on flat areas",
-    "sobel_x": "vertical edges: positive where the image gets brighter to the right",
-    "sobel_y": "horizontal edges: positive where the image gets brighter downwards",
-    "scharr_x": "vertical edges, like Sobel X with better rotation symmetry",
-    "scharr_y": "horizontal edges, like Sobel Y with better rotation symmetry",
-    "prewitt_x": "vertical edges with equal row weights",
-    "prewitt_y": "horizontal edges with equal column weights",
+    "identity": N_("passes the image through unchanged"),
+    "box_blur": N_("3x3 mean: every pixel becomes the average of its neighbourhood"),
+    "gaussian_3": N_("3x3 Gaussian blur (binomial weights 1 2 1)"),
+    "gaussian_5": N_("5x5 Gaussian blur (binomial weights 1 4 6 4 1)"),
+    "gaussian_7": N_("7x7 Gaussian blur (binomial weights 1 6 15 20 15 6 1)"),
+    "sharpen": N_("boosts a pixel against its four neighbours"),
+    "emboss": N_("relief effect: bright where the image gets brighter towards the bottom right"),
+    "outline": N_("Laplacian: bright on edges and spots in any direction, zero on flat areas"),
+    "sobel_x": N_("vertical edges: positive where the image gets brighter to the right"),
+    "sobel_y": N_("horizontal edges: positive where the image gets brighter downwards"),
+    "scharr_x": N_("vertical edges, like Sobel X with better rotation symmetry"),
+    "scharr_y": N_("horizontal edges, like Sobel Y with better rotation symmetry"),
+    "prewitt_x": N_("vertical edges with equal row weights"),
+    "prewitt_y": N_("horizontal edges with equal column weights"),
 }
 
 

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from engine import ops as F
+from engine.i18n import N_
 from engine.layers.base import REQUIRED, Field, Layer, LayerError, _batched, _vector_arg
 from engine.layers.kernels import initialize
 from engine.layers.weighted import _Weighted
@@ -19,8 +20,8 @@ class Flatten(Layer):
     type_name = "Flatten"
     name_prefix = "flatten"
     FIELDS = (
-        Field("start_dim", "int", 0, -8, 8, "first dimension to join"),
-        Field("end_dim", "int", -1, -8, 8, "last dimension to join"),
+        Field("start_dim", "int", 0, -8, 8, N_("first dimension to join")),
+        Field("end_dim", "int", -1, -8, 8, N_("last dimension to join")),
     )
 
     def __init__(self, start_dim=0, end_dim=-1):
@@ -66,12 +67,12 @@ class Linear(_Weighted, Layer):
     type_name = "Linear"
     name_prefix = "fc"
     FIELDS = (
-        Field("in_features", "int", REQUIRED, 1, 2**24, "length of the input vector"),
-        Field("out_features", "int", REQUIRED, 1, 2**24, "length of the output vector"),
-        Field("bias", "bool", True, help="add one learned offset per output"),
-        Field("init", "choice", "glorot", help="random initializer for new weights",
+        Field("in_features", "int", REQUIRED, 1, 2**24, N_("length of the input vector")),
+        Field("out_features", "int", REQUIRED, 1, 2**24, N_("length of the output vector")),
+        Field("bias", "bool", True, help=N_("add one learned offset per output")),
+        Field("init", "choice", "glorot", help=N_("random initializer for new weights"),
               choices=("he", "glorot"), in_repr=False),
-        Field("seed", "int", 0, 0, 2**31 - 1, "seed of the random initializer", in_repr=False),
+        Field("seed", "int", 0, 0, 2**31 - 1, N_("seed of the random initializer"), in_repr=False),
     )
 
     def __init__(self, in_features, out_features, bias=True, weight=None, bias_values=None,

@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from engine import ops as F
+from engine.i18n import N_
 from engine.layers.base import REQUIRED, Field, _size_field
 from engine.layers.pooling import _Pool
 from engine.ops.shapes import pair
@@ -29,11 +30,11 @@ class LpPool2d(_Pool):
     name_prefix = "lppool"
     differentiable = True
     FIELDS = (
-        Field("norm_type", "float", 2.0, 0.01, 1e3, "the p of the p-norm"),
-        _size_field("kernel_size", REQUIRED, 1, "window height and width"),
-        _size_field("stride", None, 1, "step between windows (empty: the window size)", True),
-        _size_field("padding", 0, 0, "zero border added on every side"),
-        Field("ceil_mode", "bool", False, help="round the output size up instead of down"),
+        Field("norm_type", "float", 2.0, 0.01, 1e3, N_("the p of the p-norm")),
+        _size_field("kernel_size", REQUIRED, 1, N_("window height and width")),
+        _size_field("stride", None, 1, N_("step between windows (empty: the window size)"), True),
+        _size_field("padding", 0, 0, N_("zero border added on every side")),
+        Field("ceil_mode", "bool", False, help=N_("round the output size up instead of down")),
     )
 
     def __init__(self, norm_type=2.0, kernel_size=REQUIRED, stride=None, padding=0,

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from engine.i18n import N_
 from engine.layers.base import Field, Layer, _batched
 from engine.ops.shapes import ShapeError
 
@@ -45,7 +46,7 @@ class Concat(Layer):
     type_name = "Concat"
     name_prefix = "concat"
     n_inputs = None
-    FIELDS = (Field("dim", "int", 0, -8, 8, "dimension to join along (0: channels)"),)
+    FIELDS = (Field("dim", "int", 0, -8, 8, N_("dimension to join along (0: channels)")),)
 
     def __init__(self, dim=0):
         self._store(dim=dim)

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from engine import ops as F
+from engine.i18n import N_
 from engine.layers.base import REQUIRED, Field, Layer, LayerError, _vector_arg
 from engine.ops.shapes import ShapeError
 
@@ -20,8 +21,8 @@ class BatchNorm2d(Layer):
     type_name = "BatchNorm2d"
     name_prefix = "bn"
     FIELDS = (
-        Field("num_features", "int", REQUIRED, 1, 4096, "channels of the input"),
-        Field("eps", "float", 1e-5, 0.0, 1.0, "added to the variance for stability"),
+        Field("num_features", "int", REQUIRED, 1, 4096, N_("channels of the input")),
+        Field("eps", "float", 1e-5, 0.0, 1.0, N_("added to the variance for stability")),
     )
 
     def __init__(self, num_features, running_mean=None, running_var=None, weight=None,

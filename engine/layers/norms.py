@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from engine.i18n import N_
 from engine.layers.base import Field, Layer, LayerError
 from engine.layers.binary import frozen
 from engine.ops._layer_norm import layer_norm_last
@@ -91,8 +92,8 @@ class LayerNorm(_Normalize):
 
     type_name = "LayerNorm"
     name_prefix = "ln"
-    FIELDS = (Field("axis", "int", -1, -8, 8, "first normalized axis"),
-              Field("eps", "float", 1e-5, 0.0, 1.0, "added to the variance"))
+    FIELDS = (Field("axis", "int", -1, -8, 8, N_("first normalized axis")),
+              Field("eps", "float", 1e-5, 0.0, 1.0, N_("added to the variance")))
 
     def __init__(self, axis=-1, weight=None, bias=None, eps=1e-5, in_rank: int = 3):
         self.in_rank = int(in_rank)
@@ -145,8 +146,8 @@ class InstanceNorm2d(_Normalize):
 
     type_name = "InstanceNorm2d"
     name_prefix = "in"
-    FIELDS = (Field("num_features", "int", 1, 1, 1 << 16, "channels"),
-              Field("eps", "float", 1e-5, 0.0, 1.0, "added to the variance"))
+    FIELDS = (Field("num_features", "int", 1, 1, 1 << 16, N_("channels")),
+              Field("eps", "float", 1e-5, 0.0, 1.0, N_("added to the variance")))
 
     def __init__(self, num_features, weight=None, bias=None, eps=1e-5):
         self._store(num_features=num_features, eps=eps)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from engine import ops as F
+from engine.i18n import N_
 from engine.layers.base import REQUIRED, Field, Layer, LayerError, _size_field
 from engine.layers.windowed import _Windowed
 from engine.ops.shapes import pair
@@ -38,11 +39,11 @@ class MaxPool2d(_Pool):
     type_name = "MaxPool2d"
     name_prefix = "pool"
     FIELDS = (
-        _size_field("kernel_size", REQUIRED, 1, "window height and width"),
-        _size_field("stride", None, 1, "step between windows (empty: the window size)", True),
-        _size_field("padding", 0, 0, "border of -infinity added on every side"),
-        _size_field("dilation", 1, 1, "spacing between window taps"),
-        Field("ceil_mode", "bool", False, help="round the output size up instead of down"),
+        _size_field("kernel_size", REQUIRED, 1, N_("window height and width")),
+        _size_field("stride", None, 1, N_("step between windows (empty: the window size)"), True),
+        _size_field("padding", 0, 0, N_("border of -infinity added on every side")),
+        _size_field("dilation", 1, 1, N_("spacing between window taps")),
+        Field("ceil_mode", "bool", False, help=N_("round the output size up instead of down")),
     )
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
@@ -74,11 +75,11 @@ class AvgPool2d(_Pool):
     type_name = "AvgPool2d"
     name_prefix = "avgpool"
     FIELDS = (
-        _size_field("kernel_size", REQUIRED, 1, "window height and width"),
-        _size_field("stride", None, 1, "step between windows (empty: the window size)", True),
-        _size_field("padding", 0, 0, "zero border added on every side"),
-        Field("ceil_mode", "bool", False, help="round the output size up instead of down"),
-        Field("count_include_pad", "bool", True, help="divide by the full window, padding too"),
+        _size_field("kernel_size", REQUIRED, 1, N_("window height and width")),
+        _size_field("stride", None, 1, N_("step between windows (empty: the window size)"), True),
+        _size_field("padding", 0, 0, N_("zero border added on every side")),
+        Field("ceil_mode", "bool", False, help=N_("round the output size up instead of down")),
+        Field("count_include_pad", "bool", True, help=N_("divide by the full window, padding too")),
     )
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from engine.i18n import N_
 from engine.layers import Field, Layer, LayerError
 from engine.ops.shapes import ShapeError
 
@@ -162,9 +163,9 @@ class Pad(Layer):
     type_name = "Pad"
     name_prefix = "pad"
     FIELDS = (
-        Field("mode", "choice", "constant", help="how the border is filled",
+        Field("mode", "choice", "constant", help=N_("how the border is filled"),
               choices=("constant", "reflect", "edge")),
-        Field("value", "float", 0.0, -1e30, 1e30, "fill value in constant mode"),
+        Field("value", "float", 0.0, -1e30, 1e30, N_("fill value in constant mode")),
     )
 
     def __init__(self, padding, mode="constant", value=0.0):

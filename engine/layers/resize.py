@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from engine.i18n import N_
 from engine.layers.base import Field, Layer, LayerError
 from engine.ops.resize import COORDINATE_MODES, NEAREST_MODES, output_size, resize2d
 from engine.ops.resize import resize2d_backward as _backward
@@ -30,12 +31,12 @@ class Resize(Layer):
     name_prefix = "resize"
     differentiable = True
     FIELDS = (
-        Field("mode", "choice", "nearest", help="nearest neighbour or (bi)linear",
+        Field("mode", "choice", "nearest", help=N_("nearest neighbour or (bi)linear"),
               choices=("nearest", "linear")),
         Field("coordinate_mode", "choice", "half_pixel", choices=COORDINATE_MODES,
-              help="how an output position maps to an input coordinate"),
+              help=N_("how an output position maps to an input coordinate")),
         Field("nearest_mode", "choice", "round_prefer_floor", choices=NEAREST_MODES,
-              help="how a coordinate rounds to a pixel in nearest mode"),
+              help=N_("how a coordinate rounds to a pixel in nearest mode")),
     )
 
     def __init__(self, scale_factor=None, size=None, mode="nearest", coordinate_mode="half_pixel",

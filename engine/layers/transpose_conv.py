@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.i18n import N_
 from engine.layers.base import REQUIRED, Field, Layer, LayerError, _size_field
 from engine.layers.weighted import _Weighted
 from engine.ops.conv_transpose import (
@@ -33,15 +34,15 @@ class ConvTranspose2d(_Weighted, Layer):
     name_prefix = "deconv"
     _repr_always = ("kernel_size", "stride")
     FIELDS = (
-        Field("in_channels", "int", REQUIRED, 1, 4096, "channels of the input volume"),
-        Field("out_channels", "int", REQUIRED, 1, 4096, "channels of the output volume"),
-        _size_field("kernel_size", REQUIRED, 1, "filter height and width"),
-        _size_field("stride", 1, 1, "step between the scattered copies"),
-        _size_field("padding", 0, 0, "rows and columns cropped from every side"),
-        _size_field("output_padding", 0, 0, "rows and columns added at the bottom and right"),
-        _size_field("dilation", 1, 1, "spacing between kernel taps (1 = dense)"),
-        Field("groups", "int", 1, 1, 4096, "split channels into groups"),
-        Field("bias", "bool", True, help="add one learned offset per output channel"),
+        Field("in_channels", "int", REQUIRED, 1, 4096, N_("channels of the input volume")),
+        Field("out_channels", "int", REQUIRED, 1, 4096, N_("channels of the output volume")),
+        _size_field("kernel_size", REQUIRED, 1, N_("filter height and width")),
+        _size_field("stride", 1, 1, N_("step between the scattered copies")),
+        _size_field("padding", 0, 0, N_("rows and columns cropped from every side")),
+        _size_field("output_padding", 0, 0, N_("rows and columns added at the bottom and right")),
+        _size_field("dilation", 1, 1, N_("spacing between kernel taps (1 = dense)")),
+        Field("groups", "int", 1, 1, 4096, N_("split channels into groups")),
+        Field("bias", "bool", True, help=N_("add one learned offset per output channel")),
     )
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,

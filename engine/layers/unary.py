@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from engine.i18n import N_
 from engine.layers.base import Field, Layer, LayerError
 from engine.ops import pointwise as E
 from engine.ops.shapes import ShapeError
@@ -79,8 +80,8 @@ class HardSigmoid(_Elementwise):
 
     type_name = "HardSigmoid"
     name_prefix = "hsigmoid"
-    FIELDS = (Field("alpha", "float", 0.2, -1e6, 1e6, "slope"),
-              Field("beta", "float", 0.5, -1e6, 1e6, "offset"))
+    FIELDS = (Field("alpha", "float", 0.2, -1e6, 1e6, N_("slope")),
+              Field("beta", "float", 0.5, -1e6, 1e6, N_("offset")))
 
     def __init__(self, alpha=0.2, beta=0.5):
         self._store(alpha=alpha, beta=beta)
@@ -97,7 +98,7 @@ class ELU(_Elementwise):
 
     type_name = "ELU"
     name_prefix = "elu"
-    FIELDS = (Field("alpha", "float", 1.0, -1e6, 1e6, "scale of the negative part"),)
+    FIELDS = (Field("alpha", "float", 1.0, -1e6, 1e6, N_("scale of the negative part")),)
 
     def __init__(self, alpha=1.0):
         self._store(alpha=alpha)
@@ -114,7 +115,7 @@ class GELU(_Elementwise):
 
     type_name = "GELU"
     name_prefix = "gelu"
-    FIELDS = (Field("approximate", "choice", "none", help="exact or the tanh fit",
+    FIELDS = (Field("approximate", "choice", "none", help=N_("exact or the tanh fit"),
                     choices=("none", "tanh")),)
 
     def __init__(self, approximate="none"):
@@ -186,7 +187,7 @@ class LogSoftmax(_Elementwise):
 
     type_name = "LogSoftmax"
     name_prefix = "logsoftmax"
-    FIELDS = (Field("dim", "int", -1, -8, 8, "dimension whose exponentials sum to 1"),)
+    FIELDS = (Field("dim", "int", -1, -8, 8, N_("dimension whose exponentials sum to 1")),)
 
     def __init__(self, dim=-1, in_rank: int = 1):
         self._store(dim=dim)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.i18n import _, ngettext
 from engine.lecture.traces import AxisFit, ConvStep, ConvTrace, PoolStep, PoolTrace
 
 __all__ = [
@@ -69,14 +70,18 @@ def conv_sum_text(trace: ConvTrace, step: ConvStep, channel: int) -> str:
         terms = " + ".join(_term(xi, wi) for xi, wi in zip(x, weights, strict=True))
         own = f"{terms} = {format_value(step.channel_sums[channel])}"
     else:
-        own = f"sum of the {n} products = {format_value(step.channel_sums[channel])}"
-    lines = [f"Channel {name}: {own}" if c > 1 else f"Sum of products: {own}"]
+        own = _("sum of the {n} products = {value}").format(
+            n=n, value=format_value(step.channel_sums[channel]))
+    lines = [_("Channel {name}: {sum}").format(name=name, sum=own) if c > 1
+             else _("Sum of products: {sum}").format(sum=own)]
     if c > 1:
         sums = " + ".join(format_value(v) for v in step.channel_sums)
-        lines.append(f"Channel sums ({', '.join(channel_name(i, c) for i in range(c))}): "
-                     f"{sums} = {format_value(step.total)}")
-    lines.append(f"Total {format_value(step.total)} + bias {format_value(step.bias)} = "
-                 f"{format_value(step.value)}")
+        lines.append(_("Channel sums ({channels}): {sums} = {total}").format(
+            channels=", ".join(channel_name(i, c) for i in range(c)), sums=sums,
+            total=format_value(step.total)))
+    lines.append(_("Total {total} + bias {bias} = {value}").format(
+        total=format_value(step.total), bias=format_value(step.bias),
+        value=format_value(step.value)))
     return "<br>".join(lines)
 
 
@@ -101,24 +106,29 @@ def formula_text(trace: ConvTrace | PoolTrace) -> str:
     """The output-size formula (N - F + 2P)/S + 1 with the numbers, for height and width."""
     rows, cols = trace.fit_rows, trace.fit_cols
     if _same_axes(rows, cols):
-        return f"Output size (N - F + 2P)/S + 1: {rows.formula}, so {rows.out}x{cols.out}"
-    return (f"Output height: {rows.formula}; width: {cols.formula}; "
-            f"so {rows.out}x{cols.out}")
+        return _("Output size (N - F + 2P)/S + 1: {formula}, so {h}x{w}").format(
+            formula=rows.formula, h=rows.out, w=cols.out)
+    return _("Output height: {rows}; width: {cols}; so {h}x{w}").format(
+        rows=rows.formula, cols=cols.formula, h=rows.out, w=cols.out)
 
 
 def fit_text(trace: ConvTrace | PoolTrace, what: str = "stride") -> str:
-    """"The stride fits" or which padded rows and columns the floor drops."""
+    """"The stride fits" or which padded rows and columns the floor drops (``what``: the
+    setting named, "stride" is the one the players use)."""
+    del what  # the sentences below name the stride, the one setting the players ask about
     if trace.fits:
-        return f"The {what} fits: the windows end exactly at the border."
+        return _("The stride fits: the windows end exactly at the border.")
     parts = []
-    for fit, noun in ((trace.fit_rows, "row"), (trace.fit_cols, "column")):
+    for fit, axis in ((trace.fit_rows, 0), (trace.fit_cols, 1)):
         if fit.dropped:
-            offset = trace.padding[0 if noun == "row" else 1]
+            offset = trace.padding[axis]
             numbers = ", ".join(str(i - offset) for i in fit.dropped)
-            plural = "s" if len(fit.dropped) > 1 else ""
-            parts.append(f"{noun}{plural} {numbers}")
-    return (f"The {what} does not fit: no window reaches {' and '.join(parts)} "
-            f"(hatched red); the floor in the formula drops them.")
+            count = len(fit.dropped)
+            parts.append((ngettext("row {numbers}", "rows {numbers}", count) if axis == 0 else
+                          ngettext("column {numbers}", "columns {numbers}", count)
+                          ).format(numbers=numbers))
+    return _("The stride does not fit: no window reaches {parts} (hatched red); the floor in "
+             "the formula drops them.").format(parts=_(" and ").join(parts))
 
 
 def parse_kernel(text: str) -> np.ndarray:
@@ -131,13 +141,16 @@ def parse_kernel(text: str) -> np.ndarray:
     """
     rows = [r.replace(",", " ").split() for r in text.split(";") if r.strip()]
     if not rows:
-        raise ValueError("write the kernel as rows of numbers separated by ';', e.g. 1 0; 0 1")
+        raise ValueError(_("write the kernel as rows of numbers separated by ';', e.g. 1 0; 0 1"))
     if len({len(r) for r in rows}) != 1:
         lengths = ", ".join(str(len(r)) for r in rows)
-        raise ValueError(f"every kernel row needs the same number of values (got {lengths})")
+        raise ValueError(_("every kernel row needs the same number of values (got {lengths})")
+                         .format(lengths=lengths))
     if len(rows) > 7 or len(rows[0]) > 7:
-        raise ValueError(f"the kernel is {len(rows)}x{len(rows[0])}; at most 7x7 fits the player")
+        raise ValueError(_("the kernel is {h}x{w}; at most 7x7 fits the player").format(
+            h=len(rows), w=len(rows[0])))
     try:
         return np.array([[float(v) for v in r] for r in rows], np.float32)
     except ValueError:
-        raise ValueError(f"the kernel values must be numbers: {text!r}") from None
+        raise ValueError(_("the kernel values must be numbers: {text!r}").format(
+            text=text)) from None

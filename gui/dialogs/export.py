@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
-from engine.i18n import _
+from engine.i18n import N_, _
 
 __all__ = ["FORMAT_NAMES", "ask_export", "export_current"]
 
 # format -> (the name shown, the file filter)
 FORMAT_NAMES = {
-    "onnx": ("ONNX model (.onnx)", "ONNX models (*.onnx)"),
-    "pytorch": ("PyTorch module source (.py + .npz)", "Python files (*.py)"),
-    "numpy": ("NumPy-only script (.py + .npz)", "Python files (*.py)"),
+    "onnx": (N_("ONNX model (.onnx)"), N_("ONNX models (*.onnx)")),
+    "pytorch": (N_("PyTorch module source (.py + .npz)"), N_("Python files (*.py)")),
+    "numpy": (N_("NumPy-only script (.py + .npz)"), N_("Python files (*.py)")),
 }
 
 

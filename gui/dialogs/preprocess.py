@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import N_, _, ngettext
 from engine.io.preprocess import (
     CHANNEL_ORDERS,
     PRESETS,
@@ -39,9 +40,9 @@ from engine.io.preprocess import (
 )
 
 CUSTOM = "Custom"
-RESIZE_LABELS = {"crop": "crop the center, then scale (nothing distorted)",
-                 "stretch": "stretch to the size (distorts)",
-                 "none": "keep the frame's size"}
+RESIZE_LABELS = {"crop": N_("crop the center, then scale (nothing distorted)"),
+                 "stretch": N_("stretch to the size (distorts)"),
+                 "none": N_("keep the frame's size")}
 
 
 def parse_number(text: str) -> float:
@@ -53,14 +54,15 @@ def parse_number(text: str) -> float:
             return float(match.group(1)) / float(match.group(2))
         return float(text)
     except (ValueError, ZeroDivisionError):
-        raise ValueError(f"{text!r} is not a number (examples: 0.5, 1/255)") from None
+        raise ValueError(_("{text!r} is not a number (examples: 0.5, 1/255)").format(
+            text=text)) from None
 
 
 def parse_numbers(text: str) -> tuple[float, ...]:
     """Comma- or space-separated numbers: ``"0.485, 0.456, 0.406"``."""
     parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
     if not parts:
-        raise ValueError("give one number, or one per channel")
+        raise ValueError(_("give one number, or one per channel"))
     return tuple(parse_number(p) for p in parts)
 
 
@@ -81,29 +83,29 @@ class PreprocessDialog(QDialog):
     def __init__(self, initial: Preprocess | None = None, channels: int = 3,
                  model_size: tuple[int, int] | None = None, title: str = "", parent=None):
         super().__init__(parent)
-        self.setWindowTitle(title or "Input preprocessing")
+        self.setWindowTitle(title or _("Input preprocessing"))
         self.channels = channels
         self.model_size = model_size
         self._result: Preprocess | None = None
         initial = initial or Preprocess(size=model_size)
         self.preset = QComboBox()
         self.preset.addItems([CUSTOM, *PRESETS])
-        self.preset.setToolTip("Common conventions; the input size stays the model's own")
-        self.keep_size = QCheckBox("Use the frame's own size")
+        self.preset.setToolTip(_("Common conventions; the input size stays the model's own"))
+        self.keep_size = QCheckBox(_("Use the frame's own size"))
         self.height_box, self.width_box = QSpinBox(), QSpinBox()
         for box in (self.height_box, self.width_box):
             box.setRange(1, 4096)
         self.resize_box = QComboBox()
         for mode in RESIZE_MODES:
-            self.resize_box.addItem(RESIZE_LABELS[mode], mode)
+            self.resize_box.addItem(_(RESIZE_LABELS[mode]), mode)
         self.order_box = QComboBox()
         self.order_box.addItems(CHANNEL_ORDERS)
         self.scale_edit = QLineEdit()
-        self.scale_edit.setToolTip("Multiplies the 0-255 pixel values first: 1/255 gives [0, 1]")
+        self.scale_edit.setToolTip(_("Multiplies the 0-255 pixel values first: 1/255 gives [0, 1]"))
         self.mean_edit, self.std_edit = QLineEdit(), QLineEdit()
         for edit in (self.mean_edit, self.std_edit):
-            edit.setToolTip("One number, or one per channel in the network's channel order")
-        self.invert_box = QCheckBox("Invert (255 - pixel: white strokes on black)")
+            edit.setToolTip(_("One number, or one per channel in the network's channel order"))
+        self.invert_box = QCheckBox(_("Invert (255 - pixel: white strokes on black)"))
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.error = QLabel()
@@ -117,22 +119,22 @@ class PreprocessDialog(QDialog):
         size_widget.setLayout(size_row)
         size_row.setContentsMargins(0, 0, 0, 0)
         form = QFormLayout()
-        form.addRow("Preset", self.preset)
-        form.addRow("Size (height x width)", size_widget)
-        form.addRow("Resize", self.resize_box)
-        form.addRow("Channel order", self.order_box)
-        form.addRow("Scale", self.scale_edit)
-        form.addRow("Mean", self.mean_edit)
-        form.addRow("Std", self.std_edit)
+        form.addRow(_("Preset"), self.preset)
+        form.addRow(_("Size (height x width)"), size_widget)
+        form.addRow(_("Resize"), self.resize_box)
+        form.addRow(_("Channel order"), self.order_box)
+        form.addRow(_("Scale"), self.scale_edit)
+        form.addRow(_("Mean"), self.mean_edit)
+        form.addRow(_("Std"), self.std_edit)
         form.addRow("", self.invert_box)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        intro = QLabel("How a frame becomes this network's input: the network only works on "
+        intro = QLabel(_("How a frame becomes this network's input: the network only works on "
                        "input prepared as in its training. The value entering the network is "
-                       "(pixel x scale - mean) / std.")
+                       "(pixel x scale - mean) / std."))
         intro.setWordWrap(True)
         layout.addWidget(intro)
         layout.addLayout(form)
@@ -187,12 +189,12 @@ class PreprocessDialog(QDialog):
         try:
             recipe = self._read()
         except PreprocessError as error:
-            self.error.setText(f"<b>Not valid:</b> {error}")
+            self.error.setText(_("<b>Not valid:</b> {error}").format(error=error))
             self.summary.clear()
             self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
             return None
         self.error.clear()
-        self.summary.setText(f"Input: {recipe.describe()}")
+        self.summary.setText(_("Input: {describe}").format(describe=recipe.describe()))
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
         return recipe
 
@@ -258,42 +260,47 @@ def open_model_flow(parent, path, session,
     try:
         pipeline = load_onnx(path)
     except (ValueError, OSError) as error:
-        session.message.emit("error", f"Could not open the model: {error}")
+        session.message.emit("error", _("Could not open the model: {error}").format(error=error))
         return False
     try:
         recipe = load_beside(path)
     except PreprocessError as error:
-        session.message.emit("warning", f"{error}; please set the preprocessing again.")
+        session.message.emit("warning", _("{error}; please set the preprocessing again.")
+                                          .format(error=error))
         recipe = None
     spec = pipeline.input_spec
     if recipe is None and ask is None:
         recipe = guess_preprocess(pipeline)
-        session.message.emit("info", f"{path.name} has no saved preprocessing; using"
-                             f" {recipe.describe()}.")
+        session.message.emit("info", _("{name} has no saved preprocessing; using {describe}.")
+                                       .format(name=path.name, describe=recipe.describe()))
     elif recipe is None:
         model_size = (spec.height, spec.width) if spec.height and spec.width else None
         recipe = ask(parent, guess_preprocess(pipeline), spec.channels, model_size,
-                     f"Input preprocessing for {path.name}")
+                     _("Input preprocessing for {name}").format(name=path.name))
         if recipe is None:
-            session.message.emit("info", f"Opening {path.name} was cancelled.")
+            session.message.emit("info", _("Opening {name} was cancelled.").format(name=path.name))
             return False
         try:
             save_beside(recipe, path)
         except OSError as error:
-            session.message.emit("warning", f"The preprocessing could not be saved beside the"
-                                 f" model ({error.strerror or error}); it applies until you"
-                                 " close the app.")
+            session.message.emit("warning", _(
+                "The preprocessing could not be saved beside the model ({value}); it applies "
+                "until you close the app."
+            ).format(value=error.strerror or error))
     try:
         network = pipeline.with_preprocess(recipe)
     except ValueError as error:
-        session.message.emit("error", f"Could not open the model {path.name}: {error}")
+        session.message.emit("error", _("Could not open the model {name}: {error}")
+                                        .format(name=path.name, error=error))
         return False
     network.source_path = str(path)  # for the label file beside it (gui.labels.model_path_of)
     # path=None: the session's pipeline file is a .json; an .onnx must never be saved over.
     session.set_pipeline(network, path=None)
     n = len(network.nodes)
-    session.message.emit("info", f"Opened {path.name}: {n} node{'s' * (n != 1)}; input"
-                         f" {recipe.describe()}.")
+    session.message.emit("info", ngettext(
+        "Opened {name}: {n} node; input {describe}.",
+        "Opened {name}: {n} nodes; input {describe}.", n
+    ).format(name=path.name, n=n, describe=recipe.describe()))
     return True
 
 
@@ -308,7 +315,7 @@ def edit_preprocessing_flow(parent, session,
     spec = pipeline.input_spec
     model_size = (spec.height, spec.width) if spec.height and spec.width else None
     current = spec.preprocess or Preprocess(size=None)
-    recipe = ask(parent, current, spec.channels, model_size, "Input preprocessing")
+    recipe = ask(parent, current, spec.channels, model_size, _("Input preprocessing"))
     if recipe is None or recipe == spec.preprocess:
         return False
     network = pipeline.with_preprocess(recipe)
@@ -317,10 +324,12 @@ def edit_preprocessing_flow(parent, session,
         try:
             save_beside(recipe, source)
         except OSError as error:
-            session.message.emit("warning", "The preprocessing could not be saved beside the"
-                                 f" model ({error.strerror or error}).")
+            session.message.emit("warning", _(
+                "The preprocessing could not be saved beside the model ({value})."
+            ).format(value=error.strerror or error))
     session.set_pipeline(network)
-    session.message.emit("info", f"Input preprocessing: {recipe.describe()}.")
+    session.message.emit("info", _("Input preprocessing: {describe}.")
+                                   .format(describe=recipe.describe()))
     return True
 
 
@@ -341,4 +350,5 @@ def open_model_from_args(session, path, interactive: bool = True) -> str | None:
         ok = open_model_flow(None, path, session, ask=ask_preprocess if interactive else None)
     finally:
         session.message.disconnect(collect)
-    return None if ok else (problems[-1] if problems else f"{path} could not be opened")
+    return None if ok else (problems[-1] if problems else _("{path} could not be opened")
+                                                            .format(path=path))

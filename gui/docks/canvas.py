@@ -25,12 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import N_, _
 from gui.ui_scale import scaled
 
 SIZE = 256  # canvas pixels (square); the engine's preprocessing scales it to the network
 DEFAULT_WIDTH = 10  # pen width in canvas pixels: like a marker on a sheet held to a camera
-SHAPES_HINT = "Draw a circle, triangle, square, star, cross, heart, arrow or smiley."
-GENERIC_HINT = "Draw with the mouse; turn on \"Use as source\" to send the drawing to the network."
+SHAPES_HINT = N_("Draw a circle, triangle, square, star, cross, heart, arrow or smiley.")
+GENERIC_HINT = N_("Draw with the mouse; turn on \"Use as source\" to send the drawing to the "
+                  "network.")
 WAIT_S = 0.1  # how long a read waits for a new stroke before it returns the same drawing
 
 
@@ -102,7 +104,7 @@ class DrawingCanvas(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         scaled(self.setMinimumSize, 128, 128)
         self.setCursor(Qt.CursorShape.CrossCursor)
-        self.setToolTip("Draw with the left mouse button")
+        self.setToolTip(_("Draw with the left mouse button"))
         self.clear()
 
     def sizeHint(self) -> QSize:
@@ -123,7 +125,8 @@ class DrawingCanvas(QWidget):
         """Replace the drawing with an (SIZE, SIZE, 3) uint8 RGB picture."""
         rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
         if rgb.shape != (SIZE, SIZE, 3):
-            raise ValueError(f"the canvas is {SIZE} x {SIZE} RGB, got shape {rgb.shape}")
+            raise ValueError(_("the canvas is {SIZE} x {SIZE} RGB, got shape {shape}")
+                               .format(SIZE=SIZE, shape=rgb.shape))
         self.image = QImage(rgb.data, SIZE, SIZE, 3 * SIZE, QImage.Format.Format_RGB888).copy()
         self._publish()
 
@@ -189,16 +192,16 @@ class DrawingCanvasDock(QWidget):
         self.width_box.setRange(1, 40)
         self.width_box.setValue(DEFAULT_WIDTH)
         self.width_box.setSuffix(" px")
-        self.width_box.setToolTip("Pen width, in canvas pixels (the canvas is 256 x 256)")
+        self.width_box.setToolTip(_("Pen width, in canvas pixels (the canvas is 256 x 256)"))
         self.width_box.valueChanged.connect(self._on_width_changed)
-        self.clear_button = QPushButton("Clear")
-        self.clear_button.setToolTip("Erase the drawing and start again on a blank canvas")
+        self.clear_button = QPushButton(_("Clear"))
+        self.clear_button.setToolTip(_("Erase the drawing and start again on a blank canvas"))
         self.clear_button.clicked.connect(self.canvas.clear)
-        self.use_box = QCheckBox("Use as source")
-        self.use_box.setToolTip("Send the drawing to the network instead of the image or camera")
+        self.use_box = QCheckBox(_("Use as source"))
+        self.use_box.setToolTip(_("Send the drawing to the network instead of the image or camera"))
         self.use_box.toggled.connect(self._on_use_toggled)
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("Pen"))
+        bar.addWidget(QLabel(_("Pen")))
         bar.addWidget(self.width_box)
         bar.addWidget(self.clear_button)
         bar.addStretch(1)
@@ -216,7 +219,7 @@ class DrawingCanvasDock(QWidget):
         self.canvas.pen_width = value
 
     def _on_session_pipeline_changed(self, pipeline) -> None:
-        self.hint.setText(SHAPES_HINT if pipeline.name == "shapes" else GENERIC_HINT)
+        self.hint.setText(_(SHAPES_HINT if pipeline.name == "shapes" else GENERIC_HINT))
 
     def _on_session_source_changed(self, spec) -> None:
         self.use_box.blockSignals(True)
@@ -231,7 +234,8 @@ class DrawingCanvasDock(QWidget):
             try:
                 self.session.set_source(SourceSpec(kind="canvas"))
             except ValueError as error:
-                self.session.message.emit("error", f"The canvas cannot be a source: {error}")
+                self.session.message.emit("error", _("The canvas cannot be a source: {error}")
+                                                     .format(error=error))
                 self._on_session_source_changed(self.session.source)
         elif not on and self.session.source.kind == "canvas":
             self.session.set_source(self._previous_source or SourceSpec())

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import _
 from engine.layers import Conv2d
 from engine.lecture.text import format_value
 from engine.ops.shapes import conv_params, pair
@@ -59,10 +60,13 @@ def mix_text(weight: np.ndarray, bias: np.ndarray, x: np.ndarray, k: int) -> str
     """``y[k] = w·x + b`` with the numbers, shortened after :data:`MAX_TERMS` terms."""
     terms = [_product(w, v) for w, v in zip(weight[k], x, strict=True)]
     if len(terms) > MAX_TERMS:
-        terms = [*terms[:MAX_TERMS - 1], f"... ({len(terms) - MAX_TERMS + 1} more)"]
+        terms = [*terms[:MAX_TERMS - 1], _("... ({value} more)").format(
+            value=len(terms) - MAX_TERMS + 1)]
     value = float(weight[k] @ x + bias[k])
-    return (f"y[{k}] = {' + '.join(terms)} + bias {format_value(bias[k])} = "
-            f"<b>{format_value(value)}</b>")
+    return (_("y[{k}] = {join} + bias {format_value} = <b>{format_value2}</b>").format(
+        k=k, join=" + ".join(terms), format_value=format_value(bias[k]),
+        format_value2=format_value(value)
+    ))
 
 
 class ChannelMixingDock(QWidget):
@@ -93,48 +97,50 @@ class ChannelMixingDock(QWidget):
     def _build(self) -> None:
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.insert = QPushButton("Insert this layer")
-        self.insert.setToolTip("Insert a 1x1 conv after the selected layer: add the demo 1x1 "
+        self.insert = QPushButton(_("Insert this layer"))
+        self.insert.setToolTip(_("Insert a 1x1 conv after the selected layer: add the demo 1x1 "
                                "layer to the pipeline right after the selected "
                                "layer (Undo takes it out again); a following conv layer is "
-                               "adapted to the fewer channels")
+                               "adapted to the fewer channels"))
         self.insert.clicked.connect(self.insert_layer)
         top = QHBoxLayout()
         top.addWidget(self.status, 1)
         top.addWidget(self.insert)
 
-        self.map_spin = self._spin("Which input map is shown on the right", self._redraw)
-        self.row = self._spin("Row of the pixel (or click a picture)", self._on_spin)
-        self.col = self._spin("Column of the pixel (or click a picture)", self._on_spin)
-        self.out_spin = self._spin("The output channel whose sum is written out", self._redraw)
-        controls = labelled_row((("Pixel row", self.row), ("col", self.col),
-                                 ("map", self.map_spin), ("output", self.out_spin)))
+        self.map_spin = self._spin(_("Which input map is shown on the right"), self._redraw)
+        self.row = self._spin(_("Row of the pixel (or click a picture)"), self._on_spin)
+        self.col = self._spin(_("Column of the pixel (or click a picture)"), self._on_spin)
+        self.out_spin = self._spin(_("The output channel whose sum is written out"), self._redraw)
+        controls = labelled_row(((_("Pixel row"), self.row), (_("col"), self.col),
+                                 (_("map"), self.map_spin), (_("output"), self.out_spin)))
 
         self.frame_view = PixelView(min_side=80)
-        self.frame_view.setToolTip("The input frame: click to pick the pixel")
+        self.frame_view.setToolTip(_("The input frame: click to pick the pixel"))
         self.frame_view.pixelClicked.connect(self._on_frame_clicked)
         self.map_view = PixelView(min_side=80)
-        self.map_view.setToolTip("One of the maps entering the 1x1 layer: click to pick the pixel")
+        self.map_view.setToolTip(_(
+            "One of the maps entering the 1x1 layer: click to pick the pixel"
+        ))
         self.map_view.pixelClicked.connect(self.select_pixel)
         self.map_title = QLabel()
         pictures = QGridLayout()
-        pictures.addWidget(QLabel("Input frame"), 0, 0)
+        pictures.addWidget(QLabel(_("Input frame")), 0, 0)
         pictures.addWidget(self.map_title, 0, 1)
         pictures.addWidget(self.frame_view, 1, 0)
         pictures.addWidget(self.map_view, 1, 1)
 
         self.x_grid = CellGrid(cell_size=34, min_cell=14)
-        self.x_grid.setToolTip("x: the pixel's value in each of the C input channels")
+        self.x_grid.setToolTip(_("x: the pixel's value in each of the C input channels"))
         self.w_grid = CellGrid(cell_size=34, min_cell=14)
-        self.w_grid.setToolTip("W: one row per output channel, one column per input channel")
+        self.w_grid.setToolTip(_("W: one row per output channel, one column per input channel"))
         self.b_grid = CellGrid(cell_size=34, min_cell=14)
-        self.b_grid.setToolTip("b: one bias per output channel")
+        self.b_grid.setToolTip(_("b: one bias per output channel"))
         self.y_grid = CellGrid(cell_size=34, min_cell=14)
-        self.y_grid.setToolTip("y = W x + b: the pixel's C' output values")
+        self.y_grid.setToolTip(_("y = W x + b: the pixel's C' output values"))
         grids = self.grids = QGridLayout()
         # Titles beside the grids, b's and y's in the otherwise empty row of x: the height goes
         # to the cells, which is what a short panel runs out of.
-        self.grid_titles = [QLabel("x\n(C inputs)"), QLabel("W\n(C' x C)"), QLabel("b"),
+        self.grid_titles = [QLabel(_("x\n(C inputs)")), QLabel(_("W\n(C' x C)")), QLabel("b"),
                             QLabel("y")]
         bottom = Qt.AlignmentFlag.AlignBottom
         for title in self.grid_titles[:2]:
@@ -201,13 +207,13 @@ class ChannelMixingDock(QWidget):
         result = self._live.latest
         self.insert.setEnabled(False)
         if result is None:
-            self.status.setText("Waiting for a frame from the current pipeline.")
+            self.status.setText(_("Waiting for a frame from the current pipeline."))
             return
         layer, index, maps = self._choose(result)
         if layer is None:
             self.layer = None
-            self.status.setText("The selected layer gives a vector, not maps: select a layer "
-                                "with maps to mix its channels.")
+            self.status.setText(_("The selected layer gives a vector, not maps: select a layer "
+                                "with maps to mix its channels."))
             return
         self.layer, self.node_index, self.source = layer, index, maps
         self._frame = result.frame
@@ -216,13 +222,17 @@ class ChannelMixingDock(QWidget):
         if index is None:
             selected = nodes[min(self._session.selected_layer, len(nodes) - 1)].name
             self.status.setText(
-                f"The pipeline has no 1x1 convolution, so a demo layer (seeded, {c_in} → {c_out} "
-                f"channels) is shown on the output of {selected}.")
+                _(
+                    "The pipeline has no 1x1 convolution, so a demo layer (seeded, {c_in} → "
+                    "{c_out} channels) is shown on the output of {selected}."
+                ).format(c_in=c_in, c_out=c_out, selected=selected))
             self.insert.setEnabled(result.pipeline.is_chain)
         else:
-            self.status.setText(f"{nodes[index].name}: {layer!r}, a 1x1 convolution in the "
-                                f"pipeline, mixing {c_in} channels into {c_out}.")
-        _, h, w = maps.shape
+            self.status.setText(_(
+                "{name}: {layer!r}, a 1x1 convolution in the pipeline, mixing {c_in} "
+                "channels into {c_out}."
+            ).format(name=nodes[index].name, layer=layer, c_in=c_in, c_out=c_out))
+        h, w = maps.shape[1:]
         if self.pixel is None or not (0 <= self.pixel[0] < h and 0 <= self.pixel[1] < w):
             self.pixel = (h // 2, w // 2)
         for spin, top, value in ((self.row, h, self.pixel[0]), (self.col, w, self.pixel[1]),
@@ -250,14 +260,15 @@ class ChannelMixingDock(QWidget):
         self.y_grid.set_values(self.outputs[:, None])
         self.frame_view.set_rgb(self._frame)
         fh, fw = self._frame.shape[:2]
-        _, h, w = self.source.shape
+        h, w = self.source.shape[1:]
         self.frame_view.set_boxes([(y * fh // h, (y + 1) * fh // h - 1, x * fw // w,
                                     (x + 1) * fw // w - 1, "#ffb300")])
         channel = self.map_spin.value()
         self.map_view.set_map(self.source[channel])
         self.map_view.set_marker((y, x))
-        self.map_title.setText(f"Input map {channel} of {self.source.shape[0]} ({h} x {w}), "
-                               f"pixel ({y}, {x})")
+        self.map_title.setText(_(
+            "Input map {channel} of {shape} ({h} x {w}), pixel ({y}, {x})"
+        ).format(channel=channel, shape=self.source.shape[0], h=h, w=w, y=y, x=x))
         self.sum.setText(mix_text(weight, bias, self.inputs, self.out_spin.value()))
         self.savings.setText(self._savings_text(weight.shape[1], c_out))
 
@@ -269,18 +280,25 @@ class ChannelMixingDock(QWidget):
         nxt = next((nodes[i] for i in range(start, len(nodes))
                     if nodes[i].layer.type_name == "Conv2d"), None)
         if nxt is not None:
-            n, k, what = nxt.layer.out_channels, pair(nxt.layer.kernel_size), f"the next conv " \
-                f"layer ({nxt.name})"
+            n, k, what = nxt.layer.out_channels, pair(nxt.layer.kernel_size), _(
+                "the next conv layer ({name})"
+            ).format(name=nxt.name)
         else:
             n, k = HYPOTHETICAL_NEXT[0], pair(HYPOTHETICAL_NEXT[1])
-            what = f"a following {k[0]}x{k[1]} conv layer with {n} filters"
+            what = _("a following {k}x{k2} conv layer with {n} filters").format(
+                k=k[0], k2=k[1], n=n)
         before, after = conv_params(c_in, n, k), conv_params(c_out, n, k)
         change = 100 * (1 - c_out / c_in)
-        word = "fewer" if change >= 0 else "more"
-        return (f"Per pixel {c_in} values become {c_out}: {abs(change):.0f}% {word} numbers to "
-                f"store and pass on. For {what}: {n} x ({k[0]} x {k[1]} x {c_in} + 1) = "
-                f"{before:,} weights on the {c_in} channels, {n} x ({k[0]} x {k[1]} x {c_out} "
-                f"+ 1) = {after:,} on the {c_out}.")
+        fewer = (_("Per pixel {c_in} values become {c_out}: {share:.0%} fewer numbers to "
+                   "store and pass on.") if change >= 0 else
+                 _("Per pixel {c_in} values become {c_out}: {share:.0%} more numbers to "
+                   "store and pass on."))
+        return fewer.format(c_in=c_in, c_out=c_out, share=abs(change) / 100) + " " + _(
+            "For {what}: {n} x ({k} x {k2} x {c_in} + 1) = {before:,} weights on "
+            "the {c_in} channels, {n} x ({k} x {k2} x {c_out} + 1) = {after:,} on the "
+            "{c_out}."
+        ).format(c_in=c_in, c_out=c_out, what=what, n=n, k=k[0], k2=k[1], before=before,
+                 after=after)
 
     # -- handlers -----------------------------------------------------------------------------
     def _on_session_changed(self, *_args) -> None:
@@ -323,7 +341,7 @@ class ChannelMixingDock(QWidget):
                     break
             new.shapes(self._live.latest.input.shape)
         except ValueError as exc:  # ShapeError and LayerError too: a layer that cannot adapt
-            self.status.setText(f"Cannot insert a 1x1 layer here: {exc}")
+            self.status.setText(_("Cannot insert a 1x1 layer here: {exc}").format(exc=exc))
             return
         self._session.set_pipeline(new)
         self._session.set_selected_layer(index + 1)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import N_, _
 from engine.layers.kernels import PRESET_DESCRIPTIONS, PRESETS, expand_kernel
 from engine.lecture.examples import VOLUME_SIDE, lecture_7x7, lecture_volume
 from engine.lecture.text import channel_name, conv_sum_text, parse_kernel
@@ -32,14 +33,16 @@ __all__ = ["ConvPlayerDock"]
 
 VOLUME = "lecture_volume"
 SOURCES = (
-    ("lecture_7x7", "Lecture: 7x7 input", "The lecture's 7x7 input (small whole numbers) with "
-     "a 3x3 filter"),
-    (VOLUME, "Lecture: 32x32x3 volume", "The lecture's 32x32x3 input (a sample picture in whole "
-     "numbers 0 to 9) with the lecture pipeline's ten 5x5x3 filters, stride 1, padding 2; "
-     "pick the filter to step through its map"),
-    ("crop", "Crop of the frame", "A square cut out of the current frame, every channel"),
+    ("lecture_7x7", N_("Lecture: 7x7 input"),
+     N_("The lecture's 7x7 input (small whole numbers) with a 3x3 filter")),
+    (VOLUME, N_("Lecture: 32x32x3 volume"),
+     N_("The lecture's 32x32x3 input (a sample picture in whole numbers 0 to 9) with the "
+        "lecture pipeline's ten 5x5x3 filters, stride 1, padding 2; pick the filter to step "
+        "through its map")),
+    ("crop", N_("Crop of the frame"),
+     N_("A square cut out of the current frame, every channel")),
 )
-LECTURE_FILTER = "lecture filter"
+LECTURE_FILTER = N_("lecture filter")
 CUSTOM = "custom"
 
 
@@ -47,7 +50,7 @@ class ConvPlayerDock(PlayerDock):
     """The convolution player dock (registered as "conv_player")."""
 
     SOURCES = SOURCES
-    ERROR_PREFIX = "Cannot run this convolution"
+    ERROR_PREFIX = N_("Cannot run this convolution")
 
     def __init__(self, session, live, parent: QWidget | None = None) -> None:
         super().__init__(session, live, np.zeros((1, 7, 7), np.float32), parent)
@@ -61,62 +64,64 @@ class ConvPlayerDock(PlayerDock):
 
     # -- construction -------------------------------------------------------------------------
     def _build(self) -> None:
-        self._build_source("What the filter slides over")
+        self._build_source(_("What the filter slides over"))
         self.kernel = QComboBox()
-        self.kernel.setToolTip("The filter: a named kernel (spread over the channels the way "
+        self.kernel.setToolTip(_("The filter: a named kernel (spread over the channels the way "
                                "the app's conv layers do), the example's own filter, or your "
-                               "own values")
+                               "own values"))
         for name in PRESETS:
             self.kernel.addItem(name.replace("_", " "), name)
-            self.kernel.setItemData(self.kernel.count() - 1, PRESET_DESCRIPTIONS.get(name, ""), 3)
-        self.kernel.addItem(LECTURE_FILTER, LECTURE_FILTER)
+            tip = PRESET_DESCRIPTIONS.get(name)
+            self.kernel.setItemData(self.kernel.count() - 1, _(tip) if tip else "", 3)
+        self.kernel.addItem(_(LECTURE_FILTER), LECTURE_FILTER)
         self.kernel.addItem(CUSTOM, CUSTOM)
         self.kernel.activated.connect(self._on_kernel_activated)
         self.values = QLineEdit()
-        self.values.setToolTip("The kernel's values for the channel shown: numbers separated by "
+        self.values.setToolTip(_("The kernel's values for the channel shown: numbers separated by "
                                "spaces, rows by ';' (e.g. -1 0 1; -2 0 2; -1 0 1). Press Enter "
                                "to use them; the other channels keep theirs (zeros if you "
-                               "change the size).")
+                               "change the size)."))
         self.values_label = QLabel("w =")
-        self.values_label.setToolTip("Which channel of the filter the values line shows and "
-                                     "edits")
+        self.values_label.setToolTip(_("Which channel of the filter the values line shows and "
+                                     "edits"))
         self.values.editingFinished.connect(self._on_values_edited)
         scaled(self.values.setMinimumWidth, 110)
-        self.stride = self._spin(1, 5, 1, "Stride S: how many cells the window moves per step")
-        self.padding = self._spin(0, 4, 0, "Padding P: width of the zero border around the input")
-        self.dilation = self._spin(1, 4, 1, "Dilation D: spacing between the kernel's taps")
+        self.stride = self._spin(1, 5, 1, _("Stride S: how many cells the window moves per step"))
+        self.padding = self._spin(0, 4, 0,
+                                  _("Padding P: width of the zero border around the input"))
+        self.dilation = self._spin(1, 4, 1, _("Dilation D: spacing between the kernel's taps"))
         self.bias = QDoubleSpinBox()
         self.bias.setRange(-99, 99)
         self.bias.setDecimals(2)
-        self.bias.setToolTip("Bias b: added once to the sum of all products")
+        self.bias.setToolTip(_("Bias b: added once to the sum of all products"))
         self.bias.valueChanged.connect(self._on_settings_changed)
         self.channel = QSpinBox()
-        self.channel.setToolTip("Which input channel's values, weights and products are shown")
+        self.channel.setToolTip(_("Which input channel's values, weights and products are shown"))
         self.channel.valueChanged.connect(self._on_channel_changed)
         self.filter = QSpinBox()
-        self.filter.setToolTip("Which of the layer's filters slides over the input; each one "
-                               "makes its own output map")
+        self.filter.setToolTip(_("Which of the layer's filters slides over the input; each one "
+                               "makes its own output map"))
         self.filter.valueChanged.connect(self._on_filter_changed)
-        self.filter_label = QLabel("filter")
+        self.filter_label = QLabel(_("filter"))
         self.filter_label.setToolTip(self.filter.toolTip())
 
         shrinkable(self.kernel, 8)
         # Two rows that fit the middle column; the box sizes shrink before anything is cut.
-        top = labelled_row(((None, self.source, 3), ("kernel", self.kernel, 2),
-                            ("bias", self.bias)), end_stretch=False)
+        top = labelled_row(((None, self.source, 3), (_("kernel"), self.kernel, 2),
+                            (_("bias"), self.bias)), end_stretch=False)
         settings = labelled_row(((None, self.values, 1), ("S", self.stride),
                                  ("P", self.padding), ("D", self.dilation),
                                  ("ch", self.channel)), end_stretch=False)
         settings.insertWidget(0, self.values_label)
 
         self.input_grid = CellGrid()
-        self.input_grid.setToolTip("The input with its zero border (hatched)")
+        self.input_grid.setToolTip(_("The input with its zero border (hatched)"))
         self.kernel_grid = CellGrid(min_cell=18)
-        self.kernel_grid.setToolTip("The filter's weights for the channel shown")
+        self.kernel_grid.setToolTip(_("The filter's weights for the channel shown"))
         self.products_grid = CellGrid(min_cell=18)
-        self.products_grid.setToolTip("Input value times weight, cell by cell, at this step")
+        self.products_grid.setToolTip(_("Input value times weight, cell by cell, at this step"))
         self.output_grid = CellGrid()
-        self.output_grid.setToolTip("The output map, filled in one cell per step")
+        self.output_grid.setToolTip(_("The output map, filled in one cell per step"))
         self.input_title, self.kernel_title = QLabel(), QLabel()
         self.products_title, self.output_title = QLabel(), QLabel()
         grids = QGridLayout()
@@ -134,13 +139,13 @@ class ConvPlayerDock(PlayerDock):
 
         self.sum_label = QLabel()
         self.sum_label.setWordWrap(True)
-        self.sum_label.setToolTip("How this step's output value is computed")
+        self.sum_label.setToolTip(_("How this step's output value is computed"))
         self.value_label = QLabel()
-        self.value_label.setToolTip("The value written into the outlined output cell")
+        self.value_label.setToolTip(_("The value written into the outlined output cell"))
         self.layer_label = QLabel()
         self.layer_label.setWordWrap(True)
-        self.layer_label.setToolTip("The whole layer: every filter's map, and what it learns")
-        self._build_status("Whether the windows tile the padded input exactly")
+        self.layer_label.setToolTip(_("The whole layer: every filter's map, and what it learns"))
+        self._build_status(_("Whether the windows tile the padded input exactly"))
         self._lay_out([top, settings], grids,
                       [self.sum_label, self.value_label, self.layer_label])
 
@@ -283,15 +288,22 @@ class ConvPlayerDock(PlayerDock):
         self.products_grid.set_values(s.products[ch])
         self._show_output(s)
         c, h, w = trace.input.shape
-        self.input_title.setText(f"Input {h}x{w}" + (f"x{c}, channel {name}" if c > 1 else "")
-                                 + (f", padding {ph}" if ph or pw else ""))
+        self.input_title.setText(_("Input {h}x{w}").format(h=h, w=w)
+                                 + (_("x{c}, channel {name}").format(c=c, name=name)
+                                    if c > 1 else "")
+                                 + (_(", padding {ph}").format(ph=ph) if ph or pw else ""))
         kh, kw = trace.weight.shape[1:]
         layer = self._lecture_layer_shown()
-        which = f"Filter {self.filter.value()}, " if layer else "Kernel "
-        self.kernel_title.setText(f"{which}{kh}x{kw}" + (f", channel {name}" if c > 1 else ""))
-        self.products_title.setText("Input x weight")
-        self.output_title.setText(("Output map " + f"{self.filter.value()}: " if layer
-                                   else "Output ") + f"{trace.out_shape[0]}x{trace.out_shape[1]}")
+        kernel = (_("Filter {n}, {kh}x{kw}").format(n=self.filter.value(), kh=kh, kw=kw)
+                  if layer else _("Kernel {kh}x{kw}").format(kh=kh, kw=kw))
+        self.kernel_title.setText(kernel + (_(", channel {name}").format(name=name)
+                                            if c > 1 else ""))
+        self.products_title.setText(_("Input x weight"))
+        out_h, out_w = trace.out_shape[0], trace.out_shape[1]
+        self.output_title.setText(
+            _("Output map {n}: {out_h}x{out_w}").format(n=self.filter.value(), out_h=out_h,
+                                                        out_w=out_w) if layer
+            else _("Output {out_h}x{out_w}").format(out_h=out_h, out_w=out_w))
         self.sum_label.setText(conv_sum_text(trace, s, ch))
         self._show_values(trace, ch)
 
@@ -301,8 +313,10 @@ def _layer_text(shape: tuple[int, ...], trace: ConvTrace) -> str:
     n, c, kh, kw = shape  # (filters, C, kh, kw)
     oh, ow = trace.out_shape
     params = n * (c * kh * kw + 1)  # every filter's weights and its one bias
-    return (f"Whole layer: {n} maps, {oh}x{ow}x{n} = {oh * ow * n:,} values; "
-            f"{n} x ({kh}x{kw}x{c} + 1) = {params:,} parameters")
+    return (_(
+        "Whole layer: {n} maps, {oh}x{ow}x{n} = {value:,} values; {n} x ({kh}x{kw}x{c} + 1) "
+        "= {params:,} parameters"
+    ).format(n=n, oh=oh, ow=ow, value=oh * ow * n, kh=kh, kw=kw, c=c, params=params))
 
 
 def _number(value: float) -> str:

@@ -23,13 +23,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import N_, _
 from gui.ui_scale import scaled
 from gui.widgets.kernel_grid import diverging_rgb
 from gui.widgets.tile_grid import BACKGROUND, GAP, TileGrid, _ResizingScrollArea
 
 PAGE = 16  # filters (rows) and input channels (columns) per page of the per-channel view
-NO_CONV = ("This network has no convolution layer, so it has no filters to show. The "
-           "bundled shapes classifier (File > Bundled pipelines > Shapes) has three.")
+NO_CONV = (N_("This network has no convolution layer, so it has no filters to show. The "
+           "bundled shapes classifier (File > Bundled pipelines > Shapes) has three."))
 
 
 def conv_layers(pipeline) -> list[tuple[int, str, np.ndarray]]:
@@ -59,7 +60,8 @@ def filter_tiles(weight: np.ndarray, shared_scale: bool = False) -> np.ndarray:
     """
     w = np.asarray(weight, dtype=np.float64)
     if w.shape[1] not in (1, 3):
-        raise ValueError(f"a filter picture needs 1 or 3 input channels, not {w.shape[1]}")
+        raise ValueError(_("a filter picture needs 1 or 3 input channels, not {shape}")
+                           .format(shape=w.shape[1]))
     if shared_scale:
         unit = scaled_to_unit(w)
     else:
@@ -89,15 +91,15 @@ class FilterGalleryDock(QWidget):
     # -- widgets ------------------------------------------------------------------------------
     def _build(self) -> None:
         self.layer_combo = QComboBox()
-        self.layer_combo.setToolTip("Which convolution layer's filters to show")
+        self.layer_combo.setToolTip(_("Which convolution layer's filters to show"))
         self.layer_combo.currentIndexChanged.connect(self._on_layer_chosen)
-        self.shared = QCheckBox("One scale for the layer")
-        self.shared.setToolTip("Scale every filter by the layer's range (weak filters look"
-                               " dim) instead of each by its own")
+        self.shared = QCheckBox(_("One scale for the layer"))
+        self.shared.setToolTip(_("Scale every filter by the layer's range (weak filters look"
+                               " dim) instead of each by its own"))
         self.shared.toggled.connect(self._refresh)
-        self.per_channel = QCheckBox("Per input channel")
-        self.per_channel.setToolTip("One kernel per input channel: rows are filters, columns"
-                                    " input channels")
+        self.per_channel = QCheckBox(_("Per input channel"))
+        self.per_channel.setToolTip(_("One kernel per input channel: rows are filters, columns"
+                                    " input channels"))
         self.per_channel.toggled.connect(self._refresh)
         top = QHBoxLayout()
         top.addWidget(self.layer_combo, 1)
@@ -112,15 +114,17 @@ class FilterGalleryDock(QWidget):
         self.scroll = scroll
         self.caption = QLabel()
         self.caption.setWordWrap(True)
-        self.prev_filters = QPushButton("< Filters")
-        self.next_filters = QPushButton("Filters >")
-        self.prev_channels = QPushButton("< Channels")
-        self.next_channels = QPushButton("Channels >")
+        self.prev_filters = QPushButton(_("< Filters"))
+        self.next_filters = QPushButton(_("Filters >"))
+        self.prev_channels = QPushButton(_("< Channels"))
+        self.next_channels = QPushButton(_("Channels >"))
         for button, tip in (
-            (self.prev_filters, f"Show the previous {PAGE} filters (rows)"),
-            (self.next_filters, f"Show the next {PAGE} filters (rows)"),
-            (self.prev_channels, f"Show the previous {PAGE} input channels (columns)"),
-            (self.next_channels, f"Show the next {PAGE} input channels (columns)"),
+            (self.prev_filters, _("Show the previous {PAGE} filters (rows)").format(PAGE=PAGE)),
+            (self.next_filters, _("Show the next {PAGE} filters (rows)").format(PAGE=PAGE)),
+            (self.prev_channels, _("Show the previous {PAGE} input channels (columns)")
+                                   .format(PAGE=PAGE)),
+            (self.next_channels, _("Show the next {PAGE} input channels (columns)")
+                                   .format(PAGE=PAGE)),
         ):
             button.setToolTip(tip)
         for button, step in ((self.prev_filters, (-1, 0)), (self.next_filters, (1, 0)),
@@ -175,7 +179,8 @@ class FilterGalleryDock(QWidget):
         self.layer_combo.clear()
         for _index, name, w in self.convs:
             c_out, c_in, kh, kw = w.shape
-            self.layer_combo.addItem(f"{name}  ({c_out} filters of {c_in} x {kh} x {kw})")
+            self.layer_combo.addItem(_("{name}  ({c_out} filters of {c_in} x {kh} x {kw})")
+                                       .format(name=name, c_out=c_out, c_in=c_in, kh=kh, kw=kw))
         names = [name for _, name, _ in self.convs]
         self.layer_combo.setCurrentIndex(names.index(old) if old in names else 0)
         self.layer_combo.blockSignals(False)
@@ -211,7 +216,7 @@ class FilterGalleryDock(QWidget):
             widget.setVisible(has)
         self.per_channel.setVisible(has and w.shape[1] in (1, 3))
         if not has:
-            self.caption.setText(NO_CONV)
+            self.caption.setText(_(NO_CONV))
             self._set_paging(False, False)
             self.detail_image.clear()
             self.detail_text.clear()
@@ -225,11 +230,13 @@ class FilterGalleryDock(QWidget):
             grid[:] = BACKGROUND
             grid[:c_out] = tiles
             self.grid.set_tiles(grid.reshape(rows, cols, kh, kw, 3), self._target(rows, cols))
-            how = "its 3 channels as red, green and blue" if self.mode == "color" else "gray"
-            scale = ("one range for the layer" if self.shared.isChecked()
-                     else "each to its own range")
-            self.caption.setText(f"All {c_out} filters of {kh} x {kw}, each as a picture ({how};"
-                                 f" {scale}). Click one to enlarge it.")
+            how = _("its 3 channels as red, green and blue") if self.mode == "color" else _("gray")
+            scale = (_("one range for the layer") if self.shared.isChecked()
+                     else _("each to its own range"))
+            self.caption.setText(_(
+                "All {c_out} filters of {kh} x {kw}, each as a picture ({how}; {scale}). "
+                "Click one to enlarge it."
+            ).format(c_out=c_out, kh=kh, kw=kw, how=how, scale=scale))
             self._set_paging(False, False)
         else:
             f0, c0 = self.filter_page * PAGE, self.channel_page * PAGE
@@ -238,9 +245,13 @@ class FilterGalleryDock(QWidget):
             self.grid.set_tiles(diverging_rgb(part, scale), self._target(*part.shape[:2]))
             f1, c1 = f0 + part.shape[0], c0 + part.shape[1]
             self.caption.setText(
-                f"Showing filters {f0}-{f1 - 1} of {c_out} (rows) and input channels"
-                f" {c0}-{c1 - 1} of {c_in} (columns); blue negative, red positive, white zero"
-                f" (scale +-{scale:.3g}).")
+                _(
+                    "Showing filters {f0}-{value} of {c_out} (rows) and input channels "
+                    "{c0}-{value2} of {c_in} (columns); blue negative, red positive, white "
+                    "zero (scale +-{scale:.3g})."
+                ).format(
+                    f0=f0, value=f1 - 1, c_out=c_out, c0=c0, value2=c1 - 1, c_in=c_in, scale=scale
+                ))
             n_f, n_c = self.pages()
             self._set_paging(n_f > 1, n_c > 1)
         self.selected = min(self.selected, c_out - 1)
@@ -293,19 +304,25 @@ class FilterGalleryDock(QWidget):
         image = QImage(self._detail_buffer.data, wd, h, 3 * wd, QImage.Format.Format_RGB888)
         size = self.detail_image.size()
         self.detail_image.setPixmap(_scaled(image, size))
-        names = ("R", "G", "B") if w.shape[0] == 3 else tuple(f"in {c}" for c in range(len(w)))
+        names = ((_("R"), _("G"), _("B")) if w.shape[0] == 3 else
+                 tuple(_("in {c}").format(c=c) for c in range(len(w))))
         shown = w[:8]
-        lines = [f"filter {index}: {w.shape[0]} x {w.shape[1]} x {w.shape[2]},"
-                 f" min {w.min():.3g}, max {w.max():.3g}"]
+        lines = [_(
+            "filter {index}: {shape} x {shape2} x {shape3}, min {min:.3g}, max {max:.3g}"
+        ).format(
+            index=index, shape=w.shape[0], shape2=w.shape[1], shape3=w.shape[2], min=w.min(),
+            max=w.max()
+        )]
         for name, kernel in zip(names, shown, strict=False):
             lines.append(f"{name}:")
             lines += ["  " + " ".join(f"{v:+.3f}" for v in row) for row in kernel[:11, :11]]
         if len(w) > len(shown):
-            lines.append(f"(first {len(shown)} of {len(w)} input channels listed)")
+            lines.append(_("(first {n} of {n2} input channels listed)")
+                           .format(n=len(shown), n2=len(w)))
         if w.shape[1] > 11 or w.shape[2] > 11:
-            lines.append("(first 11 x 11 values listed)")
+            lines.append(_("(first 11 x 11 values listed)"))
         if w.shape[0] not in (1, 3):
-            lines.insert(1, "picture: the mean over input channels")
+            lines.insert(1, _("picture: the mean over input channels"))
         self.detail_text.setText("\n".join(lines))
 
 

@@ -21,17 +21,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import N_, _
 from gui.widgets.kernel_grid import DivergingColorbar, KernelGridView, channel_label
 from gui.widgets.kernel_table import WEIGHT_LIMIT, KernelTable
 from gui.widgets.kernel_tools import KernelTools
 from gui.widgets.layer_form import LAYER_EXPLANATIONS
 
 FLIP_TIP = (
-    "Off: cross-correlation, what PyTorch's Conv2d and the lecture's formula "
+    N_("Off: cross-correlation, what PyTorch's Conv2d and the lecture's formula "
     "g(x, y) = sum w(s, t) f(x + s, y + t) compute; the kernel slides as you see it.\n"
     "On: true convolution, as in the mathematical definition: the kernel is rotated by 180 "
     "degrees before it slides. Symmetric kernels (blur) give the same maps; Sobel flips sign.\n"
-    "This is a setting of this conv layer and is saved with the pipeline."
+    "This is a setting of this conv layer and is saved with the pipeline.")
 )
 
 
@@ -70,9 +71,9 @@ class KernelsDock(QWidget):
         # kernels are shown: a second label made the dock too tall for its column at 1280x800.
         self.caption = QLabel()
         self.caption.setWordWrap(True)
-        self.caption.setToolTip("Which layer's kernels are shown: one row per filter, one "
+        self.caption.setToolTip(_("Which layer's kernels are shown: one row per filter, one "
                                 "column per input channel. For a layer without kernels, "
-                                "what it does.")
+                                "what it does."))
         layout.addWidget(self.caption)
 
         self.panel = QWidget()
@@ -88,8 +89,8 @@ class KernelsDock(QWidget):
         # dock too tall to sit under the pipeline on an 800-pixel-high screen.
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self._build_editor(), "Edit filter")
-        self.tabs.setTabToolTip(0, "Type the weights and the bias of the selected filter.")
+        self.tabs.addTab(self._build_editor(), _("Edit filter"))
+        self.tabs.setTabToolTip(0, _("Type the weights and the bias of the selected filter."))
         self.tools = tools = KernelTools()
         tools.apply_preset.clicked.connect(self._on_apply_preset)
         tools.randomize.clicked.connect(self._on_randomize)
@@ -97,14 +98,14 @@ class KernelsDock(QWidget):
         self.scope, self.preset, self.expand = tools.scope, tools.preset, tools.expand
         self.apply_preset, self.init, self.seed = tools.apply_preset, tools.init, tools.seed
         self.randomize = tools.randomize
-        self.tabs.addTab(tools, "Set weights")
-        self.tabs.setTabToolTip(1, "Load a preset kernel or seeded random weights.")
+        self.tabs.addTab(tools, _("Set weights"))
+        self.tabs.setTabToolTip(1, _("Load a preset kernel or seeded random weights."))
         panel.addWidget(self.tabs)
         layout.addWidget(self.panel, stretch=1)
 
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.status.setToolTip("The result of the last kernel action.")
+        self.status.setToolTip(_("The result of the last kernel action."))
         self.status.hide()  # until there is something to say: the grid gets the room
         layout.addWidget(self.status)
 
@@ -121,14 +122,14 @@ class KernelsDock(QWidget):
         self.bias.setDecimals(4)
         self.bias.setSingleStep(0.1)
         self.bias.setKeyboardTracking(False)
-        self.bias.setToolTip("The number added to every value of this filter's map.")
+        self.bias.setToolTip(_("The number added to every value of this filter's map."))
         self.bias.valueChanged.connect(self._on_bias_changed)
         # Short text on the box; the tooltip says what it means.
-        self.flip = QCheckBox("True convolution")
-        self.flip.setToolTip(FLIP_TIP)
+        self.flip = QCheckBox(_("True convolution"))
+        self.flip.setToolTip(_(FLIP_TIP))
         self.flip.toggled.connect(self._on_flip_toggled)
         row = QHBoxLayout()
-        bias_label = QLabel("Bias")
+        bias_label = QLabel(_("Bias"))
         bias_label.setToolTip(self.bias.toolTip())
         row.addWidget(bias_label)
         row.addWidget(self.bias, stretch=1)
@@ -150,21 +151,23 @@ class KernelsDock(QWidget):
         node = pipeline.nodes[selected] if len(pipeline.nodes) else None
         self.panel.setVisible(conv is not None)
         if conv is None:
-            self._set_caption(self.explain(node) + " No conv layer at or above it, so there "
-                              "are no kernels to show.")
+            self._set_caption(self.explain(node) + _(" No conv layer at or above it, so there "
+                              "are no kernels to show."))
             return
         layer = self._layer()
         weight = layer.weight  # (C_out, C_in/groups, kh, kw)
         c_out, c_in, kh, kw = weight.shape
-        flipped = (" It runs as true convolution: each kernel is applied rotated by 180°."
+        flipped = (_(" It runs as true convolution: each kernel is applied rotated by 180°.")
                    if layer.flip else "")
-        shape = f"{c_out} filters (rows) of {c_in} x {kh} x {kw}.{flipped}"
+        shape = _("{c_out} filters (rows) of {c_in} x {kh} x {kw}.{flipped}").format(
+            c_out=c_out, c_in=c_in, kh=kh, kw=kw, flipped=flipped)
         conv_name = pipeline.nodes[conv].name
         if conv == selected:
             self._set_caption(f"<b>{conv_name}</b>: {shape}")
         else:
-            self._set_caption(f"{self.explain(node)} Shown: <b>{conv_name}</b>, the nearest "
-                              f"conv layer above, {shape}")
+            self._set_caption(_(
+                "{explain} Shown: <b>{conv_name}</b>, the nearest conv layer above, {shape}"
+            ).format(explain=self.explain(node), conv_name=conv_name, shape=shape))
         self._filter = min(self._filter, c_out - 1)
         self._channel = min(self._channel, c_in - 1)
         self.grid_view.set_weight(weight)
@@ -177,7 +180,7 @@ class KernelsDock(QWidget):
     def explain(node) -> str:
         """One sentence on what the selected layer (without kernels) does."""
         if node is None:
-            return "The pipeline is empty: add a conv layer to see kernels."
+            return _("The pipeline is empty: add a conv layer to see kernels.")
         type_name = node.layer.type_name
         return f"<b>{node.name}</b>: " + LAYER_EXPLANATIONS.get(
             type_name, f"{type_name} has no kernels to show.")
@@ -217,7 +220,8 @@ class KernelsDock(QWidget):
         layer = self._layer()
         c_in = layer.weight.shape[1]
         label = channel_label(self._channel, c_in)
-        self.editor_box.setTitle(f"Filter {self._filter}, input {label}: double-click a cell")
+        self.editor_box.setTitle(_("Filter {filter}, input {label}: double-click a cell")
+                                   .format(filter=self._filter, label=label))
         self.table.set_kernel(layer.weight[self._filter, self._channel], self.grid.scale)
         bias = getattr(layer, "bias", None)
         self.bias.blockSignals(True)
@@ -248,7 +252,7 @@ class KernelsDock(QWidget):
         try:
             layer = self._layer().replace(**changes)
             if layer == self._layer():
-                self._say("Nothing changed: the layer already has these weights.")
+                self._say(_("Nothing changed: the layer already has these weights."))
                 return
             pipeline = self._session.pipeline.replace_layer(self._conv, layer)
         except ValueError as exc:
@@ -275,17 +279,20 @@ class KernelsDock(QWidget):
     def _on_table_edited(self, row: int, col: int, value: float) -> None:
         weight = np.array(self._layer().weight, dtype=np.float32)
         weight[self._filter, self._channel, row, col] = value
-        self._commit(f"Filter {self._filter}: weight ({row}, {col}) set to {value:.4g}.",
+        self._commit(_("Filter {filter}: weight ({row}, {col}) set to {value:.4g}.")
+                       .format(filter=self._filter, row=row, col=col, value=value),
                      weight=weight)
 
     def _on_bias_changed(self, value: float) -> None:
         bias = np.array(self._layer().bias, dtype=np.float32)
         bias[self._filter] = value
-        self._commit(f"Filter {self._filter}: bias set to {value:.4g}.", bias_values=bias)
+        self._commit(_("Filter {filter}: bias set to {value:.4g}.")
+                       .format(filter=self._filter, value=value), bias_values=bias)
 
     def _on_flip_toggled(self, checked: bool) -> None:
-        what = "true convolution (kernel rotated 180°)" if checked else "cross-correlation"
-        self._commit(f"{self._session.pipeline.nodes[self._conv].name} now runs {what}.",
+        what = _("true convolution (kernel rotated 180°)") if checked else _("cross-correlation")
+        self._commit(_("{name} now runs {what}.")
+                       .format(name=self._session.pipeline.nodes[self._conv].name, what=what),
                      flip=checked)
 
     def _on_apply_preset(self) -> None:

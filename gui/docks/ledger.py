@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.i18n import _
+from engine.i18n import N_, _, format_number, ngettext
 from gui.docks.ledger_detail import LedgerDetail
 from gui.pipeline_edits import short_name
 
@@ -24,20 +24,20 @@ from gui.pipeline_edits import short_name
 # first, so that the dock at its default width (about 440 px) shows name, type, output shape,
 # measured time and parameters; the formulas and costs follow to the right.
 COLUMNS = (
-    ("Layer", "The layer's name in the pipeline"),
-    ("Type", "What kind of layer it is"),
-    ("Output", "Shape of the layer's output: channels × height × width"),
-    ("ms", "Time the layer took on the last live frame, in milliseconds"),
-    ("Params", "Number of learned weights and biases"),
-    ("Inputs", "Which layers feed this one (↑: the row just above). Shown for networks with "
-               "branches; a layer with several inputs joins branches"),
-    ("Output size", "How the output height and width follow from the input: "
-                    "(n − F + 2P)/S + 1 with the numbers filled in"),
-    ("Param formula", "How the parameter count is computed"),
-    ("FC equivalent", "Parameters a fully connected layer would need for the same input and "
-                      "output sizes: what weight sharing saves"),
-    ("MACs", "Multiply-accumulate operations for one image"),
-    ("Memory", "Memory taken by the layer's output (float32)"),
+    (N_("Layer"), N_("The layer's name in the pipeline")),
+    (N_("Type"), N_("What kind of layer it is")),
+    (N_("Output"), N_("Shape of the layer's output: channels × height × width")),
+    (N_("ms"), N_("Time the layer took on the last live frame, in milliseconds")),
+    (N_("Params"), N_("Number of learned weights and biases")),
+    (N_("Inputs"), N_("Which layers feed this one (↑: the row just above). Shown for networks with "
+               "branches; a layer with several inputs joins branches")),
+    (N_("Output size"), N_("How the output height and width follow from the input: "
+                           "(n − F + 2P)/S + 1 with the numbers filled in")),
+    (N_("Param formula"), N_("How the parameter count is computed")),
+    (N_("FC equivalent"), N_("Parameters a fully connected layer would need for the same input "
+                             "and output sizes: what weight sharing saves")),
+    (N_("MACs"), N_("Multiply-accumulate operations for one image")),
+    (N_("Memory"), N_("Memory taken by the layer's output (float32)")),
 )
 COL = {title: i for i, (title, _) in enumerate(COLUMNS)}
 MS_COLUMN = COL["ms"]
@@ -47,13 +47,13 @@ _NAME_WIDTH = 150  # the layer and inputs columns are cut to this (imported mode
 _MIN_NAME_WIDTH = 80  # ... and the layer column to no less than this when the dock is narrow
 _FIRST = ("Layer", "Type", "Output", "ms", "Params")  # the columns visible at the default width
 _MIN_FORMULA_WIDTH = 150  # the size formula never gets narrower than this
-FLOORED_TIP = ("The output size was rounded down: the kernel does not fit a whole number of "
-               "times, so some border pixels are dropped.")
+FLOORED_TIP = N_("The output size was rounded down: the kernel does not fit a whole number of "
+                 "times, so some border pixels are dropped.")
 
 
 def format_count(n: int | None) -> str:
     """``1234567`` -> ``"1,234,567"``; None -> an em dash (not applicable)."""
-    return "—" if n is None else f"{int(n):,}"
+    return "—" if n is None else format_number(int(n))
 
 
 def format_bytes(n: int) -> str:
@@ -61,8 +61,8 @@ def format_bytes(n: int) -> str:
     if n < 1024:
         return f"{n:,} B"
     if n < 1024 * 1024:
-        return f"{n / 1024:,.1f} KiB"
-    return f"{n / 1024 / 1024:,.1f} MiB"
+        return _("{value:,.1f} KiB").format(value=n / 1024)
+    return _("{value:,.1f} MiB").format(value=n / 1024 / 1024)
 
 
 def format_shape(shape) -> str:
@@ -112,9 +112,9 @@ class LedgerModel(QAbstractTableModel):
         if orientation != Qt.Orientation.Horizontal:
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section][0]
+            return _(COLUMNS[section][0])
         if role == Qt.ItemDataRole.ToolTipRole:
-            return COLUMNS[section][1]
+            return _(COLUMNS[section][1])
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
@@ -153,7 +153,7 @@ class LedgerModel(QAbstractTableModel):
         if col == COL["Output size"]:
             if r.size_formula:
                 return r.size_formula
-            return "unchanged" if r.in_shapes and r.in_shapes[0] == r.out_shape else ""
+            return _("unchanged") if r.in_shapes and r.in_shapes[0] == r.out_shape else ""
         if col == COL["Params"]:
             return format_count(r.params)
         if col == COL["Param formula"]:
@@ -183,18 +183,18 @@ class LedgerModel(QAbstractTableModel):
 
     def _tooltip(self, r, col: int) -> str:
         if col == COL["Output size"]:
-            text = r.size_formula or self._text(r, col) or "No size formula for this layer"
+            text = r.size_formula or self._text(r, col) or _("No size formula for this layer")
             if r.floored:
-                text += "\n" + FLOORED_TIP + (f"\n{r.note}" if r.note else "")
+                text += "\n" + _(FLOORED_TIP) + (f"\n{r.note}" if r.note else "")
             return text
         if col == COL["Memory"]:
-            return f"{r.memory_bytes:,} bytes"
+            return _("{memory_bytes:,} bytes").format(memory_bytes=r.memory_bytes)
         if col == COL["Layer"]:
             lines = [f"{r.name} ({r.type_name})"]
             if not self.ledger.is_chain:
                 lines.append(self._inputs_tip(r))
             if r.floored:
-                lines.append(FLOORED_TIP)
+                lines.append(_(FLOORED_TIP))
             if r.note:
                 lines.append(r.note)
             return "\n".join(lines)
@@ -205,7 +205,7 @@ class LedgerModel(QAbstractTableModel):
     @staticmethod
     def _inputs_tip(r) -> str:
         if len(r.inputs) > 1:
-            return f"Joins {len(r.inputs)} branches: " + ", ".join(r.inputs)
+            return _("Joins {n} branches: ").format(n=len(r.inputs)) + ", ".join(r.inputs)
         return "Takes " + ", ".join(r.inputs)
 
 
@@ -221,11 +221,11 @@ class LedgerDock(QWidget):
         self._syncing = False
         self.info = QLabel()
         self.info.setWordWrap(True)
-        self.info.setToolTip("The input size the table is computed for")
+        self.info.setToolTip(_("The input size the table is computed for"))
         self.model = LedgerModel(self)
         self.table = QTableView()
         self.table.setModel(self.model)
-        self.table.setToolTip("One row per layer; click a row to select that layer")
+        self.table.setToolTip(_("One row per layer; click a row to select that layer"))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -270,24 +270,30 @@ class LedgerDock(QWidget):
     def _rebuild(self) -> None:
         self._pipeline = self.session.pipeline
         shape = self._input_shape or self.declared_input_shape()
-        where = "the live frame" if self._input_shape else "the declared input (no frame yet)"
+        where = _("the live frame") if self._input_shape else _("the declared input (no frame yet)")
         try:
             ledger = self._pipeline.summary(shape)
         except ValueError as exc:
             self.model.set_ledger(None)
             self.detail.clear_row()
-            self.info.setText(f"<span style='color:#c62828'>The pipeline does not fit an input "
-                              f"of {format_shape(shape)}: {exc}</span>")
+            self.info.setText(_(
+                "<span style='color:#c62828'>The pipeline does not fit an input of "
+                "{format_shape}: {exc}</span>"
+            ).format(format_shape=format_shape(shape), exc=exc))
             return
         self.model.set_ledger(ledger)
         # A chain's inputs are always the row above: the column only matters for branches.
         self.table.setColumnHidden(COL["Inputs"], ledger.is_chain)
         floored = sum(r.floored for r in ledger.rows)
-        warn = (f" ⚠ {floored} layer{'s' * (floored != 1)} drop border pixels (see the warning "
-                "icons)." if floored else "")
+        warn = (ngettext(
+            " ⚠ {floored} layer drops border pixels (see the warning icons).",
+            " ⚠ {floored} layers drop border pixels (see the warning icons).", floored
+        ).format(floored=floored) if floored else "")
         output = (" " + _("Output: {description}.").format(description=ledger.output)
                   if ledger.output else "")
-        self.info.setText(f"Input {format_shape(shape)} from {where}.{output}{warn}")
+        self.info.setText(_("Input {format_shape} from {where}.{output}{warn}")
+                          .format(format_shape=format_shape(shape), where=where, output=output,
+                                  warn=warn))
         self._fit_columns()
         self._select_row(self.session.selected_layer)
 
@@ -347,7 +353,7 @@ class LedgerDock(QWidget):
             self.detail.clear_row()
             return
         row = self.model.ledger.rows[index]
-        self.detail.show_row(row, format_shape(row.out_shape), FLOORED_TIP)
+        self.detail.show_row(row, format_shape(row.out_shape), _(FLOORED_TIP))
         # A flag, not blockSignals: the view itself must still hear the selection change.
         self._syncing = True
         try:

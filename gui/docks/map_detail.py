@@ -16,14 +16,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.i18n import _
+from engine.i18n import N_, _
 from gui.colormaps import nonfinite_mask, to_indices
 from gui.explain.entry import TIP
 from gui.ui_scale import scaled
 from gui.widgets.histogram import HistogramView
 
-ZEROS_LABEL = "share of zeros"
-ZEROS_LABEL_RELU = "share of zeros (dead after ReLU)"
+ZEROS_LABEL = N_("share of zeros")
+ZEROS_LABEL_RELU = N_("share of zeros (dead after ReLU)")
 
 
 def map_statistics(m: np.ndarray) -> dict[str, float]:
@@ -82,13 +82,13 @@ class MapDetail(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.title = QLabel("No map selected")
+        self.title = QLabel(_("No map selected"))
         self.title.setStyleSheet("font-weight: bold")
-        self.title.setToolTip("The enlarged map: its layer, index and size")
+        self.title.setToolTip(_("The enlarged map: its layer, index and size"))
         close = QToolButton()
         close.setText("✕")
         close.setAutoRaise(True)
-        close.setToolTip("Close the enlarged map")
+        close.setToolTip(_("Close the enlarged map"))
         close.clicked.connect(self.closeRequested)
         explain = QToolButton()  # on a line of its own: long layer names fill the header
         explain.setText(_("What drives this map? ›"))
@@ -102,7 +102,7 @@ class MapDetail(QWidget):
 
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground("#202124")
-        self.view.setToolTip("The selected map, enlarged. Scroll to zoom, drag to pan.")
+        self.view.setToolTip(_("The selected map, enlarged. Scroll to zoom, drag to pan."))
         self._box = self.view.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
         self._image = pg.ImageItem(axisOrder="row-major")
         self._box.addItem(self._image)
@@ -116,14 +116,15 @@ class MapDetail(QWidget):
         grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(8)
-        self._zeros_name = QLabel(ZEROS_LABEL + ":")
+        self._zeros_name = QLabel(_(ZEROS_LABEL) + ":")
         tips = {
-            "min": "Smallest value in this map",
-            "max": "Largest value in this map",
-            "mean": "Average value over all pixels of this map",
-            "std": "Standard deviation: how far values spread around the mean",
-            "zeros": "Fraction of pixels that are exactly zero",
+            "min": _("Smallest value in this map"),
+            "max": _("Largest value in this map"),
+            "mean": _("Average value over all pixels of this map"),
+            "std": _("Standard deviation: how far values spread around the mean"),
+            "zeros": _("Fraction of pixels that are exactly zero"),
         }
+        names = {"min": _("min"), "max": _("max"), "mean": _("mean"), "std": _("std")}
         # Two pairs per line (min max / mean std), the long zeros label on its own line.
         places = {"min": (0, 0), "max": (0, 2), "mean": (1, 0), "std": (1, 2), "zeros": (2, 0)}
         for key, (row, col) in places.items():
@@ -131,7 +132,7 @@ class MapDetail(QWidget):
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             value.setToolTip(tips[key])
             self._values[key] = value
-            name = self._zeros_name if key == "zeros" else QLabel(key + ":")
+            name = self._zeros_name if key == "zeros" else QLabel(names[key] + ":")
             name.setToolTip(tips[key])
             if key == "zeros":
                 line = QHBoxLayout()
@@ -187,7 +188,8 @@ class MapDetail(QWidget):
         ``lut`` an indexed table (:func:`gui.colormaps.indexed_lookup_table`): NaN and
         infinite values get its own colour, the statistics count finite values only."""
         h, w = m.shape
-        title = f"{layer_name} · map {index} of {n_maps} · {h}×{w}"
+        title = _("{layer} · map {index} of {n} · {h}×{w}").format(
+            layer=layer_name, index=index, n=n_maps, h=h, w=w)
         mask = nonfinite_mask(m)
         if mask is not None:
             title += " · " + _("{n} NaN or infinite").format(n=int(np.count_nonzero(mask)))
@@ -200,7 +202,7 @@ class MapDetail(QWidget):
             self._box.autoRange(padding=0.01)
         self.histogram.set_values(m, skip_zeros=relu)
         self.stats = map_statistics(m)
-        self._zeros_name.setText((ZEROS_LABEL_RELU if relu else ZEROS_LABEL) + ":")
+        self._zeros_name.setText(_(ZEROS_LABEL_RELU if relu else ZEROS_LABEL) + ":")
         for key, value in self.stats.items():
             text = f"{value:.1%}" if key == "zeros" else f"{value:.4g}"
             self._values[key].setText(text)

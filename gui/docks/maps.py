@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.i18n import N_, _
+from engine.i18n import N_, _, format_number, ngettext
 from gui.colormaps import (
     COLORMAP_TIPS,
     COLORMAPS,
@@ -42,13 +42,13 @@ from gui.widgets.histogram import BarChart
 from gui.widgets.mosaic_view import MosaicView, as_maps
 
 # Short enough to fit between the end values at the dock's minimum width (about 270 pixels).
-PER_MAP_NOTE = "range of map {index}"
-PER_MAP_TIP = ("Each map is scaled to its own range, so a colour stands for other values in "
+PER_MAP_NOTE = N_("range of map {index}")
+PER_MAP_TIP = (N_("Each map is scaled to its own range, so a colour stands for other values in "
                "every map. The numbers are the real values at the ends of the bar for the map "
-               "under the mouse (else the selected map, else map 0).")
-BAR_TIP = "Colour scale: the real value each colour stands for."
-HOVER_HINT = "Hover over a map to read its values; click a map to enlarge it."
-HOVER_HINT_BARS = "Hover over a bar to read its value."
+               "under the mouse (else the selected map, else map 0)."))
+BAR_TIP = N_("Colour scale: the real value each colour stands for.")
+HOVER_HINT = N_("Hover over a map to read its values; click a map to enlarge it.")
+HOVER_HINT_BARS = N_("Hover over a bar to read its value.")
 NONFINITE_NOTE = N_("{n} values are NaN or infinite (a number overflowed during the run); they"
                     " are drawn in {color} and left out of the colour scale.")
 
@@ -83,30 +83,29 @@ class MapsDock(QWidget):
     # -- widgets -----------------------------------------------------------------------------
     def _build(self) -> None:
         self.layer_combo = QComboBox()
-        self.layer_combo.setToolTip("The layer whose output maps are shown")
+        self.layer_combo.setToolTip(_("The layer whose output maps are shown"))
         # Imported models have long layer names: a fixed width keeps the dock narrow.
         self.layer_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.layer_combo.setMinimumContentsLength(16)
         self.layer_combo.currentIndexChanged.connect(self.session.set_selected_layer)
         self.cmap_combo = QComboBox()
-        self.cmap_combo.setToolTip("Colormap: how values are turned into colours")
+        self.cmap_combo.setToolTip(_("Colormap: how values are turned into colours"))
         for i, name in enumerate(COLORMAPS):
-            self.cmap_combo.addItem(name, name)
-            self.cmap_combo.setItemData(i, COLORMAP_TIPS[name], Qt.ItemDataRole.ToolTipRole)
+            self.cmap_combo.addItem(_(name), name)  # only gray is a word to translate
+            self.cmap_combo.setItemData(i, _(COLORMAP_TIPS[name]), Qt.ItemDataRole.ToolTipRole)
         self.cmap_combo.currentIndexChanged.connect(
             lambda i: self.session.set_display(colormap=self.cmap_combo.itemData(i)))
-        self.auto_cmap = QCheckBox("auto")
+        self.auto_cmap = QCheckBox(_("auto"))
         self.auto_cmap.setChecked(True)
         self.auto_cmap.toggled.connect(self._on_auto_toggled)
-        self.auto_cmap.setToolTip(
-            "Switch to the blue-white-red colormap when a layer has negative values, "
-            "and back when it has none")
+        self.auto_cmap.setToolTip(_("Switch to the blue-white-red colormap when a layer has "
+                                    "negative values, and back when it has none"))
         self.norm_combo = QComboBox()
-        self.norm_combo.setToolTip("Normalization: which values share one colour scale")
+        self.norm_combo.setToolTip(_("Normalization: which values share one colour scale"))
         for i, mode in enumerate(NORMALIZATIONS):
-            self.norm_combo.addItem(NORMALIZATION_LABELS[mode], mode)
-            self.norm_combo.setItemData(i, NORMALIZATION_TIPS[mode], Qt.ItemDataRole.ToolTipRole)
+            self.norm_combo.addItem(_(NORMALIZATION_LABELS[mode]), mode)
+            self.norm_combo.setItemData(i, _(NORMALIZATION_TIPS[mode]), Qt.ItemDataRole.ToolTipRole)
         self.norm_combo.currentIndexChanged.connect(
             lambda i: self.session.set_display(normalization=self.norm_combo.itemData(i)))
 
@@ -115,9 +114,9 @@ class MapsDock(QWidget):
         bar = QVBoxLayout()
         bar.setSpacing(2)
         for row_widgets in (
-            (("Layer", self.layer_combo, 1),),
-            (("Colormap", self.cmap_combo, 0), (None, self.auto_cmap, 0),
-             ("Scale", self.norm_combo, 0)),
+            ((_("Layer"), self.layer_combo, 1),),
+            ((_("Colormap"), self.cmap_combo, 0), (None, self.auto_cmap, 0),
+             (_("Scale"), self.norm_combo, 0)),
         ):
             row = QHBoxLayout()
             for text, widget, stretch in row_widgets:
@@ -130,20 +129,20 @@ class MapsDock(QWidget):
                 row.addStretch(1)
             bar.addLayout(row)
 
-        self.info = QLabel("Waiting for the first frame…")
-        self.info.setToolTip("The layer shown and the shape of its output")
+        self.info = QLabel(_("Waiting for the first frame…"))
+        self.info.setToolTip(_("The layer shown and the shape of its output"))
         self.info.setWordWrap(True)
 
         self.mosaic = MosaicView()
-        self.mosaic.setToolTip("Every map of the layer. Hover to read values, click to enlarge, "
-                               "scroll to zoom.")
+        self.mosaic.setToolTip(_("Every map of the layer. Hover to read values, click to enlarge, "
+                               "scroll to zoom."))
         self.mosaic.mapHovered.connect(self._on_mosaic_hovered)
         self.mosaic.gridChanged.connect(self._render)
         self.mosaic.mapClicked.connect(self.session.set_selected_map)
         self.mosaic.mapMenuRequested.connect(  # right click: "What drives map N?"
             lambda i, pos: show_channel_menu(self, self.session, i, pos))
         self.bars = BarChart()
-        self.bars.setToolTip("This layer outputs a vector: one bar per feature")
+        self.bars.setToolTip(_("This layer outputs a vector: one bar per feature"))
         self.bars.barHovered.connect(self._on_bars_hovered)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.mosaic)
@@ -163,9 +162,9 @@ class MapsDock(QWidget):
         self.splitter.setChildrenCollapsible(False)
 
         self.colorbar = ColorBar()
-        self.colorbar.setToolTip(BAR_TIP)
-        self.readout = QLabel(HOVER_HINT)
-        self.readout.setToolTip("Layer, map, position and real value under the mouse")
+        self.colorbar.setToolTip(_(BAR_TIP))
+        self.readout = QLabel(_(HOVER_HINT))
+        self.readout.setToolTip(_("Layer, map, position and real value under the mouse"))
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # Wrapped, so a long layer name under the mouse never widens the dock (or the window).
         self.readout.setWordWrap(True)
@@ -222,7 +221,7 @@ class MapsDock(QWidget):
 
     def _on_live_error(self, error: str) -> None:
         if error:
-            self.info.setText(f"The pipeline cannot run on this frame: {error}")
+            self.info.setText(_("The pipeline cannot run on this frame: {e}").format(e=error))
         else:
             self._key = None  # running again: the next frame restores the description
 
@@ -251,11 +250,12 @@ class MapsDock(QWidget):
         if result is None:
             return
         if result.error:
-            self.info.setText(f"The pipeline cannot run on this frame: {result.error}")
+            self.info.setText(_("The pipeline cannot run on this frame: {e}").format(
+                e=result.error))
             return
         nodes = self.session.pipeline.nodes
         if not nodes:
-            self.info.setText("The pipeline has no layers yet.")
+            self.info.setText(_("The pipeline has no layers yet."))
             return
         index = min(self.session.selected_layer, len(nodes) - 1)
         node = nodes[index]
@@ -285,8 +285,8 @@ class MapsDock(QWidget):
         text = self._description
         if n:
             color = "#{:02x}{:02x}{:02x}".format(*NONFINITE_RGB)
-            text += " " + _(NONFINITE_NOTE).format(n=f"{n:,}", color=_("magenta ({color})")
-                                                   .format(color=color))
+            magenta = _("magenta ({color})").format(color=color)
+            text += " " + _(NONFINITE_NOTE).format(n=format_number(n), color=magenta)
         if self.info.text() != text:  # a new text relays the dock out: only when it changes
             self.info.setText(text)
 
@@ -297,15 +297,18 @@ class MapsDock(QWidget):
         if maps is None:
             self.stack.setCurrentWidget(self.bars)
             self.colorbar.hide()
-            self._describe(f"{node.name} ({node.layer.type_name}) outputs a vector of "
-                           f"{activation.size} values ({shape}), shown as bars.")
+            self._describe(_("{name} ({type_name}) outputs a vector of {size} values ({shape}), "
+                             "shown as bars.").format(name=node.name, size=activation.size,
+                                                      type_name=node.layer.type_name, shape=shape))
             return
         self.stack.setCurrentWidget(self.mosaic)
         self.colorbar.show()
         c, h, w = maps.shape
         self.mosaic.set_grid(c, h, w)
-        self._describe(f"{node.name} ({node.layer.type_name}): {c} map{'s' * (c != 1)} "
-                       f"of {h}×{w} pixels (output {shape})")
+        self._describe(ngettext("{name} ({type_name}): {c} map of {h}×{w} pixels (output {shape})",
+                                "{name} ({type_name}): {c} maps of {h}×{w} pixels (output "
+                                "{shape})", c).format(name=node.name, c=c, h=h, w=w, shape=shape,
+                                                      type_name=node.layer.type_name))
         if self.auto_cmap.isChecked():
             wanted = suggest_colormap(is_signed(maps), self.colormap)
             if wanted != self.session.display.colormap:
@@ -333,7 +336,7 @@ class MapsDock(QWidget):
         else:
             self.colorbar.set_range(*levels)
             self.colorbar.set_note("")
-            self.colorbar.setToolTip(BAR_TIP)
+            self.colorbar.setToolTip(_(BAR_TIP))
         selected = self.session.selected_map
         if 0 <= selected < maps.shape[0] and self.detail.isVisible():
             m = maps[selected]
@@ -358,8 +361,8 @@ class MapsDock(QWidget):
             return
         index = self.bar_map()
         self.colorbar.set_range(*per_map_levels(maps[index], self.colormap in DIVERGING))
-        self.colorbar.set_note(PER_MAP_NOTE.format(index=index))
-        self.colorbar.setToolTip(PER_MAP_TIP)
+        self.colorbar.set_note(_(PER_MAP_NOTE).format(index=index))
+        self.colorbar.setToolTip(_(PER_MAP_TIP))
 
     # -- hover -----------------------------------------------------------------------------------
     def _on_mosaic_hovered(self, index: int, x: int, y: int) -> None:
@@ -384,15 +387,16 @@ class MapsDock(QWidget):
             return
         maps = as_maps(a)
         if index < 0:
-            self.readout.setText(HOVER_HINT if maps is not None else HOVER_HINT_BARS)
+            self.readout.setText(_(HOVER_HINT if maps is not None else HOVER_HINT_BARS))
             return
         name = self._key[0]
         if maps is None:
             if index < a.size:
                 value = float(a.ravel()[index])
-                self.readout.setText(f"{name} · feature {index} · value {value:.5g}")
+                self.readout.setText(_("{name} · feature {index} · value {value:.5g}")
+                                       .format(name=name, index=index, value=value))
             return
         if index < maps.shape[0] and 0 <= y < maps.shape[1] and 0 <= x < maps.shape[2]:
             value = float(maps[index, y, x])
-            self.readout.setText(
-                f"{name} · map {index} · x {x}, y {y} · value {value:.5g}")
+            self.readout.setText(_("{name} · map {index} · x {x}, y {y} · value {value:.5g}")
+                                 .format(name=name, index=index, x=x, y=y, value=value))

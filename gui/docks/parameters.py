@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import N_, _
 from engine.lecture.comparisons import Comparison, comparison_for_layer, lecture_comparison
 from engine.ops.shapes import dense_params
 from gui.widgets.bar_compare import BarCompare, power_of_ten, thousands
@@ -32,9 +33,9 @@ __all__ = ["LECTURE_EXAMPLES", "ParametersDock"]
 CONV_COLOR, DENSE_COLOR, LECTURE_COLOR = "#2e7d32", "#ef6c00", "#c62828"
 
 LECTURE_EXAMPLES = {
-    "mlp200": ("A 200 x 200 RGB image into a fully connected layer of the same size",
+    "mlp200": (N_("A 200 x 200 RGB image into a fully connected layer of the same size"),
                ((3, 200, 200), 3, 5, 1, 2)),  # the conv side: three 5x5 filters keep the volume
-    "conv32": ("32 x 32 x 3 input, ten 5 x 5 filters (stride 1, padding 2)",
+    "conv32": (N_("32 x 32 x 3 input, ten 5 x 5 filters (stride 1, padding 2)"),
                ((3, 32, 32), 10, 5, 1, 2)),
 }
 
@@ -77,21 +78,22 @@ class ParametersDock(QWidget):
         outer.addWidget(scroll)
         layout = QVBoxLayout(content)
         examples = QGridLayout()
-        examples.addWidget(QLabel("<b>The lecture's examples</b>"), 0, 0, 1, 2)
+        examples.addWidget(QLabel(_("<b>The lecture's examples</b>")), 0, 0, 1, 2)
         self.example_rows: dict[str, QLabel] = {}
         self.example_buttons: dict[str, QPushButton] = {}
         for row, key in enumerate(LECTURE_EXAMPLES, start=1):
-            title, _args = LECTURE_EXAMPLES[key]
-            button = QPushButton("Show")
-            button.setToolTip(f"Put this example in the comparison below: {title}")
+            title = _(LECTURE_EXAMPLES[key][0])
+            button = QPushButton(_("Show"))
+            button.setToolTip(_("Put this example in the comparison below: {title}")
+                                .format(title=title))
             button.clicked.connect(lambda _=False, k=key: self.show_example(k))
             examples.addWidget(button, row, 0)
-            text = _label(self._example_text(key), "The numbers as the lecture gives them")
+            text = _label(self._example_text(key), _("The numbers as the lecture gives them"))
             examples.addWidget(text, row, 1)
             self.example_rows[key], self.example_buttons[key] = text, button
-        self.layer_button = QPushButton("Current layer")
-        self.layer_button.setToolTip("Compare the pipeline's selected conv layer (or the nearest "
-                                     "one) with fully connected layers on the same input")
+        self.layer_button = QPushButton(_("Current layer"))
+        self.layer_button.setToolTip(_("Compare the pipeline's selected conv layer (or the nearest "
+                                     "one) with fully connected layers on the same input"))
         self.layer_button.clicked.connect(lambda: self.show_example("layer"))
         examples.addWidget(self.layer_button, len(LECTURE_EXAMPLES) + 1, 0)
         examples.setColumnStretch(1, 1)
@@ -100,10 +102,10 @@ class ParametersDock(QWidget):
         line.setFrameShape(QFrame.Shape.HLine)
         layout.addWidget(line)
         self.title = _label()
-        self.counts = _label(tip="Weights (and biases) each layer has to store")
+        self.counts = _label(tip=_("Weights (and biases) each layer has to store"))
         self.bars = BarCompare()
-        self.local = _label(tip="Local connectivity: how much of the input one output unit sees")
-        self.sharing = _label(tip="Weight sharing: one filter is reused at every position")
+        self.local = _label(tip=_("Local connectivity: how much of the input one output unit sees"))
+        self.sharing = _label(tip=_("Weight sharing: one filter is reused at every position"))
         for widget in (self.title, self.counts, self.bars, self.local, self.sharing):
             layout.addWidget(widget)
         layout.addStretch(1)
@@ -114,17 +116,26 @@ class ParametersDock(QWidget):
     @staticmethod
     def _example_text(key: str) -> str:
         title, (in_shape, n, k, s, p) = LECTURE_EXAMPLES[key]
+        title = _(title)
         if key == "mlp200":
             volume = math.prod(in_shape)
             count = dense_params(volume, volume)
-            return (f"{title}: (200 x 200 x 3 + 1) x (200 x 200 x 3) = {thousands(count)} "
-                    f"≈ <b>{power_of_ten(count, 9, html=True)}</b> weights.")
+            return (_(
+                "{title}: (200 x 200 x 3 + 1) x (200 x 200 x 3) = {thousands} ≈ "
+                "<b>{power_of_ten}</b> weights."
+            ).format(
+                title=title, thousands=thousands(count), power_of_ten=power_of_ten(count, 9,
+                                                                                   html=True)
+            ))
         cmp = lecture_comparison(in_shape, n, k, s, p)
-        return (f"{title}: conv {cmp.conv_formula.replace(thousands(cmp.conv), '')}"
-                f"<b>{thousands(cmp.conv)}</b> weights; the lecture's count, one input-sized "
-                f"fully connected layer per filter: "
-                f"(32 x 32 x 3 + 1) x (32 x 32 x 3) x 10 = <b>{thousands(cmp.lecture)}</b> "
-                f"≈ 10<sup>8</sup>.")
+        return (_(
+            "{title}: conv {replace}<b>{thousands}</b> weights; the lecture's count, one "
+            "input-sized fully connected layer per filter: (32 x 32 x 3 + 1) x (32 x 32 x 3) "
+            "x 10 = <b>{thousands2}</b> ≈ 10<sup>8</sup>."
+        ).format(
+            title=title, replace=cmp.conv_formula.replace(thousands(cmp.conv), ""),
+            thousands=thousands(cmp.conv), thousands2=thousands(cmp.lecture)
+        ))
 
     # -- handlers -----------------------------------------------------------------------------
     def _on_session_changed(self, *_args) -> None:
@@ -158,53 +169,70 @@ class ParametersDock(QWidget):
                                            self._input_shape)
             except ValueError as exc:  # a pipeline that does not fit the frame
                 self.comparison = None
-                self.title.setText(f"The pipeline does not fit the frame: {exc}")
+                self.title.setText(_("The pipeline does not fit the frame: {exc}").format(exc=exc))
                 return
             if cmp is None:
                 self.comparison = None
-                self.title.setText("This pipeline has no convolution layer; pick a lecture "
-                                   "example above.")
+                self.title.setText(_("This pipeline has no convolution layer; pick a lecture "
+                                   "example above."))
                 for widget in (self.counts, self.local, self.sharing):
                     widget.setText("")
                 self.bars.set_bars([])
                 return
         else:
             title, args = LECTURE_EXAMPLES[self.mode]
+            title = _(title)
             if self.mode == "mlp200":
-                title += ", against a conv layer of three 5 x 5 filters that keeps the volume"
+                title += _(", against a conv layer of three 5 x 5 filters that keeps the volume")
             cmp = lecture_comparison(*args, title=title)
         self.comparison = cmp
         self._show(cmp)
 
     def _show(self, cmp: Comparison) -> None:
         (c, h, w), (n, oh, ow), (kh, kw) = cmp.in_shape, cmp.out_shape, cmp.kernel
-        self.title.setText(f"<b>{cmp.title}</b><br>input {c} x {h} x {w} → output "
-                           f"{n} x {oh} x {ow}")
+        self.title.setText(_("<b>{title}</b><br>input {c} x {h} x {w} → output {n} x {oh} x {ow}")
+                             .format(title=cmp.title, c=c, h=h, w=w, n=n, oh=oh, ow=ow))
         volume = c * h * w
         # The 200x200 example is the lecture's plain MLP layer: its per-filter count would
         # only blur that point, so it is left out there.
         with_lecture = self.mode != "mlp200"
-        lecture = (f"The lecture's count, one same-size fully connected layer per filter: "
-                   f"{cmp.lecture_formula} ({power_of_ten(cmp.lecture, html=True)}).<br>"
+        lecture = (_(
+            "The lecture's count, one same-size fully connected layer per filter: "
+            "{lecture_formula} ({power_of_ten}).<br>"
+        ).format(
+            lecture_formula=cmp.lecture_formula, power_of_ten=power_of_ten(cmp.lecture, html=True)
+        )
                    if with_lecture else "")
         # The lecture writes its MLP count as 14.4 x 10^9; keep that form for the example.
         dense_big = power_of_ten(cmp.dense, 9 if self.mode == "mlp200" else None, html=True)
         self.counts.setText(
-            f"Conv layer: {cmp.conv_formula} weights.<br>"
-            f"Fully connected, same input and output volume: ({volume:,} + 1) x "
-            f"{n * oh * ow:,} = {thousands(cmp.dense)} ({dense_big}).<br>"
-            f"{lecture}"
-            f"The dense layer needs <b>{cmp.dense / cmp.conv:,.0f} times</b> as many weights.")
-        bars = [("conv", cmp.conv, CONV_COLOR), ("fully connected", cmp.dense, DENSE_COLOR)]
+            _(
+                "Conv layer: {conv_formula} weights.<br>Fully connected, same input and "
+                "output volume: ({volume:,} + 1) x {value:,} = {thousands} "
+                "({dense_big}).<br>{lecture}The dense layer needs <b>{value2:,.0f} times</b> "
+                "as many weights."
+            ).format(
+                conv_formula=cmp.conv_formula, volume=volume, value=n * oh * ow,
+                thousands=thousands(cmp.dense), dense_big=dense_big, lecture=lecture,
+                value2=cmp.dense / cmp.conv
+            ))
+        bars = [(_("conv"), cmp.conv, CONV_COLOR), (_("fully connected"), cmp.dense, DENSE_COLOR)]
         if with_lecture:
-            bars.append(("lecture's count", cmp.lecture, LECTURE_COLOR))
+            bars.append((_("lecture's count"), cmp.lecture, LECTURE_COLOR))
         self.bars.set_bars(bars)
         self.local.setText(
-            f"<b>Local connectivity.</b> One output unit sees a {kh} x {kw} x "
-            f"{cmp.fan_in // (kh * kw)} window: {cmp.fan_in:,} input values. A unit of the "
-            f"fully connected layer sees all {volume:,} of them.")
+            _(
+                "<b>Local connectivity.</b> One output unit sees a {kh} x {kw} x {value} "
+                "window: {fan_in:,} input values. A unit of the fully connected layer sees "
+                "all {volume:,} of them."
+            ).format(kh=kh, kw=kw, value=cmp.fan_in // (kh * kw), fan_in=cmp.fan_in, volume=volume))
         self.sharing.setText(
-            f"<b>Weight sharing.</b> The layer makes {n * oh * ow:,} output units x "
-            f"{cmp.fan_in:,} = {thousands(cmp.connections)} connections, but stores only "
-            f"{thousands(cmp.conv)} numbers: each filter slides over all {oh * ow:,} positions, "
-            f"so each weight is used about {cmp.sharing:,.0f} times.")
+            _(
+                "<b>Weight sharing.</b> The layer makes {value:,} output units x {fan_in:,} "
+                "= {thousands} connections, but stores only {thousands2} numbers: each "
+                "filter slides over all {value2:,} positions, so each weight is used about "
+                "{sharing:,.0f} times."
+            ).format(
+                value=n * oh * ow, fan_in=cmp.fan_in, thousands=thousands(cmp.connections),
+                thousands2=thousands(cmp.conv), value2=oh * ow, sharing=cmp.sharing
+            ))

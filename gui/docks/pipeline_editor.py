@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import N_, _
 from gui.guards import forward_memory_problem
 from gui.pipeline_edits import (
     ADDABLE,
@@ -37,9 +38,9 @@ from gui.widgets.layer_form import ERROR_STYLE, LayerForm
 from gui.widgets.layer_list import LayerList
 
 #: Why the structural edits are off for a network with branches (tooltips and the note).
-GRAPH_REASON = ("This network has branches (layers with several inputs), so layers cannot be "
+GRAPH_REASON = (N_("This network has branches (layers with several inputs), so layers cannot be "
                 "added, removed or moved here: that works for a plain chain of layers only. "
-                "Each layer's settings can still be changed below.")
+                "Each layer's settings can still be changed below."))
 
 
 class PipelineDock(QWidget):
@@ -72,21 +73,22 @@ class PipelineDock(QWidget):
         return action
 
     def _build(self) -> None:
-        self.add_menu = QMenu("Add layer", self)
+        self.add_menu = QMenu(_("Add layer"), self)
         self.add_menu.setToolTipsVisible(True)
         self.add_actions = {}
         for label, tip, factory in ADDABLE:
-            action = self.add_menu.addAction(label)
-            action.setToolTip(f"Add after the selected layer: {tip}")
+            action = self.add_menu.addAction(_(label))
+            action.setToolTip(_("Add after the selected layer: {tip}").format(tip=_(tip)))
             action.triggered.connect(lambda _=False, f=factory, n=label: self.add_layer(f, n))
             self.add_actions[label] = action
-        self.remove_action = self._action("Remove", "Remove the selected layer",
+        self.remove_action = self._action(_("Remove"), _("Remove the selected layer"),
                                           self.remove_layer, "Del")
-        self.duplicate_action = self._action("Duplicate", "Insert a copy after the selected layer",
+        self.duplicate_action = self._action(_("Duplicate"), _("Insert a copy after the "
+                                                               "selected layer"),
                                              self.duplicate_layer, "Ctrl+D")
-        self.up_action = self._action("Up", "Move the selected layer one place earlier",
+        self.up_action = self._action(_("Up"), _("Move the selected layer one place earlier"),
                                       lambda: self.move_layer(-1), "Alt+Up")
-        self.down_action = self._action("Down", "Move the selected layer one place later",
+        self.down_action = self._action(_("Down"), _("Move the selected layer one place later"),
                                         lambda: self.move_layer(1), "Alt+Down")
         #: For the main window's menus (and its shortcut list); they act on this dock.
         self.edit_actions = [self.remove_action, self.duplicate_action, self.up_action,
@@ -96,14 +98,14 @@ class PipelineDock(QWidget):
         layout = QVBoxLayout(self)
         self.caption = QLabel()
         self.caption.setWordWrap(True)
-        self.caption.setToolTip("The input size the output shapes below are computed for.")
+        self.caption.setToolTip(_("The input size the output shapes below are computed for."))
         layout.addWidget(self.caption)
         buttons = QHBoxLayout()
         self.add_button = add = QToolButton()
-        add.setText("Add layer")
+        add.setText(_("Add layer"))
         add.setMenu(self.add_menu)
         add.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        add.setToolTip("Add a layer after the selected one")
+        add.setToolTip(_("Add a layer after the selected one"))
         buttons.addWidget(add)
         for action in self.edit_actions:
             button = QToolButton()
@@ -111,10 +113,10 @@ class PipelineDock(QWidget):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
-        self.graph_note = QLabel("This network has branches: change a layer's settings below; "
-                                 "adding, removing and moving layers is off.")
+        self.graph_note = QLabel(_("This network has branches: change a layer's settings below; "
+                                 "adding, removing and moving layers is off."))
         self.graph_note.setWordWrap(True)
-        self.graph_note.setToolTip(GRAPH_REASON)
+        self.graph_note.setToolTip(_(GRAPH_REASON))
         self.graph_note.hide()
         layout.addWidget(self.graph_note)
 
@@ -126,9 +128,9 @@ class PipelineDock(QWidget):
         lower = QWidget()
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
-        self.strict = QCheckBox("Strict fitting")
-        self.strict.setToolTip("When on, a stride that does not tile the input exactly is an "
-                               "error instead of silently dropping border pixels (the floor).")
+        self.strict = QCheckBox(_("Strict fitting"))
+        self.strict.setToolTip(_("When on, a stride that does not tile the input exactly is an "
+                               "error instead of silently dropping border pixels (the floor)."))
         self.strict.toggled.connect(self._on_strict_toggled)
         lower_layout.addWidget(self.strict)
         self.form = LayerForm()
@@ -139,7 +141,7 @@ class PipelineDock(QWidget):
         lower_layout.addWidget(scroll, stretch=1)
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.status.setToolTip("What the last edit did, or why it was refused.")
+        self.status.setToolTip(_("What the last edit did, or why it was refused."))
         lower_layout.addWidget(self.status)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -158,8 +160,8 @@ class PipelineDock(QWidget):
                                                          self._last_frame_hw)
         if origin == "the live frame":
             self._last_frame_hw = self._input_shape[1:]
-        self.caption.setText(f"Output shapes for a {shape_text(self._input_shape)} input "
-                             f"({origin}).")
+        self.caption.setText(_("Output shapes for a {shape_text} input ({origin}).")
+                               .format(shape_text=shape_text(self._input_shape), origin=origin))
         shapes = shapes_until_failure(pipeline, self._input_shape)
         self.layer_list.show_pipeline(pipeline, shapes, self._input_shape,
                                       self._session.selected_layer)
@@ -186,9 +188,11 @@ class PipelineDock(QWidget):
         self.add_button.setEnabled(chain)
         self.add_menu.setEnabled(chain)
         for action, tip in self._tips.items():
-            action.setToolTip(tip if chain else f"Off: {GRAPH_REASON}")
-        self.add_button.setToolTip("Add a layer after the selected one" if chain
-                                   else f"Off: {GRAPH_REASON}")
+            action.setToolTip(tip if chain else _("Off: {GRAPH_REASON}")
+                                                  .format(GRAPH_REASON=_(GRAPH_REASON)))
+        self.add_button.setToolTip(_("Add a layer after the selected one") if chain
+                                   else _("Off: {GRAPH_REASON}").format(
+                                       GRAPH_REASON=_(GRAPH_REASON)))
         self.graph_note.setVisible(not chain)
         self.layer_list.set_chain(chain)
 
@@ -226,7 +230,7 @@ class PipelineDock(QWidget):
             if problem is not None:
                 raise EditRefused(problem)
         except EditRefused as exc:
-            text = f"Not applied: {exc}"
+            text = _("Not applied: {exc}").format(exc=exc)
             if field is not None:
                 self.form.show_error(field, text)
             # Said once in the dock: under the field when there is one, else below the form.
@@ -250,7 +254,7 @@ class PipelineDock(QWidget):
         try:
             candidate = build()
         except ValueError as exc:
-            self._say(f"Not applied: {exc}", error=True)
+            self._say(_("Not applied: {exc}").format(exc=exc), error=True)
             return False
         return self.apply(candidate, done, select=select)
 
@@ -260,17 +264,17 @@ class PipelineDock(QWidget):
         index = self._session.selected_layer if len(pipeline.nodes) else -1
         return self._structural(
             lambda: pipeline.insert_layer(index + 1, factory(self._channels_after(index))),
-            f"Added {label} at position {index + 1}.", index + 1)
+            _("Added {label} at position {value}.").format(label=label, value=index + 1), index + 1)
 
     def remove_layer(self) -> bool:
         """Remove the selected layer (a pipeline keeps at least one)."""
         pipeline = self._session.pipeline
         index = self._session.selected_layer
         if len(pipeline.nodes) <= 1:
-            self._say("Not removed: a pipeline needs at least one layer.", error=True)
+            self._say(_("Not removed: a pipeline needs at least one layer."), error=True)
             return False
         return self._structural(lambda: pipeline.remove_layer(index),
-                                f"Removed {pipeline.nodes[index].name}.",
+                                _("Removed {name}.").format(name=pipeline.nodes[index].name),
                                 min(index, len(pipeline.nodes) - 2))
 
     def duplicate_layer(self) -> bool:
@@ -278,7 +282,8 @@ class PipelineDock(QWidget):
         pipeline = self._session.pipeline
         index = self._session.selected_layer
         return self._structural(lambda: pipeline.duplicate_layer(index),
-                                f"Duplicated {pipeline.nodes[index].name}.", index + 1)
+                                _("Duplicated {name}.").format(name=pipeline.nodes[index].name),
+                                index + 1)
 
     def move_layer(self, step: int, index: int | None = None) -> bool:
         """Move the selected layer (or ``index``) ``step`` places; -1 is up."""
@@ -288,7 +293,8 @@ class PipelineDock(QWidget):
         if not 0 <= target < len(pipeline.nodes) or step == 0:
             return False
         return self._structural(lambda: pipeline.move_layer(index, target),
-                                f"Moved {pipeline.nodes[index].name} to position {target}.",
+                                _("Moved {name} to position {target}.").format(
+                                    name=pipeline.nodes[index].name, target=target),
                                 target)
 
     def _on_form_field_edited(self, name: str, value) -> None:
@@ -299,30 +305,33 @@ class PipelineDock(QWidget):
             layer = edited_layer(node.layer, name, value)
             candidate = pipeline.replace_layer(index, layer)
         except ValueError as exc:
-            text = f"Not applied: {exc}"
+            text = _("Not applied: {exc}").format(exc=exc)
             self.form.show_error(name, text)
             self._say(text, error=True, here=False)
             return
         shown = value if value is not None else "auto"
-        done = f"{node.name}: {name.replace('_', ' ')} set to {shown}."
+        done = _("{name}: {replace} set to {shown}.").format(
+            name=node.name, replace=name.replace('_', ' '), shown=shown)
         old = node.layer
         if old.type_name == "Conv2d" and (layer.weight.shape != old.weight.shape
                                           or layer.kernel_source != old.kernel_source):
-            done += f" Its weights are now {layer.kernel_source}."
+            done += _(" Its weights are now {kernel_source}.").format(
+                kernel_source=layer.kernel_source)
         self.apply(candidate, done, field=name)
 
     def _on_strict_toggled(self, checked: bool) -> None:
         self._show_form()  # drop a refused value still shown in the form
         if not checked:
-            self._say("Strict fitting off: a stride that does not fit drops border pixels.")
+            self._say(_("Strict fitting off: a stride that does not fit drops border pixels."))
             return
         try:
             fit_and_check(self._session.pipeline, self._input_shape, True)
         except EditRefused as exc:
-            self._say(f"Strict fitting on, but the current pipeline does not fit: {exc}",
+            self._say(_("Strict fitting on, but the current pipeline does not fit: {exc}")
+                        .format(exc=exc),
                       error=True)
             return
-        self._say("Strict fitting on: every stride fits the input exactly.")
+        self._say(_("Strict fitting on: every stride fits the input exactly."))
 
     # ----- list interaction -------------------------------------------------------------
     def _on_list_row_changed(self, row: int) -> None:

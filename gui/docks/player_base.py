@@ -15,6 +15,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QLayout, QSpinBox, QVBoxLayout, QWidget
 
+from engine.i18n import N_, _
 from engine.lecture.text import fit_text, format_value, formula_text
 from engine.lecture.traces import TraceError
 from gui.widgets.crop_controls import CropControls
@@ -36,7 +37,7 @@ class PlayerDock(QWidget):
     """
 
     SOURCES: tuple[tuple[str, str, str], ...] = ()
-    ERROR_PREFIX = "Cannot show this"
+    ERROR_PREFIX = N_("Cannot show this")
 
     def __init__(self, session, live, x: np.ndarray, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,8 +59,8 @@ class PlayerDock(QWidget):
         """The source box (``self.source``) and the crop controls (``self.crop``)."""
         self.source = QComboBox()
         for key, label, item_tip in self.SOURCES:
-            self.source.addItem(label, key)
-            self.source.setItemData(self.source.count() - 1, item_tip,
+            self.source.addItem(_(label), key)
+            self.source.setItemData(self.source.count() - 1, _(item_tip),
                                     Qt.ItemDataRole.ToolTipRole)
         self.source.setToolTip(tip)
         shrinkable(self.source, 8)
@@ -72,14 +73,14 @@ class PlayerDock(QWidget):
         """The formula, fit and error lines and the transport bar (``self.controls``)."""
         self.formula_label = QLabel()
         self.formula_label.setWordWrap(True)
-        self.formula_label.setToolTip("Output size = (N - F + 2P)/S + 1, with the numbers")
+        self.formula_label.setToolTip(_("Output size = (N - F + 2P)/S + 1, with the numbers"))
         self.fit_label = QLabel()
         self.fit_label.setWordWrap(True)
         self.fit_label.setToolTip(fit_tip)
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         set_warning(self.error_label, True)
-        self.error_label.setToolTip("Why the last change could not be shown")
+        self.error_label.setToolTip(_("Why the last change could not be shown"))
         self.controls = PlayerControls()
         self.controls.stepChanged.connect(self.show_step)
         self.controls.install_shortcuts(self)
@@ -143,7 +144,8 @@ class PlayerDock(QWidget):
         try:
             trace = self._trace()
         except (TraceError, ValueError) as exc:
-            self._show_error(f"{self.ERROR_PREFIX}: {exc}")
+            self._show_error(_("{problem}: {error}").format(problem=_(self.ERROR_PREFIX),
+                                                            error=exc))
             return
         self._show_error("")
         self.trace = trace
@@ -183,4 +185,5 @@ class PlayerDock(QWidget):
         self.output_grid.set_values(trace.output, known=done)
         self.output_grid.set_marks([(step.row, step.col)])
         self.value_label.setText(
-            f"<b>output[{step.row}, {step.col}] = {format_value(step.value)}</b>")
+            _("<b>output[{row}, {col}] = {format_value}</b>").format(
+                row=step.row, col=step.col, format_value=format_value(step.value)))

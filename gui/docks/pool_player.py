@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import N_, _
 from engine.lecture.examples import LECTURE_POOL_INPUT, lecture_7x7
 from engine.lecture.text import channel_name, pool_text
 from engine.lecture.traces import PoolTrace, trace_pool
@@ -28,12 +29,14 @@ from gui.widgets.player_controls import labelled_row
 __all__ = ["PoolPlayerDock"]
 
 SOURCES = (
-    ("lecture_4x4", "Lecture: 4x4 map", "The lecture's max-pooling example"),
-    ("lecture_7x7", "Lecture: 7x7 map", "The 7x7 input of the convolution lecture"),
-    ("crop", "Crop of the frame", "A square cut out of the current frame, one channel at a time"),
+    ("lecture_4x4", N_("Lecture: 4x4 map"), N_("The lecture's max-pooling example")),
+    ("lecture_7x7", N_("Lecture: 7x7 map"), N_("The 7x7 input of the convolution lecture")),
+    ("crop", N_("Crop of the frame"),
+     N_("A square cut out of the current frame, one channel at a time")),
 )
-MODES = (("max", "max", "Each window gives its largest value"),
-         ("avg", "average", "Each window gives the mean of its values (padding counts as 0)"))
+MODES = (("max", N_("max"), N_("Each window gives its largest value")),
+         ("avg", N_("average"),
+          N_("Each window gives the mean of its values (padding counts as 0)")))
 _WINNER = QColor(0, 140, 0)
 
 
@@ -41,7 +44,7 @@ class PoolPlayerDock(PlayerDock):
     """The pooling player dock (registered as "pool_player")."""
 
     SOURCES = SOURCES
-    ERROR_PREFIX = "Cannot pool this way"
+    ERROR_PREFIX = N_("Cannot pool this way")
 
     def __init__(self, session, live, parent: QWidget | None = None) -> None:
         super().__init__(session, live, LECTURE_POOL_INPUT[None].copy(), parent)  # (C, H, W)
@@ -50,36 +53,36 @@ class PoolPlayerDock(PlayerDock):
         self.load_lecture_example()
 
     def _build(self) -> None:
-        self.lecture_button = QPushButton("Lecture example")
-        self.lecture_button.setToolTip("The lecture's 4x4 map with 2x2 max pooling, stride 2: "
-                                       "gives [[6, 8], [3, 4]]")
+        self.lecture_button = QPushButton(_("Lecture example"))
+        self.lecture_button.setToolTip(_("The lecture's 4x4 map with 2x2 max pooling, stride 2: "
+                                       "gives [[6, 8], [3, 4]]"))
         self.lecture_button.clicked.connect(self.load_lecture_example)
-        self._build_source("The map the window slides over")
+        self._build_source(_("The map the window slides over"))
         self.mode = QComboBox()
         for key, label, tip in MODES:
-            self.mode.addItem(label, key)
-            self.mode.setItemData(self.mode.count() - 1, tip, 3)
-        self.mode.setToolTip("Max pooling keeps the largest value of each window; average "
-                             "pooling keeps their mean")
+            self.mode.addItem(_(label), key)
+            self.mode.setItemData(self.mode.count() - 1, _(tip), 3)
+        self.mode.setToolTip(_("Max pooling keeps the largest value of each window; average "
+                             "pooling keeps their mean"))
         self.mode.activated.connect(self._on_settings_changed)
-        self.kernel = self._spin(1, 5, 2, "Window size F (F x F cells)")
-        self.stride = self._spin(1, 5, 2, "Stride S: how many cells the window moves per step")
-        self.padding = self._spin(0, 2, 0, "Padding P: a border that never wins a max "
-                                  "(-∞) and counts as 0 in an average; at most half the window")
+        self.kernel = self._spin(1, 5, 2, _("Window size F (F x F cells)"))
+        self.stride = self._spin(1, 5, 2, _("Stride S: how many cells the window moves per step"))
+        self.padding = self._spin(0, 2, 0, _("Padding P: a border that never wins a max "
+                                  "(-∞) and counts as 0 in an average; at most half the window"))
         self.channel = QSpinBox()
-        self.channel.setToolTip("Which channel of the input is pooled")
+        self.channel.setToolTip(_("Which channel of the input is pooled"))
         self.channel.valueChanged.connect(self._on_settings_changed)
 
         top = labelled_row(((None, self.lecture_button), (None, self.source, 1),
                             (None, self.mode)), end_stretch=False)
-        second = labelled_row((("window F", self.kernel), ("S", self.stride),
-                               ("P", self.padding), ("channel", self.channel)))
+        second = labelled_row(((_("window F"), self.kernel), ("S", self.stride),
+                               ("P", self.padding), (_("channel"), self.channel)))
 
         self.input_grid = CellGrid(cell_size=40)
-        self.input_grid.setToolTip("The map; the window of this step is highlighted and, for "
-                                   "max pooling, its winner outlined in green")
+        self.input_grid.setToolTip(_("The map; the window of this step is highlighted and, for "
+                                   "max pooling, its winner outlined in green"))
         self.output_grid = CellGrid(cell_size=40)
-        self.output_grid.setToolTip("The pooled map, filled in one cell per step")
+        self.output_grid.setToolTip(_("The pooled map, filled in one cell per step"))
         self.input_title, self.output_title = QLabel(), QLabel()
         grids = QHBoxLayout()
         grids.addWidget(titled(self.input_title, self.input_grid), 3)
@@ -88,9 +91,9 @@ class PoolPlayerDock(PlayerDock):
         self.window_label = QLabel()
         self.window_label.setWordWrap(True)
         self.value_label = QLabel()
-        self.value_label.setToolTip("The value written into the outlined output cell")
-        self.window_label.setToolTip("This step's window and what pooling makes of it")
-        self._build_status("Whether the windows tile the padded map exactly")
+        self.value_label.setToolTip(_("The value written into the outlined output cell"))
+        self.window_label.setToolTip(_("This step's window and what pooling makes of it"))
+        self._build_status(_("Whether the windows tile the padded map exactly"))
         self._lay_out([top, second], grids, [self.window_label, self.value_label])
 
     # -- sources and settings -----------------------------------------------------------------
@@ -125,14 +128,17 @@ class PoolPlayerDock(PlayerDock):
         h, w = trace.input.shape
         c = self._x.shape[0]
         name = channel_name(min(self.channel.value(), c - 1), c)
-        self.input_title.setText(f"Map {h}x{w}" + (f", channel {name}" if c > 1 else "")
-                                 + (f", padding {ph}" if ph or pw else ""))
-        mode = "Max" if trace.mode == "max" else "Average"
+        self.input_title.setText(_("Map {h}x{w}").format(h=h, w=w)
+                                 + (_(", channel {name}").format(name=name) if c > 1 else "")
+                                 + (_(", padding {ph}").format(ph=ph) if ph or pw else ""))
+        mode = _("Max pooling") if trace.mode == "max" else _("Average pooling")
         kh, kw = trace.kernel_size
         self.output_title.setText(
-            f"{mode} pooling {kh}x{kw}, stride {trace.stride[0]}: "
-            f"{trace.out_shape[0]}x{trace.out_shape[1]}")
+            _("{mode} {kh}x{kw}, stride {stride}: {out_h}x{out_w}").format(
+                mode=mode, kh=kh, kw=kw, stride=trace.stride[0], out_h=trace.out_shape[0],
+                out_w=trace.out_shape[1]
+            ))
         self.window_label.setText(
-            f"Window: {pool_text(trace, s)}"
-            + (f"; the winner is at row {s.winner[0] - ph}, column {s.winner[1] - pw}"
-               if s.winner else ""))
+            _("Window: {window}").format(window=pool_text(trace, s))
+            + (_("; the winner is at row {row}, column {col}").format(
+                row=s.winner[0] - ph, col=s.winner[1] - pw) if s.winner else ""))

@@ -27,9 +27,8 @@ TOP_K = 5
 NOT_SCORES = N_(
     "This network's output is neither class scores nor a map, so there is nothing to predict. "
     "Open the bundled shapes classifier (File > Bundled pipelines > Shapes) or an ONNX "
-    "classifier (File > Open model...)."
-)
-WAITING = "Waiting for the first frame..."
+    "classifier (File > Open model...).")
+WAITING = N_("Waiting for the first frame...")
 
 
 @dataclass(frozen=True)
@@ -170,7 +169,7 @@ class PredictionsDock(QWidget):
         column.addWidget(self.bars)
         column.addWidget(self.note)
         column.addStretch(1)
-        self.explanation = QLabel(WAITING)
+        self.explanation = QLabel(_(WAITING))
         self.explanation.setWordWrap(True)
         self.explanation.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.output_map = OutputMapPage()
@@ -243,19 +242,19 @@ class PredictionsDock(QWidget):
         rows = [(self.names[i], p) for i, p in
                 zip(prediction.indices, prediction.probabilities, strict=True)]
         self.bars.set_rows(rows)
-        self.best.setText(f"{rows[0][0]}  {rows[0][1]:.0%}")
+        self.best.setText(_("{rows}  {rows2:.0%}").format(rows=rows[0][0], rows2=rows[0][1]))
         self.stack.setCurrentIndex(0)
 
     def _update_note(self, prediction: Prediction) -> None:
         n = prediction.n_classes
-        self.title.setText(f"Top {min(TOP_K, n)} of {n} classes")
+        self.title.setText(_("Top {min} of {n} classes").format(min=min(TOP_K, n), n=n))
         if prediction.kind == "probabilities":
-            how = "The network's last layer gives probabilities; the bars show them."
+            how = _("The network's last layer gives probabilities; the bars show them.")
         else:
-            how = ("The network ends in raw class scores (logits); the bars show their "
-                   "softmax, so that they read as probabilities.")
+            how = (_("The network ends in raw class scores (logits); the bars show their "
+                   "softmax, so that they read as probabilities."))
         names = self.names
-        where = f"Class names: {names.source}." if names else ""
+        where = _("Class names: {source}.").format(source=names.source) if names else ""
         if names is not None and names.note:
             where += f" ({names.note})"
-        self.note.setText(f"{how} {where}")
+        self.note.setText(_("{how} {where}").format(how=how, where=where))

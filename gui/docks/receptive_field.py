@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import _
 from engine.lecture.receptive import ReceptiveField, receptive_field
 from gui.ui_scale import scaled
 from gui.widgets.crop_controls import frame_thumbnail
@@ -37,17 +38,24 @@ STRIP_SIDE = 160  # thumbnail width in the strip of earlier layers
 
 def describe_field(rf: ReceptiveField) -> str:
     """One or two sentences: the unit, its clipped region on the input, the full size."""
-    unit = f"Unit ({rf.y}, {rf.x}) of {rf.node}, map {rf.channel},"
+    unit = _("Unit ({y}, {x}) of {node}, map {channel},").format(
+        y=rf.y, x=rf.x, node=rf.node, channel=rf.channel)
     r = rf.input_region
     if r is None:
-        return f"{unit} sees only zero padding: no input pixel can change it."
-    text = (f"{unit} sees a {r.height} x {r.width} pixel region of the input: rows "
-            f"{r.y0}-{r.y1}, columns {r.x0}-{r.x1}.")
+        return _("{unit} sees only zero padding: no input pixel can change it.").format(unit=unit)
+    text = (_(
+        "{unit} sees a {height} x {width} pixel region of the input: rows {y0}-{y1}, columns "
+        "{x0}-{x1}."
+    ).format(unit=unit, height=r.height, width=r.width, y0=r.y0, y1=r.y1, x0=r.x0, x1=r.x1))
     full_h, full_w = rf.size
     if (full_h, full_w) == (r.height, r.width):
-        return text + f" Its full field (no border in the way) is the same {full_h} x {full_w}."
-    return text + (f" Without the image border its field would be {full_h} x {full_w}; the "
-                   f"rest falls on zero padding, which holds no information.")
+        return text + _(
+            " Its full field (no border in the way) is the same {full_h} x {full_w}."
+        ).format(full_h=full_h, full_w=full_w)
+    return text + (_(
+        " Without the image border its field would be {full_h} x {full_w}; the rest falls on "
+        "zero padding, which holds no information."
+    ).format(full_h=full_h, full_w=full_w))
 
 
 class ReceptiveFieldDock(QWidget):
@@ -78,28 +86,30 @@ class ReceptiveFieldDock(QWidget):
 
     def _build(self) -> None:
         self.layer = QComboBox()
-        self.layer.setToolTip("The layer whose unit you pick (the app's selected layer)")
+        self.layer.setToolTip(_("The layer whose unit you pick (the app's selected layer)"))
         self.layer.activated.connect(self._on_layer_activated)
         self.map_spin = QSpinBox()
-        self.map_spin.setToolTip("Which map (channel) of the layer is shown")
+        self.map_spin.setToolTip(_("Which map (channel) of the layer is shown"))
         self.map_spin.valueChanged.connect(self._on_map_spin)
-        self.row = self._spin("Row of the unit on the layer's map (or click the map)")
-        self.col = self._spin("Column of the unit on the layer's map (or click the map)")
+        self.row = self._spin(_("Row of the unit on the layer's map (or click the map)"))
+        self.col = self._spin(_("Column of the unit on the layer's map (or click the map)"))
         # The layer box may shrink (its list shows the full names): the panel shares the
         # middle column with others and must not widen the window.
         shrinkable(self.layer, 7)
-        controls = labelled_row((("Layer", self.layer, 1), ("map", self.map_spin),
-                                 ("row", self.row), ("col", self.col)), end_stretch=False)
+        controls = labelled_row(((_("Layer"), self.layer, 1), (_("map"), self.map_spin),
+                                 (_("row"), self.row), (_("col"), self.col)), end_stretch=False)
 
         self.input_view = PixelView()
-        self.input_view.setToolTip("What enters the pipeline; the red box is the region that can "
+        self.input_view.setToolTip(_("What enters the pipeline; the red box is the region that can "
                                    "influence the chosen unit. Click to pick the unit nearest "
-                                   "that spot.")
+                                   "that spot."))
         self.input_view.pixelClicked.connect(self._on_input_clicked)
         self.map_view = PixelView()
-        self.map_view.setToolTip("One map of the layer; click any unit to see its receptive field")
+        self.map_view.setToolTip(_(
+            "One map of the layer; click any unit to see its receptive field"
+        ))
         self.map_view.pixelClicked.connect(self._on_map_clicked)
-        self.input_title, self.map_title = QLabel("Input"), QLabel("Layer map")
+        self.input_title, self.map_title = QLabel(_("Input")), QLabel(_("Layer map"))
         views = self.views = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         for title, view in ((self.input_title, self.input_view), (self.map_title, self.map_view)):
             title.setWordWrap(True)  # "conv3, map 31 (90 x 120)" must not widen the panel
@@ -115,16 +125,16 @@ class ReceptiveFieldDock(QWidget):
         scroll.setWidget(self.strip)
         scroll.setWidgetResizable(True)
         scaled(scroll.setFixedHeight, 150)
-        scroll.setToolTip("The same region traced on every earlier convolution and pooling "
-                          "layer (mean of its maps); a ReLU keeps its input's box")
+        scroll.setToolTip(_("The same region traced on every earlier convolution and pooling "
+                          "layer (mean of its maps); a ReLU keeps its input's box"))
 
-        self.info = QLabel("Waiting for the first frame.")
+        self.info = QLabel(_("Waiting for the first frame."))
         self.info.setWordWrap(True)
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addLayout(views, 1)
-        self.strip_heading = QLabel("On the layers in between:")
+        self.strip_heading = QLabel(_("On the layers in between:"))
         self.strip_heading.setWordWrap(True)
         layout.addWidget(self.strip_heading)
         layout.addWidget(scroll)
@@ -157,7 +167,8 @@ class ReceptiveFieldDock(QWidget):
         self.layer.blockSignals(True)
         self.layer.clear()
         for node in self._session.pipeline.nodes:
-            self.layer.addItem(f"{node.name} ({node.layer.type_name})")
+            self.layer.addItem(_("{name} ({type_name})")
+                                 .format(name=node.name, type_name=node.layer.type_name))
         self.layer.setCurrentIndex(self._session.selected_layer)
         self.layer.blockSignals(False)
 
@@ -220,8 +231,10 @@ class ReceptiveFieldDock(QWidget):
         node = self._node()
         act = result.activations.get(node.name)
         if act is None or act.ndim != 3:
-            self.info.setText(f"{node.name} gives a vector, not maps: pick a layer with maps "
-                              f"(a convolution, activation or pooling layer).")
+            self.info.setText(_(
+                "{name} gives a vector, not maps: pick a layer with maps (a convolution, "
+                "activation or pooling layer)."
+            ).format(name=node.name))
             self.field = None
             return
         c, h, w = act.shape
@@ -246,8 +259,10 @@ class ReceptiveFieldDock(QWidget):
         self.input_view.set_boxes(self._boxes(result.pipeline.input_name))
         self.map_view.set_map(act[channel])
         self.map_view.set_marker((y, x))
-        self.map_title.setText(f"{node.name}, map {channel} ({h} x {w})")
-        self.input_title.setText(f"Input ({result.input.shape[1]} x {result.input.shape[2]})")
+        self.map_title.setText(_("{name}, map {channel} ({h} x {w})")
+                                 .format(name=node.name, channel=channel, h=h, w=w))
+        self.input_title.setText(_("Input ({shape} x {shape2})").format(
+            shape=result.input.shape[1], shape2=result.input.shape[2]))
         for name, view in self._strip_views.items():
             act = result.activations[name]
             # Thumbnails: every s-th pixel is plenty and keeps a 480-line frame cheap per frame.
@@ -275,19 +290,22 @@ class ReceptiveFieldDock(QWidget):
             if node.layer.type_name not in STRIP_TYPES or act is None or act.ndim != 3:
                 continue
             view = PixelView(min_side=90)
-            view.setToolTip(f"{node.name}: mean of its {act.shape[0]} maps; the box is the part "
-                            f"the chosen unit depends on")
+            view.setToolTip(_(
+                "{name}: mean of its {shape} maps; the box is the part the chosen unit "
+                "depends on"
+            ).format(name=node.name, shape=act.shape[0]))
             box = QWidget()
             column = QVBoxLayout(box)
             column.setContentsMargins(0, 0, 0, 0)
-            column.addWidget(QLabel(f"{node.name} ({act.shape[1]} x {act.shape[2]})"))
+            column.addWidget(QLabel(_("{name} ({shape} x {shape2})").format(
+                name=node.name, shape=act.shape[1], shape2=act.shape[2])))
             column.addWidget(view, 1)
             self.strip_layout.addWidget(box)
             self._strip_views[node.name] = view
         # With no layer in between, one line says so instead of an empty 150-pixel strip.
         self.strip_scroll.setVisible(bool(self._strip_views))
         self.strip_heading.setText(
-            "On the layers in between:" if self._strip_views else
-            "No convolution or pooling layer comes before this one: the box on the input is "
-            "all there is.")
+            _("On the layers in between:") if self._strip_views else
+            _("No convolution or pooling layer comes before this one: the box on the input is "
+            "all there is."))
         self.strip_layout.addStretch(1)

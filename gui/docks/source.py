@@ -6,6 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from engine.i18n import N_, _
 from engine.io.color import LUMA
 from gui.session import DisplayOptions
 
@@ -18,10 +19,11 @@ def _ramp(r: float, g: float, b: float) -> np.ndarray:
 
 # (caption, tooltip, lookup table); the lecture's "digital image" slides show these four
 CHANNELS = (
-    ("Red", "The red value of every pixel, 0 (black) to 255", _ramp(1, 0, 0)),
-    ("Green", "The green value of every pixel, 0 to 255", _ramp(0, 1, 0)),
-    ("Blue", "The blue value of every pixel, 0 to 255", _ramp(0, 0, 1)),
-    ("Gray", "Brightness: 0.299 R + 0.587 G + 0.114 B, what a gray pipeline sees", _ramp(1, 1, 1)),
+    (N_("Red"), N_("The red value of every pixel, 0 (black) to 255"), _ramp(1, 0, 0)),
+    (N_("Green"), N_("The green value of every pixel, 0 to 255"), _ramp(0, 1, 0)),
+    (N_("Blue"), N_("The blue value of every pixel, 0 to 255"), _ramp(0, 0, 1)),
+    (N_("Gray"), N_("Brightness: 0.299 R + 0.587 G + 0.114 B, what a gray pipeline sees"),
+     _ramp(1, 1, 1)),
 )
 
 
@@ -47,11 +49,11 @@ class SourceDock(QWidget):
     def __init__(self, session, live, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session, self.live = session, live
-        self.info = QLabel("Opening the source...")
+        self.info = QLabel(_("Opening the source..."))
         self.info.setWordWrap(True)
-        self.info.setToolTip("The open source: its kind, name, full size and frame rate")
+        self.info.setToolTip(_("The open source: its kind, name, full size and frame rate"))
         self.view = pg.GraphicsLayoutWidget()
-        self.view.setToolTip("The working frame, after scaling to the working resolution")
+        self.view.setToolTip(_("The working frame, after scaling to the working resolution"))
         self.view.ci.setContentsMargins(2, 2, 2, 2)
         self._view_box, self.image = _image_view()
         self.view.ci.addItem(self._view_box)
@@ -62,15 +64,15 @@ class SourceDock(QWidget):
         for caption, tip, lut in CHANNELS:
             view, item = _image_view()
             item.setLookupTable(lut)
-            item.setToolTip(tip)
+            item.setToolTip(_(tip))
             # The caption sits on the image's top-left corner, so it stays with its image.
-            label = pg.TextItem(caption, color="w", fill=(0, 0, 0, 170), anchor=(0, 0))
+            label = pg.TextItem(_(caption), color="w", fill=(0, 0, 0, 170), anchor=(0, 0))
             label.setParentItem(item)
             self._cells.append(view)
             self.channel_items.append(item)
         self._columns = 0
         self._arrange(2)
-        self.channels_view.setToolTip("The frame split into its channels, each 0 to 255")
+        self.channels_view.setToolTip(_("The frame split into its channels, each 0 to 255"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.info)
@@ -108,14 +110,16 @@ class SourceDock(QWidget):
             self._show_channels(self.live.latest.frame)
 
     def _on_live_source_info(self, info) -> None:
-        self._source_text = info.describe() if info is not None else "No source open"
+        self._source_text = info.describe() if info is not None else _("No source open")
         self._update_info()
 
     def _update_info(self) -> None:
         text = self._source_text
         if self._frame_shape is not None:
             h, w = self._frame_shape[:2]
-            text += f"\nWorking frame: {w} x {h} pixels, 3 channels (R, G, B), values 0 to 255"
+            text += _(
+                "\nWorking frame: {w} x {h} pixels, 3 channels (R, G, B), values 0 to 255"
+            ).format(w=w, h=h)
         self.info.setText(text)
 
     def showEvent(self, event) -> None:

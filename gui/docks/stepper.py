@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import _
 from gui.colormaps import value_range
 from gui.docks.ledger import format_shape
 from gui.pipeline_edits import is_join, short_name
@@ -70,18 +71,18 @@ class StepperDock(QWidget):
         self.group.setExclusive(True)
         self.group.idClicked.connect(self.session.set_selected_layer)
 
-        self.prev_button = QPushButton("◀ Previous")
-        self.prev_button.setToolTip("Show the layer before this one (Left or Page Up)")
+        self.prev_button = QPushButton(_("◀ Previous"))
+        self.prev_button.setToolTip(_("Show the layer before this one (Left or Page Up)"))
         self.prev_button.clicked.connect(self.previous)
-        self.next_button = QPushButton("Next ▶")
-        self.next_button.setToolTip("Show the layer after this one (Right or Page Down)")
+        self.next_button = QPushButton(_("Next ▶"))
+        self.next_button.setToolTip(_("Show the layer after this one (Right or Page Down)"))
         self.next_button.clicked.connect(self.next)
         self.caption = QLabel()
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.caption.setStyleSheet("font-weight: bold")
         # Wrapping keeps a long layer name or shape from setting the dock's minimum width.
         self.caption.setWordWrap(True)
-        self.caption.setToolTip("The current layer: input shape → output shape")
+        self.caption.setToolTip(_("The current layer: input shape → output shape"))
         nav = QHBoxLayout()
         nav.addWidget(self.prev_button)
         nav.addWidget(self.caption, 1)
@@ -145,10 +146,10 @@ class StepperDock(QWidget):
         """Where a node's input comes from, when the strip's order does not say it."""
         if is_join(node):
             if len(node.inputs) > 2:
-                return f"⤷ {len(node.inputs)} inputs"
+                return _("⤷ {n} inputs").format(n=len(node.inputs))
             return "⤷ " + " + ".join(short_name(n, 7) for n in node.inputs)
         if node.inputs and node.inputs[0] != previous:
-            return f"⤷ from {short_name(node.inputs[0], 9)}"
+            return _("⤷ from {short_name}").format(short_name=short_name(node.inputs[0], 9))
         return " "  # an empty fourth line keeps every card of the strip the same height
 
     def _shapes(self) -> dict[str, tuple] | None:
@@ -175,8 +176,8 @@ class StepperDock(QWidget):
         self.shapes = self._shapes() or {}
         pipeline = self.session.pipeline
         in_shape = self.shapes.get(pipeline.input_name)
-        first = self._card("input", "image", format_shape(in_shape) if in_shape else "?",
-                           "The image that enters the pipeline; click to show the first layer")
+        first = self._card(_("input"), _("image"), format_shape(in_shape) if in_shape else "?",
+                           _("The image that enters the pipeline; click to show the first layer"))
         first.clicked.connect(lambda: self.session.set_selected_layer(0))
         self.strip_layout.addWidget(first)
         chain = pipeline.is_chain
@@ -186,18 +187,19 @@ class StepperDock(QWidget):
             # "›": fed by the card before; "┆": the input comes from further back (a branch).
             follows = previous in node.inputs
             arrow = QLabel("›" if follows else "┆")
-            arrow.setToolTip("feeds into" if follows else
-                             "not fed by the card before: the ⤷ line on the next card says "
-                             "where its input comes from")
+            arrow.setToolTip(_("feeds into") if follows else
+                             _("not fed by the card before: the ⤷ line on the next card says "
+                             "where its input comes from"))
             self.strip_layout.addWidget(arrow)
             shape = self.shapes.get(node.name)
-            text = format_shape(shape) if shape else "does not fit"
-            tip = f"{node.name}: {node.layer!r}\noutput {text}\n"
+            text = format_shape(shape) if shape else _("does not fit")
+            tip = _("{name}: {layer!r}\noutput {text}\n").format(
+                name=node.name, layer=node.layer, text=text)
             if not chain:
-                tip += (f"joins {len(node.inputs)} branches: " if is_join(node)
+                tip += (_("joins {n} branches: ").format(n=len(node.inputs)) if is_join(node)
                         else "input: ") + ", ".join(node.inputs) + "\n"
             card = self._card(node.name, node.layer.type_name, text,
-                              tip + "Click to step to this layer",
+                              tip + _("Click to step to this layer"),
                               None if chain else self._source_line(node, previous))
             card.setCheckable(True)
             self.group.addButton(card, i)
@@ -276,17 +278,19 @@ class StepperDock(QWidget):
         pipeline = self.session.pipeline
         nodes = pipeline.nodes
         if not nodes:
-            self.caption.setText("The pipeline has no layers yet.")
+            self.caption.setText(_("The pipeline has no layers yet."))
             return
         index = min(self.session.selected_layer, len(nodes) - 1)
         node = nodes[index]
         sources = node.inputs or (pipeline.input_name,)
-        self.caption.setToolTip("The current layer: input shape → output shape"
-                                + ("" if pipeline.is_chain else
-                                   f"\n{node.name} takes " + ", ".join(sources)))
+        self.caption.setToolTip(_("The current layer: input shape → output shape")
+                                + ("" if pipeline.is_chain else "\n" + _(
+                                    "{name} takes {inputs}").format(
+                                        name=node.name, inputs=", ".join(sources))))
         self.caption.setText(self._caption(node, sources, pipeline.is_chain)
                              if not self.shape_error else
-                             f"The pipeline does not fit this input: {self.shape_error}")
+                             _("The pipeline does not fit this input: {error}").format(
+                                 error=self.shape_error))
         result = self._result
         if result is None or result.error:
             return

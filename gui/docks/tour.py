@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import _
 from gui.tour import TOUR_KEY, apply_stop, apply_to_session, stops
 from gui.ui_scale import set_font
 
@@ -50,33 +51,33 @@ class TourDock(QWidget):
     # -- construction -------------------------------------------------------------------------
     def _build(self) -> None:
         self.progress_label = QLabel()
-        self.progress_label.setToolTip("Where you are in the tour")
+        self.progress_label.setToolTip(_("Where you are in the tour"))
         self.progress = QProgressBar()
         self.progress.setRange(0, len(stops()))
         self.progress.setTextVisible(False)
         self.progress.setMaximumHeight(6)
-        self.progress.setToolTip("Where you are in the tour")
+        self.progress.setToolTip(_("Where you are in the tour"))
         self.stop_combo = QComboBox()
-        self.stop_combo.setToolTip("Jump to any stop of the tour")
+        self.stop_combo.setToolTip(_("Jump to any stop of the tour"))
         # Long stop titles must not widen the panel: the combo elides them instead.
         self.stop_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.stop_combo.setMinimumContentsLength(12)
         for i, stop in enumerate(stops()):
-            self.stop_combo.addItem(f"{i + 1}. {stop.title}", i)
+            self.stop_combo.addItem(_("{value}. {title}").format(value=i + 1, title=stop.title), i)
         self.stop_combo.activated.connect(self._on_stop_combo_activated)
         self.title = QLabel()
         set_font(self.title, 1.3, bold=True)
         self.title.setWordWrap(True)
         self.text = QLabel()
         self.text.setWordWrap(True)
-        self.text.setToolTip("What this stop is about")
+        self.text.setToolTip(_("What this stop is about"))
         self.text.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.formula = QLabel()
         self.formula.setWordWrap(True)
         self.formula.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         set_font(self.formula, fixed_pitch=True)
-        self.formula.setToolTip("The formula of this stop, with the lecture's numbers")
+        self.formula.setToolTip(_("The formula of this stop, with the lecture's numbers"))
         self.formula_box = QFrame()
         self.formula_box.setFrameShape(QFrame.Shape.StyledPanel)
         self.formula_box.setFrameShadow(QFrame.Shadow.Sunken)
@@ -86,19 +87,21 @@ class TourDock(QWidget):
         box = QVBoxLayout(self.formula_box)
         box.setContentsMargins(8, 6, 8, 6)
         box.addWidget(self.formula)
-        self.own_source = QCheckBox("Use my own source")
-        self.own_source.setToolTip("Keep the image, video or camera you opened instead of the "
-                                   "sample each stop picks")
+        self.own_source = QCheckBox(_("Use my own source"))
+        self.own_source.setToolTip(_("Keep the image, video or camera you opened instead of the "
+                                   "sample each stop picks"))
         self.missing = QLabel()
         self.missing.setWordWrap(True)
-        self.missing.setToolTip("Panels this stop would show that this window does not have")
-        self.back_button = self._button("◀ Back", "Alt+Left", "Go to the previous stop",
+        self.missing.setToolTip(_("Panels this stop would show that this window does not have"))
+        self.back_button = self._button(_("◀ Back"), "Alt+Left", _("Go to the previous stop"),
                                         self.back)
-        self.next_button = self._button("Next ▶", "Alt+Right", "Go to the next stop", self.next)
-        self.setup_button = self._button("Set up again", "", "Set the panels up for this stop "
-                                         "again, after you changed things", self.apply_current)
-        self.leave_button = self._button("Leave tour", "Alt+L", "Close the tour and keep "
-                                         "everything it set up", self.leave)
+        self.next_button = self._button(_("Next ▶"), "Alt+Right", _("Go to the next stop"),
+                                        self.next)
+        self.setup_button = self._button(_("Set up again"), "", _(
+            "Set the panels up for this stop again, after you changed things"),
+            self.apply_current)
+        self.leave_button = self._button(_("Leave tour"), "Alt+L", _(
+            "Close the tour and keep everything it set up"), self.leave)
 
         header = QHBoxLayout()
         header.addWidget(self.progress_label)
@@ -150,7 +153,7 @@ class TourDock(QWidget):
         self._index = max(0, min(int(index), len(all_stops) - 1))
         stop = all_stops[self._index]
         n = len(all_stops)
-        self.progress_label.setText(f"Stop {self._index + 1} of {n}")
+        self.progress_label.setText(_("Stop {value} of {n}").format(value=self._index + 1, n=n))
         self.progress.setValue(self._index + 1)
         self.stop_combo.blockSignals(True)
         self.stop_combo.setCurrentIndex(self._index)
@@ -161,7 +164,8 @@ class TourDock(QWidget):
         self.back_button.setEnabled(self._index > 0)
         self.next_button.setEnabled(self._index < n - 1)
         self.missing.setText(
-            "Not available in this window: " + ", ".join(missing) + "." if missing else "")
+            _("Not available in this window: {panels}.").format(panels=", ".join(missing))
+            if missing else "")
         self.missing.setVisible(bool(missing))
 
     def _main_window(self):
@@ -201,8 +205,8 @@ class TourDock(QWidget):
         else:
             self.hide()
         self.session.message.emit(
-            "info", "You left the tour; everything it set up stays. "
-            "It is in the View menu when you want it back.")
+            "info", _("You left the tour; everything it set up stays. "
+                      "It is in the View menu when you want it back."))
 
     def _on_stop_combo_activated(self, row: int) -> None:
         self.go_to(row)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import N_, _
 from engine.io.media import resize_longest, to_input
 from engine.lecture.translation import ShiftChange, compare_translation_pipeline, layers_to_compare
 from gui.widgets.pixel_view import PixelView
@@ -33,25 +34,33 @@ __all__ = ["DIRECTIONS", "WORK_SIDE", "TranslationDock", "conclusion"]
 
 WORK_SIDE = 160  # longest side of the frame used here: two runs per update stay quick
 FOLLOW_S = 1.0   # at most one recomputation per second while following the live frame
-DIRECTIONS = {"right": (0, 1), "left": (0, -1), "down": (1, 0), "up": (-1, 0),
-              "down and right": (1, 1)}
+DIRECTIONS = {N_("right"): (0, 1), N_("left"): (0, -1), N_("down"): (1, 0), N_("up"): (-1, 0),
+              N_("down and right"): (1, 1)}
 
 
 def conclusion(conv: ShiftChange, pool: ShiftChange | None) -> str:
     """One sentence read off the numbers; it never claims more than they show."""
     if pool is None:
-        return (f"No pooling layer comes after {conv.name} (before any further convolution), "
-                f"so there is nothing to compare its change with.")
+        return (_(
+            "No pooling layer comes after {name} (before any further convolution), so there "
+            "is nothing to compare its change with."
+        ).format(name=conv.name))
     c, p = conv.change, pool.change
-    numbers = f"{p:.1%} against {c:.1%}"
+    numbers = _("{p:.1%} against {c:.1%}").format(p=p, c=c)
     if p < 0.9 * c:
-        return (f"The pooled maps ({pool.name}) changed less than the conv maps ({conv.name}): "
-                f"{numbers}. Here pooling absorbed part of the shift.")
+        return (_(
+            "The pooled maps ({name}) changed less than the conv maps ({name2}): {numbers}. "
+            "Here pooling absorbed part of the shift."
+        ).format(name=pool.name, name2=conv.name, numbers=numbers))
     if p > 1.1 * c:
-        return (f"Here the pooled maps ({pool.name}) changed more than the conv maps "
-                f"({conv.name}): {numbers}. Pooling did not steady this layer for this shift.")
-    return (f"The pooled maps ({pool.name}) and the conv maps ({conv.name}) changed about as "
-            f"much: {numbers}.")
+        return (_(
+            "Here the pooled maps ({name}) changed more than the conv maps ({name2}): "
+            "{numbers}. Pooling did not steady this layer for this shift."
+        ).format(name=pool.name, name2=conv.name, numbers=numbers))
+    return (_(
+        "The pooled maps ({name}) and the conv maps ({name2}) changed about as much: "
+        "{numbers}."
+    ).format(name=pool.name, name2=conv.name, numbers=numbers))
 
 
 class TranslationDock(QWidget):
@@ -73,18 +82,21 @@ class TranslationDock(QWidget):
     def _build(self) -> None:
         self.shift = QSpinBox()
         self.shift.setRange(1, 3)
-        self.shift.setToolTip("How many pixels the input is moved")
+        self.shift.setToolTip(_("How many pixels the input is moved"))
         self.shift.valueChanged.connect(self.recompute)
         self.direction = QComboBox()
-        self.direction.addItems(list(DIRECTIONS))
-        self.direction.setToolTip("Which way the picture's content moves")
+        for key in DIRECTIONS:
+            self.direction.addItem(_(key), key)
+        self.direction.setToolTip(_("Which way the picture's content moves"))
         self.direction.currentIndexChanged.connect(self.recompute)
-        self.follow = QCheckBox("Follow live")
+        self.follow = QCheckBox(_("Follow live"))
         self.follow.setChecked(True)
-        self.follow.setToolTip(f"Follow the live frame: recompute on new frames, at most once "
-                               f"every {FOLLOW_S:g} s; off: keep the frame last used")
+        self.follow.setToolTip(_(
+            "Follow the live frame: recompute on new frames, at most once every {FOLLOW_S:g} "
+            "s; off: keep the frame last used"
+        ).format(FOLLOW_S=FOLLOW_S))
         controls = QHBoxLayout()
-        for text, widget in (("Shift by", self.shift), ("pixels,", self.direction)):
+        for text, widget in ((_("Shift by"), self.shift), (_("pixels,"), self.direction)):
             label = QLabel(text)
             label.setToolTip(widget.toolTip())
             controls.addWidget(label)
@@ -92,13 +104,15 @@ class TranslationDock(QWidget):
         controls.addWidget(self.follow)
         controls.addStretch(1)
         self.grid = QGridLayout()
-        self.verdict = QLabel("Waiting for a frame from the current pipeline.")
+        self.verdict = QLabel(_("Waiting for a frame from the current pipeline."))
         self.verdict.setWordWrap(True)
-        self.note = QLabel("Bright = changed: mean of |shifted - original| over a layer's maps.")
+        self.note = QLabel(_("Bright = changed: mean of |shifted - original| over a layer's maps."))
         self.note.setWordWrap(True)
-        self.note.setToolTip(f"Each difference image is the mean over the layer's maps of "
-                             f"|shifted - original|. Larger frames are shrunk to {WORK_SIDE} "
-                             f"pixels here, so that two runs per update stay quick.")
+        self.note.setToolTip(_(
+            "Each difference image is the mean over the layer's maps of |shifted - "
+            "original|. Larger frames are shrunk to {WORK_SIDE} pixels here, so that two "
+            "runs per update stay quick."
+        ).format(WORK_SIDE=WORK_SIDE))
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         self._columns, self._shown = 2, 0
@@ -123,7 +137,7 @@ class TranslationDock(QWidget):
     @property
     def offset(self) -> tuple[int, int]:
         """The shift (dy, dx) in pixels from the controls."""
-        dy, dx = DIRECTIONS[self.direction.currentText()]
+        dy, dx = DIRECTIONS[self.direction.currentData()]
         return dy * self.shift.value(), dx * self.shift.value()
 
     def recompute(self, *_args) -> None:
@@ -135,7 +149,7 @@ class TranslationDock(QWidget):
         pipeline = result.pipeline
         names, pool = layers_to_compare(pipeline, self._session.selected_layer)
         if not names:
-            self.verdict.setText("This pipeline has no convolution layer to compare.")
+            self.verdict.setText(_("This pipeline has no convolution layer to compare."))
             self._show([])
             return
         candidates = [result.input]
@@ -153,7 +167,8 @@ class TranslationDock(QWidget):
                 # on the shrunk frame: fall back to the full working frame, which it ran on.
                 error = exc
         else:
-            self.verdict.setText(f"The pipeline cannot run on this frame: {error}")
+            self.verdict.setText(_("The pipeline cannot run on this frame: {error}")
+                                   .format(error=error))
             self._show([])
             return
         self._show(self.changes)
@@ -176,10 +191,12 @@ class TranslationDock(QWidget):
                 continue
             change = changes[i]
             name = "input" if i == 0 else change.name
-            title.setText(f"{name}: {change.change:.1%} changed")
+            title.setText(_("{name}: {change:.1%} changed").format(name=name, change=change.change))
             view.set_map(change.diff, "inferno", (0.0, max(float(change.diff.max()), 1e-6)))
-            view.setToolTip(f"{change.name}: where the output moved; mean absolute change "
-                            f"{change.change:.2%} of the layer's mean absolute value")
+            view.setToolTip(_(
+                "{name}: where the output moved; mean absolute change {change:.2%} of the "
+                "layer's mean absolute value"
+            ).format(name=change.name, change=change.change))
         self._arrange(force=True)
 
     def resizeEvent(self, event) -> None:

@@ -66,12 +66,12 @@ class HeatPage(QWidget):
         self.cmap = QComboBox()
         self.cmap.setToolTip(_("Colormap of the heat map; signed maps use the diverging one"))
         for i, name in enumerate(COLORMAPS):
-            self.cmap.addItem(name, name)
+            self.cmap.addItem(_(name), name)  # only gray is a word to translate
             self.cmap.setItemData(i, _(COLORMAP_TIPS[name]), Qt.ItemDataRole.ToolTipRole)
         self.cmap.currentIndexChanged.connect(self._on_cmap_changed)
         self.colorbar = ColorBar()
         self.colorbar.setToolTip(_("The value each colour of the heat map stands for (the top"
-                                   " 1% of values share the last colour)"))
+                                   " hundredth of the values shares the last colour)"))
         self.caption = QLabel("")
         self.caption.setWordWrap(True)
         self.caption.setToolTip(_("What the map explains: method, class, probability, time"))

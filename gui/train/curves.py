@@ -122,7 +122,7 @@ class TrainCurvesDock(QWidget):
 
     def redraw(self, *_args) -> None:
         store = self.controller.curves
-        self.smoothing_label.setText(f"{self.weight:.2f}")
+        self.smoothing_label.setText(_("{weight:.2f}").format(weight=self.weight))
         n = self.limit()
         step = store.step[:n]
         self.loss_raw.setData(step, store.loss[:n], skipFiniteCheck=False)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.i18n import N_
+from engine.i18n import N_, _
 
 __all__ = ["ARCHITECTURES", "CURRENT", "Architecture", "build_network", "natural_input"]
 
@@ -86,7 +86,7 @@ def build_network(key: str, channels: int, size: tuple[int, int], classes: int,
                        ReLU(), MaxPool2d(2)]
             c_in = c_out
     else:
-        raise ValueError(f"no architecture called {key!r}")
+        raise ValueError(_("no architecture called {key!r}").format(key=key))
     for _c, pool in blocks:
         h, w = h // pool, w // pool
     features = blocks[-1][0] * h * w

@@ -49,7 +49,7 @@ class TrainSettingsDock(QWidget):
         self.optimizer = self._combo(OPTIMIZERS, _("How the weights move along their gradients"))
         self.lr = QComboBox()
         for value in LEARNING_RATES:
-            self.lr.addItem(f"{value:g}", value)
+            self.lr.addItem(_("{value:g}").format(value=value), value)
         self.lr.setToolTip(_("Learning rate: how far each step moves the weights. Too small"
                              " learns slowly; too large makes the loss jump about or become"
                              " NaN (not a number)"))
@@ -118,7 +118,7 @@ class TrainSettingsDock(QWidget):
         self.optimizer.setCurrentIndex(self.optimizer.findData(config.optimizer))
         index = self.lr.findData(config.lr)
         if index < 0:  # a rate from the command line or a resumed run
-            self.lr.addItem(f"{config.lr:g}", config.lr)
+            self.lr.addItem(_("{lr:g}").format(lr=config.lr), config.lr)
             index = self.lr.count() - 1
         self.lr.setCurrentIndex(index)
         self.schedule.setCurrentIndex(self.schedule.findData(config.schedule))

@@ -14,6 +14,8 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from engine.i18n import _
+
 __all__ = ["BarCompare", "power_of_ten", "thousands"]
 
 _BAR_H = 22
@@ -58,8 +60,8 @@ class BarCompare(QWidget):
         super().__init__(parent)
         self._bars: list[tuple[str, int, QColor]] = []
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setToolTip("Log scale: every power of ten takes the same width, so bars that "
-                        "differ by a factor of 1,000 are three steps apart")
+        self.setToolTip(_("Log scale: every power of ten takes the same width, so bars that "
+                        "differ by a factor of 1,000 are three steps apart"))
 
     def set_bars(self, bars) -> None:
         """Show ``[(label, value, color), ...]``; a value below 1 is drawn as 1."""

@@ -7,6 +7,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QFontMetrics, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from engine.i18n import _
 from gui.ui_scale import scaled
 
 
@@ -41,7 +42,7 @@ class ColorBar(QWidget):
         self._note = ""
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         scaled(self.setMinimumWidth, 160)
-        self.setToolTip("Colour scale: the value each colour stands for.")
+        self.setToolTip(_("Colour scale: the value each colour stands for."))
 
     def sizeHint(self) -> QSize:
         fm = QFontMetrics(self.font())

@@ -10,6 +10,7 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
+from engine.i18n import _
 from engine.lecture.examples import crop_around
 from engine.lecture.traces import MAX_SIDE
 from gui.ui_scale import scaled
@@ -70,31 +71,34 @@ class CropControls(QWidget):
         self.view = PixelView(min_side=72)
         # Small and fixed: the crop row must not push the players past a 800-pixel window.
         scaled(self.view.setFixedSize, 96, 72)
-        self.view.setToolTip("The current frame: click a point to crop around it. The yellow "
-                             "box is the square the crop cuts out.")
+        self.view.setToolTip(_("The current frame: click a point to crop around it. The yellow "
+                             "box is the square the crop cuts out."))
         self.view.pixelClicked.connect(self._on_view_pixel_clicked)
         self.size = QSpinBox()
         self.size.setRange(2, MAX_SIDE)
         self.size.setValue(size)
-        self.size.setToolTip(f"Side of the square crop in pixels (at most {MAX_SIDE}, so every "
-                             "number stays readable)")
+        self.size.setToolTip(_(
+            "Side of the square crop in pixels (at most {MAX_SIDE}, so every number stays "
+            "readable)"
+        ).format(MAX_SIDE=MAX_SIDE))
         self.center_y = QSpinBox()
         self.center_x = QSpinBox()
         for spin, what in ((self.center_y, "row"), (self.center_x, "column")):
             spin.setRange(0, 9999)
-            spin.setToolTip(f"The {what} of the frame the crop is centred on (or click the "
-                            "picture)")
+            spin.setToolTip(_(
+                "The {what} of the frame the crop is centred on (or click the picture)"
+            ).format(what=what))
         for spin in (self.size, self.center_y, self.center_x):
             spin.valueChanged.connect(self._draw_box)
-        self.button = QPushButton("Crop frame")
-        self.button.setToolTip("Cut the square around the chosen point out of the current frame "
-                               "(what enters the pipeline) and play it")
+        self.button = QPushButton(_("Crop frame"))
+        self.button.setToolTip(_("Cut the square around the chosen point out of the current frame "
+                               "(what enters the pipeline) and play it"))
         self.button.clicked.connect(self.take)
-        hint = QLabel("Click the picture to crop there.")
+        hint = QLabel(_("Click the picture to crop there."))
         hint.setWordWrap(True)
         spins = QHBoxLayout()
-        for label, widget in (("size", self.size), ("row", self.center_y),
-                              ("col", self.center_x)):
+        for label, widget in ((_("size"), self.size), (_("row"), self.center_y),
+                              (_("col"), self.center_x)):
             text = QLabel(label)
             text.setToolTip(widget.toolTip())
             spins.addWidget(text)
@@ -176,10 +180,11 @@ class CropControls(QWidget):
         result = getattr(self._live, "latest", None)
         image = getattr(result, "input", None)
         if image is None or np.ndim(image) != 3:
-            self.failed.emit("There is no frame yet: open an image, a video or the camera first.")
+            self.failed.emit(_("There is no frame yet: open an image, a video or the camera "
+                               "first."))
             return None
         self._on_live_result_updated(result)
-        crop, _ = crop_around(image, self.center_y.value(), self.center_x.value(),
+        crop, _center = crop_around(image, self.center_y.value(), self.center_x.value(),
                               self.size.value())
         self._draw_box()
         self.cropTaken.emit(crop)

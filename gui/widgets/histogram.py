@@ -6,6 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
 
+from engine.i18n import _
 from gui.colormaps import NONFINITE_RGB, nonfinite_mask
 
 _BINS = 64
@@ -46,7 +47,7 @@ class HistogramView(pg.PlotWidget):
         self.setLabel("left", "pixels")
         for axis in ("bottom", "left"):
             self.getAxis(axis).enableAutoSIPrefix(False)
-        self.setToolTip("Histogram: how many pixels of this map have each value.")
+        self.setToolTip(_("Histogram: how many pixels of this map have each value."))
         self._curve = self.plot(
             [0.0, 1.0], [0], stepMode="center", fillLevel=0, brush=(90, 140, 220, 160),
             pen=pg.mkPen((140, 180, 240), width=1),
@@ -66,7 +67,7 @@ class HistogramView(pg.PlotWidget):
             nonzero = values[values != 0]
             if nonzero.size < values.size:
                 share = 1 - nonzero.size / max(values.size, 1)
-                title = f"zeros left out ({share:.1%})"
+                title = _("zeros left out ({share:.1%})").format(share=share)
                 values = nonzero
         self.setTitle(title or None, size="8pt")
         self.counts, self.edges = value_histogram(values)

@@ -13,6 +13,7 @@ from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QScrollArea, QSizePolicy, QToolTip, QWidget
 
+from engine.i18n import _
 from gui.colormaps import DIVERGING_LUT, diverging_rgb
 from gui.ui_scale import halo_pen, outline_pen, px
 
@@ -25,7 +26,7 @@ def channel_label(channel: int, in_channels: int) -> str:
     """Short header for an input channel: R, G, B for colour input, else its index."""
     if in_channels == 3:
         return "RGB"[channel]
-    return f"in {channel}"
+    return _("in {channel}").format(channel=channel)
 
 
 def filter_as_rgb(kernel: np.ndarray) -> np.ndarray:
@@ -69,7 +70,7 @@ class KernelGrid(QWidget):
         self._available: QSize | None = None
         self.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Minimum)
         self.setMouseTracking(False)
-        self.setToolTip("Click a kernel to edit it below.")
+        self.setToolTip(_("Click a kernel to edit it below."))
 
     # ----- data -------------------------------------------------------------------------
     @property
@@ -142,7 +143,7 @@ class KernelGrid(QWidget):
         """Header text of every column: the input channels, then "color" if there is one."""
         c_in = self._weight.shape[1]
         return [channel_label(c, c_in) for c in range(c_in)] + (
-            ["color"] if self.has_color_column else [])
+            [_("color")] if self.has_color_column else [])
 
     def row_count(self) -> int:
         """Number of filters (rows)."""
@@ -245,11 +246,18 @@ class KernelGrid(QWidget):
                 return True
             f, c = hit
             if c < 0:
-                text = f"filter {f} as a color picture (scaled to its own range); click to select"
+                text = _(
+                    "filter {f} as a color picture (scaled to its own range); click to select"
+                ).format(f=f)
             else:
                 k = self._weight[f, c]
-                text = (f"filter {f}, input {channel_label(c, self._weight.shape[1])}: "
-                        f"min {k.min():.3g}, max {k.max():.3g}; click to edit")
+                text = (_(
+                    "filter {f}, input {channel_label}: min {min:.3g}, max {max:.3g}; click "
+                    "to edit"
+                ).format(
+                    f=f, channel_label=channel_label(c, self._weight.shape[1]), min=k.min(),
+                    max=k.max()
+                ))
             QToolTip.showText(event.globalPos(), text, self)
             return True
         return super().event(event)
@@ -262,8 +270,8 @@ class _Ruler(QWidget):
         super().__init__(view)
         self._view = view
         self._horizontal = horizontal
-        self.setToolTip("Columns: input channels (and the filter as a color picture)."
-                        if horizontal else "Rows: filters, numbered like the maps they make.")
+        self.setToolTip(_("Columns: input channels (and the filter as a color picture).")
+                        if horizontal else _("Rows: filters, numbered like the maps they make."))
 
     def paintEvent(self, event) -> None:
         grid = self._view.grid
@@ -378,8 +386,8 @@ class DivergingColorbar(QWidget):
         self._image = QImage(self._ramp.data, 256, 8, 3 * 256, QImage.Format.Format_RGB888)
         # The height follows the font (presenter mode scales it): sizeHint, not a fixed height.
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-        self.setToolTip("Color scale shared by all kernels of the layer: blue negative, "
-                        "white zero, red positive.")
+        self.setToolTip(_("Color scale shared by all kernels of the layer: blue negative, "
+                        "white zero, red positive."))
 
     def set_scale(self, scale: float) -> None:
         """Show +-scale at the ends."""

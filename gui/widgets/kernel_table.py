@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import _
 from gui.widgets.kernel_grid import diverging_rgb
 
 #: Largest magnitude a single weight may be given in the editor.
@@ -77,8 +78,8 @@ class KernelTable(QTableWidget):
         row_h = self.fontMetrics().height() + 8
         self.verticalHeader().setMinimumSectionSize(row_h)
         self.verticalHeader().setDefaultSectionSize(row_h)
-        self.setToolTip("The weights of the selected kernel. Double-click a cell (or select it "
-                        "and type) to change one weight; the maps update at once.")
+        self.setToolTip(_("The weights of the selected kernel. Double-click a cell (or select it "
+                        "and type) to change one weight; the maps update at once."))
         self.itemChanged.connect(self._on_item_changed)
 
     def sizeHint(self) -> QSize:
@@ -128,8 +129,9 @@ class KernelTable(QTableWidget):
             item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
             self.setItem(row, col, item)
         item.setData(Qt.ItemDataRole.UserRole, value)
-        item.setText(f"{value:.3g}")
-        item.setToolTip(f"row {row}, column {col}: {value:.6g}")
+        item.setText(f"{value:.3g}")  # a kernel cell: the lecture's notation (docs/i18n.md)
+        item.setToolTip(_("row {row}, column {col}: {value:.6g}")
+                          .format(row=row, col=col, value=value))
         r, g, b = (int(v) for v in rgb)
         item.setBackground(QBrush(QColor(r, g, b)))
         # Dark text on the pale middle of the scale, white text on the saturated ends.

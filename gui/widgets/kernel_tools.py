@@ -20,14 +20,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import N_, _
 from engine.layers.kernels import PRESET_DESCRIPTIONS, PRESETS, expand_kernel, initialize
 from gui.widgets.kernel_grid import channel_label
 
 EXPAND_TIPS = {
-    "luma": "Weight the kernel by 0.299 R + 0.587 G + 0.114 B: the map equals the kernel on "
-            "the gray image.",
-    "each": "Put the same kernel on every input channel (their responses are summed).",
+    "luma": N_("Weight the kernel by 0.299 R + 0.587 G + 0.114 B: the map equals the kernel on "
+            "the gray image."),
+    "each": N_("Put the same kernel on every input channel (their responses are summed)."),
 }
+ONE_CHANNEL_TIP = N_("Put the kernel on this channel only, zeros elsewhere.")
 
 
 def fit_preset(kernel: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -40,8 +42,10 @@ def fit_preset(kernel: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     th, tw = shape
     dh, dw = th - kh, tw - kw
     if dh < 0 or dw < 0 or dh % 2 or dw % 2:
-        raise ValueError(f"this preset is {kh}x{kw}; it does not fit the layer's "
-                         f"{th}x{tw} kernels (it must be smaller by an even number or equal)")
+        raise ValueError(_(
+            "this preset is {kh}x{kw}; it does not fit the layer's {th}x{tw} kernels (it "
+            "must be smaller by an even number or equal)"
+        ).format(kh=kh, kw=kw, th=th, tw=tw))
     out = np.zeros(shape, np.float32)
     out[dh // 2:dh // 2 + kh, dw // 2:dw // 2 + kw] = kernel
     return out
@@ -61,40 +65,41 @@ class KernelTools(QWidget):
         form = QFormLayout(self)
         form.setContentsMargins(4, 4, 4, 4)
         self.scope = QComboBox()
-        self.scope.addItems(["selected filter", "all filters"])
-        self.scope.setToolTip("Whether a preset or random weights replace only the selected "
-                              "filter or every filter of the layer.")
-        self._add_row(form, "Apply to", self.scope)
+        self.scope.addItems([_("selected filter"), _("all filters")])
+        self.scope.setToolTip(_("Whether a preset or random weights replace only the selected "
+                              "filter or every filter of the layer."))
+        self._add_row(form, _("Apply to"), self.scope)
 
         self.preset = QComboBox()
         for name in PRESETS:
             self.preset.addItem(name)
-            self.preset.setItemData(self.preset.count() - 1, PRESET_DESCRIPTIONS.get(name, ""),
+            tip = PRESET_DESCRIPTIONS.get(name)
+            self.preset.setItemData(self.preset.count() - 1, _(tip) if tip else "",
                                     Qt.ItemDataRole.ToolTipRole)
         self.preset.setCurrentText("sobel_x")
-        self.preset.setToolTip("A classic image-processing kernel to load into the filter.")
+        self.preset.setToolTip(_("A classic image-processing kernel to load into the filter."))
         self.expand = QComboBox()
-        self.expand.setToolTip("How a 2-D preset is spread over the input channels.")
-        self.apply_preset = QPushButton("Apply")
-        self.apply_preset.setToolTip("Load the preset into the filter(s) chosen above.")
-        self._add_row(form, "Preset", self.preset, self.apply_preset)
-        self._add_row(form, "Channels", self.expand)
+        self.expand.setToolTip(_("How a 2-D preset is spread over the input channels."))
+        self.apply_preset = QPushButton(_("Apply"))
+        self.apply_preset.setToolTip(_("Load the preset into the filter(s) chosen above."))
+        self._add_row(form, _("Preset"), self.preset, self.apply_preset)
+        self._add_row(form, _("Channels"), self.expand)
 
         self.init = QComboBox()
         self.init.addItem("He", "he")
-        self.init.setItemData(0, "Normal, std sqrt(2 / fan_in): suits layers followed by ReLU.",
+        self.init.setItemData(0, _("Normal, std sqrt(2 / fan_in): suits layers followed by ReLU."),
                               Qt.ItemDataRole.ToolTipRole)
         self.init.addItem("Glorot", "glorot")
-        self.init.setItemData(1, "Uniform in +-sqrt(6 / (fan_in + fan_out)).",
+        self.init.setItemData(1, _("Uniform in +-sqrt(6 / (fan_in + fan_out))."),
                               Qt.ItemDataRole.ToolTipRole)
-        self.init.setToolTip("The random initializer.")
+        self.init.setToolTip(_("The random initializer."))
         self.seed = QSpinBox()
         self.seed.setRange(0, 99_999)  # five digits: plenty of seeds, and a narrow box
-        self.seed.setToolTip("The same seed always gives the same weights.")
-        self.randomize = QPushButton("Randomize")
-        self.randomize.setToolTip("Fill the filter(s) chosen above with seeded random weights.")
-        self._add_row(form, "Random", self.init, self.randomize)
-        self._add_row(form, "Seed", self.seed)
+        self.seed.setToolTip(_("The same seed always gives the same weights."))
+        self.randomize = QPushButton(_("Randomize"))
+        self.randomize.setToolTip(_("Fill the filter(s) chosen above with seeded random weights."))
+        self._add_row(form, _("Random"), self.init, self.randomize)
+        self._add_row(form, _("Seed"), self.seed)
 
     @staticmethod
     def _add_row(form: QFormLayout, text: str, *widgets: QWidget) -> None:
@@ -110,15 +115,16 @@ class KernelTools(QWidget):
 
     def set_channels(self, c_in: int) -> None:
         """Offer the ways to spread a preset over ``c_in`` input channels."""
-        modes = [("luma", "luma"), ("each channel", "each")]
-        modes += [(f"only {channel_label(c, c_in)}", f"channel:{c}") for c in range(c_in)]
+        modes = [(_("luma"), "luma"), (_("each channel"), "each")]
+        modes += [(_("only {channel}").format(channel=channel_label(c, c_in)), f"channel:{c}")
+                  for c in range(c_in)]
         if [self.expand.itemData(i) for i in range(self.expand.count())] == [m for _, m in modes]:
             return
         self.expand.blockSignals(True)
         self.expand.clear()
         for text, mode in modes:
             self.expand.addItem(text, mode)
-            tip = EXPAND_TIPS.get(mode, "Put the kernel on this channel only, zeros elsewhere.")
+            tip = _(EXPAND_TIPS.get(mode, ONE_CHANNEL_TIP))
             self.expand.setItemData(self.expand.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.expand.blockSignals(False)
 
@@ -152,10 +158,12 @@ class KernelTools(QWidget):
             kernel = fit_preset(PRESETS[name], weight.shape[2:])
             one = expand_kernel(kernel, weight.shape[1], mode)  # (C_in, kh, kw)
         except ValueError as exc:
-            raise ValueError(f"Preset {name}: {exc}") from None
+            raise ValueError(_("Preset {name}: {exc}").format(name=name, exc=exc)) from None
         targets = self._targets(selected, weight.shape[0])
-        which = f"filter {targets[0]}" if len(targets) == 1 else "all filters"
-        text = f"Preset {name} ({self.expand.currentText()}) loaded into {which}."
+        which = (_("filter {n}").format(n=targets[0]) if len(targets) == 1
+                 else _("all filters"))
+        text = _("Preset {name} ({currentText}) loaded into {which}.").format(
+            name=name, currentText=self.expand.currentText(), which=which)
         if len(targets) > 1 and kernel.shape == PRESETS[name].shape:
             # A named source, so the ledger and the saved file say "preset sobel_x on luma".
             return text, {"weight_source": {"preset": name, "expand": mode}}
@@ -169,8 +177,10 @@ class KernelTools(QWidget):
         """
         init, seed = self.init.currentData(), self.seed.value()
         targets = self._targets(selected, weight.shape[0])
-        which = f"filter {targets[0]}" if len(targets) == 1 else "all filters"
-        text = f"{self.init.currentText()} random weights (seed {seed}) in {which}."
+        which = (_("filter {n}").format(n=targets[0]) if len(targets) == 1
+                 else _("all filters"))
+        text = _("{currentText} random weights (seed {seed}) in {which}.").format(
+            currentText=self.init.currentText(), seed=seed, which=which)
         if len(targets) > 1:
             # The layer's own initializer and seed: later redraws (new in_channels) keep them.
             return text, {"init": init, "seed": seed}

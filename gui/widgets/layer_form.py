@@ -23,36 +23,38 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import N_, _
+
 #: Fields that follow the previous layer; shown, but not edited by hand.
-DERIVED = {"in_channels": "Follows the number of channels that reach this layer.",
-           "num_features": "Follows the number of channels that reach this layer.",
-           "in_features": "Follows the size of the vector that reaches this layer."}
+DERIVED = {"in_channels": N_("Follows the number of channels that reach this layer."),
+           "num_features": N_("Follows the number of channels that reach this layer."),
+           "in_features": N_("Follows the size of the vector that reaches this layer.")}
 
 #: Fields a layer stores but that the Kernels dock edits (weights are not in this form).
 HIDDEN = {"weight", "bias_values", "running_mean", "running_var"}
 
 #: What each layer type does, in a sentence or two (the form and the Kernels dock show it).
 LAYER_EXPLANATIONS = {
-    "Conv2d": "A convolution slides each filter over the input and sums weight times value "
-              "at every position: one output map per filter.",
-    "ReLU": "ReLU keeps positive values and sets negative ones to zero: max(0, x).",
-    "LeakyReLU": "Leaky ReLU keeps positive values and multiplies negative ones by a small "
-                 "slope, so they are not lost entirely.",
-    "Sigmoid": "Sigmoid squashes every value into (0, 1): 1 / (1 + e^-x).",
-    "Tanh": "Tanh squashes every value into (-1, 1), keeping its sign.",
-    "Hardtanh": "Hardtanh clips every value to a fixed range.",
-    "MaxPool2d": "Max pooling keeps the largest value of each window: the maps get smaller "
-                 "and small shifts of the image matter less. It has no weights.",
-    "AvgPool2d": "Average pooling replaces each window by its mean: a blur that shrinks the "
-                 "maps. It has no weights.",
-    "GlobalAvgPool2d": "Global average pooling turns each map into one number, its mean.",
-    "BatchNorm2d": "Batch norm shifts and scales each channel with stored statistics: "
-                   "(x - mean) / sqrt(var + eps) * weight + bias.",
-    "Flatten": "Flatten lays the stacked maps out as one long vector.",
-    "Linear": "A fully connected layer: every output is a weighted sum of all inputs.",
-    "Softmax": "Softmax turns scores into probabilities that sum to one.",
-    "Add": "Add sums its inputs element by element (a skip connection).",
-    "Concat": "Concat stacks the maps of its inputs along the channel axis.",
+    "Conv2d": N_("A convolution slides each filter over the input and sums weight times value "
+              "at every position: one output map per filter."),
+    "ReLU": N_("ReLU keeps positive values and sets negative ones to zero: max(0, x)."),
+    "LeakyReLU": N_("Leaky ReLU keeps positive values and multiplies negative ones by a small "
+                 "slope, so they are not lost entirely."),
+    "Sigmoid": N_("Sigmoid squashes every value into (0, 1): 1 / (1 + e^-x)."),
+    "Tanh": N_("Tanh squashes every value into (-1, 1), keeping its sign."),
+    "Hardtanh": N_("Hardtanh clips every value to a fixed range."),
+    "MaxPool2d": N_("Max pooling keeps the largest value of each window: the maps get smaller "
+                 "and small shifts of the image matter less. It has no weights."),
+    "AvgPool2d": N_("Average pooling replaces each window by its mean: a blur that shrinks the "
+                 "maps. It has no weights."),
+    "GlobalAvgPool2d": N_("Global average pooling turns each map into one number, its mean."),
+    "BatchNorm2d": N_("Batch norm shifts and scales each channel with stored statistics: "
+                   "(x - mean) / sqrt(var + eps) * weight + bias."),
+    "Flatten": N_("Flatten lays the stacked maps out as one long vector."),
+    "Linear": N_("A fully connected layer: every output is a weighted sum of all inputs."),
+    "Softmax": N_("Softmax turns scores into probabilities that sum to one."),
+    "Add": N_("Add sums its inputs element by element (a skip connection)."),
+    "Concat": N_("Concat stacks the maps of its inputs along the channel axis."),
 }
 
 _INT_LIMIT = 2**31 - 1
@@ -60,8 +62,25 @@ _FLOAT_LIMIT = 1e9
 ERROR_STYLE = "color: #c62828;"
 
 
+# The form's label of every layer setting, by its name in the pipeline file.
+FIELD_LABELS = {
+    "in_channels": N_("In channels"), "out_channels": N_("Out channels"),
+    "in_features": N_("In features"), "out_features": N_("Out features"),
+    "kernel_size": N_("Kernel size"), "stride": N_("Stride"), "padding": N_("Padding"),
+    "dilation": N_("Dilation"), "groups": N_("Groups"), "bias": N_("Bias"), "init": N_("Init"),
+    "seed": N_("Seed"), "flip": N_("Flip"), "ceil_mode": N_("Ceil mode"),
+    "count_include_pad": N_("Count include pad"), "negative_slope": N_("Negative slope"),
+    "num_features": N_("Num features"), "eps": N_("Eps"), "min_val": N_("Min val"),
+    "max_val": N_("Max val"), "start_dim": N_("Start dim"), "end_dim": N_("End dim"),
+    "dim": N_("Dim"), "p": N_("P"), "size": N_("Size"), "alpha": N_("Alpha"),
+    "beta": N_("Beta"), "k": N_("K"), "momentum": N_("Momentum"), "mode": N_("Mode"),
+    "scale_factor": N_("Scale factor"), "output_padding": N_("Output padding"),
+}
+
+
 def _label(name: str) -> str:
-    return name.replace("_", " ").capitalize()
+    label = FIELD_LABELS.get(name)
+    return _(label) if label else name.replace("_", " ").capitalize()
 
 
 class _Editor(QWidget):
@@ -82,9 +101,9 @@ class _Editor(QWidget):
                 widget.setPrefix("h " if i == 0 else "w ")
             layout.addWidget(widget)
             self.widgets.append(widget)
-        tip = field.help or _label(field.name)
+        tip = _(field.help) if field.help else _label(field.name)
         if field.optional and field.kind in ("int", "float"):
-            tip += " ('auto' leaves it to the layer.)"
+            tip += _(" ('auto' leaves it to the layer.)")
         for widget in self.widgets:
             widget.setToolTip(tip)
         self.setToolTip(tip)
@@ -118,7 +137,7 @@ class _Editor(QWidget):
         if field.optional:
             # One step below the minimum stands for None ("auto").
             low = low - (1 if field.kind == "int" else widget.singleStep())
-            widget.setSpecialValueText("auto")
+            widget.setSpecialValueText(_("auto"))
         widget.setRange(low, high)
         # Typing "12" must not first apply "1": emit only when the value is complete.
         widget.setKeyboardTracking(False)
@@ -189,11 +208,11 @@ class LayerForm(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         self.title = QLabel()
         self.title.setWordWrap(True)
-        self.title.setToolTip("The layer these settings belong to.")
+        self.title.setToolTip(_("The layer these settings belong to."))
         outer.addWidget(self.title)
         self.explanation = QLabel()
         self.explanation.setWordWrap(True)
-        self.explanation.setToolTip("What this kind of layer does.")
+        self.explanation.setToolTip(_("What this kind of layer does."))
         outer.addWidget(self.explanation)
         self._form_host = QWidget()
         self._form = QFormLayout(self._form_host)
@@ -202,7 +221,7 @@ class LayerForm(QWidget):
         self.general_error = QLabel()
         self.general_error.setWordWrap(True)
         self.general_error.setStyleSheet(ERROR_STYLE)
-        self.general_error.setToolTip("Why the last change was not applied.")
+        self.general_error.setToolTip(_("Why the last change was not applied."))
         self.general_error.hide()
         outer.addWidget(self.general_error)
         outer.addStretch(1)
@@ -210,7 +229,8 @@ class LayerForm(QWidget):
     def set_layer(self, layer, title: str) -> None:
         """Show ``layer``'s values; editors are rebuilt only when the layer type changes."""
         self.title.setText(title)
-        self.explanation.setText(LAYER_EXPLANATIONS.get(layer.type_name, ""))
+        explanation = LAYER_EXPLANATIONS.get(layer.type_name)
+        self.explanation.setText(_(explanation) if explanation else "")
         if type(layer) is not self._type:
             self._rebuild(layer)
         config = layer.config()  # the hyperparameters as plain values (Conv2d.bias is an array)
@@ -226,13 +246,13 @@ class LayerForm(QWidget):
         self._type = type(layer)
         fields = [f for f in type(layer).fields() if f.name not in HIDDEN]
         if not fields:
-            note = QLabel("This layer has no settings.")
-            note.setToolTip("Activations such as ReLU work the same on every input.")
+            note = QLabel(_("This layer has no settings."))
+            note.setToolTip(_("Activations such as ReLU work the same on every input."))
             self._form.addRow(note)
         for field in fields:
             editor = _Editor(field)
             if field.name in DERIVED:
-                editor.set_read_only(DERIVED[field.name])
+                editor.set_read_only(_(DERIVED[field.name]))
             editor.changed.connect(lambda name=field.name: self._on_editor_changed(name))
             error = QLabel()
             error.setWordWrap(True)

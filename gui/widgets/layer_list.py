@@ -9,13 +9,15 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
 
+from engine.i18n import N_, _
 from gui.pipeline_edits import is_join, shape_text, short_name, short_params
 
 MIN_ROWS = 5  # layers the list always has room for; a longer pipeline scrolls
-_CHAIN_TIP = ("The layers in order, each with its output shape. Drag to reorder; right-click for "
-              "actions.")
-_GRAPH_TIP = ("The layers in the order they run; ← names each layer's inputs. Layers that join "
-              "branches are in bold.")
+_CHAIN_TIP = (N_("The layers in order, each with its output shape. Drag to reorder; "
+                 "right-click for "
+              "actions."))
+_GRAPH_TIP = (N_("The layers in the order they run; ← names each layer's inputs. Layers that join "
+              "branches are in bold."))
 
 
 def floor_note(layer, in_shape) -> str:
@@ -39,7 +41,7 @@ class LayerList(QListWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.setToolTip(_CHAIN_TIP)
+        self.setToolTip(_(_CHAIN_TIP))
         self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.setAlternatingRowColors(True)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -68,8 +70,9 @@ class LayerList(QListWidget):
             words = short_params(node.layer)
             head = f"{index}  {node.name} · {node.layer.type_name}" + (f" {words}" if words else "")
             if is_join(node):
-                head += f"   [joins {len(node.inputs)} branches]"
-            tail = f"→ {shape_text(out)}" if out is not None else "→ cannot run on this input"
+                head += _("   [joins {n} branches]").format(n=len(node.inputs))
+            tail = ("→ " + shape_text(out) if out is not None
+                    else _("→ cannot run on this input"))
             if not chain:
                 # A graph: say what feeds each layer, so branches and joins can be read.
                 tail = "← " + ", ".join(short_name(n, 20) for n in node.inputs) + "   " + tail
@@ -107,7 +110,7 @@ class LayerList(QListWidget):
         """Dragging is a move: on for a plain chain, off for a network with branches."""
         self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove if chain
                              else QAbstractItemView.DragDropMode.NoDragDrop)
-        self.setToolTip(_CHAIN_TIP if chain else _GRAPH_TIP)
+        self.setToolTip(_(_CHAIN_TIP if chain else _GRAPH_TIP))
 
     def _on_rows_moved(self, _parent, start, _end, _dest, row) -> None:
         target = row if row < start else row - 1

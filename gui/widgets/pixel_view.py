@@ -12,6 +12,7 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from engine.i18n import _
 from gui.colormaps import (
     finite_range,
     indexed_lookup_table,
@@ -161,7 +162,7 @@ class PixelView(QWidget):
             text = self.toolTip()
             if hit is not None:
                 r, c = hit
-                where = f"row {r}, column {c}"
+                where = _("row {r}, column {c}").format(r=r, c=c)
                 if self._values is not None:
                     where += f": {float(self._values[r, c]):.4g}"
                 text = f"{where}\n{text}" if text else where

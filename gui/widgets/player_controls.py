@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.i18n import _
 from gui.ui_scale import follow, px, scaled
 
 __all__ = [
@@ -99,28 +100,28 @@ class PlayerControls(QWidget):
         style = self.style()
         icon = QStyle.StandardPixmap
         self.first_button = self._button(style.standardIcon(icon.SP_MediaSkipBackward),
-                                         "Go to the first step (Home)", self.first)
+                                         _("Go to the first step (Home)"), self.first)
         self.back_button = self._button(style.standardIcon(icon.SP_MediaSeekBackward),
-                                        "One step back (Left arrow)", self.back)
+                                        _("One step back (Left arrow)"), self.back)
         self.play_button = self._button(style.standardIcon(icon.SP_MediaPlay),
-                                        "Play the steps one after another, or pause (P)",
+                                        _("Play the steps one after another, or pause (P)"),
                                         self.toggle)
         self.forward_button = self._button(style.standardIcon(icon.SP_MediaSeekForward),
-                                           "One step forward (Right arrow)", self.forward)
+                                           _("One step forward (Right arrow)"), self.forward)
         self.last_button = self._button(style.standardIcon(icon.SP_MediaSkipForward),
-                                        "Go to the last step (End)", self.last)
+                                        _("Go to the last step (End)"), self.last)
         self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setToolTip("Drag to jump to any step")
+        self.slider.setToolTip(_("Drag to jump to any step"))
         self.slider.valueChanged.connect(self._on_slider_value_changed)
         self.label = QLabel()
-        self.label.setToolTip("The current step and how many there are (one per output cell)")
+        self.label.setToolTip(_("The current step and how many there are (one per output cell)"))
         self._fit_label()
         follow(self, self._fit_label)  # the label's width follows the text size
         self.speed = QComboBox()
         for value in SPEEDS:
-            self.speed.addItem(f"{value:g} steps/s", value)
+            self.speed.addItem(_("{value:g} steps/s").format(value=value), value)
         self.speed.setCurrentIndex(SPEEDS.index(2.0))
-        self.speed.setToolTip("How fast Play moves through the steps")
+        self.speed.setToolTip(_("How fast Play moves through the steps"))
         self.speed.currentIndexChanged.connect(self._on_speed_changed)
 
         row = QHBoxLayout(self)
@@ -168,7 +169,8 @@ class PlayerControls(QWidget):
         return self._timer.isActive()
 
     def _fit_label(self) -> None:
-        longest = self.label.fontMetrics().horizontalAdvance(f"step {self._count} of {self._count}")
+        longest = self.label.fontMetrics().horizontalAdvance(
+            _("step {value} of {count}").format(value=self._count, count=self._count))
         self.label.setMinimumWidth(max(px(90), longest + 8))
 
     def set_count(self, count: int) -> None:
@@ -235,7 +237,8 @@ class PlayerControls(QWidget):
         self.slider.setRange(0, self._count - 1)
         self.slider.setValue(self._step)
         self.slider.blockSignals(False)
-        self.label.setText(f"step {self._step + 1} of {self._count}")
+        self.label.setText(_("step {value} of {count}")
+                             .format(value=self._step + 1, count=self._count))
         icon = QStyle.StandardPixmap.SP_MediaPause if self.is_playing else \
             QStyle.StandardPixmap.SP_MediaPlay
         self.play_button.setIcon(self.style().standardIcon(icon))

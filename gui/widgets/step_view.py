@@ -10,6 +10,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
+from engine.i18n import _, ngettext
 from gui.colormaps import COLORMAPS, DIVERGING, is_signed, scale_maps, suggest_colormap
 from gui.mosaic_prepare import MosaicRequest, PreparedFeed
 from gui.ui_scale import set_font
@@ -52,7 +53,7 @@ class StepPanel(QWidget):
         if maps is None:
             self.stack.setCurrentWidget(self.bars)
             self.bars.set_values(a)
-            self.caption.setText(f"{what}: {a.size} values")
+            self.caption.setText(_("{what}: {size} values").format(what=what, size=a.size))
             return
         self.stack.setCurrentWidget(self.mosaic)
         c = maps.shape[0]
@@ -72,8 +73,9 @@ class StepPanel(QWidget):
             self.mosaic.set_maps(shown, levels, name)
         if self.feed is not None and source and a.ndim == 3 and self.isVisible():
             self.feed.want(request)
-        part = f"first {MAX_MAPS} of {c} maps" if c > MAX_MAPS else f"{c} map{'s' * (c != 1)}"
-        self.caption.setText(f"{what}: {part}")
+        part = (_("first {shown} of {c} maps").format(shown=MAX_MAPS, c=c) if c > MAX_MAPS
+                else ngettext("{c} map", "{c} maps", c).format(c=c))
+        self.caption.setText(_("{what}: {part}").format(what=what, part=part))
 
     def show_rgb(self, frame: np.ndarray, what: str) -> None:
         """Show an image (RGB ``(H, W, 3)`` or gray ``(H, W)`` uint8) under the caption ``what``."""
@@ -91,7 +93,7 @@ class StepView(QWidget):
         super().__init__(parent)
         self._live = live  # panels get the engine thread's prepared mosaics from it
         # One panel per input, made on first need; the first always exists.
-        self.input_panels = [StepPanel("What goes into the current layer",
+        self.input_panels = [StepPanel(_("What goes into the current layer"),
                                        feed=self._feed("stepper-in-0"))]
         self.inputs_box = QWidget()
         self.inputs_layout = QVBoxLayout(self.inputs_box)
@@ -99,15 +101,15 @@ class StepView(QWidget):
         self.inputs_layout.addWidget(self.input_panels[0], 1)
         self.more_inputs = QLabel()
         self.more_inputs.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.more_inputs.setToolTip("This layer has more inputs than fit here; the caption "
-                                    "above lists them all")
+        self.more_inputs.setToolTip(_("This layer has more inputs than fit here; the caption "
+                                    "above lists them all"))
         self.more_inputs.hide()
         self.inputs_layout.addWidget(self.more_inputs)
-        self.output_panel = StepPanel("What comes out of the current layer",
+        self.output_panel = StepPanel(_("What comes out of the current layer"),
                                       feed=self._feed("stepper-out"))
         arrow = QLabel("→")
         set_font(arrow, 2.2)  # about 20 points at the normal size
-        arrow.setToolTip("The current layer turns the left side into the right side")
+        arrow.setToolTip(_("The current layer turns the left side into the right side"))
         sides = QHBoxLayout(self)
         sides.setContentsMargins(0, 0, 0, 0)
         sides.addWidget(self.inputs_box, 1)
@@ -133,7 +135,7 @@ class StepView(QWidget):
         shown = min(count, MAX_INPUTS)
         while len(self.input_panels) < shown:
             j = len(self.input_panels)
-            panel = StepPanel(f"Input {j + 1} of the current layer",
+            panel = StepPanel(_("Input {value} of the current layer").format(value=j + 1),
                               feed=self._feed(f"stepper-in-{j}"))
             self.inputs_layout.insertWidget(j, panel, 1)
             self.input_panels.append(panel)
@@ -142,8 +144,9 @@ class StepView(QWidget):
             if j >= shown and panel.feed is not None:
                 panel.feed.stop()
         self.more_inputs.setVisible(count > shown)
-        self.more_inputs.setText(f"… and {count - shown} more input"
-                                 f"{'s' * (count - shown != 1)}")
+        self.more_inputs.setText(ngettext(
+            "… and {n} more input", "… and {n} more inputs", count - shown
+        ).format(n=count - shown))
         return self.input_panels[:shown]
 
     def show_step(self, layer: str, sources, inputs, output: np.ndarray, image: str,
@@ -174,16 +177,18 @@ class StepView(QWidget):
         panels = self.panels_for(len(sources))
         for j, (panel, source, inp) in enumerate(zip(panels, sources, inputs, strict=False)):
             is_image = source == image
-            what_in = "input image" if is_image else f"input ({source} output)"
+            what_in = _("input image") if is_image else _("input ({source} output)").format(
+                source=source)
             if len(sources) > 1:
-                what_in = f"input {j + 1}: {'the image' if is_image else source}"
+                what_in = _("input {value}: {value2}").format(
+                    value=j + 1, value2='the image' if is_image else source)
             if is_image and inp.shape[0] == 3:
-                panel.show_rgb(frame, f"{what_in}: RGB")
+                panel.show_rgb(frame, _("{what_in}: RGB").format(what_in=what_in))
             elif is_image and inp.shape[0] == 1:
                 # What a gray pipeline sees, in gray: values 0..1 as 0..255.
                 gray = (np.clip(inp[0], 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)  # (H, W)
-                panel.show_rgb(gray, f"{what_in}: gray")
+                panel.show_rgb(gray, _("{what_in}: gray").format(what_in=what_in))
             else:
                 panel.show_array(inp, what_in, display, global_range, source, result)
-        self.output_panel.show_array(output, f"output of {layer}", display, global_range, layer,
-                                     result)
+        self.output_panel.show_array(output, _("output of {layer}").format(layer=layer), display,
+                                     global_range, layer, result)
