@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.i18n import N_, _
+from gui.ui_scale import scale_rows
 
 ABOUT_TEXT = (
     N_("<h3>CNN Explorer</h3>"
@@ -217,7 +218,7 @@ class ShortcutsWindow(QDialog):
         self._window = parent
         self.entries: list[ShortcutEntry] = []
         self.table = QTableWidget(0, 2, self)
-        self.table.setHorizontalHeaderLabels(["Action", "Keys"])
+        self.table.setHorizontalHeaderLabels([_("Action"), _("Keys")])
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.setWordWrap(True)
@@ -232,6 +233,7 @@ class ShortcutsWindow(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.table)
+        scale_rows(self.table)
         self.resize(620, 700)
         self.refresh()
 

@@ -22,10 +22,10 @@ from collections.abc import Callable
 import shiboken6
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QPen
-from PySide6.QtWidgets import QApplication, QHeaderView, QWidget
+from PySide6.QtWidgets import QApplication, QTableView, QWidget
 
 __all__ = ["HIGHLIGHT", "MAX_FACTOR", "MIN_FACTOR", "apply_scale", "factor", "follow",
-           "outline_pen", "presenting", "px", "scaled", "scaled_font", "set_font"]
+           "outline_pen", "presenting", "px", "scale_rows", "scaled", "scaled_font", "set_font"]
 
 MIN_FACTOR, MAX_FACTOR = 0.75, 3.0
 HIGHLIGHT = QColor(255, 0, 170)  # presenter outlines: magenta reads on maps, cells and photos
@@ -34,7 +34,6 @@ HALO = QColor(0, 0, 0)  # drawn under the outline, so it stands out on light and
 _factor = 1.0
 _presenting = False
 _base_font: QFont | None = None  # the application font before any scaling
-_ROWS_PROPERTY = "cnn_explorer_rows_at_normal_scale"  # a vertical header's sizes at 1.0
 
 
 # (widget, refresh) pairs held weakly: a closed panel drops out by itself.
@@ -145,11 +144,8 @@ def apply_scale(new_factor: float, presenter: bool = False) -> float:
     if _base_font is None and app is not None:
         _base_font = QFont(app.font())
     changed = (new_factor, bool(presenter)) != (_factor, _presenting)
-    old_factor = _factor
     _factor, _presenting = new_factor, bool(presenter)
     if app is not None and _base_font is not None:
-        # Row heights measured before the font changes, and only when the scale does.
-        headers = _vertical_headers(old_factor) if new_factor != old_factor else []
         font = QFont(_base_font)
         if _base_font.pointSizeF() > 0:
             font.setPointSizeF(_base_font.pointSizeF() * new_factor)
@@ -160,32 +156,9 @@ def apply_scale(new_factor: float, presenter: bool = False) -> float:
             # Qt posts the change to the windows; deliver it now, so that every widget has its
             # new font before the followers below measure text with it.
             QApplication.sendPostedEvents()
-        _scale_row_heights(headers)
     if changed:
         _notify()
     return new_factor
-
-
-def _vertical_headers(old_factor: float) -> list[QHeaderView]:
-    """Every table's row header, with its row sizes at normal scale kept on it (a header
-    first seen now got its sizes at the scale before this change)."""
-    headers = []
-    for widget in QApplication.allWidgets():
-        if isinstance(widget, QHeaderView) and widget.orientation() == Qt.Orientation.Vertical:
-            if not widget.property(_ROWS_PROPERTY):
-                widget.setProperty(_ROWS_PROPERTY, [widget.defaultSectionSize() / old_factor,
-                                                    widget.minimumSectionSize() / old_factor])
-            headers.append(widget)
-    return headers
-
-
-def _scale_row_heights(headers: list[QHeaderView]) -> None:
-    """Table rows keep the height they got when built (from the font of then): scale every
-    row header's default and minimum with the interface."""
-    for header in headers:
-        default, minimum = header.property(_ROWS_PROPERTY)
-        header.setMinimumSectionSize(max(round(minimum * _factor), 1))
-        header.setDefaultSectionSize(max(round(default * _factor), 1))
 
 
 def _notify() -> None:
@@ -197,6 +170,23 @@ def _notify() -> None:
         alive.append((widget_ref, refresh_ref))
         refresh()
     _followers[:] = alive
+
+
+def scale_rows(table: QTableView) -> None:
+    """Keep ``table``'s rows as tall, relative to the text, as when it was built.
+
+    Each table registers itself: walking every widget of the application instead would touch
+    Qt's internal widgets, whose Python wrappers can outlive them (a crash).
+    """
+    header = table.verticalHeader()
+    default = header.defaultSectionSize() / _factor
+    minimum = header.minimumSectionSize() / _factor
+
+    def refresh() -> None:
+        header.setMinimumSectionSize(max(round(minimum * _factor), 1))
+        header.setDefaultSectionSize(max(round(default * _factor), 1))
+
+    follow(table, refresh)
 
 
 def follow(widget: QWidget, refresh: Callable[[], None]) -> None:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from engine.i18n import N_, _, format_number, ngettext
 from gui.docks.ledger_detail import LedgerDetail
 from gui.pipeline_edits import short_name
+from gui.ui_scale import scale_rows
 
 # (title, header tooltip); the order is the column order. What a reader looks at first comes
 # first, so that the dock at its default width (about 440 px) shows name, type, output shape,
@@ -235,6 +236,7 @@ class LedgerDock(QWidget):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(
             self.table.fontMetrics().height() + 6)
+        scale_rows(self.table)
         self._elide_middle = _MiddleElide(self.table)
         for col in (COL["Layer"], COL["Inputs"]):
             self.table.setItemDelegateForColumn(col, self._elide_middle)

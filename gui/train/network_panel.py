@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from engine.i18n import _
 from gui.train.controller import controller_for
 from gui.train.networks import ARCHITECTURES, CURRENT
+from gui.ui_scale import scale_rows
 
 __all__ = ["TrainNetworkDock", "planned_network"]
 
@@ -90,6 +91,7 @@ class TrainNetworkDock(QWidget):
         layout.addWidget(self.description)
         layout.addWidget(self.head)
         layout.addWidget(self.table, 1)
+        scale_rows(self.table)
         layout.addWidget(self.total)
         layout.addWidget(self.locked_note)
         c.planChanged.connect(self._show_plan)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from engine.i18n import _
 from gui.train.controller import controller_for
 from gui.train.pictures import Redraw, ThumbGrid
+from gui.ui_scale import scale_rows
 
 __all__ = ["MAX_SHOWN", "TrainResultsDock", "confident_mistakes"]
 
@@ -66,6 +67,7 @@ class TrainResultsDock(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.caption)
         layout.addWidget(self.table, 3)
+        scale_rows(self.table)
         layout.addWidget(self.mistakes)
         layout.addWidget(self.grid_caption)
         layout.addWidget(self.grid, 2)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.i18n import _
+from gui.ui_scale import scale_rows
 from gui.widgets.kernel_grid import diverging_rgb
 
 #: Largest magnitude a single weight may be given in the editor.
@@ -78,6 +79,7 @@ class KernelTable(QTableWidget):
         row_h = self.fontMetrics().height() + 8
         self.verticalHeader().setMinimumSectionSize(row_h)
         self.verticalHeader().setDefaultSectionSize(row_h)
+        scale_rows(self)
         self.setToolTip(_("The weights of the selected kernel. Double-click a cell (or select it "
                         "and type) to change one weight; the maps update at once."))
         self.itemChanged.connect(self._on_item_changed)

@@ -190,6 +190,7 @@ def test_pointer_highlights_are_thick_and_bright_in_presenter_mode(qtbot, main_w
     from gui.widgets.mosaic_view import MosaicView
 
     mosaic = main_window.docks["maps"].widget().findChild(MosaicView)
+    qtbot.waitUntil(lambda: mosaic._n_maps > 1 and not mosaic._rgb, timeout=20000)  # live maps
     main_window.session.set_selected_map(1)
     QApplication.processEvents()
     normal = mosaic._outline.pen()  # 2 px; presenter mode: twice as thick, times 1.5
