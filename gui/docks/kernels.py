@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine.i18n import N_, _
-from gui.widgets.kernel_grid import DivergingColorbar, KernelGridView, channel_label
+from gui.widgets.diverging_colorbar import DivergingColorbar
+from gui.widgets.kernel_grid import KernelGridView, channel_label
 from gui.widgets.kernel_table import WEIGHT_LIMIT, KernelTable
 from gui.widgets.kernel_tools import KernelTools
 from gui.widgets.layer_form import LAYER_EXPLANATIONS

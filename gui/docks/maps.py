@@ -35,6 +35,7 @@ from gui.colormaps import (
     value_range,
 )
 from gui.docks.map_detail import MapDetail, is_or_follows_relu
+from gui.docks.maps_readout import HOVER_HINT, readout_text
 from gui.explain.entry import explain_channel, show_channel_menu
 from gui.mosaic_prepare import MosaicRequest, PreparedFeed
 from gui.widgets.colorbar import ColorBar
@@ -47,8 +48,6 @@ PER_MAP_TIP = (N_("Each map is scaled to its own range, so a colour stands for o
                "every map. The numbers are the real values at the ends of the bar for the map "
                "under the mouse (else the selected map, else map 0)."))
 BAR_TIP = N_("Colour scale: the real value each colour stands for.")
-HOVER_HINT = N_("Hover over a map to read its values; click a map to enlarge it.")
-HOVER_HINT_BARS = N_("Hover over a bar to read its value.")
 NONFINITE_NOTE = N_("{n} values are NaN or infinite (a number overflowed during the run); they"
                     " are drawn in {color} and left out of the colour scale.")
 
@@ -381,22 +380,8 @@ class MapsDock(QWidget):
 
     def _show_readout(self) -> None:
         """Refresh the readout; values under a still mouse change with every frame."""
-        index, x, y = self._hover
-        a = self._activation
-        if a is None or self._key is None:
+        if self._activation is None or self._key is None:
             return
-        maps = as_maps(a)
-        if index < 0:
-            self.readout.setText(_(HOVER_HINT if maps is not None else HOVER_HINT_BARS))
-            return
-        name = self._key[0]
-        if maps is None:
-            if index < a.size:
-                value = float(a.ravel()[index])
-                self.readout.setText(_("{name} · feature {index} · value {value:.5g}")
-                                       .format(name=name, index=index, value=value))
-            return
-        if index < maps.shape[0] and 0 <= y < maps.shape[1] and 0 <= x < maps.shape[2]:
-            value = float(maps[index, y, x])
-            self.readout.setText(_("{name} · map {index} · x {x}, y {y} · value {value:.5g}")
-                                 .format(name=name, index=index, x=x, y=y, value=value))
+        text = readout_text(self._key[0], self._activation, self._hover)
+        if text is not None:
+            self.readout.setText(text)

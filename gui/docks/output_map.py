@@ -227,6 +227,8 @@ class OutputMapPage(QWidget):
         self.tiles.set_maps(shown_maps, levels, "viridis")
         if shown < c:
             text = _("The first {shown} of the {n} output maps (one scale for all)")
+        elif c == 1:
+            text = _("The output map")  # one map: a sentence of its own, with no number
         else:
-            text = ngettext("The output map", "The {n} output maps (one scale for all)", c)
+            text = _("The {n} output maps (one scale for all)")
         self.tiles_caption.setText(text.format(shown=shown, n=c))

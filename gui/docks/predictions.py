@@ -203,7 +203,7 @@ class PredictionsDock(QWidget):
     def _on_session_pipeline_changed(self, pipeline) -> None:
         self._names_key = None
         other = not pipeline.nodes or output_kind(pipeline) == OTHER
-        self._explain(_(NOT_SCORES) if other else WAITING)
+        self._explain(_(NOT_SCORES) if other else _(WAITING))
 
     def _explain(self, text: str) -> None:
         self.prediction = None

@@ -213,7 +213,8 @@ class LessonDock(QWidget):
             self.text.setMarkdown("")
         else:
             where = _("Step {n} of {count}").format(n=self.index + 1, count=len(steps))
-            self.heading.setText(f"<b>{_escape(name)}</b><br>{where}" if name else where)
+            heading = f"<b>{_escape(name)}</b><br>{where}" if name else where  # markup, no words
+            self.heading.setText(heading)
             step = steps[self.index]
             self.title.setText(localized(step.title, language))
             self.text.setMarkdown(localized(step.text, language))

@@ -261,10 +261,29 @@ def test_save_says_which_step_cannot_be_saved(tmp_path):
 
 
 # -- the bundled tour ------------------------------------------------------------------------
-def numbers(text: str) -> list[str]:
-    """The numbers of a text, with their thousands and decimal separators taken out."""
-    found = re.findall(r"\d[\d.,]*\d|\d", text)
-    return sorted(re.sub(r"[.,]", "", n) for n in found)
+NUMBER = re.compile(r"\d[\d.,]*\d|\d")
+SEPARATORS = {"en": (",", "."), "pt_BR": (".", ",")}  # (thousands, decimal), docs/i18n.md
+
+
+def numbers(text: str, language: str) -> list[float]:
+    """The values of a text's numbers, read as a reader of ``language`` reads them: en 10,240
+    and 3.1, pt-BR 10.240 and 3,1 (an English 10,240 in Portuguese reads as 10.24)."""
+    thousands, decimal = SEPARATORS[language]
+    found = NUMBER.findall(text)
+    return sorted(float(n.replace(thousands, "").replace(decimal, ".")) for n in found)
+
+
+def test_numbers_are_read_with_the_languages_separators():
+    assert numbers("31.467.520 pesos (3,1 × 10⁷)", "pt_BR") == [3.1, 10, 31467520]
+    assert numbers("31,467,520 weights (3.1 × 10⁷)", "en") == [3.1, 10, 31467520]
+    assert numbers("10,240 valores", "pt_BR") != numbers("10,240 values", "en")
+
+
+def assert_lecture_notation(formula: str) -> None:
+    """A formula in the lecture's notation, the same in every language: whole numbers without
+    a thousands separator (10240), decimals with a point (14.4 × 10⁹)."""
+    assert not re.search(r"\d,\d", formula), formula
+    assert not re.search(r"(?<![\d.])[1-9]\d{0,2}(\.\d{3})+(?![\d.])", formula), formula
 
 
 def test_the_tour_lesson_is_complete_in_english_and_portuguese():
@@ -275,8 +294,15 @@ def test_the_tour_lesson_is_complete_in_english_and_portuguese():
             texts = getattr(step, name)
             assert set(texts) == {"en", "pt_BR"}, (n, name)
             assert all(t.strip() for t in texts.values()), (n, name)
-            # The lecture's numbers, every one of them, in both languages.
-            assert numbers(texts["en"]) == numbers(texts["pt_BR"]), (n, name)
+        # The lecture's numbers, every one of them, in both languages: in the texts with the
+        # language's separators, in the formulas in the lecture's notation, written alike.
+        for name in ("title", "text"):
+            texts = getattr(step, name)
+            assert numbers(texts["en"], "en") == numbers(texts["pt_BR"], "pt_BR"), (n, name)
+        assert sorted(NUMBER.findall(step.formula["en"])) == sorted(
+            NUMBER.findall(step.formula["pt_BR"])), n
+        for formula in step.formula.values():
+            assert_lecture_notation(formula)
         assert step.text["en"] != step.text["pt_BR"], n
         for line in step.formula["pt_BR"].splitlines():
             assert len(line) <= 36, (n, line)  # the formula box does not wrap

@@ -40,6 +40,7 @@ network networks training learning rate loss accuracy epoch epochs class
 picture pictures drawing draw folder video videos source settings mistakes curves
 smoothing seed optimizer schedule validation preset random bias mean range width height
 when while where what which how why there here than more less only same other
+lesson lessons panel panels presenter mode copy screen actual size larger smaller speed
 """.strip()))
 # English terms Brazilian classrooms use as they are, allowed where they stand; key names.
 TERMS = ("batch size", "data augmentation", "fast gradient sign method", "skip connection",

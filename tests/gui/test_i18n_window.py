@@ -32,6 +32,7 @@ def _open_everything(qtbot, window) -> list:
     """Every dock built and shown, each workspace visited; returns the dialogs opened too."""
     from gui.dialogs.preferences import PreferencesDialog
     from gui.help import ShortcutsWindow
+    from gui.lesson.editor import StepEditor
     from gui.welcome import WelcomeDialog
 
     for key in ("train", "lecture", "explore"):
@@ -44,7 +45,8 @@ def _open_everything(qtbot, window) -> list:
     qtbot.waitUntil(lambda: window.live.latest is not None, timeout=10000)
     qtbot.wait(300)
     dialogs = [PreferencesDialog(window), ShortcutsWindow(window.menus, parent=window),
-               WelcomeDialog(lambda: None, parent=window)]
+               WelcomeDialog(lambda: None, parent=window),
+               StepEditor(i18n._("Add this view as a step"), parent=window)]
     for dialog in dialogs:
         dialog.show()
     qtbot.wait(50)

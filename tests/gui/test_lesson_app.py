@@ -3,12 +3,16 @@ the bundled tour as a lesson, its texts in Brazilian Portuguese."""
 
 from __future__ import annotations
 
+import re
 from argparse import Namespace
 
 import pytest
 
 import main
+from engine import i18n
+from engine.lecture.lesson_file import load_lesson
 from gui.app import run
+from gui.layout import DOCKS
 from gui.lesson.files import open_lesson
 from gui.tour import TOUR_KEY, start_tour
 from gui.tour_stops import TOUR_LESSON, stops
@@ -102,3 +106,22 @@ def test_the_tour_reads_in_portuguese(qtbot, window, monkeypatch):
     assert "Tour guiado" in panel.heading.text()
     start_tour(window, 4)
     assert window.docks[TOUR_KEY].widget().title.text() == "Passo (stride) e tamanho da saída"
+
+
+def test_the_tour_names_panels_by_their_titles_in_both_languages():
+    """"the X panel" / "painel X": X is the panel's title as the catalog gives it."""
+    steps = load_lesson(TOUR_LESSON).steps
+    english = {spec.title for spec in DOCKS}
+    i18n.set_language("pt_BR")
+    try:
+        portuguese = {i18n._(spec.title) for spec in DOCKS}
+    finally:
+        i18n.set_language("en")
+    named = 0
+    for step in steps:
+        for after in re.findall(r"\bpainel ([^.;,)]+)", step.text["pt_BR"]):
+            assert any(after.startswith(title) for title in portuguese), after[:40]
+            named += 1
+        for title in re.findall(r"\b[Tt]he ([A-Z][\w ]*?) panel\b", step.text["en"]):
+            assert title in english, title
+    assert named >= 6

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QToolBar
 from gui import ui_scale
 from gui.presenter import SECONDARY
 from gui.session import Session
-from gui.widgets.kernel_grid import DivergingColorbar
+from gui.widgets.diverging_colorbar import DivergingColorbar
 
 from .test_main_window import press
 
