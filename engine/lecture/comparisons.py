@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from engine.i18n import format_number
 from engine.layers import Conv2d
 from engine.ops.shapes import conv_params, dense_params, fc_equivalent_params, pair
 
@@ -60,7 +61,7 @@ def _compare(title: str, layer: Conv2d, in_shape) -> Comparison:
     return Comparison(
         title, (c, h, w), out_shape, (kh, kw), conv, layer.params_formula((c, h, w)),
         dense_params(c * h * w, math.prod(out_shape)),
-        lecture, f"({h} x {w} x {c} + 1) x ({h} x {w} x {c}) x {n} = {lecture:,}",
+        lecture, f"({h} x {w} x {c} + 1) x ({h} x {w} x {c}) x {n} = {format_number(lecture)}",
         fan_in, math.prod(out_shape) * fan_in)
 
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from engine.i18n import _
+from engine.i18n import _, format_number
 
 __all__ = ["BarCompare", "power_of_ten", "thousands"]
 
@@ -24,8 +24,9 @@ _AXIS_H = 18
 
 
 def thousands(n: int | float) -> str:
-    """A count with thousands separators: ``94402560`` -> ``"94,402,560"``."""
-    return f"{int(n):,}"
+    """A count with the language's thousands separators: ``94402560`` -> ``"94,402,560"``
+    (pt-BR: ``"94.402.560"``)."""
+    return format_number(int(n), ",")
 
 
 def power_of_ten(n: int | float, exponent: int | None = None, html: bool = False) -> str:
@@ -41,7 +42,7 @@ def power_of_ten(n: int | float, exponent: int | None = None, html: bool = False
     mantissa = n / 10**exp
     if exponent is None and round(mantissa, 1) >= 10:  # 9.96e7 would read "10.0 x 10^7"
         mantissa, exp = mantissa / 10, exp + 1
-    return f"{mantissa:.1f} × {_ten(exp, html)}"
+    return f"{format_number(mantissa, '.1f')} × {_ten(exp, html)}"
 
 
 def _ten(exp: int, html: bool = False) -> str:

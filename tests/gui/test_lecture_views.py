@@ -164,6 +164,20 @@ def test_number_formats():
     assert power_of_ten(760) == "760"
 
 
+def test_number_formats_follow_the_language():
+    from engine import i18n
+    from engine.lecture.comparisons import lecture_comparison
+
+    i18n.set_language("pt_BR")
+    try:
+        assert thousands(94402560) == "94.402.560"
+        assert power_of_ten(14_400_120_000, 9) == "14,4 × 10⁹"  # the issue's own example
+        assert lecture_comparison((3, 32, 32), 10, 5, padding=2).lecture_formula.endswith(
+            "= 94.402.560")
+    finally:
+        i18n.set_language("en")
+
+
 # -- 1x1 convolutions ---------------------------------------------------------------------------
 
 def test_demo_mixing_equals_conv2d_at_the_pixel(qtbot, env):
