@@ -8,6 +8,7 @@ window once the map is drawn. Run from the repository root (no display needed)::
     python tools/make_explain_shot.py --method saliency --out shot.png
     python tools/make_explain_shot.py --channel 5 --layer 4 --out channel.png
     python tools/make_explain_shot.py --model resnet18.onnx --method gradcam --out r.png
+    python tools/make_explain_shot.py --lang pt_BR --out docs/explain-pt_BR.png
 """
 
 from __future__ import annotations
@@ -44,7 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folder", help="with --channel: find the top 9 patches in this folder")
     parser.add_argument("--size", default="1280x800")
     parser.add_argument("--out", default=str(ROOT / "docs" / "explain.png"))
+    parser.add_argument("--lang", default="en", help="the window's language: en or pt_BR")
     args = parser.parse_args(argv)
+    from engine.i18n import set_language
+
+    set_language(args.lang)
     with tempfile.TemporaryDirectory(prefix="cnn-explorer-shot-") as folder:
         os.environ["CNN_EXPLORER_CONFIG_DIR"] = folder  # never the user's saved state
         return shoot(args)

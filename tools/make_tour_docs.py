@@ -6,6 +6,7 @@ processed. Run from the repository root (no display needed)::
 
     python tools/make_tour_docs.py            # every stop
     python tools/make_tour_docs.py --stops 4 8
+    python tools/make_tour_docs.py --lang pt_BR  # docs/tour.pt_BR.md, docs/tour/pt_BR/
 """
 
 from __future__ import annotations
@@ -35,6 +36,21 @@ From the command line, `cnn-explorer --tour N` opens stop N, and
 made that way by `python tools/make_tour_docs.py`.
 """
 
+INTRO_PT_BR = """\
+# O tour guiado
+
+O tour percorre a aula sobre CNNs na ordem dela, uma ideia por parada. Cada parada carrega uma
+rede, escolhe uma imagem de exemplo, arruma os painéis de que precisa e ajusta os reprodutores
+aos exemplos da aula; o painel à esquerda explica o que se vê, com a fórmula e os números da
+aula. Abra-o em **Exibir > Tour guiado**, avance com **Próxima** e **Voltar** (Alt+Direita,
+Alt+Esquerda) e, em qualquer parada, **Sair do tour** (Alt+L) mantém tudo o que ele montou.
+Na linha de comando, `cnn-explorer --lang pt_BR --tour N` abre a parada N. As imagens abaixo
+foram feitas por `python tools/make_tour_docs.py --lang pt_BR`.
+"""
+
+HEADINGS = {"en": "Stop", "pt_BR": "Parada"}
+INTROS = {"en": INTRO, "pt_BR": INTRO_PT_BR}
+
 
 def render_stop(n: int, out: Path) -> str | None:
     """Open stop ``n`` (1-based) in a fresh window and save it to ``out``; an error or None."""
@@ -57,13 +73,14 @@ def render_stop(n: int, out: Path) -> str | None:
         window.close()
 
 
-def markdown(stops, pictures: dict[int, str]) -> str:
+def markdown(stops, pictures: dict[int, str], lang: str = "en") -> str:
     """docs/tour.md: the intro, then per stop its title, picture, text and formula."""
-    parts = [INTRO]
+    parts = [INTROS[lang]]
+    heading = HEADINGS[lang]
     for i, stop in enumerate(stops, start=1):
-        parts.append(f"## Stop {i}: {stop.title}\n")
+        parts.append(f"## {heading} {i}: {stop.title}\n")
         if i in pictures:
-            parts.append(f"![Stop {i}: {stop.title}]({pictures[i]})\n")
+            parts.append(f"![{heading} {i}: {stop.title}]({pictures[i]})\n")
         parts.append(f"{stop.text}\n")
         parts.append("```text\n" + stop.formula + "\n```\n")
     return "\n".join(parts)
@@ -74,7 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stops", type=int, nargs="*", metavar="N",
                         help="render only these stops (1-based); docs/tour.md lists every stop")
     parser.add_argument("--docs", type=Path, default=ROOT / "docs", help="the docs folder")
+    parser.add_argument("--lang", choices=sorted(INTROS), default="en",
+                        help="the language of the window and of the page")
     args = parser.parse_args(argv)
+    from engine.i18n import set_language
+
+    set_language(args.lang)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     # Nothing the renders do may touch the user's saved session or layout.
     os.environ["CNN_EXPLORER_CONFIG_DIR"] = tempfile.mkdtemp(prefix="cnn-explorer-tour-")
@@ -87,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             check_stop_number(n)
         except ValueError as exc:
             parser.error(str(exc))
-    folder = args.docs / "tour"
+    sub = "tour" if args.lang == "en" else f"tour/{args.lang}"
+    folder = args.docs / sub
     folder.mkdir(parents=True, exist_ok=True)
     failed = 0
     for n in wanted:
@@ -98,10 +121,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"stop {n}: {error}", file=sys.stderr)
         else:
             print(f"stop {n}: {out.relative_to(args.docs)}")
-    pictures = {n: f"tour/stop-{n:02d}.png" for n in range(1, len(all_stops) + 1)
+    pictures = {n: f"{sub}/stop-{n:02d}.png" for n in range(1, len(all_stops) + 1)
                 if (folder / f"stop-{n:02d}.png").is_file()}
-    (args.docs / "tour.md").write_text(markdown(all_stops, pictures), encoding="utf-8")
-    print(f"wrote {args.docs / 'tour.md'}")
+    page = args.docs / ("tour.md" if args.lang == "en" else f"tour.{args.lang}.md")
+    page.write_text(markdown(all_stops, pictures, args.lang), encoding="utf-8")
+    print(f"wrote {page}")
     return 1 if failed else 0
 
 
