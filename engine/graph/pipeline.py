@@ -227,9 +227,9 @@ class Pipeline:
             fc = None
             if isinstance(layer, Conv2d):
                 fc = fc_equivalent_params(ins[0], layer.out_channels)
-                notes.append(f"kernels: {layer.kernel_source}")
+                notes.append(_("kernels: {source}").format(source=layer.kernel_source))
                 if layer.flip:
-                    notes.append("true convolution (kernel rotated 180 degrees)")
+                    notes.append(_("true convolution (kernel rotated 180 degrees)"))
             if floor:
                 notes.append(floor)
             rows.append(LedgerRow(

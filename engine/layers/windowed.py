@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.i18n import N_, _
+from engine.i18n import N_, _, ngettext
 from engine.layers.base import Layer
 from engine.ops.shapes import ShapeError, conv_output_size, dropped_pixels, pair, size_formula
 
@@ -48,8 +48,15 @@ class _Windowed(Layer):
         parts = [(count, axis) for axis, count in drops if count]
         if not parts:
             return ""
-        count, axis = parts[0]
-        text = f"{count} border pixel{'s' if count > 1 else ''} in {axis}"
-        if len(parts) == 2:
-            text += f" and {parts[1][0]} in {parts[1][1]}"
-        return f"the floor drops {text}: no window reaches them"
+        (count, axis), *second = parts
+        if not second:
+            return ngettext("the floor drops {count} border pixel in {axis}: no window reaches"
+                            " them",
+                            "the floor drops {count} border pixels in {axis}: no window reaches"
+                            " them", count).format(count=count, axis=_(axis))
+        count2, axis2 = second[0]
+        return ngettext("the floor drops {count} border pixel in {axis} and {count2} in {axis2}:"
+                        " no window reaches them",
+                        "the floor drops {count} border pixels in {axis} and {count2} in"
+                        " {axis2}: no window reaches them", count).format(
+            count=count, axis=_(axis), count2=count2, axis2=_(axis2))

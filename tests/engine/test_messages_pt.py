@@ -46,7 +46,7 @@ def test_an_impossible_stride_reads_in_portuguese_with_the_formula_as_written(po
     assert _refusal(_pipeline_file(stride=3)) == (
         "t.json: camada 0 (Conv2d), campo 'stride': não serve para a entrada declarada 3x7x7:"
         " Conv2d: altura: o passo (stride) 3 não se encaixa: (7 - 3 + 2*0)/3 + 1 = 7/3 = 2.33;"
-        " o arredondamento para baixo descarta 1 pixel da borda")
+        " o piso descarta 1 pixel da borda")
 
 
 def test_a_stride_of_zero_and_a_kernel_too_large_read_in_portuguese(portuguese):
@@ -62,3 +62,8 @@ def test_english_comes_back_after_portuguese():
     i18n.set_language("en")
     assert _refusal(_pipeline_file(stride=3)).endswith(
         "stride 3 does not fit: (7 - 3 + 2*0)/3 + 1 = 7/3 = 2.33; the floor drops 1 border pixel")
+
+
+def test_the_ledger_note_on_a_floored_size_reads_in_portuguese(portuguese):
+    assert Conv2d(1, 1, 3, stride=3).floor_note((1, 7, 8)) == (
+        "o piso descarta 1 pixel da borda na altura e 2 na largura: nenhuma janela os alcança")
