@@ -140,8 +140,8 @@ def forward_backward(pipeline: Pipeline, x, target, loss: str | Loss = "cross_en
     rules = backward_rules or {}
     for node in nodes:
         if not node.layer.differentiable and _rule_for(rules, node.layer) is None:
-            raise NotDifferentiable(f"layer {pipeline.index(node.name)} ({node.name}, "
-                                    f"{node.layer.type_name})")
+            raise NotDifferentiable(_("layer {index} ({name}, {type_name})").format(
+                index=pipeline.index(node.name), name=node.name, type_name=node.layer.type_name))
     overrides = params or {}
     rng = rng if rng is not None else np.random.default_rng()
     values: dict[str, np.ndarray] = {pipeline.input_name: x}

@@ -98,8 +98,8 @@ def write_image(path: str | os.PathLike, image: np.ndarray) -> None:
     try:
         encoded.tofile(p)  # tofile, not imwrite: works for non-ASCII paths
     except OSError as exc:
-        raise MediaError(_("cannot write '{p}': {value}").format(
-            p=p, value=exc.strerror or exc)) from None
+        raise MediaError(_("cannot write '{p}': {reason}").format(
+            p=p, reason=exc.strerror or exc)) from None
 
 
 def to_input(image: np.ndarray, input_spec=None) -> np.ndarray:

@@ -224,9 +224,9 @@ class Preprocess:
                 type_name=type(d).__name__))
         unknown = sorted(set(d) - set(_KEYS))
         if unknown:
-            raise PreprocessError(_("unknown preprocessing key(s) {values}; allowed:"
-                                    " {values2}").format(
-                values=', '.join(unknown), values2=', '.join(_KEYS)))
+            raise PreprocessError(_("unknown preprocessing key(s) {unknown}; allowed:"
+                                    " {allowed}").format(
+                unknown=', '.join(unknown), allowed=', '.join(_KEYS)))
         d = dict(d)
         if isinstance(d.get("size"), list):
             d["size"] = tuple(d["size"])

@@ -134,7 +134,7 @@ def _vector_arg(layer: str, name: str, values, default: float, length: int) -> n
         values, dtype=np.float32)
     if array.shape != (length,):
         raise LayerError(_("{layer}: {name} has shape {shape}, expected ({length},)").format(
-            layer=layer, name=name, shape=array.shape, length=length), name)
+            layer=layer, name=name, shape=array.shape, length=str(length)), name)
     array.setflags(write=False)
     return array
 
@@ -211,11 +211,11 @@ class Layer:
                     type_name=self.type_name, name=name), name)
             if np.shape(value) != own[name].shape:
                 raise LayerError(_("{type_name}: {name} has shape {shape},"
-                                   " expected {shape2}").format(
+                                   " expected {expected}").format(
                     type_name=self.type_name,
                     name=name,
                     shape=np.shape(value),
-                    shape2=own[name].shape,
+                    expected=own[name].shape,
                 ), name)
         return self.replace(**{self._parameter_kwargs.get(k, k): v for k, v in arrays.items()})
 

@@ -73,9 +73,9 @@ class Conv2d(_Weighted, _Windowed):
         else:
             weight = np.array(weight, dtype=np.float32)
             if weight.shape != shape:
-                raise LayerError(_("Conv2d: weight has shape {shape}, expected {shape2}"
+                raise LayerError(_("Conv2d: weight has shape {shape}, expected {expected}"
                                    " (out_channels, in_channels/groups, kh, kw)").format(
-                    shape=weight.shape, shape2=shape), "weights")
+                    shape=weight.shape, expected=shape), "weights")
             self.weight_source = weight_source
             self.kernel_source = "explicit values" if weight_source is None else build_weight(
                 weight_source, *shape[:2], shape[2:])[1]
@@ -88,7 +88,7 @@ class Conv2d(_Weighted, _Windowed):
             if self.bias.shape != (out_channels,):
                 raise LayerError(_("Conv2d: bias has shape {shape}, expected"
                                    " ({out_channels},)").format(
-                    shape=self.bias.shape, out_channels=out_channels), "bias_values")
+                    shape=self.bias.shape, out_channels=str(out_channels)), "bias_values")
             self.bias.setflags(write=False)
         elif bias_values is not None:
             raise LayerError(_("Conv2d: bias values were given but bias is false"), "bias_values")

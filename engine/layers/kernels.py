@@ -120,7 +120,7 @@ def _channel_of(mode: str, in_channels: int) -> int | None:
         if index >= in_channels:
             raise ValueError(
                 _("expand mode {mode!r}: the input has {in_channels} channels (0 to"
-                  " {value})").format(mode=mode, in_channels=in_channels, value=in_channels - 1)
+                  " {last})").format(mode=mode, in_channels=in_channels, last=in_channels - 1)
             )
         return index
     raise ValueError(
@@ -264,15 +264,15 @@ def _filter_from_entry(entry, expand: str, in_channels: int, kernel: tuple[int, 
         if array.shape != (in_channels, *kernel):
             raise ValueError(
                 _("explicit filter values have shape {shape}, the layer needs"
-                  " {value}").format(shape=array.shape, value=(in_channels, *kernel))
+                  " {needed}").format(shape=array.shape, needed=(in_channels, *kernel))
             )
         return array, "values"
     k = get_preset(name)
     if k.shape != kernel:
         raise ValueError(
-            _("preset {name} is {shape}x{shape2} but the layer's kernel is"
-              " {kernel}x{kernel2}").format(
-                name=name, shape=k.shape[0], shape2=k.shape[1], kernel=kernel[0], kernel2=kernel[1])
+            _("preset {name} is {ph}x{pw} but the layer's kernel is"
+              " {kh}x{kw}").format(
+                name=name, ph=k.shape[0], pw=k.shape[1], kh=kernel[0], kw=kernel[1])
         )
     suffix = "" if mode == expand else f" ({describe_expansion(mode, in_channels)})"
     return expand_kernel(k, in_channels, mode), name + suffix

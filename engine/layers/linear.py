@@ -86,9 +86,9 @@ class Linear(_Weighted, Layer):
             weight = initialize(init, shape, seed)
         self.weight = np.array(weight, dtype=np.float32)
         if self.weight.shape != shape:
-            raise LayerError(_("Linear: weight has shape {shape}, expected {shape2}"
+            raise LayerError(_("Linear: weight has shape {shape}, expected {expected}"
                                " (out_features, in_features)").format(
-                shape=self.weight.shape, shape2=shape), "weights")
+                shape=self.weight.shape, expected=shape), "weights")
         self.weight.setflags(write=False)
         self.bias = None
         if use_bias:

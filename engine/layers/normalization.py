@@ -69,7 +69,7 @@ class BatchNorm2d(Layer):
         if len(in_shape) != 3 or in_shape[0] != self.num_features:
             raise ShapeError(_("BatchNorm2d: input has shape {in_shape}, the layer expects"
                                " ({num_features}, H, W)").format(
-                in_shape=in_shape, num_features=self.num_features), "num_features")
+                in_shape=in_shape, num_features=str(self.num_features)), "num_features")
         return in_shape
 
     @property

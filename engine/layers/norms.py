@@ -160,7 +160,7 @@ class InstanceNorm2d(_Normalize):
         if self.weight.shape != (n,) or self.bias.shape != (n,):
             raise LayerError(_("InstanceNorm2d: weight and bias need shape ({n},), got"
                                " {shape} and {shape2}").format(
-                n=n, shape=self.weight.shape, shape2=self.bias.shape), "weight")
+                n=str(n), shape=self.weight.shape, shape2=self.bias.shape), "weight")
 
     def _axes(self, x):
         return (x.ndim - 2, x.ndim - 1)

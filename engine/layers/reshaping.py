@@ -121,7 +121,7 @@ class Transpose(Layer):
         self.perm = tuple(int(p) for p in perm)
         if sorted(self.perm) != list(range(len(self.perm))):
             raise LayerError(_("Transpose: perm {perm} is not an order of the axes 0 to"
-                               " {value}").format(perm=self.perm, value=len(self.perm) - 1), "perm")
+                               " {last}").format(perm=self.perm, last=len(self.perm) - 1), "perm")
 
     def forward(self, x):
         lead = x.ndim - len(self.perm)  # 1 when batched
@@ -138,8 +138,8 @@ class Transpose(Layer):
     def _out_shape(self, in_shape, strict):
         if len(in_shape) != len(self.perm):
             raise ShapeError(_("Transpose: input has {count} dimensions, perm"
-                               " {perm} has {count2}").format(
-                count=len(in_shape), perm=self.perm, count2=len(self.perm)))
+                               " {perm} has {perm_count}").format(
+                count=len(in_shape), perm=self.perm, perm_count=len(self.perm)))
         return tuple(in_shape[p] for p in self.perm)
 
     def config(self):

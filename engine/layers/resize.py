@@ -79,8 +79,8 @@ class Resize(Layer):
                 in_shape=in_shape))
         out, _scale = self._plan(in_shape[-2:])
         if max(out) > 1 << 16:
-            raise ShapeError(_("Resize: an output of {out}x{out2} is too large").format(
-                out=out[0], out2=out[1]))
+            raise ShapeError(_("Resize: an output of {h}x{w} is too large").format(
+                h=out[0], w=out[1]))
         return (*in_shape[:-2], *out)
 
     def size_formula(self, *in_shapes):

@@ -131,8 +131,8 @@ class Gather(Layer):
                                " for {in_rank}").format(count=len(in_shape), in_rank=self.in_rank))
         n = in_shape[self.axis]
         if self.indices.size and not (-n <= self.indices.min() and self.indices.max() < n):
-            raise ShapeError(_("Gather: indices {tolist} do not all exist in an"
-                               " axis of {n}").format(tolist=self.indices.tolist(), n=n))
+            raise ShapeError(_("Gather: indices {indices} do not all exist in an"
+                               " axis of {n}").format(indices=self.indices.tolist(), n=n))
         return (*in_shape[:self.axis], *self.indices.shape, *in_shape[self.axis + 1:])
 
     def size_formula(self, *in_shapes):

@@ -62,8 +62,8 @@ class ConvTranspose2d(_Weighted, Layer):
         self.weight = np.array(weight, dtype=np.float32)
         if self.weight.shape != shape:
             raise LayerError(_("ConvTranspose2d: weight has shape {shape}, expected"
-                               " {shape2} (in_channels, out_channels/groups, kh, kw)").format(
-                shape=self.weight.shape, shape2=shape), "weights")
+                               " {expected} (in_channels, out_channels/groups, kh, kw)").format(
+                shape=self.weight.shape, expected=shape), "weights")
         self.weight.setflags(write=False)
         self.bias = None
         if Field("bias", "bool").check(bias, self.type_name):
@@ -72,7 +72,7 @@ class ConvTranspose2d(_Weighted, Layer):
             if self.bias.shape != (out_channels,):
                 raise LayerError(_("ConvTranspose2d: bias has shape {shape}, expected"
                                    " ({out_channels},)").format(
-                    shape=self.bias.shape, out_channels=out_channels), "bias_values")
+                    shape=self.bias.shape, out_channels=str(out_channels)), "bias_values")
             self.bias.setflags(write=False)
 
     def _settings(self):

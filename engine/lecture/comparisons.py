@@ -104,8 +104,8 @@ def nearest_conv_index(pipeline, index: int) -> int | None:
     nodes = pipeline.nodes
     if not 0 <= index < len(nodes):
         raise ValueError(_("layer {index} does not exist: the pipeline has {count} layers, "
-                           "numbered 0 to {value}").format(
-            index=index, count=len(nodes), value=len(nodes) - 1))
+                           "numbered 0 to {last}").format(
+            index=index, count=len(nodes), last=len(nodes) - 1))
     order = [*range(index, -1, -1), *range(index + 1, len(nodes))]
     return next((i for i in order if nodes[i].layer.type_name == "Conv2d"), None)
 

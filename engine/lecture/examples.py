@@ -156,8 +156,8 @@ def crop_around(x, cy: int, cx: int, size=MAX_SIDE) -> tuple[np.ndarray, tuple[i
             shape=x.shape))
     sh, sw = pair(size, "crop size")
     if min(sh, sw) < 1 or max(sh, sw) > MAX_SIDE:
-        raise TraceError(_("the crop size must be 1 to {MAX_SIDE} pixels, not {sh}x{sw}").format(
-            MAX_SIDE=MAX_SIDE, sh=sh, sw=sw))
+        raise TraceError(_("the crop size must be 1 to {max_side} pixels, not {sh}x{sw}").format(
+            max_side=MAX_SIDE, sh=sh, sw=sw))
     h, w = x.shape[1:]
     sh, sw = min(sh, h), min(sw, w)
     y0 = int(np.clip(cy - sh // 2, 0, h - sh))

@@ -232,9 +232,9 @@ def trace_conv(x, weight, bias=0.0, stride=1, padding=0, dilation=1,
         weight = weight[None]
     if weight.ndim != 3 or weight.shape[0] != x.shape[0]:
         raise TraceError(
-            _("the filter has shape {shape}; the input has {shape2} channel(s), "
-              "so the filter needs shape ({shape2}, kh, kw)").format(
-                shape=weight.shape, shape2=x.shape[0])
+            _("the filter has shape {shape}; the input has {channels} channel(s), "
+              "so the filter needs shape ({channels}, kh, kw)").format(
+                shape=weight.shape, channels=x.shape[0])
         )
     stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), \
         pair(dilation, "dilation")

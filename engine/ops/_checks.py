@@ -103,8 +103,8 @@ def dim_arg(op: str, name: str, d, ndim: int) -> int:
     if not is_int(d) or not -ndim <= d < ndim:
         raise ValueError(
             _("{op}: {name} {d!r} is out of range for a {ndim}-D input "
-              "(allowed: {value} to {value2})").format(
-                op=op, name=name, d=d, ndim=ndim, value=-ndim, value2=ndim - 1)
+              "(allowed: {low} to {high})").format(
+                op=op, name=name, d=d, ndim=ndim, low=-ndim, high=ndim - 1)
         )
     return int(d) % ndim
 
@@ -219,8 +219,8 @@ def _conv_padding(op, padding, kernel, dil, stride) -> tuple[int, int, int, int]
             return (0, 0, 0, 0)
         if padding == "same":
             if stride != (1, 1):
-                raise ValueError(_("{op}: padding 'same' needs stride 1, got {pair_text}").format(
-                    op=op, pair_text=pair_text(stride)))
+                raise ValueError(_("{op}: padding 'same' needs stride 1, got {stride}").format(
+                    op=op, stride=pair_text(stride)))
             th, tw = dil[0] * (kernel[0] - 1), dil[1] * (kernel[1] - 1)
             return (th // 2, th - th // 2, tw // 2, tw - tw // 2)
         raise ValueError(_("{op}: padding {padding!r} is not 'valid', 'same' or a number").format(

@@ -39,9 +39,9 @@ def _args(x, weight, stride, padding, output_padding, dilation, groups):
     w = array_arg(op, weight, "weight")
     if w.ndim != 4 or w.shape[0] != x4.shape[1] or w.shape[0] % groups:
         raise ValueError(_("{op}: weight of shape {shape} does not fit an input of"
-                           " {shape2} channels in {groups} groups (C_in, C_out/groups, kh, "
+                           " {channels} channels in {groups} groups (C_in, C_out/groups, kh, "
                            "kw)").format(
-            op=op, shape=tuple(w.shape), shape2=x4.shape[1], groups=groups))
+            op=op, shape=tuple(w.shape), channels=x4.shape[1], groups=groups))
     s, p = pair_arg(op, "stride", stride, 1), pair_arg(op, "padding", padding, 0)
     op_, d = pair_arg(op, "output_padding", output_padding, 0), pair_arg(op, "dilation",
                                                                          dilation, 1)

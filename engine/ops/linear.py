@@ -38,8 +38,9 @@ def linear(x, weight, bias=None) -> np.ndarray:
     if arr.ndim == 0:
         raise ValueError(_("linear: input must have at least 1 dimension, got a scalar"))
     if arr.shape[-1] != w.shape[1]:
-        raise ValueError(_("linear: input has {shape} features, weight expects {shape2}").format(
-            shape=arr.shape[-1], shape2=w.shape[1]))
+        raise ValueError(_("linear: input has {features} features, weight expects "
+                           "{expected}").format(
+            features=arr.shape[-1], expected=w.shape[1]))
     b = None if bias is None else vector_arg("linear", "bias", bias, w.shape[0], "output feature")
     rows = arr.reshape(-1, w.shape[1])  # (M, in)
     y = np.empty((rows.shape[0], w.shape[0]), _F32)  # (M, out)

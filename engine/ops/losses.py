@@ -41,10 +41,10 @@ def _labels(labels, n: int, classes: int) -> np.ndarray:
                            " got shape {shape} of {dtype}").format(
             n=n, shape=arr.shape, dtype=arr.dtype))
     if n and (arr.min() < 0 or arr.max() >= classes):
-        raise ValueError(_("cross_entropy: labels must be 0 to {value} for {classes} classes"
+        raise ValueError(_("cross_entropy: labels must be 0 to {last} for {classes} classes"
                            " (the network's last output), got {min} to"
                            " {max}").format(
-            value=classes - 1, classes=classes, min=int(arr.min()), max=int(arr.max())))
+            last=classes - 1, classes=classes, min=int(arr.min()), max=int(arr.max())))
     return arr.astype(np.intp)
 
 
