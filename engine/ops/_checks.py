@@ -110,13 +110,13 @@ def dim_arg(op: str, name: str, d, ndim: int) -> int:
 
 
 def vector_arg(op: str, name: str, v, length: int, counted: str) -> np.ndarray:
-    """A 1-D float32 array of ``length`` values, one per ``counted`` (for the message)."""
+    """A 1-D float32 array of ``length`` values, one per ``counted`` (an N_-marked noun)."""
     arr = array_arg(op, v, name)
     if arr.ndim != 1 or arr.shape[0] != length:
         raise ValueError(
             _("{op}: {name} has shape {shape}, expected {length} values "
               "(one per {counted})").format(
-                op=op, name=name, shape=tuple(arr.shape), length=length, counted=counted)
+                op=op, name=name, shape=tuple(arr.shape), length=length, counted=_(counted))
         )
     return arr
 
@@ -187,7 +187,7 @@ def conv_args(x, weight, bias, stride, padding, dilation, groups, op="conv2d"):
     stride2 = pair_arg(op, "stride", stride, 1)
     dil = pair_arg(op, "dilation", dilation, 1)
     pads = _conv_padding(op, padding, (kh, kw), dil, stride2)
-    b = None if bias is None else vector_arg(op, "bias", bias, c_out, "filter")
+    b = None if bias is None else vector_arg(op, "bias", bias, c_out, N_("filter"))
     hp, wp = h + pads[0] + pads[1], wd + pads[2] + pads[3]
     ekh, ekw = dil[0] * (kh - 1) + 1, dil[1] * (kw - 1) + 1
     if ekh > hp or ekw > wp:

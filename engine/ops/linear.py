@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from engine.i18n import _
+from engine.i18n import N_, _
 from engine.ops import _parallel
 from engine.ops._checks import (
     array_arg,
@@ -41,7 +41,8 @@ def linear(x, weight, bias=None) -> np.ndarray:
         raise ValueError(_("linear: input has {features} features, weight expects "
                            "{expected}").format(
             features=arr.shape[-1], expected=w.shape[1]))
-    b = None if bias is None else vector_arg("linear", "bias", bias, w.shape[0], "output feature")
+    b = None if bias is None else vector_arg("linear", "bias", bias, w.shape[0],
+                                             N_("output feature"))
     rows = arr.reshape(-1, w.shape[1])  # (M, in)
     y = np.empty((rows.shape[0], w.shape[0]), _F32)  # (M, out)
     if y.size * w.shape[1] < _parallel._THREAD_MIN_WORK:  # small: one matmul, no hand-off

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.i18n import _
+from engine.i18n import N_, _
 from engine.ops._checks import (
     array_arg,
     channel_axis,
@@ -33,12 +33,11 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, eps=1e-5) -
     arr = array_arg("batch_norm", x)
     axis = channel_axis("batch_norm", arr)
     c = arr.shape[axis]
-    mean = vector_arg("batch_norm", "running_mean", running_mean, c, "channel").astype(np.float64)
-    var = vector_arg("batch_norm", "running_var", running_var, c, "channel").astype(np.float64)
-    gamma = (
-        np.ones(c) if weight is None else vector_arg("batch_norm", "weight", weight, c, "channel")
-    )
-    beta = np.zeros(c) if bias is None else vector_arg("batch_norm", "bias", bias, c, "channel")
+    per = N_("channel")  # the message's "one per channel"
+    mean = vector_arg("batch_norm", "running_mean", running_mean, c, per).astype(np.float64)
+    var = vector_arg("batch_norm", "running_var", running_var, c, per).astype(np.float64)
+    gamma = np.ones(c) if weight is None else vector_arg("batch_norm", "weight", weight, c, per)
+    beta = np.zeros(c) if bias is None else vector_arg("batch_norm", "bias", bias, c, per)
     eps = real_arg("batch_norm", "eps", eps)
     if np.any(var + eps <= 0):
         raise ValueError(
