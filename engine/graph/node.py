@@ -54,8 +54,7 @@ class InputSpec:
         channels = self.channels
         if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
             raise ValueError(_("input channels must be a whole number 1 or more, not "
-                               "{channels!r}").format(
-                channels=channels))
+                               "{channels!r}").format(channels=channels))
         derived = COLOR_OF_CHANNELS.get(channels, "none")
         if self.color is None:
             object.__setattr__(self, "color", derived)
@@ -70,8 +69,7 @@ class InputSpec:
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                       or value < 1):
                 raise ValueError(_("input {label} must be a positive whole number, not "
-                                   "{value!r}").format(
-                    label=label, value=value))
+                                   "{value!r}").format(label=label, value=value))
         if self.preprocess is not None:
             if not isinstance(self.preprocess, Preprocess):
                 raise ValueError(_("preprocess must be a Preprocess, not {preprocess!r}").format(

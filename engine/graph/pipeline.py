@@ -193,8 +193,7 @@ class Pipeline:
         x = np.asarray(x, dtype=np.float32)
         if x.ndim not in (3, 4):
             raise ShapeError(_("the input must be (C, H, W) or (N, C, H, W), got shape "
-                               "{shape}").format(
-                shape=x.shape))
+                               "{shape}").format(shape=x.shape))
         if x.shape[-3:] not in self._fitting_shapes:
             self.shapes(x.shape[-3:])  # a clear message naming the layer before any op runs
             self._fitting_shapes.add(x.shape[-3:])
@@ -314,8 +313,7 @@ class Pipeline:
     def _check_index(self, index: int, size: int, action: str) -> int:
         if isinstance(index, bool) or not isinstance(index, int | np.integer):
             raise ValueError(_("{action}: the position must be a whole number, not "
-                               "{index!r}").format(
-                action=action, index=index))
+                               "{index!r}").format(action=action, index=index))
         if not 0 <= index < size:
             raise ValueError(_("{action}: position {index} is outside 0..{last}").format(
                 action=action, index=index, last=size - 1))

@@ -128,8 +128,7 @@ def to_input(image: np.ndarray, input_spec=None) -> np.ndarray:
         image = image[:, :, None]
     if image.ndim != 3 or image.shape[2] not in (1, 3):
         raise MediaError(_("expected an (H, W, 3) RGB or (H, W) gray image, got shape "
-                           "{shape}").format(
-            shape=image.shape))
+                           "{shape}").format(shape=image.shape))
     h, w = image.shape[:2]
     scale = np.float32(1.0 / 255.0)
     if color == "gray" or channels == 1 or image.shape[2] == 1:
@@ -146,8 +145,7 @@ def to_input(image: np.ndarray, input_spec=None) -> np.ndarray:
     if channels != 3:
         raise MediaError(
             _("the pipeline expects {channels} input channels; an image has 3 (RGB) or 1 "
-              "(gray)").format(
-                channels=channels)
+              "(gray)").format(channels=channels)
         )
     out = np.empty((3, h, w), dtype=np.float32)
     np.multiply(image.transpose(2, 0, 1), scale, out=out)  # (3, H, W), contiguous

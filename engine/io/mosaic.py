@@ -43,8 +43,7 @@ def grid_shape(n_maps: int, aspect: float = 1.0, target: float = 1.0) -> tuple[i
         raise ValueError(_("grid_shape: need at least 1 map, got {n_maps}").format(n_maps=n_maps))
     if not (aspect > 0 and target > 0):
         raise ValueError(_("grid_shape: aspect and target must be positive, got {aspect}, "
-                           "{target}").format(
-            aspect=aspect, target=target))
+                           "{target}").format(aspect=aspect, target=target))
     cols = np.arange(1, n_maps + 1)
     rows = -(-n_maps // cols)  # ceil division
     # Distance from the target ratio on a log scale (2x too wide = 2x too tall); break ties by
@@ -145,8 +144,7 @@ def tile_origin(
     n, h, w, _rows, cols = _layout(maps_shape, columns, gap)
     if not 0 <= index < n:
         raise ValueError(_("tile_origin: map {index} does not exist; the stack has {n} "
-                           "maps").format(
-            index=index, n=n))
+                           "maps").format(index=index, n=n))
     row, col = divmod(index, cols)
     return row * (h + gap), col * (w + gap)
 

@@ -70,13 +70,11 @@ def _numbers(name: str, value, positive: bool) -> tuple[float, ...]:
         out = tuple(float(v) for v in values)
     except (TypeError, ValueError):
         raise PreprocessError(_("{name} must be one number or one per channel, not "
-                                "{value!r}").format(
-            name=name, value=value)
+                                "{value!r}").format(name=name, value=value)
                               ) from None
     if len(out) not in (1, 3) or not all(math.isfinite(v) for v in out):
         raise PreprocessError(_("{name} needs 1 or 3 finite numbers, got {count}: "
-                                "{value!r}").format(
-            name=name, count=len(out), value=value))
+                                "{value!r}").format(name=name, count=len(out), value=value))
     if positive and min(out) <= 0:
         raise PreprocessError(_("{name} must be above zero (it divides), got {value!r}").format(
             name=name, value=value))
@@ -128,8 +126,7 @@ class Preprocess:
                 values=', '.join(RESIZE_MODES), resize=self.resize))
         if self.channel_order not in CHANNEL_ORDERS:
             raise PreprocessError(_("channel order must be RGB or BGR, not "
-                                    "{channel_order!r}").format(
-                channel_order=self.channel_order))
+                                    "{channel_order!r}").format(channel_order=self.channel_order))
         scale = _numbers("scale", self.scale, positive=True)
         if len(scale) != 1:
             raise PreprocessError(_("scale is one number, not {scale!r}").format(scale=self.scale))
@@ -165,8 +162,7 @@ class Preprocess:
         """
         if channels not in (1, 3):
             raise PreprocessError(_("a frame gives 1 (gray) or 3 (color) channels, not "
-                                    "{channels}").format(
-                channels=channels))
+                                    "{channels}").format(channels=channels))
         self.check_channels(channels)
         image = np.asarray(frame)
         if image.ndim == 2:

@@ -114,8 +114,7 @@ def _channel_of(mode: str, in_channels: int) -> int | None:
         text = mode.removeprefix("channel:")
         if not text.isdigit():
             raise ValueError(_("expand mode {mode!r}: write the channel as a number, e.g. "
-                               "channel:0").format(
-                mode=mode))
+                               "channel:0").format(mode=mode))
         index = int(text)
         if index >= in_channels:
             raise ValueError(
@@ -198,8 +197,7 @@ def describe_expansion(mode: str, in_channels: int) -> str:
 def _fans(shape: Sequence[int]) -> tuple[int, int]:
     if len(shape) < 2 or any(s < 1 for s in shape):
         raise ValueError(_("an initializer needs a shape of at least 2 positive sizes, not "
-                           "{shape}").format(
-            shape=shape))
+                           "{shape}").format(shape=shape))
     receptive = math.prod(shape[2:])
     return shape[1] * receptive, shape[0] * receptive
 
@@ -314,8 +312,7 @@ def build_weight(source: dict, out_channels: int, in_channels: int,
         if not isinstance(entries, list) or len(entries) != out_channels:
             count = len(entries) if isinstance(entries, list) else "not a list"
             raise ValueError(_("presets needs one entry per filter ({out_channels}), got "
-                               "{count}").format(
-                out_channels=out_channels, count=count))
+                               "{count}").format(out_channels=out_channels, count=count))
         built = [_filter_from_entry(e, expand, in_channels, tuple(kernel_size)) for e in entries]
         weight = np.stack([w for w, _ in built])  # (C_out, C_in, kh, kw)
         names = ", ".join(text for _, text in built if text != "values")

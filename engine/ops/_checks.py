@@ -67,8 +67,7 @@ def pair_arg(op: str, name: str, v, minimum: int) -> tuple[int, int]:
         hw = (int(v[0]), int(v[1]))
     else:
         raise ValueError(_("{op}: {name} must be an int or a pair (h, w) of ints, got "
-                           "{v!r}").format(
-            op=op, name=name, v=v))
+                           "{v!r}").format(op=op, name=name, v=v))
     if min(hw) < minimum:
         message = (_("{op}: {name} must be positive, got {value}") if minimum == 1
                    else _("{op}: {name} must be zero or more, got {value}"))
@@ -291,8 +290,7 @@ def shape_arg(op: str, shape) -> np.ndarray:
     ):
         raise ValueError(
             _("{op}: x_shape must be 3 or 4 positive ints, (C, H, W) or (N, C, H, W), got "
-              "{shape!r}").format(
-                op=op, shape=shape)
+              "{shape!r}").format(op=op, shape=shape)
         )
     return np.broadcast_to(np.zeros((), np.float32), tuple(int(v) for v in shape))
 
@@ -326,8 +324,7 @@ def pad_args(arr: np.ndarray, padding) -> tuple[int, int, int, int]:
     else:
         raise ValueError(
             _("pad: padding must be an int or (left, right[, top, bottom]) ints, got "
-              "{padding!r}").format(
-                padding=padding)
+              "{padding!r}").format(padding=padding)
         )
     left, right, top, bottom = amounts
     h, w = arr.shape[-2:]

@@ -51,8 +51,7 @@ def _args(x, weight, stride, padding, output_padding, dilation, groups):
     if min(out) < 1 or max(op_[0] - max(s[0], d[0]), op_[1] - max(s[1], d[1])) >= 0:
         raise ValueError(_("{op}: padding {p} and output_padding {op_} leave an output of"
                            " {out}; output_padding must be below the stride or the "
-                           "dilation").format(
-            op=op, p=p, op_=op_, out=out))
+                           "dilation").format(op=op, p=p, op_=op_, out=out))
     return x4, batched, w, s, p, op_, d, full, out
 
 

@@ -39,8 +39,7 @@ def linear(x, weight, bias=None) -> np.ndarray:
         raise ValueError(_("linear: input must have at least 1 dimension, got a scalar"))
     if arr.shape[-1] != w.shape[1]:
         raise ValueError(_("linear: input has {features} features, weight expects "
-                           "{expected}").format(
-            features=arr.shape[-1], expected=w.shape[1]))
+                           "{expected}").format(features=arr.shape[-1], expected=w.shape[1]))
     b = None if bias is None else vector_arg("linear", "bias", bias, w.shape[0],
                                              N_("output feature"))
     rows = arr.reshape(-1, w.shape[1])  # (M, in)

@@ -111,8 +111,7 @@ def batch_norm_train(x, weight=None, bias=None, eps=1e-5):
     arr = array_arg("batch_norm_train", x)
     if arr.ndim < 2:
         raise ValueError(_("batch_norm_train: input must be batched (N, C, ...), got "
-                           "{shape}").format(
-            shape=arr.shape))
+                           "{shape}").format(shape=arr.shape))
     axes = (0, *range(2, arr.ndim))
     count = arr.size // arr.shape[1]
     if count < 2:

@@ -115,8 +115,7 @@ def avg_pool2d(
     if not isinstance(count_include_pad, bool | np.bool_):
         raise ValueError(
             _("avg_pool2d: count_include_pad must be True or False, got "
-              "{count_include_pad!r}").format(
-                count_include_pad=count_include_pad)
+              "{count_include_pad!r}").format(count_include_pad=count_include_pad)
         )
     return batched_out(avg_pool(x4, k, s, p, out_hw, count_include_pad), batched)
 

@@ -32,6 +32,5 @@ def set_num_threads(n: int) -> None:
     """
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
         raise ValueError(_("set_num_threads: the thread count must be a positive int, got "
-                           "{n!r}").format(
-            n=n))
+                           "{n!r}").format(n=n))
     _parallel.set_thread_count(int(n))
