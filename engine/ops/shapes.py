@@ -196,7 +196,9 @@ def size_formula(n: int, kernel_size: int, stride: int = 1, padding: int = 0,
     rounding = "ceil" if ceil_mode else "floor"
     exact = (span + stride) / stride
     if ceil_mode and out != math.ceil(exact):
-        return f"{text} = ceil({exact:.2f}) - 1 = {out} (last window would start in the padding)"
+        # The formula keeps the lecture's notation; only the remark is translated.
+        return _("{formula} = ceil({exact}) - 1 = {out} (last window would start in the"
+                 " padding)").format(formula=text, exact=f"{exact:.2f}", out=str(out))
     return f"{text} = {rounding}({exact:.2f}) = {out}"
 
 
