@@ -77,7 +77,7 @@ class Conv2d(_Weighted, _Windowed):
                                    " (out_channels, in_channels/groups, kh, kw)").format(
                     shape=weight.shape, expected=shape), "weights")
             self.weight_source = weight_source
-            self.kernel_source = "explicit values" if weight_source is None else build_weight(
+            self.kernel_source = _("explicit values") if weight_source is None else build_weight(
                 weight_source, *shape[:2], shape[2:])[1]
         self.weight = weight
         self.weight.setflags(write=False)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from engine.i18n import N_, _
+from engine.i18n import N_, _, ngettext
 
 __all__ = [
     "EXPAND_MODES",
@@ -183,15 +183,20 @@ def describe_expansion(mode: str, in_channels: int) -> str:
     channel = _channel_of(mode, in_channels)
     if mode == "luma":
         if in_channels == 1:
-            return "on the single channel"
+            return _("on the single channel")
         if in_channels == 3:
-            return "on luma (0.299 R + 0.587 G + 0.114 B)"
-        return f"on the mean of the {in_channels} channels"
+            return _("on luma (0.299 R + 0.587 G + 0.114 B)")
+        return _("on the mean of the {n} channels").format(n=in_channels)
     if mode == "each":
-        return f"on each of the {in_channels} channels, summed"
-    if mode in ("red", "green", "blue"):
-        return f"on the {mode} channel only"
-    return f"on channel {channel} only"
+        return _("on each of the {n} channels, summed").format(n=in_channels)
+    if mode in _ONE_COLOR:
+        return _(_ONE_COLOR[mode])
+    return _("on channel {channel} only").format(channel=channel)
+
+
+# The phrases of describe_expansion for the color modes, translated where shown.
+_ONE_COLOR = {"red": N_("on the red channel only"), "green": N_("on the green channel only"),
+              "blue": N_("on the blue channel only")}
 
 
 def _fans(shape: Sequence[int]) -> tuple[int, int]:
@@ -300,12 +305,14 @@ def build_weight(source: dict, out_channels: int, in_channels: int,
     keys = set(source)
     if keys <= {"init", "seed"} and "init" in keys:
         seed = source.get("seed", 0)
-        return initialize(source["init"], shape, seed), f"{source['init']} seed {seed}"
+        return initialize(source["init"], shape, seed), _("{init} seed {seed}").format(
+            init=source["init"], seed=str(seed))
     if keys <= {"preset", "expand"} and "preset" in keys:
         expand = source.get("expand", "luma")
         one, _text = _filter_from_entry(source["preset"], expand, in_channels, tuple(kernel_size))
         weight = np.broadcast_to(one, shape).copy()
-        return weight, f"preset {source['preset']} {describe_expansion(expand, in_channels)}"
+        return weight, _("preset {name} {expansion}").format(
+            name=source["preset"], expansion=describe_expansion(expand, in_channels))
     if keys <= {"presets", "expand"} and "presets" in keys:
         expand = source.get("expand", "luma")
         entries = source["presets"]
@@ -317,10 +324,12 @@ def build_weight(source: dict, out_channels: int, in_channels: int,
         weight = np.stack([w for w, _ in built])  # (C_out, C_in, kh, kw)
         names = ", ".join(text for _, text in built if text != "values")
         explicit = [str(i + 1) for i, (_, text) in enumerate(built) if text == "values"]
-        parts = [f"presets {names} {describe_expansion(expand, in_channels)}"] if names else []
+        parts = [_("presets {names} {expansion}").format(
+            names=names, expansion=describe_expansion(expand, in_channels))] if names else []
         if explicit:
-            parts.append(f"explicit values for filter{'s' if len(explicit) > 1 else ''}"
-                         f" {', '.join(explicit)}")
+            parts.append(ngettext("explicit values for filter {filters}",
+                                  "explicit values for filters {filters}", len(explicit)).format(
+                filters=", ".join(explicit)))
         return weight, "; ".join(parts)
     raise ValueError(
         _("unknown weight source keys {keys}; use init+seed, preset+expand or"

@@ -67,3 +67,9 @@ def test_english_comes_back_after_portuguese():
 def test_the_ledger_note_on_a_floored_size_reads_in_portuguese(portuguese):
     assert Conv2d(1, 1, 3, stride=3).floor_note((1, 7, 8)) == (
         "o piso descarta 1 pixel da borda na altura e 2 na largura: nenhuma janela os alcança")
+
+
+def test_where_the_kernels_came_from_reads_in_portuguese(portuguese):
+    conv = Conv2d(3, 1, 3, weight_source={"preset": "sobel_x"})
+    assert conv.kernel_source == ("predefinido sobel_x sobre a luminância"
+                                  " (0.299 R + 0.587 G + 0.114 B)")
