@@ -27,6 +27,7 @@ import os
 import sys
 from dataclasses import dataclass
 
+from engine.i18n import _
 from engine.ops import _parallel
 
 __all__ = ["Configuration", "configuration", "configure"]
@@ -75,7 +76,8 @@ def configure(threads: int | None = None, *, keep_freed_memory: bool = True,
     if threads is None:
         threads = max(1, min(2, os.cpu_count() or 1))
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"configure: threads must be a whole number 1 or more, got {threads!r}")
+        raise ValueError(_("configure: threads must be a whole number 1 or more, got "
+                           "{threads!r}").format(threads=threads))
     _parallel.set_thread_count(threads)
     # OpenCV first: loading it loads a BLAS of its own, which the limit below then covers too.
     quiet = _current.quiet_opencv or (quiet_opencv and _quiet_opencv())

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from engine.graph.pipeline import Pipeline
+from engine.i18n import _
 from engine.layers import NotDifferentiable, Softmax
 from engine.ops import cross_entropy, dot_loss, mse_loss
 from engine.ops.shapes import ShapeError
@@ -127,18 +128,20 @@ def forward_backward(pipeline: Pipeline, x, target, loss: str | Loss = "cross_en
     elif loss in LOSSES:
         loss_fn, loss_name = LOSSES[loss], loss
     else:
-        raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+        raise ValueError(_("unknown loss {loss!r}; choose one of {values}").format(
+            loss=loss, values=', '.join(LOSSES)))
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 4:
-        raise ShapeError(f"gradients need a batch (N, C, H, W), got shape {x.shape}")
+        raise ShapeError(_("gradients need a batch (N, C, H, W), got shape {shape}").format(
+            shape=x.shape))
     pipeline.shapes(x.shape[1:])  # a clear message naming the layer before any op runs
     output = output or logits_node(pipeline, loss_name)
     nodes = _ancestors(pipeline, output)
     rules = backward_rules or {}
     for node in nodes:
         if not node.layer.differentiable and _rule_for(rules, node.layer) is None:
-            raise NotDifferentiable(f"layer {pipeline.index(node.name)} ({node.name}, "
-                                    f"{node.layer.type_name})")
+            raise NotDifferentiable(_("layer {index} ({name}, {type_name})").format(
+                index=pipeline.index(node.name), name=node.name, type_name=node.layer.type_name))
     overrides = params or {}
     rng = rng if rng is not None else np.random.default_rng()
     values: dict[str, np.ndarray] = {pipeline.input_name: x}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from engine.i18n import _
 from engine.io.preprocess import Preprocess
 from engine.layers import Layer
 
@@ -52,22 +53,27 @@ class InputSpec:
     def __post_init__(self):
         channels = self.channels
         if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
-            raise ValueError(f"input channels must be a whole number 1 or more, not {channels!r}")
+            raise ValueError(_("input channels must be a whole number 1 or more, not "
+                               "{channels!r}").format(channels=channels))
         derived = COLOR_OF_CHANNELS.get(channels, "none")
         if self.color is None:
             object.__setattr__(self, "color", derived)
         elif self.color not in ("rgb", "gray", "none"):
-            raise ValueError(f"input color must be rgb, gray or none, not {self.color!r}")
+            raise ValueError(_("input color must be rgb, gray or none, not {color!r}").format(
+                color=self.color))
         elif self.color != derived:
-            raise ValueError(f"a {self.color} input cannot have {channels} channel(s); "
-                             f"{channels} channel(s) make a {derived} input")
+            raise ValueError(_("a {color} input cannot have {channels} channel(s); "
+                               "{channels} channel(s) make a {derived} input").format(
+                color=self.color, channels=channels, derived=derived))
         for label, value in (("height", self.height), ("width", self.width)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                       or value < 1):
-                raise ValueError(f"input {label} must be a positive whole number, not {value!r}")
+                raise ValueError(_("input {label} must be a positive whole number, not "
+                                   "{value!r}").format(label=label, value=value))
         if self.preprocess is not None:
             if not isinstance(self.preprocess, Preprocess):
-                raise ValueError(f"preprocess must be a Preprocess, not {self.preprocess!r}")
+                raise ValueError(_("preprocess must be a Preprocess, not {preprocess!r}").format(
+                    preprocess=self.preprocess))
             self.preprocess.check_channels(self.channels)
 
     @property
@@ -97,7 +103,8 @@ def _topological(nodes: list[Node], input_name: str) -> tuple[Node, ...]:
         ready = next((n for n in pending if all(i in known for i in n.inputs)), None)
         if ready is None:
             names = ", ".join(n.name for n in pending)
-            raise ValueError(f"the pipeline has a cycle: nodes {names} wait on each other")
+            raise ValueError(_("the pipeline has a cycle: nodes {names} wait on each other").format(
+                names=names))
         pending.remove(ready)
         ordered.append(ready)
         known.add(ready.name)

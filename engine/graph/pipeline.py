@@ -25,6 +25,7 @@ import numpy as np
 from engine.graph.ledger import Ledger, LedgerRow
 from engine.graph.node import InputSpec, Node, _topological, auto_names
 from engine.graph.output import describe_output, kind_of_shape
+from engine.i18n import _
 from engine.io.preprocess import Preprocess
 from engine.layers import Conv2d, Layer
 from engine.ops.shapes import ShapeError, activation_bytes, fc_equivalent_params
@@ -44,24 +45,31 @@ class Pipeline:
         seen = {input_name}
         for node in nodes:
             if not isinstance(node.name, str) or not node.name:
-                raise ValueError(f"a node needs a non-empty name, not {node.name!r}")
+                raise ValueError(_("a node needs a non-empty name, not {name!r}").format(
+                    name=node.name))
             if not isinstance(node.layer, Layer):
-                raise ValueError(f"node {node.name!r} holds {node.layer!r}, not a Layer")
+                raise ValueError(_("node {name!r} holds {layer!r}, not a Layer").format(
+                    name=node.name, layer=node.layer))
             if node.name in seen:
-                what = "the input's name" if node.name == input_name else "another node's name"
-                raise ValueError(f"duplicate node name {node.name!r}: it is {what}")
+                message = (_("duplicate node name {name!r}: it is the input's name")
+                           if node.name == input_name
+                           else _("duplicate node name {name!r}: it is another node's name"))
+                raise ValueError(message.format(name=node.name))
             seen.add(node.name)
         for node in nodes:
             for source in node.inputs:
                 if source not in seen:
-                    raise ValueError(f"node {node.name!r} takes input {source!r}, which does not"
-                                     " exist")
+                    raise ValueError(_("node {name!r} takes input {source!r}, which does not"
+                                       " exist").format(name=node.name, source=source))
             wanted = node.layer.n_inputs
             count = len(node.inputs)
             if (wanted is None and count < 2) or (wanted is not None and count != wanted):
-                need = "at least 2" if wanted is None else str(wanted)
-                raise ValueError(f"node {node.name!r} ({node.layer.type_name}) takes {need}"
-                                 f" input(s), got {count}")
+                message = (_("node {name!r} ({type_name}) takes at least 2 input(s), got"
+                             " {count}") if wanted is None
+                           else _("node {name!r} ({type_name}) takes {wanted} input(s), got"
+                                  " {count}"))
+                raise ValueError(message.format(name=node.name, type_name=node.layer.type_name,
+                                                wanted=wanted, count=count))
         self.nodes: tuple[Node, ...] = _topological(nodes, input_name)
         self.input_spec = input_spec
         self.name = name
@@ -78,7 +86,8 @@ class Pipeline:
         layers = list(layers)
         names = auto_names(layers) if names is None else list(names)
         if len(names) != len(layers):
-            raise ValueError(f"{len(names)} names for {len(layers)} layers")
+            raise ValueError(_("{names} names for {layers} layers").format(
+                names=len(names), layers=len(layers)))
         previous = kw.get("input_name", "input")
         nodes = []
         for name, layer in zip(names, layers, strict=True):
@@ -95,7 +104,7 @@ class Pipeline:
     def __getitem__(self, key: int | str) -> Node:
         if isinstance(key, str):
             if key not in self._index:
-                raise KeyError(f"no node named {key!r}")
+                raise KeyError(_("no node named {key!r}").format(key=key))
             return self.nodes[self._index[key]]
         return self.nodes[key]
 
@@ -143,7 +152,8 @@ class Pipeline:
 
     def _fail(self, index: int, error: ShapeError) -> ShapeError:
         node = self.nodes[index]
-        wrapped = ShapeError(f"layer {index} ({node.name}, {node.layer.type_name}): {error}",
+        wrapped = ShapeError(_("layer {index} ({name}, {type_name}): {error}").format(
+            index=index, name=node.name, type_name=node.layer.type_name, error=error),
                              error.field)
         wrapped.node_index, wrapped.node_name = index, node.name
         return wrapped
@@ -151,10 +161,12 @@ class Pipeline:
     def _input_shape(self, input_shape) -> tuple[int, ...]:
         shape = tuple(int(s) for s in input_shape)
         if len(shape) != 3:
-            raise ShapeError(f"the input must be a (C, H, W) shape, got {shape}")
+            raise ShapeError(_("the input must be a (C, H, W) shape, got {shape}").format(
+                shape=shape))
         if shape[0] != self.input_spec.channels:
-            raise ShapeError(f"the pipeline takes {self.input_spec.channels} input channel(s)"
-                             f" ({self.input_spec.color}), got {shape[0]}")
+            raise ShapeError(_("the pipeline takes {channels} input channel(s)"
+                               " ({color}), got {shape}").format(
+                channels=self.input_spec.channels, color=self.input_spec.color, shape=shape[0]))
         return shape
 
     def shapes(self, input_shape, strict: bool = False) -> dict[str, tuple[int, ...]]:
@@ -180,7 +192,8 @@ class Pipeline:
         """
         x = np.asarray(x, dtype=np.float32)
         if x.ndim not in (3, 4):
-            raise ShapeError(f"the input must be (C, H, W) or (N, C, H, W), got shape {x.shape}")
+            raise ShapeError(_("the input must be (C, H, W) or (N, C, H, W), got shape "
+                               "{shape}").format(shape=x.shape))
         if x.shape[-3:] not in self._fitting_shapes:
             self.shapes(x.shape[-3:])  # a clear message naming the layer before any op runs
             self._fitting_shapes.add(x.shape[-3:])
@@ -213,9 +226,9 @@ class Pipeline:
             fc = None
             if isinstance(layer, Conv2d):
                 fc = fc_equivalent_params(ins[0], layer.out_channels)
-                notes.append(f"kernels: {layer.kernel_source}")
+                notes.append(_("kernels: {source}").format(source=layer.kernel_source))
                 if layer.flip:
-                    notes.append("true convolution (kernel rotated 180 degrees)")
+                    notes.append(_("true convolution (kernel rotated 180 degrees)"))
             if floor:
                 notes.append(floor)
             rows.append(LedgerRow(
@@ -254,10 +267,10 @@ class Pipeline:
         unknown = sorted(set(state) - set(own))
         missing = sorted(set(own) - set(state)) if strict else []
         if unknown or missing:
-            parts = [f"unknown: {', '.join(unknown)}"] if unknown else []
-            parts += [f"missing: {', '.join(missing)}"] if missing else []
-            raise ValueError(f"load_state_dict: the names do not match the pipeline's"
-                             f" ({'; '.join(parts)})")
+            parts = [_("unknown: {names}").format(names=", ".join(unknown))] if unknown else []
+            parts += [_("missing: {names}").format(names=", ".join(missing))] if missing else []
+            raise ValueError(_("load_state_dict: the names do not match the pipeline's"
+                               " ({parts})").format(parts="; ".join(parts)))
         nodes = []
         for node in self.nodes:
             arrays = {name: state[f"{node.name}.{name}"] for name in node.layer.parameters()
@@ -276,7 +289,7 @@ class Pipeline:
         auto = auto_names([layer for layer, _ in entries])
         taken = {name for _, name in entries if name is not None} | {self.input_name}
         names = []
-        for (_, kept), fresh in zip(entries, auto, strict=True):
+        for (_layer, kept), fresh in zip(entries, auto, strict=True):
             name = kept or fresh
             if kept is None:
                 suffix = 2
@@ -290,7 +303,8 @@ class Pipeline:
 
     def _entries(self, action: str) -> list[tuple[Layer, str | None]]:
         if not self.is_chain:
-            raise ValueError(f"{action} works on chains only; this pipeline has branches")
+            raise ValueError(_("{action} works on chains only; this pipeline has branches").format(
+                action=action))
         auto = auto_names(self.layers)
         # A name the user chose is kept; a generated one is regenerated after the edit.
         return [(n.layer, None if n.name == a else n.name)
@@ -298,9 +312,11 @@ class Pipeline:
 
     def _check_index(self, index: int, size: int, action: str) -> int:
         if isinstance(index, bool) or not isinstance(index, int | np.integer):
-            raise ValueError(f"{action}: the position must be a whole number, not {index!r}")
+            raise ValueError(_("{action}: the position must be a whole number, not "
+                               "{index!r}").format(action=action, index=index))
         if not 0 <= index < size:
-            raise ValueError(f"{action}: position {index} is outside 0..{size - 1}")
+            raise ValueError(_("{action}: position {index} is outside 0..{last}").format(
+                action=action, index=index, last=size - 1))
         return int(index)
 
     def replace_layer(self, index: int, layer: Layer) -> Pipeline:

@@ -14,9 +14,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.i18n import N_, _
 from engine.ops.shapes import pair
 
 __all__ = ["ReceptiveField", "Region", "receptive_field"]
+
+# A channel, row or column outside the node's map, in the order receptive_field takes them.
+_OUTSIDE = (
+    N_("{node} has {top} channels (0 to {last}); {value} is outside"),
+    N_("{node} has {top} rows (0 to {last}); {value} is outside"),
+    N_("{node} has {top} columns (0 to {last}); {value} is outside"),
+)
 
 # Layers that act on each value alone: they keep channels and positions.
 _POINTWISE = {
@@ -199,13 +207,12 @@ def receptive_field(pipeline, input_shape, node: str, channel: int, y: int,
     shapes = dict(pipeline.shapes(tuple(input_shape)))
     shapes[pipeline.input_name] = tuple(input_shape)
     if node not in shapes:
-        raise ValueError(f"there is no layer called {node!r} in this pipeline")
+        raise ValueError(_("there is no layer called {node!r} in this pipeline").format(node=node))
     shape = shapes[node]
     limits = (shape[0], shape[1], shape[2]) if len(shape) == 3 else (shape[0], 1, 1)
-    for label, value, top in zip(("channel", "row", "column"), (channel, y, x), limits,
-                                 strict=True):
+    for message, value, top in zip(_OUTSIDE, (channel, y, x), limits, strict=True):
         if not 0 <= value < top:
-            raise ValueError(f"{node} has {top} {label}s (0 to {top - 1}); {value} is outside")
+            raise ValueError(_(message).format(node=node, top=top, last=top - 1, value=value))
     regions, size = {}, None
     for clip in (True, False):
         states = _walk(pipeline, shapes, _State({channel}, Region(y, y, x, x)), node, clip)

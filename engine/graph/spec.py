@@ -96,18 +96,21 @@ FILE_TYPES: dict[str, type[Layer]] = {
 
 def _layer_from_dict(source, d, index, base_dir) -> tuple[Layer, Any, Any]:
     if not isinstance(d, dict):
-        raise SpecError(source, f"a layer must be an object, not {type(d).__name__}", index)
+        raise SpecError(source, _("a layer must be an object, not {type_name}").format(
+            type_name=type(d).__name__), index)
     type_name = d.get("type")
     if not isinstance(type_name, str) or type_name not in FILE_TYPES:
         known = ", ".join(FILE_TYPES)
-        what = "has no type" if type_name is None else f"unknown type {type_name!r}"
-        raise SpecError(source, f"{what}; known types: {known}", index, None, "type")
+        message = (_("has no type; known types: {known}") if type_name is None
+                   else _("unknown type {type!r}; known types: {known}"))
+        raise SpecError(source, message.format(type=type_name, known=known), index, None,
+                        "type")
     cls = FILE_TYPES[type_name]
     fields = [f for f in cls.fields() if f.name not in _WEIGHT_FIELDS]
     arrays = [_ARRAY_KEYS[p] for p in _param_names(cls)]
     allowed = ("type", "name", "inputs", *(f.name for f in fields), *arrays)
     required = [f.name for f in fields if f.required]
-    check_keys(source, d, "the layer", allowed, required, index, type_name)
+    check_keys(source, d, _("the layer"), allowed, required, index, type_name)
     kwargs = {}
     for field in fields:
         if field.name in d:
@@ -130,7 +133,7 @@ def _layer_from_dict(source, d, index, base_dir) -> tuple[Layer, Any, Any]:
                         raise SpecError(source, error.reason, index, type_name,
                                         f"weights.{name}") from None
         else:
-            raise SpecError(source, "presets work for Conv2d only; use init + seed or values",
+            raise SpecError(source, _("presets work for Conv2d only; use init + seed or values"),
                             index, type_name, "weights")
     elif weights is not None:
         kwargs["weight"] = read_array(source, weights, "weights", base_dir, index, type_name)
@@ -160,7 +163,7 @@ def _read_input(source: str, d: Any) -> tuple[InputSpec, str]:
           ("channels", "color"))
     name = d.get("name", "input")
     if not isinstance(name, str) or not name:
-        raise SpecError(source, "the input's name must be non-empty text", field="input")
+        raise SpecError(source, _("the input's name must be non-empty text"), field="input")
     channels = d["channels"]
     if isinstance(channels, int) and not 1 <= channels <= MAX_CHANNELS:  # not 10**400 maps
         raise SpecError(source, _("input channels must be a whole number from 1 to {limit}, not"
@@ -178,18 +181,22 @@ def _read_input(source: str, d: Any) -> tuple[InputSpec, str]:
 
 def pipeline_from_dict(d: Any, source: str = "<dict>", base_dir=None) -> Pipeline:
     """Build a Pipeline from a parsed file; :class:`SpecError` for anything wrong."""
-    check_keys(source, d, "the file", _TOP_KEYS, ("format", "version", "input", "layers"))
+    check_keys(source, d, _("the file"), _TOP_KEYS, ("format", "version", "input", "layers"))
     if d["format"] != FORMAT:
-        raise SpecError(source, f"not a pipeline file: format is {d['format']!r}, expected"
-                        f" {FORMAT!r}", field="format")
+        raise SpecError(source, _("not a pipeline file: format is {found!r}, expected"
+                                  " {expected!r}").format(found=d["format"], expected=FORMAT),
+                        field="format")
     if d["version"] != VERSION:
         newer = isinstance(d["version"], int) and d["version"] > VERSION
-        reason = " (written by a newer CNN Explorer)" if newer else ""
-        raise SpecError(source, f"version {d['version']!r} is not supported{reason}; this"
-                        f" program reads version {VERSION}", field="version")
+        message = (_("version {found!r} is not supported (written by a newer CNN Explorer);"
+                     " this program reads version {version}") if newer
+                   else _("version {found!r} is not supported; this program reads version"
+                          " {version}"))
+        raise SpecError(source, message.format(found=d["version"], version=VERSION),
+                        field="version")
     for key in ("name", "description"):
         if not isinstance(d.get(key, ""), str):
-            raise SpecError(source, "must be text", field=key)
+            raise SpecError(source, _("must be text"), field=key)
     spec, input_name = _read_input(source, d["input"])
     if not isinstance(d["layers"], list):
         raise SpecError(source, _("must be a list of layers"), field="layers")
@@ -203,25 +210,29 @@ def pipeline_from_dict(d: Any, source: str = "<dict>", base_dir=None) -> Pipelin
     for i, (layer, name, inputs) in enumerate(built):
         name = names[i] if name is None else name
         if not isinstance(name, str) or not name or name in seen:
-            problem = "is used twice" if name in seen else "must be non-empty text"
-            raise SpecError(source, f"name {name!r} {problem}", i, layer.type_name, "name")
+            message = (_("name {name!r} is used twice") if name in seen
+                       else _("name {name!r} must be non-empty text"))
+            raise SpecError(source, message.format(name=name), i, layer.type_name, "name")
         seen.add(name)
         if inputs is None:
             inputs = [previous]
         if not isinstance(inputs, list) or not all(isinstance(s, str) for s in inputs):
-            raise SpecError(source, "inputs must be a list of layer names", i, layer.type_name,
+            raise SpecError(source, _("inputs must be a list of layer names"), i, layer.type_name,
                             "inputs")
         nodes.append(Node(name, layer, tuple(inputs)))
         previous = name
     for i, node in enumerate(nodes):
         wanted, count = node.layer.n_inputs, len(node.inputs)
         if (wanted is None and count < 2) or (wanted is not None and count != wanted):
-            need = "at least 2 inputs" if wanted is None else f"{wanted} input"
-            raise SpecError(source, f"takes {need}, not {count}", i, node.layer.type_name,
-                            "inputs")
+            message = (_("takes at least 2 inputs, not {count}") if wanted is None
+                       else _("takes {wanted} input, not {count}"))
+            raise SpecError(source, message.format(wanted=wanted, count=count), i,
+                            node.layer.type_name, "inputs")
         for s in node.inputs:
             if s not in seen:
-                raise SpecError(source, f"input {s!r} is not a layer name nor {input_name!r}", i,
+                raise SpecError(source, _("input {s!r} is not a layer name nor "
+                                          "{input_name!r}").format(
+                    s=s, input_name=input_name), i,
                                 node.layer.type_name, "inputs")
     try:
         pipeline = Pipeline(nodes, spec, d.get("name", ""), d.get("description", ""), input_name)
@@ -235,7 +246,8 @@ def pipeline_from_dict(d: Any, source: str = "<dict>", base_dir=None) -> Pipelin
             index = None if node is None else [n.name for n in nodes].index(node.name)
             message = str(error).split("): ", 1)[-1] if node is not None else str(error)
             size = "x".join(map(str, spec.shape))
-            raise SpecError(source, f"does not fit the declared input {size}: {message}", index,
+            raise SpecError(source, _("does not fit the declared input {size}: {message}").format(
+                size=size, message=message), index,
                             None if node is None else node.layer.type_name, error.field) from None
     return pipeline
 
@@ -270,8 +282,9 @@ def _to_dict(pipeline: Pipeline, npz_name: str | None, store: dict) -> dict:
     for index, (node, generated) in enumerate(zip(pipeline.nodes, auto, strict=True)):
         layer = node.layer
         if FILE_TYPES.get(layer.type_name) is not type(layer):
-            raise SpecError(pipeline.name or "<pipeline>", "a pipeline file cannot hold this"
-                            f" layer type; it holds {', '.join(FILE_TYPES)}", index,
+            raise SpecError(pipeline.name or "<pipeline>", _("a pipeline file cannot hold this"
+                              " layer type; it holds {values}").format(
+                values=', '.join(FILE_TYPES)), index,
                             layer.type_name)
         item: dict[str, Any] = {"type": layer.type_name}
         if node.name != generated:
@@ -332,5 +345,5 @@ def load_bundled(name: str) -> Pipeline:
         return load_pipeline(asset_path("pipelines", f"{name}.json"))
     if name in BUNDLED_MODELS:
         return load_pipeline(asset_path("models", f"{name}.json"))
-    raise SpecError(name, f"is not a bundled pipeline; bundled: "
-                    f"{', '.join((*BUNDLED, *BUNDLED_MODELS))}")
+    raise SpecError(name, _("is not a bundled pipeline; bundled: "
+                      "{values}").format(values=', '.join((*BUNDLED, *BUNDLED_MODELS))))

@@ -28,10 +28,13 @@ class SpecError(ValueError):
     def __init__(self, source: str, message: str, index: int | None = None,
                  type_name: str | None = None, field: str | None = None):
         where = source
-        if index is not None:
-            where += f": layer {index}" + (f" ({type_name})" if type_name else "")
+        if index is not None and type_name:
+            where = _("{source}: layer {index} ({type_name})").format(
+                source=source, index=index, type_name=type_name)
+        elif index is not None:
+            where = _("{source}: layer {index}").format(source=source, index=index)
         if field is not None:
-            where += f", field {field!r}"
+            where = _("{source}, field {field!r}").format(source=where, field=field)
         super().__init__(f"{where}: {message}")
         self.source, self.index, self.type_name, self.field = source, index, type_name, field
 
@@ -46,7 +49,7 @@ def check_keys(source: str, d: Any, what: str, allowed, required, index=None, ty
     d : Any
         The parsed object.
     what : str
-        What ``d`` is, in words ("the layer", "input").
+        What ``d`` is, in words already translated (``_("the layer")``) or a key ("input").
     allowed, required : sequence of str
         The keys it may hold and the keys it must hold.
     index, type_name : optional
@@ -58,17 +61,20 @@ def check_keys(source: str, d: Any, what: str, allowed, required, index=None, ty
         Not an object, an unknown key (with the closest allowed one), or a missing key.
     """
     if not isinstance(d, dict):
-        raise SpecError(source, f"{what} must be an object, not {type(d).__name__}", index,
+        raise SpecError(source, _("{what} must be an object, not {type_name}").format(
+            what=what, type_name=type(d).__name__), index,
                         type_name)
     for key in d:
         if key not in allowed:
             close = difflib.get_close_matches(str(key), list(allowed), 1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise SpecError(source, f"unknown key in {what}{hint}; allowed: "
-                            f"{', '.join(allowed)}", index, type_name, str(key))
+            hint = _(" (did you mean {key!r}?)").format(key=close[0]) if close else ""
+            raise SpecError(source, _("unknown key in {what}{hint}; allowed: "
+                              "{values}").format(
+                what=what, hint=hint, values=', '.join(allowed)), index, type_name, str(key))
     for key in required:
         if key not in d:
-            raise SpecError(source, f"{what} lacks the required key", index, type_name, key)
+            raise SpecError(source, _("{what} lacks the required key").format(
+                what=what), index, type_name, key)
 
 
 # Reading -------------------------------------------------------------------------------------
@@ -239,8 +245,8 @@ def write_array(array: np.ndarray, key: str, npz_name: str | None, store: dict,
     """
     if npz_name is None or (array.size <= INLINE_LIMIT and np.isfinite(array).all()):
         if not np.isfinite(array).all():
-            raise SpecError(source, f"{key} holds NaN or infinity, which JSON cannot; save to"
-                            " a file")
+            raise SpecError(source, _("{key} holds NaN or infinity, which JSON cannot; save to"
+                              " a file").format(key=key))
         return {"values": values_list(array)}
     store[key] = array
     return {"npz": npz_name, "key": key}

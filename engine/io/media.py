@@ -83,8 +83,9 @@ def write_image(path: str | os.PathLike, image: np.ndarray) -> None:
         image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)
     ):
         raise MediaError(
-            f"cannot write {p.name}: expected an (H, W) or (H, W, 3) uint8 image, "
-            f"got shape {image.shape} of {image.dtype}"
+            _("cannot write {name}: expected an (H, W) or (H, W, 3) uint8 image, "
+              "got shape {shape} of {dtype}").format(
+                name=p.name, shape=image.shape, dtype=image.dtype)
         )
     bgr = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
     try:
@@ -92,11 +93,13 @@ def write_image(path: str | os.PathLike, image: np.ndarray) -> None:
     except cv2.error:
         ok = False
     if not ok:
-        raise MediaError(f"cannot write {p.name}: unknown image type '{p.suffix}'")
+        raise MediaError(_("cannot write {name}: unknown image type '{suffix}'").format(
+            name=p.name, suffix=p.suffix))
     try:
         encoded.tofile(p)  # tofile, not imwrite: works for non-ASCII paths
     except OSError as exc:
-        raise MediaError(f"cannot write '{p}': {exc.strerror or exc}") from None
+        raise MediaError(_("cannot write '{p}': {reason}").format(
+            p=p, reason=exc.strerror or exc)) from None
 
 
 def to_input(image: np.ndarray, input_spec=None) -> np.ndarray:
@@ -124,7 +127,8 @@ def to_input(image: np.ndarray, input_spec=None) -> np.ndarray:
     if image.ndim == 2:
         image = image[:, :, None]
     if image.ndim != 3 or image.shape[2] not in (1, 3):
-        raise MediaError(f"expected an (H, W, 3) RGB or (H, W) gray image, got shape {image.shape}")
+        raise MediaError(_("expected an (H, W, 3) RGB or (H, W) gray image, got shape "
+                           "{shape}").format(shape=image.shape))
     h, w = image.shape[:2]
     scale = np.float32(1.0 / 255.0)
     if color == "gray" or channels == 1 or image.shape[2] == 1:
@@ -140,7 +144,8 @@ def to_input(image: np.ndarray, input_spec=None) -> np.ndarray:
         return np.multiply(planes, scale, dtype=np.float32)
     if channels != 3:
         raise MediaError(
-            f"the pipeline expects {channels} input channels; an image has 3 (RGB) or 1 (gray)"
+            _("the pipeline expects {channels} input channels; an image has 3 (RGB) or 1 "
+              "(gray)").format(channels=channels)
         )
     out = np.empty((3, h, w), dtype=np.float32)
     np.multiply(image.transpose(2, 0, 1), scale, out=out)  # (3, H, W), contiguous

@@ -12,6 +12,8 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from engine.i18n import _
+
 
 def grid_shape(n_maps: int, aspect: float = 1.0, target: float = 1.0) -> tuple[int, int]:
     """Choose (rows, cols) for ``n_maps`` tiles so that the mosaic is close to ``target``.
@@ -38,9 +40,10 @@ def grid_shape(n_maps: int, aspect: float = 1.0, target: float = 1.0) -> tuple[i
     (4, 3)
     """
     if n_maps < 1:
-        raise ValueError(f"grid_shape: need at least 1 map, got {n_maps}")
+        raise ValueError(_("grid_shape: need at least 1 map, got {n_maps}").format(n_maps=n_maps))
     if not (aspect > 0 and target > 0):
-        raise ValueError(f"grid_shape: aspect and target must be positive, got {aspect}, {target}")
+        raise ValueError(_("grid_shape: aspect and target must be positive, got {aspect}, "
+                           "{target}").format(aspect=aspect, target=target))
     cols = np.arange(1, n_maps + 1)
     rows = -(-n_maps // cols)  # ceil division
     # Distance from the target ratio on a log scale (2x too wide = 2x too tall); break ties by
@@ -56,12 +59,14 @@ def _layout(maps_shape, columns, gap) -> tuple[int, int, int, int, int]:
     if len(maps_shape) == 2:
         maps_shape = (1, *maps_shape)
     if len(maps_shape) != 3:
-        raise ValueError(f"tile_maps: expected (C, H, W) maps, got shape {tuple(maps_shape)}")
+        raise ValueError(_("tile_maps: expected (C, H, W) maps, got shape {maps_shape}").format(
+            maps_shape=tuple(maps_shape)))
     n, h, w = (int(v) for v in maps_shape)
     if n < 1 or h < 1 or w < 1:
-        raise ValueError(f"tile_maps: nothing to tile in shape {tuple(maps_shape)}")
+        raise ValueError(_("tile_maps: nothing to tile in shape {maps_shape}").format(
+            maps_shape=tuple(maps_shape)))
     if gap < 0:
-        raise ValueError(f"tile_maps: gap must be 0 or more, got {gap}")
+        raise ValueError(_("tile_maps: gap must be 0 or more, got {gap}").format(gap=gap))
     cols = grid_shape(n, w / h)[1] if columns is None else min(max(1, int(columns)), n)
     return n, h, w, math.ceil(n / cols), cols
 
@@ -136,9 +141,10 @@ def tile_origin(
 
     Takes the same ``maps_shape`` (the (C, H, W) of the stack), ``columns`` and ``gap``.
     """
-    n, h, w, _, cols = _layout(maps_shape, columns, gap)
+    n, h, w, _rows, cols = _layout(maps_shape, columns, gap)
     if not 0 <= index < n:
-        raise ValueError(f"tile_origin: map {index} does not exist; the stack has {n} maps")
+        raise ValueError(_("tile_origin: map {index} does not exist; the stack has {n} "
+                           "maps").format(index=index, n=n))
     row, col = divmod(index, cols)
     return row * (h + gap), col * (w + gap)
 

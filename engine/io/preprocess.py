@@ -69,12 +69,15 @@ def _numbers(name: str, value, positive: bool) -> tuple[float, ...]:
     try:
         out = tuple(float(v) for v in values)
     except (TypeError, ValueError):
-        raise PreprocessError(f"{name} must be one number or one per channel, not {value!r}"
+        raise PreprocessError(_("{name} must be one number or one per channel, not "
+                                "{value!r}").format(name=name, value=value)
                               ) from None
     if len(out) not in (1, 3) or not all(math.isfinite(v) for v in out):
-        raise PreprocessError(f"{name} needs 1 or 3 finite numbers, got {len(out)}: {value!r}")
+        raise PreprocessError(_("{name} needs 1 or 3 finite numbers, got {count}: "
+                                "{value!r}").format(name=name, count=len(out), value=value))
     if positive and min(out) <= 0:
-        raise PreprocessError(f"{name} must be above zero (it divides), got {value!r}")
+        raise PreprocessError(_("{name} must be above zero (it divides), got {value!r}").format(
+            name=name, value=value))
     return out
 
 
@@ -118,25 +121,29 @@ class Preprocess:
                                             limit=MAX_SIDE, size=size))
             object.__setattr__(self, "size", (int(size[0]), int(size[1])))
         if self.resize not in RESIZE_MODES:
-            raise PreprocessError(f"resize must be one of {', '.join(RESIZE_MODES)}, not"
-                                  f" {self.resize!r}")
+            raise PreprocessError(_("resize must be one of {values}, not"
+                                    " {resize!r}").format(
+                values=', '.join(RESIZE_MODES), resize=self.resize))
         if self.channel_order not in CHANNEL_ORDERS:
-            raise PreprocessError(f"channel order must be RGB or BGR, not {self.channel_order!r}")
+            raise PreprocessError(_("channel order must be RGB or BGR, not "
+                                    "{channel_order!r}").format(channel_order=self.channel_order))
         scale = _numbers("scale", self.scale, positive=True)
         if len(scale) != 1:
-            raise PreprocessError(f"scale is one number, not {self.scale!r}")
+            raise PreprocessError(_("scale is one number, not {scale!r}").format(scale=self.scale))
         object.__setattr__(self, "scale", scale[0])
         object.__setattr__(self, "mean", _numbers("mean", self.mean, positive=False))
         object.__setattr__(self, "std", _numbers("std", self.std, positive=True))
         if not isinstance(self.invert, bool):
-            raise PreprocessError(f"invert must be true or false, not {self.invert!r}")
+            raise PreprocessError(_("invert must be true or false, not {invert!r}").format(
+                invert=self.invert))
 
     def check_channels(self, channels: int) -> None:
         """Raise :class:`PreprocessError` when mean or std do not fit ``channels``."""
         for name, values in (("mean", self.mean), ("std", self.std)):
             if len(values) not in (1, channels):
-                raise PreprocessError(f"the network takes {channels} input channel(s) but the"
-                                      f" {name} has {len(values)} values; give 1 or {channels}")
+                raise PreprocessError(_("the network takes {channels} input channel(s) but the"
+                                        " {name} has {count} values; give 1 or {channels}").format(
+                    channels=channels, name=name, count=len(values)))
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         """The (H, W) a ``height`` x ``width`` frame has after this recipe."""
@@ -154,14 +161,16 @@ class Preprocess:
         [30.0, 20.0, 10.0]
         """
         if channels not in (1, 3):
-            raise PreprocessError(f"a frame gives 1 (gray) or 3 (color) channels, not {channels}")
+            raise PreprocessError(_("a frame gives 1 (gray) or 3 (color) channels, not "
+                                    "{channels}").format(channels=channels))
         self.check_channels(channels)
         image = np.asarray(frame)
         if image.ndim == 2:
             image = np.repeat(image[:, :, None], 3, axis=2)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8 or not image.size:
-            raise PreprocessError(f"expected an (H, W, 3) uint8 RGB frame, got shape"
-                                  f" {image.shape} of {image.dtype}")
+            raise PreprocessError(_("expected an (H, W, 3) uint8 RGB frame, got shape"
+                                    " {shape} of {dtype}").format(
+                shape=image.shape, dtype=image.dtype))
         if self.invert:
             image = 255 - image
         if self.size is not None and self.resize == "crop":
@@ -207,11 +216,13 @@ class Preprocess:
     def from_dict(cls, d) -> Preprocess:
         """Build from :meth:`to_dict` output; :class:`PreprocessError` names what is wrong."""
         if not isinstance(d, dict):
-            raise PreprocessError(f"preprocessing must be a JSON object, not {type(d).__name__}")
+            raise PreprocessError(_("preprocessing must be a JSON object, not {type_name}").format(
+                type_name=type(d).__name__))
         unknown = sorted(set(d) - set(_KEYS))
         if unknown:
-            raise PreprocessError(f"unknown preprocessing key(s) {', '.join(unknown)}; allowed:"
-                                  f" {', '.join(_KEYS)}")
+            raise PreprocessError(_("unknown preprocessing key(s) {unknown}; allowed:"
+                                    " {allowed}").format(
+                unknown=', '.join(unknown), allowed=', '.join(_KEYS)))
         d = dict(d)
         if isinstance(d.get("size"), list):
             d["size"] = tuple(d["size"])
@@ -276,7 +287,7 @@ def load_beside(model_path) -> Preprocess | None:
         raise PreprocessError(_("{name}: cannot be read: {reason}").format(
             name=path.name, reason=error.reason)) from None
     except PreprocessError as error:
-        raise PreprocessError(f"{path.name}: {error}") from None
+        raise PreprocessError(_("{name}: {error}").format(name=path.name, error=error)) from None
 
 
 def save_beside(recipe: Preprocess, model_path) -> Path:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine import ops as F
-from engine.i18n import N_
+from engine.i18n import N_, _
 from engine.layers.base import Field, Layer, LayerError, _batched
 from engine.ops.shapes import ShapeError
 
@@ -85,8 +85,9 @@ class Hardtanh(Layer):
     def __init__(self, min_val=-1.0, max_val=1.0):
         self._store(min_val=min_val, max_val=max_val)
         if self.min_val >= self.max_val:
-            raise LayerError(f"Hardtanh: min_val {self.min_val} must be below max_val"
-                             f" {self.max_val}", "max_val")
+            raise LayerError(_("Hardtanh: min_val {min_val} must be below max_val"
+                               " {max_val}").format(
+                min_val=self.min_val, max_val=self.max_val), "max_val")
 
     def forward(self, x):
         return F.hardtanh(x, self.min_val, self.max_val)
@@ -120,5 +121,6 @@ class Softmax(Layer):
 
     def _out_shape(self, in_shape, strict):
         if not -len(in_shape) <= self.dim < len(in_shape):
-            raise ShapeError(f"Softmax: dim {self.dim} does not exist in shape {in_shape}", "dim")
+            raise ShapeError(_("Softmax: dim {dim} does not exist in shape {in_shape}").format(
+                dim=self.dim, in_shape=in_shape), "dim")
         return in_shape

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from engine.i18n import N_
+from engine.i18n import N_, _
 from engine.layers import Field, Layer, LayerError
 from engine.layers.binary import frozen
 from engine.ops.linear import linear
@@ -79,7 +79,8 @@ class MatMul(Layer):
     def __init__(self, weight):
         self.weight = _frozen(weight, "weight", "MatMul")
         if self.weight.ndim != 2:
-            raise LayerError(f"MatMul: weight must be 2-D (K, M), got shape {self.weight.shape}",
+            raise LayerError(_("MatMul: weight must be 2-D (K, M), got shape {shape}").format(
+                shape=self.weight.shape),
                              "weight")
 
     def forward(self, x):
@@ -100,8 +101,8 @@ class MatMul(Layer):
     def _out_shape(self, in_shape, strict):
         k, m = self.weight.shape
         if not in_shape or in_shape[-1] != k:
-            raise ShapeError(f"MatMul: input has shape {in_shape}, the weight expects {k} values"
-                             " in the last dimension")
+            raise ShapeError(_("MatMul: input has shape {in_shape}, the weight expects {k} values"
+                               " in the last dimension").format(in_shape=in_shape, k=k))
         return (*in_shape[:-1], m)
 
     def parameters(self):
@@ -160,8 +161,9 @@ class LocalResponseNorm(Layer):
 
     def _out_shape(self, in_shape, strict):
         if len(in_shape) != self.in_rank:
-            raise ShapeError(f"LocalResponseNorm: input has {len(in_shape)} dimensions, the"
-                             f" layer was built for {self.in_rank}")
+            raise ShapeError(_("LocalResponseNorm: input has {count} dimensions, the"
+                               " layer was built for {in_rank}").format(
+                count=len(in_shape), in_rank=self.in_rank))
         return in_shape
 
     def macs(self, *in_shapes):

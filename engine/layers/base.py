@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from engine.i18n import _
 from engine.ops.shapes import ShapeError, activation_bytes
 
 
@@ -30,7 +31,8 @@ class NotDifferentiable(LayerError):
     """A layer type that has no backward pass (yet): gradients cannot flow through it."""
 
     def __init__(self, type_name: str):
-        super().__init__(f"{type_name} cannot be differentiated: it has no backward pass yet")
+        super().__init__(_("{type_name} cannot be differentiated: it has no backward pass"
+                           " yet").format(type_name=type_name))
         self.type_name = type_name
 
 
@@ -71,40 +73,51 @@ class Field:
             return None
         if self.kind == "bool":
             if not isinstance(value, bool | np.bool_):
-                self._fail(owner, f"must be true or false, not {value!r}")
+                self._fail(owner, _("must be true or false, not {value!r}").format(value=value))
             return bool(value)
         if self.kind == "choice":
             if value not in self.choices:
-                self._fail(owner, f"must be one of {', '.join(self.choices)}, not {value!r}")
+                self._fail(owner, _("must be one of {choices}, not {value!r}").format(
+                    choices=", ".join(self.choices), value=value))
             return value
         if self.pair and isinstance(value, list | tuple):
             if len(value) != 2:
-                self._fail(owner, f"must be a whole number or a pair of them, not {value!r}")
+                self._fail(owner, _("must be a whole number or a pair of them, not"
+                                    " {value!r}").format(value=value))
             return self.check(value[0], owner), self.check(value[1], owner)
         numeric = (int,) if self.kind == "int" else (int, float)
         if isinstance(value, bool) or not isinstance(value, (*numeric, np.integer)):
-            what = "a whole number" if self.kind == "int" else "a number"
-            extra = " or a pair of them" if self.pair else ""
-            self._fail(owner, f"must be {what}{extra}, not {value!r}")
+            messages = {
+                (True, True): _("must be a whole number or a pair of them, not {value!r}"),
+                (True, False): _("must be a whole number, not {value!r}"),
+                (False, True): _("must be a number or a pair of them, not {value!r}"),
+                (False, False): _("must be a number, not {value!r}"),
+            }
+            self._fail(owner, messages[self.kind == "int", self.pair].format(value=value))
         try:
             value = int(value) if self.kind == "int" else float(value)
         except OverflowError:  # a whole number too large for a float: 10**400
-            self._fail(owner, "must be a finite number, not one this large")
+            self._fail(owner, _("must be a finite number, not one this large"))
         if self.kind == "float" and not math.isfinite(value):
-            self._fail(owner, f"must be finite, not {value}")
+            self._fail(owner, _("must be finite, not {value}").format(value=str(value)))
         if self.min is not None and value < self.min:
-            self._fail(owner, f"must be at least {_num(self.min)}, not {_num(value)}")
+            self._fail(owner, _("must be at least {limit}, not {value}").format(
+                limit=_num(self.min), value=_num(value)))
         if self.max is not None and value > self.max:
-            self._fail(owner, f"must be at most {_num(self.max)}, not {_num(value)}")
+            self._fail(owner, _("must be at most {limit}, not {value}").format(
+                limit=_num(self.max), value=_num(value)))
         return value
 
     def _fail(self, owner: str, reason: str):
-        raise LayerError(f"{owner}: {self.name} {reason}", self.name, reason)
+        raise LayerError(_("{owner}: {name} {reason}").format(
+            owner=owner, name=self.name, reason=reason), self.name, reason)
 
 
 def _num(x: float) -> str:
     if isinstance(x, int):  # may be far beyond a float: 10**400 from a file
-        return str(x) if abs(x) < 10**15 else f"about 10^{int(abs(x).bit_length() * 0.30103)}"
+        if abs(x) < 10**15:
+            return str(x)
+        return _("about 10^{exponent}").format(exponent=str(int(abs(x).bit_length() * 0.30103)))
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
@@ -120,7 +133,8 @@ def _vector_arg(layer: str, name: str, values, default: float, length: int) -> n
     array = np.full(length, default, np.float32) if values is None else np.array(
         values, dtype=np.float32)
     if array.shape != (length,):
-        raise LayerError(f"{layer}: {name} has shape {array.shape}, expected ({length},)", name)
+        raise LayerError(_("{layer}: {name} has shape {shape}, expected ({length},)").format(
+            layer=layer, name=name, shape=array.shape, length=str(length)), name)
     array.setflags(write=False)
     return array
 
@@ -193,19 +207,27 @@ class Layer:
         own = self.parameters()
         for name, value in arrays.items():
             if name not in own:
-                raise LayerError(f"{self.type_name} has no parameter {name!r}", name)
+                raise LayerError(_("{type_name} has no parameter {name!r}").format(
+                    type_name=self.type_name, name=name), name)
             if np.shape(value) != own[name].shape:
-                raise LayerError(f"{self.type_name}: {name} has shape {np.shape(value)},"
-                                 f" expected {own[name].shape}", name)
+                raise LayerError(_("{type_name}: {name} has shape {shape},"
+                                   " expected {expected}").format(
+                    type_name=self.type_name,
+                    name=name,
+                    shape=np.shape(value),
+                    expected=own[name].shape,
+                ), name)
         return self.replace(**{self._parameter_kwargs.get(k, k): v for k, v in arrays.items()})
 
     _parameter_kwargs: ClassVar[dict[str, str]] = {}  # parameter name -> constructor argument
 
     def _check_count(self, count: int) -> None:
         if self.n_inputs is None and count < 2:
-            raise ShapeError(f"{self.type_name} needs at least 2 inputs, got {count}")
+            raise ShapeError(_("{type_name} needs at least 2 inputs, got {count}").format(
+                type_name=self.type_name, count=count))
         if self.n_inputs is not None and count != self.n_inputs:
-            raise ShapeError(f"{self.type_name} takes {self.n_inputs} input, got {count}")
+            raise ShapeError(_("{type_name} takes {n_inputs} input, got {count}").format(
+                type_name=self.type_name, n_inputs=self.n_inputs, count=count))
 
     def out_shape(self, *in_shapes, strict: bool = False) -> tuple[int, ...]:
         """The unbatched output shape; :class:`ShapeError` with the numbers if it cannot fit.
@@ -221,7 +243,8 @@ class Layer:
 
     def _need_map(self, shape: tuple[int, ...]) -> None:
         if len(shape) != 3:
-            raise ShapeError(f"{self.type_name} needs a (C, H, W) map, got shape {shape}")
+            raise ShapeError(_("{type_name} needs a (C, H, W) map, got shape {shape}").format(
+                type_name=self.type_name, shape=shape))
 
     def size_formula(self, *in_shapes) -> str:
         """The output-size formula with numbers; "" where the size does not change."""
@@ -268,7 +291,8 @@ class Layer:
         unknown = set(changes) - set(self._kwargs())
         if unknown:
             raise LayerError(
-                f"{self.type_name} has no argument {', '.join(sorted(unknown))}",
+                _("{type_name} has no argument {values}").format(
+                    type_name=self.type_name, values=', '.join(sorted(unknown))),
                 sorted(unknown)[0],
             )
         return type(self)(**{**self._kwargs(), **changes})

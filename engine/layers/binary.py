@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from engine.i18n import _
 from engine.layers.base import Layer, LayerError
 from engine.ops.pointwise import unbroadcast
 from engine.ops.shapes import ShapeError
@@ -25,7 +26,8 @@ def frozen(values, name: str, owner: str) -> np.ndarray:
     """A read-only float32 copy of ``values``; non-finite values are refused."""
     array = np.array(values, dtype=np.float32)
     if not np.all(np.isfinite(array)):
-        raise LayerError(f"{owner}: {name} holds values that are not finite", name)
+        raise LayerError(_("{owner}: {name} holds values that are not finite").format(
+            owner=owner, name=name), name)
     array.setflags(write=False)
     return array
 
@@ -79,14 +81,21 @@ class _Binary(Layer):
         try:
             out = np.broadcast_shapes(*shapes)
         except ValueError:
-            raise ShapeError(f"{self.type_name}: shapes {' and '.join(map(str, shapes))} do not"
-                             " broadcast together") from None
+            raise ShapeError(_("{type_name}: shapes {values} do not"
+                               " broadcast together").format(
+                type_name=self.type_name, values=' and '.join(map(str, shapes)))) from None
         if self.constant is not None and out != in_shapes[0]:
-            raise ShapeError(f"{self.type_name}: the constant of shape {self.constant.shape}"
-                             f" would grow the input {in_shapes[0]} to {out}")
+            raise ShapeError(_("{type_name}: the constant of shape {shape}"
+                               " would grow the input {in_shapes} to {out}").format(
+                type_name=self.type_name,
+                shape=self.constant.shape,
+                in_shapes=in_shapes[0],
+                out=out,
+            ))
         if len({len(s) for s in in_shapes}) > 1:
-            raise ShapeError(f"{self.type_name}: inputs of different ranks"
-                             f" {', '.join(map(str, in_shapes))}")
+            raise ShapeError(_("{type_name}: inputs of different ranks"
+                               " {values}").format(
+                type_name=self.type_name, values=', '.join(map(str, in_shapes))))
         return tuple(out)
 
     def size_formula(self, *in_shapes):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine import ops as F
-from engine.i18n import N_
+from engine.i18n import N_, _
 from engine.layers.base import REQUIRED, Field, LayerError, _size_field
 from engine.layers.kernels import build_weight
 from engine.layers.weighted import _Weighted
@@ -58,23 +58,26 @@ class Conv2d(_Weighted, _Windowed):
         use_bias = Field("bias", "bool").check(bias, self.type_name)
         if in_channels % groups or out_channels % groups:
             raise LayerError(
-                f"Conv2d: groups {groups} must divide both in_channels {in_channels} and"
-                f" out_channels {out_channels}", "groups")
+                _("Conv2d: groups {groups} must divide both in_channels {in_channels} and"
+                  " out_channels {out_channels}").format(
+                    groups=groups, in_channels=in_channels, out_channels=out_channels), "groups")
         shape = (out_channels, in_channels // groups, *pair(self.kernel_size))
         if weight is None:
             source = weight_source if weight_source is not None else {"init": init, "seed": seed}
             try:
                 weight, self.kernel_source = build_weight(source, *shape[:2], shape[2:])
             except ValueError as error:
-                raise LayerError(f"Conv2d: weights: {error}", "weights") from None
+                raise LayerError(_("Conv2d: weights: {error}").format(
+                    error=error), "weights") from None
             self.weight_source = source
         else:
             weight = np.array(weight, dtype=np.float32)
             if weight.shape != shape:
-                raise LayerError(f"Conv2d: weight has shape {weight.shape}, expected {shape}"
-                                 " (out_channels, in_channels/groups, kh, kw)", "weights")
+                raise LayerError(_("Conv2d: weight has shape {shape}, expected {expected}"
+                                   " (out_channels, in_channels/groups, kh, kw)").format(
+                    shape=weight.shape, expected=shape), "weights")
             self.weight_source = weight_source
-            self.kernel_source = "explicit values" if weight_source is None else build_weight(
+            self.kernel_source = _("explicit values") if weight_source is None else build_weight(
                 weight_source, *shape[:2], shape[2:])[1]
         self.weight = weight
         self.weight.setflags(write=False)
@@ -83,11 +86,12 @@ class Conv2d(_Weighted, _Windowed):
             values = np.zeros(out_channels) if bias_values is None else bias_values
             self.bias = np.array(values, dtype=np.float32)
             if self.bias.shape != (out_channels,):
-                raise LayerError(f"Conv2d: bias has shape {self.bias.shape}, expected"
-                                 f" ({out_channels},)", "bias_values")
+                raise LayerError(_("Conv2d: bias has shape {shape}, expected"
+                                   " ({out_channels},)").format(
+                    shape=self.bias.shape, out_channels=str(out_channels)), "bias_values")
             self.bias.setflags(write=False)
         elif bias_values is not None:
-            raise LayerError("Conv2d: bias values were given but bias is false", "bias_values")
+            raise LayerError(_("Conv2d: bias values were given but bias is false"), "bias_values")
         # The op cross-correlates; a true convolution is that with the kernel rotated 180 deg.
         self._kernel = np.ascontiguousarray(weight[..., ::-1, ::-1]) if flip else weight
 
@@ -118,8 +122,9 @@ class Conv2d(_Weighted, _Windowed):
     def _out_shape(self, in_shape, strict):
         self._need_map(in_shape)
         if in_shape[0] != self.in_channels:
-            raise ShapeError(f"Conv2d: input has {in_shape[0]} channels, the layer expects"
-                             f" {self.in_channels}", "in_channels")
+            raise ShapeError(_("Conv2d: input has {in_shape} channels, the layer expects"
+                               " {in_channels}").format(
+                in_shape=in_shape[0], in_channels=self.in_channels), "in_channels")
         return (self.out_channels, *self._out_hw(in_shape, strict))
 
     def _kwargs(self):

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from engine.i18n import N_
+from engine.i18n import N_, _, ngettext
 
 __all__ = [
     "EXPAND_MODES",
@@ -95,7 +95,8 @@ def get_preset(name: str) -> np.ndarray:
         return PRESETS[name].copy()
     except KeyError:
         known = ", ".join(PRESETS)
-        raise ValueError(f"unknown kernel preset {name!r}; known presets: {known}") from None
+        raise ValueError(_("unknown kernel preset {name!r}; known presets: {known}").format(
+            name=name, known=known)) from None
 
 
 def _channel_of(mode: str, in_channels: int) -> int | None:
@@ -105,22 +106,25 @@ def _channel_of(mode: str, in_channels: int) -> int | None:
     if mode in ("red", "green", "blue"):
         if in_channels != 3:
             raise ValueError(
-                f"expand mode {mode!r} needs an RGB input (3 channels), not {in_channels}"
+                _("expand mode {mode!r} needs an RGB input (3 channels), not {in_channels}").format(
+                    mode=mode, in_channels=in_channels)
             )
         return ("red", "green", "blue").index(mode)
     if mode.startswith("channel:"):
         text = mode.removeprefix("channel:")
         if not text.isdigit():
-            raise ValueError(f"expand mode {mode!r}: write the channel as a number, e.g. channel:0")
+            raise ValueError(_("expand mode {mode!r}: write the channel as a number, e.g. "
+                               "channel:0").format(mode=mode))
         index = int(text)
         if index >= in_channels:
             raise ValueError(
-                f"expand mode {mode!r}: the input has {in_channels} channels (0 to"
-                f" {in_channels - 1})"
+                _("expand mode {mode!r}: the input has {in_channels} channels (0 to"
+                  " {last})").format(mode=mode, in_channels=in_channels, last=in_channels - 1)
             )
         return index
     raise ValueError(
-        f"unknown expand mode {mode!r}; use luma, each, red, green, blue or channel:<i>"
+        _("unknown expand mode {mode!r}; use luma, each, red, green, blue or channel:<i>").format(
+            mode=mode)
     )
 
 
@@ -150,9 +154,11 @@ def expand_kernel(kernel2d, in_channels: int, mode: str = "luma") -> np.ndarray:
     """
     k = np.asarray(kernel2d, dtype=np.float64)
     if k.ndim != 2:
-        raise ValueError(f"a kernel to expand must be 2-D, not of shape {k.shape}")
+        raise ValueError(_("a kernel to expand must be 2-D, not of shape {shape}").format(
+            shape=k.shape))
     if in_channels < 1:
-        raise ValueError(f"in_channels must be at least 1, not {in_channels}")
+        raise ValueError(_("in_channels must be at least 1, not {in_channels}").format(
+            in_channels=in_channels))
     channel = _channel_of(mode, in_channels)
     out = np.zeros((in_channels, *k.shape))  # (C_in, kh, kw)
     if mode == "luma":
@@ -177,20 +183,26 @@ def describe_expansion(mode: str, in_channels: int) -> str:
     channel = _channel_of(mode, in_channels)
     if mode == "luma":
         if in_channels == 1:
-            return "on the single channel"
+            return _("on the single channel")
         if in_channels == 3:
-            return "on luma (0.299 R + 0.587 G + 0.114 B)"
-        return f"on the mean of the {in_channels} channels"
+            return _("on luma (0.299 R + 0.587 G + 0.114 B)")
+        return _("on the mean of the {n} channels").format(n=in_channels)
     if mode == "each":
-        return f"on each of the {in_channels} channels, summed"
-    if mode in ("red", "green", "blue"):
-        return f"on the {mode} channel only"
-    return f"on channel {channel} only"
+        return _("on each of the {n} channels, summed").format(n=in_channels)
+    if mode in _ONE_COLOR:
+        return _(_ONE_COLOR[mode])
+    return _("on channel {channel} only").format(channel=channel)
+
+
+# The phrases of describe_expansion for the color modes, translated where shown.
+_ONE_COLOR = {"red": N_("on the red channel only"), "green": N_("on the green channel only"),
+              "blue": N_("on the blue channel only")}
 
 
 def _fans(shape: Sequence[int]) -> tuple[int, int]:
     if len(shape) < 2 or any(s < 1 for s in shape):
-        raise ValueError(f"an initializer needs a shape of at least 2 positive sizes, not {shape}")
+        raise ValueError(_("an initializer needs a shape of at least 2 positive sizes, not "
+                           "{shape}").format(shape=shape))
     receptive = math.prod(shape[2:])
     return shape[1] * receptive, shape[0] * receptive
 
@@ -232,7 +244,8 @@ def initialize(init: str, shape: Sequence[int], seed: int = 0) -> np.ndarray:
     try:
         function = INITIALIZERS[init]
     except KeyError:
-        raise ValueError(f"unknown initializer {init!r}; use he or glorot") from None
+        raise ValueError(_("unknown initializer {init!r}; use he or glorot").format(
+            init=init)) from None
     return function(shape, seed)
 
 
@@ -246,22 +259,23 @@ def _filter_from_entry(entry, expand: str, in_channels: int, kernel: tuple[int, 
         name, mode, values = None, None, entry["values"]
     else:
         raise ValueError(
-            f"a presets entry must be a preset name, {{'preset': ..., 'expand': ...}} or"
-            f" {{'values': ...}}, not {entry!r}"
+            _("a presets entry must be a preset name, {{'preset': ..., 'expand': ...}} or"
+              " {{'values': ...}}, not {entry!r}").format(entry=entry)
         )
     if values is not None:
         array = np.asarray(values, dtype=np.float32)
         if array.shape != (in_channels, *kernel):
             raise ValueError(
-                f"explicit filter values have shape {array.shape}, the layer needs"
-                f" {(in_channels, *kernel)}"
+                _("explicit filter values have shape {shape}, the layer needs"
+                  " {needed}").format(shape=array.shape, needed=(in_channels, *kernel))
             )
         return array, "values"
     k = get_preset(name)
     if k.shape != kernel:
         raise ValueError(
-            f"preset {name} is {k.shape[0]}x{k.shape[1]} but the layer's kernel is"
-            f" {kernel[0]}x{kernel[1]}"
+            _("preset {name} is {ph}x{pw} but the layer's kernel is"
+              " {kh}x{kw}").format(
+                name=name, ph=k.shape[0], pw=k.shape[1], kh=kernel[0], kw=kernel[1])
         )
     suffix = "" if mode == expand else f" ({describe_expansion(mode, in_channels)})"
     return expand_kernel(k, in_channels, mode), name + suffix
@@ -286,32 +300,38 @@ def build_weight(source: dict, out_channels: int, in_channels: int,
     """
     shape = (out_channels, in_channels, *kernel_size)
     if not isinstance(source, dict):
-        raise ValueError(f"a weight source must be an object, not {source!r}")
+        raise ValueError(_("a weight source must be an object, not {source!r}").format(
+            source=source))
     keys = set(source)
     if keys <= {"init", "seed"} and "init" in keys:
         seed = source.get("seed", 0)
-        return initialize(source["init"], shape, seed), f"{source['init']} seed {seed}"
+        return initialize(source["init"], shape, seed), _("{init} seed {seed}").format(
+            init=source["init"], seed=str(seed))
     if keys <= {"preset", "expand"} and "preset" in keys:
         expand = source.get("expand", "luma")
-        one, _ = _filter_from_entry(source["preset"], expand, in_channels, tuple(kernel_size))
+        one, _text = _filter_from_entry(source["preset"], expand, in_channels, tuple(kernel_size))
         weight = np.broadcast_to(one, shape).copy()
-        return weight, f"preset {source['preset']} {describe_expansion(expand, in_channels)}"
+        return weight, _("preset {name} {expansion}").format(
+            name=source["preset"], expansion=describe_expansion(expand, in_channels))
     if keys <= {"presets", "expand"} and "presets" in keys:
         expand = source.get("expand", "luma")
         entries = source["presets"]
         if not isinstance(entries, list) or len(entries) != out_channels:
             count = len(entries) if isinstance(entries, list) else "not a list"
-            raise ValueError(f"presets needs one entry per filter ({out_channels}), got {count}")
+            raise ValueError(_("presets needs one entry per filter ({out_channels}), got "
+                               "{count}").format(out_channels=out_channels, count=count))
         built = [_filter_from_entry(e, expand, in_channels, tuple(kernel_size)) for e in entries]
         weight = np.stack([w for w, _ in built])  # (C_out, C_in, kh, kw)
         names = ", ".join(text for _, text in built if text != "values")
         explicit = [str(i + 1) for i, (_, text) in enumerate(built) if text == "values"]
-        parts = [f"presets {names} {describe_expansion(expand, in_channels)}"] if names else []
+        parts = [_("presets {names} {expansion}").format(
+            names=names, expansion=describe_expansion(expand, in_channels))] if names else []
         if explicit:
-            parts.append(f"explicit values for filter{'s' if len(explicit) > 1 else ''}"
-                         f" {', '.join(explicit)}")
+            parts.append(ngettext("explicit values for filter {filters}",
+                                  "explicit values for filters {filters}", len(explicit)).format(
+                filters=", ".join(explicit)))
         return weight, "; ".join(parts)
     raise ValueError(
-        f"unknown weight source keys {sorted(keys)}; use init+seed, preset+expand or"
-        " presets+expand"
+        _("unknown weight source keys {keys}; use init+seed, preset+expand or"
+          " presets+expand").format(keys=sorted(keys))
     )

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from engine import ops as F
-from engine.i18n import N_
+from engine.i18n import N_, _
 from engine.layers.base import REQUIRED, Field, Layer, LayerError, _batched, _vector_arg
 from engine.layers.kernels import initialize
 from engine.layers.weighted import _Weighted
@@ -30,8 +30,9 @@ class Flatten(Layer):
     def _dims(self, ndim: int) -> tuple[int, int]:
         start, end = (d + ndim if d < 0 else d for d in (self.start_dim, self.end_dim))
         if not (0 <= start <= end < ndim):
-            raise ShapeError(f"Flatten: dims {self.start_dim}..{self.end_dim} do not fit a"
-                             f" shape of {ndim} dimensions", "start_dim")
+            raise ShapeError(_("Flatten: dims {start_dim}..{end_dim} do not fit a"
+                               " shape of {ndim} dimensions").format(
+                start_dim=self.start_dim, end_dim=self.end_dim, ndim=ndim), "start_dim")
         return start, end
 
     def forward(self, x):
@@ -85,14 +86,15 @@ class Linear(_Weighted, Layer):
             weight = initialize(init, shape, seed)
         self.weight = np.array(weight, dtype=np.float32)
         if self.weight.shape != shape:
-            raise LayerError(f"Linear: weight has shape {self.weight.shape}, expected {shape}"
-                             " (out_features, in_features)", "weights")
+            raise LayerError(_("Linear: weight has shape {shape}, expected {expected}"
+                               " (out_features, in_features)").format(
+                shape=self.weight.shape, expected=shape), "weights")
         self.weight.setflags(write=False)
         self.bias = None
         if use_bias:
             self.bias = _vector_arg("Linear", "bias_values", bias_values, 0.0, out_features)
         elif bias_values is not None:
-            raise LayerError("Linear: bias values were given but bias is false", "bias_values")
+            raise LayerError(_("Linear: bias values were given but bias is false"), "bias_values")
 
     def forward(self, x):
         return F.linear(x, self.weight, self.bias)
@@ -111,9 +113,10 @@ class Linear(_Weighted, Layer):
 
     def _out_shape(self, in_shape, strict):
         if not in_shape or in_shape[-1] != self.in_features:
-            raise ShapeError(f"Linear: input has shape {in_shape}, the layer expects"
-                             f" {self.in_features} features in the last dimension"
-                             " (add a Flatten before it)", "in_features")
+            raise ShapeError(_("Linear: input has shape {in_shape}, the layer expects"
+                               " {in_features} features in the last dimension"
+                               " (add a Flatten before it)").format(
+                in_shape=in_shape, in_features=self.in_features), "in_features")
         return (*in_shape[:-1], self.out_features)
 
     def replace(self, **changes):

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from engine.i18n import N_
+from engine.i18n import N_, _
 from engine.layers.base import Field, Layer, _batched
 from engine.ops.shapes import ShapeError
 
@@ -32,8 +32,8 @@ class Add(Layer):
 
     def _out_shape(self, *in_shapes, strict):
         if any(shape != in_shapes[0] for shape in in_shapes):
-            raise ShapeError(f"Add: inputs must have the same shape, got"
-                             f" {', '.join(map(str, in_shapes))}")
+            raise ShapeError(_("Add: inputs must have the same shape, got"
+                               " {values}").format(values=', '.join(map(str, in_shapes))))
         return in_shapes[0]
 
     def macs(self, *in_shapes):
@@ -66,13 +66,15 @@ class Concat(Layer):
     def _out_shape(self, *in_shapes, strict):
         ndim = len(in_shapes[0])
         if not -ndim <= self.dim < ndim:
-            raise ShapeError(f"Concat: dim {self.dim} does not exist in shape {in_shapes[0]}",
+            raise ShapeError(_("Concat: dim {dim} does not exist in shape {in_shapes}").format(
+                dim=self.dim, in_shapes=in_shapes[0]),
                              "dim")
         dim = self.dim % ndim
         rest = [shape[:dim] + shape[dim + 1:] for shape in in_shapes]
         if any(len(shape) != ndim for shape in in_shapes) or any(r != rest[0] for r in rest):
-            raise ShapeError(f"Concat: inputs must match except in dim {self.dim}, got"
-                             f" {', '.join(map(str, in_shapes))}", "dim")
+            raise ShapeError(_("Concat: inputs must match except in dim {dim}, got"
+                               " {values}").format(
+                dim=self.dim, values=', '.join(map(str, in_shapes))), "dim")
         joined = sum(shape[dim] for shape in in_shapes)
         return (*in_shapes[0][:dim], joined, *in_shapes[0][dim + 1:])
 

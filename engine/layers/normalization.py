@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from engine import ops as F
-from engine.i18n import N_
+from engine.i18n import N_, _
 from engine.layers.base import REQUIRED, Field, Layer, LayerError, _vector_arg
 from engine.ops.shapes import ShapeError
 
@@ -34,7 +34,7 @@ class BatchNorm2d(Layer):
         self.weight = _vector_arg("BatchNorm2d", "weight", weight, 1.0, n)
         self.bias = _vector_arg("BatchNorm2d", "bias", bias, 0.0, n)
         if (self.running_var < 0).any():
-            raise LayerError("BatchNorm2d: running_var must not be negative", "running_var")
+            raise LayerError(_("BatchNorm2d: running_var must not be negative"), "running_var")
 
     def forward(self, x):
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
@@ -67,8 +67,9 @@ class BatchNorm2d(Layer):
 
     def _out_shape(self, in_shape, strict):
         if len(in_shape) != 3 or in_shape[0] != self.num_features:
-            raise ShapeError(f"BatchNorm2d: input has shape {in_shape}, the layer expects"
-                             f" ({self.num_features}, H, W)", "num_features")
+            raise ShapeError(_("BatchNorm2d: input has shape {in_shape}, the layer expects"
+                               " ({num_features}, H, W)").format(
+                in_shape=in_shape, num_features=str(self.num_features)), "num_features")
         return in_shape
 
     @property

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from engine.i18n import N_
+from engine.i18n import N_, _
 from engine.layers.base import Field, Layer, LayerError
 from engine.layers.binary import frozen
 from engine.ops._layer_norm import layer_norm_last
@@ -102,8 +102,9 @@ class LayerNorm(_Normalize):
         self.bias = frozen(np.zeros_like(self.weight) if bias is None else bias, "bias",
                            "LayerNorm")
         if self.bias.shape != self.weight.shape:
-            raise LayerError(f"LayerNorm: bias of shape {self.bias.shape} and weight of shape"
-                             f" {self.weight.shape} differ", "bias")
+            raise LayerError(_("LayerNorm: bias of shape {shape} and weight of shape"
+                               " {shape2} differ").format(
+                shape=self.bias.shape, shape2=self.weight.shape), "bias")
 
     def _axes(self, x):
         lead = x.ndim - self.in_rank
@@ -116,12 +117,14 @@ class LayerNorm(_Normalize):
 
     def _out_shape(self, in_shape, strict):
         if len(in_shape) != self.in_rank:
-            raise ShapeError(f"LayerNorm: input has {len(in_shape)} dimensions, the layer was"
-                             f" built for {self.in_rank}")
+            raise ShapeError(_("LayerNorm: input has {count} dimensions, the layer was"
+                               " built for {in_rank}").format(
+                count=len(in_shape), in_rank=self.in_rank))
         normalized = in_shape[self.axis:]
         if np.broadcast_shapes(normalized, self.weight.shape) != normalized:
-            raise ShapeError(f"LayerNorm: weight of shape {self.weight.shape} does not fit the"
-                             f" normalized shape {normalized}", "weight")
+            raise ShapeError(_("LayerNorm: weight of shape {shape} does not fit the"
+                               " normalized shape {normalized}").format(
+                shape=self.weight.shape, normalized=normalized), "weight")
         return in_shape
 
     def size_formula(self, *in_shapes):
@@ -155,8 +158,9 @@ class InstanceNorm2d(_Normalize):
         self.weight = frozen(np.ones(n) if weight is None else weight, "weight", "InstanceNorm2d")
         self.bias = frozen(np.zeros(n) if bias is None else bias, "bias", "InstanceNorm2d")
         if self.weight.shape != (n,) or self.bias.shape != (n,):
-            raise LayerError(f"InstanceNorm2d: weight and bias need shape ({n},), got"
-                             f" {self.weight.shape} and {self.bias.shape}", "weight")
+            raise LayerError(_("InstanceNorm2d: weight and bias need shape ({n},), got"
+                               " {shape} and {shape2}").format(
+                n=str(n), shape=self.weight.shape, shape2=self.bias.shape), "weight")
 
     def _axes(self, x):
         return (x.ndim - 2, x.ndim - 1)
@@ -167,8 +171,9 @@ class InstanceNorm2d(_Normalize):
     def _out_shape(self, in_shape, strict):
         self._need_map(in_shape)
         if in_shape[0] != self.num_features:
-            raise ShapeError(f"InstanceNorm2d: input has {in_shape[0]} channels, the layer"
-                             f" expects {self.num_features}", "num_features")
+            raise ShapeError(_("InstanceNorm2d: input has {in_shape} channels, the layer"
+                               " expects {num_features}").format(
+                in_shape=in_shape[0], num_features=self.num_features), "num_features")
         return in_shape
 
     def params_formula(self, *in_shapes):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from engine import ops as F
-from engine.i18n import N_
+from engine.i18n import N_, _
 from engine.layers.base import REQUIRED, Field, Layer, LayerError, _size_field
 from engine.layers.windowed import _Windowed
 from engine.ops.shapes import pair
@@ -20,8 +20,9 @@ class _Pool(_Windowed):
         for axis in (0, 1):
             eff = d[axis] * (k[axis] - 1) + 1
             if 2 * p[axis] > eff:
-                raise LayerError(f"{self.type_name}: padding {p[axis]} is more than half the"
-                                 f" window {eff}", "padding")
+                raise LayerError(_("{type_name}: padding {p} is more than half the"
+                                   " window {eff}").format(
+                    type_name=self.type_name, p=p[axis], eff=eff), "padding")
 
     def _out_shape(self, in_shape, strict):
         return (in_shape[0], *self._out_hw(in_shape, strict))

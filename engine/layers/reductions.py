@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from engine.i18n import _
 from engine.layers.base import Layer, LayerError
 from engine.ops.shapes import ShapeError
 
@@ -29,7 +30,8 @@ class _Reduce(Layer):
         self.axes = tuple(sorted({int(a) % self.in_rank for a in axes}))
         self.keepdims = bool(keepdims)
         if not self.axes:
-            raise LayerError(f"{self.type_name}: give at least one axis to reduce over", "axes")
+            raise LayerError(_("{type_name}: give at least one axis to reduce over").format(
+                type_name=self.type_name), "axes")
 
     def _batch_axes(self, x) -> tuple[int, ...]:
         lead = x.ndim - self.in_rank  # 1 when batched
@@ -47,8 +49,9 @@ class _Reduce(Layer):
 
     def _out_shape(self, in_shape, strict):
         if len(in_shape) != self.in_rank:
-            raise ShapeError(f"{self.type_name}: input has {len(in_shape)} dimensions, the layer"
-                             f" was built for {self.in_rank}")
+            raise ShapeError(_("{type_name}: input has {count} dimensions, the layer"
+                               " was built for {in_rank}").format(
+                type_name=self.type_name, count=len(in_shape), in_rank=self.in_rank))
         if self.keepdims:
             return tuple(1 if i in self.axes else n for i, n in enumerate(in_shape))
         return tuple(n for i, n in enumerate(in_shape) if i not in self.axes)

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from engine.i18n import N_
+from engine.i18n import N_, _
 from engine.layers import Field, Layer, LayerError
 from engine.ops.shapes import ShapeError
 
@@ -49,25 +49,28 @@ class Reshape(Layer):
         self.shape = tuple(int(s) for s in shape)
         self.in_rank = int(in_rank)
         if any(s < -1 for s in self.shape) or self.shape.count(-1) > 1:
-            raise LayerError(f"Reshape: shape {self.shape} may hold one -1 and no other negative"
-                             " number", "shape")
+            raise LayerError(_("Reshape: shape {shape} may hold one -1 and no other negative"
+                               " number").format(shape=self.shape), "shape")
 
     def _target(self, in_shape: tuple[int, ...]) -> tuple[int, ...]:
         out = []
         for i, s in enumerate(self.shape):
             if s == 0 and i >= len(in_shape):
-                raise ShapeError(f"Reshape: 0 at position {i} copies a dimension that the input"
-                                 f" {in_shape} does not have", "shape")
+                raise ShapeError(_("Reshape: 0 at position {i} copies a dimension that the input"
+                                   " {in_shape} does not have").format(
+                    i=i, in_shape=in_shape), "shape")
             out.append(in_shape[i] if s == 0 else s)
         total, known = math.prod(in_shape), math.prod(s for s in out if s != -1)
         if -1 in out:
             if known == 0 or total % known:
-                raise ShapeError(f"Reshape: {total} values do not split into {tuple(out)}",
+                raise ShapeError(_("Reshape: {total} values do not split into {out}").format(
+                    total=total, out=tuple(out)),
                                  "shape")
             out[out.index(-1)] = total // known
         elif known != total:
-            raise ShapeError(f"Reshape: {total} values of shape {in_shape} do not fill shape"
-                             f" {tuple(out)} ({known} values)", "shape")
+            raise ShapeError(_("Reshape: {total} values of shape {in_shape} do not fill shape"
+                               " {out} ({known} values)").format(
+                total=total, in_shape=in_shape, out=tuple(out), known=known), "shape")
         return tuple(out)
 
     def forward(self, x):
@@ -82,8 +85,8 @@ class Reshape(Layer):
 
     def _out_shape(self, in_shape, strict):
         if len(in_shape) != self.in_rank:
-            raise ShapeError(f"Reshape: input has {len(in_shape)} dimensions, the layer was built"
-                             f" for {self.in_rank}")
+            raise ShapeError(_("Reshape: input has {count} dimensions, the layer was built"
+                               " for {in_rank}").format(count=len(in_shape), in_rank=self.in_rank))
         return self._target(in_shape)
 
     def size_formula(self, *in_shapes):
@@ -117,8 +120,8 @@ class Transpose(Layer):
     def __init__(self, perm):
         self.perm = tuple(int(p) for p in perm)
         if sorted(self.perm) != list(range(len(self.perm))):
-            raise LayerError(f"Transpose: perm {self.perm} is not an order of the axes 0 to"
-                             f" {len(self.perm) - 1}", "perm")
+            raise LayerError(_("Transpose: perm {perm} is not an order of the axes 0 to"
+                               " {last}").format(perm=self.perm, last=len(self.perm) - 1), "perm")
 
     def forward(self, x):
         lead = x.ndim - len(self.perm)  # 1 when batched
@@ -134,8 +137,9 @@ class Transpose(Layer):
 
     def _out_shape(self, in_shape, strict):
         if len(in_shape) != len(self.perm):
-            raise ShapeError(f"Transpose: input has {len(in_shape)} dimensions, perm"
-                             f" {self.perm} has {len(self.perm)}")
+            raise ShapeError(_("Transpose: input has {count} dimensions, perm"
+                               " {perm} has {perm_count}").format(
+                count=len(in_shape), perm=self.perm, perm_count=len(self.perm)))
         return tuple(in_shape[p] for p in self.perm)
 
     def config(self):
@@ -171,8 +175,8 @@ class Pad(Layer):
     def __init__(self, padding, mode="constant", value=0.0):
         self.padding = tuple(int(p) for p in padding)
         if len(self.padding) != 4 or min(self.padding) < 0:
-            raise LayerError(f"Pad: padding must be 4 amounts (left, right, top, bottom) of zero"
-                             f" or more, got {padding!r}", "padding")
+            raise LayerError(_("Pad: padding must be 4 amounts (left, right, top, bottom) of zero"
+                               " or more, got {padding!r}").format(padding=padding), "padding")
         self._store(mode=mode, value=value)
 
     def forward(self, x):
@@ -197,12 +201,14 @@ class Pad(Layer):
 
     def _out_shape(self, in_shape, strict):
         if len(in_shape) < 2:
-            raise ShapeError(f"Pad: input {in_shape} has fewer than 2 dimensions")
+            raise ShapeError(_("Pad: input {in_shape} has fewer than 2 dimensions").format(
+                in_shape=in_shape))
         left, right, top, bottom = self.padding
         h, w = in_shape[-2:]
         if self.mode == "reflect" and (max(top, bottom) >= h or max(left, right) >= w):
-            raise ShapeError(f"Pad: reflect padding {self.padding} needs more than {h}x{w}"
-                             " pixels (each amount must be smaller than the side)", "padding")
+            raise ShapeError(_("Pad: reflect padding {padding} needs more than {h}x{w}"
+                               " pixels (each amount must be smaller than the side)").format(
+                padding=self.padding, h=h, w=w), "padding")
         return (*in_shape[:-2], h + top + bottom, w + left + right)
 
     def size_formula(self, *in_shapes):

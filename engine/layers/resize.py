@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from engine.i18n import N_
+from engine.i18n import N_, _
 from engine.layers.base import Field, Layer, LayerError
 from engine.ops.resize import COORDINATE_MODES, NEAREST_MODES, output_size, resize2d
 from engine.ops.resize import resize2d_backward as _backward
@@ -43,13 +43,15 @@ class Resize(Layer):
                  nearest_mode="round_prefer_floor"):
         self._store(mode=mode, coordinate_mode=coordinate_mode, nearest_mode=nearest_mode)
         if (scale_factor is None) == (size is None):
-            raise LayerError("Resize: give either scale_factor or size", "scale_factor")
+            raise LayerError(_("Resize: give either scale_factor or size"), "scale_factor")
         self.scale_factor = None if scale_factor is None else tuple(
             float(s) for s in scale_factor)
         self.size = None if size is None else tuple(int(s) for s in size)
         values = self.scale_factor or self.size
         if len(values) != 2 or min(values) <= 0 or not all(map(math.isfinite, values)):
-            raise LayerError(f"Resize: need two positive values (height, width), got {values}",
+            raise LayerError(_("Resize: need two positive values (height, width), got "
+                               "{values}").format(
+                values=values),
                              "scale_factor" if self.size is None else "size")
 
     def _plan(self, hw):
@@ -73,10 +75,12 @@ class Resize(Layer):
 
     def _out_shape(self, in_shape, strict):
         if len(in_shape) < 2:
-            raise ShapeError(f"Resize: input {in_shape} has fewer than 2 dimensions")
-        out, _ = self._plan(in_shape[-2:])
+            raise ShapeError(_("Resize: input {in_shape} has fewer than 2 dimensions").format(
+                in_shape=in_shape))
+        out, _scale = self._plan(in_shape[-2:])
         if max(out) > 1 << 16:
-            raise ShapeError(f"Resize: an output of {out[0]}x{out[1]} is too large")
+            raise ShapeError(_("Resize: an output of {h}x{w} is too large").format(
+                h=out[0], w=out[1]))
         return (*in_shape[:-2], *out)
 
     def size_formula(self, *in_shapes):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.i18n import _
 from engine.layers.base import Layer, LayerError
 from engine.ops.shapes import ShapeError
 
@@ -43,9 +44,9 @@ class Slice(Layer):
         self.slices = tuple((int(a) % self.in_rank, int(s), int(e), int(t))
                             for a, s, e, t in slices)
         if any(t == 0 for *_, t in self.slices):
-            raise LayerError("Slice: a step of 0 never moves", "slices")
+            raise LayerError(_("Slice: a step of 0 never moves"), "slices")
         if len({a for a, *_ in self.slices}) != len(self.slices):
-            raise LayerError("Slice: each axis may be sliced once", "slices")
+            raise LayerError(_("Slice: each axis may be sliced once"), "slices")
 
     def _index(self, shape) -> tuple:
         lead = len(shape) - self.in_rank
@@ -65,12 +66,13 @@ class Slice(Layer):
 
     def _out_shape(self, in_shape, strict):
         if len(in_shape) != self.in_rank:
-            raise ShapeError(f"Slice: input has {len(in_shape)} dimensions, the layer was built"
-                             f" for {self.in_rank}")
+            raise ShapeError(_("Slice: input has {count} dimensions, the layer was built"
+                               " for {in_rank}").format(count=len(in_shape), in_rank=self.in_rank))
         out = tuple(len(range(n)[s]) for n, s in zip(in_shape, self._index(in_shape),
                                                      strict=True))
         if 0 in out:
-            raise ShapeError(f"Slice: {self._text()} leaves nothing of shape {in_shape}")
+            raise ShapeError(_("Slice: {slice} leaves nothing of shape {in_shape}").format(
+                slice=self._text(), in_shape=in_shape))
         return out
 
     def _text(self) -> str:
@@ -125,12 +127,12 @@ class Gather(Layer):
 
     def _out_shape(self, in_shape, strict):
         if len(in_shape) != self.in_rank:
-            raise ShapeError(f"Gather: input has {len(in_shape)} dimensions, the layer was built"
-                             f" for {self.in_rank}")
+            raise ShapeError(_("Gather: input has {count} dimensions, the layer was built"
+                               " for {in_rank}").format(count=len(in_shape), in_rank=self.in_rank))
         n = in_shape[self.axis]
         if self.indices.size and not (-n <= self.indices.min() and self.indices.max() < n):
-            raise ShapeError(f"Gather: indices {self.indices.tolist()} do not all exist in an"
-                             f" axis of {n}")
+            raise ShapeError(_("Gather: indices {indices} do not all exist in an"
+                               " axis of {n}").format(indices=self.indices.tolist(), n=n))
         return (*in_shape[:self.axis], *self.indices.shape, *in_shape[self.axis + 1:])
 
     def size_formula(self, *in_shapes):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.i18n import N_
+from engine.i18n import N_, _
 from engine.layers.base import REQUIRED, Field, Layer, LayerError, _size_field
 from engine.layers.weighted import _Weighted
 from engine.ops.conv_transpose import (
@@ -52,24 +52,27 @@ class ConvTranspose2d(_Weighted, Layer):
                     stride=stride, padding=padding, output_padding=output_padding,
                     dilation=dilation, groups=groups)
         if in_channels % groups or out_channels % groups:
-            raise LayerError(f"ConvTranspose2d: groups {groups} must divide both in_channels"
-                             f" {in_channels} and out_channels {out_channels}", "groups")
+            raise LayerError(_("ConvTranspose2d: groups {groups} must divide both in_channels"
+                               " {in_channels} and out_channels {out_channels}").format(
+                groups=groups, in_channels=in_channels, out_channels=out_channels), "groups")
         shape = (in_channels, out_channels // groups, *pair(self.kernel_size))
         if weight is None:
             fan = shape[1] * shape[2] * shape[3]
             weight = np.random.default_rng(seed).standard_normal(shape) * np.sqrt(2 / fan)
         self.weight = np.array(weight, dtype=np.float32)
         if self.weight.shape != shape:
-            raise LayerError(f"ConvTranspose2d: weight has shape {self.weight.shape}, expected"
-                             f" {shape} (in_channels, out_channels/groups, kh, kw)", "weights")
+            raise LayerError(_("ConvTranspose2d: weight has shape {shape}, expected"
+                               " {expected} (in_channels, out_channels/groups, kh, kw)").format(
+                shape=self.weight.shape, expected=shape), "weights")
         self.weight.setflags(write=False)
         self.bias = None
         if Field("bias", "bool").check(bias, self.type_name):
             values = np.zeros(out_channels) if bias_values is None else bias_values
             self.bias = np.array(values, dtype=np.float32)
             if self.bias.shape != (out_channels,):
-                raise LayerError(f"ConvTranspose2d: bias has shape {self.bias.shape}, expected"
-                                 f" ({out_channels},)", "bias_values")
+                raise LayerError(_("ConvTranspose2d: bias has shape {shape}, expected"
+                                   " ({out_channels},)").format(
+                    shape=self.bias.shape, out_channels=str(out_channels)), "bias_values")
             self.bias.setflags(write=False)
 
     def _settings(self):
@@ -96,13 +99,15 @@ class ConvTranspose2d(_Weighted, Layer):
     def _out_shape(self, in_shape, strict):
         self._need_map(in_shape)
         if in_shape[0] != self.in_channels:
-            raise ShapeError(f"ConvTranspose2d: input has {in_shape[0]} channels, the layer"
-                             f" expects {self.in_channels}", "in_channels")
+            raise ShapeError(_("ConvTranspose2d: input has {in_shape} channels, the layer"
+                               " expects {in_channels}").format(
+                in_shape=in_shape[0], in_channels=self.in_channels), "in_channels")
         sizes = [conv_transpose_size(n, *args) for n, *args in
                  zip(in_shape[1:], *(pair(v) for v in (self.kernel_size, self.stride,
                      self.padding, self.output_padding, self.dilation)), strict=True)]
         if min(sizes) < 1:
-            raise ShapeError(f"ConvTranspose2d: padding {self.padding} crops the whole output",
+            raise ShapeError(_("ConvTranspose2d: padding {padding} crops the whole output").format(
+                padding=self.padding),
                              "padding")
         return (self.out_channels, *sizes)
 

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from engine.i18n import N_
+from engine.i18n import N_, _
 from engine.layers.base import Field, Layer, LayerError
 from engine.ops import pointwise as E
 from engine.ops.shapes import ShapeError
@@ -144,7 +144,7 @@ class PReLU(_Elementwise):
         if self.weight.ndim == 0:
             self.weight = self.weight.reshape(1)
         if not np.isfinite(self.weight).all():
-            raise LayerError("PReLU: weight holds values that are not finite", "weight")
+            raise LayerError(_("PReLU: weight holds values that are not finite"), "weight")
         self.weight.setflags(write=False)
 
     def forward(self, x):
@@ -165,8 +165,9 @@ class PReLU(_Elementwise):
         except ValueError:
             out = None
         if out != in_shape:
-            raise ShapeError(f"PReLU: slopes of shape {self.weight.shape} do not fit an input"
-                             f" of shape {in_shape}", "weight")
+            raise ShapeError(_("PReLU: slopes of shape {shape} do not fit an input"
+                               " of shape {in_shape}").format(
+                shape=self.weight.shape, in_shape=in_shape), "weight")
         return in_shape
 
     def parameters(self):
@@ -204,7 +205,8 @@ class LogSoftmax(_Elementwise):
 
     def _out_shape(self, in_shape, strict):
         if len(in_shape) != self.in_rank or not -len(in_shape) <= self.dim < len(in_shape):
-            raise ShapeError(f"LogSoftmax: dim {self.dim} does not fit shape {in_shape}", "dim")
+            raise ShapeError(_("LogSoftmax: dim {dim} does not fit shape {in_shape}").format(
+                dim=self.dim, in_shape=in_shape), "dim")
         return in_shape
 
     def _kwargs(self):

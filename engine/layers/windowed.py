@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.i18n import N_, _, ngettext
 from engine.layers.base import Layer
 from engine.ops.shapes import ShapeError, conv_output_size, dropped_pixels, pair, size_formula
 
@@ -19,7 +20,7 @@ class _Windowed(Layer):
         p = pair(self.padding, "padding")
         d = pair(getattr(self, "dilation", 1), "dilation")
         return [(axis, in_shape[1 + i], k[i], s[i], p[i], d[i])
-                for i, axis in enumerate(("height", "width"))]
+                for i, axis in enumerate((N_("height"), N_("width")))]
 
     def _out_hw(self, in_shape, strict: bool) -> tuple[int, int]:
         sizes = []
@@ -28,7 +29,8 @@ class _Windowed(Layer):
                 sizes.append(conv_output_size(n, k, s, p, d, strict=strict and not self.ceil_mode,
                                               ceil_mode=self.ceil_mode))
             except ShapeError as error:
-                raise ShapeError(f"{self.type_name}: {axis}: {error}", error.field) from None
+                raise ShapeError(_("{type_name}: {axis}: {error}").format(
+                    type_name=self.type_name, axis=_(axis), error=error), error.field) from None
         return sizes[0], sizes[1]
 
     def size_formula(self, *in_shapes) -> str:
@@ -46,8 +48,15 @@ class _Windowed(Layer):
         parts = [(count, axis) for axis, count in drops if count]
         if not parts:
             return ""
-        count, axis = parts[0]
-        text = f"{count} border pixel{'s' if count > 1 else ''} in {axis}"
-        if len(parts) == 2:
-            text += f" and {parts[1][0]} in {parts[1][1]}"
-        return f"the floor drops {text}: no window reaches them"
+        (count, axis), *second = parts
+        if not second:
+            return ngettext("the floor drops {count} border pixel in {axis}: no window reaches"
+                            " them",
+                            "the floor drops {count} border pixels in {axis}: no window reaches"
+                            " them", count).format(count=count, axis=_(axis))
+        count2, axis2 = second[0]
+        return ngettext("the floor drops {count} border pixel in {axis} and {count2} in {axis2}:"
+                        " no window reaches them",
+                        "the floor drops {count} border pixels in {axis} and {count2} in"
+                        " {axis2}: no window reaches them", count).format(
+            count=count, axis=_(axis), count2=count2, axis2=_(axis2))

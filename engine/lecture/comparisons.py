@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from engine.i18n import format_number
+from engine.i18n import _, format_number
 from engine.layers import Conv2d
 from engine.ops.shapes import conv_params, dense_params, fc_equivalent_params, pair
 
@@ -103,8 +103,9 @@ def nearest_conv_index(pipeline, index: int) -> int | None:
     """
     nodes = pipeline.nodes
     if not 0 <= index < len(nodes):
-        raise ValueError(f"layer {index} does not exist: the pipeline has {len(nodes)} layers, "
-                         f"numbered 0 to {len(nodes) - 1}")
+        raise ValueError(_("layer {index} does not exist: the pipeline has {count} layers, "
+                           "numbered 0 to {last}").format(
+            index=index, count=len(nodes), last=len(nodes) - 1))
     order = [*range(index, -1, -1), *range(index + 1, len(nodes))]
     return next((i for i in order if nodes[i].layer.type_name == "Conv2d"), None)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.i18n import _
 from engine.lecture.traces import MAX_SIDE, TraceError
 from engine.ops.shapes import conv_output_size, conv_params, fc_equivalent_params, pair
 
@@ -151,11 +152,13 @@ def crop_around(x, cy: int, cx: int, size=MAX_SIDE) -> tuple[np.ndarray, tuple[i
     """
     x = np.asarray(x, np.float32)
     if x.ndim != 3:
-        raise TraceError(f"the image must have shape (C, H, W), not {x.shape}")
+        raise TraceError(_("the image must have shape (C, H, W), not {shape}").format(
+            shape=x.shape))
     sh, sw = pair(size, "crop size")
     if min(sh, sw) < 1 or max(sh, sw) > MAX_SIDE:
-        raise TraceError(f"the crop size must be 1 to {MAX_SIDE} pixels, not {sh}x{sw}")
-    _, h, w = x.shape
+        raise TraceError(_("the crop size must be 1 to {max_side} pixels, not {sh}x{sw}").format(
+            max_side=MAX_SIDE, sh=sh, sw=sw))
+    h, w = x.shape[1:]
     sh, sw = min(sh, h), min(sw, w)
     y0 = int(np.clip(cy - sh // 2, 0, h - sh))
     x0 = int(np.clip(cx - sw // 2, 0, w - sw))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.i18n import N_, _
 from engine.ops.shapes import ShapeError, conv_output_size, pair, size_formula
 
 __all__ = [
@@ -163,7 +164,8 @@ class PoolTrace(_WindowGrid):
 def _position(k: int, out_shape: tuple[int, int]) -> tuple[int, int]:
     n = out_shape[0] * out_shape[1]
     if not 0 <= k < n:
-        raise TraceError(f"step {k} is outside the {n} output positions (0 to {n - 1})")
+        raise TraceError(_("step {k} is outside the {n} output positions (0 to {last})").format(
+            k=k, n=n, last=n - 1))
     return divmod(k, out_shape[1])
 
 
@@ -177,7 +179,7 @@ def _axis_fit(axis: str, n: int, k: int, s: int, p: int, d: int) -> AxisFit:
     try:
         out = conv_output_size(n, k, s, p, d)
     except ShapeError as exc:
-        raise TraceError(f"{axis}: {exc}") from None
+        raise TraceError(_("{axis}: {exc}").format(axis=_(axis), exc=exc)) from None
     last = (out - 1) * s + d * (k - 1)  # last padded index any window reaches
     dropped = tuple(range(last + 1, n + 2 * p))
     return AxisFit(axis, n, out, size_formula(n, k, s, p, d), not dropped, dropped)
@@ -187,11 +189,13 @@ def _check_map(x: np.ndarray, ndim: int, what: str, max_side: int = MAX_SIDE) ->
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != ndim:
         want = "(C, H, W)" if ndim == 3 else "(H, W)"
-        raise TraceError(f"{what} must have shape {want}, not {x.shape}")
+        raise TraceError(_("{what} must have shape {want}, not {shape}").format(
+            what=what, want=want, shape=x.shape))
     if max(x.shape[-2:]) > max_side:
         raise TraceError(
-            f"{what} is {x.shape[-2]}x{x.shape[-1]}; the players show at most "
-            f"{max_side}x{max_side} cells"
+            _("{what} is {h}x{w}; the players show at most "
+              "{max_side}x{max_side} cells").format(
+                what=what, h=x.shape[-2], w=x.shape[-1], max_side=max_side)
         )
     return x
 
@@ -222,20 +226,21 @@ def trace_conv(x, weight, bias=0.0, stride=1, padding=0, dilation=1,
     >>> t.out_shape, t.step(0).value
     ((3, 3), 9.0)
     """
-    x = _check_map(x, 3, "input", max_side)
+    x = _check_map(x, 3, _("input"), max_side)
     weight = np.asarray(weight, dtype=np.float32)
     if weight.ndim == 2:
         weight = weight[None]
     if weight.ndim != 3 or weight.shape[0] != x.shape[0]:
         raise TraceError(
-            f"the filter has shape {weight.shape}; the input has {x.shape[0]} channel(s), "
-            f"so the filter needs shape ({x.shape[0]}, kh, kw)"
+            _("the filter has shape {shape}; the input has {channels} channel(s), "
+              "so the filter needs shape ({channels}, kh, kw)").format(
+                shape=weight.shape, channels=x.shape[0])
         )
     stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), \
         pair(dilation, "dilation")
     (c, h, w), (kh, kw) = x.shape, weight.shape[1:]
-    fit_rows = _axis_fit("height", h, kh, stride[0], padding[0], dilation[0])
-    fit_cols = _axis_fit("width", w, kw, stride[1], padding[1], dilation[1])
+    fit_rows = _axis_fit(N_("height"), h, kh, stride[0], padding[0], dilation[0])
+    fit_cols = _axis_fit(N_("width"), w, kw, stride[1], padding[1], dilation[1])
     ph, pw = padding
     padded = np.zeros((c, h + 2 * ph, w + 2 * pw), np.float32)
     padded[:, ph:ph + h, pw:pw + w] = x
@@ -268,17 +273,18 @@ def trace_pool(x, mode="max", kernel_size=2, stride=None, padding=0) -> PoolTrac
     [[6.0, 8.0], [3.0, 4.0]]
     """
     if mode not in ("max", "avg"):
-        raise TraceError(f"pooling mode must be 'max' or 'avg', not {mode!r}")
-    x = _check_map(x, 2, "map")
+        raise TraceError(_("pooling mode must be 'max' or 'avg', not {mode!r}").format(mode=mode))
+    x = _check_map(x, 2, _("map"))
     kernel = pair(kernel_size, "kernel_size")
     stride = kernel if stride is None else pair(stride, "stride")
     padding = pair(padding, "padding")
     for p, k in zip(padding, kernel, strict=True):
         if p > k // 2:
-            raise TraceError(f"padding {p} is more than half the kernel size {k}")
+            raise TraceError(_("padding {p} is more than half the kernel size {k}").format(
+                p=p, k=k))
     (h, w), (ph, pw) = x.shape, padding
-    fit_rows = _axis_fit("height", h, kernel[0], stride[0], ph, 1)
-    fit_cols = _axis_fit("width", w, kernel[1], stride[1], pw, 1)
+    fit_rows = _axis_fit(N_("height"), h, kernel[0], stride[0], ph, 1)
+    fit_cols = _axis_fit(N_("width"), w, kernel[1], stride[1], pw, 1)
     fill = -np.inf if mode == "max" else 0.0
     padded = np.full((h + 2 * ph, w + 2 * pw), fill, np.float32)
     padded[ph:ph + h, pw:pw + w] = x

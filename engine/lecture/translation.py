@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine import ops as F
+from engine.i18n import _
 from engine.lecture.comparisons import nearest_conv_index
 from engine.ops.shapes import ShapeError
 
@@ -39,8 +40,9 @@ def shift_image(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
     """
     x = np.asarray(x, np.float32)
     if x.ndim != 3:
-        raise ShapeError(f"the image must have shape (C, H, W), not {x.shape}")
-    _, h, w = x.shape
+        raise ShapeError(_("the image must have shape (C, H, W), not {shape}").format(
+            shape=x.shape))
+    h, w = x.shape[1:]
     # Index maps clipped to the image repeat the edge row/column into the vacated border.
     rows = np.clip(np.arange(h) - dy, 0, h - 1)
     cols = np.clip(np.arange(w) - dx, 0, w - 1)
@@ -160,8 +162,9 @@ def compare_translation_pipeline(pipeline, x, dy: int, dx: int, names) -> list[S
     before[pipeline.input_name], after[pipeline.input_name] = x, shifted
     unknown = [name for name in names if name not in before]
     if unknown:
-        raise ValueError(f"the pipeline has no layer named {', '.join(map(repr, unknown))}; "
-                         f"it has {', '.join(before)}")
+        raise ValueError(_("the pipeline has no layer named {values}; "
+                           "it has {values2}").format(
+            values=', '.join(map(repr, unknown)), values2=', '.join(before)))
     out = []
     for name in names:
         a, b = before[name], after[name]

@@ -26,7 +26,7 @@ _BINARY = {"Add": O.Sum, "Sub": O.Sub, "Mul": O.Mul, "Div": O.Div, "Pow": O.Pow,
 
 
 def _unbatched_constant(ctx: NodeContext, i: int, full: int) -> np.ndarray:
-    value = ctx.const(i, "constant operand").astype(np.float32)
+    value = ctx.const(i, _("constant operand")).astype(np.float32)
     if ctx.attr("broadcast", 0) and ctx.attr("axis") is not None:
         # opset < 7: the constant lines up with the tensor from `axis` on, not from the right
         start = ctx.attr("axis") % full

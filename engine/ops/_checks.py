@@ -12,18 +12,23 @@ import math
 
 import numpy as np
 
+from engine.i18n import N_, _
+
 # The most values an op allocates for one padded input or output: 2**31 float32 values are
 # 8 GiB, hundreds of times the largest map of any network the app runs (VGG's first block:
 # 64 x 226 x 226, 3.3 million). An absurd padding (10**9) then gets a message, not numpy's
 # "array is too big" or a MemoryError.
 MAX_VALUES = 2**31
+_PADDED_TOO_LARGE = N_("{op}: padding {padding} makes the padded input {shape}, {total:,} values;"
+                       " the engine allows at most {limit:,}")
 
 
 def array_arg(op: str, x, what: str = "input") -> np.ndarray:
     """``x`` as a float32 array (no copy when it already is one)."""
     arr = x if isinstance(x, np.ndarray) else np.asarray(x) if _is_numeric(x) else None
     if arr is None or arr.dtype.kind not in "biuf":
-        raise ValueError(f"{op}: {what} must be an array of real numbers, got {type(x).__name__}")
+        raise ValueError(_("{op}: {what} must be an array of real numbers, got {type_name}").format(
+            op=op, what=what, type_name=type(x).__name__))
     return arr.astype(np.float32, copy=False)
 
 
@@ -39,11 +44,13 @@ def image_arg(op: str, x) -> tuple[np.ndarray, bool]:
     arr = array_arg(op, x)
     if arr.ndim not in (3, 4):
         raise ValueError(
-            f"{op}: input must be 3-D (C, H, W) or 4-D (N, C, H, W), "
-            f"got {arr.ndim}-D with shape {tuple(arr.shape)}"
+            _("{op}: input must be 3-D (C, H, W) or 4-D (N, C, H, W), "
+              "got {ndim}-D with shape {shape}").format(
+                op=op, ndim=arr.ndim, shape=tuple(arr.shape))
         )
     if 0 in arr.shape:
-        raise ValueError(f"{op}: input shape {tuple(arr.shape)} has an empty dimension")
+        raise ValueError(_("{op}: input shape {shape} has an empty dimension").format(
+            op=op, shape=tuple(arr.shape)))
     return (arr if arr.ndim == 4 else arr[None]), arr.ndim == 4
 
 
@@ -59,10 +66,12 @@ def pair_arg(op: str, name: str, v, minimum: int) -> tuple[int, int]:
     elif isinstance(v, tuple | list) and len(v) == 2 and all(is_int(e) for e in v):
         hw = (int(v[0]), int(v[1]))
     else:
-        raise ValueError(f"{op}: {name} must be an int or a pair (h, w) of ints, got {v!r}")
+        raise ValueError(_("{op}: {name} must be an int or a pair (h, w) of ints, got "
+                           "{v!r}").format(op=op, name=name, v=v))
     if min(hw) < minimum:
-        rule = "positive" if minimum == 1 else "zero or more"
-        raise ValueError(f"{op}: {name} must be {rule}, got {pair_text(hw)}")
+        message = (_("{op}: {name} must be positive, got {value}") if minimum == 1
+                   else _("{op}: {name} must be zero or more, got {value}"))
+        raise ValueError(message.format(op=op, name=name, value=pair_text(hw)))
     return hw
 
 
@@ -74,15 +83,17 @@ def pair_text(hw: tuple[int, int], sep: str = "x") -> str:
 def int_arg(op: str, name: str, v, minimum: int) -> int:
     """An int of at least ``minimum``."""
     if not is_int(v) or v < minimum:
-        rule = "a positive int" if minimum == 1 else f"an int of at least {minimum}"
-        raise ValueError(f"{op}: {name} must be {rule}, got {v!r}")
+        message = (_("{op}: {name} must be a positive int, got {value!r}") if minimum == 1
+                   else _("{op}: {name} must be an int of at least {minimum}, got {value!r}"))
+        raise ValueError(message.format(op=op, name=name, minimum=minimum, value=v))
     return int(v)
 
 
 def real_arg(op: str, name: str, v) -> float:
     """A real number (not a bool) as a float."""
     if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
-        raise ValueError(f"{op}: {name} must be a real number, got {v!r}")
+        raise ValueError(_("{op}: {name} must be a real number, got {v!r}").format(
+            op=op, name=name, v=v))
     return float(v)
 
 
@@ -90,34 +101,35 @@ def dim_arg(op: str, name: str, d, ndim: int) -> int:
     """A dimension index of an ``ndim``-D array, negative ones counted from the end."""
     if not is_int(d) or not -ndim <= d < ndim:
         raise ValueError(
-            f"{op}: {name} {d!r} is out of range for a {ndim}-D input "
-            f"(allowed: {-ndim} to {ndim - 1})"
+            _("{op}: {name} {d!r} is out of range for a {ndim}-D input "
+              "(allowed: {low} to {high})").format(
+                op=op, name=name, d=d, ndim=ndim, low=-ndim, high=ndim - 1)
         )
     return int(d) % ndim
 
 
 def vector_arg(op: str, name: str, v, length: int, counted: str) -> np.ndarray:
-    """A 1-D float32 array of ``length`` values, one per ``counted`` (for the message)."""
+    """A 1-D float32 array of ``length`` values, one per ``counted`` (an N_-marked noun)."""
     arr = array_arg(op, v, name)
     if arr.ndim != 1 or arr.shape[0] != length:
         raise ValueError(
-            f"{op}: {name} has shape {tuple(arr.shape)}, expected {length} values "
-            f"(one per {counted})"
+            _("{op}: {name} has shape {shape}, expected {length} values "
+              "(one per {counted})").format(
+                op=op, name=name, shape=tuple(arr.shape), length=length, counted=_(counted))
         )
     return arr
 
 
-def size_limit(op: str, what: str, shape: tuple[int, ...]) -> None:
+def size_limit(message: str, shape: tuple[int, ...], **fields) -> None:
     """Refuse to allocate an array of ``shape`` with more than :data:`MAX_VALUES` values.
 
-    ``what`` says how it came about, e.g. ``"padding 9 makes the padded input"``.
+    ``message`` is the whole translated sentence that says how it came about, with the
+    placeholders ``{shape}``, ``{total}`` and ``{limit}`` besides the ``fields`` given.
     """
     total = math.prod(shape)
     if total > MAX_VALUES:
-        raise ValueError(
-            f"{op}: {what} {'x'.join(str(d) for d in shape)}, {total:,} values; "
-            f"the engine allows at most {MAX_VALUES:,}"
-        )
+        raise ValueError(message.format(shape="x".join(str(d) for d in shape), total=total,
+                                        limit=MAX_VALUES, **fields))
 
 
 def _pads_text(pads: tuple[int, int, int, int]) -> str:
@@ -125,14 +137,15 @@ def _pads_text(pads: tuple[int, int, int, int]) -> str:
     top, bottom, left, right = pads
     if (top, left) == (bottom, right):
         return pair_text((top, left))
-    return f"{pads} (top, bottom, left, right)"
+    return _("{pads} (top, bottom, left, right)").format(pads=pads)
 
 
 def channel_axis(op: str, x: np.ndarray) -> int:
     """0 for 1-D and 3-D (unbatched) inputs, 1 for 2-D and 4-D (batched) ones."""
     if x.ndim not in (1, 2, 3, 4):
         raise ValueError(
-            f"{op}: input must be 1-D to 4-D, got {x.ndim}-D with shape {tuple(x.shape)}"
+            _("{op}: input must be 1-D to 4-D, got {ndim}-D with shape {shape}").format(
+                op=op, ndim=x.ndim, shape=tuple(x.shape))
         )
     return 0 if x.ndim in (1, 3) else 1
 
@@ -150,42 +163,52 @@ def conv_args(x, weight, bias, stride, padding, dilation, groups, op="conv2d"):
     w = array_arg(op, weight, "weight")
     if w.ndim != 4 or 0 in w.shape:
         raise ValueError(
-            f"{op}: weight must be 4-D (C_out, C_in/groups, kh, kw) with no empty dimension, "
-            f"got shape {tuple(w.shape)}"
+            _("{op}: weight must be 4-D (C_out, C_in/groups, kh, kw) with no empty dimension, "
+              "got shape {shape}").format(op=op, shape=tuple(w.shape))
         )
     groups = int_arg(op, "groups", groups, 1)
-    _, c, h, wd = x4.shape
+    c, h, wd = x4.shape[1:]
     c_out, c_in_g, kh, kw = w.shape
     if c % groups:
-        raise ValueError(f"{op}: groups {groups} does not divide the {c} input channels")
+        raise ValueError(_("{op}: groups {groups} does not divide the {c} input channels").format(
+            op=op, groups=groups, c=c))
     if c_out % groups:
         raise ValueError(
-            f"{op}: groups {groups} does not divide the {c_out} output channels (filters)"
+            _("{op}: groups {groups} does not divide the {c_out} output channels (filters)").format(
+                op=op, groups=groups, c_out=c_out)
         )
     if c_in_g * groups != c:
-        per_group = f" ({c_in_g} per group x {groups} groups)" if groups > 1 else ""
-        raise ValueError(
-            f"{op}: input has {c} channels, weight expects {c_in_g * groups}{per_group}"
-        )
+        message = (_("{op}: input has {c} channels, weight expects {expected} ({per_group} per"
+                     " group x {groups} groups)") if groups > 1
+                   else _("{op}: input has {c} channels, weight expects {expected}"))
+        raise ValueError(message.format(op=op, c=c, expected=c_in_g * groups,
+                                        per_group=c_in_g, groups=groups))
     stride2 = pair_arg(op, "stride", stride, 1)
     dil = pair_arg(op, "dilation", dilation, 1)
     pads = _conv_padding(op, padding, (kh, kw), dil, stride2)
-    b = None if bias is None else vector_arg(op, "bias", bias, c_out, "filter")
+    b = None if bias is None else vector_arg(op, "bias", bias, c_out, N_("filter"))
     hp, wp = h + pads[0] + pads[1], wd + pads[2] + pads[3]
     ekh, ekw = dil[0] * (kh - 1) + 1, dil[1] * (kw - 1) + 1
     if ekh > hp or ekw > wp:
-        spans = (
-            f" with dilation {pair_text(dil)} spans {ekh}x{ekw}, so it is"
-            if (ekh, ekw) != (kh, kw)
-            else " is"
-        )
-        raise ValueError(f"{op}: kernel {kh}x{kw}{spans} larger than the padded input {hp}x{wp}")
+        _kernel_too_large(op, (kh, kw), (ekh, ekw), dil, (hp, wp))
     out_hw = ((hp - ekh) // stride2[0] + 1, (wp - ekw) // stride2[1] + 1)
     n = x4.shape[0]
     if any(pads):
-        size_limit(op, f"padding {_pads_text(pads)} makes the padded input", (n, c, hp, wp))
-    size_limit(op, "the output would be", (n, c_out, *out_hw))
+        size_limit(_(_PADDED_TOO_LARGE), (n, c, hp, wp), op=op, padding=_pads_text(pads))
+    size_limit(_("{op}: the output would be {shape}, {total:,} values; the engine allows at"
+                 " most {limit:,}"), (n, c_out, *out_hw), op=op)
     return x4, batched, w, b, stride2, pads, dil, groups, out_hw
+
+
+def _kernel_too_large(op, kernel, spanned, dilation, padded) -> None:
+    """Raise the message for a kernel (spanning ``spanned`` when dilated) over a smaller input."""
+    fields = dict(op=op, kh=kernel[0], kw=kernel[1], sh=spanned[0], sw=spanned[1],
+                  dilation=pair_text(dilation), hp=padded[0], wp=padded[1])
+    if tuple(spanned) != tuple(kernel):
+        raise ValueError(_("{op}: kernel {kh}x{kw} with dilation {dilation} spans {sh}x{sw}, so it"
+                           " is larger than the padded input {hp}x{wp}").format(**fields))
+    raise ValueError(_("{op}: kernel {kh}x{kw} is larger than the padded input {hp}x{wp}").format(
+        **fields))
 
 
 def _conv_padding(op, padding, kernel, dil, stride) -> tuple[int, int, int, int]:
@@ -195,10 +218,12 @@ def _conv_padding(op, padding, kernel, dil, stride) -> tuple[int, int, int, int]
             return (0, 0, 0, 0)
         if padding == "same":
             if stride != (1, 1):
-                raise ValueError(f"{op}: padding 'same' needs stride 1, got {pair_text(stride)}")
+                raise ValueError(_("{op}: padding 'same' needs stride 1, got {stride}").format(
+                    op=op, stride=pair_text(stride)))
             th, tw = dil[0] * (kernel[0] - 1), dil[1] * (kernel[1] - 1)
             return (th // 2, th - th // 2, tw // 2, tw - tw // 2)
-        raise ValueError(f"{op}: padding {padding!r} is not 'valid', 'same' or a number")
+        raise ValueError(_("{op}: padding {padding!r} is not 'valid', 'same' or a number").format(
+            op=op, padding=padding))
     ph, pw = pair_arg(op, "padding", padding, 0)
     return (ph, ph, pw, pw)
 
@@ -211,10 +236,12 @@ def pool_args(op, x, kernel_size, stride, padding, dilation, ceil_mode):
     p = pair_arg(op, "padding", padding, 0)
     d = pair_arg(op, "dilation", dilation, 1)
     if not isinstance(ceil_mode, bool | np.bool_):
-        raise ValueError(f"{op}: ceil_mode must be True or False, got {ceil_mode!r}")
+        raise ValueError(_("{op}: ceil_mode must be True or False, got {ceil_mode!r}").format(
+            op=op, ceil_mode=ceil_mode))
     for pi, ki in zip(p, k, strict=True):
         if pi > ki // 2:  # PyTorch's rule: padding at most half the kernel
-            raise ValueError(f"{op}: padding {pi} is more than half the kernel {ki}")
+            raise ValueError(_("{op}: padding {pi} is more than half the kernel {ki}").format(
+                op=op, pi=pi, ki=ki))
     h, w = x4.shape[2:]
     out = tuple(
         _pool_size(n, ki, si, pi, di, bool(ceil_mode))
@@ -222,20 +249,14 @@ def pool_args(op, x, kernel_size, stride, padding, dilation, ceil_mode):
     )
     if min(out) < 1:  # ceil_mode's rounding can still fit a window a little wider than the input
         ek = (d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1)
-        spans = (
-            f" with dilation {pair_text(d)} spans {ek[0]}x{ek[1]}, so it is" if ek != k else " is"
-        )
-        raise ValueError(
-            f"{op}: kernel {k[0]}x{k[1]}{spans} larger than the padded input "
-            f"{h + 2 * p[0]}x{w + 2 * p[1]}"
-        )
+        _kernel_too_large(op, k, ek, d, (h + 2 * p[0], w + 2 * p[1]))
     if any(p):  # the padded copy, with ceil_mode's room for a last window (see engine.ops._pool)
         rows, cols = (
             max(n + 2 * pi, (o - 1) * si + di * (ki - 1) + 1)
             for n, o, ki, si, pi, di in zip((h, w), out, k, s, p, d, strict=True)
         )
         shape = (*x4.shape[:2], rows, cols)
-        size_limit(op, f"padding {pair_text(p)} makes the padded input", shape)
+        size_limit(_(_PADDED_TOO_LARGE), shape, op=op, padding=pair_text(p))
     return x4, batched, k, s, p, d, out
 
 
@@ -249,8 +270,9 @@ def grad_arg(op: str, grad, expected: tuple[int, ...], batched: bool, forward: s
     want = tuple(expected) if batched else tuple(expected[1:])
     if g.shape != want:
         raise ValueError(
-            f"{op}: grad_out has shape {tuple(g.shape)}, expected {want} "
-            f"(the shape of {forward}'s output for this input and these arguments)"
+            _("{op}: grad_out has shape {shape}, expected {want} "
+              "(the shape of {forward}'s output for this input and these arguments)").format(
+                op=op, shape=tuple(g.shape), want=want, forward=forward)
         )
     return np.ascontiguousarray(g if batched else g[None])
 
@@ -267,7 +289,8 @@ def shape_arg(op: str, shape) -> np.ndarray:
         or not all(is_int(v) and v >= 1 for v in shape)
     ):
         raise ValueError(
-            f"{op}: x_shape must be 3 or 4 positive ints, (C, H, W) or (N, C, H, W), got {shape!r}"
+            _("{op}: x_shape must be 3 or 4 positive ints, (C, H, W) or (N, C, H, W), got "
+              "{shape!r}").format(op=op, shape=shape)
         )
     return np.broadcast_to(np.zeros((), np.float32), tuple(int(v) for v in shape))
 
@@ -288,7 +311,8 @@ def pad_args(arr: np.ndarray, padding) -> tuple[int, int, int, int]:
     cropped to nothing is no image either), and the result must stay within MAX_VALUES.
     """
     if arr.ndim < 2:
-        raise ValueError(f"pad: input must have at least 2 dimensions, got shape {arr.shape}")
+        raise ValueError(_("pad: input must have at least 2 dimensions, got shape {shape}").format(
+            shape=arr.shape))
     if is_int(padding):
         amounts = (int(padding),) * 4
     elif (
@@ -299,20 +323,25 @@ def pad_args(arr: np.ndarray, padding) -> tuple[int, int, int, int]:
         amounts = tuple(int(v) for v in padding) + (0, 0)[: 4 - len(padding)]
     else:
         raise ValueError(
-            f"pad: padding must be an int or (left, right[, top, bottom]) ints, got {padding!r}"
+            _("pad: padding must be an int or (left, right[, top, bottom]) ints, got "
+              "{padding!r}").format(padding=padding)
         )
     left, right, top, bottom = amounts
     h, w = arr.shape[-2:]
-    for size, before, after, what in ((h, top, bottom, "rows"), (w, left, right, "columns")):
+    crops = (
+        (h, top, bottom, N_("pad: padding {amounts} crops {crop} of the {size} rows, "
+                            "which leaves nothing of the {h}x{w} input")),
+        (w, left, right, N_("pad: padding {amounts} crops {crop} of the {size} columns, "
+                            "which leaves nothing of the {h}x{w} input")),
+    )
+    for size, before, after, message in crops:
         crop = -min(before, 0) - min(after, 0)
         if crop >= size:
-            raise ValueError(
-                f"pad: padding {amounts} crops {crop} of the {size} {what}, "
-                f"which leaves nothing of the {h}x{w} input"
-            )
+            raise ValueError(_(message).format(amounts=amounts, crop=crop, size=size, h=h, w=w))
     if max(amounts) > 0:
-        size_limit("pad", f"padding {amounts} makes the output",
-                   (*arr.shape[:-2], h + top + bottom, w + left + right))  # fmt: skip
+        size_limit(_("pad: padding {padding} makes the output {shape}, {total:,} values; the"
+                     " engine allows at most {limit:,}"),
+                   (*arr.shape[:-2], h + top + bottom, w + left + right), padding=amounts)
     return amounts
 
 

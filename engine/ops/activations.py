@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.i18n import _
 from engine.ops._checks import (
     array_arg,
     dim_arg,
@@ -164,7 +165,8 @@ def hardtanh(x, min_val=-1.0, max_val=1.0) -> np.ndarray:
     arr = array_arg("hardtanh", x)
     lo, hi = real_arg("hardtanh", "min_val", min_val), real_arg("hardtanh", "max_val", max_val)
     if lo > hi:
-        raise ValueError(f"hardtanh: min_val {lo:g} is greater than max_val {hi:g}")
+        raise ValueError(_("hardtanh: min_val {lo:g} is greater than max_val {hi:g}").format(
+            lo=lo, hi=hi))
     return _clamp(arr, float(_F32(lo)), float(_F32(hi)))
 
 
@@ -178,7 +180,7 @@ def softmax(x, dim=-1) -> np.ndarray:
     """
     arr = array_arg("softmax", x)
     if arr.ndim == 0:
-        raise ValueError("softmax: input must have at least 1 dimension, got a scalar")
+        raise ValueError(_("softmax: input must have at least 1 dimension, got a scalar"))
     axis = dim_arg("softmax", "dim", dim, arr.ndim)
     e = np.exp(arr - arr.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
@@ -274,7 +276,7 @@ def dropout(x, p: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarr
     arr = array_arg("dropout", x)
     p = real_arg("dropout", "p", p)
     if not 0 <= p <= 1:
-        raise ValueError(f"dropout: p must be between 0 and 1, got {p:g}")
+        raise ValueError(_("dropout: p must be between 0 and 1, got {p:g}").format(p=p))
     keep = _F32(0) if p == 1 else _F32(1 / (1 - p))
     mask = (rng.random(arr.shape, dtype=_F32) >= _F32(p)).astype(_F32)
     mask *= keep

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.i18n import _
 from engine.ops._checks import array_arg, batched_out, image_arg, pair_arg
 from engine.ops._conv_backward import input_grad
 from engine.ops._parallel import quietly
@@ -37,8 +38,10 @@ def _args(x, weight, stride, padding, output_padding, dilation, groups):
     x4, batched = image_arg(op, x)
     w = array_arg(op, weight, "weight")
     if w.ndim != 4 or w.shape[0] != x4.shape[1] or w.shape[0] % groups:
-        raise ValueError(f"{op}: weight of shape {tuple(w.shape)} does not fit an input of"
-                         f" {x4.shape[1]} channels in {groups} groups (C_in, C_out/groups, kh, kw)")
+        raise ValueError(_("{op}: weight of shape {shape} does not fit an input of"
+                           " {channels} channels in {groups} groups (C_in, C_out/groups, kh, "
+                           "kw)").format(
+            op=op, shape=tuple(w.shape), channels=x4.shape[1], groups=groups))
     s, p = pair_arg(op, "stride", stride, 1), pair_arg(op, "padding", padding, 0)
     op_, d = pair_arg(op, "output_padding", output_padding, 0), pair_arg(op, "dilation",
                                                                          dilation, 1)
@@ -46,8 +49,9 @@ def _args(x, weight, stride, padding, output_padding, dilation, groups):
                  zip(x4.shape[2:], s, d, w.shape[2:], strict=True))
     out = tuple(f + o - 2 * pi for f, o, pi in zip(full, op_, p, strict=True))
     if min(out) < 1 or max(op_[0] - max(s[0], d[0]), op_[1] - max(s[1], d[1])) >= 0:
-        raise ValueError(f"{op}: padding {p} and output_padding {op_} leave an output of"
-                         f" {out}; output_padding must be below the stride or the dilation")
+        raise ValueError(_("{op}: padding {p} and output_padding {op_} leave an output of"
+                           " {out}; output_padding must be below the stride or the "
+                           "dilation").format(op=op, p=p, op_=op_, out=out))
     return x4, batched, w, s, p, op_, d, full, out
 
 

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from engine.i18n import N_, _
 from engine.ops import _parallel
 from engine.ops._checks import (
     array_arg,
@@ -32,12 +33,15 @@ def linear(x, weight, bias=None) -> np.ndarray:
     arr = array_arg("linear", x)
     w = array_arg("linear", weight, "weight")
     if w.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-D (out, in), got shape {tuple(w.shape)}")
+        raise ValueError(_("linear: weight must be 2-D (out, in), got shape {shape}").format(
+            shape=tuple(w.shape)))
     if arr.ndim == 0:
-        raise ValueError("linear: input must have at least 1 dimension, got a scalar")
+        raise ValueError(_("linear: input must have at least 1 dimension, got a scalar"))
     if arr.shape[-1] != w.shape[1]:
-        raise ValueError(f"linear: input has {arr.shape[-1]} features, weight expects {w.shape[1]}")
-    b = None if bias is None else vector_arg("linear", "bias", bias, w.shape[0], "output feature")
+        raise ValueError(_("linear: input has {features} features, weight expects "
+                           "{expected}").format(features=arr.shape[-1], expected=w.shape[1]))
+    b = None if bias is None else vector_arg("linear", "bias", bias, w.shape[0],
+                                             N_("output feature"))
     rows = arr.reshape(-1, w.shape[1])  # (M, in)
     y = np.empty((rows.shape[0], w.shape[0]), _F32)  # (M, out)
     if y.size * w.shape[1] < _parallel._THREAD_MIN_WORK:  # small: one matmul, no hand-off
@@ -73,7 +77,8 @@ def flatten(x, start_dim=0, end_dim=-1) -> np.ndarray:
     s = dim_arg("flatten", "start_dim", start_dim, arr.ndim)
     e = dim_arg("flatten", "end_dim", end_dim, arr.ndim)
     if s > e:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        raise ValueError(_("flatten: start_dim {start_dim} comes after end_dim {end_dim}").format(
+            start_dim=start_dim, end_dim=end_dim))
     return arr.reshape((*arr.shape[:s], math.prod(arr.shape[s : e + 1]), *arr.shape[e + 1 :]))
 
 

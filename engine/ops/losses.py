@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.i18n import _
 from engine.ops._checks import array_arg, dim_arg
 
 __all__ = ["cross_entropy", "dot_loss", "log_softmax", "mse_loss"]
@@ -26,7 +27,7 @@ def log_softmax(x, dim=-1) -> np.ndarray:
     """
     arr = array_arg("log_softmax", x)
     if arr.ndim == 0:
-        raise ValueError("log_softmax: input must have at least 1 dimension, got a scalar")
+        raise ValueError(_("log_softmax: input must have at least 1 dimension, got a scalar"))
     axis = dim_arg("log_softmax", "dim", dim, arr.ndim)
     shifted = arr - arr.max(axis=axis, keepdims=True)
     lse = np.log(np.sum(np.exp(shifted, dtype=np.float64), axis=axis, keepdims=True))
@@ -36,12 +37,14 @@ def log_softmax(x, dim=-1) -> np.ndarray:
 def _labels(labels, n: int, classes: int) -> np.ndarray:
     arr = np.asarray(labels)
     if arr.shape != (n,) or not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(f"cross_entropy: labels must be {n} whole numbers (one per example),"
-                         f" got shape {arr.shape} of {arr.dtype}")
+        raise ValueError(_("cross_entropy: labels must be {n} whole numbers (one per example),"
+                           " got shape {shape} of {dtype}").format(
+            n=n, shape=arr.shape, dtype=arr.dtype))
     if n and (arr.min() < 0 or arr.max() >= classes):
-        raise ValueError(f"cross_entropy: labels must be 0 to {classes - 1} for {classes} classes"
-                         f" (the network's last output), got {int(arr.min())} to"
-                         f" {int(arr.max())}")
+        raise ValueError(_("cross_entropy: labels must be 0 to {last} for {classes} classes"
+                           " (the network's last output), got {min} to"
+                           " {max}").format(
+            last=classes - 1, classes=classes, min=int(arr.min()), max=int(arr.max())))
     return arr.astype(np.intp)
 
 
@@ -59,7 +62,8 @@ def cross_entropy(logits, labels) -> tuple[float, np.ndarray]:
     """
     z = array_arg("cross_entropy", logits)
     if z.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must be (N, classes), got shape {z.shape}")
+        raise ValueError(_("cross_entropy: logits must be (N, classes), got shape {shape}").format(
+            shape=z.shape))
     n, k = z.shape
     y = _labels(labels, n, k)
     logp = log_softmax(z, dim=1)  # (N, K)
@@ -82,7 +86,8 @@ def mse_loss(prediction, target) -> tuple[float, np.ndarray]:
     p = array_arg("mse_loss", prediction)
     t = np.asarray(target, dtype=_F32)
     if t.shape != p.shape:
-        raise ValueError(f"mse_loss: target has shape {t.shape}, the output has {p.shape}")
+        raise ValueError(_("mse_loss: target has shape {shape}, the output has {shape2}").format(
+            shape=t.shape, shape2=p.shape))
     diff = p - t
     loss = float(np.mean(np.square(diff, dtype=np.float64))) if diff.size else 0.0
     return loss, (diff * _F32(2 / max(diff.size, 1))).astype(_F32)
@@ -102,6 +107,6 @@ def dot_loss(output, cotangent) -> tuple[float, np.ndarray]:
     out = array_arg("dot_loss", output)
     t = np.asarray(cotangent, dtype=_F32)
     if t.shape != out.shape:
-        raise ValueError(f"dot_loss: the cotangent has shape {t.shape}, the output has"
-                         f" {out.shape}")
+        raise ValueError(_("dot_loss: the cotangent has shape {shape}, the output has"
+                           " {shape2}").format(shape=t.shape, shape2=out.shape))
     return float(np.sum(out * t, dtype=np.float64)), t.copy()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.i18n import N_, _
 from engine.ops._checks import (
     array_arg,
     channel_axis,
@@ -32,16 +33,16 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, eps=1e-5) -
     arr = array_arg("batch_norm", x)
     axis = channel_axis("batch_norm", arr)
     c = arr.shape[axis]
-    mean = vector_arg("batch_norm", "running_mean", running_mean, c, "channel").astype(np.float64)
-    var = vector_arg("batch_norm", "running_var", running_var, c, "channel").astype(np.float64)
-    gamma = (
-        np.ones(c) if weight is None else vector_arg("batch_norm", "weight", weight, c, "channel")
-    )
-    beta = np.zeros(c) if bias is None else vector_arg("batch_norm", "bias", bias, c, "channel")
+    per = N_("channel")  # the message's "one per channel"
+    mean = vector_arg("batch_norm", "running_mean", running_mean, c, per).astype(np.float64)
+    var = vector_arg("batch_norm", "running_var", running_var, c, per).astype(np.float64)
+    gamma = np.ones(c) if weight is None else vector_arg("batch_norm", "weight", weight, c, per)
+    beta = np.zeros(c) if bias is None else vector_arg("batch_norm", "bias", bias, c, per)
     eps = real_arg("batch_norm", "eps", eps)
     if np.any(var + eps <= 0):
         raise ValueError(
-            f"batch_norm: running_var + eps must be positive, the smallest is {np.min(var) + eps:g}"
+            _("batch_norm: running_var + eps must be positive, the smallest is {value:g}").format(
+                value=np.min(var) + eps)
         )
     scale = gamma / np.sqrt(var + eps)
     shift = beta - mean * scale
@@ -109,12 +110,13 @@ def batch_norm_train(x, weight=None, bias=None, eps=1e-5):
     """
     arr = array_arg("batch_norm_train", x)
     if arr.ndim < 2:
-        raise ValueError(f"batch_norm_train: input must be batched (N, C, ...), got {arr.shape}")
+        raise ValueError(_("batch_norm_train: input must be batched (N, C, ...), got "
+                           "{shape}").format(shape=arr.shape))
     axes = (0, *range(2, arr.ndim))
     count = arr.size // arr.shape[1]
     if count < 2:
-        raise ValueError("batch_norm_train: training needs more than one value per channel"
-                         f" (got input of shape {arr.shape})")
+        raise ValueError(_("batch_norm_train: training needs more than one value per channel"
+                           " (got input of shape {shape})").format(shape=arr.shape))
     mean = arr.mean(axis=axes, dtype=np.float64)
     centered = arr - _per_channel(mean.astype(_F32), arr.ndim)
     var = np.mean(np.square(centered, dtype=np.float64), axis=axes)  # biased, as torch normalizes

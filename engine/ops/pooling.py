@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.i18n import _
 from engine.ops._checks import (
     batched_out,
     grad_arg,
@@ -108,12 +109,13 @@ def avg_pool2d(
     >>> avg_pool2d(np.arange(16, dtype=np.float32).reshape(1, 4, 4), 2)[0].tolist()
     [[2.5, 4.5], [10.5, 12.5]]
     """
-    x4, batched, k, s, p, _, out_hw = pool_args(
+    x4, batched, k, s, p, _dilation, out_hw = pool_args(
         "avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode
     )
     if not isinstance(count_include_pad, bool | np.bool_):
         raise ValueError(
-            f"avg_pool2d: count_include_pad must be True or False, got {count_include_pad!r}"
+            _("avg_pool2d: count_include_pad must be True or False, got "
+              "{count_include_pad!r}").format(count_include_pad=count_include_pad)
         )
     return batched_out(avg_pool(x4, k, s, p, out_hw, count_include_pad), batched)
 
@@ -144,12 +146,13 @@ def avg_pool2d_backward(
     [[1.0, 1.0, 2.0, 2.0], [1.0, 1.0, 2.0, 2.0]]
     """
     op = "avg_pool2d_backward"
-    x4, batched, k, s, p, _, out_hw = pool_args(
+    x4, batched, k, s, p, _dilation, out_hw = pool_args(
         op, shape_arg(op, x_shape), kernel_size, stride, padding, 1, ceil_mode
     )
     if not isinstance(count_include_pad, bool | np.bool_):
         raise ValueError(
-            f"{op}: count_include_pad must be True or False, got {count_include_pad!r}"
+            _("{op}: count_include_pad must be True or False, got {count_include_pad!r}").format(
+                op=op, count_include_pad=count_include_pad)
         )
     g4 = grad_arg(op, grad_out, (*x4.shape[:2], *out_hw), batched, "avg_pool2d")
     gx = avg_pool_backward(g4, x4.shape, k, s, p, out_hw, bool(count_include_pad))

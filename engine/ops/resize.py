@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 
+from engine.i18n import _
+
 __all__ = ["COORDINATE_MODES", "NEAREST_MODES", "axis_matrix", "output_size", "resize2d",
            "resize2d_backward", "source_coordinates"]
 
@@ -48,8 +50,8 @@ def source_coordinates(n_in: int, n_out: int, scale: float, mode: str) -> np.nda
         adjustment = n_out / (scale * n_in)
         offset = n_in / 2 * (1 - adjustment)
         return offset + (o + half) / scale - half
-    raise ValueError(f"resize: coordinate mode {mode!r} is not one of"
-                     f" {', '.join(COORDINATE_MODES)}")
+    raise ValueError(_("resize: coordinate mode {mode!r} is not one of"
+                       " {values}").format(mode=mode, values=', '.join(COORDINATE_MODES)))
 
 
 def _nearest(x: np.ndarray, mode: str, shrinking: bool) -> np.ndarray:
@@ -63,7 +65,8 @@ def _nearest(x: np.ndarray, mode: str, shrinking: bool) -> np.ndarray:
         return np.ceil(x)
     if mode == "simple":
         return np.trunc(x)
-    raise ValueError(f"resize: nearest mode {mode!r} is not one of {', '.join(NEAREST_MODES)}")
+    raise ValueError(_("resize: nearest mode {mode!r} is not one of {values}").format(
+        mode=mode, values=', '.join(NEAREST_MODES)))
 
 
 def _taps(n_in, n_out, scale, mode, coord, nearest):

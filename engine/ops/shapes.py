@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from engine.i18n import N_, _, ngettext
+
 __all__ = [
     "ShapeError",
     "activation_bytes",
@@ -46,34 +48,39 @@ def pair(value: int | Sequence[int], name: str = "value") -> tuple[int, int]:
     ((3, 3), (3, 5))
     """
     if isinstance(value, bool):
-        raise ValueError(f"{name} must be a whole number or a pair of them, not {value!r}")
+        raise ValueError(_("{name} must be a whole number or a pair of them, not {value!r}").format(
+            name=name, value=value))
     if isinstance(value, int):
         return value, value
     try:
         h, w = value
     except (TypeError, ValueError):
         raise ValueError(
-            f"{name} must be a whole number or a pair of them, not {value!r}"
+            _("{name} must be a whole number or a pair of them, not {value!r}").format(
+                name=name, value=value)
         ) from None
     if isinstance(h, bool) or isinstance(w, bool) or not isinstance(h, int) or not isinstance(
         w, int
     ):
-        raise ValueError(f"{name} must be a whole number or a pair of them, not {value!r}")
+        raise ValueError(_("{name} must be a whole number or a pair of them, not {value!r}").format(
+            name=name, value=value))
     return h, w
 
 
 def _check_args(n, kernel_size, stride, padding, dilation) -> None:
     for label, value, low in (
-        ("input size", n, 1),
-        ("kernel size", kernel_size, 1),
-        ("stride", stride, 1),
-        ("padding", padding, 0),
-        ("dilation", dilation, 1),
+        (N_("input size"), n, 1),
+        (N_("kernel size"), kernel_size, 1),
+        (N_("stride"), stride, 1),
+        (N_("padding"), padding, 0),
+        (N_("dilation"), dilation, 1),
     ):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ShapeError(f"{label} must be a whole number, not {value!r}")
+            raise ShapeError(_("{label} must be a whole number, not {value!r}").format(
+                label=_(label), value=value))
         if value < low:
-            raise ShapeError(f"{label} must be at least {low}, not {value}", _FIELDS[label])
+            raise ShapeError(_("{label} must be at least {low}, not {value}").format(
+                label=_(label), low=low, value=value), _FIELDS[label])
 
 
 _FIELDS = {
@@ -127,23 +134,24 @@ def conv_output_size(
     eff = _effective(kernel_size, dilation)
     padded = n + 2 * padding
     if eff > padded:
-        what = f"kernel {eff}"
-        if dilation > 1:
-            what = f"dilated kernel {eff} ({kernel_size} at dilation {dilation})"
-        raise ShapeError(
-            f"{what} is larger than the padded input {padded} ({n} + 2*{padding})",
-            "kernel_size",
-        )
+        message = (_("dilated kernel {eff} ({kernel_size} at dilation {dilation}) is larger than"
+                     " the padded input {padded} ({n} + 2*{padding})") if dilation > 1
+                   else _("kernel {eff} is larger than the padded input {padded} ({n} +"
+                          " 2*{padding})"))
+        raise ShapeError(message.format(eff=eff, kernel_size=kernel_size, dilation=dilation,
+                                        padded=padded, n=n, padding=padding), "kernel_size")
     span = padded - eff
     positions, rest = divmod(span, stride)
     if rest and strict and not ceil_mode:
         value = (span + stride) / stride
-        px = "pixel" if rest == 1 else "pixels"
-        raise ShapeError(
-            f"stride {stride} does not fit: ({n} - {eff} + 2*{padding})/{stride} + 1"
-            f" = {span + stride}/{stride} = {value:.2f}; the floor drops {rest} border {px}",
-            "stride",
-        )
+        # The formula stays in the lecture's notation in every language (docs/i18n.md).
+        formula = (f"({n} - {eff} + 2*{padding})/{stride} + 1 = {span + stride}/{stride}"
+                   f" = {value:.2f}")
+        raise ShapeError(ngettext("stride {stride} does not fit: {formula}; the floor drops"
+                                  " {rest} border pixel",
+                                  "stride {stride} does not fit: {formula}; the floor drops"
+                                  " {rest} border pixels", rest).format(
+            stride=stride, formula=formula, rest=rest), "stride")
     out = positions + 1
     if ceil_mode and rest:
         out += 1
@@ -188,7 +196,9 @@ def size_formula(n: int, kernel_size: int, stride: int = 1, padding: int = 0,
     rounding = "ceil" if ceil_mode else "floor"
     exact = (span + stride) / stride
     if ceil_mode and out != math.ceil(exact):
-        return f"{text} = ceil({exact:.2f}) - 1 = {out} (last window would start in the padding)"
+        # The formula keeps the lecture's notation; only the remark is translated.
+        return _("{formula} = ceil({exact}) - 1 = {out} (last window would start in the"
+                 " padding)").format(formula=text, exact=f"{exact:.2f}", out=str(out))
     return f"{text} = {rounding}({exact:.2f}) = {out}"
 
 
@@ -204,7 +214,8 @@ def same_padding(kernel_size: int, dilation: int = 1) -> int:
     eff = _effective(kernel_size, dilation)
     if eff % 2 == 0:
         raise ShapeError(
-            f"an even kernel ({eff}) has no symmetric same padding: (F-1)/2 = {(eff - 1) / 2}",
+            _("an even kernel ({eff}) has no symmetric same padding: (F-1)/2 = {value}").format(
+                eff=eff, value=(eff - 1) / 2),
             "kernel_size",
         )
     return (eff - 1) // 2
@@ -222,8 +233,9 @@ def conv_params(in_channels: int, out_channels: int, kernel_size: int | Sequence
     kh, kw = pair(kernel_size, "kernel_size")
     if in_channels % groups or out_channels % groups:
         raise ShapeError(
-            f"groups {groups} must divide both in_channels {in_channels} and out_channels"
-            f" {out_channels}",
+            _("groups {groups} must divide both in_channels {in_channels} and out_channels"
+              " {out_channels}").format(
+                groups=groups, in_channels=in_channels, out_channels=out_channels),
             "groups",
         )
     return out_channels * (kh * kw * (in_channels // groups) + int(bool(bias)))

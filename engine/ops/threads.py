@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.i18n import _
 from engine.ops import _parallel
 
 __all__ = ["get_num_threads", "set_num_threads"]
@@ -30,5 +31,6 @@ def set_num_threads(n: int) -> None:
     >>> set_num_threads(before)
     """
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise ValueError(f"set_num_threads: the thread count must be a positive int, got {n!r}")
+        raise ValueError(_("set_num_threads: the thread count must be a positive int, got "
+                           "{n!r}").format(n=n))
     _parallel.set_thread_count(int(n))
