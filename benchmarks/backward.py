@@ -23,6 +23,7 @@ import platform
 import numpy as np
 
 import benchmarks.engine as house
+from benchmarks.machine import load_average
 from engine import ops as F
 
 # name, input (N, C, H, W), weight (C_out, C_in / groups, kh, kw), stride, padding, groups
@@ -195,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS"):
         if var in os.environ:
             print(f"note: {var}={os.environ[var]} is set (it can slow numpy's BLAS)")
-    print(f"load average before: {house._load()}\n")
+    print(f"load average before: {load_average()}\n")
 
     conv = conv_rows(torch, args.repeats, args.only)
     if conv:
@@ -205,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     if pools:
         print("\nPooling backward (grad_x) against torch.autograd.grad:")
         print("\n".join(table(pools, pools=True)))
-    print(f"\nload average after: {house._load()}")
+    print(f"\nload average after: {load_average()}")
     if conv:
         geo = math.exp(sum(math.log(r["ours"] / r["theirs"]) for r in conv) / len(conv))
         over = [r["name"] for r in conv if r["ours"] / r["theirs"] > TARGET]

@@ -25,6 +25,7 @@ from collections.abc import Callable
 import numpy as np
 
 import engine
+from benchmarks.machine import cpu_model, load_average
 from engine import ops as F
 
 # name, input (C, H, W), weight (C_out, C_in, kh, kw), stride, padding
@@ -91,11 +92,6 @@ def matmul_peak(torch, threads: int) -> float:
     return 2 * n**3 / best / 1e9
 
 
-def _load() -> str:
-    try:
-        return " ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:
-        return "unknown"
 
 
 def _once(fn: Callable[[], object]) -> float:
@@ -129,15 +125,6 @@ def blas_info() -> list[str]:
     return lines
 
 
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def conv_rows(torch, tf, peak: float, repeats: int) -> list[dict]:
@@ -280,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS"):
         if var in os.environ:
             print(f"note: {var}={os.environ[var]} is set (it can slow numpy's BLAS)")
-    print(f"load average before: {_load()}")
+    print(f"load average before: {load_average()}")
     peak = matmul_peak(torch, args.threads)
     print(f"float32 matmul peak on {args.threads} thread(s): {peak:.0f} GFLOP/s\n")
 
@@ -303,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {line}")
     print(
         f"\nfloat32 matmul peak (best of two measurements): {peak:.0f} GFLOP/s; "
-        f"load average after: {_load()}"
+        f"load average after: {load_average()}"
     )
     print(f"geometric-mean ratio engine/torch over (a)-(f): {geo:.2f} (target <= {GEO_TARGET})")
     print(f"default pipeline ({source}): engine {1 / pipe['ours']:.0f} fps, "

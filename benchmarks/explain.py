@@ -32,7 +32,8 @@ import numpy as np
 
 import benchmarks.engine as timing
 import engine
-from benchmarks.engine import _load, cpu_model, interleaved
+from benchmarks.engine import interleaved
+from benchmarks.machine import cpu_model, load_average
 from benchmarks.models import _randomize_bn, build_resnet18, export
 from engine.explain import grad_cam, saliency
 from engine.explain.overlay import overlay
@@ -130,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     print(f"machine: {cpu_model()}, {os.cpu_count()} logical CPUs, {platform.platform()}")
     print(f"numpy {np.__version__}, torch {torch.__version__}; threads: engine "
-          f"{engine.ops.get_num_threads()}, torch {torch.get_num_threads()}; load {_load()};"
+          f"{engine.ops.get_num_threads()}, torch {torch.get_num_threads()}; load {load_average()};"
           f" {args.stat} of {args.repeats} calls")
     print(f"\n{'case':<46} {'ms':>8} {'per s':>7}")
     live = live_rows(args.repeats)
@@ -144,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nlive: slowest displayed rate {1 / slowest:.0f} fps (target >= 15)")
     print(f"ResNet-18 ({source}): engine / PyTorch forward+backward = {ratio:.2f} (target <= 3);"
           f" / input-only = {rows[0][1] / rows[2][1]:.2f}; saliency gradients agree to"
-          f" {error:.1e} (relative L2); load after: {_load()}")
+          f" {error:.1e} (relative L2); load after: {load_average()}")
     return 0
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -24,19 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from benchmarks.live import TIMER_MS, WARMUP_S, write_video
+from benchmarks.machine import cpu_model
 
 METHODS = ("saliency", "gradcam")
 
 
-def cpu_name() -> str:
-    """The processor's model name (lscpu's "Model name"), else what platform says."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main() -> int:
@@ -79,7 +70,7 @@ def run(tmp: Path, seconds: float, fps: float) -> int:
         window.close()  # stops the threads before the temporary folder goes
         app.processEvents()
     print(f"video 480x640 at {fps:.0f} fps, shapes network (64x64 crop), Explain panel open;"
-          f" {seconds:.0f} s per method after {WARMUP_S} s warm-up; {cpu_name()},"
+          f" {seconds:.0f} s per method after {WARMUP_S} s warm-up; {cpu_model()},"
           f" {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end")
     print("| method | maps shown / s | latency p50 (ms) | latency p95 (ms) |"
           " longest stall (ms) | explanation ms (median) |")

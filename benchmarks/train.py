@@ -19,7 +19,8 @@ import platform
 import numpy as np
 
 import engine
-from benchmarks.engine import _load, cpu_model, interleaved
+from benchmarks.engine import interleaved
+from benchmarks.machine import cpu_model, load_average
 from engine.graph.autograd import forward_backward, trainable_parameters
 from engine.graph.node import InputSpec, Node
 from engine.graph.pipeline import Pipeline
@@ -165,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     print(f"machine: {cpu_model()}, {os.cpu_count()} logical CPUs, {platform.platform()}")
     print(f"numpy {np.__version__}, torch {torch.__version__}; threads: engine "
-          f"{engine.ops.get_num_threads()}, torch {torch.get_num_threads()}; load {_load()}")
+          f"{engine.ops.get_num_threads()}, torch {torch.get_num_threads()}; load {load_average()}")
     print(f"\n{'case':<44} {'engine ms':>10} {'torch ms':>9} {'ratio':>6} "
           f"{'loss diff':>10} {'grad diff':>10}")
     cases = [("shapes classifier, batch 64, 3x64x64", shapes_case(64)),
@@ -182,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         worst_ratio = max(worst_ratio, ratio)
         print(f"{label:<44} {mine * 1e3:>10.1f} {torchs * 1e3:>9.1f} {ratio:>6.2f} "
               f"{loss_diff:>10.1e} {grad_diff:>10.1e}")
-    print(f"\nworst ratio {worst_ratio:.2f} (target <= 2.0); load after: {_load()}")
+    print(f"\nworst ratio {worst_ratio:.2f} (target <= 2.0); load after: {load_average()}")
     return 0
 
 

@@ -102,7 +102,7 @@ def main() -> int:
 
 def run(tmp: Path, opts) -> int:
     import engine
-    from benchmarks.engine import cpu_model
+    from benchmarks.machine import cpu_model
     from gui.app import _application, wait_for_result
     from gui.live import LiveResults
     from gui.main_window import MainWindow

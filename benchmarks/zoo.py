@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -29,6 +28,7 @@ import warnings
 from pathlib import Path
 
 import engine
+from benchmarks.machine import cpu_model, load_average
 from benchmarks.models import TOLERANCE, _randomize_bn, measure, table
 
 # (torchvision builder, input side); the classification zoo's convolutional networks
@@ -60,22 +60,8 @@ def import_torchvision():
     return torchvision
 
 
-def cpu_model() -> str:
-    """The processor's name as Linux reports it, else what ``platform`` knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
-def load_average() -> str:
-    try:
-        return " ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:
-        return "unknown"
 
 
 def export(torch, model, path: Path, size: int) -> Path:
