@@ -23,7 +23,7 @@ import platform
 import numpy as np
 
 import benchmarks.engine as house
-from benchmarks.machine import load_average
+from benchmarks.machine import cpu_model, load_average
 from engine import ops as F
 
 # name, input (N, C, H, W), weight (C_out, C_in / groups, kh, kw), stride, padding, groups
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     how = set_threads(args.threads)
     torch.set_num_threads(args.threads)
 
-    print(f"machine: {house.cpu_model()}, {os.cpu_count()} logical CPUs, {platform.platform()}")
+    print(f"machine: {cpu_model()}, {os.cpu_count()} logical CPUs, {platform.platform()}")
     print(f"python {platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}")
     print(f"threads: engine {F.get_num_threads()} (set by {how}), torch "
           f"{torch.get_num_threads()}; {args.stat} of {args.repeats} runs in alternating blocks; "
