@@ -26,9 +26,12 @@ spread beyond its windows (``0 * inf`` is NaN): such an input takes the tap-copy
 
 from __future__ import annotations
 
+import math
+import threading
+
 import numpy as np
 
-from engine.ops._parallel import run, thread_count, workspace
+from engine.ops._parallel import run, thread_count
 
 __all__ = ["conv_depthwise", "finite", "tile_width"]
 
@@ -37,6 +40,41 @@ __all__ = ["conv_depthwise", "finite", "tile_width"]
 # (18 layers: 14.1 / 15.1 / 15.6 ms).
 _PLANE_VALUES = 1 << 19
 _BAND_VALUES = 1 << 19
+_local = threading.local()
+
+
+def _scratch(role: str, shape: tuple[int, ...]) -> np.ndarray:
+    """A float32 array of ``shape`` for ``role``, on a block of this thread's that only grows.
+
+    The engine's keyed workspaces hold 24 shapes a thread: a mobile network's dozen depthwise
+    shapes, four buffers each, pushed each other and the other ops' buffers out every frame,
+    and came back as fresh zero-filled blocks (MobileNetV3-Small: 19 ``np.full`` a frame, 4 ms
+    of its 16).
+    """
+    store = _local.__dict__.setdefault("blocks", {})
+    size = math.prod(shape)
+    block = store.get(role)
+    if block is None or block.size < size:
+        block = store[role] = np.empty(size, np.float32)
+    return block[:size].reshape(shape)
+
+
+def _banded(layout: tuple, channels: int, k: int, m_t: int) -> np.ndarray:
+    """This thread's (channels, k, m_t) B for a layout (kernel, tile, stride, dilation and
+    multiplier): zero but for the diagonals, which each call rewrites at the same places.
+
+    One per layout, kept (a network has a handful: MobileNetV3-Large's 15 depthwise layers
+    have 6), so the zeros are written once rather than on every call (the whole of B: 0.85 MB
+    for 168 channels 5x5 at T = 14).
+    """
+    store = _local.__dict__.setdefault("banded", {})
+    block = store.pop(layout, None)
+    if block is None or block.shape[0] < channels:
+        block = np.zeros((channels, k, m_t), np.float32)
+        if len(store) >= 16:  # forget the least recently used layout
+            del store[next(iter(store))]
+    store[layout] = block  # re-inserted: most recently used last
+    return block
 
 
 def finite(x: np.ndarray) -> bool:
@@ -81,20 +119,21 @@ def conv_depthwise(x4, w, b, stride, pads, dil, out_hw) -> np.ndarray:
         i, c0 = item
         c1 = min(c0 + chunk, c)
         kc = c1 - c0
-        # zero borders (and columns past the last tile) written once, when the workspace is made
-        planes = workspace(("dw-planes", c, h, wd, pads, stride, dil, chunk), (chunk, hp, wx),
-                           0.0)
-        planes[:kc, top : top + h, left : left + wd] = x4[i, c0:c1]
-        # B is zero but for its diagonals, rewritten at the same places on every call
-        bm = workspace(("dw-b", chunk, kh, kw, stride, dil, t_out, mult),
-                       (chunk, k, mult * t_out), 0.0)
         m_t = mult * t_out
+        planes = _scratch("planes", (chunk, hp, wx))
+        # the zero border (and the columns past the last tile): the block held other layouts
+        planes[:kc, :top] = 0.0
+        planes[:kc, top + h :] = 0.0
+        planes[:kc, top : top + h, :left] = 0.0
+        planes[:kc, top : top + h, left + wd :] = 0.0
+        planes[:kc, top : top + h, left : left + wd] = x4[i, c0:c1]
+        bm = _banded((kh, kw, wt, sw, dw, mult, t_out), chunk, k, m_t)
         diag = np.ndarray((kc, kh, kw, mult, t_out), np.float32, bm, 0,
                           (bm.strides[0], wt * m_t * 4, dw * m_t * 4, t_out * 4,
                            (sw * m_t + 1) * 4))  # fmt: skip
         diag[...] = w5[c0:c1]
-        a_buf = workspace(("dw-a", chunk, band, tiles, k), (chunk, band * tiles, k))
-        o_buf = workspace(("dw-out", chunk, band, tiles, m_t), (chunk, band, tiles, mult, t_out))
+        a_buf = _scratch("a", (chunk, band * tiles, k))
+        o_buf = _scratch("out", (chunk, band, tiles, mult, t_out))
         s_c = planes.strides[0]
         for r0 in range(0, ho, band):
             rows = min(band, ho - r0)

@@ -22,7 +22,7 @@ def _case(data):
     stride = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
     dil = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)))
     pads = tuple(data.draw(st.integers(0, 3)) for _ in range(4))
-    h = data.draw(st.integers(max(1, dil[0] * (kh - 1) + 1 - pads[0] - pads[1]), 12))
+    h = data.draw(st.integers(max(1, dil[0] * (kh - 1) + 1 - pads[0] - pads[1]), 16))
     w = data.draw(st.integers(max(1, dil[1] * (kw - 1) + 1 - pads[2] - pads[3]), 45))
     rng = np.random.default_rng(data.draw(st.integers(0, 99)))
     x = rng.standard_normal((n, c, h, w)).astype(np.float32)
@@ -79,3 +79,19 @@ def test_a_non_finite_input_spreads_only_into_its_windows():
     np.testing.assert_array_equal(np.isinf(y), np.isinf(ref))
     ok = np.isfinite(ref)
     np.testing.assert_allclose(y[ok], ref[ok], rtol=1e-4, atol=1e-4)
+
+
+def test_layers_that_share_the_buffers_in_turn_keep_their_zeros():
+    """Buffers are reused from layer to layer; a layout written before (another padding of the
+    same padded size, values where another layer's border was) must not leak into this one."""
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((1, 4, 10, 16)).astype(np.float32)
+    x_wide = rng.standard_normal((1, 4, 12, 18)).astype(np.float32)
+    w3, w5 = (rng.standard_normal((4, 1, k, k)).astype(np.float32) for k in (3, 5))
+    cases = [(x, w5, (2, 2, 2, 2)), (x_wide, w3, (1, 1, 1, 1)), (x, w5, (2, 2, 2, 2)),
+             (x, w3, (0, 2, 0, 2)), (x, w3, (2, 0, 2, 0)), (x, w5, (2, 2, 2, 2))]
+    for _ in range(2):
+        for xs, w, pads in cases:
+            ref = ref_conv2d(xs, w, None, (1, 1), pads, (1, 1), 4)
+            out = conv_depthwise(xs, w, None, (1, 1), pads, (1, 1), ref.shape[2:])
+            np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4)
