@@ -95,3 +95,19 @@ def test_layers_that_share_the_buffers_in_turn_keep_their_zeros():
             ref = ref_conv2d(xs, w, None, (1, 1), pads, (1, 1), 4)
             out = conv_depthwise(xs, w, None, (1, 1), pads, (1, 1), ref.shape[2:])
             np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4)
+
+
+def test_an_infinite_weight_gives_what_the_loop_gives_quietly():
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((2, 3, 9, 20)).astype(np.float32)
+    x[0, 1, 4, 4] = 0.0  # inf * 0 inside a window: NaN there, as in PyTorch
+    w = rng.standard_normal((6, 1, 3, 5)).astype(np.float32)
+    w[2, 0, 1, 2], w[5, 0, 0, 0] = np.inf, -np.inf
+    with np.errstate(invalid="ignore", over="ignore"):
+        ref = ref_conv2d(x, w, None, (1, 2), (1, 1, 2, 2), (1, 1), 3)
+    out = conv_depthwise(x, w, None, (1, 2), (1, 1, 2, 2), (1, 1), ref.shape[2:])
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(ref))
+    np.testing.assert_array_equal(np.isposinf(out), np.isposinf(ref))
+    np.testing.assert_array_equal(np.isneginf(out), np.isneginf(ref))
+    ok = np.isfinite(ref)
+    np.testing.assert_allclose(out[ok], ref[ok], rtol=1e-4, atol=1e-4)
