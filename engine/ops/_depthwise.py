@@ -31,6 +31,7 @@ import threading
 
 import numpy as np
 
+from engine.ops import _parallel
 from engine.ops._parallel import run, thread_count
 
 __all__ = ["conv_depthwise", "finite", "tile_width"]
@@ -107,7 +108,11 @@ def conv_depthwise(x4, w, b, stride, pads, dil, out_hw) -> np.ndarray:
     hp = h + top + bottom
     wx = max(wd + left + right, (tiles - 1) * t_out * sw + wt)  # the last tile may read past
     k = kh * wt
-    most = -(-c // (2 * thread_count())) if n < 2 * thread_count() else c
+    macs = n * c_out * ho * wo * kh * kw * 8
+    # pieces: two a thread to even out a large layer; a small one runs on the calling thread
+    # in one piece an image (each piece costs a dozen numpy calls)
+    share = 2 * thread_count() if macs >= _parallel._THREAD_MIN_WORK else 1
+    most = -(-c // share) if n < share else c
     chunk = max(1, min(most, _PLANE_VALUES // (hp * wx)))
     band = max(1, min(ho, _BAND_VALUES // (chunk * tiles * (k + mult * t_out))))
     # B's diagonals: (channel, kernel row, tap, output of the tile, filter) in its flat layout
@@ -156,5 +161,5 @@ def conv_depthwise(x4, w, b, stride, pads, dil, out_hw) -> np.ndarray:
 
     items = [(i, c0) for i in range(n) for c0 in range(0, c, chunk)]
     with np.errstate(invalid="ignore", over="ignore"):  # an infinite weight: NaN, as in PyTorch
-        run(items, work, n * c_out * ho * wo * kh * kw * 8)
+        run(items, work, macs)
     return y
