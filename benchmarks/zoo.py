@@ -6,7 +6,8 @@ Run from the repository root (torch, torchvision and onnxruntime are benchmark e
 
 Where torchvision is not installed beside torch, a private copy serves (docs/benchmarks.md,
 "The zoo", gives the commands): ``pip install --no-deps --target /tmp/tvlib
-torchvision==0.28.0``, then ``PYTHONPATH=/tmp/tvlib`` before the command above.
+torchvision==0.28.0 pillow`` (torchvision imports PIL), then ``PYTHONPATH=/tmp/tvlib`` before the
+command above.
 
 Each network is built by torchvision with random seeded weights (and random batch-norm
 statistics), exported by ``torch.onnx.export`` (opset 17) into a temporary folder, opened with

@@ -167,7 +167,11 @@ def hardtanh(x, min_val=-1.0, max_val=1.0) -> np.ndarray:
     if lo > hi:
         raise ValueError(_("hardtanh: min_val {lo:g} is greater than max_val {hi:g}").format(
             lo=lo, hi=hi))
-    return _clamp(arr, float(_F32(lo)), float(_F32(hi)))
+    # One np.clip of the whole map on the calling thread (a SIMD loop with both bounds in
+    # numpy 2) beat the two chunked passes of _clamp shared by the threads on MobileNetV2's
+    # ReLU6 (ms, best of 30, cold maps, 2 cores with other jobs running: 96x112x112
+    # 0.91 -> 0.56; 192x28x28 0.14 -> 0.04; 576x14x14 0.063 -> 0.025).
+    return np.clip(arr, _F32(lo), _F32(hi))
 
 
 def softmax(x, dim=-1) -> np.ndarray:

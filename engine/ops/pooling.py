@@ -168,8 +168,14 @@ def global_avg_pool2d(x) -> np.ndarray:
     (2, 1, 1)
     """
     x4, batched = image_arg("global_avg_pool2d", x)
-    y = x4.mean(axis=(2, 3), keepdims=True, dtype=np.float64).astype(_F32)
-    return batched_out(y, batched)
+    n, c, h, w = x4.shape
+    # Each map's sum as a product with a vector of ones (BLAS, in float32 with its blocked
+    # sums: relative error about 4e-7 here): 3-8x faster than a float64 mean, which
+    # EfficientNet's sixteen squeeze-and-excitation blocks felt (144x56x56: 0.22 -> 0.06 ms;
+    # 1152x7x7: 0.048 -> 0.006).
+    sums = np.ascontiguousarray(x4, _F32).reshape(n * c, h * w) @ np.ones(h * w, _F32)
+    sums /= _F32(h * w)
+    return batched_out(sums.reshape(n, c, 1, 1), batched)
 
 
 def global_avg_pool2d_backward(grad_out, x_shape) -> np.ndarray:

@@ -268,3 +268,22 @@ def test_the_engines_threads_follow_the_callers_error_settings():
         assert np.isinf(y).all()
     finally:
         F.set_num_threads(before)
+
+
+@SETTINGS
+@given(st.lists(st.floats(-10, 10, width=32), min_size=1, max_size=30), st.floats(0.05, 1),
+       st.floats(-1, 1))
+def test_mobilenet_v3_activations_match_math(values, alpha, beta):
+    from engine.ops.pointwise import hardsigmoid, hardswish
+
+    x = np.array(values, np.float32)
+    a32, b32 = float(np.float32(alpha)), float(np.float32(beta))
+    assert_close(hardswish(x), np.array([v * min(max(v / 6 + 0.5, 0), 1) for v in values]),
+                 tol=1e-6)
+    assert_close(hardsigmoid(x), np.array([min(max(v / 6 + 0.5, 0), 1) for v in values]),
+                 tol=1e-6)
+    assert_close(hardsigmoid(x, alpha, beta),
+                 np.array([min(max(a32 * v + b32, 0), 1) for v in values]), tol=1e-6)
+    edge = np.array([np.nan, np.inf, -np.inf], np.float32)  # NaN stays; -inf * 0 is NaN
+    np.testing.assert_array_equal(hardswish(edge), [np.nan, np.inf, np.nan])
+    np.testing.assert_array_equal(hardsigmoid(edge), [np.nan, 1, 0])

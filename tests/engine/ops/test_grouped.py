@@ -2,6 +2,8 @@
 groups, channels per group, strides (its phases), dilations, uneven padding, odd sizes, batches,
 row bands and non-finite values."""
 
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -55,6 +57,15 @@ def test_matches_the_plain_loop(data, depthwise):
 def test_matches_the_plain_loop_in_many_pieces_and_bands(data, depthwise):
     with pieces_of(_grouped, SMALL):
         _check(*_case(data, depthwise))
+
+
+@given(data=st.data())
+@SETTINGS
+def test_depthwise_by_tap_copies_matches_the_plain_loop(data):
+    """The route of a depthwise layer whose input is not finite, here for finite ones too
+    (engine/ops/_depthwise.py takes those otherwise; tests/engine/ops/test_depthwise.py)."""
+    with pieces_of(_grouped, SMALL), mock.patch.object(_grouped, "finite", lambda x: False):
+        _check(*_case(data, True))
 
 
 @pytest.mark.parametrize("groups_per_channel", [1, 4])
