@@ -69,6 +69,9 @@ class SoakResult:
     errors: list[str] = field(default_factory=list)  # error messages the window showed
     before: tuple[int, int, list[str]] = (0, 0, [])  # native threads, files, Python threads
     after: tuple[int, int, list[str]] = (0, 0, [])  # the same once the window closed
+    diagnosis: dict = field(default_factory=dict)  # StallWatch.summary(): stalls with causes, GC
+    causes: str = ""  # the stalls over STALL_MS by cause (markdown)
+    collections: str = ""  # the garbage collections by generation (markdown)
 
     def slope_mb_per_min(self) -> float:
         kept = [(t, mb) for t, mb, _thr, _fd in self.samples if t >= self.warmup_s]
@@ -113,7 +116,7 @@ class SoakResult:
         ]
         lines = ["| measure | value | target |", "| --- | --- | --- |"]
         lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
-        return "\n".join(lines)
+        return "\n\n".join(["\n".join(lines), self.causes, self.collections]).strip()
 
     def _first(self, column: int) -> int:
         kept = [s for s in self.samples if s[0] >= self.warmup_s] or self.samples
@@ -187,6 +190,11 @@ def _run_window(video: Path, tabbed: bool, body) -> None:
 def _measure(window, result: SoakResult, sample_s: float) -> None:
     from PySide6.QtCore import QEventLoop, QTimer
 
+    from benchmarks.stall_watch import StallWatch, causes_table
+
+    # Stalls of the warm-up are left out below, as in the table; the watch records from here.
+    loop_frame = "benchmarks/soak.py _measure"  # where the stack stands while Qt works
+    watch = StallWatch(stall_ms=STALL_MS / 2, loop_frame=loop_frame, interval_ms=TIMER_MS)
     start = time.perf_counter()
     last = [start]
 
@@ -197,6 +205,7 @@ def _measure(window, result: SoakResult, sample_s: float) -> None:
 
     def on_tick() -> None:
         now = time.perf_counter()
+        watch.beat()
         result.ticks.append((now - start, (now - last[0]) * 1000.0 - TIMER_MS))
         last[0] = now
 
@@ -213,13 +222,19 @@ def _measure(window, result: SoakResult, sample_s: float) -> None:
     on_sample()
     ticker.start()
     sampler.start()
+    watch.start()
     loop = QEventLoop()
     QTimer.singleShot(int((result.warmup_s + result.seconds) * 1000), loop.quit)
     loop.exec()
+    watch.stop()
     ticker.stop()
     sampler.stop()
     on_sample()
     window.live.resultUpdated.disconnect(on_result)
+    watch.stalls = [s for s in watch.stalls if s.t >= result.warmup_s]
+    result.diagnosis = watch.summary()
+    result.causes = causes_table(watch.stalls, STALL_MS, loop_frame)
+    result.collections = watch.gc_table()
 
 
 def main() -> int:
