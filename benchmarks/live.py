@@ -69,14 +69,18 @@ def main() -> int:
                         help="open every panel (tabs floated, so that each one paints)")
     parser.add_argument("--stages", action="store_true",
                         help="also print where the time goes, stage by stage")
+    parser.add_argument("--engine-threads", type=int, default=None, metavar="N",
+                        help="the engine's threads for large ops (default: as the app, up to 2)")
     opts = parser.parse_args()
     # The video and the config folder live only as long as the run: removed on every exit.
     with tempfile.TemporaryDirectory(prefix="cnn-explorer-bench-") as folder:
-        return run(Path(folder), opts.seconds, opts.all_docks, opts.stages)
+        return run(Path(folder), opts.seconds, opts.all_docks, opts.stages, opts.engine_threads)
 
 
-def run(tmp: Path, seconds: float, all_docks: bool = False, stages: bool = False) -> int:
-    """Measure for ``seconds`` (after the warm-up) with scratch files in ``tmp``; print a table.
+def run(tmp: Path, seconds: float, all_docks: bool = False, stages: bool = False,
+        engine_threads: int | None = None) -> int:
+    """Measure for ``seconds`` (after the warm-up) with scratch files in ``tmp``; print a table;
+    ``engine_threads``: the engine's threads (None: as the app chooses).
 
     Returns the exit status: 0, or 2 when no frame was processed.
     """
@@ -88,7 +92,7 @@ def run(tmp: Path, seconds: float, all_docks: bool = False, stages: bool = False
     from gui.main_window import MainWindow
     from gui.session import Session, SourceSpec
 
-    engine.configure()  # as the app does at start (main.py)
+    engine.configure(engine_threads)  # as the app does at start (main.py)
     app = _application()
     video = write_video(tmp / "bench.avi")
     session = Session()
@@ -128,6 +132,7 @@ def measure(window, layer: int, seconds: float, alone: dict[str, float] | None =
     ``alone``: the engine's own times, to print the stage breakdown beside."""
     from PySide6.QtCore import QEventLoop, QTimer
 
+    import engine
     from gui.app import wait_for_result
 
     live, session = window.live, window.session
@@ -193,6 +198,7 @@ def measure(window, layer: int, seconds: float, alone: dict[str, float] | None =
     print(f"| latency p95 (ms) | {np.percentile(lat_ms, 95):.1f} | <= 80 |")
     print(f"| longest event-loop stall (ms) | {stall_ms:.1f} | <= 50 |")
     print(f"| engine ms per frame (median) | {np.median(engine_ms):.1f} | |")
+    print(f"| engine threads | {engine.configuration().threads} | |")
     print(f"| frames dropped (whole run) | {dropped} | |")
     if probe is not None:
         print()
