@@ -34,6 +34,10 @@ __all__ = ["ReceptiveFieldDock", "describe_field"]
 BOX_COLOR = QColor(255, 60, 60)
 STRIP_TYPES = {"Conv2d", "MaxPool2d", "AvgPool2d"}  # the layers that change the box
 STRIP_SIDE = 160  # thumbnail width in the strip of earlier layers
+INPUT_SIDE = 320
+"""The input picture keeps at most this many rows and columns (every s-th pixel; its boxes stay
+in the input's own coordinates): the panel shows it a few hundred pixels wide, and converting a
+whole 480 x 640 input for every frame cost the window's thread about 4 ms."""
 
 
 def describe_field(rf: ReceptiveField) -> str:
@@ -253,7 +257,7 @@ class ReceptiveFieldDock(QWidget):
                                      y, x)
         # The boxes are in the coordinates of what entered the pipeline, which for a
         # fixed-size network is a resized or cropped frame: show that, not the frame.
-        picture, extent = frame_thumbnail(result.input, None)
+        picture, extent = frame_thumbnail(result.input, INPUT_SIDE)
         self.input_view.set_rgb(picture, extent=extent)
         self._arrange_views()  # the frame's shape decides which arrangement is larger
         self.input_view.set_boxes(self._boxes(result.pipeline.input_name))
