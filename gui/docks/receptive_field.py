@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from engine.i18n import _
 from engine.lecture.receptive import ReceptiveField, receptive_field
+from gui.live_follow import LiveFollow
 from gui.ui_scale import scaled
 from gui.widgets.crop_controls import frame_thumbnail
 from gui.widgets.pixel_view import PixelView
@@ -76,6 +77,7 @@ class ReceptiveFieldDock(QWidget):
         session.pipeline_changed.connect(self._on_session_pipeline)
         session.selected_layer_changed.connect(self._on_session_layer)
         session.selected_map_changed.connect(self._on_session_map)
+        self._follow = LiveFollow(self, self._refresh)
         live.resultUpdated.connect(self._on_live_result)
         self._fill_layers()
         if live.latest is not None:
@@ -198,8 +200,7 @@ class ReceptiveFieldDock(QWidget):
         self._refresh()
 
     def _on_live_result(self, _result) -> None:
-        if self.isVisible():  # a hidden dock does no per-frame work; showEvent catches up
-            self._refresh()
+        self._follow.frame()  # at a readable rate; hidden: nothing (showEvent catches up)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
