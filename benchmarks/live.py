@@ -26,6 +26,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 WARMUP_S = 1.5  # the first frames pay for imports, first layouts and buffer allocation
 TIMER_MS = 5
+STALL_MS = 50.0  # the target: no stall of the event loop over this
 
 
 def write_video(path: Path, fps: float = 60.0, n_frames: int = 120) -> Path:
@@ -133,6 +134,7 @@ def measure(window, layer: int, seconds: float, alone: dict[str, float] | None =
     from PySide6.QtCore import QEventLoop, QTimer
 
     import engine
+    from benchmarks.stall_watch import StallWatch, causes_table
     from gui.app import wait_for_result
 
     live, session = window.live, window.session
@@ -151,9 +153,13 @@ def measure(window, layer: int, seconds: float, alone: dict[str, float] | None =
 
     live.resultUpdated.connect(on_result)
     last = [time.perf_counter()]
+    # What the GUI thread was doing in each stall over 50 ms (benchmarks/stall_watch.py).
+    loop_frame = "benchmarks/live.py measure"
+    watch = StallWatch(stall_ms=STALL_MS, loop_frame=loop_frame, interval_ms=TIMER_MS)
 
     def on_tick() -> None:
         now = time.perf_counter()
+        watch.beat()
         stalls.append((now, now - last[0] - TIMER_MS / 1000.0))
         last[0] = now
 
@@ -170,7 +176,9 @@ def measure(window, layer: int, seconds: float, alone: dict[str, float] | None =
         probe = StageProbe(window)
         QTimer.singleShot(int(WARMUP_S * 1000), probe.attach)
     start = time.perf_counter()
+    watch.start()
     loop.exec()
+    watch.stop()
     ticker.stop()
     if probe is not None:
         probe.detach()
@@ -200,6 +208,9 @@ def measure(window, layer: int, seconds: float, alone: dict[str, float] | None =
     print(f"| engine ms per frame (median) | {np.median(engine_ms):.1f} | |")
     print(f"| engine threads | {engine.configuration().threads} | |")
     print(f"| frames dropped (whole run) | {dropped} | |")
+    watch.stalls = [s for s in watch.stalls if s.t >= WARMUP_S]
+    print()
+    print(causes_table(watch.stalls, STALL_MS, loop_frame))
     if probe is not None:
         print()
         print(probe.table(alone))
