@@ -89,6 +89,7 @@ def run(tmp: Path, seconds: float, all_docks: bool = False, stages: bool = False
 
     import engine
     from gui.app import _application
+    from gui.heap import HeapSettler
     from gui.live import LiveResults
     from gui.main_window import MainWindow
     from gui.session import Session, SourceSpec
@@ -104,6 +105,7 @@ def run(tmp: Path, seconds: float, all_docks: bool = False, stages: bool = False
     alone = _engine_alone(session.pipeline, video) if stages else None
     live = LiveResults(session)
     window = MainWindow(session, live, persist=False)
+    window.heap = HeapSettler(session, live, window)  # as gui/app.py does
     window.show()
     if all_docks:
         open_every_dock(window)

@@ -19,6 +19,7 @@ one paints every frame (``--tabbed`` leaves them as tabs: only the front one pai
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -166,6 +167,7 @@ def _run_window(video: Path, tabbed: bool, body) -> None:
     from PySide6.QtCore import QEventLoop, QTimer
 
     from benchmarks.live import open_every_dock, widest_layer
+    from gui.heap import HeapSettler
     from gui.live import LiveResults
     from gui.main_window import MainWindow
     from gui.session import Session, SourceSpec
@@ -174,7 +176,8 @@ def _run_window(video: Path, tabbed: bool, body) -> None:
     session.set_display(resolution=640)  # 480 x 640 frames pass unscaled
     session.set_source(SourceSpec(kind="video", path=str(video)))
     session.set_selected_layer(widest_layer(session.pipeline))
-    window = MainWindow(session, LiveResults(session))  # persist: autosave as in real use
+    window = MainWindow(session, live := LiveResults(session))  # persist: autosave as in use
+    window.heap = HeapSettler(session, live, window)  # as gui/app.py does
     window.show()
     open_every_dock(window, tabbed)
     try:
@@ -185,6 +188,7 @@ def _run_window(video: Path, tabbed: bool, body) -> None:
         loop = QEventLoop()  # let the deletions run
         QTimer.singleShot(200, loop.quit)
         loop.exec()
+        gc.unfreeze()  # the window is gone: its objects may be collected again (gui.heap)
 
 
 def _measure(window, result: SoakResult, sample_s: float) -> None:

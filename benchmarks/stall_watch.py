@@ -35,7 +35,7 @@ __all__ = ["GcEvent", "Stall", "StallWatch", "causes_table", "classify"]
 
 ROOT = str(Path(__file__).resolve().parent.parent)
 GC_KEEP_MS = 2.0  # collections shorter than this are only counted (a stall needs 60+ ms)
-MAX_SAMPLES = 20  # stack samples kept per stall
+MAX_SAMPLES = 10  # stack samples kept per stall (a 30-minute JSON stays small)
 
 
 def _schedstat() -> tuple[float, float]:
