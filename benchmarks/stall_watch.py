@@ -314,6 +314,7 @@ class StallWatch:
                                                        if e.generation == gen), default=0.0), 1)}
                    for gen in sorted(self.gc_counts)},
             "gc_long": [asdict(e) for e in self.gc_events if e.ms >= 10.0],
+            "started": self._t0,  # time.perf_counter() of Stall.t == 0 (GcEvent.start's clock)
             "gc_frozen": gc.get_freeze_count(),
             "gc_threshold": list(gc.get_threshold()),
             "pid": os.getpid(),
