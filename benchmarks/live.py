@@ -26,6 +26,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 WARMUP_S = 1.5  # the first frames pay for imports, first layouts and buffer allocation
 TIMER_MS = 5
+STALL_MS = 50.0  # the target: no stall of the event loop over this
 
 
 def write_video(path: Path, fps: float = 60.0, n_frames: int = 120) -> Path:
@@ -69,14 +70,18 @@ def main() -> int:
                         help="open every panel (tabs floated, so that each one paints)")
     parser.add_argument("--stages", action="store_true",
                         help="also print where the time goes, stage by stage")
+    parser.add_argument("--engine-threads", type=int, default=None, metavar="N",
+                        help="the engine's threads for large ops (default: as the app, up to 2)")
     opts = parser.parse_args()
     # The video and the config folder live only as long as the run: removed on every exit.
     with tempfile.TemporaryDirectory(prefix="cnn-explorer-bench-") as folder:
-        return run(Path(folder), opts.seconds, opts.all_docks, opts.stages)
+        return run(Path(folder), opts.seconds, opts.all_docks, opts.stages, opts.engine_threads)
 
 
-def run(tmp: Path, seconds: float, all_docks: bool = False, stages: bool = False) -> int:
-    """Measure for ``seconds`` (after the warm-up) with scratch files in ``tmp``; print a table.
+def run(tmp: Path, seconds: float, all_docks: bool = False, stages: bool = False,
+        engine_threads: int | None = None) -> int:
+    """Measure for ``seconds`` (after the warm-up) with scratch files in ``tmp``; print a table;
+    ``engine_threads``: the engine's threads (None: as the app chooses).
 
     Returns the exit status: 0, or 2 when no frame was processed.
     """
@@ -84,11 +89,12 @@ def run(tmp: Path, seconds: float, all_docks: bool = False, stages: bool = False
 
     import engine
     from gui.app import _application
+    from gui.heap import HeapSettler
     from gui.live import LiveResults
     from gui.main_window import MainWindow
     from gui.session import Session, SourceSpec
 
-    engine.configure()  # as the app does at start (main.py)
+    engine.configure(engine_threads)  # as the app does at start (main.py)
     app = _application()
     video = write_video(tmp / "bench.avi")
     session = Session()
@@ -99,6 +105,7 @@ def run(tmp: Path, seconds: float, all_docks: bool = False, stages: bool = False
     alone = _engine_alone(session.pipeline, video) if stages else None
     live = LiveResults(session)
     window = MainWindow(session, live, persist=False)
+    window.heap = HeapSettler(session, live, window)  # as gui/app.py does
     window.show()
     if all_docks:
         open_every_dock(window)
@@ -128,6 +135,8 @@ def measure(window, layer: int, seconds: float, alone: dict[str, float] | None =
     ``alone``: the engine's own times, to print the stage breakdown beside."""
     from PySide6.QtCore import QEventLoop, QTimer
 
+    import engine
+    from benchmarks.stall_watch import StallWatch, causes_table
     from gui.app import wait_for_result
 
     live, session = window.live, window.session
@@ -146,9 +155,13 @@ def measure(window, layer: int, seconds: float, alone: dict[str, float] | None =
 
     live.resultUpdated.connect(on_result)
     last = [time.perf_counter()]
+    # What the GUI thread was doing in each stall over 50 ms (benchmarks/stall_watch.py).
+    loop_frame = "benchmarks/live.py measure"
+    watch = StallWatch(stall_ms=STALL_MS, loop_frame=loop_frame, interval_ms=TIMER_MS)
 
     def on_tick() -> None:
         now = time.perf_counter()
+        watch.beat()
         stalls.append((now, now - last[0] - TIMER_MS / 1000.0))
         last[0] = now
 
@@ -165,7 +178,9 @@ def measure(window, layer: int, seconds: float, alone: dict[str, float] | None =
         probe = StageProbe(window)
         QTimer.singleShot(int(WARMUP_S * 1000), probe.attach)
     start = time.perf_counter()
+    watch.start()
     loop.exec()
+    watch.stop()
     ticker.stop()
     if probe is not None:
         probe.detach()
@@ -193,7 +208,11 @@ def measure(window, layer: int, seconds: float, alone: dict[str, float] | None =
     print(f"| latency p95 (ms) | {np.percentile(lat_ms, 95):.1f} | <= 80 |")
     print(f"| longest event-loop stall (ms) | {stall_ms:.1f} | <= 50 |")
     print(f"| engine ms per frame (median) | {np.median(engine_ms):.1f} | |")
+    print(f"| engine threads | {engine.configuration().threads} | |")
     print(f"| frames dropped (whole run) | {dropped} | |")
+    watch.stalls = [s for s in watch.stalls if s.t >= WARMUP_S]
+    print()
+    print(causes_table(watch.stalls, STALL_MS, loop_frame))
     if probe is not None:
         print()
         print(probe.table(alone))

@@ -19,6 +19,7 @@ one paints every frame (``--tabbed`` leaves them as tabs: only the front one pai
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -69,6 +70,9 @@ class SoakResult:
     errors: list[str] = field(default_factory=list)  # error messages the window showed
     before: tuple[int, int, list[str]] = (0, 0, [])  # native threads, files, Python threads
     after: tuple[int, int, list[str]] = (0, 0, [])  # the same once the window closed
+    diagnosis: dict = field(default_factory=dict)  # StallWatch.summary(): stalls with causes, GC
+    causes: str = ""  # the stalls over STALL_MS by cause (markdown)
+    collections: str = ""  # the garbage collections by generation (markdown)
 
     def slope_mb_per_min(self) -> float:
         kept = [(t, mb) for t, mb, _thr, _fd in self.samples if t >= self.warmup_s]
@@ -113,7 +117,7 @@ class SoakResult:
         ]
         lines = ["| measure | value | target |", "| --- | --- | --- |"]
         lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
-        return "\n".join(lines)
+        return "\n\n".join(["\n".join(lines), self.causes, self.collections]).strip()
 
     def _first(self, column: int) -> int:
         kept = [s for s in self.samples if s[0] >= self.warmup_s] or self.samples
@@ -163,6 +167,7 @@ def _run_window(video: Path, tabbed: bool, body) -> None:
     from PySide6.QtCore import QEventLoop, QTimer
 
     from benchmarks.live import open_every_dock, widest_layer
+    from gui.heap import HeapSettler
     from gui.live import LiveResults
     from gui.main_window import MainWindow
     from gui.session import Session, SourceSpec
@@ -171,7 +176,8 @@ def _run_window(video: Path, tabbed: bool, body) -> None:
     session.set_display(resolution=640)  # 480 x 640 frames pass unscaled
     session.set_source(SourceSpec(kind="video", path=str(video)))
     session.set_selected_layer(widest_layer(session.pipeline))
-    window = MainWindow(session, LiveResults(session))  # persist: autosave as in real use
+    window = MainWindow(session, live := LiveResults(session))  # persist: autosave as in use
+    window.heap = HeapSettler(session, live, window)  # as gui/app.py does
     window.show()
     open_every_dock(window, tabbed)
     try:
@@ -182,11 +188,17 @@ def _run_window(video: Path, tabbed: bool, body) -> None:
         loop = QEventLoop()  # let the deletions run
         QTimer.singleShot(200, loop.quit)
         loop.exec()
+        gc.unfreeze()  # the window is gone: its objects may be collected again (gui.heap)
 
 
 def _measure(window, result: SoakResult, sample_s: float) -> None:
     from PySide6.QtCore import QEventLoop, QTimer
 
+    from benchmarks.stall_watch import StallWatch, causes_table
+
+    # Stalls of the warm-up are left out below, as in the table; the watch records from here.
+    loop_frame = "benchmarks/soak.py _measure"  # where the stack stands while Qt works
+    watch = StallWatch(stall_ms=STALL_MS / 2, loop_frame=loop_frame, interval_ms=TIMER_MS)
     start = time.perf_counter()
     last = [start]
 
@@ -197,6 +209,7 @@ def _measure(window, result: SoakResult, sample_s: float) -> None:
 
     def on_tick() -> None:
         now = time.perf_counter()
+        watch.beat()
         result.ticks.append((now - start, (now - last[0]) * 1000.0 - TIMER_MS))
         last[0] = now
 
@@ -213,13 +226,19 @@ def _measure(window, result: SoakResult, sample_s: float) -> None:
     on_sample()
     ticker.start()
     sampler.start()
+    watch.start()
     loop = QEventLoop()
     QTimer.singleShot(int((result.warmup_s + result.seconds) * 1000), loop.quit)
     loop.exec()
+    watch.stop()
     ticker.stop()
     sampler.stop()
     on_sample()
     window.live.resultUpdated.disconnect(on_result)
+    watch.stalls = [s for s in watch.stalls if s.t >= result.warmup_s]
+    result.diagnosis = watch.summary()
+    result.causes = causes_table(watch.stalls, STALL_MS, loop_frame)
+    result.collections = watch.gc_table()
 
 
 def main() -> int:

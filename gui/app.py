@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from engine.i18n import _
 from gui.capture import classify_path
+from gui.heap import HeapSettler
 from gui.live import LiveResults
 from gui.main_window import MainWindow
 from gui.session import Session, SourceSpec
@@ -240,6 +241,7 @@ def run(args: Namespace) -> int:
     install_qt_translations(app, current_language())
     live = LiveResults(session)
     window = MainWindow(session, live, persist=not screenshot)
+    window.heap = HeapSettler(session, live, window)  # no 100 ms collections once running
     session.message.disconnect(keep)
     for level, text in early:
         window.show_message(level, text)

@@ -25,6 +25,7 @@ from engine.i18n import _
 from engine.layers import Conv2d
 from engine.lecture.text import format_value
 from engine.ops.shapes import conv_params, pair
+from gui.live_follow import LiveFollow
 from gui.widgets.cell_grid import CellGrid
 from gui.widgets.pixel_view import PixelView
 from gui.widgets.player_controls import labelled_row
@@ -84,6 +85,7 @@ class ChannelMixingDock(QWidget):
         self._build()
         session.pipeline_changed.connect(self._on_session_changed)
         session.selected_layer_changed.connect(self._on_session_changed)
+        self._follow = LiveFollow(self, self.refresh)
         live.resultUpdated.connect(self._on_live_result)
         self.refresh()
 
@@ -305,8 +307,7 @@ class ChannelMixingDock(QWidget):
         self.refresh()
 
     def _on_live_result(self, _result) -> None:
-        if self.isVisible():  # a hidden dock does no per-frame work; showEvent catches up
-            self.refresh()
+        self._follow.frame()  # at a readable rate; hidden: nothing (showEvent catches up)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QItemSelectionModel, QModelIndex, Qt
+import time
+
+from PySide6.QtCore import QAbstractTableModel, QEvent, QItemSelectionModel, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -20,6 +22,11 @@ from engine.i18n import N_, _, format_number, ngettext
 from gui.docks.ledger_detail import LedgerDetail
 from gui.pipeline_edits import short_name
 from gui.ui_scale import scale_rows
+
+TIMES_EVERY_S = 0.2
+"""The ms column is refreshed at most this often: figures that change 30 times a second cannot
+be read, and repainting the column for every frame cost the window's thread about a millisecond
+per frame."""
 
 # (title, header tooltip); the order is the column order. What a reader looks at first comes
 # first, so that the dock at its default width (about 440 px) shows name, type, output shape,
@@ -220,6 +227,11 @@ class LedgerDock(QWidget):
         self._input_shape: tuple[int, ...] | None = None
         self._pipeline = None
         self._syncing = False
+        self._times: tuple | None = None  # (timings, total) waiting for their refresh
+        self._times_at = -TIMES_EVERY_S  # time.monotonic() of the last refresh
+        self._times_timer = QTimer(self)
+        self._times_timer.setSingleShot(True)
+        self._times_timer.timeout.connect(self._show_times)
         self.info = QLabel()
         self.info.setWordWrap(True)
         self.info.setToolTip(_("The input size the table is computed for"))
@@ -342,7 +354,18 @@ class LedgerDock(QWidget):
             self._input_shape = tuple(result.input.shape)
             self._rebuild()
         if self.isVisible():  # hidden: no per-frame work; showEvent catches up
-            self.model.set_timings(result.timings_ms, result.total_ms)
+            self._times = (result.timings_ms, result.total_ms)
+            wait = self._times_at + TIMES_EVERY_S - time.monotonic()
+            if wait <= 0:
+                self._show_times()
+            elif not self._times_timer.isActive():  # the newest times then, whichever they are
+                self._times_timer.start(int(wait * 1000) + 1)
+
+    def _show_times(self) -> None:
+        if self._times is not None:
+            self.model.set_timings(*self._times)
+            self._times = None
+            self._times_at = time.monotonic()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import math
+import time
 
 import numpy as np
 from PySide6.QtGui import QPalette
@@ -55,6 +56,11 @@ output took tens of milliseconds of the window's thread per frame."""
 
 TILE_SIDE = 96
 """The same for each tile of the output maps."""
+
+LEGEND_EVERY_S = 0.25
+"""The legend's shares are rewritten at most this often (at once when the network, the shape or
+the reading changes): percentages changing 30 times a second cannot be read, and each new rich
+text made the panel lay itself out again. The other sentences change only with those."""
 
 
 def thin(maps: np.ndarray, side: int) -> np.ndarray:
@@ -123,6 +129,9 @@ class OutputMapPage(QWidget):
         self._pipeline_id = None  # the network the "Show as" choice was made for
         self._labelled: bool | None = None  # a label file names its 3 output channels
         self._last = None  # the arguments of the last show_output, drawn again on a new choice
+        self._texts_key = None  # what the sentences were written for: written again on change
+        self._legend_at = -LEGEND_EVERY_S  # time.monotonic() the legend was last written
+        self._tiles_key = None  # (maps shown, maps) the tiles' caption was written for
 
     def show_output(self, output: np.ndarray, x: np.ndarray, pipeline, session_path=None) -> None:
         """Draw one frame's (C, H, W) ``output`` for the input ``x`` of ``pipeline``."""
@@ -162,6 +171,10 @@ class OutputMapPage(QWidget):
         image, stretched = reconstruction(thin(output, PICTURE_SIDE))
         self.kind, self.shares = "image", None
         self.output_view.set_rgb(image, extent=output.shape[1:])
+        key = ("image", output.shape, dense, stretched, self.show_as.currentData())
+        if key == self._texts_key:
+            return
+        self._texts_key = key
         c = output.shape[0]
         self.headline.setText(_("The output is {description}: an image, not class scores.")
                               .format(description=describe_output(output.shape)))
@@ -189,12 +202,19 @@ class OutputMapPage(QWidget):
         self.shares = class_shares(labels, c)
         self.names = self._class_names(c, pipeline, session_path, dense)
         self.output_view.set_rgb(class_overlay(labels, picture, colors), extent=output.shape[1:])
-        self.headline.setText(_("The output is {description}: a class for every pixel, not"
-                                " class scores for the image.").format(
-                                    description=describe_output(output.shape)))
-        self.output_caption.setText(_("Classes over the input"))
-        self.note.setText(_("Each pixel takes the colour of its strongest channel: for a"
-                            " segmentation network, its class."))
+        key = ("classes", output.shape, self.names)
+        now = time.monotonic()
+        if key == self._texts_key and now - self._legend_at < LEGEND_EVERY_S:
+            return
+        self._legend_at = now
+        if key != self._texts_key:
+            self._texts_key = key
+            self.headline.setText(_("The output is {description}: a class for every pixel, not"
+                                    " class scores for the image.").format(
+                                        description=describe_output(output.shape)))
+            self.output_caption.setText(_("Classes over the input"))
+            self.note.setText(_("Each pixel takes the colour of its strongest channel: for a"
+                                " segmentation network, its class."))
         order = np.argsort(-self.shares, kind="stable")
         rows = [_("{swatch} {name}: {share:.0%}").format(
                     swatch=_swatch(colors[k]), name=html.escape(self.names[k]),
@@ -225,6 +245,9 @@ class OutputMapPage(QWidget):
         maps = np.ascontiguousarray(thin(output[:shown], TILE_SIDE), np.float32)
         shown_maps, levels = scale_maps(maps, "layer", False)
         self.tiles.set_maps(shown_maps, levels, "viridis")
+        if self._tiles_key == (shown, c):
+            return
+        self._tiles_key = (shown, c)
         if shown < c:
             text = _("The first {shown} of the {n} output maps (one scale for all)")
         elif c == 1:

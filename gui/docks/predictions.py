@@ -21,6 +21,7 @@ from engine.graph.output import CLASSES, MAP, OTHER, kind_of_shape, output_kind
 from engine.i18n import N_, _
 from gui.docks.output_map import OutputMapPage
 from gui.labels import ClassNames, class_names, model_path_of
+from gui.live_follow import LiveFollow
 from gui.ui_scale import set_font
 
 TOP_K = 5
@@ -145,6 +146,8 @@ class PredictionsDock(QWidget):
         self.names: ClassNames | None = None
         self._names_key = None  # (pipeline id, n_classes): names are looked up once per network
         self._unshown = None  # the newest result with a map output, while the panel is hidden
+        self._map_result = None  # the newest result with a map output, to draw when due
+        self._map_follow = LiveFollow(self, self._draw_map)
         self._build()
         session.pipeline_changed.connect(self._on_session_pipeline_changed)
         live.resultUpdated.connect(self._on_live_result)
@@ -223,8 +226,8 @@ class PredictionsDock(QWidget):
             self.stack.setCurrentWidget(self.output_map)
             self._unshown = None if self.isVisible() else result
             if self._unshown is None:  # pictures of a large map cost; a hidden panel waits
-                self.output_map.show_output(activation, result.input, pipeline,
-                                            self.session.pipeline_path)
+                self._map_result = result  # drawn at a readable rate (gui.live_follow)
+                self._map_follow.frame()
             return
         prediction = predict(activation, last.layer.type_name == "Softmax")
         if prediction is None:
@@ -244,6 +247,13 @@ class PredictionsDock(QWidget):
         self.bars.set_rows(rows)
         self.best.setText(_("{rows}  {rows2:.0%}").format(rows=rows[0][0], rows2=rows[0][1]))
         self.stack.setCurrentIndex(0)
+
+    def _draw_map(self) -> None:
+        result, self._map_result = self._map_result, None
+        if result is not None and result.pipeline is self.session.pipeline:
+            self.output_map.show_output(result.activations[result.pipeline.nodes[-1].name],
+                                        result.input, result.pipeline,
+                                        self.session.pipeline_path)
 
     def _update_note(self, prediction: Prediction) -> None:
         n = prediction.n_classes

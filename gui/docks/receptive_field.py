@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from engine.i18n import _
 from engine.lecture.receptive import ReceptiveField, receptive_field
+from gui.live_follow import LiveFollow
 from gui.ui_scale import scaled
 from gui.widgets.crop_controls import frame_thumbnail
 from gui.widgets.pixel_view import PixelView
@@ -34,6 +35,10 @@ __all__ = ["ReceptiveFieldDock", "describe_field"]
 BOX_COLOR = QColor(255, 60, 60)
 STRIP_TYPES = {"Conv2d", "MaxPool2d", "AvgPool2d"}  # the layers that change the box
 STRIP_SIDE = 160  # thumbnail width in the strip of earlier layers
+INPUT_SIDE = 320
+"""The input picture keeps at most this many rows and columns (every s-th pixel; its boxes stay
+in the input's own coordinates): the panel shows it a few hundred pixels wide, and converting a
+whole 480 x 640 input for every frame cost the window's thread about 4 ms."""
 
 
 def describe_field(rf: ReceptiveField) -> str:
@@ -72,6 +77,7 @@ class ReceptiveFieldDock(QWidget):
         session.pipeline_changed.connect(self._on_session_pipeline)
         session.selected_layer_changed.connect(self._on_session_layer)
         session.selected_map_changed.connect(self._on_session_map)
+        self._follow = LiveFollow(self, self._refresh)
         live.resultUpdated.connect(self._on_live_result)
         self._fill_layers()
         if live.latest is not None:
@@ -194,8 +200,7 @@ class ReceptiveFieldDock(QWidget):
         self._refresh()
 
     def _on_live_result(self, _result) -> None:
-        if self.isVisible():  # a hidden dock does no per-frame work; showEvent catches up
-            self._refresh()
+        self._follow.frame()  # at a readable rate; hidden: nothing (showEvent catches up)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -253,7 +258,7 @@ class ReceptiveFieldDock(QWidget):
                                      y, x)
         # The boxes are in the coordinates of what entered the pipeline, which for a
         # fixed-size network is a resized or cropped frame: show that, not the frame.
-        picture, extent = frame_thumbnail(result.input, None)
+        picture, extent = frame_thumbnail(result.input, INPUT_SIDE)
         self.input_view.set_rgb(picture, extent=extent)
         self._arrange_views()  # the frame's shape decides which arrangement is larger
         self.input_view.set_boxes(self._boxes(result.pipeline.input_name))

@@ -83,9 +83,13 @@ class CellGrid(QWidget):
         values = np.asarray(values, np.float32)
         if values.ndim != 2:
             raise ValueError(f"a cell grid shows a 2-D array, not shape {values.shape}")
+        known = np.ones(values.shape, bool) if known is None else np.asarray(known, bool)
+        if (np.array_equal(values, self._values, equal_nan=True)
+                and np.array_equal(known, self._known)):
+            return  # the same cells (a layer's weights, frame after frame): no repaint
         shape_changed = values.shape != self._values.shape
-        self._values = values
-        self._known = np.ones(values.shape, bool) if known is None else np.asarray(known, bool)
+        self._values = values.copy()  # a caller's array changed in place must still repaint
+        self._known = known.copy()
         if shape_changed:
             empty = np.zeros(values.shape, bool)
             self._padding, self._highlight, self._tint = empty, empty.copy(), empty.copy()

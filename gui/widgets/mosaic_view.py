@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
+from PySide6.QtGui import QBrush, QColor, QFont, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QGraphicsSimpleTextItem
 
 from engine.io.mosaic import grid_shape, map_at, mosaic_shape, tile_origin
 from gui.colormaps import indexed_lookup_table
@@ -24,6 +24,39 @@ from gui.ui_scale import follow, halo_pen, outline_pen, presenting, scaled_font
 # Index labels are hidden when a tile is drawn smaller than this (they would cover it).
 _MIN_TILE_PX_FOR_LABEL = 44
 _LABEL_POINTS = 8  # the index labels' size at normal scale
+_LABEL_PAD = 2  # pixels around a label's text, inside its dark background
+
+
+def _index_label(text: str, font: QFont, view, x: float, y: float) -> QGraphicsSimpleTextItem:
+    """A map's index in white on a dark box at ``(x, y)`` of ``view`` (a ViewBox, which owns
+    it from then on), the same size in pixels at any zoom.
+
+    Plain Qt items, not ``pg.TextItem``: the scene asks every item for its bounding rectangle
+    at every paint, and TextItem answers in Python (about 1.5 ms of the GUI thread per frame
+    for the 32 labels of a mosaic); these answer in C++ and ignore the view's scaling natively.
+    """
+    box = QGraphicsRectItem()
+    box.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+    box.setBrush(QBrush(QColor(0, 0, 0, 150)))
+    box.setPen(QPen(Qt.PenStyle.NoPen))
+    box.setZValue(5)
+    label = QGraphicsSimpleTextItem(text, box)
+    label.setBrush(QBrush(QColor("#ffffff")))
+    label.setPos(_LABEL_PAD, 0)
+    _fit_label(label, font)
+    # Drawn from a cached pixmap: the image under it changes every frame, the label does not.
+    for item in (box, label):
+        item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    box.setPos(x, y)
+    view.addItem(box)  # before the box's Python wrapper goes: the view's item owns it now
+    return label
+
+
+def _fit_label(label: QGraphicsSimpleTextItem, font: QFont) -> None:
+    """Give ``label`` ``font`` and size its background box to the text."""
+    label.setFont(font)
+    rect = label.boundingRect()
+    label.parentItem().setRect(0, 0, rect.width() + 2 * _LABEL_PAD, rect.height())
 
 
 class MosaicView(pg.GraphicsLayoutWidget):
@@ -63,7 +96,7 @@ class MosaicView(pg.GraphicsLayoutWidget):
             self._view.addItem(item)
         self._highlight = -1
         self._labels_wanted = labels
-        self._labels: list[pg.TextItem] = []
+        self._labels: list[QGraphicsSimpleTextItem] = []  # each on its background box
         self._gap = gap
         self._n_maps = 0
         self._map_shape = (0, 0)
@@ -88,7 +121,7 @@ class MosaicView(pg.GraphicsLayoutWidget):
             self._halo.setPen(halo)
         font = scaled_font(QFont(), _LABEL_POINTS)
         for label in self._labels:
-            label.setFont(font)
+            _fit_label(label, font)
         self.set_highlight(self._highlight)
 
     # -- structure ---------------------------------------------------------------------------
@@ -118,21 +151,13 @@ class MosaicView(pg.GraphicsLayoutWidget):
             shape = mosaic_shape((n_maps, map_h, map_w), self._grid[1], self._gap)
             self._index = np.empty(shape, dtype=np.uint8)  # the 8-bit mosaic, reused
         for item in self._labels:
-            self._view.removeItem(item)
+            self._view.removeItem(item.parentItem())
         self._labels = []
         if self._labels_wanted and n_maps > 1:
             font = scaled_font(QFont(), _LABEL_POINTS)
             for i in range(n_maps):
                 y, x = tile_origin(i, self._stack_shape, self._grid[1], self._gap)
-                label = pg.TextItem(str(i), color="#ffffff", fill=(0, 0, 0, 150), anchor=(0, 0))
-                label.setFont(font)
-                label.setPos(x, y)
-                # Drawn from a cached pixmap: the image under it changes every frame, the
-                # label does not (32 labels re-rendered per frame cost as much as the image).
-                for item in (label, label.textItem):
-                    item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-                self._view.addItem(label)
-                self._labels.append(label)
+                self._labels.append(_index_label(str(i), font, self._view, x, y))
         self.tiled = None
         self._image.clear()
         self._pending_autorange = True
@@ -244,7 +269,7 @@ class MosaicView(pg.GraphicsLayoutWidget):
         tile_px = self._map_shape[1] * width_px / max(x1 - x0, 1e-9)
         visible = tile_px >= _MIN_TILE_PX_FOR_LABEL
         for label in self._labels:
-            label.setVisible(visible)
+            label.parentItem().setVisible(visible)
 
     # -- mouse ---------------------------------------------------------------------------------
     def map_at_view(self, x: float, y: float) -> tuple[int, int, int] | None:

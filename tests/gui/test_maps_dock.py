@@ -103,7 +103,7 @@ def test_one_index_label_per_map_and_layer_change_rebuilds(setup):
         session.set_selected_layer(index)
         node = session.pipeline.nodes[index]
         c = result.activations[node.name].shape[0]
-        assert [t.toPlainText() for t in dock.mosaic._labels] == [str(i) for i in range(c)]
+        assert [t.text() for t in dock.mosaic._labels] == [str(i) for i in range(c)]
         assert node.name in dock.info.text()
         assert dock.layer_combo.currentIndex() == index
 
@@ -245,7 +245,7 @@ def test_per_frame_update_moves_pixels_only(setup):
     before = dock.mosaic.tiled.copy()
     negative = (255 - result.frame).astype(np.uint8)  # other pixels, the same shapes
     publish(live, make_result(session.pipeline, negative, seq=2))
-    assert dock.mosaic._labels == labels  # the very same TextItems
+    assert dock.mosaic._labels == labels  # the very same labels
     assert all(a is b for a, b in zip(dock.mosaic._labels, labels, strict=True))
     assert dock.mosaic.grid == grid
     assert not np.array_equal(dock.mosaic.tiled, before)
