@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from engine.i18n import _
 from engine.ops import _parallel
 
-__all__ = ["Configuration", "configuration", "configure"]
+__all__ = ["Configuration", "background_thread", "configuration", "configure"]
 
 
 @dataclass(frozen=True)
@@ -122,3 +122,28 @@ def _quiet_opencv() -> bool:
     from engine.io.media import quiet_opencv
 
     return quiet_opencv()
+
+
+def background_thread(steps: int = 5) -> bool:
+    """Lower the calling thread's scheduling priority by ``steps`` (Linux; elsewhere nothing).
+
+    For an app's worker threads (capture, engine): on two cores its GUI thread then gets a core
+    as soon as it wakes instead of waiting behind them. The engine's pool threads follow: they
+    never run work handed to them at a higher priority than the thread that handed it.
+    Returns whether the priority is now lowered.
+
+    Examples
+    --------
+    >>> import threading
+    >>> done = []
+    >>> t = threading.Thread(target=lambda: done.append(background_thread(3)))
+    >>> t.start(); t.join()
+    >>> done in ([True], [False])
+    True
+    """
+    nice = _parallel.niceness()
+    if nice is None:
+        return False
+    _parallel.follow_niceness(min(19, nice + steps))
+    return _parallel.niceness() == min(19, nice + steps)
+

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.config import background_thread
 from engine.i18n import _
 from engine.io.media import MediaError, VideoReader, read_image, resize_longest
-from gui.live_engine import EngineWorker, Frame, FrameSlot, Result
+from gui.live_engine import WORKER_NICENESS, EngineWorker, Frame, FrameSlot, Result
 from gui.session import SourceSpec, sample_path
 from gui.session_state import SourceInfo
 
@@ -171,6 +172,7 @@ class CaptureWorker(threading.Thread):
 
     # -- the thread -----------------------------------------------------------------------
     def run(self) -> None:
+        background_thread(WORKER_NICENESS)  # the GUI thread first when both cores are busy
         try:
             self._loop()
         finally:

@@ -16,8 +16,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.config import background_thread
 from engine.i18n import _
 from gui.guards import ForwardMemoryCheck
+
+# How many steps nicer than the GUI thread the capture and engine threads (and the engine's
+# pool threads, which follow them) run. Two busy engine threads, capture and the GUI thread
+# share two cores: without it the GUI thread sometimes waited 100-350 ms for a core in a soak.
+WORKER_NICENESS = 5
 
 __all__ = ["EngineWorker", "Frame", "FrameSlot", "Preparer", "Result"]
 
@@ -144,6 +150,7 @@ class EngineWorker(threading.Thread):
             self.slot.changed.notify_all()
 
     def run(self) -> None:
+        background_thread(WORKER_NICENESS)  # the GUI thread first when both cores are busy
         while True:
             with self.slot.changed:
                 while not self._stopping:

@@ -14,6 +14,8 @@ glibc to keep freed blocks (see :mod:`engine.config`).
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -70,8 +72,10 @@ def _share(items: Sequence, fn: Callable, work: float) -> None:
     # items on other threads run under the caller's (a trainer that expects overflow and checks
     # its loss instead must not get warnings from the pool's threads).
     errors = np.geterr()
+    nice = niceness()
 
     def drain() -> None:
+        follow_niceness(nice)
         with np.errstate(**errors):
             for item in shared:
                 fn(item)
@@ -80,6 +84,39 @@ def _share(items: Sequence, fn: Callable, work: float) -> None:
     drain()
     for future in futures:
         future.result()
+
+
+def niceness() -> int | None:
+    """The calling thread's scheduling niceness (Linux, where it is per thread), else None."""
+    if not _PER_THREAD_NICE:
+        return None
+    try:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    except OSError:
+        return None
+
+
+def follow_niceness(nice: int | None) -> None:
+    """Run the calling (pool) thread no higher than ``nice``: a pool thread never does a
+    background thread's work at a higher priority than that thread has.
+
+    The window runs its engine and capture threads a few steps nicer than its GUI thread, so
+    that on two cores the GUI thread finds a core at once when it wakes (stalls over 100 ms in
+    a long soak were the GUI thread waiting for a core). Linux lets a thread raise its own
+    niceness but not lower it again, so a pool thread keeps the highest it was given.
+    """
+    if nice is None or getattr(_local, "nice", 0) >= nice:
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+        _local.nice = nice
+    except OSError:
+        _local.nice = nice  # not allowed here: do not try on every call
+
+
+# Only Linux keeps a niceness per thread (elsewhere PRIO_PROCESS with a thread id would name a
+# process); setpriority on a thread's native id then changes that thread alone.
+_PER_THREAD_NICE = sys.platform.startswith("linux") and hasattr(os, "setpriority")
 
 
 def bands(n: int, rows: int, band: int) -> list[tuple[int, int, int]]:
