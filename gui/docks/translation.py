@@ -11,6 +11,7 @@ value so that layers of different scale compare (the numbers come from
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 from PySide6.QtCore import Qt
@@ -30,7 +31,7 @@ from engine.io.media import resize_longest, to_input
 from engine.lecture.translation import ShiftChange, compare_translation_pipeline, layers_to_compare
 from gui.widgets.pixel_view import PixelView
 
-__all__ = ["DIRECTIONS", "WORK_SIDE", "TranslationDock", "conclusion"]
+__all__ = ["DIRECTIONS", "WORK_SIDE", "Comparison", "TranslationDock", "compare", "conclusion"]
 
 WORK_SIDE = 160  # longest side of the frame used here: two runs per update stay quick
 FOLLOW_S = 1.0   # at most one recomputation per second while following the live frame
@@ -63,6 +64,59 @@ def conclusion(conv: ShiftChange, pool: ShiftChange | None) -> str:
     ).format(name=pool.name, name2=conv.name, numbers=numbers))
 
 
+PREPARER = "translation"  # the key of its product in a live result's ``prepared``
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The two runs compared on one frame, or why they could not be."""
+
+    changes: list[ShiftChange] = field(default_factory=list)
+    x: np.ndarray | None = None  # the (C, H, W) working input used
+    pooled: ShiftChange | None = None  # the first pooling layer's change, if any
+    message: str | None = None
+
+
+def compare(result, selected: int, offset: tuple[int, int]) -> Comparison:
+    """Compare the pipeline's maps on ``result``'s frame and on a shifted copy (no Qt: the
+    engine thread runs it while the dock follows the live frame)."""
+    pipeline = result.pipeline
+    names, pool = layers_to_compare(pipeline, selected)
+    if not names:
+        return Comparison(message=_("This pipeline has no convolution layer to compare."))
+    candidates = [result.input]
+    if max(result.frame.shape[:2]) > WORK_SIDE:
+        small = resize_longest(result.frame, WORK_SIDE)
+        candidates.insert(0, to_input(small, pipeline.input_spec))
+    for x in candidates:
+        try:
+            changes = compare_translation_pipeline(pipeline, x, *offset,
+                                                   [pipeline.input_name, *names])
+        except ValueError as exc:
+            # A pipeline with a fixed input size (a classifier's Linear layer) cannot run on
+            # the shrunk frame: fall back to the full working frame, which it ran on.
+            error = exc
+            continue
+        return Comparison(changes, x, changes[-1] if pool is not None else None)
+    return Comparison(message=_("The pipeline cannot run on this frame: {error}")
+                      .format(error=error))
+
+
+class _Follower:
+    """The preparer: at most one comparison every ``FOLLOW_S`` seconds, with the dock's settings
+    (a tuple swapped whole by the GUI thread, read by the engine thread)."""
+
+    def __init__(self) -> None:
+        self.settings: tuple[int, tuple[int, int]] = (0, (0, 1))  # (selected layer, offset)
+        self.shown_at = 0.0
+
+    def __call__(self, result) -> Comparison | None:
+        if time.monotonic() - self.shown_at < FOLLOW_S:
+            return None  # not due
+        self.shown_at = time.monotonic()
+        return compare(result, *self.settings)
+
+
 class TranslationDock(QWidget):
     """The translation dock (registered as "translation")."""
 
@@ -73,10 +127,15 @@ class TranslationDock(QWidget):
         self.x: np.ndarray | None = None  # the (C, H, W) working input last used
         self._last_run = 0.0
         self._views: list[tuple[QLabel, PixelView]] = []
+        # While following live, the engine thread runs the two comparisons (a preparer): the
+        # GUI thread running them once a second stalled it 50-150 ms in a soak.
+        self._follower = _Follower()
+        self._set_preparer = getattr(live, "set_preparer", None)  # a stand-in may lack it
         self._build()
         session.pipeline_changed.connect(self._on_session_changed)
         session.selected_layer_changed.connect(self._on_session_changed)
         live.resultUpdated.connect(self._on_live_result)
+        self.follow.toggled.connect(self._register)
         self.recompute()
 
     def _build(self) -> None:
@@ -124,15 +183,31 @@ class TranslationDock(QWidget):
     def _on_session_changed(self, *_args) -> None:
         self.recompute()
 
-    def _on_live_result(self, _result) -> None:
-        due = time.monotonic() - self._last_run >= FOLLOW_S
-        if self.follow.isChecked() and due and self.isVisible():
+    def _on_live_result(self, result) -> None:
+        if not (self.follow.isChecked() and self.isVisible()):
+            return
+        if self._set_preparer is not None:
+            product = getattr(result, "prepared", {}).get(PREPARER)
+            if product is not None:
+                self._show_comparison(product)
+            return
+        if time.monotonic() - self._last_run >= FOLLOW_S:
             self.recompute()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if self.follow.isChecked() or not self.changes:
             self.recompute()
+        self._register()
+
+    def hideEvent(self, event) -> None:  # hidden: the engine thread compares nothing for it
+        super().hideEvent(event)
+        self._register()
+
+    def _register(self, *_args) -> None:
+        if self._set_preparer is not None:
+            following = self.follow.isChecked() and self.isVisible()
+            self._set_preparer(PREPARER, self._follower if following else None)
 
     @property
     def offset(self) -> tuple[int, int]:
@@ -142,39 +217,22 @@ class TranslationDock(QWidget):
 
     def recompute(self, *_args) -> None:
         """Run the pipeline on the working frame and its shifted copy; redraw."""
+        self._follower.settings = (self._session.selected_layer, self.offset)
         result = self._live.latest
         if result is None:
             return
         self._last_run = time.monotonic()
-        pipeline = result.pipeline
-        names, pool = layers_to_compare(pipeline, self._session.selected_layer)
-        if not names:
-            self.verdict.setText(_("This pipeline has no convolution layer to compare."))
+        self._show_comparison(compare(result, *self._follower.settings))
+
+    def _show_comparison(self, comparison: Comparison) -> None:
+        self._follower.shown_at = time.monotonic()
+        if comparison.message is not None:
+            self.verdict.setText(comparison.message)
             self._show([])
             return
-        candidates = [result.input]
-        if max(result.frame.shape[:2]) > WORK_SIDE:
-            small = resize_longest(result.frame, WORK_SIDE)
-            candidates.insert(0, to_input(small, pipeline.input_spec))
-        for x in candidates:
-            try:
-                self.changes = compare_translation_pipeline(pipeline, x, *self.offset,
-                                                            [pipeline.input_name, *names])
-                self.x = x
-                break
-            except ValueError as exc:
-                # A pipeline with a fixed input size (a classifier's Linear layer) cannot run
-                # on the shrunk frame: fall back to the full working frame, which it ran on.
-                error = exc
-        else:
-            self.verdict.setText(_("The pipeline cannot run on this frame: {error}")
-                                   .format(error=error))
-            self._show([])
-            return
+        self.changes, self.x = comparison.changes, comparison.x
         self._show(self.changes)
-        conv = self.changes[1]
-        pooled = self.changes[-1] if pool is not None else None
-        self.verdict.setText(conclusion(conv, pooled))
+        self.verdict.setText(conclusion(self.changes[1], comparison.pooled))
 
     def _show(self, changes: list[ShiftChange]) -> None:
         while len(self._views) < len(changes):

@@ -336,3 +336,29 @@ def test_parameters_dock_without_a_conv_layer(qtbot, idle_live):
     assert dock.comparison is None and "no convolution" in dock.title.text()
     qtbot.mouseClick(dock.example_buttons["conv32"], Qt.MouseButton.LeftButton)
     assert dock.comparison.conv == 760
+
+
+def test_translation_follows_live_frames_on_the_engine_thread(qtbot, env):
+    """While following live and visible, the engine thread compares (a preparer); the GUI thread
+    only shows the product. Hidden or not following: no preparer."""
+    from gui.docks.translation import PREPARER, compare
+
+    session, live, _ = env
+    dock = build(qtbot, TranslationDock, session, live)
+    preparer = live.engine._preparers.get(PREPARER)
+    assert preparer is not None
+    assert preparer(make_result(session.pipeline, seq=5)) is None  # just shown: not due yet
+    dock._follower.shown_at = 0.0
+    result = make_result(session.pipeline, street_frame(120), seq=6)
+    product = preparer(result)
+    expected = compare(result, session.selected_layer, dock.offset)
+    assert [c.change for c in product.changes] == [c.change for c in expected.changes]
+    result.prepared[PREPARER] = product
+    feed(live, result)
+    assert dock.changes is product.changes and dock.x is product.x
+    dock.follow.setChecked(False)
+    assert not live.engine.has_preparer(PREPARER)
+    dock.follow.setChecked(True)
+    assert live.engine.has_preparer(PREPARER)
+    dock.hide()
+    assert not live.engine.has_preparer(PREPARER)
