@@ -60,7 +60,7 @@ def test_pool_threads_do_a_background_threads_work_at_its_priority(fresh_pool):
 
     mine, caller = _in_thread(worker)
     assert len(seen) == 2, "both threads took items"
-    pool = [ids for tid, ids in seen.items() if tid != caller][0]
+    pool = next(ids for tid, ids in seen.items() if tid != caller)
     assert pool == {mine}
 
 
