@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.ops import _parallel
+from engine.ops._gemm import matmul_into
 from engine.ops._grouped import conv_grouped
 from engine.ops._parallel import bands, padded, run, thread_count, workspace
 
@@ -97,7 +98,7 @@ def _conv_flat(x4, w, b, pads, dil, out_hw) -> np.ndarray:
                           (s_c, s_h * dh, s_w * dw, s_w))
         cols = cols_buf[:, :span]
         np.copyto(cols[:k].reshape(c, kh, kw, span, copy=False), taps)
-        np.matmul(w2, cols, out=out_buf[:, :span])
+        matmul_into(w2, cols, out_buf[:, :span])
         # (C_out, rows, W_pad): the first W_out columns of each row are the outputs
         np.copyto(y[i, :, r0:r1], out_buf[:, : rows * wp].reshape(c_out, rows, wp)[:, :, :wo])
     return y
@@ -130,7 +131,7 @@ def _conv_1x1(x4, w, b, stride, out_hw) -> np.ndarray:
             buf[...] = src
             src = buf
         dst = y[i, :, r0:r1].reshape(c_out, rows * wo, copy=False)
-        np.matmul(w2, src.reshape(c, rows * wo, copy=False), out=dst)
+        matmul_into(w2, src.reshape(c, rows * wo, copy=False), dst)
         if b is not None:
             np.add(dst, bias_band[:, : rows * wo], out=dst)
 
@@ -239,7 +240,10 @@ def _conv_im2col(x4, w, b, stride, pads, dil, groups, out_hw) -> np.ndarray:
             dst = partial[p - 1][i, :, r0 * wo : r1 * wo].reshape(1, c_out, rows * wo)
         else:  # (G, C_out/G, rows*W_out): a view into y, the matmul writes the output in place
             dst = y[i, :, r0:r1].reshape(groups, c_out // groups, rows * wo, copy=False)
-        np.matmul(w_p, cols.reshape(groups, -1, rows * wo, copy=False), out=dst)
+        if groups == 1:  # (C_out, K) by (K, rows*W_out), in pieces where that pays
+            matmul_into(w_p[0], cols, dst[0])
+        else:
+            np.matmul(w_p, cols.reshape(groups, -1, rows * wo, copy=False), out=dst)
         if b is not None and not fold and len(parts) == 1:
             dst += b.reshape(groups, c_out // groups, 1)
 
