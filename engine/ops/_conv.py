@@ -228,13 +228,12 @@ def _conv_im2col(x4, w, b, stride, pads, dil, groups, out_hw) -> np.ndarray:
         i, r0, r1, p = item
         c0, c1 = parts[p]
         rows, taps = r1 - r0, kh * kw
-        buf = workspace(("cols", k_rows, band, wo), (k_rows, lead))
+        # created full of ones and only rows :K ever written, so a folded bias row stays ones
+        buf = workspace(("cols", k_rows, band, wo, fold), (k_rows, lead), 1.0)
         k_part = (c1 - c0) * taps + fold
         cols = buf[:k_part, : rows * wo]  # (K [+ 1], rows*W_out), rows `lead` apart
         src = windows[i, c0:c1, :, :, r0:r1]
         np.copyto(cols[: (c1 - c0) * taps].reshape(c1 - c0, kh, kw, rows, wo, copy=False), src)
-        if fold:
-            cols[-1] = 1.0
         w_p = w_g if len(parts) == 1 else w_g[:, :, c0 * taps : c1 * taps]
         if p:  # a later channel range: into its own partial output
             dst = partial[p - 1][i, :, r0 * wo : r1 * wo].reshape(1, c_out, rows * wo)

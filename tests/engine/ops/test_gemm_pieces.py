@@ -51,6 +51,7 @@ def test_piece_width_follows_the_small_kernel_limit(monkeypatch):
     assert _gemm.piece_columns(16, 73) == 848
     assert 16 * 73 * _gemm.piece_columns(16, 73) <= _gemm.SMALL_GEMM
     assert _gemm.piece_columns(64, 577) == 0  # deep products stay whole
+    assert _gemm.piece_columns(64, 148) == 0  # ResNet's 7x7 stem: pieces of 96 would lose
     monkeypatch.setattr(_gemm, "_pieces_pay", False)
     assert _gemm.piece_columns(16, 73) == 0  # a core without the small kernel: whole
 
