@@ -17,10 +17,10 @@ PyTorch's CPU kernels (see docs/benchmarks.md, "Engine"):
   product over its groups per band (:mod:`engine.ops._grouped`).
 
 Why a shallow product runs in column pieces (:func:`engine.ops._gemm.matmul_into`): numpy's
-OpenBLAS, on its AVX-512 cores, multiplies without first copying ("packing") B only while
-M * N * K <= 1e6. An im2col B is a few rows by tens of thousands of columns, so packing it is a
-second pass as costly as the product: 8 -> 16 3x3 at 240x320 took 1.7 ms of matmul a frame in
-pieces, 2.2 whole. Elsewhere (AVX2 kernels) every piece is packed anyway: products stay whole.
+OpenBLAS, on its AVX-512 cores, skips copying ("packing") B only while M * N * K <= 1e6; an
+im2col B is a few rows by tens of thousands of columns, and packing it cost as much as the
+product (8 -> 16 3x3 at 240x320: 1.7 ms of matmul a frame in pieces, 2.2 whole). Elsewhere
+(AVX2 kernels) every piece is packed anyway, so products stay whole.
 """
 
 from __future__ import annotations
@@ -28,12 +28,13 @@ from __future__ import annotations
 import numpy as np
 
 from engine.ops import _parallel
-from engine.ops._gemm import matmul_into
+from engine.ops._gemm import matmul_into, piece_columns
 from engine.ops._grouped import conv_grouped
 from engine.ops._parallel import bands, padded, run, thread_count, workspace
 
 # im2col band size (workspace + output band). A matmul as shallow as 3 x 3 taps of 3 channels
-# is memory-bound and wants its band in L2 (1 MiB a core here); deeper ones run best at 2 MiB.
+# is memory-bound and wants its band in L2; deeper ones run best at 2 MiB, or at 1 MiB in pieces,
+# which read B unpacked from the band (8 -> 16 3x3 at 240x320: 3.5 ms a call, 4.0 at 2 MiB).
 _BAND_BYTES = 1 << 21
 _SHALLOW_BAND_BYTES = 1 << 19
 # 1x1 convolutions read each input value once: small bands, so both threads get several.
@@ -42,9 +43,8 @@ _POINTWISE_BAND_BYTES = 1 << 18
 _DEPTHWISE_BAND = 1 << 18
 # Below this many multiply-accumulates an im2col convolution runs on the calling thread: handing
 # bands to the pool cost more than it saved up to about 6 million (a 64x64 network's layers,
-# 35-90 us each, were 20-40% slower on two threads). Its bands then keep the im2col columns
-# in L2 between the copy and the matmul: 3 -> 8 5x5 at 64x64 took 88 us in one 1.2 MiB band,
-# 67 us in three.
+# 35-90 us each, were 20-40% slower on two threads). Its bands then keep the im2col columns in
+# L2 between the copy and the matmul: 3 -> 8 5x5 at 64x64 took 88 us in one 1.2 MiB band, 67 in 3.
 _SERIAL_WORK = 3 << 21
 _SERIAL_BAND_BYTES = 1 << 19
 
@@ -205,7 +205,7 @@ def _conv_im2col(x4, w, b, stride, pads, dil, out_hw) -> np.ndarray:
         most = max(1, _SERIAL_BAND_BYTES // (4 * (k + c_out) * wo))
         band = -(-ho // -(-ho // most))
     else:
-        budget = _SHALLOW_BAND_BYTES if k <= 32 else _BAND_BYTES
+        budget = _SHALLOW_BAND_BYTES if k <= 32 else _BAND_BYTES >> (piece_columns(c_out, k) > 0)
         band = _even_band(ho, max(1, budget // (4 * (k + c_out) * wo)), n)
         parts = _in_parts(n * -(-ho // band), c, macs)
     # The bias rides in the matmul (a column of W against a row of ones in cols) when the
