@@ -15,6 +15,12 @@ PyTorch's CPU kernels (see docs/benchmarks.md, "Engine"):
   1-D passes;
 - a grouped or depthwise layer copies its taps' flat shifted blocks and runs one batched
   product over its groups per band (:mod:`engine.ops._grouped`).
+
+Why a shallow product runs in column pieces (:func:`engine.ops._gemm.matmul_into`): numpy's
+OpenBLAS, on its AVX-512 cores, skips copying ("packing") B only while M * N * K <= 1e6; an
+im2col B is a few rows by tens of thousands of columns, and packing it cost as much as the
+product (8 -> 16 3x3 at 240x320: 1.7 ms of matmul a frame in pieces, 2.2 whole). Elsewhere
+(AVX2 kernels) every piece is packed anyway, so products stay whole.
 """
 
 from __future__ import annotations
@@ -22,11 +28,13 @@ from __future__ import annotations
 import numpy as np
 
 from engine.ops import _parallel
+from engine.ops._gemm import matmul_into, piece_columns
 from engine.ops._grouped import conv_grouped
 from engine.ops._parallel import bands, padded, run, thread_count, workspace
 
 # im2col band size (workspace + output band). A matmul as shallow as 3 x 3 taps of 3 channels
-# is memory-bound and wants its band in L2 (1 MiB a core here); deeper ones run best at 2 MiB.
+# is memory-bound and wants its band in L2; deeper ones run best at 2 MiB, or at 1 MiB in pieces,
+# which read B unpacked from the band (8 -> 16 3x3 at 240x320: 3.5 ms a call, 4.0 at 2 MiB).
 _BAND_BYTES = 1 << 21
 _SHALLOW_BAND_BYTES = 1 << 19
 # 1x1 convolutions read each input value once: small bands, so both threads get several.
@@ -35,9 +43,8 @@ _POINTWISE_BAND_BYTES = 1 << 18
 _DEPTHWISE_BAND = 1 << 18
 # Below this many multiply-accumulates an im2col convolution runs on the calling thread: handing
 # bands to the pool cost more than it saved up to about 6 million (a 64x64 network's layers,
-# 35-90 us each, were 20-40% slower on two threads). Its bands then keep the im2col columns
-# in L2 between the copy and the matmul: 3 -> 8 5x5 at 64x64 took 88 us in one 1.2 MiB band,
-# 67 us in three.
+# 35-90 us each, were 20-40% slower on two threads). Its bands then keep the im2col columns in
+# L2 between the copy and the matmul: 3 -> 8 5x5 at 64x64 took 88 us in one 1.2 MiB band, 67 in 3.
 _SERIAL_WORK = 3 << 21
 _SERIAL_BAND_BYTES = 1 << 19
 
@@ -55,7 +62,7 @@ def convolve(x4, w, b, stride, pads, dil, groups, out_hw) -> np.ndarray:
     small = x4.shape[0] * c_out * out_hw[0] * out_hw[1] * c_in_g * kh * kw < _SERIAL_WORK
     if small and groups == 1 and stride == (1, 1):
         return _conv_flat(x4, w, b, pads, dil, out_hw)
-    return _conv_im2col(x4, w, b, stride, pads, dil, groups, out_hw)
+    return _conv_im2col(x4, w, b, stride, pads, dil, out_hw)
 
 
 def _conv_flat(x4, w, b, pads, dil, out_hw) -> np.ndarray:
@@ -97,7 +104,7 @@ def _conv_flat(x4, w, b, pads, dil, out_hw) -> np.ndarray:
                           (s_c, s_h * dh, s_w * dw, s_w))
         cols = cols_buf[:, :span]
         np.copyto(cols[:k].reshape(c, kh, kw, span, copy=False), taps)
-        np.matmul(w2, cols, out=out_buf[:, :span])
+        matmul_into(w2, cols, out_buf[:, :span])
         # (C_out, rows, W_pad): the first W_out columns of each row are the outputs
         np.copyto(y[i, :, r0:r1], out_buf[:, : rows * wp].reshape(c_out, rows, wp)[:, :, :wo])
     return y
@@ -130,7 +137,7 @@ def _conv_1x1(x4, w, b, stride, out_hw) -> np.ndarray:
             buf[...] = src
             src = buf
         dst = y[i, :, r0:r1].reshape(c_out, rows * wo, copy=False)
-        np.matmul(w2, src.reshape(c, rows * wo, copy=False), out=dst)
+        matmul_into(w2, src.reshape(c, rows * wo, copy=False), dst)
         if b is not None:
             np.add(dst, bias_band[:, : rows * wo], out=dst)
 
@@ -178,7 +185,7 @@ def _in_parts(n_bands: int, c: int, work: float) -> list[tuple[int, int]]:
     return [(c0, min(c0 + step, c)) for c0 in range(0, c, step)]
 
 
-def _conv_im2col(x4, w, b, stride, pads, dil, groups, out_hw) -> np.ndarray:
+def _conv_im2col(x4, w, b, stride, pads, dil, out_hw) -> np.ndarray:
     """im2col band by band (or, on a small map, by input channels), one matmul per piece.
 
     (Tried and dropped: "flat shifted slices", where a stride-1 layer's im2col rows are block
@@ -187,29 +194,28 @@ def _conv_im2col(x4, w, b, stride, pads, dil, groups, out_hw) -> np.ndarray:
     that drops them cost more: 5-60% slower on every ResNet/VGG shape measured.)
     """
     n, c = x4.shape[:2]
-    c_out, c_in_g, kh, kw = w.shape
+    c_out, _, kh, kw = w.shape
     (ho, wo), (sh, sw), (dh, dw) = out_hw, stride, dil
     xp = padded(x4, pads, 0.0)
-    k = c_in_g * kh * kw
-    w_g = w.reshape(groups, c_out // groups, k)  # (G, C_out/G, C_in/G*kh*kw)
+    k = c * kh * kw
+    w2 = w.reshape(c_out, k)  # (C_out, C_in*kh*kw)
     macs = n * c_out * ho * wo * k
     parts = [(0, c)]
     if macs < _SERIAL_WORK:  # one thread: as many bands as keep the columns in L2
         most = max(1, _SERIAL_BAND_BYTES // (4 * (k + c_out) * wo))
         band = -(-ho // -(-ho // most))
     else:
-        budget = _SHALLOW_BAND_BYTES if k <= 32 else _BAND_BYTES
+        budget = _SHALLOW_BAND_BYTES if k <= 32 else _BAND_BYTES >> (piece_columns(c_out, k) > 0)
         band = _even_band(ho, max(1, budget // (4 * (k + c_out) * wo)), n)
-        if groups == 1:
-            parts = _in_parts(n * -(-ho // band), c, macs)
+        parts = _in_parts(n * -(-ho // band), c, macs)
     # The bias rides in the matmul (a column of W against a row of ones in cols) when the
     # output is large next to the weights: adding it afterwards is another pass over the output
     # (+35% on a shallow layer), while the column means a copy of W on every call (0.17 ms or
     # more for ResNet's 512 x 4608, whose 7x7 layer now takes 1 ms in all).
-    fold = b is not None and groups == 1 and len(parts) == 1 and k * 4 < n * ho * wo
+    fold = b is not None and len(parts) == 1 and k * 4 < n * ho * wo
     if fold:
-        w_g = np.concatenate([w_g, b.reshape(1, c_out, 1)], axis=2)  # (1, C_out, K + 1)
-    k_rows = k * groups + fold  # rows of the im2col matrix
+        w2 = np.concatenate([w2, b[:, None]], axis=1)  # (C_out, K + 1)
+    k_rows = k + fold  # rows of the im2col matrix
     items = [(i, r0, r1, p) for i, r0, r1 in bands(n, ho, band) for p in range(len(parts))]
     # Rows of cols a multiple of 1 KiB apart hit the same cache sets when BLAS packs them:
     # an 8 x 76 by 76 x 4096 matmul took 100 us instead of 46. A little slack avoids it.
@@ -227,21 +233,20 @@ def _conv_im2col(x4, w, b, stride, pads, dil, groups, out_hw) -> np.ndarray:
         i, r0, r1, p = item
         c0, c1 = parts[p]
         rows, taps = r1 - r0, kh * kw
-        buf = workspace(("cols", k_rows, band, wo), (k_rows, lead))
+        # created full of ones and only rows :K ever written, so a folded bias row stays ones
+        buf = workspace(("cols", k_rows, band, wo, fold), (k_rows, lead), 1.0)
         k_part = (c1 - c0) * taps + fold
         cols = buf[:k_part, : rows * wo]  # (K [+ 1], rows*W_out), rows `lead` apart
         src = windows[i, c0:c1, :, :, r0:r1]
         np.copyto(cols[: (c1 - c0) * taps].reshape(c1 - c0, kh, kw, rows, wo, copy=False), src)
-        if fold:
-            cols[-1] = 1.0
-        w_p = w_g if len(parts) == 1 else w_g[:, :, c0 * taps : c1 * taps]
+        w_p = w2 if len(parts) == 1 else w2[:, c0 * taps : c1 * taps]
         if p:  # a later channel range: into its own partial output
-            dst = partial[p - 1][i, :, r0 * wo : r1 * wo].reshape(1, c_out, rows * wo)
-        else:  # (G, C_out/G, rows*W_out): a view into y, the matmul writes the output in place
-            dst = y[i, :, r0:r1].reshape(groups, c_out // groups, rows * wo, copy=False)
-        np.matmul(w_p, cols.reshape(groups, -1, rows * wo, copy=False), out=dst)
+            dst = partial[p - 1][i, :, r0 * wo : r1 * wo]
+        else:  # (C_out, rows*W_out): a view into y, the matmul writes the output in place
+            dst = y[i, :, r0:r1].reshape(c_out, rows * wo, copy=False)
+        matmul_into(w_p, cols, dst)  # in pieces where that pays (see the module's docstring)
         if b is not None and not fold and len(parts) == 1:
-            dst += b.reshape(groups, c_out // groups, 1)
+            dst += b[:, None]
 
     run(items, work, macs if macs >= _SERIAL_WORK else 0)
     if partial:
