@@ -26,7 +26,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +57,30 @@ def python_threads() -> list[str]:
     return sorted(t.name for t in threading.enumerate() if not t.name.startswith("engine-ops"))
 
 
+class Series:
+    """Rows of floats in an array made (and its pages touched) before the run: the soak's own
+    records must not grow the memory it measures (a list of 370,000 tick tuples did, by about
+    1 MB a minute). Rows beyond the capacity are counted, not kept."""
+
+    def __init__(self, capacity: int, columns: int) -> None:
+        self._rows = np.full((max(capacity, 1), columns), np.nan)
+        self._n = 0
+        self.lost = 0
+
+    def append(self, row) -> None:
+        if self._n < len(self._rows):
+            self._rows[self._n] = row
+            self._n += 1
+        else:
+            self.lost += 1
+
+    def values(self) -> np.ndarray:
+        return self._rows[: self._n] if self._rows.shape[1] > 1 else self._rows[: self._n, 0]
+
+    def __len__(self) -> int:
+        return self._n
+
+
 @dataclass
 class SoakResult:
     """What a soak measured; times in seconds, memory in MB."""
@@ -64,15 +88,22 @@ class SoakResult:
     seconds: float
     warmup_s: float
     samples: list[tuple[float, float, int, int]] = field(default_factory=list)  # t, MB, thr, fd
-    ticks: list[tuple[float, float]] = field(default_factory=list)  # (t, how late in ms)
+    ticks: Series = field(default_factory=lambda: Series(0, 2))  # (t, how late in ms)
     frames: int = 0
-    engine_ms: list[float] = field(default_factory=list)
+    engine_ms: Series = field(default_factory=lambda: Series(0, 1))
     errors: list[str] = field(default_factory=list)  # error messages the window showed
     before: tuple[int, int, list[str]] = (0, 0, [])  # native threads, files, Python threads
     after: tuple[int, int, list[str]] = (0, 0, [])  # the same once the window closed
     diagnosis: dict = field(default_factory=dict)  # StallWatch.summary(): stalls with causes, GC
     causes: str = ""  # the stalls over STALL_MS by cause (markdown)
     collections: str = ""  # the garbage collections by generation (markdown)
+
+    def as_json(self) -> dict:
+        """Everything measured, as plain data (the ticks as [t, late] pairs)."""
+        series = {"ticks": self.ticks.values().tolist(),
+                  "engine_ms": self.engine_ms.values().tolist()}
+        plain = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in series}
+        return {**plain, **series, "ticks_not_kept": self.ticks.lost}
 
     def slope_mb_per_min(self) -> float:
         kept = [(t, mb) for t, mb, _thr, _fd in self.samples if t >= self.warmup_s]
@@ -83,7 +114,9 @@ class SoakResult:
 
     def stalls(self) -> np.ndarray:
         """How late each timer tick after the warm-up came, in ms."""
-        return np.array([late for t, late in self.ticks if t >= self.warmup_s] or [0.0])
+        ticks = self.ticks.values()
+        late = ticks[ticks[:, 0] >= self.warmup_s, 1]
+        return late if late.size else np.zeros(1)
 
     def growth(self, column: int) -> int:
         """Last sample minus the first after the warm-up (threads: 2, files: 3)."""
@@ -96,7 +129,8 @@ class SoakResult:
         rows = [
             ("frames shown (after warm-up: per second)",
              f"{self.frames} ({self.frames / max(self.seconds, 1e-9):.1f} fps)", ""),
-            ("engine ms per frame (median)", f"{np.median(self.engine_ms or [0]):.1f}", ""),
+            ("engine ms per frame (median)",
+             f"{np.median(self.engine_ms.values()) if len(self.engine_ms) else 0.0:.1f}", ""),
             ("resident memory after warm-up, first / last / max (MB)",
              f"{mb[0]:.0f} / {mb[-1]:.0f} / {max(mb):.0f}", ""),
             ("resident memory slope after warm-up (MB/min)", f"{self.slope_mb_per_min():+.2f}",
@@ -144,7 +178,10 @@ def soak(folder: Path, seconds: float, warmup_s: float = 60.0, sample_s: float =
         engine.configure()
     _application()
     video = write_video(folder / "soak.avi", n_frames=video_frames)
-    result = SoakResult(seconds=seconds, warmup_s=warmup_s)
+    run_s = seconds + warmup_s + 10.0
+    result = SoakResult(seconds=seconds, warmup_s=warmup_s,
+                        ticks=Series(int(run_s * 1000 / TIMER_MS), 2),
+                        engine_ms=Series(int(run_s * 120), 1))
     if baseline_window:  # what Qt and BLAS make once per process exists before the count
         _run_window(video, tabbed, lambda window: wait_for_result(window.live))
     result.before = (native_threads(), open_files(), python_threads())
@@ -261,7 +298,7 @@ def main() -> int:
           f" {os.getloadavg()[0]:.2f} at the end")
     print(result.table())
     if opts.json:
-        Path(opts.json).write_text(json.dumps(asdict(result)))
+        Path(opts.json).write_text(json.dumps(result.as_json()))
     return 2 if result.errors or not result.frames else 0
 
 

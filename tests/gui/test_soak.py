@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from benchmarks.soak import soak
@@ -25,6 +26,23 @@ def test_a_short_soak_leaves_no_thread_or_file_behind(qtbot, tmp_path, monkeypat
     assert set(result.diagnosis) >= {"stalls", "gc", "gc_frozen", "gc_threshold"}
     assert "garbage collections" in result.table()
     assert all(stall["cause"] for stall in result.diagnosis["stalls"])
+    plain = json.loads(json.dumps(result.as_json()))  # what --json writes
+    assert len(plain["ticks"]) == len(result.ticks) > 100 and plain["ticks_not_kept"] == 0
+    assert len(plain["engine_ms"]) >= result.frames
+
+
+def test_the_soaks_records_are_made_before_the_run_and_never_grow():
+    from benchmarks.soak import Series
+
+    series = Series(3, 2)
+    size = series._rows.nbytes
+    for i in range(5):
+        series.append((i, 10.0 * i))
+    assert series.values().tolist() == [[0, 0], [1, 10], [2, 20]] and series.lost == 2
+    assert series._rows.nbytes == size
+    one = Series(2, 1)
+    one.append(4.5)
+    assert one.values().tolist() == [4.5] and len(one) == 1
 
 
 # -- the stall diagnosis (benchmarks/stall_watch.py) ------------------------------------------
