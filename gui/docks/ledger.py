@@ -229,6 +229,7 @@ class LedgerDock(QWidget):
         self._syncing = False
         self._times: tuple | None = None  # (timings, total) waiting for their refresh
         self._times_at = -TIMES_EVERY_S  # time.monotonic() of the last refresh
+        self._times_for = None  # the pipeline whose times the ms column shows
         self._times_timer = QTimer(self)
         self._times_timer.setSingleShot(True)
         self._times_timer.timeout.connect(self._show_times)
@@ -356,7 +357,8 @@ class LedgerDock(QWidget):
         if self.isVisible():  # hidden: no per-frame work; showEvent catches up
             self._times = (result.timings_ms, result.total_ms)
             wait = self._times_at + TIMES_EVERY_S - time.monotonic()
-            if wait <= 0:
+            if wait <= 0 or result.pipeline is not self._times_for:  # a new network: at once
+                self._times_for = result.pipeline
                 self._show_times()
             elif not self._times_timer.isActive():  # the newest times then, whichever they are
                 self._times_timer.start(int(wait * 1000) + 1)
