@@ -11,9 +11,10 @@ from engine.gallery.download import (
     DownloadError,
     cache_dir,
     cached_path,
+    cached_record,
     download_model,
     open_model,
 )
 
 __all__ = ["Cancelled", "CatalogError", "DownloadError", "GalleryModel", "cache_dir",
-           "cached_path", "download_model", "load_catalog", "open_model"]
+           "cached_path", "cached_record", "download_model", "load_catalog", "open_model"]

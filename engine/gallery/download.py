@@ -29,8 +29,8 @@ from engine.gallery.catalog import GalleryModel
 from engine.i18n import _
 from engine.io.preprocess import save_beside
 
-__all__ = ["Cancelled", "DownloadError", "cache_dir", "cached_path", "download_model",
-           "open_model"]
+__all__ = ["Cancelled", "DownloadError", "cache_dir", "cached_path", "cached_record",
+           "download_model", "open_model"]
 
 CHUNK = 1 << 16
 SIZE_FACTOR = 4  # a file this many times larger or smaller than published is refused
@@ -69,6 +69,20 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def cached_record(model: GalleryModel, cache=None) -> dict | None:
+    """What the first download recorded ("size", "sha256", "url"), when the file is still there
+    at that size; else None. Reads no more than the file's size: for listing, where hashing
+    every cached model (up to 100 MB each) would keep a window waiting. :func:`cached_path`
+    checks the SHA-256 too before a file is used."""
+    cache = Path(cache) if cache is not None else cache_dir()
+    record = _records(cache).get(model.id)
+    try:
+        size = (cache / model.file_name).stat().st_size
+    except OSError:
+        return None
+    return dict(record) if isinstance(record, dict) and record.get("size") == size else None
 
 
 def cached_path(model: GalleryModel, cache=None) -> Path | None:

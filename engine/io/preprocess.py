@@ -193,7 +193,7 @@ class Preprocess:
 
     def describe(self) -> str:
         """A one-line summary: "224 x 224, crop, RGB, x/255, mean (...), std (...)"."""
-        size = "frame size" if self.size is None or self.resize == "none" else (
+        size = _("frame size") if self.size is None or self.resize == "none" else (
             f"{self.size[0]} x {self.size[1]}, {self.resize}")
         scale = "x/255" if math.isclose(self.scale, 1 / 255) else f"x * {self.scale:g}"
         parts = [size, self.channel_order, scale]

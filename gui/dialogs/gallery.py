@@ -4,12 +4,15 @@ dialog only shows its progress and its one-line outcome."""
 
 from __future__ import annotations
 
+import html
 import threading
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -18,8 +21,15 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from engine.gallery import Cancelled, DownloadError, cached_path, download_model, load_catalog
-from engine.i18n import _
+from engine.gallery import (
+    Cancelled,
+    DownloadError,
+    cache_dir,
+    cached_record,
+    download_model,
+    load_catalog,
+)
+from engine.i18n import _, ngettext
 
 __all__ = ["GalleryDialog"]
 
@@ -67,7 +77,13 @@ class GalleryDialog(QDialog):
             item.setToolTip(_("{url}\nLicence: {licence}").format(url=model.page or model.url,
                                                                   licence=model.licence))
             self.list.addItem(item)
-        self.list.setCurrentRow(0)
+        self.details = QLabel()  # the selected model: what it takes, gives, and where it is
+        self.details.setWordWrap(True)
+        self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.details.setOpenExternalLinks(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.details.setMinimumWidth(300)
+        self.list.currentRowChanged.connect(self._show_details)
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.status = QLabel(_("Pretrained ImageNet classifiers from the ONNX Model Zoo,"
@@ -82,14 +98,31 @@ class GalleryDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.download.clicked.connect(self.start)
         self.cancel.clicked.connect(self.stop)
+        top = QHBoxLayout()
+        top.addWidget(self.list, 1)
+        top.addWidget(self.details, 1)
         layout = QVBoxLayout(self)
-        for widget in (self.list, self.progress, self.status, buttons):
+        layout.addLayout(top, 1)
+        for widget in (self.progress, self.status, buttons):
             layout.addWidget(widget)
         self._thread: QThread | None = None
         self._stop = threading.Event()
+        self.list.setCurrentRow(0)
+        self.resize(720, 360)
+
+    def _show_details(self, row: int) -> None:
+        """Fill the details pane for the model in ``row`` and name the button after what it
+        will do (open a cached file, or download it first)."""
+        if not 0 <= row < len(self.models):
+            self.details.clear()
+            return
+        model = self.models[row]
+        record = cached_record(model, self.cache)
+        self.download.setText(_("Open") if record else _("Download and open"))
+        self.details.setText(gallery_details(model, record, self.cache))
 
     def _label(self, model) -> str:
-        here = cached_path(model, self.cache) is not None
+        here = cached_record(model, self.cache) is not None
         text = _("{name} ({size:g} MB, {licence})").format(name=model.name, size=model.size_mb,
                                                          licence=model.licence)
         return text + (_(" - downloaded") if here else "")
@@ -135,6 +168,7 @@ class GalleryDialog(QDialog):
         self.progress.setVisible(False)
         row = max(0, self.list.currentRow())
         self.list.item(row).setText(self._label(self.models[row]))
+        self._show_details(row)
         if message:
             self.status.setText(message)
             return
@@ -148,3 +182,29 @@ class GalleryDialog(QDialog):
             self._thread.quit()
             self._thread.wait()
         super().reject()
+
+
+def gallery_details(model, record: dict | None, cache=None) -> str:
+    """Rich text for the details pane: source, licence, input and its preparation, output, and
+    whether (and where) the file is in the cache."""
+    e = html.escape
+    c, h, w = model.input
+    lines = [f"<b>{e(model.name)}</b>",
+             _("Download: {size:g} MB. Licence: {licence}.").format(size=model.size_mb,
+                                                                  licence=e(model.licence))]
+    if model.page:
+        link = _("Where it is published")
+        lines.append(f'<a href="{e(model.page, quote=True)}">{e(link)}</a>')
+    lines.append(_("Input: {c} x {h} x {w} ({prepared}).").format(
+        c=c, h=h, w=w, prepared=e(model.preprocess.describe())))
+    n = model.output_values
+    lines.append(ngettext("Output: {n} score, one per class.", "Output: {n} scores, one per"
+                          " class.", n).format(n=n) if len(model.class_names) == n else
+                 ngettext("Output: {n} value.", "Output: {n} values.", n).format(n=n))
+    if record:
+        folder = Path(cache) if cache is not None else cache_dir()
+        lines.append(_("In your cache: {path} (SHA-256 {sha}...).").format(
+            path=e(str(folder / model.file_name)), sha=e(str(record.get("sha256", ""))[:16])))
+    else:
+        lines.append(_("Not downloaded yet: it will be checked and kept in your cache folder."))
+    return "<br>".join(lines)

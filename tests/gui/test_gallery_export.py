@@ -4,6 +4,7 @@ File > Export."""
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -38,6 +39,33 @@ def test_gallery_downloads_with_progress_and_opens(qtbot, server, tmp_path):
     assert opened == [str(tmp_path / "tiny.onnx")] and not dialog.busy
     assert "downloaded" in dialog.list.item(0).text()
     assert dialog.download.isEnabled() and not dialog.cancel.isEnabled()
+    # the details now say where the file is, and the button opens it without a download
+    assert str(tmp_path / "tiny.onnx") in dialog.details.text()
+    assert dialog.download.text() == "Open"
+    dialog.list.setCurrentRow(1)
+    assert "Not downloaded" in dialog.details.text()
+    assert dialog.download.text() == "Download and open"
+
+
+def test_gallery_details_say_what_the_model_takes_and_gives(qtbot, tmp_path):
+    dialog = GalleryDialog(lambda path: None, cache=tmp_path)
+    qtbot.addWidget(dialog)
+    text = dialog.details.text()
+    model = dialog.models[0]
+    assert model.name in text and model.licence in text and model.page in text
+    assert "3 x 224 x 224" in text and "1000 scores, one per class" in text
+    assert "Not downloaded" in text
+    # a cached file whose size no longer matches its record is not called downloaded
+    (tmp_path / model.file_name).write_bytes(b"short")
+    record = tmp_path / "recorded.json"
+    record.write_text(json.dumps({model.id: {"size": 9, "sha256": "ab"}}))
+    dialog.list.setCurrentRow(1)
+    dialog.list.setCurrentRow(0)
+    assert "Not downloaded" in dialog.details.text()
+    record.write_text(json.dumps({model.id: {"size": 5, "sha256": "abcdef"}}))
+    dialog.list.setCurrentRow(1)
+    dialog.list.setCurrentRow(0)
+    assert "In your cache" in dialog.details.text() and "abcdef" in dialog.details.text()
 
 
 def test_gallery_says_what_failed_and_keeps_nothing(qtbot, server, tmp_path):
