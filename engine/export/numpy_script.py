@@ -43,6 +43,7 @@ if __name__ == "__main__":
 
 _SIMPLE = {"ReLU": "np.maximum({x}, 0)", "Sigmoid": "1 / (1 + np.exp(-{x}))",
            "Tanh": "np.tanh({x})", "Identity": "{x}", "Dropout": "{x}",
+           "SiLU": "{x} / (1 + np.exp(-{x}))",
            "HardSwish": "{x} * np.clip({x} / 6 + 0.5, 0, 1)", "Sqrt": "np.sqrt({x})",
            "Reciprocal": "1 / {x}", "Exp": "np.exp({x})", "Log": "np.log({x})",
            "Abs": "np.abs({x})", "Neg": "-{x}", "Softplus": "np.logaddexp(0, {x})",

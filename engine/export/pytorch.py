@@ -97,7 +97,7 @@ def _layer(p: Program, layer, ident: str, xs: list[str], shapes, init: list[str]
         return module(f"nn.BatchNorm2d({layer.num_features}, eps={layer.eps!r})", arrays)
     simple = {"ReLU": f"F.relu({x})", "Sigmoid": f"torch.sigmoid({x})",
               "Tanh": f"torch.tanh({x})", "Identity": x, "Dropout": x, "Erf": f"torch.erf({x})",
-              "HardSwish": f"F.hardswish({x})", "SELU": f"F.selu({x})",
+              "HardSwish": f"F.hardswish({x})", "SELU": f"F.selu({x})", "SiLU": f"F.silu({x})",
               "Sqrt": f"torch.sqrt({x})", "Reciprocal": f"torch.reciprocal({x})",
               "Exp": f"torch.exp({x})", "Log": f"torch.log({x})", "Abs": f"torch.abs({x})",
               "Neg": f"-{x}", "Softplus": f"F.softplus({x})",

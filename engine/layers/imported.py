@@ -44,6 +44,7 @@ from engine.layers.unary import (
     Neg,
     PReLU,
     Reciprocal,
+    SiLU,
     Softplus,
     Sqrt,
 )
@@ -53,7 +54,7 @@ __all__ = [
     "Div", "Erf", "Exp", "Gather", "HardSigmoid", "HardSwish", "Identity", "InstanceNorm2d",
     "LayerNorm", "LocalResponseNorm", "Log", "LogSoftmax", "LpPool2d", "MatMul", "Max", "Min",
     "Mul", "Neg", "PReLU", "Pad", "Pow", "Reciprocal", "ReduceMax", "ReduceMean", "ReduceMin",
-    "ReduceSum", "Reshape", "Resize", "Slice", "Softplus", "Sqrt", "Sub", "Sum",
+    "ReduceSum", "Reshape", "Resize", "SiLU", "Slice", "Softplus", "Sqrt", "Sub", "Sum",
     "Transpose", "register_onnx_layers",
 ]
 
@@ -64,7 +65,7 @@ ONNX_LAYER_TYPES: dict[str, type[Layer]] = {
                 LocalResponseNorm, ReduceMean, Transpose, Sum, Max, Min, Pow, ReduceMax,
                 ReduceMin, ReduceSum, Slice, Gather, HardSigmoid, HardSwish, PReLU, LogSoftmax,
                 ELU, SELU, GELU, Erf, Sqrt, Reciprocal, Exp, Log, Abs, Neg, Softplus, LayerNorm,
-                InstanceNorm2d, Resize, ConvTranspose2d, LpPool2d)
+                InstanceNorm2d, Resize, ConvTranspose2d, LpPool2d, SiLU)
 }
 
 

@@ -1,5 +1,5 @@
-"""Element-wise layers of imported networks: hard sigmoid and swish, ELU, SELU, GELU, erf, PReLU,
-log-softmax and the plain maths (sqrt, reciprocal, exp, log, abs, neg, softplus).
+"""Element-wise layers of imported networks: hard sigmoid and swish, SiLU, ELU, SELU, GELU, erf,
+PReLU, log-softmax and the plain maths (sqrt, reciprocal, exp, log, abs, neg, softplus).
 
 The output shape is the input shape, whatever its rank, so these layers need no ``in_rank``
 (LogSoftmax, like Softmax, counts ``dim`` in unbatched shapes and is told the rank). Each has a
@@ -18,7 +18,7 @@ from engine.ops import pointwise as E
 from engine.ops.shapes import ShapeError
 
 __all__ = ["ELU", "GELU", "SELU", "Abs", "Erf", "Exp", "HardSigmoid", "HardSwish", "Log",
-           "LogSoftmax", "Neg", "PReLU", "Reciprocal", "Softplus", "Sqrt"]
+           "LogSoftmax", "Neg", "PReLU", "Reciprocal", "SiLU", "Softplus", "Sqrt"]
 
 _F32 = np.float32
 
@@ -58,6 +58,9 @@ def _quiet(f):
 
 HardSwish = _unary("HardSwish", "hswish", "``x * relu6(x + 3) / 6`` (MobileNetV3).",
                    E.hardswish, lambda g, x, y: E.hardswish_backward(g, x))
+SiLU = _unary("SiLU", "silu", "``x * sigmoid(x)``, also called swish (EfficientNet). An ONNX"
+              " file holds it as Sigmoid then Mul, which the importer reads as this one layer.",
+              E.silu, lambda g, x, y: E.silu_backward(g, x))
 SELU = _unary("SELU", "selu", "Scaled ELU with the self-normalizing constants.",
               E.selu, lambda g, x, y: E.selu_backward(g, x))
 Erf = _unary("Erf", "erf", "The error function (GELU's exact form uses it).",

@@ -4,7 +4,8 @@ An emitter takes a :class:`Writer`, the layer, its input names, its output name 
 unbatched shapes of its inputs, and adds nodes and initializers. Axes move by one (ONNX counts
 the batch axis). Each layer is written as the node the importer reads back into the same
 layer, so that export then import gives the same pipeline; GELU is the exception (ONNX has a
-Gelu operator only from opset 20), written out with Erf or Tanh.
+Gelu operator only from opset 20), written out with Erf or Tanh. SiLU is written as Sigmoid then
+Mul, which the importer fuses back into one SiLU.
 """
 
 from __future__ import annotations
@@ -116,6 +117,12 @@ def _simple(op, **fixed):
         attrs = {k: (getattr(layer, v) if isinstance(v, str) else v) for k, v in fixed.items()}
         w.node(op, xs, out, **attrs)
     return emit
+
+
+def _silu(w, layer, xs, out, shapes):
+    """Sigmoid then Mul (ONNX has no SiLU before opset 24); the importer reads the pair back as
+    one SiLU layer."""
+    w.node("Mul", [xs[0], w.node("Sigmoid", xs, f"{out}:sigmoid")], out)
 
 
 def _softmax(op):
@@ -262,7 +269,7 @@ EMITTERS: dict[str, Callable] = {
     **{name: _reduce for name in ("ReduceMean", "ReduceMax", "ReduceMin", "ReduceSum")},
     "Slice": _slice, "Gather": _gather, "PReLU": _prelu, "GELU": _gelu,
     "HardSigmoid": _simple("HardSigmoid", alpha="alpha", beta="beta"),
-    "HardSwish": _simple("HardSwish"), "ELU": _simple("Elu", alpha="alpha"),
+    "HardSwish": _simple("HardSwish"), "SiLU": _silu, "ELU": _simple("Elu", alpha="alpha"),
     "SELU": _simple("Selu"), "Erf": _simple("Erf"), "Sqrt": _simple("Sqrt"),
     "Reciprocal": _simple("Reciprocal"), "Exp": _simple("Exp"), "Log": _simple("Log"),
     "Abs": _simple("Abs"), "Neg": _simple("Neg"), "Softplus": _simple("Softplus"),

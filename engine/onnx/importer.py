@@ -42,10 +42,11 @@ import onnx
 from onnx import helper, numpy_helper
 
 from engine.graph.pipeline import InputSpec, Node, Pipeline
-from engine.i18n import _
+from engine.i18n import _, ngettext
 from engine.io.preprocess import Preprocess
 from engine.onnx.constants import fold, shape_part
 from engine.onnx.converters import CONVERTERS, SUPPORTED_OPERATORS
+from engine.onnx.fusion import fuse_silu
 from engine.onnx.node import BATCH, PREPROCESS_KEY, GraphTables, NodeContext, Unsupported
 from engine.onnx.reading import read_model
 from engine.ops.shapes import ShapeError
@@ -213,6 +214,11 @@ class _Importer(GraphTables):
                                   .format(name=out.name))
         if not self.nodes:
             raise Unsupported(_("the graph does no operation on its input"))
+        self.nodes, fused = fuse_silu(self.nodes, {o.name for o in self.graph.output})
+        if fused:
+            self.notes.append(ngettext("{n} Sigmoid and Mul pair read as one SiLU layer",
+                                       "{n} Sigmoid and Mul pairs read as SiLU layers",
+                                       fused).format(n=fused))
         imported = _("imported from {source} (ONNX opset {opset})").format(source=self.source,
                                                                          opset=self.opset)
         description = "; ".join([imported, *self.notes])

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.ops._parallel import run, thread_count, workspace
+from engine.ops._parallel import map_chunks, workspace
 
 # Most values a chunk. Larger chunks won although four of their arrays outgrow L2: with many
 # small calls the two threads wait on each other for the GIL (ConvNeXt's 384x56x56 on two
@@ -41,17 +41,8 @@ def gelu32(x: np.ndarray) -> np.ndarray:
 
 
 def _chunked(x: np.ndarray, fn) -> np.ndarray:
-    src = np.ascontiguousarray(x, np.float32).reshape(-1)
-    out = np.empty(src.shape, np.float32)
-    chunk = max(1, min(_CHUNK, -(-src.size // thread_count())))  # a chunk for each thread
-
-    def work(start):
-        stop = min(start + chunk, src.size)
-        fn(src[start:stop], out[start:stop], chunk)
-
     with np.errstate(invalid="ignore", over="ignore"):  # NaN in, NaN out, quietly
-        run(range(0, src.size, chunk), work, src.size * 32)
-    return out.reshape(np.shape(x))
+        return map_chunks(x, fn, _CHUNK, 32)
 
 
 def _erf_into(x: np.ndarray, out: np.ndarray, chunk: int, scale=None) -> None:

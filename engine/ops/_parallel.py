@@ -86,6 +86,25 @@ def _share(items: Sequence, fn: Callable, work: float) -> None:
         future.result()
 
 
+def map_chunks(x: np.ndarray, fn: Callable, chunk: int, work_per_value: float) -> np.ndarray:
+    """``fn(src, out, chunk)`` over pieces of at most ``chunk`` values of float32 ``x``, shared by
+    the threads; a new float32 array of ``x``'s shape.
+
+    For element-wise maths of several passes: each piece's passes run while it is in cache, and
+    numpy's loops release the GIL, so two threads run two pieces at once. ``src`` is only read.
+    """
+    src = np.ascontiguousarray(x, np.float32).reshape(-1)
+    out = np.empty(src.shape, np.float32)
+    size = max(1, min(chunk, -(-src.size // _num_threads)))  # a piece for each thread
+
+    def work(start):
+        stop = min(start + size, src.size)
+        fn(src[start:stop], out[start:stop], size)
+
+    run(range(0, src.size, size), work, src.size * work_per_value)
+    return out.reshape(np.shape(x))
+
+
 def niceness() -> int | None:
     """The calling thread's scheduling niceness (Linux, where it is per thread), else None."""
     if not _PER_THREAD_NICE:

@@ -16,12 +16,13 @@ import numpy as np
 
 from engine.ops._checks import array_arg, dim_arg
 from engine.ops._erf import erf32, gelu32
+from engine.ops._parallel import map_chunks
 
 __all__ = [
     "elu", "elu_backward", "erf", "erf_backward", "gelu", "gelu_backward", "hardsigmoid",
     "hardsigmoid_backward", "hardswish", "hardswish_backward", "log_softmax_dim",
-    "log_softmax_dim_backward", "prelu", "prelu_backward", "selu", "selu_backward",
-    "softplus", "softplus_backward",
+    "log_softmax_dim_backward", "prelu", "prelu_backward", "selu", "selu_backward", "silu",
+    "silu_backward", "softplus", "softplus_backward",
 ]
 
 _F32 = np.float32
@@ -159,6 +160,43 @@ def gelu_backward(grad, x, approximate: str = "none") -> np.ndarray:
         cdf = 0.5 * (1 + _erf64(arr / np.sqrt(2)))
         slope = cdf + arr * np.exp(-0.5 * arr * arr) / np.sqrt(2 * np.pi)
     return _f32(grad * slope)
+
+
+# Values a piece for SiLU's four passes: 64k-128k ran best on two threads (96x112x112: 1.6 ms
+# for Sigmoid then Mul, 0.9 in pieces of 64k); the erf's 128k serves.
+_SILU_CHUNK = 1 << 17
+
+
+def _silu_into(x: np.ndarray, out: np.ndarray, chunk: int) -> None:
+    np.negative(x, out=out)
+    np.exp(out, out=out)  # inf below x = -88: x / inf is -0.0, SiLU's limit
+    out += _F32(1)
+    np.divide(x, out, out=out)
+
+
+def silu(x) -> np.ndarray:
+    """``x * sigmoid(x) = x / (1 + exp(-x))``, SiLU (also called swish): EfficientNet's
+    activation, which ONNX files hold as a Sigmoid and a Mul.
+
+    Computed in pieces shared by the threads, four in-place passes each while the piece is in
+    cache: one pass over memory where Sigmoid then Mul took five and an array between them.
+
+    Examples
+    --------
+    >>> [round(float(v), 4) for v in silu(np.array([-1.0, 0.0, 2.0], np.float32))]
+    [-0.2689, 0.0, 1.7616]
+    """
+    arr = array_arg("silu", x)
+    with np.errstate(over="ignore", invalid="ignore"):  # -inf gives NaN, as -inf * 0 does
+        return map_chunks(arr, _silu_into, _SILU_CHUNK, 8)
+
+
+def silu_backward(grad, x) -> np.ndarray:
+    """Gradient of :func:`silu`: ``grad * s * (1 + x * (1 - s))`` with ``s = sigmoid(x)``, as
+    PyTorch computes it."""
+    x64 = np.asarray(x, np.float64)
+    s = 0.5 * (1 + np.tanh(0.5 * x64))
+    return _f32(grad * (s * (1 + x64 * (1 - s))))
 
 
 def softplus(x) -> np.ndarray:

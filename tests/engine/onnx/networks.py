@@ -1,7 +1,7 @@
 """Small networks built like torchvision's exports (``torch.onnx.export``, opset 13 and 17), from
-the operators issue 13 adds: MobileNetV3, ShuffleNetV2, DenseNet, ConvNeXt, a LeNet with
-LogSoftmax, a U-Net, and a 4-channel PReLU network. Inputs are small so onnxruntime and the
-engine both run them in milliseconds."""
+the operators issue 13 adds: MobileNetV3, ShuffleNetV2, DenseNet, ConvNeXt, EfficientNet (SiLU
+as Sigmoid and Mul), a LeNet with LogSoftmax, a U-Net, and a 4-channel PReLU network. Inputs
+are small so onnxruntime and the engine both run them in milliseconds."""
 
 from __future__ import annotations
 
@@ -130,7 +130,29 @@ def four_channels() -> onnx.ModelProto:
     return g.model([g.node("Sigmoid", [g.conv(y, 6, 2, 3, pads=[1] * 4)])])
 
 
+def efficientnet() -> onnx.ModelProto:
+    """An MBConv block as torchvision's EfficientNet exports it: SiLU as Sigmoid then Mul (in
+    both operand orders), a squeeze-excite whose Sigmoid gate is not a SiLU, and a Sigmoid read
+    twice, which must stay a Sigmoid."""
+    g = GraphBuilder(("N", 3, 12, 12), seed=28, opset=17)
+    x = g.bn(g.conv("input", 3, 8, 3, strides=[2, 2], pads=[1] * 4), 8)
+    x = g.node("Mul", [x, g.node("Sigmoid", [x])])  # SiLU
+    y = g.bn(g.conv(x, 8, 8, 3, groups=8, bias=False, pads=[1] * 4), 8)
+    y = g.node("Mul", [g.node("Sigmoid", [y]), y])  # SiLU, the gate first
+    s = g.node("GlobalAveragePool", [y])
+    s = g.conv(s, 8, 2, 1)
+    s = g.node("Mul", [s, g.node("Sigmoid", [s])])  # SiLU on the squeezed vector
+    gate = g.node("Sigmoid", [g.conv(s, 2, 8, 1)])
+    y = g.node("Mul", [y, gate])  # the excitation: not x * sigmoid(x)
+    y = g.bn(g.conv(y, 8, 8, 1, bias=False), 8)
+    y = g.node("Add", [y, x])
+    twice = g.node("Sigmoid", [y])  # read by the Mul and by the Add: stays
+    y = g.node("Add", [g.node("Mul", [y, twice]), twice])
+    return g.model([g.gemm(g.node("Flatten", [g.node("GlobalAveragePool", [y])]), 8, 5)])
+
+
 NETWORKS = {
+    "efficientnet": efficientnet,
     "mobilenet_v3": mobilenet_v3, "shufflenet_v2": shufflenet_v2, "densenet": densenet,
     "convnext": convnext, "lenet": lenet, "unet": unet, "four_channels": four_channels,
 }

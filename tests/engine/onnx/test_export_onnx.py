@@ -85,7 +85,7 @@ def test_torchvision_style_networks_round_trip(name):
 
 def test_every_new_layer_type_round_trips():
     rng = np.random.default_rng(0)
-    layers = [O.HardSwish(), O.HardSigmoid(0.3, 0.4), O.ELU(0.5), O.SELU(), O.Erf(),
+    layers = [O.HardSwish(), O.SiLU(), O.HardSigmoid(0.3, 0.4), O.ELU(0.5), O.SELU(), O.Erf(),
               O.Softplus(), O.Abs(), O.Neg(), O.Exp(), O.PReLU(rng.uniform(0, 1, (4, 1, 1))),
               O.Clip(2.0, -1.0), O.Clip(max_val=3.0), O.Sqrt(), O.Log(), O.Reciprocal(),
               O.Mul(rng.standard_normal((4, 1, 1))), O.Sub(1.5, constant_first=True),

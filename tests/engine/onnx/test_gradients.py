@@ -33,6 +33,7 @@ def _x(low=None, shape=SHAPE, seed=1, kinks=(0.0,)):
 
 UNARY = {
     "HardSigmoid": (O.HardSigmoid(0.3, 0.4), None), "HardSwish": (O.HardSwish(), None),
+    "SiLU": (O.SiLU(), None),
     "ELU": (O.ELU(0.8), None), "SELU": (O.SELU(), None), "GELU": (O.GELU(), None),
     "GELU-tanh": (O.GELU("tanh"), None), "Erf": (O.Erf(), None),
     "Softplus": (O.Softplus(), None), "Sqrt": (O.Sqrt(), 0.5), "Reciprocal": (O.Reciprocal(), 0.5),
