@@ -10,7 +10,8 @@ PyTorch's CPU kernels (see docs/benchmarks.md, "Engine"):
   riding in the matmul when the map is large; a small map (ResNet's 14x14 and 7x7) that fits
   one band is split by input channels between the threads instead, and the partial outputs
   summed;
-- a 1x1 convolution is a matmul per band with no copy;
+- a 1x1 convolution is a matmul with no copy, one per image or per thread
+  (:mod:`engine.ops._pointwise_conv`);
 - a single-filter convolution (Sobel) is a sum of shifted slices, separable kernels in two
   1-D passes;
 - a grouped or depthwise layer copies its taps' flat shifted blocks and runs one batched
@@ -31,14 +32,13 @@ from engine.ops import _parallel
 from engine.ops._gemm import matmul_into, piece_columns
 from engine.ops._grouped import conv_grouped
 from engine.ops._parallel import bands, padded, run, thread_count, workspace
+from engine.ops._pointwise_conv import conv_1x1
 
 # im2col band size (workspace + output band). A matmul as shallow as 3 x 3 taps of 3 channels
 # is memory-bound and wants its band in L2; deeper ones run best at 2 MiB, or at 1 MiB in pieces,
 # which read B unpacked from the band (8 -> 16 3x3 at 240x320: 3.5 ms a call, 4.0 at 2 MiB).
 _BAND_BYTES = 1 << 21
 _SHALLOW_BAND_BYTES = 1 << 19
-# 1x1 convolutions read each input value once: small bands, so both threads get several.
-_POINTWISE_BAND_BYTES = 1 << 18
 # Depthwise and single filters spend more on Python per band than on memory: 1 MiB, in values.
 _DEPTHWISE_BAND = 1 << 18
 # Below this many multiply-accumulates an im2col convolution runs on the calling thread: handing
@@ -54,7 +54,7 @@ def convolve(x4, w, b, stride, pads, dil, groups, out_hw) -> np.ndarray:
     c_out, c_in_g, kh, kw = w.shape
     c = x4.shape[1]
     if kh == kw == 1 and groups == 1 and not any(pads):
-        return _conv_1x1(x4, w, b, stride, out_hw)
+        return conv_1x1(x4, w, b, stride, out_hw)
     if groups > 1:  # grouped and depthwise: copied taps, one batched product over the groups
         return conv_grouped(x4, w, b, stride, pads, dil, groups, out_hw)
     if c_in_g == 1 and c_out == c:  # one filter on one channel (Sobel)
@@ -107,41 +107,6 @@ def _conv_flat(x4, w, b, pads, dil, out_hw) -> np.ndarray:
         matmul_into(w2, cols, out_buf[:, :span])
         # (C_out, rows, W_pad): the first W_out columns of each row are the outputs
         np.copyto(y[i, :, r0:r1], out_buf[:, : rows * wp].reshape(c_out, rows, wp)[:, :, :wo])
-    return y
-
-
-def _conv_1x1(x4, w, b, stride, out_hw) -> np.ndarray:
-    """A 1x1 convolution is a matmul over channels, band by band, straight into the output.
-
-    The bias is added from a whole band of copies of it: ``dst += b[:, None]`` broadcasts a
-    column, a loop with a scalar operand per row that ran at half the speed (32 -> 16 at
-    240x320: 0.5 ms of 2.3).
-    """
-    n, c = x4.shape[:2]
-    c_out = w.shape[0]
-    (ho, wo), (sh, sw) = out_hw, stride
-    w2 = w.reshape(c_out, c)  # (C_out, C_in)
-    y = np.empty((n, c_out, ho, wo), np.float32)
-    band = max(1, min(ho, _POINTWISE_BAND_BYTES // (4 * max(c, c_out) * wo)))
-    key = ("1x1", c, band, wo)
-    if b is not None:  # (C_out, band * W_out), read by every thread
-        bias_band = np.empty((c_out, band * wo), np.float32)
-        bias_band[...] = b[:, None]
-
-    def work(item):
-        i, r0, r1 = item
-        rows = r1 - r0
-        src = x4[i, :, r0 * sh : (r1 - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw]
-        if src.strides[2] != 4 or src.strides[1] != 4 * wo:  # rows not back to back: copy
-            buf = workspace(key, (c * band * wo,))[: c * rows * wo].reshape(c, rows, wo)
-            buf[...] = src
-            src = buf
-        dst = y[i, :, r0:r1].reshape(c_out, rows * wo, copy=False)
-        matmul_into(w2, src.reshape(c, rows * wo, copy=False), dst)
-        if b is not None:
-            np.add(dst, bias_band[:, : rows * wo], out=dst)
-
-    run(bands(n, ho, band), work, n * c_out * ho * wo * c)
     return y
 
 

@@ -79,3 +79,26 @@ def test_pointwise_conv_bias_in_several_bands(stride, two_threads):
     expected = ref_conv2d(x, w, b, (stride, stride), (0, 0, 0, 0), (1, 1), 1, positions)
     for i, r, col in positions:
         np.testing.assert_allclose(got[i, :, r, col], expected[i, :, r, col], rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("n", [1, 3])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("hw", [(7, 9), (24, 30)])  # 63 columns: a band of bias copies; 720
+def test_stride_one_pointwise_conv_in_pieces_per_thread(n, bias, hw, two_threads, monkeypatch):
+    """Outputs over the threshold go in one piece of columns a thread, the last one narrower
+    (63 columns: pieces of 32 and 31; 720: 368 and 352); a batch goes an image a thread."""
+    from engine.ops import _pointwise_conv
+
+    monkeypatch.setattr(_pointwise_conv, "_POINTWISE_PARALLEL_VALUES", 1)
+    monkeypatch.setattr(_parallel, "_THREAD_MIN_WORK", 0)
+    rng = np.random.default_rng(sum(hw) + n)
+    x = arrays(rng, (n, 6, *hw))
+    w = arrays(rng, (4, 6, 1, 1))
+    b = arrays(rng, (4,)) if bias else None
+    got = F.conv2d(x, w, b)
+    expected = ref_conv2d(x, w, b, (1, 1), (0, 0, 0, 0), (1, 1), 1)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)
+    # a channel-strided input (not contiguous) takes the banded path and agrees
+    np.testing.assert_allclose(F.conv2d(x[:, ::2], w[:, ::2], b),
+                               ref_conv2d(x[:, ::2], w[:, ::2], b, (1, 1), (0, 0, 0, 0), (1, 1),
+                                          1), rtol=0, atol=1e-4)
