@@ -43,6 +43,12 @@ _PLANE_VALUES = 1 << 19
 _BAND_VALUES = 1 << 19
 _local = threading.local()
 
+# Multiply-accumulates (outputs x taps) from which the threads share a layer. Below, one
+# thread was faster on the 2-core Intel Xeon (ms, best of 30, three rounds, two threads / one:
+# 3x3 of 480 channels at 14x14, 0.85 M, 0.48 / 0.41; 3x3 of 1152 at 7x7, 0.51 M, 0.42 / 0.35);
+# above, two won (5x5 of 240 at 28x28 stride 2, 1.18 M, 0.56 / 0.70; 3x3 of 672 at 14x14,
+# 1.19 M, 0.54 / 0.69; 5x5 of 480 at 14x14, 2.35 M, 0.63 / 0.85).
+_PARALLEL_MACS = 1_000_000
 
 def _scratch(role: str, shape: tuple[int, ...]) -> np.ndarray:
     """A float32 array of ``shape`` for ``role``, on a block of this thread's that only grows.
@@ -111,7 +117,8 @@ def conv_depthwise(x4, w, b, stride, pads, dil, out_hw) -> np.ndarray:
     macs = n * c_out * ho * wo * kh * kw * 8
     # pieces: two a thread to even out a large layer; a small one runs on the calling thread
     # in one piece an image (each piece costs a dozen numpy calls)
-    share = 2 * thread_count() if macs >= _parallel._THREAD_MIN_WORK else 1
+    wide = n * c_out * ho * wo * kh * kw >= _PARALLEL_MACS
+    share = 2 * thread_count() if macs >= _parallel._THREAD_MIN_WORK and wide else 1
     most = -(-c // share) if n < share else c
     chunk = max(1, min(most, _PLANE_VALUES // (hp * wx)))
     band = max(1, min(ho, _BAND_VALUES // (chunk * tiles * (k + mult * t_out))))

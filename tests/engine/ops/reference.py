@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from engine.ops import _conv, _parallel, _pool
+from engine.ops import _conv, _depthwise, _parallel, _pointwise_conv, _pool
 
 SETTINGS = settings(max_examples=60, deadline=None)
 
@@ -119,16 +119,20 @@ def tiny_bands():
     """
     knobs = [
         (module, name)
-        for module in (_conv, _pool)
+        for module in (_conv, _pool, _pointwise_conv)
         for name in vars(module)
         if name.endswith(("_BAND", "_BAND_BYTES"))
     ]
-    assert len(knobs) >= 4, knobs  # the band knobs this switch relies on still exist
-    knobs.append((_parallel, "_THREAD_MIN_WORK"))
+    assert len(knobs) >= 5, knobs  # the band knobs this switch relies on still exist
+    # the sizes from which 1x1 and depthwise layers share their work between the threads
+    floors = [(_parallel, "_THREAD_MIN_WORK"), (_pointwise_conv, "_POINTWISE_PARALLEL_VALUES"),
+              (_pointwise_conv, "_DEEP_WORK"), (_depthwise, "_PARALLEL_MACS")]
+    assert all(hasattr(module, name) for module, name in floors), floors
+    knobs += floors
     saved = [getattr(module, name) for module, name in knobs]
     threads = _parallel.thread_count()
     for module, name in knobs:
-        setattr(module, name, 0 if name == "_THREAD_MIN_WORK" else 1)
+        setattr(module, name, 0 if (module, name) in floors else 1)
     _parallel.set_thread_count(2)  # the engine runs on one thread until configure() says more
     try:
         yield
