@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from engine.ops import _conv, _depthwise, _parallel, _pointwise_conv, _pool
+from engine.ops import _conv, _depthwise, _grouped, _parallel, _pointwise_conv, _pool
 
 SETTINGS = settings(max_examples=60, deadline=None)
 
@@ -124,9 +124,10 @@ def tiny_bands():
         if name.endswith(("_BAND", "_BAND_BYTES"))
     ]
     assert len(knobs) >= 5, knobs  # the band knobs this switch relies on still exist
-    # the sizes from which 1x1 and depthwise layers share their work between the threads
+    # the sizes from which 1x1, depthwise and grouped layers share their work between threads
     floors = [(_parallel, "_THREAD_MIN_WORK"), (_pointwise_conv, "_POINTWISE_PARALLEL_VALUES"),
-              (_pointwise_conv, "_DEEP_WORK"), (_depthwise, "_PARALLEL_MACS")]
+              (_pointwise_conv, "_DEEP_WORK"), (_depthwise, "_PARALLEL_MACS"),
+              (_grouped, "_PARALLEL_MACS")]
     assert all(hasattr(module, name) for module, name in floors), floors
     knobs += floors
     saved = [getattr(module, name) for module, name in knobs]

@@ -14,7 +14,7 @@ from engine.ops._grouped import conv_grouped
 from tests.engine.ops.reference import SETTINGS, pieces_of, ref_conv2d
 
 # budgets small enough that a test-sized layer splits into many pieces and bands
-SMALL = {"_PHASE_VALUES": 64, "_BAND_VALUES": 256}
+SMALL = {"_PHASE_VALUES": 64, "_BAND_VALUES": 256, "_PARALLEL_MACS": 0}  # and shared
 
 
 def _case(data, depthwise):
