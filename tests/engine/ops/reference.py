@@ -124,10 +124,10 @@ def tiny_bands():
         if name.endswith(("_BAND", "_BAND_BYTES"))
     ]
     assert len(knobs) >= 5, knobs  # the band knobs this switch relies on still exist
-    # the sizes from which 1x1, depthwise and grouped layers share their work between threads
+    # the sizes from which 1x1, depthwise, grouped and pooling layers share their work
     floors = [(_parallel, "_THREAD_MIN_WORK"), (_pointwise_conv, "_POINTWISE_PARALLEL_VALUES"),
               (_pointwise_conv, "_DEEP_WORK"), (_depthwise, "_PARALLEL_MACS"),
-              (_grouped, "_PARALLEL_MACS")]
+              (_grouped, "_PARALLEL_MACS"), (_pool, "_POOL_PARALLEL_WORK")]
     assert all(hasattr(module, name) for module, name in floors), floors
     knobs += floors
     saved = [getattr(module, name) for module, name in knobs]

@@ -53,7 +53,8 @@ def test_max_pool_2x2_pieces_match_the_loop_reference(shape, band, threads, monk
         F.set_num_threads(before)
 
 
-def test_threaded_clamps_match_the_reference(two_threads):
+def test_threaded_clamps_match_the_reference(two_threads, monkeypatch):
+    monkeypatch.setattr(_parallel, "_THREAD_MIN_WORK", 0)  # shared however small
     x = arrays(np.random.default_rng(21), (4, 211, 173))  # 146,092 values: shared, with a tail
     x[1, 2, 3] = np.nan
     flat = x.astype(float).reshape(-1)
