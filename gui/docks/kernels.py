@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
 )
 
 from engine.i18n import N_, _
+from gui.layer_explanations import LAYER_EXPLANATIONS, explain_layer_type
 from gui.widgets.diverging_colorbar import DivergingColorbar
 from gui.widgets.kernel_grid import KernelGridView, channel_label
 from gui.widgets.kernel_table import WEIGHT_LIMIT, KernelTable
 from gui.widgets.kernel_tools import KernelTools
-from gui.widgets.layer_form import LAYER_EXPLANATIONS
 
 FLIP_TIP = (
     N_("Off: cross-correlation, what PyTorch's Conv2d and the lecture's formula "
@@ -183,8 +183,10 @@ class KernelsDock(QWidget):
         if node is None:
             return _("The pipeline is empty: add a conv layer to see kernels.")
         type_name = node.layer.type_name
-        return f"<b>{node.name}</b>: " + LAYER_EXPLANATIONS.get(
-            type_name, f"{type_name} has no kernels to show.")
+        if type_name not in LAYER_EXPLANATIONS:
+            return f"<b>{node.name}</b>: " + _("{type_name} has no kernels to show.").format(
+                type_name=type_name)
+        return f"<b>{node.name}</b>: " + explain_layer_type(type_name)
 
     def _set_caption(self, text: str) -> None:
         self.caption.setText(text)

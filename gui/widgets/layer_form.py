@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.i18n import N_, _
+from gui.layer_explanations import explain_layer_type
 
 #: Fields that follow the previous layer; shown, but not edited by hand.
 DERIVED = {"in_channels": N_("Follows the number of channels that reach this layer."),
@@ -32,30 +33,6 @@ DERIVED = {"in_channels": N_("Follows the number of channels that reach this lay
 
 #: Fields a layer stores but that the Kernels dock edits (weights are not in this form).
 HIDDEN = {"weight", "bias_values", "running_mean", "running_var"}
-
-#: What each layer type does, in a sentence or two (the form and the Kernels dock show it).
-LAYER_EXPLANATIONS = {
-    "Conv2d": N_("A convolution slides each filter over the input and sums weight times value "
-              "at every position: one output map per filter."),
-    "ReLU": N_("ReLU keeps positive values and sets negative ones to zero: max(0, x)."),
-    "LeakyReLU": N_("Leaky ReLU keeps positive values and multiplies negative ones by a small "
-                 "slope, so they are not lost entirely."),
-    "Sigmoid": N_("Sigmoid squashes every value into (0, 1): 1 / (1 + e^-x)."),
-    "Tanh": N_("Tanh squashes every value into (-1, 1), keeping its sign."),
-    "Hardtanh": N_("Hardtanh clips every value to a fixed range."),
-    "MaxPool2d": N_("Max pooling keeps the largest value of each window: the maps get smaller "
-                 "and small shifts of the image matter less. It has no weights."),
-    "AvgPool2d": N_("Average pooling replaces each window by its mean: a blur that shrinks the "
-                 "maps. It has no weights."),
-    "GlobalAvgPool2d": N_("Global average pooling turns each map into one number, its mean."),
-    "BatchNorm2d": N_("Batch norm shifts and scales each channel with stored statistics: "
-                   "(x - mean) / sqrt(var + eps) * weight + bias."),
-    "Flatten": N_("Flatten lays the stacked maps out as one long vector."),
-    "Linear": N_("A fully connected layer: every output is a weighted sum of all inputs."),
-    "Softmax": N_("Softmax turns scores into probabilities that sum to one."),
-    "Add": N_("Add sums its inputs element by element (a skip connection)."),
-    "Concat": N_("Concat stacks the maps of its inputs along the channel axis."),
-}
 
 _INT_LIMIT = 2**31 - 1
 _FLOAT_LIMIT = 1e9
@@ -229,8 +206,7 @@ class LayerForm(QWidget):
     def set_layer(self, layer, title: str) -> None:
         """Show ``layer``'s values; editors are rebuilt only when the layer type changes."""
         self.title.setText(title)
-        explanation = LAYER_EXPLANATIONS.get(layer.type_name)
-        self.explanation.setText(_(explanation) if explanation else "")
+        self.explanation.setText(explain_layer_type(layer.type_name))
         if type(layer) is not self._type:
             self._rebuild(layer)
         config = layer.config()  # the hyperparameters as plain values (Conv2d.bias is an array)
