@@ -31,7 +31,6 @@ import threading
 
 import numpy as np
 
-from engine.ops import _parallel
 from engine.ops._parallel import run, thread_count
 
 __all__ = ["conv_depthwise", "finite", "tile_width"]
@@ -117,8 +116,7 @@ def conv_depthwise(x4, w, b, stride, pads, dil, out_hw) -> np.ndarray:
     macs = n * c_out * ho * wo * kh * kw * 8
     # pieces: two a thread to even out a large layer; a small one runs on the calling thread
     # in one piece an image (each piece costs a dozen numpy calls)
-    wide = n * c_out * ho * wo * kh * kw >= _PARALLEL_MACS
-    share = 2 * thread_count() if macs >= _parallel._THREAD_MIN_WORK and wide else 1
+    share = 2 * thread_count() if n * c_out * ho * wo * kh * kw >= _PARALLEL_MACS else 1
     most = -(-c // share) if n < share else c
     chunk = max(1, min(most, _PLANE_VALUES // (hp * wx)))
     band = max(1, min(ho, _BAND_VALUES // (chunk * tiles * (k + mult * t_out))))
@@ -168,5 +166,5 @@ def conv_depthwise(x4, w, b, stride, pads, dil, out_hw) -> np.ndarray:
 
     items = [(i, c0) for i in range(n) for c0 in range(0, c, chunk)]
     with np.errstate(invalid="ignore", over="ignore"):  # an infinite weight: NaN, as in PyTorch
-        run(items, work, macs)
+        run(items, work, macs if share > 1 or n > 1 else 0)
     return y

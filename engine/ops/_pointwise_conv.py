@@ -38,10 +38,12 @@ def conv_1x1(x4, w, b, stride, out_hw) -> np.ndarray:
     y = np.empty((n, c_out, ho, wo), np.float32)
     src, dst = x4.reshape(n, c, cols), y.reshape(n, c_out, cols)
     # On the 2-core Intel Xeon (docs/benchmarks.md, "1x1 convolutions") a second thread paid
-    # only for outputs of a million values or more (32 -> 16 at 240x320: 1.31 -> 0.60 ms in
-    # two pieces); below, the pool's hand-off and the two threads' shared caches cost more than
-    # they saved (24 -> 144 at 56x56: 0.23 ms on one thread, 0.31 on two; the banded products
-    # this replaced took 0.42).
+    # for outputs of about 800 thousand values or more (32 -> 16 at 240x320: 1.31 -> 0.60 ms in
+    # two pieces), or deep heavy layers; below, the pool's hand-off and the two threads' shared
+    # caches cost more than they saved (24 -> 144 at 56x56: 0.23 ms on one thread, 0.31 on two;
+    # the banded products this replaced took 0.42). The bias: numpy 2.4 broadcasts a column
+    # faster than it adds a band of copies once rows hold 256 values (16 x 38400: 0.09 ms
+    # against 0.17), slower below (576 x 196: 0.025 against 0.010).
     macs = n * c_out * cols * c
     deep = c >= _DEEP_CHANNELS and macs >= _DEEP_WORK  # ResNet-50's 256 -> 64 at 56x56
     wide = (c_out * cols >= _POINTWISE_PARALLEL_VALUES or deep) and n < thread_count()
